@@ -1,0 +1,13 @@
+//! Komlang domain core: the social service workforce registry's vocabulary,
+//! validation rules and access rules. Pure: no I/O, no clock (callers pass `today`).
+
+pub mod access;
+pub mod admin;
+pub mod demo;
+pub mod model;
+pub mod validate;
+
+pub use access::{Permission, Principal, Scope, UserRole};
+pub use admin::{AdminLevel, AdminUnit};
+pub use model::*;
+pub use validate::{FieldError, ValidationErrors};

@@ -1,0 +1,540 @@
+//! Turning what a user typed into validated drafts, with one specific error
+//! per bad field. Messages are codes (`required`, `invalid_date`, ...) that the
+//! web layer translates into the user's language.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::*;
+
+/// One problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as it appears in forms and the API (e.g. `date_of_birth`).
+    pub field: String,
+    /// Machine-readable reason, e.g. `required`, `invalid_date`, `duplicate_national_id`.
+    pub code: String,
+    /// Values the message refers to (e.g. `max`, `existing_id`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str) -> Self {
+        Self { field: field.to_string(), code: code.to_string(), params: BTreeMap::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Self {
+        self.params.insert(key.to_string(), value.to_string());
+        self
+    }
+}
+
+/// Every problem found in one submission.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ValidationErrors {
+    pub errors: Vec<FieldError>,
+}
+
+impl ValidationErrors {
+    pub fn push(&mut self, e: FieldError) {
+        self.errors.push(e);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+    pub fn for_field(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+    pub fn single(e: FieldError) -> Self {
+        Self { errors: vec![e] }
+    }
+}
+
+impl std::fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.errors.iter().map(|e| format!("{}: {}", e.field, e.code)).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// A worker record as submitted (form or API): text fields, all optional, so
+/// that every problem can be reported at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerInput {
+    pub name_km: Option<String>,
+    pub name_latin: Option<String>,
+    pub sex: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub national_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub cadre: Option<String>,
+    pub role: Option<String>,
+    pub sector: Option<String>,
+    pub org_id: Option<i64>,
+    pub position_title: Option<String>,
+    pub workplace_code: Option<String>,
+    pub status: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub education_level: Option<String>,
+    pub education_field: Option<String>,
+}
+
+impl WorkerInput {
+    /// The input that reproduces an existing record (the base for edits).
+    pub fn from_draft(d: &WorkerDraft) -> Self {
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+        Self {
+            name_km: Some(d.name_km.clone()),
+            name_latin: Some(d.name_latin.clone()),
+            sex: Some(d.sex.code().into()),
+            date_of_birth: date(d.date_of_birth),
+            national_id: d.national_id.clone(),
+            phone: d.phone.clone(),
+            email: d.email.clone(),
+            cadre: Some(d.cadre.code().into()),
+            role: Some(d.role.code().into()),
+            sector: Some(d.sector.code().into()),
+            org_id: d.org_id,
+            position_title: d.position_title.clone(),
+            workplace_code: Some(d.workplace_code.clone()),
+            status: Some(d.status.code().into()),
+            start_date: date(d.start_date),
+            end_date: date(d.end_date),
+            education_level: d.education_level.map(|v| v.code().into()),
+            education_field: d.education_field.map(|v| v.code().into()),
+        }
+    }
+
+    /// Overlays the fields present in `patch` (JSON merge-patch semantics for
+    /// present keys; an empty string clears an optional field).
+    pub fn overlay(mut self, patch: WorkerInput) -> Self {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
+        }
+        take!(
+            name_km,
+            name_latin,
+            sex,
+            date_of_birth,
+            national_id,
+            phone,
+            email,
+            cadre,
+            role,
+            sector,
+            org_id,
+            position_title,
+            workplace_code,
+            status,
+            start_date,
+            end_date,
+            education_level,
+            education_field
+        );
+        self
+    }
+
+    /// Names of the fields this input sets.
+    pub fn present_fields(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        macro_rules! check {
+            ($($f:ident),*) => { $( if self.$f.is_some() { v.push(stringify!($f)); } )* };
+        }
+        check!(
+            name_km,
+            name_latin,
+            sex,
+            date_of_birth,
+            national_id,
+            phone,
+            email,
+            cadre,
+            role,
+            sector,
+            org_id,
+            position_title,
+            workplace_code,
+            status,
+            start_date,
+            end_date,
+            education_level,
+            education_field
+        );
+        v
+    }
+}
+
+/// Fields a worker may change on their own profile.
+pub const SELF_EDITABLE_FIELDS: &[&str] = &["phone", "email", "education_level", "education_field"];
+
+const MAX_TEXT: usize = 200;
+
+fn clean(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn text(errs: &mut ValidationErrors, field: &str, v: &Option<String>, required: bool) -> Option<String> {
+    let v = clean(v);
+    match &v {
+        None if required => errs.push(FieldError::new(field, "required")),
+        Some(s) if s.chars().count() > MAX_TEXT => errs.push(FieldError::new(field, "too_long").with("max", MAX_TEXT)),
+        Some(s) if s.chars().any(|c| c.is_control()) => errs.push(FieldError::new(field, "invalid_characters")),
+        _ => {}
+    }
+    v
+}
+
+fn choice<T>(
+    errs: &mut ValidationErrors,
+    field: &str,
+    v: &Option<String>,
+    required: bool,
+    parse: fn(&str) -> Option<T>,
+) -> Option<T> {
+    match clean(v) {
+        None => {
+            if required {
+                errs.push(FieldError::new(field, "required"));
+            }
+            None
+        }
+        Some(s) => {
+            let parsed = parse(&s);
+            if parsed.is_none() {
+                errs.push(FieldError::new(field, "invalid_choice").with("value", s));
+            }
+            parsed
+        }
+    }
+}
+
+fn date(errs: &mut ValidationErrors, field: &str, v: &Option<String>, today: NaiveDate) -> Option<NaiveDate> {
+    let s = clean(v)?;
+    match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+        Ok(d) if d > today => {
+            errs.push(FieldError::new(field, "future_date"));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            errs.push(FieldError::new(field, "invalid_date").with("value", s));
+            None
+        }
+    }
+}
+
+/// Latin letters (with accents), spaces, and `.`, `-`, `'`.
+pub fn is_latin_name(s: &str) -> bool {
+    s.chars().any(|c| c.is_alphabetic())
+        && s.chars().all(|c| (c.is_alphabetic() && (c as u32) < 0x0250) || matches!(c, ' ' | '.' | '-' | '\''))
+}
+
+/// Phone numbers: digits with optional leading `+`, spaces and dashes; 8 to 15 digits.
+pub fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
+    let allowed =
+        s.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (c == '+' && i == 0));
+    allowed && (8..=15).contains(&digits)
+}
+
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace())
+}
+
+/// National ID numbers: 6 to 20 letters and digits.
+pub fn is_national_id(s: &str) -> bool {
+    (6..=20).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn checked(
+    errs: &mut ValidationErrors,
+    field: &str,
+    v: &Option<String>,
+    ok: fn(&str) -> bool,
+    code: &str,
+) -> Option<String> {
+    let v = clean(v)?;
+    if !ok(&v) {
+        errs.push(FieldError::new(field, code));
+    }
+    Some(v)
+}
+
+/// Youngest and oldest age accepted for a worker.
+pub const MIN_AGE: i32 = 15;
+pub const MAX_AGE: i32 = 100;
+
+fn age_on(dob: NaiveDate, day: NaiveDate) -> i32 {
+    let mut age = day.year() - dob.year();
+    if (day.month(), day.day()) < (dob.month(), dob.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Validates a worker submission. Checks needing the database (that the
+/// workplace and organization exist and are in scope, that the national ID is
+/// unique) are the store's; this covers everything else.
+pub fn validate_worker(input: &WorkerInput, today: NaiveDate) -> Result<WorkerDraft, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let name_km = text(&mut e, "name_km", &input.name_km, true);
+    let name_latin = text(&mut e, "name_latin", &input.name_latin, true);
+    if let Some(n) = &name_latin {
+        if n.chars().count() <= MAX_TEXT && !is_latin_name(n) {
+            e.push(FieldError::new("name_latin", "invalid_latin_name"));
+        }
+    }
+    let sex = choice(&mut e, "sex", &input.sex, true, Sex::parse);
+    let date_of_birth = date(&mut e, "date_of_birth", &input.date_of_birth, today);
+    if let Some(dob) = date_of_birth {
+        let age = age_on(dob, today);
+        if !(MIN_AGE..=MAX_AGE).contains(&age) {
+            e.push(FieldError::new("date_of_birth", "age_out_of_range").with("min", MIN_AGE).with("max", MAX_AGE));
+        }
+    }
+    let national_id = checked(&mut e, "national_id", &input.national_id, is_national_id, "invalid_national_id");
+    let phone = checked(&mut e, "phone", &input.phone, is_phone, "invalid_phone");
+    let email = checked(&mut e, "email", &input.email, is_email, "invalid_email");
+    let cadre = choice(&mut e, "cadre", &input.cadre, true, Cadre::parse);
+    let role = choice(&mut e, "role", &input.role, true, WorkerRole::parse);
+    let sector = choice(&mut e, "sector", &input.sector, true, Sector::parse);
+    if let Some(id) = input.org_id {
+        if id <= 0 {
+            e.push(FieldError::new("org_id", "unknown_organization"));
+        }
+    }
+    let position_title = text(&mut e, "position_title", &input.position_title, false);
+    let workplace_code = text(&mut e, "workplace_code", &input.workplace_code, true);
+    let status = choice(&mut e, "status", &input.status, true, EmploymentStatus::parse);
+    let start_date = date(&mut e, "start_date", &input.start_date, today);
+    let end_date = date(&mut e, "end_date", &input.end_date, today);
+    if let (Some(s), Some(end)) = (start_date, end_date) {
+        if end < s {
+            e.push(FieldError::new("end_date", "end_before_start"));
+        }
+    }
+    if let (Some(st), Some(_)) = (status, end_date) {
+        if !st.is_separated() {
+            e.push(FieldError::new("end_date", "end_date_not_allowed"));
+        }
+    }
+    if let (Some(dob), Some(s)) = (date_of_birth, start_date) {
+        if s < dob {
+            e.push(FieldError::new("start_date", "before_birth"));
+        }
+    }
+    let education_level = choice(&mut e, "education_level", &input.education_level, false, EducationLevel::parse);
+    let education_field = choice(&mut e, "education_field", &input.education_field, false, EducationField::parse);
+
+    if !e.is_empty() {
+        return Err(e);
+    }
+    // Every required field is Some when no error was recorded.
+    match (name_km, name_latin, sex, cadre, role, sector, workplace_code, status) {
+        (
+            Some(name_km),
+            Some(name_latin),
+            Some(sex),
+            Some(cadre),
+            Some(role),
+            Some(sector),
+            Some(workplace_code),
+            Some(status),
+        ) => Ok(WorkerDraft {
+            name_km,
+            name_latin,
+            sex,
+            date_of_birth,
+            national_id,
+            phone,
+            email,
+            cadre,
+            role,
+            sector,
+            org_id: input.org_id,
+            position_title,
+            workplace_code,
+            status,
+            start_date,
+            end_date,
+            education_level,
+            education_field,
+        }),
+        _ => Err(ValidationErrors::single(FieldError::new("", "required"))),
+    }
+}
+
+/// An organization as submitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgInput {
+    pub name_km: Option<String>,
+    pub name_en: Option<String>,
+    pub kind: Option<String>,
+    pub registration_no: Option<String>,
+    pub admin_code: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl OrgInput {
+    pub fn from_draft(d: &OrgDraft) -> Self {
+        Self {
+            name_km: d.name_km.clone(),
+            name_en: Some(d.name_en.clone()),
+            kind: Some(d.kind.code().into()),
+            registration_no: d.registration_no.clone(),
+            admin_code: Some(d.admin_code.clone()),
+            phone: d.phone.clone(),
+            email: d.email.clone(),
+        }
+    }
+
+    pub fn overlay(mut self, p: OrgInput) -> Self {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if p.$f.is_some() { self.$f = p.$f; } )* };
+        }
+        take!(name_km, name_en, kind, registration_no, admin_code, phone, email);
+        self
+    }
+}
+
+pub fn validate_org(input: &OrgInput) -> Result<OrgDraft, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let name_km = text(&mut e, "name_km", &input.name_km, false);
+    let name_en = text(&mut e, "name_en", &input.name_en, true);
+    let kind = choice(&mut e, "kind", &input.kind, true, OrgKind::parse);
+    let registration_no = text(&mut e, "registration_no", &input.registration_no, false);
+    let admin_code = text(&mut e, "admin_code", &input.admin_code, true);
+    let phone = checked(&mut e, "phone", &input.phone, is_phone, "invalid_phone");
+    let email = checked(&mut e, "email", &input.email, is_email, "invalid_email");
+    match (name_en, kind, admin_code) {
+        (Some(name_en), Some(kind), Some(admin_code)) if e.is_empty() => {
+            Ok(OrgDraft { name_km, name_en, kind, registration_no, admin_code, phone, email })
+        }
+        _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    }
+
+    fn good() -> WorkerInput {
+        WorkerInput {
+            name_km: Some("សុខ ចាន់ធា".into()),
+            name_latin: Some("Sok Chantha".into()),
+            sex: Some("female".into()),
+            date_of_birth: Some("1990-04-13".into()),
+            cadre: Some("para_social_worker".into()),
+            role: Some("ccwc_focal_point".into()),
+            sector: Some("government".into()),
+            workplace_code: Some("010201".into()),
+            status: Some("active".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_input_becomes_a_draft() {
+        let d = validate_worker(&good(), today()).unwrap();
+        assert_eq!(d.name_km, "សុខ ចាន់ធា");
+        assert_eq!(d.cadre, Cadre::ParaSocialWorker);
+        assert_eq!(d.date_of_birth, NaiveDate::from_ymd_opt(1990, 4, 13));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_by_name() {
+        let input = WorkerInput {
+            name_km: Some("  ".into()),
+            name_latin: Some("សុខ".into()),
+            sex: Some("x".into()),
+            date_of_birth: Some("1990-13-01".into()),
+            national_id: Some("12".into()),
+            phone: Some("abc".into()),
+            email: Some("nobody".into()),
+            cadre: None,
+            status: Some("active".into()),
+            end_date: Some("2020-01-01".into()),
+            ..good()
+        };
+        let errs = validate_worker(&input, today()).unwrap_err();
+        let got: Vec<(&str, &str)> = errs.errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        for expected in [
+            ("name_km", "required"),
+            ("name_latin", "invalid_latin_name"),
+            ("sex", "invalid_choice"),
+            ("date_of_birth", "invalid_date"),
+            ("national_id", "invalid_national_id"),
+            ("phone", "invalid_phone"),
+            ("email", "invalid_email"),
+            ("cadre", "required"),
+            ("end_date", "end_date_not_allowed"),
+        ] {
+            assert!(got.contains(&expected), "missing {expected:?} in {got:?}");
+        }
+    }
+
+    #[test]
+    fn dates_are_checked_against_today() {
+        let mut i = good();
+        i.date_of_birth = Some("2020-01-01".into());
+        let e = validate_worker(&i, today()).unwrap_err();
+        assert_eq!(e.for_field("date_of_birth").unwrap().code, "age_out_of_range");
+        i.date_of_birth = Some("2027-01-01".into());
+        let e = validate_worker(&i, today()).unwrap_err();
+        assert_eq!(e.for_field("date_of_birth").unwrap().code, "future_date");
+        let mut i = good();
+        i.status = Some("left".into());
+        i.start_date = Some("2020-05-01".into());
+        i.end_date = Some("2019-05-01".into());
+        let e = validate_worker(&i, today()).unwrap_err();
+        assert_eq!(e.for_field("end_date").unwrap().code, "end_before_start");
+    }
+
+    #[test]
+    fn overlay_keeps_absent_fields() {
+        let base = good();
+        let patch = WorkerInput { phone: Some("012 345 678".into()), ..Default::default() };
+        let merged = base.clone().overlay(patch);
+        assert_eq!(merged.phone.as_deref(), Some("012 345 678"));
+        assert_eq!(merged.name_km, base.name_km);
+        assert!(validate_worker(&merged, today()).is_ok());
+    }
+
+    #[test]
+    fn small_checks() {
+        assert!(is_phone("+855 12 345 678"));
+        assert!(!is_phone("12-34"));
+        assert!(is_email("a@b.org"));
+        assert!(!is_email("a@b"));
+        assert!(is_latin_name("Sok Chan-Tha"));
+        assert!(!is_latin_name("Sok1"));
+    }
+
+    #[test]
+    fn org_requires_name_kind_and_unit() {
+        let e = validate_org(&OrgInput::default()).unwrap_err();
+        let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["name_en", "kind", "admin_code"]);
+    }
+}

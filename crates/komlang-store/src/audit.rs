@@ -1,0 +1,151 @@
+//! The audit log: who changed what, when, with the fields before and after.
+
+use komlang_core::{Permission, Principal};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::sql::Sql;
+use crate::{now_text, Page, Result, Store, StoreError};
+
+/// One audited change.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub user_id: Option<i64>,
+    pub username: String,
+    /// `create`, `update`, `delete`, `import`, `login`...
+    pub action: String,
+    /// `worker`, `organization`, `user`...
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// One field that differs between `before` and `after`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl AuditEntry {
+    /// Fields whose values differ, in field order.
+    pub fn changes(&self) -> Vec<FieldChange> {
+        let empty = serde_json::Map::new();
+        let b = self.before.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+        let a = self.after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+        let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| b.get(*k) != a.get(*k))
+            .map(|k| FieldChange { field: k.clone(), before: b.get(k).cloned(), after: a.get(k).cloned() })
+            .collect()
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditQuery {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub username: Option<String>,
+    pub action: Option<String>,
+    /// Inclusive lower bound on the date (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Inclusive upper bound on the date (YYYY-MM-DD).
+    pub to: Option<String>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub(crate) async fn record_audit<T: Serialize>(
+    tx: &mut Transaction<'_, Any>,
+    p: &Principal,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<()> {
+    let json = |v: Option<&T>| -> Result<Option<String>> {
+        v.map(|v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    };
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, username, action, entity, entity_id, before_json, after_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now_text())
+    .bind(if p.user_id > 0 { Some(p.user_id) } else { None })
+    .bind(&p.username)
+    .bind(action)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(json(before)?)
+    .bind(json(after)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Browses the audit log (national administrators only).
+    pub async fn list_audit(&self, p: &Principal, q: &AuditQuery) -> Result<Page<AuditEntry>> {
+        if !p.can(Permission::ViewAudit) {
+            return Err(StoreError::Forbidden);
+        }
+        let mut f = Sql::new(" WHERE 1 = 1");
+        let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(v) = nonempty(&q.entity) {
+            f.push(" AND entity = ").text(v);
+        }
+        if let Some(v) = nonempty(&q.entity_id) {
+            f.push(" AND entity_id = ").text(v);
+        }
+        if let Some(v) = nonempty(&q.username) {
+            f.push(" AND username = ").text(v);
+        }
+        if let Some(v) = nonempty(&q.action) {
+            f.push(" AND action = ").text(v);
+        }
+        if let Some(v) = nonempty(&q.from) {
+            f.push(" AND at >= ").text(v);
+        }
+        if let Some(v) = nonempty(&q.to) {
+            f.push(" AND at < ").text(format!("{v}T99"));
+        }
+        let mut count = Sql::new("SELECT COUNT(*) FROM audit_log");
+        count.push(&f.text);
+        count.args = f.args.clone();
+        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
+        let page = q.page.max(1);
+        let mut list = Sql::new(
+            "SELECT id, at, user_id, username, action, entity, entity_id, before_json, after_json FROM audit_log",
+        );
+        list.push(&f.text);
+        list.args = f.args;
+        list.push(" ORDER BY id DESC LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        let rows = list.query().fetch_all(&self.pool).await?;
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    user_id: r.try_get("user_id")?,
+                    username: r.try_get("username")?,
+                    action: r.try_get("action")?,
+                    entity: r.try_get("entity")?,
+                    entity_id: r.try_get("entity_id")?,
+                    before: parse(r.try_get("before_json")?),
+                    after: parse(r.try_get("after_json")?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page })
+    }
+}

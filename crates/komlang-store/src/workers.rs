@@ -1,0 +1,606 @@
+//! The worker registry: scoped listing, create, update with posting and status
+//! history, delete; every change audited in the same transaction.
+
+use chrono::NaiveDate;
+use komlang_core::access::{OrgScope, WorkerScope};
+use komlang_core::validate::{validate_worker, WorkerInput, SELF_EDITABLE_FIELDS};
+use komlang_core::*;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use crate::audit::record_audit;
+use crate::sql::{like_pattern, Sql};
+use crate::{now_text, Page, Result, Store, StoreError};
+
+/// Filters for the worker list. Empty strings mean "no filter".
+#[derive(Debug, Default, Clone)]
+pub struct WorkerQuery {
+    pub q: Option<String>,
+    pub province: Option<String>,
+    pub district: Option<String>,
+    pub commune: Option<String>,
+    pub cadre: Option<Cadre>,
+    pub sector: Option<Sector>,
+    pub status: Option<EmploymentStatus>,
+    pub role: Option<WorkerRole>,
+    pub org_id: Option<i64>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One line of the worker list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct WorkerRow {
+    pub id: i64,
+    pub name_km: String,
+    pub name_latin: String,
+    pub sex: Sex,
+    pub cadre: Cadre,
+    pub role: WorkerRole,
+    pub sector: Sector,
+    pub status: EmploymentStatus,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub position_title: Option<String>,
+    /// Admin unit code of the current workplace.
+    pub workplace_code: String,
+    pub workplace_name_en: String,
+    pub workplace_name_km: String,
+    pub province_code: Option<String>,
+}
+
+/// Context of an update: when it takes effect and why.
+#[derive(Debug, Default, Clone)]
+pub struct WorkerChange {
+    pub effective_date: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+const WORKER_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
+    w.cadre, w.role, w.sector, w.org_id, w.position_title, w.workplace_code, w.status, w.start_date, w.end_date, \
+    w.education_level, w.education_field, w.synthetic, w.created_at, w.updated_at";
+
+fn vocab<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let s: String = r.try_get(col)?;
+    parse(&s).ok_or_else(|| StoreError::Corrupt(format!("{col} = {s}")))
+}
+
+fn opt_vocab<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+    let s: Option<String> = r.try_get(col)?;
+    match s {
+        None => Ok(None),
+        Some(s) => parse(&s).map(Some).ok_or_else(|| StoreError::Corrupt(format!("{col} = {s}"))),
+    }
+}
+
+pub(crate) fn opt_date(r: &AnyRow, col: &str) -> Result<Option<NaiveDate>> {
+    let s: Option<String> = r.try_get(col)?;
+    match s {
+        None => Ok(None),
+        Some(s) => {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| StoreError::Corrupt(format!("{col} = {s}")))
+        }
+    }
+}
+
+fn worker_from_row(r: &AnyRow) -> Result<Worker> {
+    Ok(Worker {
+        id: r.try_get("id")?,
+        name_km: r.try_get("name_km")?,
+        name_latin: r.try_get("name_latin")?,
+        sex: vocab(r, "sex", Sex::parse)?,
+        date_of_birth: opt_date(r, "date_of_birth")?,
+        national_id: r.try_get("national_id")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        cadre: vocab(r, "cadre", Cadre::parse)?,
+        role: vocab(r, "role", WorkerRole::parse)?,
+        sector: vocab(r, "sector", Sector::parse)?,
+        org_id: r.try_get("org_id")?,
+        position_title: r.try_get("position_title")?,
+        workplace_code: r.try_get("workplace_code")?,
+        status: vocab(r, "status", EmploymentStatus::parse)?,
+        start_date: opt_date(r, "start_date")?,
+        end_date: opt_date(r, "end_date")?,
+        education_level: opt_vocab(r, "education_level", EducationLevel::parse)?,
+        education_field: opt_vocab(r, "education_field", EducationField::parse)?,
+        synthetic: r.try_get::<i64, _>("synthetic")? != 0,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn row_from_row(r: &AnyRow) -> Result<WorkerRow> {
+    Ok(WorkerRow {
+        id: r.try_get("id")?,
+        name_km: r.try_get("name_km")?,
+        name_latin: r.try_get("name_latin")?,
+        sex: vocab(r, "sex", Sex::parse)?,
+        cadre: vocab(r, "cadre", Cadre::parse)?,
+        role: vocab(r, "role", WorkerRole::parse)?,
+        sector: vocab(r, "sector", Sector::parse)?,
+        status: vocab(r, "status", EmploymentStatus::parse)?,
+        org_id: r.try_get("org_id")?,
+        org_name: r.try_get("org_name")?,
+        position_title: r.try_get("position_title")?,
+        workplace_code: r.try_get("workplace_code")?,
+        workplace_name_en: r.try_get("u_name_en")?,
+        workplace_name_km: r.try_get("u_name_km")?,
+        province_code: r.try_get("province_code")?,
+    })
+}
+
+/// Column of `admin_units u` that holds the code of a unit at `level`.
+pub(crate) fn level_column(level: AdminLevel) -> &'static str {
+    match level {
+        AdminLevel::Country => "'*'",
+        AdminLevel::Province => "u.province_code",
+        AdminLevel::District => "u.district_code",
+        AdminLevel::Commune => "u.commune_code",
+        AdminLevel::Village => "u.code",
+    }
+}
+
+/// Appends the geographic part of a scope (over `admin_units u`).
+pub(crate) fn push_area(sql: &mut Sql, scope: &Scope) {
+    if let Scope::Unit { code, level } = scope {
+        if *level != AdminLevel::Country {
+            sql.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
+        }
+    }
+}
+
+/// Appends the conditions that keep a query inside a principal's reach
+/// (over `workers w JOIN admin_units u`).
+pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
+    match ws {
+        WorkerScope::Area { scope, org_id } => {
+            push_area(sql, scope);
+            if let Some(org) = org_id {
+                sql.push(" AND w.org_id = ").int(*org);
+            }
+        }
+        WorkerScope::Own(id) => {
+            sql.push(" AND w.id = ").int(*id);
+        }
+        WorkerScope::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+}
+
+fn date_text(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+impl Store {
+    fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
+        let mut f = Sql::new(" WHERE 1 = 1");
+        if !p.can(Permission::ReadWorkers) {
+            f.push(" AND 1 = 0");
+        }
+        push_worker_scope(&mut f, &p.worker_scope());
+        if let Some(t) = q.q.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let pat = like_pattern(t);
+            f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
+            f.push(" OR LOWER(w.name_km) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
+            f.push(" OR w.national_id = ").text(t);
+            f.push(" OR w.phone LIKE ").text(pat).push(" ESCAPE '\\')");
+        }
+        for (col, v) in
+            [("u.province_code", &q.province), ("u.district_code", &q.district), ("u.commune_code", &q.commune)]
+        {
+            if let Some(v) = v.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                f.push(" AND ").push(col).push(" = ").text(v);
+            }
+        }
+        if let Some(v) = q.cadre {
+            f.push(" AND w.cadre = ").text(v.code());
+        }
+        if let Some(v) = q.sector {
+            f.push(" AND w.sector = ").text(v.code());
+        }
+        if let Some(v) = q.status {
+            f.push(" AND w.status = ").text(v.code());
+        }
+        if let Some(v) = q.role {
+            f.push(" AND w.role = ").text(v.code());
+        }
+        if let Some(v) = q.org_id {
+            f.push(" AND w.org_id = ").int(v);
+        }
+        f
+    }
+
+    /// Workers matching `q` within the principal's scope; `total` counts every match.
+    pub async fn list_workers(&self, p: &Principal, q: &WorkerQuery) -> Result<Page<WorkerRow>> {
+        let filter = self.worker_filter(p, q);
+        let from = " FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                    LEFT JOIN organizations o ON o.id = w.org_id";
+        let mut count = Sql::new(&format!("SELECT COUNT(*){from}"));
+        count.push(&filter.text);
+        count.args = filter.args.clone();
+        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
+        let page = q.page.max(1);
+        let mut list = Sql::new(&format!(
+            "SELECT w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.status, w.org_id, \
+             o.name_en AS org_name, w.position_title, w.workplace_code, u.name_en AS u_name_en, \
+             u.name_km AS u_name_km, u.province_code{from}"
+        ));
+        list.push(&filter.text);
+        list.args = filter.args;
+        list.push(" ORDER BY w.name_latin, w.id LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        let rows = list.query().fetch_all(&self.pool).await?;
+        Ok(Page { items: rows.iter().map(row_from_row).collect::<Result<_>>()?, total, page, per_page })
+    }
+
+    /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`).
+    pub async fn count_workers_by(&self, p: &Principal, column: &str) -> Result<Vec<(String, i64)>> {
+        let col = match column {
+            "cadre" => "w.cadre",
+            "sector" => "w.sector",
+            "status" => "w.status",
+            "role" => "w.role",
+            _ => return Err(StoreError::Corrupt(format!("no grouping by {column}"))),
+        };
+        let filter = self.worker_filter(p, &WorkerQuery::default());
+        let mut sql = Sql::new(&format!(
+            "SELECT {col} AS k, COUNT(*) AS n FROM workers w JOIN admin_units u ON u.code = w.workplace_code"
+        ));
+        sql.push(&filter.text);
+        sql.args = filter.args;
+        sql.push(&format!(" GROUP BY {col} ORDER BY {col}"));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+    }
+
+    /// A worker within the principal's scope (None when absent or out of scope).
+    pub async fn get_worker(&self, p: &Principal, id: i64) -> Result<Option<Worker>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {WORKER_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = "
+        ));
+        sql.int(id);
+        if !p.can(Permission::ReadWorkers) {
+            return Ok(None);
+        }
+        push_worker_scope(&mut sql, &p.worker_scope());
+        let row = sql.query().fetch_optional(&self.pool).await?;
+        row.as_ref().map(worker_from_row).transpose()
+    }
+
+    pub async fn worker_postings(&self, p: &Principal, id: i64) -> Result<Vec<Posting>> {
+        if self.get_worker(p, id).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT ps.id, ps.worker_id, ps.org_id, o.name_en AS org_name, ps.role, ps.position_title, \
+             ps.workplace_code, u.name_en, u.name_km, ps.start_date, ps.end_date FROM postings ps \
+             LEFT JOIN organizations o ON o.id = ps.org_id LEFT JOIN admin_units u ON u.code = ps.workplace_code \
+             WHERE ps.worker_id = $1 ORDER BY ps.start_date DESC, ps.id DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Posting {
+                    id: r.try_get("id")?,
+                    worker_id: r.try_get("worker_id")?,
+                    org_id: r.try_get("org_id")?,
+                    org_name: r.try_get("org_name")?,
+                    role: vocab(r, "role", WorkerRole::parse)?,
+                    position_title: r.try_get("position_title")?,
+                    workplace_code: r.try_get("workplace_code")?,
+                    workplace_name_en: r.try_get("name_en")?,
+                    workplace_name_km: r.try_get("name_km")?,
+                    start_date: opt_date(r, "start_date")?
+                        .ok_or_else(|| StoreError::Corrupt("posting without start".into()))?,
+                    end_date: opt_date(r, "end_date")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn worker_status_history(&self, p: &Principal, id: i64) -> Result<Vec<StatusChange>> {
+        if self.get_worker(p, id).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT id, worker_id, status, effective_date, note, recorded_at, recorded_by FROM status_changes \
+             WHERE worker_id = $1 ORDER BY effective_date DESC, id DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatusChange {
+                    id: r.try_get("id")?,
+                    worker_id: r.try_get("worker_id")?,
+                    status: vocab(r, "status", EmploymentStatus::parse)?,
+                    effective_date: opt_date(r, "effective_date")?
+                        .ok_or_else(|| StoreError::Corrupt("status change without date".into()))?,
+                    note: r.try_get("note")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                    recorded_by: r.try_get("recorded_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Checks what only the database can tell: the workplace and organization
+    /// exist and are within reach, and the national ID is not someone else's.
+    async fn check_worker_refs(&self, p: &Principal, d: &WorkerDraft, self_id: Option<i64>) -> Result<()> {
+        let mut errs = ValidationErrors::default();
+        match self.admin_unit(&d.workplace_code).await? {
+            None => errs.push(FieldError::new("workplace_code", "unknown_admin_unit").with("value", &d.workplace_code)),
+            Some(u) => {
+                if !p.scope.contains(&u) {
+                    errs.push(FieldError::new("workplace_code", "out_of_scope"));
+                }
+            }
+        }
+        if let Some(org) = d.org_id {
+            match self.get_org_unscoped(org).await? {
+                None => errs.push(FieldError::new("org_id", "unknown_organization")),
+                Some(o) => {
+                    let visible = match p.org_scope() {
+                        OrgScope::Area(_) => true,
+                        OrgScope::One(id) => id == o.id,
+                        OrgScope::Nothing => false,
+                    };
+                    if !visible {
+                        errs.push(FieldError::new("org_id", "out_of_scope"));
+                    }
+                }
+            }
+        }
+        if let WorkerScope::Area { org_id: Some(own), .. } = p.worker_scope() {
+            if d.org_id != Some(own) {
+                errs.push(FieldError::new("org_id", "must_be_own_organization"));
+            }
+        }
+        if let Some(nid) = &d.national_id {
+            let row = sqlx::query("SELECT id FROM workers WHERE national_id = $1 AND id <> $2")
+                .bind(nid)
+                .bind(self_id.unwrap_or(0))
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(r) = row {
+                let existing: i64 = r.try_get(0)?;
+                errs.push(FieldError::new("national_id", "duplicate_national_id").with("existing_id", existing));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(errs))
+        }
+    }
+
+    /// Creates a worker with an opening posting and status.
+    pub async fn create_worker(&self, p: &Principal, input: &WorkerInput, today: NaiveDate) -> Result<Worker> {
+        if !p.can(Permission::WriteWorkers) || p.self_service_only() {
+            return Err(StoreError::Forbidden);
+        }
+        let mut input = input.clone();
+        if let (WorkerScope::Area { org_id: Some(own), .. }, None) = (p.worker_scope(), input.org_id) {
+            input.org_id = Some(own);
+        }
+        let draft = validate_worker(&input, today)?;
+        self.check_worker_refs(p, &draft, None).await?;
+        let mut tx = self.pool.begin().await?;
+        let id = insert_worker(&mut tx, &draft, false).await?;
+        let start = draft.start_date.unwrap_or(today);
+        insert_posting(&mut tx, id, &draft, start, None).await?;
+        insert_status(&mut tx, id, draft.status, draft.end_date.unwrap_or(start), None, Some(&p.username)).await?;
+        record_audit(&mut tx, p, "create", "worker", &id.to_string(), None, Some(&draft)).await?;
+        tx.commit().await.map_err(unique_to_invalid)?;
+        self.get_worker(p, id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Applies the fields present in `patch`. A change of employer, role,
+    /// position or workplace closes the current posting and opens a new one;
+    /// a change of status is added to the status history.
+    pub async fn update_worker(
+        &self,
+        p: &Principal,
+        id: i64,
+        patch: &WorkerInput,
+        change: &WorkerChange,
+        today: NaiveDate,
+    ) -> Result<Worker> {
+        let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
+        if !p.can(Permission::WriteWorkers) {
+            return Err(StoreError::Forbidden);
+        }
+        if p.self_service_only() {
+            let mut errs = ValidationErrors::default();
+            for f in patch.present_fields() {
+                if !SELF_EDITABLE_FIELDS.contains(&f) {
+                    errs.push(FieldError::new(f, "not_editable"));
+                }
+            }
+            if !errs.is_empty() {
+                return Err(StoreError::Invalid(errs));
+            }
+        }
+        let before = existing.draft();
+        let merged = WorkerInput::from_draft(&before).overlay(patch.clone());
+        let draft = validate_worker(&merged, today)?;
+        if draft == before {
+            return Ok(existing);
+        }
+        if p.self_service_only() {
+            // A worker's own edits never touch posting fields, so scope is unchanged.
+        } else {
+            self.check_worker_refs(p, &draft, Some(id)).await?;
+        }
+        let effective = change.effective_date.unwrap_or(today);
+        if effective > today {
+            return Err(StoreError::Invalid(ValidationErrors::single(FieldError::new(
+                "effective_date",
+                "future_date",
+            ))));
+        }
+        let note = change.note.as_ref().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE workers SET name_km = $1, name_latin = $2, sex = $3, date_of_birth = $4, national_id = $5, \
+             phone = $6, email = $7, cadre = $8, role = $9, sector = $10, org_id = $11, position_title = $12, \
+             workplace_code = $13, status = $14, start_date = $15, end_date = $16, education_level = $17, \
+             education_field = $18, updated_at = $19 WHERE id = $20",
+        )
+        .bind(&draft.name_km)
+        .bind(&draft.name_latin)
+        .bind(draft.sex.code())
+        .bind(date_text(draft.date_of_birth))
+        .bind(&draft.national_id)
+        .bind(&draft.phone)
+        .bind(&draft.email)
+        .bind(draft.cadre.code())
+        .bind(draft.role.code())
+        .bind(draft.sector.code())
+        .bind(draft.org_id)
+        .bind(&draft.position_title)
+        .bind(&draft.workplace_code)
+        .bind(draft.status.code())
+        .bind(date_text(draft.start_date))
+        .bind(date_text(draft.end_date))
+        .bind(draft.education_level.map(|v| v.code()))
+        .bind(draft.education_field.map(|v| v.code()))
+        .bind(now_text())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_to_invalid)?;
+        if draft.posting_differs(&before) {
+            sqlx::query("UPDATE postings SET end_date = $1 WHERE worker_id = $2 AND end_date IS NULL")
+                .bind(effective.to_string())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_posting(&mut tx, id, &draft, effective, None).await?;
+        }
+        if draft.status != before.status {
+            insert_status(&mut tx, id, draft.status, effective, note.as_deref(), Some(&p.username)).await?;
+        }
+        record_audit(&mut tx, p, "update", "worker", &id.to_string(), Some(&before), Some(&draft)).await?;
+        tx.commit().await?;
+        self.get_worker(p, id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes a record entered by mistake (national administrators only);
+    /// people who leave are given a status, not deleted.
+    pub async fn delete_worker(&self, p: &Principal, id: i64) -> Result<()> {
+        let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
+        if !p.can(Permission::DeleteWorkers) {
+            return Err(StoreError::Forbidden);
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET worker_id = NULL WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM postings WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM status_changes WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM workers WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        record_audit(&mut tx, p, "delete", "worker", &id.to_string(), Some(&existing.draft()), None::<&WorkerDraft>)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn unique_to_invalid(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Invalid(ValidationErrors::single(FieldError::new(
+                "national_id",
+                "duplicate_national_id",
+            )));
+        }
+    }
+    StoreError::Db(e)
+}
+
+pub(crate) async fn insert_worker(tx: &mut Transaction<'_, Any>, d: &WorkerDraft, synthetic: bool) -> Result<i64> {
+    let now = now_text();
+    let row = sqlx::query(
+        "INSERT INTO workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
+         sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
+         education_field, synthetic, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+    )
+    .bind(&d.name_km)
+    .bind(&d.name_latin)
+    .bind(d.sex.code())
+    .bind(date_text(d.date_of_birth))
+    .bind(&d.national_id)
+    .bind(&d.phone)
+    .bind(&d.email)
+    .bind(d.cadre.code())
+    .bind(d.role.code())
+    .bind(d.sector.code())
+    .bind(d.org_id)
+    .bind(&d.position_title)
+    .bind(&d.workplace_code)
+    .bind(d.status.code())
+    .bind(date_text(d.start_date))
+    .bind(date_text(d.end_date))
+    .bind(d.education_level.map(|v| v.code()))
+    .bind(d.education_field.map(|v| v.code()))
+    .bind(synthetic as i64)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(unique_to_invalid)?;
+    Ok(row.try_get(0)?)
+}
+
+pub(crate) async fn insert_posting(
+    tx: &mut Transaction<'_, Any>,
+    worker_id: i64,
+    d: &WorkerDraft,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO postings (worker_id, org_id, role, position_title, workplace_code, start_date, end_date) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(worker_id)
+    .bind(d.org_id)
+    .bind(d.role.code())
+    .bind(&d.position_title)
+    .bind(&d.workplace_code)
+    .bind(start.to_string())
+    .bind(date_text(end))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_status(
+    tx: &mut Transaction<'_, Any>,
+    worker_id: i64,
+    status: EmploymentStatus,
+    date: NaiveDate,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO status_changes (worker_id, status, effective_date, note, recorded_at, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(worker_id)
+    .bind(status.code())
+    .bind(date.to_string())
+    .bind(note)
+    .bind(now_text())
+    .bind(by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Registry behaviour on every engine: scope, history, audit, bad input.
+
+use chrono::NaiveDate;
+use komlang_core::validate::{OrgInput, WorkerInput};
+use komlang_core::*;
+use komlang_store::testing::{engines, TestDb};
+use komlang_store::{system_principal, AuditQuery, NewUser, StoreError, WorkerChange, WorkerQuery};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+fn input(name_km: &str, name_latin: &str, workplace: &str) -> WorkerInput {
+    WorkerInput {
+        name_km: Some(name_km.into()),
+        name_latin: Some(name_latin.into()),
+        sex: Some("female".into()),
+        date_of_birth: Some("1988-02-03".into()),
+        cadre: Some("para_social_worker".into()),
+        role: Some("ccwc_focal_point".into()),
+        sector: Some("government".into()),
+        workplace_code: Some(workplace.into()),
+        status: Some("active".into()),
+        start_date: Some("2019-01-15".into()),
+        ..Default::default()
+    }
+}
+
+async fn principal(db: &TestDb, username: &str, role: UserRole, scope: Option<&str>, org: Option<i64>) -> Principal {
+    let admin = system_principal("test");
+    let u = db
+        .store
+        .create_user(
+            &admin,
+            &NewUser {
+                username: username.into(),
+                password: "correct horse".into(),
+                role,
+                scope_code: scope.map(String::from),
+                org_id: org,
+                worker_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    db.store.principal_for_user(u.id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn scope_limits_what_is_listed_counted_and_changed() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        // Banteay Meanchey (01) and Battambang (02).
+        let a = db.store.create_worker(&admin, &input("សុខ ដារ៉ា", "Sok Dara", "010201"), today()).await.unwrap();
+        let b = db.store.create_worker(&admin, &input("ចាន់ សុភា", "Chan Sophea", "020101"), today()).await.unwrap();
+        let prov = principal(&db, "bmc", UserRole::ProvincialOfficer, Some("01"), None).await;
+
+        let page = db.store.list_workers(&prov, &WorkerQuery::default()).await.unwrap();
+        assert_eq!(page.total, 1, "{engine:?}");
+        assert_eq!(page.items[0].id, a.id);
+        assert!(db.store.get_worker(&prov, b.id).await.unwrap().is_none());
+        let patch = WorkerInput { phone: Some("012 345 678".into()), ..Default::default() };
+        let r = db.store.update_worker(&prov, b.id, &patch, &WorkerChange::default(), today()).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{engine:?}: {r:?}");
+        // Creating in another province is refused, with the field named.
+        let r = db.store.create_worker(&prov, &input("ហេង លី", "Heng Ly", "020101"), today()).await;
+        match r {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.for_field("workplace_code").unwrap().code, "out_of_scope"),
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        // Search by Khmer name, within scope only.
+        let q = WorkerQuery { q: Some("ដារ៉ា".into()), ..Default::default() };
+        assert_eq!(db.store.list_workers(&admin, &q).await.unwrap().total, 1);
+        let q = WorkerQuery { q: Some("សុភា".into()), ..Default::default() };
+        assert_eq!(db.store.list_workers(&prov, &q).await.unwrap().total, 0);
+        let q = WorkerQuery { province: Some("02".into()), ..Default::default() };
+        assert_eq!(db.store.list_workers(&admin, &q).await.unwrap().items[0].id, b.id);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn transfers_and_status_changes_keep_history_and_are_audited() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let w = db.store.create_worker(&admin, &input("កែវ ចន្ធូ", "Keo Chanthou", "010201"), today()).await.unwrap();
+        let patch = WorkerInput { workplace_code: Some("010202".into()), ..Default::default() };
+        let change = WorkerChange { effective_date: NaiveDate::from_ymd_opt(2024, 6, 1), note: None };
+        db.store.update_worker(&admin, w.id, &patch, &change, today()).await.unwrap();
+        let patch = WorkerInput { status: Some("on_leave".into()), ..Default::default() };
+        let change =
+            WorkerChange { effective_date: NaiveDate::from_ymd_opt(2025, 1, 1), note: Some("maternity".into()) };
+        let now = db.store.update_worker(&admin, w.id, &patch, &change, today()).await.unwrap();
+        assert_eq!(now.status, EmploymentStatus::OnLeave);
+        assert_eq!(now.workplace_code, "010202");
+
+        let postings = db.store.worker_postings(&admin, w.id).await.unwrap();
+        assert_eq!(postings.len(), 2, "{engine:?}");
+        assert_eq!(postings[0].workplace_code, "010202");
+        assert_eq!(postings[0].end_date, None);
+        assert_eq!(postings[1].workplace_code, "010201");
+        assert_eq!(postings[1].end_date, NaiveDate::from_ymd_opt(2024, 6, 1));
+        let statuses = db.store.worker_status_history(&admin, w.id).await.unwrap();
+        assert_eq!(
+            statuses.iter().map(|s| s.status).collect::<Vec<_>>(),
+            vec![EmploymentStatus::OnLeave, EmploymentStatus::Active]
+        );
+        assert_eq!(statuses[0].note.as_deref(), Some("maternity"));
+
+        let audit = db
+            .store
+            .list_audit(
+                &admin,
+                &AuditQuery { entity: Some("worker".into()), entity_id: Some(w.id.to_string()), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        assert_eq!(audit.total, 3, "{engine:?}");
+        let last = &audit.items[0];
+        assert_eq!(last.action, "update");
+        assert_eq!(last.username, "test");
+        let changed: Vec<String> = last.changes().into_iter().map(|c| c.field).collect();
+        assert_eq!(changed, vec!["status".to_string()]);
+        assert_eq!(last.before.as_ref().unwrap()["status"], "active");
+        assert_eq!(last.after.as_ref().unwrap()["status"], "on_leave");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let mut first = input("លី ស្រីមុំ", "Ly Sreymom", "010201");
+        first.national_id = Some("123456789".into());
+        let w = db.store.create_worker(&admin, &first, today()).await.unwrap();
+        let mut dup = input("ម៉ៅ វណ្ណា", "Mao Vanna", "010201");
+        dup.national_id = Some("123456789".into());
+        match db.store.create_worker(&admin, &dup, today()).await {
+            Err(StoreError::Invalid(e)) => {
+                let f = e.for_field("national_id").unwrap();
+                assert_eq!(f.code, "duplicate_national_id");
+                assert_eq!(f.params["existing_id"], w.id.to_string());
+            }
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        let mut bad = input("x", "Mao Vanna", "999999");
+        bad.org_id = Some(4242);
+        match db.store.create_worker(&admin, &bad, today()).await {
+            Err(StoreError::Invalid(e)) => {
+                assert_eq!(e.for_field("workplace_code").unwrap().code, "unknown_admin_unit");
+                assert_eq!(e.for_field("org_id").unwrap().code, "unknown_organization");
+            }
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        assert_eq!(db.store.list_workers(&admin, &WorkerQuery::default()).await.unwrap().total, 1);
+        let audit = db.store.list_audit(&admin, &AuditQuery::default()).await.unwrap();
+        assert_eq!(audit.total, 1, "only the first create is audited");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn org_staff_and_workers_see_only_their_own() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let org_input = |name: &str, reg: &str| OrgInput {
+            name_en: Some(name.into()),
+            kind: Some("ngo".into()),
+            registration_no: Some(reg.into()),
+            admin_code: Some("12".into()),
+            ..Default::default()
+        };
+        let ngo = db.store.create_org(&admin, &org_input("Friends", "MOI-1")).await.unwrap();
+        let other = db.store.create_org(&admin, &org_input("Others", "MOI-2")).await.unwrap();
+        let dup = db.store.create_org(&admin, &org_input("Copy", "MOI-1")).await;
+        assert!(matches!(dup, Err(StoreError::Invalid(ref e)) if e.for_field("registration_no").is_some()), "{dup:?}");
+        let hr = principal(&db, "hrm", UserRole::OrgHrManager, None, Some(ngo.org.id)).await;
+        let mut mine = input("ស៊ុន ធារី", "Sun Theary", "120101");
+        mine.sector = Some("ngo".into());
+        mine.role = Some("ngo_case_worker".into());
+        let created = db.store.create_worker(&hr, &mine, today()).await.unwrap();
+        assert_eq!(created.org_id, Some(ngo.org.id), "defaults to the manager's organization");
+        let mut theirs = mine.clone();
+        theirs.org_id = Some(other.org.id);
+        assert!(db.store.create_worker(&hr, &theirs, today()).await.is_err());
+        let theirs = db.store.create_worker(&admin, &theirs, today()).await.unwrap();
+        assert_eq!(db.store.list_workers(&hr, &WorkerQuery::default()).await.unwrap().total, 1);
+        assert!(db.store.get_worker(&hr, theirs.id).await.unwrap().is_none());
+        assert_eq!(db.store.list_orgs(&hr, &Default::default()).await.unwrap().total, 1);
+
+        // A worker account sees itself and may change only its own contact fields.
+        let u = db
+            .store
+            .create_user(
+                &admin,
+                &NewUser {
+                    username: "self".into(),
+                    password: "correct horse".into(),
+                    role: UserRole::Worker,
+                    scope_code: None,
+                    org_id: None,
+                    worker_id: Some(created.id),
+                },
+            )
+            .await
+            .unwrap();
+        let me = db.store.principal_for_user(u.id).await.unwrap().unwrap();
+        assert_eq!(db.store.list_workers(&me, &WorkerQuery::default()).await.unwrap().total, 1);
+        assert!(db.store.get_worker(&me, theirs.id).await.unwrap().is_none());
+        let ok = WorkerInput { phone: Some("097 111 2222".into()), ..Default::default() };
+        let updated = db.store.update_worker(&me, created.id, &ok, &WorkerChange::default(), today()).await.unwrap();
+        assert_eq!(updated.phone.as_deref(), Some("097 111 2222"));
+        let not_ok = WorkerInput { cadre: Some("professional_social_worker".into()), ..Default::default() };
+        match db.store.update_worker(&me, created.id, &not_ok, &WorkerChange::default(), today()).await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.for_field("cadre").unwrap().code, "not_editable"),
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_and_tokens_authenticate() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        principal(&db, "officer", UserRole::ProvincialOfficer, Some("02"), None).await;
+        let now = 1_800_000_000;
+        assert!(matches!(
+            db.store.login("officer", "correct horse", "10.0.0.1", now).await.unwrap(),
+            komlang_store::LoginOutcome::Ok(_)
+        ));
+        for _ in 0..5 {
+            assert_eq!(
+                db.store.login("officer", "wrong", "10.0.0.1", now).await.unwrap(),
+                komlang_store::LoginOutcome::Invalid
+            );
+        }
+        // Locked now, even with the right password; unlocked after the window.
+        assert!(matches!(
+            db.store.login("officer", "correct horse", "10.0.0.1", now + 1).await.unwrap(),
+            komlang_store::LoginOutcome::Locked(_)
+        ));
+        assert!(matches!(
+            db.store.login("officer", "correct horse", "10.0.0.1", now + 16 * 60).await.unwrap(),
+            komlang_store::LoginOutcome::Ok(_)
+        ));
+
+        let token = db.store.create_token("officer").await.unwrap();
+        let p = db.store.principal_for_token(&token).await.unwrap().unwrap();
+        assert_eq!(p.scope, Scope::Unit { code: "02".into(), level: AdminLevel::Province });
+        assert!(db.store.principal_for_token("kml_nope").await.unwrap().is_none());
+        db.cleanup().await;
+    }
+}
