@@ -140,6 +140,10 @@ impl WorkerInput {
             education_level,
             education_field
         );
+        if self.org_id == Some(0) {
+            // `org_id: 0` in a patch removes the employer.
+            self.org_id = None;
+        }
         self
     }
 

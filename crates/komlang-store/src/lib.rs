@@ -20,6 +20,7 @@ mod workers;
 
 pub use admin_units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
 pub use audit::{AuditEntry, AuditQuery};
+pub use demo::{DemoSummary, DEMO_ACCOUNTS, DEMO_PASSWORD};
 pub use orgs::{OrgQuery, OrgRow};
 pub use sessions::SessionRecord;
 pub use users::{hash_password, system_principal, LoginOutcome, NewUser, UserRow};

@@ -111,7 +111,9 @@ impl Store {
         row.as_ref().map(org_from_row).transpose()
     }
 
-    pub(crate) async fn get_org_unscoped(&self, id: i64) -> Result<Option<Organization>> {
+    /// An organization whatever the caller's scope: for naming the employer of
+    /// a worker the caller may see. Never list or return it to other callers.
+    pub async fn get_org_unscoped(&self, id: i64) -> Result<Option<Organization>> {
         let row = sqlx::query(&format!(
             "SELECT {COLS} FROM organizations o JOIN admin_units u ON u.code = o.admin_code WHERE o.id = $1"
         ))
@@ -136,7 +138,11 @@ impl Store {
                 .await?;
             if let Some(r) = row {
                 let id: i64 = r.try_get(0)?;
-                errs.push(FieldError::new("registration_no", "duplicate_registration_no").with("existing_id", id));
+                let mut e = FieldError::new("registration_no", "duplicate_registration_no");
+                if self.get_org(p, id).await?.is_some() {
+                    e = e.with("existing_id", id);
+                }
+                errs.push(e);
             }
         }
         if errs.is_empty() {

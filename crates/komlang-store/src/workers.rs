@@ -334,16 +334,62 @@ impl Store {
     /// Checks what only the database can tell: the workplace and organization
     /// exist and are within reach, and the national ID is not someone else's.
     async fn check_worker_refs(&self, p: &Principal, d: &WorkerDraft, self_id: Option<i64>) -> Result<()> {
+        let errs =
+            self.worker_ref_errors(p, Some(&d.workplace_code), d.org_id, d.national_id.as_deref(), self_id).await?;
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(errs))
+        }
+    }
+
+    /// Validates `input`, adding the database checks to the field checks so
+    /// that every problem is reported at once.
+    async fn validate_with_refs(
+        &self,
+        p: &Principal,
+        input: &WorkerInput,
+        today: NaiveDate,
+        self_id: Option<i64>,
+    ) -> Result<WorkerDraft> {
+        match validate_worker(input, today) {
+            Ok(d) => {
+                self.check_worker_refs(p, &d, self_id).await?;
+                Ok(d)
+            }
+            Err(mut errs) => {
+                let clean =
+                    |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+                let workplace = clean(&input.workplace_code).filter(|_| errs.for_field("workplace_code").is_none());
+                let nid = clean(&input.national_id).filter(|_| errs.for_field("national_id").is_none());
+                let org = input.org_id.filter(|_| errs.for_field("org_id").is_none());
+                let more = self.worker_ref_errors(p, workplace.as_deref(), org, nid.as_deref(), self_id).await?;
+                errs.errors.extend(more.errors);
+                Err(StoreError::Invalid(errs))
+            }
+        }
+    }
+
+    async fn worker_ref_errors(
+        &self,
+        p: &Principal,
+        workplace: Option<&str>,
+        org_id: Option<i64>,
+        national_id: Option<&str>,
+        self_id: Option<i64>,
+    ) -> Result<ValidationErrors> {
         let mut errs = ValidationErrors::default();
-        match self.admin_unit(&d.workplace_code).await? {
-            None => errs.push(FieldError::new("workplace_code", "unknown_admin_unit").with("value", &d.workplace_code)),
-            Some(u) => {
-                if !p.scope.contains(&u) {
-                    errs.push(FieldError::new("workplace_code", "out_of_scope"));
+        if let Some(code) = workplace {
+            match self.admin_unit(code).await? {
+                None => errs.push(FieldError::new("workplace_code", "unknown_admin_unit").with("value", code)),
+                Some(u) => {
+                    if !p.scope.contains(&u) {
+                        errs.push(FieldError::new("workplace_code", "out_of_scope"));
+                    }
                 }
             }
         }
-        if let Some(org) = d.org_id {
+        if let Some(org) = org_id {
             match self.get_org_unscoped(org).await? {
                 None => errs.push(FieldError::new("org_id", "unknown_organization")),
                 Some(o) => {
@@ -359,11 +405,11 @@ impl Store {
             }
         }
         if let WorkerScope::Area { org_id: Some(own), .. } = p.worker_scope() {
-            if d.org_id != Some(own) {
+            if org_id != Some(own) {
                 errs.push(FieldError::new("org_id", "must_be_own_organization"));
             }
         }
-        if let Some(nid) = &d.national_id {
+        if let Some(nid) = national_id {
             let row = sqlx::query("SELECT id FROM workers WHERE national_id = $1 AND id <> $2")
                 .bind(nid)
                 .bind(self_id.unwrap_or(0))
@@ -371,14 +417,15 @@ impl Store {
                 .await?;
             if let Some(r) = row {
                 let existing: i64 = r.try_get(0)?;
-                errs.push(FieldError::new("national_id", "duplicate_national_id").with("existing_id", existing));
+                let mut e = FieldError::new("national_id", "duplicate_national_id");
+                // Point to the existing worker only when the caller may see them.
+                if self.get_worker(p, existing).await?.is_some() {
+                    e = e.with("existing_id", existing);
+                }
+                errs.push(e);
             }
         }
-        if errs.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::Invalid(errs))
-        }
+        Ok(errs)
     }
 
     /// Creates a worker with an opening posting and status.
@@ -390,12 +437,12 @@ impl Store {
         if let (WorkerScope::Area { org_id: Some(own), .. }, None) = (p.worker_scope(), input.org_id) {
             input.org_id = Some(own);
         }
-        let draft = validate_worker(&input, today)?;
-        self.check_worker_refs(p, &draft, None).await?;
+        let draft = self.validate_with_refs(p, &input, today, None).await?;
         let mut tx = self.pool.begin().await?;
         let id = insert_worker(&mut tx, &draft, false).await?;
         let start = draft.start_date.unwrap_or(today);
-        insert_posting(&mut tx, id, &draft, start, None).await?;
+        let posting_end = draft.end_date.filter(|_| draft.status.is_separated());
+        insert_posting(&mut tx, id, &draft, start, posting_end).await?;
         insert_status(&mut tx, id, draft.status, draft.end_date.unwrap_or(start), None, Some(&p.username)).await?;
         record_audit(&mut tx, p, "create", "worker", &id.to_string(), None, Some(&draft)).await?;
         tx.commit().await.map_err(unique_to_invalid)?;
@@ -430,14 +477,14 @@ impl Store {
         }
         let before = existing.draft();
         let merged = WorkerInput::from_draft(&before).overlay(patch.clone());
-        let draft = validate_worker(&merged, today)?;
+        let draft = if p.self_service_only() {
+            // A worker's own edits never touch posting fields, so scope is unchanged.
+            validate_worker(&merged, today)?
+        } else {
+            self.validate_with_refs(p, &merged, today, Some(id)).await?
+        };
         if draft == before {
             return Ok(existing);
-        }
-        if p.self_service_only() {
-            // A worker's own edits never touch posting fields, so scope is unchanged.
-        } else {
-            self.check_worker_refs(p, &draft, Some(id)).await?;
         }
         let effective = change.effective_date.unwrap_or(today);
         if effective > today {
@@ -477,13 +524,19 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(unique_to_invalid)?;
-        if draft.posting_differs(&before) {
+        let leaving = draft.status.is_separated() && !before.status.is_separated();
+        let returning = !draft.status.is_separated() && before.status.is_separated();
+        if draft.posting_differs(&before) || leaving || returning {
+            // The current posting ends when the worker moves or leaves; a new
+            // one opens when they move or come back.
             sqlx::query("UPDATE postings SET end_date = $1 WHERE worker_id = $2 AND end_date IS NULL")
-                .bind(effective.to_string())
+                .bind(draft.end_date.filter(|_| leaving).unwrap_or(effective).to_string())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            insert_posting(&mut tx, id, &draft, effective, None).await?;
+            if !draft.status.is_separated() {
+                insert_posting(&mut tx, id, &draft, effective, None).await?;
+            }
         }
         if draft.status != before.status {
             insert_status(&mut tx, id, draft.status, effective, note.as_deref(), Some(&p.username)).await?;

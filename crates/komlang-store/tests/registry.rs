@@ -109,6 +109,14 @@ async fn transfers_and_status_changes_keep_history_and_are_audited() {
         );
         assert_eq!(statuses[0].note.as_deref(), Some("maternity"));
 
+        // Leaving closes the current posting on the end date.
+        let patch =
+            WorkerInput { status: Some("retired".into()), end_date: Some("2026-06-30".into()), ..Default::default() };
+        db.store.update_worker(&admin, w.id, &patch, &WorkerChange::default(), today()).await.unwrap();
+        let postings = db.store.worker_postings(&admin, w.id).await.unwrap();
+        assert_eq!(postings.len(), 2, "{engine:?}: no new posting on leaving");
+        assert_eq!(postings[0].end_date, NaiveDate::from_ymd_opt(2026, 6, 30));
+
         let audit = db
             .store
             .list_audit(
@@ -117,8 +125,8 @@ async fn transfers_and_status_changes_keep_history_and_are_audited() {
             )
             .await
             .unwrap();
-        assert_eq!(audit.total, 3, "{engine:?}");
-        let last = &audit.items[0];
+        assert_eq!(audit.total, 4, "{engine:?}");
+        let last = &audit.items[1];
         assert_eq!(last.action, "update");
         assert_eq!(last.username, "test");
         let changed: Vec<String> = last.changes().into_iter().map(|c| c.field).collect();

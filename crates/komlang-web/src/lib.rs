@@ -1,1 +1,105 @@
+//! Komlang web layer: server-rendered pages in Khmer and English for people,
+//! a JSON API (with its OpenAPI document) for programs. Every page and API
+//! call goes through the store's scoped queries, so nobody reaches records
+//! outside their role's scope.
 
+use std::net::SocketAddr;
+
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use komlang_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod api;
+pub mod auth;
+pub mod i18n;
+pub mod pages;
+
+/// Options of the web server.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: WebConfig,
+}
+
+const CSS: &str = include_str!("../static/app.css");
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], CSS)
+}
+
+async fn healthz(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
+    if app.store.ping().await {
+        (axum::http::StatusCode::OK, "ok")
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+/// The whole application.
+pub fn router(store: Store, config: WebConfig) -> Router {
+    let sessions = SessionManagerLayer::new(auth::DbSessionStore(store.clone()))
+        .with_name("komlang_session")
+        .with_secure(config.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    let state = AppState { store, config };
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api", api::routes())
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(css))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves Komlang on `listen` until Ctrl-C.
+pub async fn serve(store: Store, listen: SocketAddr, cfg: WebConfig) -> anyhow::Result<()> {
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        loop {
+            let now = chrono::Utc::now().timestamp();
+            if let Err(e) = sweeper.session_delete_expired(now).await {
+                tracing::warn!("could not delete expired sessions: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+    let app = router(store, cfg);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("Komlang listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

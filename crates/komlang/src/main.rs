@@ -1,1 +1,379 @@
-fn main() {}
+//! `komlang`: the Komlang server and its administration commands.
+//!
+//! Exit codes: 0 on success, 1 when something failed (database unreachable,
+//! refused operation...), 2 on bad input (unknown role, duplicate username...).
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use komlang_core::{FieldError, UserRole, ValidationErrors};
+use komlang_store::{system_principal, NewUser, Store, StoreError, DEMO_ACCOUNTS, DEMO_PASSWORD};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser, Debug)]
+#[command(name = "komlang", version, about = "Komlang: HR registry of Cambodia's social service workforce")]
+struct Cli {
+    /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "KOMLANG_DATABASE_URL", default_value = "sqlite://komlang.db")]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Brings the database schema up to date and loads Cambodia's administrative units when there are none.
+    Migrate,
+    /// Loads the synthetic demo data set and one account per role (once), then exits or, with --serve, serves.
+    Demo {
+        /// Serve the web application after loading.
+        #[arg(long)]
+        serve: bool,
+        #[command(flatten)]
+        web: WebArgs,
+    },
+    /// Serves the web application and the JSON API.
+    Serve {
+        #[command(flatten)]
+        web: WebArgs,
+    },
+    /// Manages accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manages API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Manages administrative units.
+    AdminUnits {
+        #[command(subcommand)]
+        command: AdminUnitsCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+struct WebArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KOMLANG_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Mark session cookies Secure (when served over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    #[arg(long)]
+    trust_proxy: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Creates an account.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// At least 8 characters.
+        #[arg(long)]
+        password: String,
+        /// national-admin, national-viewer, provincial-officer, district-officer, org-hr-manager or worker.
+        #[arg(long)]
+        role: String,
+        /// Admin unit code the account is limited to (a province for provincial-officer, a district for district-officer).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Organization id (required for org-hr-manager).
+        #[arg(long)]
+        org: Option<i64>,
+        /// Worker id (required for worker).
+        #[arg(long)]
+        worker: Option<i64>,
+    },
+    /// Sets an account's password.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+    },
+    /// Lists the accounts.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Creates an API token for an account and prints it (only on stdout, only once).
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminUnitsCommand {
+    /// Loads another country's units from a directory with country.csv and *Province*, *District*,
+    /// *Commune* and optionally *Village* CSV files. Refused when units are already loaded.
+    Load {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// Input the user must correct; exits with code 2.
+#[derive(Debug)]
+struct BadInput(Vec<FieldError>);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid input:")?;
+        for e in &self.0 {
+            write!(f, "\n  {}: {} ({})", e.field, e.code, explain(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn bad(field: &str, code: &str) -> anyhow::Error {
+    BadInput(vec![FieldError::new(field, code)]).into()
+}
+
+/// A readable English explanation of a field error.
+fn explain(e: &FieldError) -> String {
+    let p = |k: &str| e.params.get(k).cloned().unwrap_or_default();
+    match (e.field.as_str(), e.code.as_str()) {
+        (_, "invalid_username") => "use 3 to 64 characters: lowercase letters, digits, '.', '_' or '-'".into(),
+        (_, "duplicate_username") => "an account with this username already exists".into(),
+        (_, "unknown_user") => "no account has this username".into(),
+        (_, "password_too_short") => format!("the password must have at least {} characters", p("min")),
+        ("role", "unknown_role") => format!("the role must be one of: {}", UserRole::codes().join(", ")),
+        (_, "unknown_admin_unit") => format!("no administrative unit has the code `{}`", p("value")),
+        (_, "wrong_scope_level") => format!("this role needs the code of a {} as --scope", p("level")),
+        ("scope", "required") => format!("this role needs --scope with the code of a {}", p("level")),
+        (_, "national_role_has_no_scope") => "national roles cover the whole country: leave out --scope".into(),
+        ("org", "required") => "this role needs --org with an organization id".into(),
+        ("worker", "required") => "this role needs --worker with a worker id".into(),
+        (_, "unknown_organization") => "no organization has this id".into(),
+        (_, "unknown_worker") => "no worker has this id".into(),
+        (_, "invalid_file") => p("message"),
+        (_, "required") => "this value is required".into(),
+        _ => e.code.replace('_', " "),
+    }
+}
+
+/// Turns the store's "your input is wrong" errors into [`BadInput`].
+fn store_err(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Invalid(ValidationErrors { errors }) => BadInput(errors).into(),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let rest = &url[scheme_end..];
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+async fn open(url: &str) -> Result<Store> {
+    Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))
+}
+
+async fn serve(store: Store, web: &WebArgs) -> Result<()> {
+    let cfg = komlang_web::WebConfig { secure_cookies: web.secure_cookies, trust_proxy: web.trust_proxy };
+    komlang_web::serve(store, web.listen, cfg).await
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let url = cli.db.as_str();
+    match cli.command {
+        Command::Migrate => {
+            let store = open(url).await?;
+            println!("Database schema is up to date ({}).", redact(url));
+            let loaded = store.ensure_admin_units().await.context("cannot load the administrative units")?;
+            if loaded > 0 {
+                println!("Loaded {loaded} administrative units of Cambodia.");
+            } else {
+                println!("Administrative units already loaded ({}).", store.admin_unit_count().await?);
+            }
+        }
+        Command::Demo { serve: then_serve, web } => {
+            let store = open(url).await?;
+            let today = chrono::Local::now().date_naive();
+            let s = store.load_demo(today).await.context("cannot load the demo data")?;
+            if s.already_loaded {
+                println!(
+                    "Demo data already loaded ({} organizations, {} synthetic workers); nothing changed.",
+                    s.organizations, s.workers
+                );
+            } else {
+                println!("Demo data loaded: {} organizations, {} synthetic workers.", s.organizations, s.workers);
+            }
+            if !s.accounts.is_empty() {
+                println!("Demo accounts (password: {DEMO_PASSWORD}):");
+                for (username, role) in &s.accounts {
+                    let about = DEMO_ACCOUNTS.iter().find(|a| a.0 == username).map(|a| a.2).unwrap_or("");
+                    println!("  {username:<12} {role:<20} {about}");
+                }
+            }
+            if then_serve {
+                serve(store, &web).await?;
+            }
+        }
+        Command::Serve { web } => {
+            let store = open(url).await?;
+            let loaded = store.ensure_admin_units().await.context("cannot load the administrative units")?;
+            if loaded > 0 {
+                tracing::info!(loaded, "loaded Cambodia's administrative units");
+            }
+            serve(store, &web).await?;
+        }
+        Command::User { command } => {
+            let store = open(url).await?;
+            let actor = system_principal("cli");
+            match command {
+                UserCommand::Add { username, password, role, scope, org, worker } => {
+                    let role = UserRole::parse(&role).ok_or_else(|| bad("role", "unknown_role"))?;
+                    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+                    let u = NewUser {
+                        username: username.trim().to_string(),
+                        password,
+                        role,
+                        scope_code: nonempty(scope),
+                        org_id: org,
+                        worker_id: worker,
+                    };
+                    let row = store.create_user(&actor, &u).await.map_err(store_err)?;
+                    println!("Created account {} ({}).", row.username, row.role);
+                }
+                UserCommand::SetPassword { username, password } => {
+                    match store.set_password(&actor, &username, &password).await {
+                        Err(StoreError::NotFound) => return Err(bad("username", "unknown_user")),
+                        r => r.map_err(store_err)?,
+                    }
+                    println!("Password of {username} changed.");
+                }
+                UserCommand::List => {
+                    let users = store.list_users().await?;
+                    let rows: Vec<[String; 5]> = users
+                        .iter()
+                        .map(|u| {
+                            let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                            let mut name = u.username.clone();
+                            if !u.active {
+                                name.push_str(" (inactive)");
+                            }
+                            [
+                                name,
+                                u.role.code().to_string(),
+                                opt(u.scope_code.clone()),
+                                opt(u.org_id.map(|v| v.to_string())),
+                                opt(u.worker_id.map(|v| v.to_string())),
+                            ]
+                        })
+                        .collect();
+                    print_table(&["USERNAME", "ROLE", "SCOPE", "ORG", "WORKER"], &rows);
+                }
+            }
+        }
+        Command::Token { command: TokenCommand::Create { username } } => {
+            let store = open(url).await?;
+            let token = match store.create_token(&username).await {
+                Err(StoreError::NotFound) => return Err(bad("username", "unknown_user")),
+                r => r.map_err(store_err)?,
+            };
+            println!("{token}");
+        }
+        Command::AdminUnits { command: AdminUnitsCommand::Load { dir } } => {
+            let store = open(url).await?;
+            let existing = store.admin_unit_count().await?;
+            if existing > 0 {
+                anyhow::bail!(
+                    "administrative units are already loaded ({existing}); load another country's units into a new database"
+                );
+            }
+            let parsed = komlang_store::load_admin_dir(&dir)
+                .map_err(|e| BadInput(vec![FieldError::new("dir", "invalid_file").with("message", e.to_string())]))?;
+            for s in &parsed.skipped {
+                eprintln!("warning: skipped {s}");
+            }
+            let n = store.load_admin_units(&parsed.units).await.map_err(store_err)?;
+            println!("Loaded {n} administrative units from {} ({} rows skipped).", dir.display(), parsed.skipped.len());
+        }
+    }
+    Ok(())
+}
+
+fn print_table(headers: &[&str], rows: &[[String; 5]]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(b) = e.downcast_ref::<BadInput>() {
+                eprintln!("error: {b}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/db"), "postgres://postgres@127.0.0.1/db");
+        assert_eq!(redact("sqlite://komlang.db"), "sqlite://komlang.db");
+    }
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let c = Cli::try_parse_from(["komlang", "demo", "--serve", "--db", "sqlite://x.db"]).unwrap();
+        assert_eq!(c.db, "sqlite://x.db");
+        assert!(matches!(c.command, Command::Demo { serve: true, .. }));
+    }
+}

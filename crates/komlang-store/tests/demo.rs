@@ -1,0 +1,176 @@
+//! The demo data set on every engine: loaded once, every account works,
+//! scopes hold, and the same data on SQLite and PostgreSQL.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use komlang_core::{UserRole, WorkerRole};
+use komlang_store::testing::{engines, TestDb};
+use komlang_store::{system_principal, LoginOutcome, Store, WorkerQuery, DEMO_ACCOUNTS, DEMO_PASSWORD};
+use sqlx::Row;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap().get(0)
+}
+
+async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    for t in ["organizations", "workers", "postings", "status_changes", "users", "audit_log", "meta", "admin_units"] {
+        out.push((t, count(store, t).await));
+    }
+    out
+}
+
+/// Every row of the demo data that should not depend on the engine, as text.
+async fn fingerprint(store: &Store) -> Vec<String> {
+    let queries = [
+        "SELECT id, name_en, kind, admin_code, phone FROM organizations ORDER BY id",
+        "SELECT id, name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, sector, org_id, \
+         position_title, workplace_code, status, start_date, end_date, education_level, education_field, synthetic \
+         FROM workers ORDER BY id",
+        "SELECT id, worker_id, org_id, role, position_title, workplace_code, start_date, end_date FROM postings \
+         ORDER BY id",
+        "SELECT id, worker_id, status, effective_date, note, recorded_by FROM status_changes ORDER BY id",
+        "SELECT id, username, role, scope_code, org_id, worker_id, active FROM users ORDER BY id",
+    ];
+    let mut out = Vec::new();
+    for q in queries {
+        for r in sqlx::query(q).fetch_all(store.pool()).await.unwrap() {
+            let cols: Vec<String> = (0..r.len())
+                .map(|i| match r.try_get::<Option<String>, _>(i) {
+                    Ok(v) => format!("{v:?}"),
+                    Err(_) => format!("{:?}", r.try_get::<Option<i64>, _>(i).unwrap()),
+                })
+                .collect();
+            out.push(cols.join("|"));
+        }
+    }
+    out
+}
+
+#[test]
+fn demo_accounts_have_known_roles_and_distinct_names() {
+    let mut names: Vec<&str> = DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), DEMO_ACCOUNTS.len());
+    for role in UserRole::ALL {
+        assert_eq!(DEMO_ACCOUNTS.iter().filter(|a| UserRole::parse(a.1) == Some(*role)).count(), 1, "{role}");
+    }
+}
+
+#[tokio::test]
+async fn demo_loads_once_with_working_accounts_and_the_same_data_on_every_engine() {
+    let mut prints: Vec<(komlang_store::Engine, Vec<String>)> = Vec::new();
+    for engine in engines() {
+        let db = TestDb::empty(engine).await;
+        let store = &db.store;
+
+        let started = Instant::now();
+        let first = store.load_demo(today()).await.unwrap();
+        eprintln!("{engine:?}: demo loaded in {:.1} s", started.elapsed().as_secs_f64());
+        assert!(!first.already_loaded, "{engine:?}");
+        assert!(first.workers > 6000, "{engine:?}: {first:?}");
+        assert!(first.organizations > 250, "{engine:?}: {first:?}");
+        let expected: Vec<(String, String)> =
+            DEMO_ACCOUNTS.iter().map(|(u, r, _)| (u.to_string(), r.to_string())).collect();
+        assert_eq!(first.accounts, expected, "{engine:?}");
+        assert_eq!(store.meta_get("demo_version").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(count(store, "workers").await, first.workers as i64);
+        assert_eq!(count(store, "organizations").await, first.organizations as i64);
+
+        // A second load changes nothing.
+        let before = counts(store).await;
+        let print = fingerprint(store).await;
+        let second = store.load_demo(today()).await.unwrap();
+        assert!(second.already_loaded, "{engine:?}");
+        assert_eq!(second.workers, first.workers);
+        assert_eq!(second.organizations, first.organizations);
+        assert_eq!(second.accounts, first.accounts);
+        assert_eq!(counts(store).await, before, "{engine:?}");
+        assert_eq!(fingerprint(store).await, print, "{engine:?}");
+
+        // One audit row for the whole load.
+        let audit = store
+            .list_audit(
+                &system_principal("test"),
+                &komlang_store::AuditQuery { entity: Some("demo".into()), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        assert_eq!(audit.total, 1);
+        assert_eq!(audit.items[0].action, "import");
+        assert_eq!(audit.items[0].after.as_ref().unwrap()["workers"], first.workers);
+
+        // Every demo account logs in.
+        let now = chrono::Utc::now().timestamp();
+        let mut principals = std::collections::HashMap::new();
+        for (username, role, _) in DEMO_ACCOUNTS {
+            match store.login(username, DEMO_PASSWORD, "127.0.0.1", now).await.unwrap() {
+                LoginOutcome::Ok(p) => {
+                    assert_eq!(p.role.code(), *role, "{engine:?} {username}");
+                    principals.insert(*username, p);
+                }
+                other => panic!("{engine:?}: {username} cannot log in: {other:?}"),
+            }
+        }
+
+        // Scopes: the provincial officer sees exactly Battambang's workers.
+        let admin = &principals["admin"];
+        let all = store.list_workers(admin, &WorkerQuery::default()).await.unwrap().total;
+        assert_eq!(all, first.workers as i64);
+        let in_02 = store
+            .list_workers(admin, &WorkerQuery { province: Some("02".into()), ..Default::default() })
+            .await
+            .unwrap();
+        assert!(in_02.total > 100, "{engine:?}: {}", in_02.total);
+        let prov = store.list_workers(&principals["battambang"], &WorkerQuery::default()).await.unwrap();
+        assert_eq!(prov.total, in_02.total, "{engine:?}");
+        assert!(prov.items.iter().all(|w| w.province_code.as_deref() == Some("02")));
+        let in_0208 = store
+            .list_workers(admin, &WorkerQuery { district: Some("0208".into()), ..Default::default() })
+            .await
+            .unwrap()
+            .total;
+        let district = store.list_workers(&principals["sangke"], &WorkerQuery::default()).await.unwrap().total;
+        assert!(in_0208 > 0 && district == in_0208, "{engine:?}: {district} vs {in_0208}");
+        let viewer = store.list_workers(&principals["viewer"], &WorkerQuery::default()).await.unwrap().total;
+        assert_eq!(viewer, all);
+        // The NGO's HR manager sees that NGO's staff only.
+        let ngo = &principals["ngo-hr"];
+        let org = ngo.org_id.expect("ngo-hr has an organization");
+        let staff = store.list_workers(ngo, &WorkerQuery::default()).await.unwrap();
+        assert!(staff.total > 0 && staff.total < all, "{engine:?}: {}", staff.total);
+        assert!(staff.items.iter().all(|w| w.org_id == Some(org)));
+        // The worker account sees their own record: a CCWC focal point in Sangkae.
+        let me = &principals["worker"];
+        let own = store.list_workers(me, &WorkerQuery::default()).await.unwrap();
+        assert_eq!(own.total, 1);
+        assert_eq!(Some(own.items[0].id), me.worker_id);
+        assert_eq!(own.items[0].role, WorkerRole::CcwcFocalPoint);
+        assert!(own.items[0].workplace_code.starts_with("0208"), "{}", own.items[0].workplace_code);
+
+        // Every worker has an open posting and a status history ending in their status.
+        let open: i64 = sqlx::query("SELECT COUNT(DISTINCT worker_id) FROM postings WHERE end_date IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(open, first.workers as i64);
+
+        prints.push((engine, print));
+        db.cleanup().await;
+    }
+    if let Some((e0, p0)) = prints.first() {
+        for (e, p) in &prints[1..] {
+            assert_eq!(p.len(), p0.len(), "{e:?} vs {e0:?}");
+            for (a, b) in p.iter().zip(p0) {
+                assert_eq!(a, b, "{e:?} vs {e0:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Interface language: Khmer and English, chosen by cookie or the browser's
+//! Accept-Language, with every label looked up in `locales/*.yml`.
+
+use axum::http::HeaderMap;
+use komlang_core::FieldError;
+
+/// Languages of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Km,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Km, Locale::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::Km => "km",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "km" | "km-kh" | "kh" => Some(Locale::Km),
+            "en" | "en-us" | "en-gb" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// Name of the language in itself, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::Km => "ខ្មែរ",
+            Locale::En => "English",
+        }
+    }
+
+    /// The `lang` cookie, else the first known language in Accept-Language, else Khmer.
+    pub fn from_headers(headers: &HeaderMap) -> Locale {
+        let cookie = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix("lang="))
+            .find_map(Locale::parse);
+        if let Some(l) = cookie {
+            return l;
+        }
+        Locale::from_accept_language(headers).unwrap_or(Locale::Km)
+    }
+
+    pub fn from_accept_language(headers: &HeaderMap) -> Option<Locale> {
+        headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|v| {
+            v.split(',')
+                .find_map(|part| Locale::parse(part.split(';').next().unwrap_or("").split('-').next().unwrap_or("")))
+        })
+    }
+}
+
+/// Translation lookups for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct I18n {
+    pub locale: Locale,
+}
+
+/// A value with a translated label (the domain vocabularies).
+pub trait Labeled {
+    fn label_key(&self) -> String;
+}
+
+macro_rules! labeled {
+    ($($t:ty),*) => { $( impl Labeled for $t { fn label_key(&self) -> String { <$t>::label_key(*self) } } )* };
+}
+labeled!(
+    komlang_core::Sex,
+    komlang_core::Cadre,
+    komlang_core::WorkerRole,
+    komlang_core::Sector,
+    komlang_core::EmploymentStatus,
+    komlang_core::EducationLevel,
+    komlang_core::EducationField,
+    komlang_core::OrgKind,
+    komlang_core::AdminLevel,
+    komlang_core::UserRole
+);
+
+impl<T: Labeled> Labeled for &T {
+    fn label_key(&self) -> String {
+        (*self).label_key()
+    }
+}
+
+impl I18n {
+    pub fn new(locale: Locale) -> Self {
+        I18n { locale }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.code()
+    }
+
+    /// The text for `key`.
+    pub fn t(&self, key: &str) -> String {
+        rust_i18n::t!(key, locale = self.locale.code()).into_owned()
+    }
+
+    /// The text for `key` with `%{name}` placeholders filled in.
+    pub fn tp(&self, key: &str, params: &[(&str, String)]) -> String {
+        let mut s = self.t(key);
+        for (k, v) in params {
+            s = s.replace(&format!("%{{{k}}}"), v);
+        }
+        s
+    }
+
+    pub fn label<T: Labeled>(&self, v: T) -> String {
+        self.t(&v.label_key())
+    }
+
+    /// Label of an optional value, or "" when absent.
+    pub fn opt_label<T: Labeled>(&self, v: &Option<T>) -> String {
+        v.as_ref().map(|v| self.t(&v.label_key())).unwrap_or_default()
+    }
+
+    /// Label of a vocabulary code as stored in text form (audit entries).
+    pub fn code_label(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}.{code}");
+        if self.has(&key) {
+            self.t(&key)
+        } else {
+            code.to_string()
+        }
+    }
+
+    /// True when the key has a translation in this language.
+    pub fn has(&self, key: &str) -> bool {
+        rust_i18n::available_locales!().contains(&self.locale.code())
+            && rust_i18n::t!(key, locale = self.locale.code()) != format!("{}.{}", self.locale.code(), key)
+            && rust_i18n::t!(key, locale = self.locale.code()) != key
+    }
+
+    /// A field error as a sentence in this language.
+    pub fn field_error(&self, e: &FieldError) -> String {
+        let key = format!("error.{}", e.code);
+        if !self.has(&key) {
+            return e.code.clone();
+        }
+        let params: Vec<(&str, String)> = e.params.iter().map(|(k, v)| (k.as_str(), self.param_text(k, v))).collect();
+        self.tp(&key, &params)
+    }
+
+    fn param_text(&self, key: &str, value: &str) -> String {
+        if key == "level" {
+            return self.code_label("level", value);
+        }
+        value.to_string()
+    }
+
+    /// Label of a form field (`worker.<field>`, falling back to the raw name).
+    pub fn field_label(&self, scope: &str, field: &str) -> String {
+        let key = format!("{scope}.{field}");
+        if self.has(&key) {
+            self.t(&key)
+        } else {
+            field.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vocabulary_value_has_both_labels() {
+        use komlang_core::*;
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(Sex::ALL.iter().map(|v| v.label_key()));
+        keys.extend(Cadre::ALL.iter().map(|v| v.label_key()));
+        keys.extend(WorkerRole::ALL.iter().map(|v| v.label_key()));
+        keys.extend(Sector::ALL.iter().map(|v| v.label_key()));
+        keys.extend(EmploymentStatus::ALL.iter().map(|v| v.label_key()));
+        keys.extend(EducationLevel::ALL.iter().map(|v| v.label_key()));
+        keys.extend(EducationField::ALL.iter().map(|v| v.label_key()));
+        keys.extend(OrgKind::ALL.iter().map(|v| v.label_key()));
+        keys.extend(AdminLevel::ALL.iter().map(|v| v.label_key()));
+        keys.extend(UserRole::ALL.iter().map(|v| v.label_key()));
+        for l in Locale::ALL {
+            let i = I18n::new(l);
+            for k in &keys {
+                assert!(i.has(k), "{} has no {k}", l.code());
+            }
+        }
+        assert_ne!(
+            I18n::new(Locale::Km).t("cadre.para_social_worker"),
+            I18n::new(Locale::En).t("cadre.para_social_worker")
+        );
+    }
+
+    #[test]
+    fn every_key_used_in_templates_and_code_exists_in_both_languages() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut sources: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+        for f in ["pages.rs", "api.rs", "auth.rs", "lib.rs"] {
+            let p = format!("{}/src/{f}", env!("CARGO_MANIFEST_DIR"));
+            if let Ok(s) = std::fs::read_to_string(p) {
+                sources.push(s);
+            }
+        }
+        let mut missing = Vec::new();
+        for src in &sources {
+            for part in src.split(".t(\"").skip(1).chain(src.split(".tp(\"").skip(1)) {
+                let key = part.split('"').next().unwrap();
+                for l in Locale::ALL {
+                    if !I18n::new(l).has(key) {
+                        missing.push(format!("{}:{key}", l.code()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing translations: {missing:?}");
+    }
+
+    #[test]
+    fn every_error_code_the_domain_uses_is_translated() {
+        let core = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-core/src/validate.rs");
+        let store = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-store/src");
+        let mut sources = vec![std::fs::read_to_string(core).unwrap()];
+        for e in std::fs::read_dir(store).unwrap() {
+            sources.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        }
+        for src in sources {
+            for part in src.split("FieldError::new(").skip(1) {
+                // FieldError::new("field", "code") or FieldError::new(field, "code")
+                let call = part.split(')').next().unwrap_or("");
+                let Some(code) = call.split('"').skip(1).step_by(2).last() else { continue };
+                if code.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !code.is_empty() {
+                    for l in Locale::ALL {
+                        assert!(I18n::new(l).has(&format!("error.{code}")), "{}: error.{code}", l.code());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let e = FieldError::new("name_km", "too_long").with("max", 200);
+        assert!(I18n::new(Locale::En).field_error(&e).contains("200"));
+        assert!(I18n::new(Locale::Km).field_error(&e).contains("200"));
+    }
+
+    #[test]
+    fn cookie_beats_accept_language() {
+        let mut h = HeaderMap::new();
+        h.insert("accept-language", "en-US,en;q=0.9".parse().unwrap());
+        assert_eq!(Locale::from_headers(&h), Locale::En);
+        h.insert("cookie", "a=b; lang=km".parse().unwrap());
+        assert_eq!(Locale::from_headers(&h), Locale::Km);
+    }
+}

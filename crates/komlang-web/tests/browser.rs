@@ -1,0 +1,483 @@
+//! End-to-end test in a real headless Chromium driven over WebDriver: log in,
+//! switch the interface language, enter a worker through the form (first with
+//! mistakes, then correctly), and find the worker again by Khmer name.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
+//! `/usr/bin/chromedriver`); `.ci/run` installs them. Without them the test
+//! fails rather than being skipped.
+
+mod common;
+
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{TestApp, PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use komlang_core::{Cadre, EmploymentStatus, Sector, Sex, UserRole, WorkerRole};
+use komlang_store::testing::engines;
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long to wait for chromedriver to answer, and for a page to show what is expected.
+const DRIVER_STARTUP: Duration = Duration::from_secs(20);
+const PAGE_WAIT: Duration = Duration::from_secs(15);
+
+const NAME_KM: &str = "សុខ សុភាព";
+const NAME_KM_PART: &str = "សុភាព";
+const NAME_LATIN: &str = "Sok Sopheap";
+const DOB: (&str, &str, &str) = ("1990", "05", "17");
+
+static PROFILE_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A chromedriver child process, stopped (with the browser it started) when
+/// dropped, also when the test panics.
+struct Driver {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+    /// The open WebDriver session, closed on drop if the test did not close it.
+    session: Option<String>,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+            assert!(
+                Path::new(path).exists(),
+                "{path} is missing (Debian package {package}). The browser test needs a real headless Chromium: \
+                 install it with `sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver` \
+                 (.ci/run does this)."
+            );
+        }
+        let dir =
+            std::env::temp_dir().join(format!("komlang-browser-{}-{:08x}", std::process::id(), rand::random::<u32>()));
+        std::fs::create_dir_all(&dir).expect("create temporary directory for the browser");
+        let port = free_port();
+        let log = dir.join("chromedriver.log");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("could not start {CHROMEDRIVER}: {e} (install chromium-driver; .ci/run does this)")
+            });
+        Driver { child, port, dir, session: None }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until chromedriver answers `/status` with `"ready": true`.
+    async fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited before answering ({status}); its log:\n{}", self.log_tail());
+            }
+            if let Ok(body) = http_request(self.port, "GET", "/status", Duration::from_secs(2)) {
+                if body.contains("\"ready\":true") || body.contains("\"ready\": true") {
+                    return;
+                }
+            }
+            if started.elapsed() > DRIVER_STARTUP {
+                panic!(
+                    "chromedriver did not answer on port {} within {DRIVER_STARTUP:?}; its log:\n{}",
+                    self.port,
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("chromedriver.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// A new browser session with a fresh profile (so no cookies carry over).
+    async fn session(&mut self) -> Client {
+        let profile = self.dir.join(format!("profile-{}", PROFILE_COUNTER.fetch_add(1, Ordering::SeqCst)));
+        std::fs::create_dir_all(&profile).expect("create browser profile directory");
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--window-size=1280,1024",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::native().capabilities(caps).connect(&self.url()).await.unwrap_or_else(|e| {
+            panic!("could not open a Chromium session through chromedriver: {e}\n{}", self.log_tail())
+        });
+        self.session = client.session_id().await.ok().flatten();
+        client
+    }
+
+    /// Ends the session the normal way.
+    async fn close(&mut self, client: Client) {
+        client.close().await.expect("close the browser session");
+        self.session = None;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(id) = self.session.take() {
+            // Quits the browser; killing chromedriver alone may leave it running.
+            let _ = http_request(self.port, "DELETE", &format!("/session/{id}"), Duration::from_secs(15));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for _ in 0..10 {
+            if std::fs::remove_dir_all(&self.dir).is_ok() || !self.dir.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local address").port()
+}
+
+/// A minimal blocking HTTP/1.1 request to chromedriver (usable from `Drop`).
+fn http_request(port: u16, method: &str, path: &str, timeout: Duration) -> std::io::Result<String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    // chromedriver may keep the connection open: read the head, then Content-Length bytes.
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if let Some(len) = len {
+                if buf.len() >= end + 4 + len {
+                    return Ok(String::from_utf8_lossy(&buf[..end + 4 + len]).into_owned());
+                }
+            }
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(String::from_utf8_lossy(&buf).into_owned());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Polls `check` until it holds, or fails the test saying what was awaited.
+async fn wait_until<F, Fut>(c: &Client, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return;
+        }
+        if started.elapsed() > PAGE_WAIT {
+            let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let source = c.source().await.unwrap_or_default();
+            panic!("timed out waiting for {what}; at {url}:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn path_and_query(c: &Client) -> String {
+    let u = c.current_url().await.expect("current URL");
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
+}
+
+async fn html_lang(c: &Client) -> String {
+    match c.find(Locator::Css("html")).await {
+        Ok(e) => e.attr("lang").await.ok().flatten().unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css} on the page: {e}")).text().await.unwrap()
+}
+
+async fn exists(c: &Client, css: &str) -> bool {
+    !c.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(true)
+}
+
+async fn value_of(c: &Client, id: &str) -> String {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
+    e.prop("value").await.unwrap().unwrap_or_default()
+}
+
+/// The first number in a text, in Western or Khmer digits.
+fn number_in(s: &str) -> Option<u64> {
+    let digit = |c: char| c.to_digit(10).or_else(|| ('០'..='៩').contains(&c).then(|| c as u32 - '០' as u32));
+    let digits: String = s
+        .chars()
+        .skip_while(|c| digit(*c).is_none())
+        .map_while(|c| digit(c).and_then(|d| char::from_digit(d, 10)))
+        .collect();
+    digits.parse().ok()
+}
+
+fn is_khmer(s: &str) -> bool {
+    s.chars().any(|c| ('\u{1780}'..='\u{17FF}').contains(&c))
+}
+
+/// Clears a text box and types into it like a person would.
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
+    e.clear().await.unwrap();
+    if !text.is_empty() {
+        e.send_keys(text).await.unwrap();
+    }
+    assert_eq!(value_of(c, id).await, text, "typing into #{id}");
+}
+
+async fn choose(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
+    e.select_by_value(value).await.unwrap_or_else(|e| panic!("#{id} has no option {value}: {e}"));
+    assert_eq!(value_of(c, id).await, value, "choosing in #{id}");
+}
+
+/// Types a date into an `<input type="date">` through the keyboard. Chromium
+/// shows such a field in the display locale's order (month/day/year in
+/// en-US), so each usual order is tried until the field's value is the date.
+async fn type_date(c: &Client, id: &str, (y, m, d): (&str, &str, &str)) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
+    let kind = e.attr("type").await.unwrap().unwrap_or_default();
+    let want = format!("{y}-{m}-{d}");
+    if kind != "date" {
+        type_into(c, id, &want).await;
+        return;
+    }
+    for keys in [format!("{m}{d}{y}"), format!("{d}{m}{y}"), format!("{y}{m}{d}"), want.clone()] {
+        e.clear().await.unwrap();
+        e.send_keys(&keys).await.unwrap();
+        if value_of(c, id).await == want {
+            return;
+        }
+    }
+    panic!("could not type {want} into the date field #{id} (value is {:?})", value_of(c, id).await);
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css} on the page: {e}")).click().await.unwrap();
+}
+
+async fn worker_total(app: &TestApp) -> i64 {
+    app.db.store.list_workers(&komlang_store::system_principal("t"), &Default::default()).await.unwrap().total
+}
+
+/// Follows the header's link to another language and waits for the page in it.
+async fn switch_language(c: &Client, code: &str) {
+    let before = path_and_query(c).await;
+    let link = c
+        .find(Locator::Css(&format!(".lang a[href^='/lang/{code}']")))
+        .await
+        .unwrap_or_else(|e| panic!("the header has no link to /lang/{code}: {e}"));
+    link.click().await.unwrap();
+    wait_until(c, &format!("html[lang={code}]"), || async { html_lang(c).await == code }).await;
+    assert_eq!(path_and_query(c).await, before, "switching language should come back to the same page");
+    assert!(
+        !exists(c, &format!(".lang a[href^='/lang/{code}']")).await,
+        "the current language should not be a link in the switcher"
+    );
+}
+
+async fn run(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.account("officer", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+    let c = driver.session().await;
+
+    // Log in through the form.
+    c.goto(&app.url("/login")).await.unwrap();
+    assert!(exists(&c, "form[action='/login']").await, "{engine:?}: the login page shows its form");
+    type_into(&c, "username", "officer").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    assert_eq!(path_and_query(&c).await, "/", "{engine:?}: login lands on the home page");
+
+    // Headless Chromium asks for English; the header switches to Khmer and back.
+    let lang = html_lang(&c).await;
+    let h1_before = text_of(&c, "h1").await;
+    let (first, second) = if lang == "km" { ("en", "km") } else { ("km", "en") };
+    switch_language(&c, first).await;
+    let h1_after = text_of(&c, "h1").await;
+    assert_ne!(h1_after, h1_before, "{engine:?}: the h1 should change language");
+    assert_eq!(is_khmer(&h1_after), first == "km", "{engine:?}: h1 {h1_after:?} should be in {first}");
+    switch_language(&c, second).await;
+    assert_eq!(text_of(&c, "h1").await, h1_before, "{engine:?}: switching back restores the h1");
+    // The rest runs in Khmer.
+    if second != "km" {
+        switch_language(&c, "km").await;
+    }
+
+    // A first attempt with mistakes: no Latin name, a date of birth in the future.
+    c.goto(&app.url("/workers/new")).await.unwrap();
+    wait_until(&c, "the new-worker form", || async { exists(&c, "#f-name_km").await }).await;
+    type_into(&c, "f-name_km", NAME_KM).await;
+    type_into(&c, "f-name_latin", "").await;
+    choose(&c, "f-sex", Sex::Female.code()).await;
+    type_date(&c, "f-date_of_birth", ("2099", "01", "01")).await;
+    choose(&c, "f-cadre", Cadre::ParaSocialWorker.code()).await;
+    choose(&c, "f-role", WorkerRole::CcwcFocalPoint.code()).await;
+    choose(&c, "f-sector", Sector::Government.code()).await;
+    assert_eq!(value_of(&c, "f-status").await, "active", "{engine:?}: status starts as active");
+    choose(&c, "f-status", EmploymentStatus::Active.code()).await;
+    assert_eq!(value_of(&c, "f-workplace_code").await, "01", "{engine:?}: workplace starts at the officer's province");
+    type_into(&c, "f-workplace_code", "010201").await;
+    click(&c, "form.record button[type=submit]").await;
+    wait_until(&c, "the form with errors", || async { exists(&c, "#form-errors").await }).await;
+
+    assert_eq!(c.current_url().await.unwrap().path(), "/workers");
+    let errors = c.find_all(Locator::Css(".field-error")).await.unwrap();
+    let mut error_ids = Vec::new();
+    for e in &errors {
+        error_ids.push(e.attr("id").await.unwrap().unwrap_or_default());
+        assert!(!e.text().await.unwrap().trim().is_empty(), "{engine:?}: field errors have text");
+    }
+    error_ids.sort();
+    assert_eq!(error_ids, ["e-date_of_birth", "e-name_latin"], "{engine:?}: exactly the two bad fields are marked");
+    for id in ["f-name_latin", "f-date_of_birth"] {
+        let e = c.find(Locator::Id(id)).await.unwrap();
+        assert_eq!(
+            e.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true"),
+            "{engine:?}: #{id} is marked invalid"
+        );
+        let described = e.attr("aria-describedby").await.unwrap().unwrap_or_default();
+        assert_eq!(described, id.replacen("f-", "e-", 1), "{engine:?}: #{id} points at its error");
+    }
+    assert!(is_khmer(&text_of(&c, "#form-errors").await), "{engine:?}: the error summary is in Khmer");
+    assert_eq!(worker_total(&app).await, 0, "{engine:?}: a rejected form must not create a worker");
+    // What was typed is kept.
+    assert_eq!(value_of(&c, "f-name_km").await, NAME_KM);
+    assert_eq!(value_of(&c, "f-sex").await, "female");
+    assert_eq!(value_of(&c, "f-cadre").await, "para_social_worker");
+    assert_eq!(value_of(&c, "f-role").await, "ccwc_focal_point");
+    assert_eq!(value_of(&c, "f-sector").await, "government");
+    assert_eq!(value_of(&c, "f-status").await, "active");
+    assert_eq!(value_of(&c, "f-workplace_code").await, "010201");
+    assert_eq!(value_of(&c, "f-date_of_birth").await, "2099-01-01");
+
+    // Corrected and sent again.
+    type_into(&c, "f-name_latin", NAME_LATIN).await;
+    type_date(&c, "f-date_of_birth", DOB).await;
+    click(&c, "form.record button[type=submit]").await;
+    wait_until(&c, "the new worker's profile", || async {
+        c.current_url().await.map(|u| u.path().starts_with("/workers/")).unwrap_or(false)
+            && exists(&c, "#postings").await
+    })
+    .await;
+    let h1 = text_of(&c, "h1").await;
+    assert!(h1.contains(NAME_KM), "{engine:?}: profile h1 {h1:?} shows the Khmer name");
+    assert_eq!(text_of(&c, "h1 .muted").await, NAME_LATIN);
+    assert!(exists(&c, ".flash").await, "{engine:?}: a 'saved' notice is shown");
+    let page = c.source().await.unwrap();
+    assert!(page.contains("1990-05-17"), "{engine:?}: the profile shows the date of birth");
+    assert!(page.contains("010201"), "{engine:?}: the profile shows the workplace code");
+
+    assert_eq!(worker_total(&app).await, 1, "{engine:?}: exactly one worker after the corrected form");
+    let id: i64 =
+        c.current_url().await.unwrap().path().trim_start_matches("/workers/").parse().expect("worker id in URL");
+    let w = app.db.store.get_worker(&komlang_store::system_principal("t"), id).await.unwrap().expect("stored worker");
+    assert_eq!(w.name_km, NAME_KM);
+    assert_eq!(w.name_latin, NAME_LATIN);
+    assert_eq!(w.sex, Sex::Female);
+    assert_eq!(w.date_of_birth.map(|d| d.to_string()).as_deref(), Some("1990-05-17"));
+    assert_eq!(w.cadre, Cadre::ParaSocialWorker);
+    assert_eq!(w.role, WorkerRole::CcwcFocalPoint);
+    assert_eq!(w.sector, Sector::Government);
+    assert_eq!(w.status, EmploymentStatus::Active);
+    assert_eq!(w.workplace_code, "010201");
+
+    // Found again by part of the Khmer name.
+    c.goto(&app.url("/workers")).await.unwrap();
+    let q = c.find(Locator::Css("form.filters input[name=q]")).await.expect("search box");
+    q.send_keys(NAME_KM_PART).await.unwrap();
+    assert_eq!(q.prop("value").await.unwrap().as_deref(), Some(NAME_KM_PART));
+    click(&c, "form.filters button[type=submit]").await;
+    wait_until(&c, "the search results", || async {
+        c.current_url().await.map(|u| u.query().unwrap_or("").contains("q=")).unwrap_or(false)
+            && exists(&c, "#workers").await
+    })
+    .await;
+    let links = c.find_all(Locator::Css("#workers tbody a")).await.unwrap();
+    let mut names = Vec::new();
+    for l in &links {
+        names.push(l.text().await.unwrap());
+    }
+    assert_eq!(names, [NAME_KM], "{engine:?}: the search finds the worker");
+    assert_eq!(links[0].attr("href").await.unwrap().as_deref(), Some(format!("/workers/{id}").as_str()));
+    let count = text_of(&c, "#result-count").await;
+    assert_eq!(number_in(&count), Some(1), "{engine:?}: #result-count {count:?} says 1");
+
+    // English again, on the same search.
+    let km_h1 = text_of(&c, "h1").await;
+    switch_language(&c, "en").await;
+    let en_h1 = text_of(&c, "h1").await;
+    assert_ne!(en_h1, km_h1, "{engine:?}: the h1 changes language");
+    assert!(!is_khmer(&en_h1) && is_khmer(&km_h1), "{engine:?}: h1 {km_h1:?} -> {en_h1:?}");
+    assert_eq!(value_of_css(&c, "form.filters input[name=q]").await, NAME_KM_PART, "{engine:?}: the search is kept");
+    let count = text_of(&c, "#result-count").await;
+    assert_eq!(number_in(&count), Some(1), "{engine:?}: #result-count {count:?} still says 1");
+
+    driver.close(c).await;
+    app.stop().await;
+}
+
+async fn value_of_css(c: &Client, css: &str) -> String {
+    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+    e.prop("value").await.unwrap().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn worker_entry_and_search_in_a_real_browser() {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    for engine in engines() {
+        eprintln!("browser test on {engine:?}");
+        run(engine, &mut driver).await;
+    }
+}

@@ -1,0 +1,93 @@
+//! A running Komlang on a throw-away database, for HTTP-level tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use komlang_core::{Principal, UserRole};
+use komlang_store::testing::TestDb;
+use komlang_store::{system_principal, Engine, NewUser};
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Serves a fresh database (Cambodia's provinces, districts and communes loaded).
+    pub async fn start(engine: Engine) -> TestApp {
+        let db = TestDb::with_units(engine).await;
+        let app = komlang_web::router(db.store.clone(), komlang_web::WebConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        TestApp { db, base: format!("http://{addr}"), server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an account and returns its principal and an API token.
+    pub async fn account(
+        &self,
+        username: &str,
+        role: UserRole,
+        scope: Option<&str>,
+        org_id: Option<i64>,
+        worker_id: Option<i64>,
+    ) -> (Principal, String) {
+        let u = self
+            .db
+            .store
+            .create_user(
+                &system_principal("test"),
+                &NewUser {
+                    username: username.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    scope_code: scope.map(String::from),
+                    org_id,
+                    worker_id,
+                },
+            )
+            .await
+            .unwrap();
+        let p = self.db.store.principal_for_user(u.id).await.unwrap().unwrap();
+        let token = self.db.store.create_token(username).await.unwrap();
+        (p, token)
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        self.db.cleanup().await;
+    }
+}
+
+/// An HTTP client that keeps cookies and does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of `name="csrf"` in a page.
+pub fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("page has a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+/// Logs a browser-like client in through the login form.
+pub async fn login(app: &TestApp, client: &reqwest::Client, username: &str) {
+    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let r = client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login of {username} should redirect");
+}

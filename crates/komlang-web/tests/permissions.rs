@@ -1,0 +1,2009 @@
+//! Access control over HTTP, on every engine: every page and API route, called
+//! as every role, against records inside and outside the role's scope.
+//!
+//! The expectations are written from the rules, not read from the code under
+//! test: national roles see everything; a provincial officer sees their
+//! province (workers working there, organizations located there); a district
+//! officer their district; an organization's HR manager only that
+//! organization's staff and the organization itself; a worker only their own
+//! record and their employer. Only the national administrator deletes and
+//! reads the audit log; the national viewer writes nothing; a worker changes
+//! only phone, email and education on their own record. Records outside a
+//! caller's scope answer 404 (never 403, which would confirm they exist), are
+//! never counted, and their names never appear in a page or API answer.
+//!
+//! Every route is listed in [`ROUTES`]; the first test parses the routers'
+//! sources so that a route added without an entry here fails the suite.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{browser, csrf_of, login, TestApp};
+use komlang_core::validate::{OrgInput, WorkerInput};
+use komlang_core::{FieldError, Principal, UserRole, Worker};
+use komlang_store::testing::engines;
+use komlang_store::{system_principal, Engine, OrgQuery, WorkerChange, WorkerQuery};
+use komlang_web::i18n::{I18n, Locale};
+use reqwest::{Client, Method};
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------
+// The route table
+// ---------------------------------------------------------------------------
+
+/// How the matrix exercises a page route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageOp {
+    Home,
+    LoginForm,
+    Login,
+    Logout,
+    Lang,
+    Me,
+    Workers,
+    CreateWorker,
+    NewWorker,
+    Worker,
+    UpdateWorker,
+    EditWorker,
+    DeleteWorker,
+    Orgs,
+    CreateOrg,
+    NewOrg,
+    Org,
+    UpdateOrg,
+    EditOrg,
+    DeleteOrg,
+    Units,
+    Unit,
+    Audit,
+    About,
+    Health,
+    Css,
+}
+
+/// How the matrix exercises an API route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ApiOp {
+    OpenApi,
+    Me,
+    Workers,
+    CreateWorker,
+    Worker,
+    PatchWorker,
+    DeleteWorker,
+    Postings,
+    Statuses,
+    Orgs,
+    CreateOrg,
+    Org,
+    PatchOrg,
+    DeleteOrg,
+    Units,
+    Unit,
+    Audit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Page(PageOp),
+    Api(ApiOp),
+}
+
+struct Route {
+    method: &'static str,
+    /// The full path as served (API routes with their `/api` prefix).
+    path: &'static str,
+    op: Op,
+}
+
+const fn page(method: &'static str, path: &'static str, op: PageOp) -> Route {
+    Route { method, path, op: Op::Page(op) }
+}
+
+const fn api(method: &'static str, path: &'static str, op: ApiOp) -> Route {
+    Route { method, path, op: Op::Api(op) }
+}
+
+/// Every route the application serves, with how it is checked.
+const ROUTES: &[Route] = &[
+    // pages.rs
+    page("GET", "/", PageOp::Home),
+    page("GET", "/login", PageOp::LoginForm),
+    page("POST", "/login", PageOp::Login),
+    page("POST", "/logout", PageOp::Logout),
+    page("GET", "/lang/{code}", PageOp::Lang),
+    page("GET", "/me", PageOp::Me),
+    page("GET", "/workers", PageOp::Workers),
+    page("POST", "/workers", PageOp::CreateWorker),
+    page("GET", "/workers/new", PageOp::NewWorker),
+    page("GET", "/workers/{id}", PageOp::Worker),
+    page("POST", "/workers/{id}", PageOp::UpdateWorker),
+    page("GET", "/workers/{id}/edit", PageOp::EditWorker),
+    page("POST", "/workers/{id}/delete", PageOp::DeleteWorker),
+    page("GET", "/organizations", PageOp::Orgs),
+    page("POST", "/organizations", PageOp::CreateOrg),
+    page("GET", "/organizations/new", PageOp::NewOrg),
+    page("GET", "/organizations/{id}", PageOp::Org),
+    page("POST", "/organizations/{id}", PageOp::UpdateOrg),
+    page("GET", "/organizations/{id}/edit", PageOp::EditOrg),
+    page("POST", "/organizations/{id}/delete", PageOp::DeleteOrg),
+    page("GET", "/admin-units", PageOp::Units),
+    page("GET", "/admin-units/{code}", PageOp::Unit),
+    page("GET", "/audit", PageOp::Audit),
+    page("GET", "/about", PageOp::About),
+    // lib.rs
+    page("GET", "/healthz", PageOp::Health),
+    page("GET", "/static/app.css", PageOp::Css),
+    // api.rs, nested under /api
+    api("GET", "/api/openapi.json", ApiOp::OpenApi),
+    api("GET", "/api/v1/me", ApiOp::Me),
+    api("GET", "/api/v1/workers", ApiOp::Workers),
+    api("POST", "/api/v1/workers", ApiOp::CreateWorker),
+    api("GET", "/api/v1/workers/{id}", ApiOp::Worker),
+    api("PATCH", "/api/v1/workers/{id}", ApiOp::PatchWorker),
+    api("DELETE", "/api/v1/workers/{id}", ApiOp::DeleteWorker),
+    api("GET", "/api/v1/workers/{id}/postings", ApiOp::Postings),
+    api("GET", "/api/v1/workers/{id}/status-history", ApiOp::Statuses),
+    api("GET", "/api/v1/organizations", ApiOp::Orgs),
+    api("POST", "/api/v1/organizations", ApiOp::CreateOrg),
+    api("GET", "/api/v1/organizations/{id}", ApiOp::Org),
+    api("PATCH", "/api/v1/organizations/{id}", ApiOp::PatchOrg),
+    api("DELETE", "/api/v1/organizations/{id}", ApiOp::DeleteOrg),
+    api("GET", "/api/v1/admin-units", ApiOp::Units),
+    api("GET", "/api/v1/admin-units/{code}", ApiOp::Unit),
+    api("GET", "/api/v1/audit", ApiOp::Audit),
+];
+
+// ---------------------------------------------------------------------------
+// Every route in the sources is in the table
+// ---------------------------------------------------------------------------
+
+fn source(file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    // Drop comment lines so that a commented-out route is not counted.
+    text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
+/// The HTTP methods of a method router expression such as
+/// `get(list).post(create)`, which starts at `s`.
+fn method_chain(s: &str, file: &str, path: &str) -> Vec<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut methods = Vec::new();
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
+            i += 1;
+        }
+        let ident = &s[start..i];
+        let name = ident.rsplit("::").next().unwrap_or(ident);
+        skip_ws(&mut i);
+        assert!(i < b.len() && b[i] == b'(', "{file}: cannot read the method router of {path:?} at {:?}", &s[start..]);
+        let mut depth = 0;
+        while i < b.len() {
+            match b[i] {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        match name {
+            "get" | "post" | "put" | "patch" | "delete" | "head" | "options" => methods.push(name.to_uppercase()),
+            other => panic!(
+                "{file}: route {path:?} uses `{other}(...)`; give it explicit methods and add them to ROUTES in tests/permissions.rs"
+            ),
+        }
+        skip_ws(&mut i);
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    methods
+}
+
+/// `(METHOD, full path)` of every `.route("...", ...)` in a router source.
+fn routes_in(file: &str, prefix: &str) -> BTreeSet<(String, String)> {
+    let src = source(file);
+    for other in [".route_service(", ".nest_service(", ".route_layer("] {
+        assert!(!src.contains(other), "{file} uses {other}: extend the route parser in tests/permissions.rs");
+    }
+    let mut found = BTreeSet::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find(".route(") {
+        rest = rest[i + ".route(".len()..].trim_start();
+        assert!(rest.starts_with('"'), "{file}: .route( without a literal path: {:?}", &rest[..rest.len().min(60)]);
+        let end = rest[1..].find('"').expect("closing quote") + 1;
+        let path = &rest[1..end];
+        let after = rest[end + 1..].trim_start();
+        let after = after.strip_prefix(',').unwrap_or_else(|| panic!("{file}: no method router after {path:?}"));
+        for m in method_chain(after, file, path) {
+            let full = if path == "/" && !prefix.is_empty() { prefix.to_string() } else { format!("{prefix}{path}") };
+            found.insert((m, full));
+        }
+        rest = after;
+    }
+    assert!(!found.is_empty(), "{file}: no routes found; has the router moved?");
+    found
+}
+
+#[test]
+fn every_route_is_in_the_permission_table() {
+    let lib = source("src/lib.rs");
+    assert!(lib.contains(".merge(pages::routes())"), "lib.rs no longer merges pages::routes(): update this test");
+    assert!(
+        lib.contains(".nest(\"/api\", api::routes())"),
+        "lib.rs no longer nests api::routes() at /api: update this test"
+    );
+    for f in ["src/lib.rs", "src/pages.rs", "src/api.rs"] {
+        let s = source(f);
+        let nests = s.matches(".nest(").count();
+        let merges = s.matches(".merge(").count();
+        let (want_nests, want_merges) = if f == "src/lib.rs" { (1, 1) } else { (0, 0) };
+        assert_eq!(
+            (nests, merges),
+            (want_nests, want_merges),
+            "{f}: unexpected .nest(/.merge( — a new sub-router needs its routes in ROUTES"
+        );
+    }
+    let mut served = routes_in("src/pages.rs", "");
+    served.extend(routes_in("src/api.rs", "/api"));
+    served.extend(routes_in("src/lib.rs", ""));
+
+    let table: BTreeSet<(String, String)> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+    assert_eq!(table.len(), ROUTES.len(), "ROUTES lists a route twice");
+    let missing: Vec<_> = served.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a permission check in tests/permissions.rs ROUTES: {missing:?} — add them with their expectations"
+    );
+    let stale: Vec<_> = table.difference(&served).collect();
+    assert!(stale.is_empty(), "ROUTES lists routes the application no longer serves: {stale:?}");
+    for r in ROUTES {
+        assert_eq!(
+            matches!(r.op, Op::Api(_)),
+            r.path.starts_with("/api/"),
+            "{} {} is on the wrong surface",
+            r.method,
+            r.path
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records and roles
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum W {
+    W1,
+    W2,
+    W3,
+    W4,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum O {
+    A,
+    B,
+}
+
+struct WorkerSpec {
+    name_km: &'static str,
+    name_latin: &'static str,
+    /// A fragment of the Latin name found in no other record.
+    token: &'static str,
+    national_id: &'static str,
+    phone: &'static str,
+    workplace: &'static str,
+    province: &'static str,
+    district: &'static str,
+    org: Option<O>,
+}
+
+impl W {
+    const ALL: [W; 4] = [W::W1, W::W2, W::W3, W::W4];
+
+    fn spec(self) -> WorkerSpec {
+        match self {
+            // Commune Banteay Neang, district 0102 of province 01; employed by A.
+            W::W1 => WorkerSpec {
+                name_km: "សុខា មួយ",
+                name_latin: "Sokha Wone",
+                token: "wone",
+                national_id: "NIDW10001",
+                phone: "012 100 001",
+                workplace: "010201",
+                province: "01",
+                district: "0102",
+                org: Some(O::A),
+            },
+            // Commune Kantueu Muoy, province 02; employed by B.
+            W::W2 => WorkerSpec {
+                name_km: "ដារា ពីរ",
+                name_latin: "Dara Wtwo",
+                token: "wtwo",
+                national_id: "NIDW20002",
+                phone: "012 200 002",
+                workplace: "020101",
+                province: "02",
+                district: "0201",
+                org: Some(O::B),
+            },
+            // District Phnum Srok: province 01 but another district; no employer.
+            W::W3 => WorkerSpec {
+                name_km: "ចិន្តា បី",
+                name_latin: "Chenda Wthree",
+                token: "wthree",
+                national_id: "NIDW30003",
+                phone: "012 300 003",
+                workplace: "0103",
+                province: "01",
+                district: "0103",
+                org: None,
+            },
+            // Employed by A but working in province 02: the HR manager of A
+            // sees them, the officers of province 01 and district 0102 do not.
+            W::W4 => WorkerSpec {
+                name_km: "វណ្ណា បួន",
+                name_latin: "Vanna Wfour",
+                token: "wfour",
+                national_id: "NIDW40004",
+                phone: "012 400 004",
+                workplace: "020102",
+                province: "02",
+                district: "0201",
+                org: Some(O::A),
+            },
+        }
+    }
+}
+
+struct OrgSpec {
+    name_en: &'static str,
+    name_km: &'static str,
+    registration_no: &'static str,
+    admin_code: &'static str,
+    province: &'static str,
+    district: &'static str,
+}
+
+impl O {
+    const ALL: [O; 2] = [O::A, O::B];
+
+    fn spec(self) -> OrgSpec {
+        match self {
+            O::A => OrgSpec {
+                name_en: "Alpha Care NGO",
+                name_km: "អង្គការ អាល់ហ្វា",
+                registration_no: "REGA0001",
+                admin_code: "0102",
+                province: "01",
+                district: "0102",
+            },
+            O::B => OrgSpec {
+                name_en: "Bravo Aid NGO",
+                name_km: "អង្គការ ប្រាវ៉ូ",
+                registration_no: "REGB0002",
+                admin_code: "0201",
+                province: "02",
+                district: "0201",
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Admin,
+    Viewer,
+    /// Provincial officer of province 01.
+    Prov,
+    /// District officer of district 0102 (province 01).
+    Dist,
+    /// HR manager of organization A.
+    OrgHr,
+    /// The worker W1 (employed by A).
+    SelfW1,
+}
+
+impl Who {
+    const ALL: [Who; 6] = [Who::Admin, Who::Viewer, Who::Prov, Who::Dist, Who::OrgHr, Who::SelfW1];
+
+    fn username(self) -> &'static str {
+        match self {
+            Who::Admin => "admin",
+            Who::Viewer => "viewer",
+            Who::Prov => "prov01",
+            Who::Dist => "dist0102",
+            Who::OrgHr => "hr-alpha",
+            Who::SelfW1 => "worker-w1",
+        }
+    }
+
+    fn role(self) -> UserRole {
+        match self {
+            Who::Admin => UserRole::NationalAdmin,
+            Who::Viewer => UserRole::NationalViewer,
+            Who::Prov => UserRole::ProvincialOfficer,
+            Who::Dist => UserRole::DistrictOfficer,
+            Who::OrgHr => UserRole::OrgHrManager,
+            Who::SelfW1 => UserRole::Worker,
+        }
+    }
+
+    fn sees_worker(self, w: W) -> bool {
+        let s = w.spec();
+        match self {
+            Who::Admin | Who::Viewer => true,
+            Who::Prov => s.province == "01",
+            Who::Dist => s.district == "0102",
+            Who::OrgHr => s.org == Some(O::A),
+            Who::SelfW1 => w == W::W1,
+        }
+    }
+
+    fn sees_org(self, o: O) -> bool {
+        let s = o.spec();
+        match self {
+            Who::Admin | Who::Viewer => true,
+            Who::Prov => s.province == "01",
+            Who::Dist => s.district == "0102",
+            // The HR manager's own organization; the worker's employer (W1 works for A).
+            Who::OrgHr | Who::SelfW1 => o == O::A,
+        }
+    }
+
+    /// May change (some fields of) the worker records they see.
+    fn writes_workers(self) -> bool {
+        !matches!(self, Who::Viewer)
+    }
+
+    fn creates_workers(self) -> bool {
+        matches!(self, Who::Admin | Who::Prov | Who::Dist | Who::OrgHr)
+    }
+
+    fn writes_orgs(self) -> bool {
+        matches!(self, Who::Admin | Who::Prov | Who::Dist)
+    }
+
+    fn deletes(self) -> bool {
+        self == Who::Admin
+    }
+
+    fn reads_audit(self) -> bool {
+        self == Who::Admin
+    }
+
+    /// Whether a workplace lies in the account's geographic reach (accounts
+    /// without a geographic scope reach the whole country).
+    fn reaches_place(self, province: &str, district: &str) -> bool {
+        match self {
+            Who::Prov => province == "01",
+            Who::Dist => district == "0102",
+            _ => true,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fixture
+// ---------------------------------------------------------------------------
+
+struct Fx {
+    app: TestApp,
+    w: [i64; 4],
+    o: [i64; 2],
+    tokens: Vec<String>,
+    api: Client,
+}
+
+fn sys() -> Principal {
+    system_principal("test")
+}
+
+fn today() -> chrono::NaiveDate {
+    komlang_web::pages::today()
+}
+
+fn worker_input(name_km: &str, name_latin: &str, workplace: &str, org: Option<i64>) -> WorkerInput {
+    WorkerInput {
+        name_km: Some(name_km.into()),
+        name_latin: Some(name_latin.into()),
+        sex: Some("female".into()),
+        date_of_birth: Some("1988-04-12".into()),
+        cadre: Some("para_professional".into()),
+        role: Some("ngo_case_worker".into()),
+        sector: Some("ngo".into()),
+        org_id: org,
+        workplace_code: Some(workplace.into()),
+        status: Some("active".into()),
+        start_date: Some("2020-01-06".into()),
+        ..Default::default()
+    }
+}
+
+fn org_input(name_en: &str, admin_code: &str) -> OrgInput {
+    OrgInput {
+        name_en: Some(name_en.into()),
+        kind: Some("ngo".into()),
+        admin_code: Some(admin_code.into()),
+        ..Default::default()
+    }
+}
+
+/// The fields of an input as a form body (absent fields left out).
+fn form_of<T: serde::Serialize>(input: &T, csrf: Option<&str>) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = serde_json::to_value(input)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k.clone(), s.clone())),
+            Value::Number(n) => Some((k.clone(), n.to_string())),
+            _ => None,
+        })
+        .collect();
+    if let Some(c) = csrf {
+        form.push(("csrf".into(), c.into()));
+    }
+    form
+}
+
+impl Fx {
+    async fn setup(engine: Engine) -> Fx {
+        let app = TestApp::start(engine).await;
+        let store = &app.db.store;
+        let mut o = [0; 2];
+        for org in O::ALL {
+            let s = org.spec();
+            let mut input = org_input(s.name_en, s.admin_code);
+            input.name_km = Some(s.name_km.into());
+            input.registration_no = Some(s.registration_no.into());
+            o[org as usize] = store.create_org(&sys(), &input).await.unwrap().org.id;
+        }
+        let mut w = [0; 4];
+        for worker in W::ALL {
+            let s = worker.spec();
+            let mut input = worker_input(s.name_km, s.name_latin, s.workplace, s.org.map(|x| o[x as usize]));
+            input.national_id = Some(s.national_id.into());
+            input.phone = Some(s.phone.into());
+            w[worker as usize] = store.create_worker(&sys(), &input, today()).await.unwrap().id;
+        }
+        let mut tokens = Vec::new();
+        for who in Who::ALL {
+            let (scope, org, worker) = match who {
+                Who::Admin | Who::Viewer => (None, None, None),
+                Who::Prov => (Some("01"), None, None),
+                Who::Dist => (Some("0102"), None, None),
+                Who::OrgHr => (None, Some(o[O::A as usize]), None),
+                Who::SelfW1 => (None, None, Some(w[W::W1 as usize])),
+            };
+            let (p, token) = app.account(who.username(), who.role(), scope, org, worker).await;
+            assert_eq!(p.role, who.role());
+            if who == Who::SelfW1 {
+                assert_eq!(
+                    p.org_id,
+                    Some(o[O::A as usize]),
+                    "a worker account takes its employer from the worker record"
+                );
+            }
+            tokens.push(token);
+        }
+        Fx { app, w, o, tokens, api: Client::new() }
+    }
+
+    fn wid(&self, w: W) -> i64 {
+        self.w[w as usize]
+    }
+
+    fn oid(&self, o: O) -> i64 {
+        self.o[o as usize]
+    }
+
+    fn token(&self, who: Who) -> &str {
+        &self.tokens[who as usize]
+    }
+
+    async fn stored_worker(&self, id: i64) -> Option<Worker> {
+        self.app.db.store.get_worker(&sys(), id).await.unwrap()
+    }
+
+    async fn stored_phone(&self, w: W) -> Option<String> {
+        self.stored_worker(self.wid(w)).await.expect("fixture worker exists").phone
+    }
+
+    async fn stored_org_phone(&self, o: O) -> Option<String> {
+        self.app.db.store.get_org(&sys(), self.oid(o)).await.unwrap().expect("fixture org exists").org.phone
+    }
+
+    async fn worker_ids(&self) -> BTreeSet<i64> {
+        let q = WorkerQuery { per_page: 500, ..Default::default() };
+        self.app.db.store.list_workers(&sys(), &q).await.unwrap().items.iter().map(|r| r.id).collect()
+    }
+
+    async fn org_ids(&self) -> BTreeSet<i64> {
+        let q = OrgQuery { per_page: 500, ..Default::default() };
+        self.app.db.store.list_orgs(&sys(), &q).await.unwrap().items.iter().map(|r| r.org.id).collect()
+    }
+
+    /// A copy of `like` (same workplace and employer) to be deleted.
+    async fn throwaway_worker(&self, like: W) -> i64 {
+        let s = like.spec();
+        let input = worker_input("បណ្ដោះអាសន្ន", "Temp Copy", s.workplace, s.org.map(|o| self.oid(o)));
+        self.app.db.store.create_worker(&sys(), &input, today()).await.unwrap().id
+    }
+
+    async fn throwaway_org(&self, admin_code: &str) -> i64 {
+        self.app.db.store.create_org(&sys(), &org_input("Temp Org", admin_code)).await.unwrap().org.id
+    }
+
+    /// Puts the fixture's phone numbers (and W1's email) back after checks that change them.
+    async fn restore_contacts(&self) {
+        let store = &self.app.db.store;
+        for w in W::ALL {
+            let patch = WorkerInput {
+                phone: Some(w.spec().phone.into()),
+                email: Some(String::new()),
+                education_level: Some(String::new()),
+                ..Default::default()
+            };
+            store.update_worker(&sys(), self.wid(w), &patch, &WorkerChange::default(), today()).await.unwrap();
+        }
+        for o in O::ALL {
+            let patch = OrgInput { phone: Some(String::new()), ..Default::default() };
+            store.update_org(&sys(), self.oid(o), &patch).await.unwrap();
+        }
+    }
+
+    async fn remove_worker(&self, id: i64) {
+        self.app.db.store.delete_worker(&sys(), id).await.unwrap();
+    }
+
+    async fn remove_org(&self, id: i64) {
+        self.app.db.store.delete_org(&sys(), id).await.unwrap();
+    }
+
+    /// Strings that must never reach `who`: names, national IDs and
+    /// registration numbers of the records outside their scope.
+    fn secrets(&self, who: Who) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for w in W::ALL.into_iter().filter(|w| !who.sees_worker(*w)) {
+            let s = w.spec();
+            v.extend([s.name_latin, s.name_km, s.national_id]);
+        }
+        for o in O::ALL.into_iter().filter(|o| !who.sees_org(*o)) {
+            let s = o.spec();
+            v.extend([s.name_en, s.name_km, s.registration_no]);
+        }
+        v
+    }
+
+    /// An API call as `who` (None: without a token); also checks that the
+    /// answer names nothing outside the caller's scope.
+    async fn call(
+        &self,
+        f: &mut Failures,
+        who: Option<Who>,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut rb = self.api.request(Method::from_bytes(method.as_bytes()).unwrap(), self.app.url(path));
+        if let Some(who) = who {
+            rb = rb.bearer_auth(self.token(who));
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        if let Some(who) = who {
+            let typed = |s: &str| path.contains(s) || body.is_some_and(|b| b.to_string().contains(s));
+            for s in self.secrets(who).into_iter().filter(|s| !typed(s)) {
+                f.check(!text.contains(s), || {
+                    format!("{who:?} {method} {path}: answer contains out-of-scope {s:?}: {text}")
+                });
+            }
+        }
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A page request in a browser session of `who` (None: anonymous); also
+    /// checks that the page names nothing outside the caller's scope.
+    async fn page(
+        &self,
+        f: &mut Failures,
+        c: &Client,
+        who: Option<Who>,
+        method: &str,
+        path: &str,
+        form: Option<&[(String, String)]>,
+    ) -> Resp {
+        let mut rb = c.request(Method::from_bytes(method.as_bytes()).unwrap(), self.app.url(path));
+        if let Some(form) = form {
+            rb = rb.form(form);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+        let body = r.text().await.unwrap();
+        let secrets = match who {
+            Some(who) => self.secrets(who),
+            // Anonymous visitors see no record at all.
+            None => W::ALL
+                .iter()
+                .flat_map(|w| [w.spec().name_latin, w.spec().name_km, w.spec().national_id])
+                .chain(O::ALL.iter().flat_map(|o| [o.spec().name_en, o.spec().name_km, o.spec().registration_no]))
+                .collect(),
+        };
+        // What the caller typed (a search, a form value) may be echoed back.
+        let typed = |s: &str| path.contains(s) || form.is_some_and(|form| form.iter().any(|(_, v)| v.contains(s)));
+        for s in secrets.into_iter().filter(|s| !typed(s)) {
+            f.check(!body.contains(s), || format!("{who:?} {method} {path}: page contains out-of-scope {s:?}"));
+        }
+        Resp { status, location, body }
+    }
+}
+
+struct Resp {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+/// Collects every broken expectation so that one run reports them all.
+struct Failures {
+    engine: Engine,
+    list: Vec<String>,
+}
+
+impl Failures {
+    fn new(engine: Engine) -> Self {
+        Failures { engine, list: Vec::new() }
+    }
+
+    fn check(&mut self, ok: bool, msg: impl FnOnce() -> String) {
+        if !ok {
+            self.list.push(msg());
+        }
+    }
+
+    fn status(&mut self, what: impl std::fmt::Display, got: u16, want: u16, body: impl std::fmt::Display) {
+        self.check(got == want, || format!("{what}: status {got}, want {want}: {}", truncate(&body.to_string())));
+    }
+
+    fn finish(self) {
+        assert!(
+            self.list.is_empty(),
+            "{} access-control expectation(s) failed on {:?}:\n  - {}",
+            self.list.len(),
+            self.engine,
+            self.list.join("\n  - ")
+        );
+    }
+}
+
+/// The English interface texts, as the pages render them (the session's
+/// language is set to English before the page checks).
+fn en() -> I18n {
+    I18n::new(Locale::En)
+}
+
+/// Text as askama escapes it into HTML.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#x27;")
+}
+
+/// The "n results" line of a list page.
+fn results_text(n: usize) -> String {
+    html(&en().tp("common.results", &[("total", n.to_string())]))
+}
+
+/// The message of a field outside the caller's area.
+fn out_of_scope_text() -> String {
+    html(&en().field_error(&FieldError::new("workplace_code", "out_of_scope")))
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 400 {
+        format!("{}…", s.chars().take(400).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn field_codes(v: &Value) -> Vec<(String, String)> {
+    v["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| (e["field"].as_str().unwrap_or("").to_string(), e["code"].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ids_of(v: &Value) -> BTreeSet<i64> {
+    v["items"].as_array().map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect()).unwrap_or_default()
+}
+
+/// A distinct phone number per check, so a change can be traced to its caller.
+fn phone_for(kind: usize, who: Who, n: usize) -> String {
+    format!("09{kind}{} {n}55 666", who as usize)
+}
+
+/// Which fixture records a list filter matches.
+type Filter<T> = Box<dyn Fn(T) -> bool>;
+
+/// Worker list filters (query string, which fixture workers match).
+fn worker_filters(fx: &Fx) -> Vec<(String, Filter<W>)> {
+    let a = fx.oid(O::A);
+    let b = fx.oid(O::B);
+    let mut filters: Vec<(String, Filter<W>)> = vec![
+        (String::new(), Box::new(|_| true)),
+        ("province=01".into(), Box::new(|w: W| w.spec().province == "01")),
+        ("province=02".into(), Box::new(|w: W| w.spec().province == "02")),
+        ("district=0102".into(), Box::new(|w: W| w.spec().district == "0102")),
+        ("district=0201".into(), Box::new(|w: W| w.spec().district == "0201")),
+        ("commune=020101".into(), Box::new(|w: W| w.spec().workplace == "020101")),
+        (format!("org_id={a}"), Box::new(|w: W| w.spec().org == Some(O::A))),
+        (format!("org_id={b}"), Box::new(|w: W| w.spec().org == Some(O::B))),
+        (format!("province=02&org_id={a}"), Box::new(|w: W| w.spec().province == "02" && w.spec().org == Some(O::A))),
+    ];
+    // Searches by name, national ID and phone number find only what is in scope.
+    for target in W::ALL {
+        let s = target.spec();
+        let phone = s.phone.replace(' ', "%20");
+        for q in [s.token.to_string(), s.national_id.to_string(), phone[..phone.len() - 2].to_string()] {
+            filters.push((format!("q={q}"), Box::new(move |w: W| w == target)));
+        }
+    }
+    filters
+}
+
+// ---------------------------------------------------------------------------
+// API: every route as every role
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn api_routes_respect_roles_and_scopes() {
+    for engine in engines() {
+        let fx = Fx::setup(engine).await;
+        let mut f = Failures::new(engine);
+        for who in Who::ALL {
+            for route in ROUTES {
+                if let Op::Api(op) = route.op {
+                    api_route(&fx, &mut f, who, route, op).await;
+                }
+            }
+        }
+        // Nothing that should have stayed was removed or moved.
+        let ids = fx.worker_ids().await;
+        for w in W::ALL {
+            f.check(ids.contains(&fx.wid(w)), || format!("{w:?} was deleted during the API checks"));
+            let stored = fx.stored_worker(fx.wid(w)).await;
+            if let Some(s) = stored {
+                f.check(s.workplace_code == w.spec().workplace, || format!("{w:?} was moved to {}", s.workplace_code));
+                f.check(s.org_id == w.spec().org.map(|o| fx.oid(o)), || {
+                    format!("{w:?} changed employer to {:?}", s.org_id)
+                });
+            }
+        }
+        f.check(ids.len() == 4, || format!("workers left behind by the API checks: {ids:?}"));
+        f.check(fx.org_ids().await.len() == 2, || "organizations left behind by the API checks".into());
+        fx.app.stop().await;
+        f.finish();
+    }
+}
+
+async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    match op {
+        ApiOp::OpenApi => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/openapi.json", None).await;
+            f.status(at("/api/openapi.json"), s, 200, "");
+            f.check(v["openapi"].is_string(), || "openapi.json is not an OpenAPI document".into());
+        }
+        ApiOp::Me => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/me", None).await;
+            f.status(at("/api/v1/me"), s, 200, &v);
+            f.check(v["username"] == who.username() && v["role"] == who.role().code(), || format!("{who:?} /me: {v}"));
+            let want_worker = if who == Who::SelfW1 { json!(fx.wid(W::W1)) } else { Value::Null };
+            f.check(v["worker_id"] == want_worker, || format!("{who:?} /me worker_id: {v}"));
+        }
+        ApiOp::Workers => {
+            for (query, matches) in worker_filters(fx) {
+                let path = format!("/api/v1/workers?{query}");
+                let want: BTreeSet<i64> =
+                    W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).map(|w| fx.wid(w)).collect();
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+                f.check(v["total"] == json!(want.len()), || {
+                    format!("{}: total {} but {} in scope", at(&path), v["total"], want.len())
+                });
+                f.check(ids_of(&v) == want, || format!("{}: ids {:?}, want {want:?}", at(&path), ids_of(&v)));
+                // A short page still counts the whole scope, and only it.
+                let path = format!("/api/v1/workers?{query}&per_page=1");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+                f.check(v["total"] == json!(want.len()), || format!("{}: total {}", at(&path), v["total"]));
+                f.check(ids_of(&v).is_subset(&want) && ids_of(&v).len() == want.len().min(1), || {
+                    format!("{}: ids {:?}", at(&path), ids_of(&v))
+                });
+            }
+        }
+        ApiOp::CreateWorker => {
+            let a = fx.oid(O::A);
+            let b = fx.oid(O::B);
+            // (case, body, province and district of the workplace, employer)
+            let cases = [
+                ("in scope", worker_input("ថ្មី ក្នុង", "New Inside", "010201", None), ("01", "0102"), None),
+                ("out-of-scope workplace", worker_input("ថ្មី ក្រៅ", "New Outside", "020101", None), ("02", "0201"), None),
+                ("employer B", worker_input("ថ្មី ខ", "New Bemployee", "010201", Some(b)), ("01", "0102"), Some(O::B)),
+                (
+                    "employer A elsewhere",
+                    worker_input("ថ្មី ក", "New Aemployee", "020102", Some(a)),
+                    ("02", "0201"),
+                    Some(O::A),
+                ),
+            ];
+            for (case, input, (province, district), org) in cases {
+                let before = fx.worker_ids().await;
+                let (s, v) = fx.call(f, Some(who), "POST", "/api/v1/workers", Some(&json!(input))).await;
+                let what = format!("{} ({case})", at("/api/v1/workers"));
+                let own_org_ok = who != Who::OrgHr || org.is_none() || org == Some(O::A);
+                if !who.creates_workers() {
+                    f.status(&what, s, 403, &v);
+                    f.check(v["error"] == "forbidden", || format!("{what}: {v}"));
+                } else if !who.reaches_place(province, district) {
+                    f.status(&what, s, 422, &v);
+                    f.check(field_codes(&v).contains(&("workplace_code".into(), "out_of_scope".into())), || {
+                        format!("{what}: want workplace_code out_of_scope: {v}")
+                    });
+                } else if !own_org_ok {
+                    f.status(&what, s, 422, &v);
+                    f.check(field_codes(&v).iter().any(|(field, _)| field == "org_id"), || {
+                        format!("{what}: want an org_id error: {v}")
+                    });
+                } else {
+                    // Area accounts may name any existing employer: staff of an
+                    // NGO based elsewhere still work in their area.
+                    f.status(&what, s, 201, &v);
+                }
+                let after = fx.worker_ids().await;
+                let created: Vec<i64> = after.difference(&before).copied().collect();
+                if s == 201 {
+                    f.check(created.len() == 1, || format!("{what}: created {created:?}"));
+                    if who == Who::OrgHr {
+                        f.check(v["org_id"] == json!(a), || {
+                            format!("{what}: an HR manager's new worker must be A's: {v}")
+                        });
+                    }
+                    let id = v["id"].as_i64().unwrap_or(0);
+                    let (s, _) = fx.call(f, Some(who), "GET", &format!("/api/v1/workers/{id}"), None).await;
+                    f.status(format!("{what}: reading the new worker back"), s, 200, "");
+                } else {
+                    f.check(created.is_empty(), || format!("{what}: answered {s} but created {created:?}"));
+                }
+                for id in created {
+                    fx.remove_worker(id).await;
+                }
+            }
+        }
+        ApiOp::Worker => {
+            let (_, none) = fx.call(f, Some(who), "GET", "/api/v1/workers/999999", None).await;
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), s, 200, &v);
+                    f.check(v["id"] == json!(fx.wid(w)) && v["name_latin"] == w.spec().name_latin, || {
+                        format!("{}: {v}", at(&path))
+                    });
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                    f.check(v == none, || {
+                        format!("{}: 404 differs from a missing record's ({v} vs {none})", at(&path))
+                    });
+                }
+            }
+        }
+        ApiOp::PatchWorker => {
+            for (n, w) in W::ALL.into_iter().enumerate() {
+                let path = format!("/api/v1/workers/{}", fx.wid(w));
+                let before = fx.stored_phone(w).await;
+                let phone = phone_for(1, who, n);
+                let (s, v) = fx.call(f, Some(who), "PATCH", &path, Some(&json!({ "phone": phone }))).await;
+                let want = if !who.sees_worker(w) {
+                    404
+                } else if !who.writes_workers() {
+                    403
+                } else {
+                    200
+                };
+                f.status(format!("{} {{phone}}", at(&path)), s, want, &v);
+                let after = fx.stored_phone(w).await;
+                let expected = if want == 200 { Some(phone.clone()) } else { before.clone() };
+                f.check(after == expected, || format!("{}: stored phone {after:?}, want {expected:?}", at(&path)));
+            }
+            // Attempts to change what the role may not change, or to move a
+            // record out of the caller's own reach.
+            let w1 = format!("/api/v1/workers/{}", fx.wid(W::W1));
+            let attempts: Vec<(Value, &str, &str)> = match who {
+                Who::SelfW1 => vec![
+                    (json!({"cadre": "professional_social_worker"}), "cadre", "not_editable"),
+                    (json!({"workplace_code": "020101"}), "workplace_code", "not_editable"),
+                    (json!({"org_id": fx.oid(O::B)}), "org_id", "not_editable"),
+                    (json!({"status": "left", "phone": "012 777 777"}), "status", "not_editable"),
+                ],
+                Who::Prov => vec![(json!({"workplace_code": "020101"}), "workplace_code", "out_of_scope")],
+                Who::Dist => vec![(json!({"workplace_code": "0103"}), "workplace_code", "out_of_scope")],
+                Who::OrgHr => vec![
+                    (json!({"org_id": fx.oid(O::B)}), "org_id", "out_of_scope"),
+                    (json!({"org_id": 0}), "org_id", "must_be_own_organization"),
+                ],
+                Who::Admin | Who::Viewer => vec![],
+            };
+            for (body, field, code) in attempts {
+                let before = fx.stored_worker(fx.wid(W::W1)).await;
+                let (s, v) = fx.call(f, Some(who), "PATCH", &w1, Some(&body)).await;
+                let what = format!("{} {body}", at(&w1));
+                f.status(&what, s, 422, &v);
+                f.check(field_codes(&v).contains(&(field.into(), code.into())), || {
+                    format!("{what}: want {field} {code}: {v}")
+                });
+                let after = fx.stored_worker(fx.wid(W::W1)).await;
+                f.check(after == before, || format!("{what}: W1 changed although the change was refused"));
+            }
+            if who == Who::SelfW1 {
+                let body = json!({"email": "w1@example.org", "education_level": "tvc1"});
+                let (s, v) = fx.call(f, Some(who), "PATCH", &w1, Some(&body)).await;
+                f.status(format!("{} {body}", at(&w1)), s, 200, &v);
+                let after = fx.stored_worker(fx.wid(W::W1)).await.unwrap();
+                f.check(after.email.as_deref() == Some("w1@example.org"), || {
+                    format!("worker's own email not saved: {after:?}")
+                });
+            }
+            fx.restore_contacts().await;
+        }
+        ApiOp::DeleteWorker => {
+            if who.deletes() {
+                for w in W::ALL {
+                    let id = fx.throwaway_worker(w).await;
+                    let path = format!("/api/v1/workers/{id}");
+                    let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+                    f.status(format!("{} (copy of {w:?})", at(&path)), s, 204, &v);
+                    f.check(fx.stored_worker(id).await.is_none(), || format!("{}: still stored", at(&path)));
+                    let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+                    f.status(format!("{} again", at(&path)), s, 404, &v);
+                }
+            } else {
+                for w in W::ALL {
+                    let path = format!("/api/v1/workers/{}", fx.wid(w));
+                    let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+                    f.status(at(&path), s, if who.sees_worker(w) { 403 } else { 404 }, &v);
+                    f.check(fx.stored_worker(fx.wid(w)).await.is_some(), || {
+                        format!("{}: {w:?} was deleted", at(&path))
+                    });
+                }
+            }
+        }
+        ApiOp::Postings | ApiOp::Statuses => {
+            let tail = if op == ApiOp::Postings { "postings" } else { "status-history" };
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}/{tail}", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), s, 200, &v);
+                    let items = v.as_array().cloned().unwrap_or_default();
+                    f.check(!items.is_empty() && items.iter().all(|i| i["worker_id"] == json!(fx.wid(w))), || {
+                        format!("{}: {v}", at(&path))
+                    });
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                }
+            }
+            let (s, v) = fx.call(f, Some(who), "GET", &format!("/api/v1/workers/999999/{tail}"), None).await;
+            f.status(at(&format!("/api/v1/workers/999999/{tail}")), s, 404, &v);
+        }
+        ApiOp::Orgs => {
+            let filters: Vec<(&str, Filter<O>)> = vec![
+                ("", Box::new(|_| true)),
+                ("province=01", Box::new(|o: O| o.spec().province == "01")),
+                ("province=02", Box::new(|o: O| o.spec().province == "02")),
+                ("q=bravo", Box::new(|o: O| o == O::B)),
+                ("q=REGB0002", Box::new(|o: O| o == O::B)),
+                ("kind=ngo", Box::new(|_| true)),
+            ];
+            for (query, matches) in filters {
+                let path = format!("/api/v1/organizations?{query}");
+                let want: BTreeSet<i64> =
+                    O::ALL.into_iter().filter(|o| who.sees_org(*o) && matches(*o)).map(|o| fx.oid(o)).collect();
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+                f.check(v["total"] == json!(want.len()) && ids_of(&v) == want, || {
+                    format!("{}: total {} ids {:?}, want {want:?}", at(&path), v["total"], ids_of(&v))
+                });
+            }
+        }
+        ApiOp::CreateOrg => {
+            for (case, code, province, district) in
+                [("in scope", "0102", "01", "0102"), ("out of scope", "0201", "02", "0201")]
+            {
+                let before = fx.org_ids().await;
+                let body = json!(org_input("New Org", code));
+                let (s, v) = fx.call(f, Some(who), "POST", "/api/v1/organizations", Some(&body)).await;
+                let what = format!("{} ({case})", at("/api/v1/organizations"));
+                if !who.writes_orgs() {
+                    f.status(&what, s, 403, &v);
+                } else if !who.reaches_place(province, district) {
+                    f.status(&what, s, 422, &v);
+                    f.check(field_codes(&v).contains(&("admin_code".into(), "out_of_scope".into())), || {
+                        format!("{what}: {v}")
+                    });
+                } else {
+                    f.status(&what, s, 201, &v);
+                }
+                let created: Vec<i64> = fx.org_ids().await.difference(&before).copied().collect();
+                f.check(created.len() == usize::from(s == 201), || {
+                    format!("{what}: answered {s}, created {created:?}")
+                });
+                for id in created {
+                    fx.remove_org(id).await;
+                }
+            }
+        }
+        ApiOp::Org => {
+            let (_, none) = fx.call(f, Some(who), "GET", "/api/v1/organizations/999999", None).await;
+            for o in O::ALL {
+                let path = format!("/api/v1/organizations/{}", fx.oid(o));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_org(o) {
+                    f.status(at(&path), s, 200, &v);
+                    f.check(v["name_en"] == o.spec().name_en, || format!("{}: {v}", at(&path)));
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                    f.check(v == none, || format!("{}: 404 differs from a missing record's", at(&path)));
+                }
+            }
+        }
+        ApiOp::PatchOrg => {
+            for (n, o) in O::ALL.into_iter().enumerate() {
+                let path = format!("/api/v1/organizations/{}", fx.oid(o));
+                let before = fx.stored_org_phone(o).await;
+                let phone = phone_for(2, who, n);
+                let (s, v) = fx.call(f, Some(who), "PATCH", &path, Some(&json!({ "phone": phone }))).await;
+                let want = if !who.sees_org(o) {
+                    404
+                } else if !who.writes_orgs() {
+                    403
+                } else {
+                    200
+                };
+                f.status(format!("{} {{phone}}", at(&path)), s, want, &v);
+                let after = fx.stored_org_phone(o).await;
+                let expected = if want == 200 { Some(phone.clone()) } else { before };
+                f.check(after == expected, || format!("{}: stored phone {after:?}, want {expected:?}", at(&path)));
+            }
+            let moves = match who {
+                Who::Prov => Some("0201"),
+                Who::Dist => Some("0103"),
+                _ => None,
+            };
+            if let Some(code) = moves {
+                let path = format!("/api/v1/organizations/{}", fx.oid(O::A));
+                let (s, v) = fx.call(f, Some(who), "PATCH", &path, Some(&json!({ "admin_code": code }))).await;
+                f.status(format!("{} moving A to {code}", at(&path)), s, 422, &v);
+                f.check(field_codes(&v).contains(&("admin_code".into(), "out_of_scope".into())), || {
+                    format!("{}: {v}", at(&path))
+                });
+                let stored = fx.app.db.store.get_org(&sys(), fx.oid(O::A)).await.unwrap().unwrap();
+                f.check(stored.org.admin_code == "0102", || {
+                    format!("{}: A moved to {}", at(&path), stored.org.admin_code)
+                });
+            }
+            fx.restore_contacts().await;
+        }
+        ApiOp::DeleteOrg => {
+            for o in O::ALL {
+                let path = format!("/api/v1/organizations/{}", fx.oid(o));
+                let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+                let want = if !who.sees_org(o) {
+                    404
+                } else if !who.deletes() {
+                    403
+                } else {
+                    409 // still employs workers
+                };
+                f.status(at(&path), s, want, &v);
+                f.check(fx.org_ids().await.contains(&fx.oid(o)), || format!("{}: {o:?} was deleted", at(&path)));
+            }
+            let temp = fx.throwaway_org("0201").await;
+            let path = format!("/api/v1/organizations/{temp}");
+            let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+            let want = match who {
+                Who::Admin => 204,
+                Who::Viewer => 403,
+                _ => 404, // an organization in province 02
+            };
+            f.status(format!("{} (unreferenced, province 02)", at(&path)), s, want, &v);
+            let gone = !fx.org_ids().await.contains(&temp);
+            f.check(gone == (want == 204), || format!("{}: deleted = {gone}", at(&path)));
+            if !gone {
+                fx.remove_org(temp).await;
+            }
+        }
+        ApiOp::Units => {
+            for path in ["/api/v1/admin-units", "/api/v1/admin-units?parent=02", "/api/v1/admin-units?level=province"] {
+                let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+                f.status(at(path), s, 200, &v);
+                f.check(v["total"].as_i64().unwrap_or(0) > 0, || {
+                    format!("{}: reference data is for everyone: {v}", at(path))
+                });
+            }
+        }
+        ApiOp::Unit => {
+            for code in ["01", "02", "0201", "020101"] {
+                let path = format!("/api/v1/admin-units/{code}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+            }
+        }
+        ApiOp::Audit => {
+            for path in
+                ["/api/v1/audit", "/api/v1/audit?entity=worker", &format!("/api/v1/audit?entity_id={}", fx.wid(W::W2))]
+            {
+                let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+                if who.reads_audit() {
+                    f.status(at(path), s, 200, &v);
+                    f.check(v["total"].as_i64().unwrap_or(0) > 0, || format!("{}: empty audit log: {v}", at(path)));
+                } else {
+                    f.status(at(path), s, 403, &v);
+                    f.check(v["error"] == "forbidden" && v.get("items").is_none(), || format!("{}: {v}", at(path)));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pages: every route as every role
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn page_routes_respect_roles_and_scopes() {
+    for engine in engines() {
+        let fx = Fx::setup(engine).await;
+        let mut f = Failures::new(engine);
+        for who in Who::ALL {
+            let c = browser();
+            login(&fx.app, &c, who.username()).await;
+            let r = fx.page(&mut f, &c, Some(who), "GET", "/lang/en?next=/about", None).await;
+            f.status(format!("{who:?} GET /lang/en"), r.status, 303, "");
+            // The CSRF token of the session, from the edit page where there is one.
+            let edit = fx.page(&mut f, &c, Some(who), "GET", &format!("/workers/{}/edit", fx.wid(W::W1)), None).await;
+            let any = fx.page(&mut f, &c, Some(who), "GET", "/about", None).await;
+            let csrf = if edit.status == 200 { csrf_of(&edit.body) } else { csrf_of(&any.body) };
+            f.check(csrf_of(&any.body) == csrf, || format!("{who:?}: CSRF token differs between pages"));
+            for route in ROUTES {
+                if let Op::Page(op) = route.op {
+                    page_route(&fx, &mut f, who, &c, &csrf, route, op).await;
+                }
+            }
+            // Logging out ends the session.
+            let r = fx.page(&mut f, &c, Some(who), "POST", "/logout", Some(&[("csrf".into(), csrf.clone())])).await;
+            f.status(format!("{who:?} POST /logout with CSRF"), r.status, 303, "");
+            let r = fx.page(&mut f, &c, None, "GET", "/workers", None).await;
+            f.check(r.status == 303 && r.location.as_deref().is_some_and(|l| l.starts_with("/login")), || {
+                format!("{who:?}: still signed in after logout ({} {:?})", r.status, r.location)
+            });
+        }
+        let ids = fx.worker_ids().await;
+        f.check(ids.len() == 4 && W::ALL.iter().all(|w| ids.contains(&fx.wid(*w))), || {
+            format!("workers after the page checks: {ids:?}")
+        });
+        f.check(fx.org_ids().await.len() == 2, || "organizations left behind by the page checks".into());
+        fx.app.stop().await;
+        f.finish();
+    }
+}
+
+async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route, op: PageOp) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let with_csrf = |mut form: Vec<(String, String)>| {
+        form.push(("csrf".into(), csrf.to_string()));
+        form
+    };
+    match op {
+        PageOp::Home => {
+            let r = fx.page(f, c, Some(who), "GET", "/", None).await;
+            if who == Who::SelfW1 {
+                f.status(at("/"), r.status, 303, "");
+                f.check(r.location.as_deref() == Some("/me"), || format!("{}: to {:?}", at("/"), r.location));
+            } else {
+                f.status(at("/"), r.status, 200, "");
+                let n = W::ALL.iter().filter(|w| who.sees_worker(**w)).count();
+                f.check(r.body.contains(&format!("class=\"big\">{n}</div>")), || {
+                    format!("{}: total is not {n}", at("/"))
+                });
+            }
+        }
+        PageOp::LoginForm => {
+            let r = fx.page(f, c, Some(who), "GET", "/login", None).await;
+            f.status(at("/login"), r.status, 303, "");
+            f.check(r.location.as_deref() == Some("/"), || format!("{}: to {:?}", at("/login"), r.location));
+        }
+        PageOp::Login => {
+            // Without the form's CSRF token a login is refused, and the
+            // session stays the caller's (no login CSRF).
+            let form: Vec<(String, String)> = vec![
+                ("username".into(), "admin".into()),
+                ("password".into(), common::PASSWORD.into()),
+                ("next".into(), "/".into()),
+            ];
+            let r = fx.page(f, c, Some(who), "POST", "/login", Some(&form)).await;
+            f.status(at("/login (no CSRF)"), r.status, 401, "");
+            let r = fx.page(f, c, Some(who), "GET", "/audit", None).await;
+            f.status(
+                format!("{who:?} GET /audit after a refused login as admin"),
+                r.status,
+                if who.reads_audit() { 200 } else { 403 },
+                "",
+            );
+        }
+        PageOp::Logout => {
+            let r = fx.page(f, c, Some(who), "POST", "/logout", Some(&[("csrf".into(), "0".repeat(48))])).await;
+            f.status(at("/logout (wrong CSRF)"), r.status, 403, "");
+            let r = fx.page(f, c, Some(who), "GET", "/about", None).await;
+            f.check(r.body.contains(who.username()), || format!("{who:?}: signed out by a forged logout"));
+        }
+        PageOp::Lang => {
+            for (path, to) in [
+                ("/lang/en?next=/workers", "/workers"),
+                ("/lang/en?next=//evil.example/x", "/"),
+                ("/lang/en?next=https://evil.example/", "/"),
+            ] {
+                let r = fx.page(f, c, Some(who), "GET", path, None).await;
+                f.status(at(path), r.status, 303, "");
+                f.check(r.location.as_deref() == Some(to), || format!("{}: to {:?}, want {to}", at(path), r.location));
+            }
+        }
+        PageOp::Me => {
+            let r = fx.page(f, c, Some(who), "GET", "/me", None).await;
+            f.status(at("/me"), r.status, 303, "");
+            let want = if who == Who::SelfW1 { format!("/workers/{}", fx.wid(W::W1)) } else { "/".into() };
+            f.check(r.location.as_deref() == Some(want.as_str()), || {
+                format!("{}: to {:?}, want {want}", at("/me"), r.location)
+            });
+        }
+        PageOp::Workers => {
+            for (query, matches) in worker_filters(fx) {
+                let path = format!("/workers?{query}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, 200, "");
+                let want: Vec<W> = W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).collect();
+                let count = format!("id=\"result-count\">{}<", results_text(want.len()));
+                f.check(r.body.contains(&count), || format!("{}: result count is not {}", at(&path), want.len()));
+                for w in W::ALL {
+                    let shown = r.body.contains(w.spec().name_latin);
+                    f.check(shown == want.contains(&w), || format!("{}: {w:?} shown = {shown}", at(&path)));
+                }
+            }
+        }
+        PageOp::CreateWorker => {
+            let a = fx.oid(O::A);
+            let b = fx.oid(O::B);
+            let cases = [
+                ("in scope", worker_input("ថ្មី ក្នុង", "New Inside", "010201", None), ("01", "0102"), None),
+                ("out-of-scope workplace", worker_input("ថ្មី ក្រៅ", "New Outside", "020101", None), ("02", "0201"), None),
+                ("employer B", worker_input("ថ្មី ខ", "New Bemployee", "010201", Some(b)), ("01", "0102"), Some(O::B)),
+                (
+                    "employer A elsewhere",
+                    worker_input("ថ្មី ក", "New Aemployee", "020102", Some(a)),
+                    ("02", "0201"),
+                    Some(O::A),
+                ),
+            ];
+            for (case, input, (province, district), org) in cases {
+                let before = fx.worker_ids().await;
+                let r = fx.page(f, c, Some(who), "POST", "/workers", Some(&form_of(&input, Some(csrf)))).await;
+                let what = format!("{} ({case})", at("/workers"));
+                let own_org_ok = who != Who::OrgHr || org.is_none() || org == Some(O::A);
+                if !who.creates_workers() {
+                    f.status(&what, r.status, 403, "");
+                } else if !who.reaches_place(province, district) {
+                    f.status(&what, r.status, 422, "");
+                    f.check(r.body.contains(&out_of_scope_text()), || format!("{what}: no out-of-scope message"));
+                } else if !own_org_ok {
+                    f.status(&what, r.status, 422, "");
+                } else {
+                    f.status(&what, r.status, 303, "");
+                }
+                let created: Vec<i64> = fx.worker_ids().await.difference(&before).copied().collect();
+                f.check(created.len() == usize::from(r.status == 303), || {
+                    format!("{what}: answered {}, created {created:?}", r.status)
+                });
+                if let [id] = created[..] {
+                    let to = format!("/workers/{id}");
+                    f.check(r.location.as_deref() == Some(to.as_str()), || format!("{what}: to {:?}", r.location));
+                    if who == Who::OrgHr {
+                        let stored = fx.stored_worker(id).await.unwrap();
+                        f.check(stored.org_id == Some(a), || format!("{what}: an HR manager's new worker must be A's"));
+                    }
+                }
+                for id in created {
+                    fx.remove_worker(id).await;
+                }
+            }
+        }
+        PageOp::NewWorker => {
+            let r = fx.page(f, c, Some(who), "GET", "/workers/new", None).await;
+            f.status(at("/workers/new"), r.status, if who.creates_workers() { 200 } else { 403 }, "");
+        }
+        PageOp::Worker => {
+            for w in W::ALL {
+                let path = format!("/workers/{}", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), r.status, 200, "");
+                    f.check(r.body.contains(w.spec().name_latin), || format!("{}: name missing", at(&path)));
+                    if let Some(o) = w.spec().org {
+                        f.check(r.body.contains(o.spec().name_en) == who.sees_org(o), || {
+                            format!("{}: employer name shown wrongly", at(&path))
+                        });
+                    }
+                } else {
+                    f.status(at(&path), r.status, 404, "");
+                }
+            }
+            let r = fx.page(f, c, Some(who), "GET", "/workers/999999", None).await;
+            f.status(at("/workers/999999"), r.status, 404, "");
+        }
+        PageOp::UpdateWorker => {
+            for (n, w) in W::ALL.into_iter().enumerate() {
+                let path = format!("/workers/{}", fx.wid(w));
+                let before = fx.stored_phone(w).await;
+                let phone = phone_for(3, who, n);
+                let r = fx
+                    .page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![("phone".into(), phone.clone())])))
+                    .await;
+                let want = if !who.sees_worker(w) {
+                    404
+                } else if !who.writes_workers() {
+                    403
+                } else {
+                    303
+                };
+                f.status(format!("{} {{phone}}", at(&path)), r.status, want, truncate(&r.body));
+                let after = fx.stored_phone(w).await;
+                let expected = if want == 303 { Some(phone) } else { before };
+                f.check(after == expected, || format!("{}: stored phone {after:?}, want {expected:?}", at(&path)));
+            }
+            let w1 = format!("/workers/{}", fx.wid(W::W1));
+            let before = fx.stored_worker(fx.wid(W::W1)).await.unwrap();
+            match who {
+                Who::SelfW1 => {
+                    // Fields a worker may not change are ignored, the others saved.
+                    let form = with_csrf(vec![
+                        ("phone".into(), "012 888 999".into()),
+                        ("cadre".into(), "professional_social_worker".into()),
+                        ("workplace_code".into(), "020101".into()),
+                        ("org_id".into(), fx.oid(O::B).to_string()),
+                        ("status".into(), "left".into()),
+                    ]);
+                    let r = fx.page(f, c, Some(who), "POST", &w1, Some(&form)).await;
+                    f.status(format!("{} (with fields not self-editable)", at(&w1)), r.status, 303, truncate(&r.body));
+                    let after = fx.stored_worker(fx.wid(W::W1)).await.unwrap();
+                    f.check(
+                        after.cadre == before.cadre
+                            && after.workplace_code == before.workplace_code
+                            && after.org_id == before.org_id
+                            && after.status == before.status,
+                        || format!("{}: a worker changed protected fields: {after:?}", at(&w1)),
+                    );
+                    f.check(after.phone.as_deref() == Some("012 888 999"), || {
+                        format!("{}: own phone not saved", at(&w1))
+                    });
+                }
+                Who::Prov | Who::Dist | Who::OrgHr => {
+                    let (field, value) = match who {
+                        Who::Prov => ("workplace_code", "020101".to_string()),
+                        Who::Dist => ("workplace_code", "0103".to_string()),
+                        _ => ("org_id", fx.oid(O::B).to_string()),
+                    };
+                    let r = fx
+                        .page(f, c, Some(who), "POST", &w1, Some(&with_csrf(vec![(field.into(), value.clone())])))
+                        .await;
+                    f.status(format!("{} moving W1 out of reach ({field}={value})", at(&w1)), r.status, 422, "");
+                    let after = fx.stored_worker(fx.wid(W::W1)).await.unwrap();
+                    f.check(after == before, || format!("{}: W1 changed by a refused move", at(&w1)));
+                }
+                Who::Admin | Who::Viewer => {}
+            }
+            fx.restore_contacts().await;
+        }
+        PageOp::EditWorker => {
+            for w in W::ALL {
+                let path = format!("/workers/{}/edit", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                let want = if !who.sees_worker(w) {
+                    404
+                } else if !who.writes_workers() {
+                    403
+                } else {
+                    200
+                };
+                f.status(at(&path), r.status, want, "");
+                if r.status == 200 {
+                    let has_cadre = r.body.contains("name=\"cadre\"");
+                    f.check(has_cadre == (who != Who::SelfW1), || {
+                        format!("{}: cadre field shown = {has_cadre}", at(&path))
+                    });
+                    f.check(r.body.contains("name=\"phone\""), || format!("{}: no phone field", at(&path)));
+                }
+            }
+        }
+        PageOp::DeleteWorker => {
+            if who.deletes() {
+                for w in W::ALL {
+                    let id = fx.throwaway_worker(w).await;
+                    let path = format!("/workers/{id}/delete");
+                    let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                    f.status(format!("{} (copy of {w:?})", at(&path)), r.status, 303, "");
+                    f.check(r.location.as_deref() == Some("/workers"), || {
+                        format!("{}: to {:?}", at(&path), r.location)
+                    });
+                    f.check(fx.stored_worker(id).await.is_none(), || format!("{}: still stored", at(&path)));
+                }
+            } else {
+                for w in W::ALL {
+                    let path = format!("/workers/{}/delete", fx.wid(w));
+                    let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                    f.status(at(&path), r.status, if who.sees_worker(w) { 403 } else { 404 }, "");
+                    f.check(fx.stored_worker(fx.wid(w)).await.is_some(), || {
+                        format!("{}: {w:?} was deleted", at(&path))
+                    });
+                }
+            }
+        }
+        PageOp::Orgs => {
+            for (query, matches) in
+                [("", None), ("q=bravo", Some(O::B)), ("q=alpha", Some(O::A)), ("q=REGB0002", Some(O::B))]
+            {
+                let path = format!("/organizations?{query}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, 200, "");
+                let want: Vec<O> =
+                    O::ALL.into_iter().filter(|o| who.sees_org(*o) && matches.is_none_or(|m| m == *o)).collect();
+                f.check(r.body.contains(&format!(">{}<", results_text(want.len()))), || {
+                    format!("{}: count is not {}", at(&path), want.len())
+                });
+                for o in O::ALL {
+                    let shown = r.body.contains(o.spec().name_en);
+                    f.check(shown == want.contains(&o), || format!("{}: {o:?} shown = {shown}", at(&path)));
+                }
+            }
+        }
+        PageOp::CreateOrg => {
+            for (case, code, province, district) in
+                [("in scope", "0102", "01", "0102"), ("out of scope", "0201", "02", "0201")]
+            {
+                let before = fx.org_ids().await;
+                let r = fx
+                    .page(
+                        f,
+                        c,
+                        Some(who),
+                        "POST",
+                        "/organizations",
+                        Some(&form_of(&org_input("New Org", code), Some(csrf))),
+                    )
+                    .await;
+                let what = format!("{} ({case})", at("/organizations"));
+                let want = if !who.writes_orgs() {
+                    403
+                } else if !who.reaches_place(province, district) {
+                    422
+                } else {
+                    303
+                };
+                f.status(&what, r.status, want, "");
+                let created: Vec<i64> = fx.org_ids().await.difference(&before).copied().collect();
+                f.check(created.len() == usize::from(r.status == 303), || {
+                    format!("{what}: answered {}, created {created:?}", r.status)
+                });
+                for id in created {
+                    fx.remove_org(id).await;
+                }
+            }
+        }
+        PageOp::NewOrg => {
+            let r = fx.page(f, c, Some(who), "GET", "/organizations/new", None).await;
+            f.status(at("/organizations/new"), r.status, if who.writes_orgs() { 200 } else { 403 }, "");
+        }
+        PageOp::Org => {
+            for o in O::ALL {
+                let path = format!("/organizations/{}", fx.oid(o));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                if !who.sees_org(o) {
+                    f.status(at(&path), r.status, 404, "");
+                    continue;
+                }
+                f.status(at(&path), r.status, 200, "");
+                // The staff list holds only the staff the caller may see.
+                let staff: Vec<W> =
+                    W::ALL.into_iter().filter(|w| w.spec().org == Some(o) && who.sees_worker(*w)).collect();
+                f.check(r.body.contains(&format!("{}: {}<", html(&en().t("org.staff")), staff.len())), || {
+                    format!("{}: staff count is not {}", at(&path), staff.len())
+                });
+                for w in W::ALL {
+                    let shown = r.body.contains(w.spec().name_latin);
+                    f.check(shown == staff.contains(&w), || format!("{}: {w:?} shown = {shown}", at(&path)));
+                }
+            }
+        }
+        PageOp::UpdateOrg | PageOp::EditOrg => {
+            for (n, o) in O::ALL.into_iter().enumerate() {
+                let want = if !who.sees_org(o) {
+                    404
+                } else if !who.writes_orgs() {
+                    403
+                } else if op == PageOp::EditOrg {
+                    200
+                } else {
+                    303
+                };
+                if op == PageOp::EditOrg {
+                    let path = format!("/organizations/{}/edit", fx.oid(o));
+                    let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                    f.status(at(&path), r.status, want, "");
+                    continue;
+                }
+                let path = format!("/organizations/{}", fx.oid(o));
+                let before = fx.stored_org_phone(o).await;
+                let phone = phone_for(4, who, n);
+                let r = fx
+                    .page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![("phone".into(), phone.clone())])))
+                    .await;
+                f.status(format!("{} {{phone}}", at(&path)), r.status, want, truncate(&r.body));
+                let after = fx.stored_org_phone(o).await;
+                let expected = if want == 303 { Some(phone) } else { before };
+                f.check(after == expected, || format!("{}: stored phone {after:?}, want {expected:?}", at(&path)));
+            }
+            fx.restore_contacts().await;
+        }
+        PageOp::DeleteOrg => {
+            for o in O::ALL {
+                let path = format!("/organizations/{}/delete", fx.oid(o));
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                let want = if !who.sees_org(o) {
+                    404
+                } else if !who.deletes() {
+                    403
+                } else {
+                    409
+                };
+                f.status(at(&path), r.status, want, "");
+                f.check(fx.org_ids().await.contains(&fx.oid(o)), || format!("{}: {o:?} was deleted", at(&path)));
+            }
+            let temp = fx.throwaway_org("0102").await;
+            let path = format!("/organizations/{temp}/delete");
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+            let want = match who {
+                Who::Admin => 303,
+                Who::Viewer | Who::Prov | Who::Dist => 403, // in their area
+                Who::OrgHr | Who::SelfW1 => 404,            // not their organization
+            };
+            f.status(format!("{} (unreferenced, district 0102)", at(&path)), r.status, want, "");
+            let gone = !fx.org_ids().await.contains(&temp);
+            f.check(gone == (want == 303), || format!("{}: deleted = {gone}", at(&path)));
+            if !gone {
+                fx.remove_org(temp).await;
+            }
+        }
+        PageOp::Units => {
+            for path in ["/admin-units", "/admin-units?q=Banan"] {
+                let r = fx.page(f, c, Some(who), "GET", path, None).await;
+                f.status(at(path), r.status, 200, "");
+            }
+        }
+        PageOp::Unit => {
+            for code in ["02", "0201", "010201"] {
+                let path = format!("/admin-units/{code}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, 200, "");
+            }
+            let r = fx.page(f, c, Some(who), "GET", "/admin-units/99", None).await;
+            f.status(at("/admin-units/99"), r.status, 404, "");
+        }
+        PageOp::Audit => {
+            for path in ["/audit", "/audit?entity=worker"] {
+                let r = fx.page(f, c, Some(who), "GET", path, None).await;
+                f.status(at(path), r.status, if who.reads_audit() { 200 } else { 403 }, "");
+            }
+        }
+        PageOp::About => {
+            let r = fx.page(f, c, Some(who), "GET", "/about", None).await;
+            f.status(at("/about"), r.status, 200, "");
+        }
+        PageOp::Health => {
+            let r = fx.page(f, c, Some(who), "GET", "/healthz", None).await;
+            f.status(at("/healthz"), r.status, 200, "");
+        }
+        PageOp::Css => {
+            let r = fx.page(f, c, Some(who), "GET", "/static/app.css", None).await;
+            f.status(at("/static/app.css"), r.status, 200, "");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Without credentials
+// ---------------------------------------------------------------------------
+
+/// A path of `route` with its parameters filled in.
+fn concrete(fx: &Fx, path: &str) -> String {
+    path.replace("{id}", &if path.contains("/organizations/") { fx.oid(O::A) } else { fx.wid(W::W1) }.to_string())
+        .replace("{code}", if path.starts_with("/lang/") { "en" } else { "01" })
+}
+
+#[tokio::test]
+async fn anonymous_requests_are_turned_away() {
+    for engine in engines() {
+        let fx = Fx::setup(engine).await;
+        let mut f = Failures::new(engine);
+        let w1_before = fx.stored_worker(fx.wid(W::W1)).await;
+        let a_before = fx.stored_org_phone(O::A).await;
+        let workers_before = fx.worker_ids().await;
+        let orgs_before = fx.org_ids().await;
+
+        // A signed-in browser, to show that a session cookie is no API credential.
+        let signed_in = browser();
+        login(&fx.app, &signed_in, "admin").await;
+
+        for route in ROUTES {
+            let path = concrete(&fx, route.path);
+            let what = format!("anonymous {} {path}", route.method);
+            match route.op {
+                Op::Api(ApiOp::OpenApi) => {
+                    let (s, _) = fx.call(&mut f, None, route.method, &path, None).await;
+                    f.status(&what, s, 200, "");
+                }
+                Op::Api(op) => {
+                    let body = match op {
+                        ApiOp::CreateWorker => Some(json!(worker_input("ថ្មី", "New Anon", "010201", None))),
+                        ApiOp::PatchWorker | ApiOp::PatchOrg => Some(json!({"phone": "012 000 000"})),
+                        ApiOp::CreateOrg => Some(json!(org_input("Anon Org", "0102"))),
+                        _ => None,
+                    };
+                    let (s, v) = fx.call(&mut f, None, route.method, &path, body.as_ref()).await;
+                    f.status(&what, s, 401, &v);
+                    f.check(v["error"] == "unauthorized", || format!("{what}: {v}"));
+                    for bad in ["Bearer not-a-token", "Bearer ", "Basic YWRtaW46eA==", "bearer x"] {
+                        let mut rb =
+                            fx.api.request(Method::from_bytes(route.method.as_bytes()).unwrap(), fx.app.url(&path));
+                        rb = rb.header("authorization", bad);
+                        if let Some(b) = &body {
+                            rb = rb.json(b);
+                        }
+                        let s = rb.send().await.unwrap().status().as_u16();
+                        f.status(format!("{what} with {bad:?}"), s, 401, "");
+                    }
+                    let mut rb =
+                        signed_in.request(Method::from_bytes(route.method.as_bytes()).unwrap(), fx.app.url(&path));
+                    if let Some(b) = &body {
+                        rb = rb.json(b);
+                    }
+                    let s = rb.send().await.unwrap().status().as_u16();
+                    f.status(format!("{what} with only a session cookie"), s, 401, "");
+                }
+                Op::Page(op) => {
+                    let c = browser();
+                    let form: Option<Vec<(String, String)>> = match route.method {
+                        "POST" => Some(match op {
+                            PageOp::CreateWorker => form_of(&worker_input("ថ្មី", "New Anon", "010201", None), None),
+                            PageOp::CreateOrg => form_of(&org_input("Anon Org", "0102"), None),
+                            PageOp::Login => {
+                                vec![("username".into(), "admin".into()), ("password".into(), common::PASSWORD.into())]
+                            }
+                            _ => vec![("phone".into(), "012 000 000".into())],
+                        }),
+                        _ => None,
+                    };
+                    let r = fx.page(&mut f, &c, None, route.method, &path, form.as_deref()).await;
+                    let to_login =
+                        r.status == 303 && r.location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
+                    match (route.method, op) {
+                        ("GET", PageOp::LoginForm | PageOp::About | PageOp::Css | PageOp::Health) => {
+                            f.status(&what, r.status, 200, "")
+                        }
+                        ("GET", PageOp::Lang) => {
+                            f.check(r.status == 303 && !to_login, || format!("{what}: {} {:?}", r.status, r.location))
+                        }
+                        ("POST", PageOp::Login) => f.status(format!("{what} (no CSRF)"), r.status, 401, ""),
+                        ("POST", PageOp::Logout) => f.status(format!("{what} (no CSRF)"), r.status, 403, ""),
+                        _ => f.check(to_login, || format!("{what}: {} {:?}, want 303 to /login", r.status, r.location)),
+                    }
+                    if route.method == "GET" && to_login {
+                        let next = serde_urlencoded::to_string([("next", &path)]).unwrap();
+                        f.check(r.location.as_deref() == Some(&format!("/login?{next}")), || {
+                            format!("{what}: login does not return here: {:?}", r.location)
+                        });
+                    }
+                }
+            }
+        }
+        // Nothing changed.
+        f.check(fx.stored_worker(fx.wid(W::W1)).await == w1_before, || "W1 changed by anonymous requests".into());
+        f.check(fx.stored_org_phone(O::A).await == a_before, || "A changed by anonymous requests".into());
+        f.check(fx.worker_ids().await == workers_before, || "workers created or deleted anonymously".into());
+        f.check(fx.org_ids().await == orgs_before, || "organizations created or deleted anonymously".into());
+        fx.app.stop().await;
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CSRF
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn page_posts_without_a_valid_csrf_token_change_nothing() {
+    for engine in engines() {
+        let fx = Fx::setup(engine).await;
+        let mut f = Failures::new(engine);
+        // Tokens of another session, valid there but not here.
+        let other = browser();
+        login(&fx.app, &other, "admin").await;
+        let foreign = csrf_of(&other.get(fx.app.url("/about")).send().await.unwrap().text().await.unwrap());
+
+        for who in [Who::Admin, Who::Prov] {
+            let c = browser();
+            login(&fx.app, &c, who.username()).await;
+            let own = csrf_of(&fx.page(&mut f, &c, Some(who), "GET", "/about", None).await.body);
+            assert_ne!(own, foreign, "every session has its own CSRF token");
+            let temp_worker = fx.throwaway_worker(W::W1).await;
+            let temp_org = fx.throwaway_org("0102").await;
+            let w1_before = fx.stored_worker(fx.wid(W::W1)).await;
+            let a_before = fx.app.db.store.get_org(&sys(), fx.oid(O::A)).await.unwrap();
+            let workers_before = fx.worker_ids().await;
+            let orgs_before = fx.org_ids().await;
+
+            for route in ROUTES.iter().filter(|r| r.method == "POST" && matches!(r.op, Op::Page(_))) {
+                let Op::Page(op) = route.op else { unreachable!() };
+                let path = route.path.replace(
+                    "{id}",
+                    &if op == PageOp::DeleteWorker {
+                        temp_worker
+                    } else if op == PageOp::DeleteOrg {
+                        temp_org
+                    } else if route.path.contains("/organizations/") {
+                        fx.oid(O::A)
+                    } else {
+                        fx.wid(W::W1)
+                    }
+                    .to_string(),
+                );
+                let base: Vec<(String, String)> = match op {
+                    PageOp::CreateWorker => form_of(&worker_input("ថ្មី", "New Forged", "010201", None), None),
+                    PageOp::CreateOrg => form_of(&org_input("Forged Org", "0102"), None),
+                    PageOp::Login => {
+                        vec![("username".into(), "admin".into()), ("password".into(), common::PASSWORD.into())]
+                    }
+                    PageOp::UpdateWorker | PageOp::UpdateOrg => vec![("phone".into(), "012 666 666".into())],
+                    _ => vec![],
+                };
+                for (case, token) in [
+                    ("no token", None),
+                    ("empty token", Some(String::new())),
+                    ("wrong token", Some("f".repeat(48))),
+                    ("another session's token", Some(foreign.clone())),
+                ] {
+                    let mut form = base.clone();
+                    if let Some(t) = token {
+                        form.push(("csrf".into(), t));
+                    }
+                    let r = fx.page(&mut f, &c, Some(who), "POST", &path, Some(&form)).await;
+                    let what = format!("{who:?} POST {path} ({case})");
+                    // A refused login re-renders the form with 401; everything else is 403.
+                    let want = if op == PageOp::Login { 401 } else { 403 };
+                    f.status(&what, r.status, want, "");
+                }
+            }
+            f.check(fx.stored_worker(fx.wid(W::W1)).await == w1_before, || {
+                format!("{who:?}: W1 changed by forged posts")
+            });
+            f.check(fx.app.db.store.get_org(&sys(), fx.oid(O::A)).await.unwrap() == a_before, || {
+                format!("{who:?}: A changed by forged posts")
+            });
+            f.check(fx.worker_ids().await == workers_before, || {
+                format!("{who:?}: workers created or deleted by forged posts")
+            });
+            f.check(fx.org_ids().await == orgs_before, || {
+                format!("{who:?}: organizations created or deleted by forged posts")
+            });
+            // Still signed in (the forged logouts did nothing), as the same account.
+            let r = fx.page(&mut f, &c, Some(who), "GET", "/about", None).await;
+            f.check(r.body.contains(&format!(">{}</span>", who.username())), || {
+                format!("{who:?}: session lost or switched by forged posts")
+            });
+            fx.remove_worker(temp_worker).await;
+            fx.remove_org(temp_org).await;
+        }
+        fx.app.stop().await;
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Uniqueness checks must not reveal records outside the caller's scope
+// ---------------------------------------------------------------------------
+
+// A duplicate national ID or registration number is refused whatever the
+// caller's scope, but the existing record is named only when the caller may see it.
+#[tokio::test]
+async fn duplicate_checks_do_not_reveal_out_of_scope_records() {
+    for engine in engines() {
+        let fx = Fx::setup(engine).await;
+        let mut f = Failures::new(engine);
+        let w2 = fx.wid(W::W2).to_string();
+        let b = fx.oid(O::B).to_string();
+        // A provincial officer of 01 records someone whose national ID is W2's
+        // (province 02): the ID must be refused, but W2's record not named.
+        let mut input = worker_input("ថ្មី", "New Duplicate", "010201", None);
+        input.national_id = Some(W::W2.spec().national_id.into());
+        let (s, v) = fx.call(&mut f, Some(Who::Prov), "POST", "/api/v1/workers", Some(&json!(input))).await;
+        f.status("Prov POST /api/v1/workers with W2's national ID", s, 422, &v);
+        let leaked = v["fields"].as_array().into_iter().flatten().any(|e| e["params"]["existing_id"] == json!(w2));
+        f.check(!leaked, || format!("API names out-of-scope worker W2 (id {w2}) to a provincial officer of 01: {v}"));
+
+        let c = browser();
+        login(&fx.app, &c, Who::Prov.username()).await;
+        let csrf = csrf_of(&fx.page(&mut f, &c, Some(Who::Prov), "GET", "/workers/new", None).await.body);
+        let r = fx.page(&mut f, &c, Some(Who::Prov), "POST", "/workers", Some(&form_of(&input, Some(&csrf)))).await;
+        f.status("Prov POST /workers with W2's national ID", r.status, 422, "");
+        f.check(!r.body.contains(&format!("/workers/{w2}\"")), || {
+            format!("form links out-of-scope worker W2 (/workers/{w2}) for a provincial officer of 01")
+        });
+
+        // Same for an organization's registration number.
+        let mut org = org_input("New Duplicate Org", "0102");
+        org.registration_no = Some(O::B.spec().registration_no.into());
+        let (s, v) = fx.call(&mut f, Some(Who::Prov), "POST", "/api/v1/organizations", Some(&json!(org))).await;
+        f.status("Prov POST /api/v1/organizations with B's registration number", s, 422, &v);
+        let leaked = v["fields"].as_array().into_iter().flatten().any(|e| e["params"]["existing_id"] == json!(b));
+        f.check(!leaked, || {
+            format!("API names out-of-scope organization B (id {b}) to a provincial officer of 01: {v}")
+        });
+
+        // In scope the existing record may be named: it is the caller's own.
+        let mut input = worker_input("ថ្មី", "New Duplicate", "010201", None);
+        input.national_id = Some(W::W3.spec().national_id.into());
+        let (s, v) = fx.call(&mut f, Some(Who::Prov), "POST", "/api/v1/workers", Some(&json!(input))).await;
+        f.status("Prov POST /api/v1/workers with W3's national ID", s, 422, &v);
+        f.check(field_codes(&v).contains(&("national_id".into(), "duplicate_national_id".into())), || format!("{v}"));
+        f.check(fx.worker_ids().await.len() == 4, || "a duplicate was saved".into());
+        fx.app.stop().await;
+        f.finish();
+    }
+}
