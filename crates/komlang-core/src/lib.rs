@@ -3,8 +3,12 @@
 
 pub mod access;
 pub mod admin;
+pub mod competency;
+pub mod dedup;
 pub mod demo;
+pub mod import;
 pub mod model;
+pub mod planning;
 pub mod validate;
 
 pub use access::{Permission, Principal, Scope, UserRole};

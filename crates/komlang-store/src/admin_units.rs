@@ -75,7 +75,7 @@ pub struct AdminUnitQuery {
 
 const COLS: &str = "code, level, parent_code, name_km, name_en, province_code, district_code, commune_code";
 
-fn unit_from_row(r: &AnyRow) -> Result<AdminUnit> {
+pub(crate) fn unit_from_row(r: &AnyRow) -> Result<AdminUnit> {
     let level: String = r.try_get("level")?;
     Ok(AdminUnit {
         code: r.try_get("code")?,

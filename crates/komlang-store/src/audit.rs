@@ -2,7 +2,7 @@
 
 use komlang_core::{Permission, Principal};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use crate::sql::Sql;
 use crate::{now_text, Page, Result, Store, StoreError};
@@ -61,8 +61,10 @@ pub struct AuditQuery {
     pub per_page: i64,
 }
 
+/// Writes an audit entry on `conn` (a transaction's connection: `&mut tx`
+/// coerces to it).
 pub(crate) async fn record_audit<T: Serialize>(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     p: &Principal,
     action: &str,
     entity: &str,
@@ -85,7 +87,7 @@ pub(crate) async fn record_audit<T: Serialize>(
     .bind(entity_id)
     .bind(json(before)?)
     .bind(json(after)?)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

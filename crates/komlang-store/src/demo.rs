@@ -4,6 +4,8 @@
 //! and `today` give the same organizations and workers, inserted in generation
 //! order in one transaction, so a fresh database gets the same ids on SQLite
 //! and PostgreSQL. Loading is done once: the `demo_version` meta row records it.
+//! Then the demo competency assessments are loaded, once too (`demo_competencies_version`,
+//! see `competencies.rs`), also into a database whose demo data predate them.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -171,6 +173,7 @@ impl Store {
     pub async fn load_demo(&self, today: NaiveDate) -> Result<DemoSummary> {
         self.ensure_admin_units().await?;
         if self.meta_get(DEMO_VERSION_KEY).await?.is_some() {
+            self.load_demo_competencies(today).await?;
             return self.existing_demo_summary().await;
         }
         let started = Instant::now();
@@ -190,6 +193,7 @@ impl Store {
         // Claim the load first: a concurrent loader waits here and then finds the row.
         if !meta_insert_new(&mut tx, DEMO_VERSION_KEY, DEMO_VERSION).await? {
             tx.rollback().await?;
+            self.load_demo_competencies(today).await?;
             return self.existing_demo_summary().await;
         }
 
@@ -303,6 +307,8 @@ impl Store {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "demo data loaded"
         );
+        // Competency assessments for the demo province, and the demo worker's supervisor.
+        self.load_demo_competencies(today).await?;
         Ok(DemoSummary {
             already_loaded: false,
             organizations: counts.organizations,

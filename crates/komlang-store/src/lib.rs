@@ -10,20 +10,42 @@ use sqlx::{AnyPool, Row};
 
 mod admin_units;
 mod audit;
+mod competencies;
+mod dedup_keys;
 pub mod demo;
+mod export;
+mod imports;
+mod org_import;
 mod orgs;
+pub mod planning;
+mod population;
 mod sessions;
 mod sql;
 pub mod testing;
 mod users;
+mod worker_import;
 mod workers;
 
 pub use admin_units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
 pub use audit::{AuditEntry, AuditQuery};
+pub use competencies::{
+    parse_requirement_target, requirement_target_code, Assessment, AssessmentAccess, AssessmentExportRow,
+    CompetencyStanding, FrameworkVersion, GapQuery, GapReport, SupervisorInfo, WorkerBrief, WorkerGaps,
+    ASSESSMENT_EXPORT_COLUMNS, FRAMEWORK_SYSTEM_LOADER,
+};
+pub use dedup_keys::DEDUP_KEYS_FINGERPRINT_KEY;
 pub use demo::{DemoSummary, DEMO_ACCOUNTS, DEMO_PASSWORD};
+pub use export::EXPORT_COLUMNS;
+pub use imports::{
+    sha256_hex, DupDecision, DupTarget, DuplicateFound, ImportFileMeta, ImportOptions, ImportRecord, ImportReport,
+    ImportSummary, RejectedRow, SavedMapping, WorkerImportOptions, IMPORT_KINDS, MAPPING_NAME_MAX, STORED_REPORT_LIMIT,
+};
+pub use org_import::ORG_COLUMNS;
 pub use orgs::{OrgQuery, OrgRow};
+pub use population::{PopulationRow, POPULATION_COLUMNS};
 pub use sessions::SessionRecord;
 pub use users::{hash_password, system_principal, LoginOutcome, NewUser, UserRow};
+pub use worker_import::{BLOOM_AFTER_ROWS, BLOOM_BYTES, READ_BATCH, SQLITE_IMPORT_CACHE_KIB};
 pub use workers::{WorkerChange, WorkerQuery, WorkerRow};
 
 use komlang_core::ValidationErrors;
@@ -65,6 +87,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl From<ValidationErrors> for StoreError {
@@ -155,12 +179,14 @@ impl Store {
         &self.pool
     }
 
-    /// Runs every pending migration. Safe to call from several app servers.
+    /// Runs every pending migration, then brings the duplicate-detection keys
+    /// up to date ([`Store::ensure_dedup_keys`]). Safe to call from several app servers.
     pub async fn migrate(&self) -> Result<()> {
         match self.engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        self.ensure_dedup_keys().await?;
         Ok(())
     }
 

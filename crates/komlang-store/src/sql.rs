@@ -1,9 +1,20 @@
 //! A small builder for dynamic SQL with `$n` placeholders, which both engines
 //! accept, so filters compose without string-pasting values.
+//!
+//! Statements with thousands of parameters (the multi-row inserts and the
+//! `IN (...)` lookups of an import) are the exception: on SQLite, sqlx finds
+//! the argument of every `$n` with `sqlite3_bind_parameter_name`, a linear
+//! scan of the statement's named parameters, which makes binding quadratic
+//! (a 500-row insert of 19 columns spends most of its time there). Such
+//! statements are built with [`Placeholders::for_engine`] / [`Sql::for_engine`]:
+//! anonymous positional `?` on SQLite, `$n` on PostgreSQL; the text is the
+//! same otherwise and every placeholder is bound in order, once.
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
+
+use crate::Engine;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
@@ -15,11 +26,54 @@ pub(crate) enum Arg {
 pub(crate) struct Sql {
     pub text: String,
     pub args: Vec<Arg>,
+    /// Anonymous `?` placeholders (see the module documentation).
+    positional: bool,
+}
+
+/// Numbers placeholders: `$1`, `$2`... or, for big statements on SQLite, `?`.
+#[derive(Debug, Clone)]
+pub(crate) struct Placeholders {
+    positional: bool,
+    n: usize,
+}
+
+impl Placeholders {
+    /// `?` on SQLite, `$n` on PostgreSQL, counting from `$1`.
+    pub fn for_engine(engine: Engine) -> Self {
+        Placeholders { positional: engine == Engine::Sqlite, n: 0 }
+    }
+
+    /// Appends the next placeholder to `s`.
+    pub fn push_next(&mut self, s: &mut String) {
+        self.n += 1;
+        if self.positional {
+            s.push('?');
+        } else {
+            s.push('$');
+            s.push_str(&self.n.to_string());
+        }
+    }
 }
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Sql { text: text.to_string(), args: Vec::new() }
+        Sql { text: text.to_string(), args: Vec::new(), positional: false }
+    }
+
+    /// A builder for a statement with many parameters: placeholders as
+    /// [`Placeholders::for_engine`] makes them. Never combine its text or
+    /// arguments with another builder's.
+    pub fn for_engine(text: &str, engine: Engine) -> Self {
+        Sql { text: text.to_string(), args: Vec::new(), positional: engine == Engine::Sqlite }
+    }
+
+    fn placeholder(&mut self) {
+        if self.positional {
+            self.text.push('?');
+        } else {
+            let n = self.args.len();
+            self.text.push_str(&format!("${n}"));
+        }
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -30,22 +84,19 @@ impl Sql {
     /// Appends a placeholder bound to `v`.
     pub fn text(&mut self, v: impl Into<String>) -> &mut Self {
         self.args.push(Arg::Text(Some(v.into())));
-        let n = self.args.len();
-        self.text.push_str(&format!("${n}"));
+        self.placeholder();
         self
     }
 
     pub fn int(&mut self, v: i64) -> &mut Self {
         self.args.push(Arg::Int(Some(v)));
-        let n = self.args.len();
-        self.text.push_str(&format!("${n}"));
+        self.placeholder();
         self
     }
 
     pub fn opt_text(&mut self, v: Option<String>) -> &mut Self {
         self.args.push(Arg::Text(v));
-        let n = self.args.len();
-        self.text.push_str(&format!("${n}"));
+        self.placeholder();
         self
     }
 
@@ -72,4 +123,25 @@ pub(crate) fn like_pattern(q: &str) -> String {
     }
     s.push('%');
     s
+}
+
+/// The start of a multi-row `INSERT` of rows that cannot conflict (new
+/// workers, their keys), up to the table name: `INSERT OR FAIL INTO` on SQLite (a constraint violation
+/// stops the statement without undoing its earlier rows, so SQLite keeps no
+/// statement journal for it; the import then fails and its transaction is
+/// rolled back whole), `INSERT INTO` on PostgreSQL.
+pub(crate) fn bulk_insert(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "INSERT OR FAIL INTO",
+        Engine::Postgres => "INSERT INTO",
+    }
+}
+
+/// The engine behind a connection.
+pub(crate) fn engine_of(conn: &sqlx::AnyConnection) -> Engine {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Engine::Sqlite
+    } else {
+        Engine::Postgres
+    }
 }

@@ -7,10 +7,11 @@ use komlang_core::validate::{validate_worker, WorkerInput, SELF_EDITABLE_FIELDS}
 use komlang_core::*;
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::audit::record_audit;
+use crate::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_dedup_keys};
 use crate::sql::{like_pattern, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
@@ -58,7 +59,8 @@ pub struct WorkerChange {
     pub note: Option<String>,
 }
 
-const WORKER_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
+pub(crate) const WORKER_COLS: &str =
+    "w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
     w.cadre, w.role, w.sector, w.org_id, w.position_title, w.workplace_code, w.status, w.start_date, w.end_date, \
     w.education_level, w.education_field, w.synthetic, w.created_at, w.updated_at";
 
@@ -85,7 +87,7 @@ pub(crate) fn opt_date(r: &AnyRow, col: &str) -> Result<Option<NaiveDate>> {
     }
 }
 
-fn worker_from_row(r: &AnyRow) -> Result<Worker> {
+pub(crate) fn worker_from_row(r: &AnyRow) -> Result<Worker> {
     Ok(Worker {
         id: r.try_get("id")?,
         name_km: r.try_get("name_km")?,
@@ -171,12 +173,12 @@ pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
     }
 }
 
-fn date_text(d: Option<NaiveDate>) -> Option<String> {
+pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
 impl Store {
-    fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
+    pub(crate) fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
         let mut f = Sql::new(" WHERE 1 = 1");
         if !p.can(Permission::ReadWorkers) {
             f.push(" AND 1 = 0");
@@ -495,53 +497,7 @@ impl Store {
         }
         let note = change.note.as_ref().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE workers SET name_km = $1, name_latin = $2, sex = $3, date_of_birth = $4, national_id = $5, \
-             phone = $6, email = $7, cadre = $8, role = $9, sector = $10, org_id = $11, position_title = $12, \
-             workplace_code = $13, status = $14, start_date = $15, end_date = $16, education_level = $17, \
-             education_field = $18, updated_at = $19 WHERE id = $20",
-        )
-        .bind(&draft.name_km)
-        .bind(&draft.name_latin)
-        .bind(draft.sex.code())
-        .bind(date_text(draft.date_of_birth))
-        .bind(&draft.national_id)
-        .bind(&draft.phone)
-        .bind(&draft.email)
-        .bind(draft.cadre.code())
-        .bind(draft.role.code())
-        .bind(draft.sector.code())
-        .bind(draft.org_id)
-        .bind(&draft.position_title)
-        .bind(&draft.workplace_code)
-        .bind(draft.status.code())
-        .bind(date_text(draft.start_date))
-        .bind(date_text(draft.end_date))
-        .bind(draft.education_level.map(|v| v.code()))
-        .bind(draft.education_field.map(|v| v.code()))
-        .bind(now_text())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(unique_to_invalid)?;
-        let leaving = draft.status.is_separated() && !before.status.is_separated();
-        let returning = !draft.status.is_separated() && before.status.is_separated();
-        if draft.posting_differs(&before) || leaving || returning {
-            // The current posting ends when the worker moves or leaves; a new
-            // one opens when they move or come back.
-            sqlx::query("UPDATE postings SET end_date = $1 WHERE worker_id = $2 AND end_date IS NULL")
-                .bind(draft.end_date.filter(|_| leaving).unwrap_or(effective).to_string())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if !draft.status.is_separated() {
-                insert_posting(&mut tx, id, &draft, effective, None).await?;
-            }
-        }
-        if draft.status != before.status {
-            insert_status(&mut tx, id, draft.status, effective, note.as_deref(), Some(&p.username)).await?;
-        }
-        record_audit(&mut tx, p, "update", "worker", &id.to_string(), Some(&before), Some(&draft)).await?;
+        write_worker_update(&mut tx, p, id, &before, &draft, effective, note.as_deref()).await?;
         tx.commit().await?;
         self.get_worker(p, id).await?.ok_or(StoreError::NotFound)
     }
@@ -555,6 +511,7 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET worker_id = NULL WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM worker_dedup_keys WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM postings WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM status_changes WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM workers WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -577,7 +534,73 @@ fn unique_to_invalid(e: sqlx::Error) -> StoreError {
     StoreError::Db(e)
 }
 
-pub(crate) async fn insert_worker(tx: &mut Transaction<'_, Any>, d: &WorkerDraft, synthetic: bool) -> Result<i64> {
+/// Writes an update whose draft was validated and checked: the record, a new
+/// posting when the worker moved, left or came back, a status change when the
+/// status changed, the duplicate-detection keys and the audit entry. Shared by
+/// [`Store::update_worker`] and the merge of an imported row.
+pub(crate) async fn write_worker_update(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: i64,
+    before: &WorkerDraft,
+    draft: &WorkerDraft,
+    effective: NaiveDate,
+    note: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE workers SET name_km = $1, name_latin = $2, sex = $3, date_of_birth = $4, national_id = $5, \
+         phone = $6, email = $7, cadre = $8, role = $9, sector = $10, org_id = $11, position_title = $12, \
+         workplace_code = $13, status = $14, start_date = $15, end_date = $16, education_level = $17, \
+         education_field = $18, updated_at = $19 WHERE id = $20",
+    )
+    .bind(&draft.name_km)
+    .bind(&draft.name_latin)
+    .bind(draft.sex.code())
+    .bind(date_text(draft.date_of_birth))
+    .bind(&draft.national_id)
+    .bind(&draft.phone)
+    .bind(&draft.email)
+    .bind(draft.cadre.code())
+    .bind(draft.role.code())
+    .bind(draft.sector.code())
+    .bind(draft.org_id)
+    .bind(&draft.position_title)
+    .bind(&draft.workplace_code)
+    .bind(draft.status.code())
+    .bind(date_text(draft.start_date))
+    .bind(date_text(draft.end_date))
+    .bind(draft.education_level.map(|v| v.code()))
+    .bind(draft.education_field.map(|v| v.code()))
+    .bind(now_text())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(unique_to_invalid)?;
+    let leaving = draft.status.is_separated() && !before.status.is_separated();
+    let returning = !draft.status.is_separated() && before.status.is_separated();
+    if draft.posting_differs(before) || leaving || returning {
+        // The current posting ends when the worker moves or leaves; a new
+        // one opens when they move or come back.
+        sqlx::query("UPDATE postings SET end_date = $1 WHERE worker_id = $2 AND end_date IS NULL")
+            .bind(draft.end_date.filter(|_| leaving).unwrap_or(effective).to_string())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        if !draft.status.is_separated() {
+            insert_posting(conn, id, draft, effective, None).await?;
+        }
+    }
+    if draft.status != before.status {
+        insert_status(conn, id, draft.status, effective, note, Some(&p.username)).await?;
+    }
+    record_audit(&mut *conn, p, "update", "worker", &id.to_string(), Some(before), Some(draft)).await?;
+    if dedup_person(before) != dedup_person(draft) {
+        replace_dedup_keys(&mut *conn, id, &dedup_person(draft)).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_worker(conn: &mut AnyConnection, d: &WorkerDraft, synthetic: bool) -> Result<i64> {
     let now = now_text();
     let row = sqlx::query(
         "INSERT INTO workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
@@ -606,14 +629,16 @@ pub(crate) async fn insert_worker(tx: &mut Transaction<'_, Any>, d: &WorkerDraft
     .bind(synthetic as i64)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(unique_to_invalid)?;
-    Ok(row.try_get(0)?)
+    let id: i64 = row.try_get(0)?;
+    insert_dedup_keys(&mut *conn, &person_keys(id, &dedup_person(d)), false).await?;
+    Ok(id)
 }
 
 pub(crate) async fn insert_posting(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     worker_id: i64,
     d: &WorkerDraft,
     start: NaiveDate,
@@ -630,13 +655,13 @@ pub(crate) async fn insert_posting(
     .bind(&d.workplace_code)
     .bind(start.to_string())
     .bind(date_text(end))
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 pub(crate) async fn insert_status(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     worker_id: i64,
     status: EmploymentStatus,
     date: NaiveDate,
@@ -653,7 +678,7 @@ pub(crate) async fn insert_status(
     .bind(note)
     .bind(now_text())
     .bind(by)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -19,7 +19,21 @@ async fn count(store: &Store, table: &str) -> i64 {
 
 async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
-    for t in ["organizations", "workers", "postings", "status_changes", "users", "audit_log", "meta", "admin_units"] {
+    for t in [
+        "organizations",
+        "workers",
+        "postings",
+        "status_changes",
+        "users",
+        "audit_log",
+        "meta",
+        "admin_units",
+        "competency_frameworks",
+        "competency_requirements",
+        "worker_supervisors",
+        "competency_assessments",
+        "competency_ratings",
+    ] {
         out.push((t, count(store, t).await));
     }
     out
@@ -36,6 +50,11 @@ async fn fingerprint(store: &Store) -> Vec<String> {
          ORDER BY id",
         "SELECT id, worker_id, status, effective_date, note, recorded_by FROM status_changes ORDER BY id",
         "SELECT id, username, role, scope_code, org_id, worker_id, active FROM users ORDER BY id",
+        "SELECT worker_id, supervisor_user_id, set_by FROM worker_supervisors ORDER BY worker_id",
+        "SELECT id, worker_id, framework_version, kind, assessed_on, assessor, notes, recorded_by_user_id, recorded_by \
+         FROM competency_assessments ORDER BY id",
+        "SELECT assessment_id, indicator_code, rating, evidence FROM competency_ratings \
+         ORDER BY assessment_id, indicator_code",
     ];
     let mut out = Vec::new();
     for q in queries {
@@ -153,6 +172,25 @@ async fn demo_loads_once_with_working_accounts_and_the_same_data_on_every_engine
         assert_eq!(Some(own.items[0].id), me.worker_id);
         assert_eq!(own.items[0].role, WorkerRole::CcwcFocalPoint);
         assert!(own.items[0].workplace_code.starts_with("0208"), "{}", own.items[0].workplace_code);
+
+        // Competency assessments for the demo province (a few hundred workers), and the demo
+        // worker's supervisor is the district officer, who sees and records their assessments.
+        assert_eq!(store.meta_get("demo_competencies_version").await.unwrap().as_deref(), Some("1"));
+        let assessed: i64 = sqlx::query("SELECT COUNT(DISTINCT worker_id) FROM competency_assessments")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert!((200..2000).contains(&assessed), "{engine:?}: {assessed} workers assessed");
+        let worker_id = me.worker_id.unwrap();
+        let sup = store.worker_supervisor(me, worker_id).await.unwrap().expect("the demo worker has a supervisor");
+        assert_eq!(sup.username, "sangke");
+        let mine = store.list_assessments(me, worker_id).await.unwrap();
+        let kinds: Vec<&str> = mine.iter().map(|a| a.kind.code()).collect();
+        assert!(kinds.contains(&"self") && kinds.contains(&"supervisor"), "{engine:?}: {kinds:?}");
+        assert!(mine.iter().any(|a| a.kind.code() == "supervisor" && a.recorded_by == "sangke"));
+        let report = store.competency_gaps(&principals["sangke"], &komlang_store::GapQuery::default()).await.unwrap();
+        assert!(report.workers_assessed > 0 && report.cells.iter().any(|c| c.below_required > 0), "{engine:?}");
 
         // Every worker has an open posting and a status history ending in their status.
         let open: i64 = sqlx::query("SELECT COUNT(DISTINCT worker_id) FROM postings WHERE end_date IS NULL")

@@ -84,7 +84,11 @@ labeled!(
     komlang_core::EducationField,
     komlang_core::OrgKind,
     komlang_core::AdminLevel,
-    komlang_core::UserRole
+    komlang_core::UserRole,
+    komlang_core::import::ImportField,
+    komlang_core::competency::Rating,
+    komlang_core::competency::AssessmentKind,
+    komlang_core::competency::CompetencyGroup
 );
 
 impl<T: Labeled> Labeled for &T {
@@ -188,6 +192,10 @@ mod tests {
         keys.extend(OrgKind::ALL.iter().map(|v| v.label_key()));
         keys.extend(AdminLevel::ALL.iter().map(|v| v.label_key()));
         keys.extend(UserRole::ALL.iter().map(|v| v.label_key()));
+        keys.extend(import::ImportField::ALL.iter().map(|v| v.label_key()));
+        keys.extend(competency::Rating::ALL.iter().map(|v| v.label_key()));
+        keys.extend(competency::AssessmentKind::ALL.iter().map(|v| v.label_key()));
+        keys.extend(competency::CompetencyGroup::ALL.iter().map(|v| v.label_key()));
         for l in Locale::ALL {
             let i = I18n::new(l);
             for k in &keys {
@@ -205,7 +213,7 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut sources: Vec<String> =
             std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
-        for f in ["pages.rs", "api.rs", "auth.rs", "lib.rs"] {
+        for f in ["pages.rs", "api.rs", "auth.rs", "lib.rs", "imports.rs", "competencies.rs", "competencies_api.rs"] {
             let p = format!("{}/src/{f}", env!("CARGO_MANIFEST_DIR"));
             if let Ok(s) = std::fs::read_to_string(p) {
                 sources.push(s);
@@ -228,8 +236,13 @@ mod tests {
     #[test]
     fn every_error_code_the_domain_uses_is_translated() {
         let core = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-core/src/validate.rs");
+        let competency = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-core/src/competency.rs");
+        let web = concat!(env!("CARGO_MANIFEST_DIR"), "/src/competencies.rs");
         let store = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-store/src");
         let mut sources = vec![std::fs::read_to_string(core).unwrap()];
+        for f in [competency, web] {
+            sources.push(std::fs::read_to_string(f).unwrap());
+        }
         for e in std::fs::read_dir(store).unwrap() {
             sources.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
         }
@@ -245,6 +258,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Row errors of imports are made in many ways (helpers, tables of
+    /// checks): every error-like code in the import sources must be translated.
+    #[test]
+    fn every_import_error_code_is_translated() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut files = vec![format!("{root}/komlang-core/src/import.rs")];
+        for e in std::fs::read_dir(format!("{root}/komlang-store/src")).unwrap() {
+            files.push(e.unwrap().path().display().to_string());
+        }
+        let prefixes = ["invalid_", "unknown_", "duplicate_", "ambiguous_", "missing_", "column_", "empty_row"];
+        let mut missing = Vec::new();
+        for f in files {
+            let src = std::fs::read_to_string(&f).unwrap();
+            for lit in src.split('"').skip(1).step_by(2) {
+                let code = lit.trim();
+                let looks_like_code = prefixes.iter().any(|p| code.starts_with(p))
+                    && code.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    && !code.ends_with('_');
+                if looks_like_code {
+                    for l in Locale::ALL {
+                        if !I18n::new(l).has(&format!("error.{code}")) {
+                            missing.push(format!("{}: error.{code} ({f})", l.code()));
+                        }
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "untranslated import error codes: {missing:?}");
     }
 
     #[test]

@@ -18,8 +18,13 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod api;
 pub mod auth;
+pub mod competencies;
+pub mod competencies_api;
 pub mod i18n;
+pub mod imports;
 pub mod pages;
+pub mod planning;
+pub mod planning_api;
 
 /// Options of the web server.
 #[derive(Debug, Clone, Default)]

@@ -2,7 +2,8 @@
 //! old phones and slow connections.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,9 +19,10 @@ use std::collections::HashMap;
 
 use crate::auth::{random_token, Ctx, PageError, CSRF_KEY, USER_KEY};
 use crate::i18n::{I18n, Locale};
+use crate::imports;
 use crate::AppState;
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .route("/workers", get(workers).post(create_worker))
         .route("/workers/new", get(new_worker))
+        .route("/workers/export.csv", get(imports::export_csv))
+        .route("/workers/export.xlsx", get(imports::export_xlsx))
         .route("/workers/{id}", get(worker).post(update_worker))
         .route("/workers/{id}/edit", get(edit_worker))
         .route("/workers/{id}/delete", post(delete_worker))
@@ -41,8 +45,20 @@ pub fn routes() -> Router<AppState> {
         .route("/organizations/{id}/delete", post(delete_org))
         .route("/admin-units", get(units))
         .route("/admin-units/{code}", get(unit))
+        .route(
+            "/imports",
+            get(imports::list).post(imports::upload.layer(DefaultBodyLimit::max(imports::MAX_UPLOAD + 65536))),
+        )
+        .route("/imports/new", get(imports::new_form))
+        .route("/imports/files/{id}/mapping", get(imports::mapping).post(imports::save_mapping))
+        .route("/imports/files/{id}/preview", get(imports::preview))
+        .route("/imports/files/{id}/commit", post(imports::commit))
+        .route("/imports/{id}", get(imports::result))
+        .route("/imports/{id}/rejected.csv", get(imports::rejected_csv))
         .route("/audit", get(audit))
         .route("/about", get(about))
+        .merge(crate::competencies::routes())
+        .merge(crate::planning::routes())
 }
 
 /// What every page shows around its content.
@@ -100,7 +116,7 @@ impl Layout {
     }
 }
 
-async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
+pub(crate) async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
     let flash: Option<String> = ctx.session.remove(FLASH_KEY).await?;
     Ok(Layout {
         i: ctx.i,
@@ -114,17 +130,17 @@ async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
 
 const FLASH_KEY: &str = "flash";
 
-async fn flash(ctx: &Ctx, key: &str) -> Result<(), PageError> {
+pub(crate) async fn flash(ctx: &Ctx, key: &str) -> Result<(), PageError> {
     ctx.session.insert(FLASH_KEY, key).await?;
     Ok(())
 }
 
-fn render<T: Template>(t: &T) -> PageResult {
+pub(crate) fn render<T: Template>(t: &T) -> PageResult {
     let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(Html(body).into_response())
 }
 
-fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
+pub(crate) fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
     let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
     Ok((status, Html(body)).into_response())
 }
@@ -359,6 +375,17 @@ impl WorkerFilters {
         }
     }
 
+    /// Query string of these filters without the page (for the export links).
+    pub fn export_query(&self) -> String {
+        let link = self.link(1);
+        match link.strip_suffix("page=1") {
+            Some(rest) => rest.trim_end_matches('&').to_string(),
+            None => link,
+        }
+        .trim_end_matches('?')
+        .to_string()
+    }
+
     /// Query string of these filters on another page.
     pub fn link(&self, page: i64) -> String {
         let pairs: Vec<(&str, String)> = [
@@ -473,6 +500,9 @@ struct WorkerPage {
     postings: Vec<Posting>,
     statuses: Vec<StatusChange>,
     can_edit: bool,
+    /// Username of the worker's supervisor (competency assessments).
+    supervisor: String,
+    can_set_supervisor: bool,
 }
 
 impl WorkerPage {
@@ -516,8 +546,20 @@ async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> P
     let place = app.store.admin_path(&w.workplace_code).await?;
     let postings = app.store.worker_postings(&p, id).await?;
     let statuses = app.store.worker_status_history(&p, id).await?;
+    let supervisor = app.store.worker_supervisor(&p, id).await?.map(|s| s.username).unwrap_or_default();
+    let can_set_supervisor = p.can(Permission::WriteWorkers) && !p.self_service_only();
     let l = layout(&ctx, "workers").await?;
-    render(&WorkerPage { can_edit: p.can(Permission::WriteWorkers), l, w, org, place, postings, statuses })
+    render(&WorkerPage {
+        can_edit: p.can(Permission::WriteWorkers),
+        l,
+        w,
+        org,
+        place,
+        postings,
+        statuses,
+        supervisor,
+        can_set_supervisor,
+    })
 }
 
 /// One form field as the template draws it.

@@ -1,6 +1,8 @@
 //! End-to-end test in a real headless Chromium driven over WebDriver: log in,
 //! switch the interface language, enter a worker through the form (first with
-//! mistakes, then correctly), and find the worker again by Khmer name.
+//! mistakes, then correctly), and find the worker again by Khmer name; then
+//! import a CSV file through the import pages (upload, column matching,
+//! preview, commit).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`); `.ci/run` installs them. Without them the test
@@ -472,6 +474,75 @@ async fn value_of_css(c: &Client, css: &str) -> String {
     e.prop("value").await.unwrap().unwrap_or_default()
 }
 
+/// A small worker file: Khmer headers, a day-first date, Khmer digits.
+const IMPORT_CSV: &str =
+    "ឈ្មោះ (អក្សរខ្មែរ),ឈ្មោះ (អក្សរឡាតាំង),ភេទ,ថ្ងៃខែឆ្នាំកំណើត,ប្រភេទបុគ្គលិក,តួនាទី,វិស័យ,កន្លែងធ្វើការ (លេខកូដឯកតារដ្ឋបាល),ស្ថានភាពការងារ\n\
+ចាន់ សុភា,Chan Sophea,female,03/02/1991,para_social_worker,ccwc_focal_point,government,010201,active\n\
+ពៅ ស្រីមុំ,Pov Sreymom,female,១២/១២/១៩៩៥,para_social_worker,ccwc_focal_point,government,010202,active\n";
+
+/// Uploads a CSV file through the import page, matches its columns, checks
+/// the preview and commits, all by clicking in the real pages.
+async fn run_import(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.account("officer", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+    let file = driver.dir.join(format!("staff-{engine:?}.csv"));
+    std::fs::write(&file, IMPORT_CSV).expect("write the file to upload");
+    let c = driver.session().await;
+    c.goto(&app.url("/login")).await.unwrap();
+    type_into(&c, "username", "officer").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    if html_lang(&c).await != "km" {
+        switch_language(&c, "km").await;
+    }
+
+    // The header leads to the imports; the upload form takes the file.
+    click(&c, "nav.main a[href='/imports']").await;
+    wait_until(&c, "the list of imports", || async { exists(&c, "a[href='/imports/new']").await }).await;
+    click(&c, "a.button[href='/imports/new']").await;
+    wait_until(&c, "the upload form", || async { exists(&c, "#f-file").await }).await;
+    assert_eq!(value_of(&c, "f-kind").await, "workers", "{engine:?}: workers by default");
+    let input = c.find(Locator::Id("f-file")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    click(&c, "#upload button[type=submit]").await;
+
+    // The matching page recognizes the Khmer headers.
+    wait_until(&c, "the column matching", || async { exists(&c, "#mapping").await }).await;
+    assert_eq!(value_of(&c, "c0").await, "name_km", "{engine:?}");
+    assert_eq!(value_of(&c, "c3").await, "date_of_birth", "{engine:?}");
+    assert_eq!(value_of(&c, "c7").await, "workplace_code", "{engine:?}");
+    assert!(is_khmer(&text_of(&c, "h1").await), "{engine:?}: the page is in Khmer");
+    click(&c, "#check").await;
+
+    // The preview: two rows, no problem, nothing written yet.
+    wait_until(&c, "the preview", || async { exists(&c, "#counts").await }).await;
+    assert_eq!(number_in(&text_of(&c, "#count-total").await), Some(2), "{engine:?}");
+    assert_eq!(number_in(&text_of(&c, "#count-added").await), Some(2), "{engine:?}");
+    assert!(exists(&c, "#no-problems").await, "{engine:?}: no problems");
+    assert_eq!(worker_total(&app).await, 0, "{engine:?}: the preview writes nothing");
+    let all = c.find(Locator::Id("mode-all")).await.unwrap();
+    assert_eq!(all.prop("checked").await.unwrap().as_deref(), Some("true"), "all or nothing by default");
+    click(&c, "#commit-button").await;
+
+    // The result: the audited import.
+    wait_until(&c, "the import result", || async { exists(&c, "#import-event").await }).await;
+    assert_eq!(text_of(&c, "#import-user").await, "officer");
+    assert_eq!(text_of(&c, "#import-file").await, format!("staff-{engine:?}.csv"));
+    assert_eq!(number_in(&text_of(&c, "#count-added").await), Some(2), "{engine:?}");
+    assert!(exists(&c, ".flash").await, "{engine:?}: a 'done' notice is shown");
+    assert_eq!(worker_total(&app).await, 2, "{engine:?}: both rows imported");
+    let q = komlang_store::WorkerQuery { q: Some("Sreymom".into()), ..Default::default() };
+    let found = app.db.store.list_workers(&komlang_store::system_principal("t"), &q).await.unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].name_km, "ពៅ ស្រីមុំ", "{engine:?}: Khmer intact");
+    let w = app.db.store.get_worker(&komlang_store::system_principal("t"), found.items[0].id).await.unwrap().unwrap();
+    assert_eq!(w.date_of_birth.map(|d| d.to_string()).as_deref(), Some("1995-12-12"), "Khmer digits, day first");
+
+    driver.close(c).await;
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn worker_entry_and_search_in_a_real_browser() {
     let mut driver = Driver::start();
@@ -479,5 +550,7 @@ async fn worker_entry_and_search_in_a_real_browser() {
     for engine in engines() {
         eprintln!("browser test on {engine:?}");
         run(engine, &mut driver).await;
+        eprintln!("browser import test on {engine:?}");
+        run_import(engine, &mut driver).await;
     }
 }

@@ -61,6 +61,44 @@ enum PageOp {
     About,
     Health,
     Css,
+    ExportCsv,
+    ExportXlsx,
+    Imports,
+    Upload,
+    NewImport,
+    ImportMapping,
+    SaveMapping,
+    ImportPreview,
+    ImportCommit,
+    ImportResult,
+    RejectedCsv,
+    Competencies,
+    Requirements,
+    SaveRequirements,
+    Assessments,
+    CreateAssessment,
+    NewAssessment,
+    SetSupervisor,
+    WorkerGaps,
+    Assessment,
+    UpdateAssessment,
+    EditAssessment,
+    DeleteAssessment,
+    CompetencyGaps,
+    TrainingNeeds,
+    CompetencyExport,
+    PlanningIndex,
+    PlanningCoverage,
+    PlanningNorms,
+    AddNorm,
+    CreatePlan,
+    NewPlan,
+    PlanPage,
+    PlanPrint,
+    ComparePlans,
+    Supply,
+    PlanningData,
+    UploadData,
 }
 
 /// How the matrix exercises an API route.
@@ -83,6 +121,32 @@ enum ApiOp {
     Units,
     Unit,
     Audit,
+    ExportWorkers,
+    Imports,
+    ImportWorkers,
+    Import,
+    Frameworks,
+    CurrentFramework,
+    Framework,
+    Assessments,
+    CreateAssessment,
+    WorkerGaps,
+    Assessment,
+    PutAssessment,
+    DeleteAssessment,
+    Gaps,
+    TrainingNeeds,
+    CompetencyExport,
+    PlanningCoverage,
+    PlanningNorms,
+    AddNorm,
+    PlanningPlans,
+    CreatePlan,
+    Plan,
+    Supply,
+    Indicators,
+    Caseloads,
+    Vacancies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +182,8 @@ const ROUTES: &[Route] = &[
     page("GET", "/workers", PageOp::Workers),
     page("POST", "/workers", PageOp::CreateWorker),
     page("GET", "/workers/new", PageOp::NewWorker),
+    page("GET", "/workers/export.csv", PageOp::ExportCsv),
+    page("GET", "/workers/export.xlsx", PageOp::ExportXlsx),
     page("GET", "/workers/{id}", PageOp::Worker),
     page("POST", "/workers/{id}", PageOp::UpdateWorker),
     page("GET", "/workers/{id}/edit", PageOp::EditWorker),
@@ -131,8 +197,47 @@ const ROUTES: &[Route] = &[
     page("POST", "/organizations/{id}/delete", PageOp::DeleteOrg),
     page("GET", "/admin-units", PageOp::Units),
     page("GET", "/admin-units/{code}", PageOp::Unit),
+    page("GET", "/imports", PageOp::Imports),
+    page("POST", "/imports", PageOp::Upload),
+    page("GET", "/imports/new", PageOp::NewImport),
+    page("GET", "/imports/files/{id}/mapping", PageOp::ImportMapping),
+    page("POST", "/imports/files/{id}/mapping", PageOp::SaveMapping),
+    page("GET", "/imports/files/{id}/preview", PageOp::ImportPreview),
+    page("POST", "/imports/files/{id}/commit", PageOp::ImportCommit),
+    page("GET", "/imports/{id}", PageOp::ImportResult),
+    page("GET", "/imports/{id}/rejected.csv", PageOp::RejectedCsv),
     page("GET", "/audit", PageOp::Audit),
     page("GET", "/about", PageOp::About),
+    // competencies.rs, merged into pages.rs
+    page("GET", "/competencies", PageOp::Competencies),
+    page("GET", "/competencies/requirements", PageOp::Requirements),
+    page("POST", "/competencies/requirements", PageOp::SaveRequirements),
+    page("GET", "/workers/{id}/assessments", PageOp::Assessments),
+    page("POST", "/workers/{id}/assessments", PageOp::CreateAssessment),
+    page("GET", "/workers/{id}/assessments/new", PageOp::NewAssessment),
+    page("POST", "/workers/{id}/supervisor", PageOp::SetSupervisor),
+    page("GET", "/workers/{id}/competency-gaps", PageOp::WorkerGaps),
+    page("GET", "/assessments/{id}", PageOp::Assessment),
+    page("POST", "/assessments/{id}", PageOp::UpdateAssessment),
+    page("GET", "/assessments/{id}/edit", PageOp::EditAssessment),
+    page("POST", "/assessments/{id}/delete", PageOp::DeleteAssessment),
+    page("GET", "/competency/gaps", PageOp::CompetencyGaps),
+    page("GET", "/competency/training-needs", PageOp::TrainingNeeds),
+    page("GET", "/competency/export", PageOp::CompetencyExport),
+    // planning.rs, merged into pages.rs
+    page("GET", "/planning", PageOp::PlanningIndex),
+    page("GET", "/planning/coverage", PageOp::PlanningCoverage),
+    page("GET", "/planning/norms", PageOp::PlanningNorms),
+    page("POST", "/planning/norms", PageOp::AddNorm),
+    page("POST", "/planning/plans", PageOp::CreatePlan),
+    page("GET", "/planning/plans/new", PageOp::NewPlan),
+    page("GET", "/planning/plans/{id}", PageOp::PlanPage),
+    page("GET", "/planning/plans/{id}/print", PageOp::PlanPrint),
+    page("GET", "/planning/compare", PageOp::ComparePlans),
+    page("GET", "/planning/supply", PageOp::Supply),
+    page("GET", "/planning/data", PageOp::PlanningData),
+    page("POST", "/planning/data", PageOp::UploadData),
+    page("GET", "/static/planning.css", PageOp::Css),
     // lib.rs
     page("GET", "/healthz", PageOp::Health),
     page("GET", "/static/app.css", PageOp::Css),
@@ -140,6 +245,7 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/openapi.json", ApiOp::OpenApi),
     api("GET", "/api/v1/me", ApiOp::Me),
     api("GET", "/api/v1/workers", ApiOp::Workers),
+    api("GET", "/api/v1/workers/export", ApiOp::ExportWorkers),
     api("POST", "/api/v1/workers", ApiOp::CreateWorker),
     api("GET", "/api/v1/workers/{id}", ApiOp::Worker),
     api("PATCH", "/api/v1/workers/{id}", ApiOp::PatchWorker),
@@ -154,6 +260,33 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/admin-units", ApiOp::Units),
     api("GET", "/api/v1/admin-units/{code}", ApiOp::Unit),
     api("GET", "/api/v1/audit", ApiOp::Audit),
+    api("GET", "/api/v1/imports", ApiOp::Imports),
+    api("POST", "/api/v1/imports/workers", ApiOp::ImportWorkers),
+    api("GET", "/api/v1/imports/{id}", ApiOp::Import),
+    // competencies_api.rs, merged into api.rs
+    api("GET", "/api/v1/competency-frameworks", ApiOp::Frameworks),
+    api("GET", "/api/v1/competency-frameworks/current", ApiOp::CurrentFramework),
+    api("GET", "/api/v1/competency-frameworks/{version}", ApiOp::Framework),
+    api("GET", "/api/v1/workers/{id}/assessments", ApiOp::Assessments),
+    api("POST", "/api/v1/workers/{id}/assessments", ApiOp::CreateAssessment),
+    api("GET", "/api/v1/workers/{id}/competency-gaps", ApiOp::WorkerGaps),
+    api("GET", "/api/v1/assessments/{id}", ApiOp::Assessment),
+    api("PUT", "/api/v1/assessments/{id}", ApiOp::PutAssessment),
+    api("DELETE", "/api/v1/assessments/{id}", ApiOp::DeleteAssessment),
+    api("GET", "/api/v1/competency/gaps", ApiOp::Gaps),
+    api("GET", "/api/v1/competency/training-needs", ApiOp::TrainingNeeds),
+    api("GET", "/api/v1/competency/export", ApiOp::CompetencyExport),
+    // planning_api.rs, merged into api.rs
+    api("GET", "/api/v1/planning/coverage", ApiOp::PlanningCoverage),
+    api("GET", "/api/v1/planning/norms", ApiOp::PlanningNorms),
+    api("POST", "/api/v1/planning/norms", ApiOp::AddNorm),
+    api("GET", "/api/v1/planning/plans", ApiOp::PlanningPlans),
+    api("POST", "/api/v1/planning/plans", ApiOp::CreatePlan),
+    api("GET", "/api/v1/planning/plans/{id}", ApiOp::Plan),
+    api("GET", "/api/v1/planning/supply", ApiOp::Supply),
+    api("POST", "/api/v1/planning/indicators", ApiOp::Indicators),
+    api("POST", "/api/v1/planning/caseloads", ApiOp::Caseloads),
+    api("POST", "/api/v1/planning/vacancies", ApiOp::Vacancies),
 ];
 
 // ---------------------------------------------------------------------------
@@ -244,6 +377,18 @@ fn routes_in(file: &str, prefix: &str) -> BTreeSet<(String, String)> {
     found
 }
 
+/// The sub-router files a router file merges: `.merge(crate::NAME::routes())` → `src/NAME.rs`.
+fn merged_modules(file: &str) -> Vec<String> {
+    let src = source(file);
+    src.match_indices(".merge(crate::")
+        .filter_map(|(i, m)| {
+            let rest = &src[i + m.len()..];
+            let name = rest.split("::").next()?;
+            rest[name.len()..].starts_with("::routes())").then(|| format!("src/{name}.rs"))
+        })
+        .collect()
+}
+
 #[test]
 fn every_route_is_in_the_permission_table() {
     let lib = source("src/lib.rs");
@@ -252,20 +397,40 @@ fn every_route_is_in_the_permission_table() {
         lib.contains(".nest(\"/api\", api::routes())"),
         "lib.rs no longer nests api::routes() at /api: update this test"
     );
-    for f in ["src/lib.rs", "src/pages.rs", "src/api.rs"] {
+    // pages.rs and api.rs may merge sub-routers of their own surface, each written as
+    // `.merge(crate::NAME::routes())` in src/NAME.rs; their routes are read from there.
+    let mut files: Vec<(String, &str)> =
+        vec![("src/lib.rs".into(), ""), ("src/pages.rs".into(), ""), ("src/api.rs".into(), "/api")];
+    for (parent, prefix) in [("src/pages.rs", ""), ("src/api.rs", "/api")] {
+        let merged = merged_modules(parent);
+        assert!(!merged.is_empty(), "{parent} merges no sub-router: update this test");
+        let merges = source(parent).matches(".merge(").count();
+        assert_eq!(merges, merged.len(), "{parent}: a .merge( that is not of crate::NAME::routes(): update this test");
+        files.extend(merged.into_iter().map(|m| (m, prefix)));
+    }
+    for (f, _) in &files {
         let s = source(f);
         let nests = s.matches(".nest(").count();
         let merges = s.matches(".merge(").count();
-        let (want_nests, want_merges) = if f == "src/lib.rs" { (1, 1) } else { (0, 0) };
+        let (want_nests, want_merges) = match f.as_str() {
+            "src/lib.rs" => (1, 1),
+            "src/pages.rs" | "src/api.rs" => (0, merges),
+            _ => (0, 0),
+        };
         assert_eq!(
             (nests, merges),
             (want_nests, want_merges),
             "{f}: unexpected .nest(/.merge( — a new sub-router needs its routes in ROUTES"
         );
     }
-    let mut served = routes_in("src/pages.rs", "");
-    served.extend(routes_in("src/api.rs", "/api"));
-    served.extend(routes_in("src/lib.rs", ""));
+    assert!(
+        files.iter().any(|(f, _)| f == "src/competencies.rs")
+            && files.iter().any(|(f, _)| f == "src/competencies_api.rs")
+    );
+    let mut served = BTreeSet::new();
+    for (f, prefix) in &files {
+        served.extend(routes_in(f, prefix));
+    }
 
     let table: BTreeSet<(String, String)> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
     assert_eq!(table.len(), ROUTES.len(), "ROUTES lists a route twice");
@@ -492,6 +657,40 @@ impl Who {
         self == Who::Admin
     }
 
+    /// Records supervisor and training assessments of the workers they see:
+    /// everyone who changes worker records other than through their own profile.
+    fn assesses(self) -> bool {
+        matches!(self, Who::Admin | Who::Prov | Who::Dist | Who::OrgHr)
+    }
+
+    /// Status of recording (or changing) a supervisor assessment of `w`.
+    fn on_supervisor_assessment(self, w: W, ok: u16) -> u16 {
+        if !self.sees_worker(w) {
+            404
+        } else if self.assesses() {
+            ok
+        } else {
+            403
+        }
+    }
+
+    /// May import files (of workers): everyone who writes worker records
+    /// other than through their own profile.
+    fn imports(self) -> bool {
+        matches!(self, Who::Admin | Who::Prov | Who::Dist | Who::OrgHr)
+    }
+
+    /// Status of a page or API call on an uploaded file or an import made by
+    /// the provincial officer: theirs and the national administrator's to
+    /// see; 404 for other importers; 403 for accounts that do not import.
+    fn on_prov_import(self) -> u16 {
+        match self {
+            Who::Admin | Who::Prov => 200,
+            Who::Dist | Who::OrgHr => 404,
+            Who::Viewer | Who::SelfW1 => 403,
+        }
+    }
+
     /// Whether a workplace lies in the account's geographic reach (accounts
     /// without a geographic scope reach the whole country).
     fn reaches_place(self, province: &str, district: &str) -> bool {
@@ -513,10 +712,98 @@ struct Fx {
     o: [i64; 2],
     tokens: Vec<String>,
     api: Client,
+    /// A file uploaded by the provincial officer (one row: W1 again).
+    prov_file: i64,
+    /// An import committed by the provincial officer (of that file).
+    prov_import: i64,
+    /// A supervisor's assessment of each worker (recorded by the national administrator).
+    a: [i64; 4],
+    /// W1's self-assessment.
+    self_a1: i64,
+}
+
+/// Columns of the import files the checks use.
+const IMPORT_HEADERS: [&str; 10] = [
+    "name_km",
+    "name_latin",
+    "sex",
+    "date_of_birth",
+    "national_id",
+    "cadre",
+    "role",
+    "sector",
+    "workplace_code",
+    "status",
+];
+
+/// A worker file with one row: W1 as recorded (a certain duplicate, skipped
+/// by default, so importing it adds nobody).
+fn w1_file() -> Vec<u8> {
+    let s = W::W1.spec();
+    format!(
+        "{}\n{},{},female,1988-04-12,{},para_professional,ngo_case_worker,ngo,{},active\n",
+        IMPORT_HEADERS.join(","),
+        s.name_km,
+        s.name_latin,
+        s.national_id,
+        s.workplace
+    )
+    .into_bytes()
+}
+
+/// The matching of [`IMPORT_HEADERS`] as form fields.
+fn mapping_form() -> Vec<(String, String)> {
+    let mut form = vec![("kind".to_string(), "workers".to_string())];
+    form.extend(IMPORT_HEADERS.iter().enumerate().map(|(n, h)| (format!("c{n}"), h.to_string())));
+    form
+}
+
+/// (headers, rows) of a downloaded CSV or XLSX file.
+fn read_back(name: &str, bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let t = komlang_web::imports::read_table(name, bytes, None).unwrap_or_else(|e| panic!("read {name}: {e}"));
+    (t.headers, t.rows.into_iter().map(|(_, cells)| cells).collect())
+}
+
+/// The `id` column of an export.
+fn export_ids(name: &str, bytes: &[u8]) -> BTreeSet<i64> {
+    let (headers, rows) = read_back(name, bytes);
+    let col = headers.iter().position(|h| h == "id").expect("an id column");
+    rows.iter().filter_map(|r| r[col].parse().ok()).collect()
 }
 
 fn sys() -> Principal {
     system_principal("test")
+}
+
+/// An assessment of today with these ratings.
+fn assessment_input(kind: &str, ratings: &[(&str, i64)]) -> komlang_core::competency::AssessmentInput {
+    komlang_core::competency::AssessmentInput {
+        kind: Some(kind.into()),
+        assessed_on: Some(today().to_string()),
+        ratings: ratings
+            .iter()
+            .map(|(code, r)| komlang_core::competency::RatingInput {
+                indicator_code: code.to_string(),
+                rating: *r,
+                evidence: None,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// The same assessment as a page form.
+fn assessment_form(kind: &str, ratings: &[(&str, i64)]) -> Vec<(String, String)> {
+    let mut form = vec![("kind".to_string(), kind.to_string()), ("assessed_on".into(), today().to_string())];
+    form.extend(ratings.iter().map(|(code, r)| (format!("r.{code}"), r.to_string())));
+    form
+}
+
+/// The `worker_id` column of an assessments export.
+fn export_worker_ids(name: &str, bytes: &[u8]) -> BTreeSet<i64> {
+    let (headers, rows) = read_back(name, bytes);
+    let col = headers.iter().position(|h| h == "worker_id").expect("a worker_id column");
+    rows.iter().filter_map(|r| r[col].parse().ok()).collect()
 }
 
 fn today() -> chrono::NaiveDate {
@@ -589,6 +876,7 @@ impl Fx {
             w[worker as usize] = store.create_worker(&sys(), &input, today()).await.unwrap().id;
         }
         let mut tokens = Vec::new();
+        let mut prov = None;
         for who in Who::ALL {
             let (scope, org, worker) = match who {
                 Who::Admin | Who::Viewer => (None, None, None),
@@ -606,9 +894,39 @@ impl Fx {
                     "a worker account takes its employer from the worker record"
                 );
             }
+            if who == Who::Prov {
+                prov = Some(p.clone());
+            }
             tokens.push(token);
         }
-        Fx { app, w, o, tokens, api: Client::new() }
+        let prov = prov.expect("the provincial officer's account");
+        let mut a = [0; 4];
+        for worker in W::ALL {
+            let input = assessment_input("supervisor", &[("values.01.1", 2), ("skills.01.1", 3)]);
+            a[worker as usize] =
+                app.db.store.create_assessment(&sys(), w[worker as usize], &input, today()).await.unwrap().id;
+        }
+        let me = app.db.store.principal_for_user(app.db.store.user_by_name("worker-w1").await.unwrap().unwrap().id);
+        let me = me.await.unwrap().unwrap();
+        let own = assessment_input("self", &[("values.01.1", 4), ("values.02.1", 3)]);
+        let self_a1 = app.db.store.create_assessment(&me, w[W::W1 as usize], &own, today()).await.unwrap().id;
+        let store = &app.db.store;
+        let prov_file = store.save_import_file(&prov, "w1.csv", &w1_file()).await.unwrap();
+        let reader = komlang_web::imports::open_table("w1.csv", &w1_file()).unwrap();
+        let headers = reader.headers().to_vec();
+        let mapping = komlang_core::import::guess_mapping(&headers);
+        let opts = komlang_store::WorkerImportOptions {
+            file_name: "w1.csv".into(),
+            file_sha256: komlang_web::imports::sha256_hex(&w1_file()),
+            ..Default::default()
+        };
+        let report = store
+            .import_workers(&prov, &headers, komlang_web::imports::store_rows(reader), &mapping, &opts, today())
+            .await
+            .unwrap();
+        assert!(report.committed && report.added == 0, "the fixture import adds nobody: {report:?}");
+        let prov_import = report.import_id.expect("the fixture import is recorded");
+        Fx { app, w, o, tokens, api: Client::new(), prov_file, prov_import, a, self_a1 }
     }
 
     fn wid(&self, w: W) -> i64 {
@@ -621,6 +939,36 @@ impl Fx {
 
     fn token(&self, who: Who) -> &str {
         &self.tokens[who as usize]
+    }
+
+    fn aid(&self, w: W) -> i64 {
+        self.a[w as usize]
+    }
+
+    /// Ids of every assessment of the fixture's workers.
+    async fn assessment_ids(&self) -> BTreeSet<i64> {
+        let mut ids = BTreeSet::new();
+        for w in W::ALL {
+            for a in self.app.db.store.list_assessments(&sys(), self.wid(w)).await.unwrap() {
+                ids.insert(a.id);
+            }
+        }
+        ids
+    }
+
+    /// Deletes the assessments made since `before`.
+    async fn remove_assessments_since(&self, before: &BTreeSet<i64>) -> Vec<i64> {
+        let made: Vec<i64> = self.assessment_ids().await.difference(before).copied().collect();
+        for id in &made {
+            self.app.db.store.delete_assessment(&sys(), *id).await.unwrap();
+        }
+        made
+    }
+
+    /// A supervisor's assessment of `w`, to be deleted by a check.
+    async fn throwaway_assessment(&self, w: W) -> i64 {
+        let input = assessment_input("training", &[("skills.02.1", 2)]);
+        self.app.db.store.create_assessment(&sys(), self.wid(w), &input, today()).await.unwrap().id
     }
 
     async fn stored_worker(&self, id: i64) -> Option<Worker> {
@@ -1269,6 +1617,338 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
                 f.status(at(&path), s, 200, &v);
             }
         }
+        ApiOp::ExportWorkers => {
+            for (query, matches) in [
+                (String::new(), Box::new(|_: W| true) as Filter<W>),
+                ("province=02".to_string(), Box::new(|w: W| w.spec().province == "02")),
+                (format!("org_id={}", fx.oid(O::A)), Box::new(|w: W| w.spec().org == Some(O::A))),
+            ] {
+                let want: BTreeSet<i64> =
+                    W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).map(|w| fx.wid(w)).collect();
+                for format in ["csv", "xlsx"] {
+                    let path = format!("/api/v1/workers/export?format={format}&{query}");
+                    // Through `call` for its check that nothing out of scope is named…
+                    let (s, _) = fx.call(f, Some(who), "GET", &path, None).await;
+                    f.status(at(&path), s, 200, "");
+                    // …and read back for exactly the workers in scope.
+                    let r = fx.api.get(fx.app.url(&path)).bearer_auth(fx.token(who)).send().await.unwrap();
+                    let ids = export_ids(&format!("export.{format}"), &r.bytes().await.unwrap());
+                    f.check(ids == want, || format!("{}: ids {ids:?}, want {want:?}", at(&path)));
+                }
+            }
+        }
+        ApiOp::Imports => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/imports", None).await;
+            if who.imports() {
+                f.status(at("/api/v1/imports"), s, 200, &v);
+                let listed = ids_of(&v).contains(&fx.prov_import);
+                f.check(listed == (who.on_prov_import() == 200), || {
+                    format!("{}: the officer's import listed = {listed}: {v}", at("/api/v1/imports"))
+                });
+            } else {
+                f.status(at("/api/v1/imports"), s, 403, &v);
+            }
+        }
+        ApiOp::Import => {
+            let path = format!("/api/v1/imports/{}", fx.prov_import);
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, who.on_prov_import(), &v);
+            if s == 200 {
+                f.check(v["username"] == Who::Prov.username() && v["file_name"] == "w1.csv", || format!("{v}"));
+            }
+        }
+        ApiOp::ImportWorkers => {
+            let before = fx.worker_ids().await;
+            for query in ["dry_run=true", "dry_run=false"] {
+                let path = format!("/api/v1/imports/workers?{query}");
+                let r = fx
+                    .api
+                    .post(fx.app.url(&path))
+                    .bearer_auth(fx.token(who))
+                    .header("content-type", "text/csv")
+                    .body(w1_file())
+                    .send()
+                    .await
+                    .unwrap();
+                let s = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                if who.imports() {
+                    f.status(at(&path), s, 200, &v);
+                    // W1 is a certain duplicate, visible to every importer here: skipped.
+                    f.check(v["duplicates_skipped"] == 1 && v["added"] == 0, || format!("{}: {v}", at(&path)));
+                } else {
+                    f.status(at(&path), s, 403, &v);
+                }
+            }
+            f.check(fx.worker_ids().await == before, || format!("{who:?}: the import API added workers"));
+        }
+        ApiOp::Frameworks => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency-frameworks", None).await;
+            f.status(at("/api/v1/competency-frameworks"), s, 200, &v);
+            f.check(v[0]["version"] == "mosvy-2019" && v[0]["current"] == true, || format!("{who:?}: {v}"));
+        }
+        ApiOp::CurrentFramework => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency-frameworks/current", None).await;
+            f.status(at("/api/v1/competency-frameworks/current"), s, 200, "");
+            let competencies: usize = v["areas"]
+                .as_array()
+                .map(|a| a.iter().map(|a| a["competencies"].as_array().map_or(0, |c| c.len())).sum())
+                .unwrap_or(0);
+            f.check(v["version"] == "mosvy-2019" && competencies == 56, || {
+                format!("{who:?}: {competencies} competencies")
+            });
+        }
+        ApiOp::Framework => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency-frameworks/mosvy-2019", None).await;
+            f.status(at("/api/v1/competency-frameworks/mosvy-2019"), s, 200, "");
+            f.check(v["version"] == "mosvy-2019", || format!("{who:?}: version {}", v["version"]));
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency-frameworks/no-such", None).await;
+            f.status(at("/api/v1/competency-frameworks/no-such"), s, 404, &v);
+        }
+        ApiOp::Assessments => {
+            let (_, none) = fx.call(f, Some(who), "GET", "/api/v1/workers/999999/assessments", None).await;
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}/assessments", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), s, 200, &v);
+                    let items = v.as_array().cloned().unwrap_or_default();
+                    f.check(
+                        items.iter().any(|a| a["id"] == json!(fx.aid(w)))
+                            && items.iter().all(|a| a["worker_id"] == json!(fx.wid(w))),
+                        || format!("{}: {v}", at(&path)),
+                    );
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                    f.check(v == none, || format!("{}: 404 differs from a missing worker's", at(&path)));
+                }
+            }
+        }
+        ApiOp::CreateAssessment => {
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}/assessments", fx.wid(w));
+                for kind in ["supervisor", "self"] {
+                    let before = fx.assessment_ids().await;
+                    let body = json!(assessment_input(kind, &[("values.03.1", 3)]));
+                    let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                    let own = who == Who::SelfW1 && w == W::W1;
+                    let want = match kind {
+                        "supervisor" if own => 422,
+                        "supervisor" => who.on_supervisor_assessment(w, 201),
+                        _ if !who.sees_worker(w) => 404,
+                        _ if own => 201,
+                        _ if who.assesses() => 422,
+                        _ => 403,
+                    };
+                    let what = format!("{} ({kind})", at(&path));
+                    f.status(&what, s, want, &v);
+                    if want == 422 {
+                        f.check(field_codes(&v).contains(&("kind".into(), "kind_not_allowed".into())), || {
+                            format!("{what}: want kind kind_not_allowed: {v}")
+                        });
+                    }
+                    let made = fx.remove_assessments_since(&before).await;
+                    f.check(made.len() == usize::from(want == 201), || format!("{what}: answered {s}, made {made:?}"));
+                }
+            }
+        }
+        ApiOp::WorkerGaps => {
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}/competency-gaps", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), s, 200, &v);
+                    f.check(
+                        v["worker_id"] == json!(fx.wid(w)) && v["competencies"].as_array().map_or(0, |c| c.len()) == 56,
+                        || format!("{}: {v}", at(&path)),
+                    );
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                }
+            }
+        }
+        ApiOp::Assessment => {
+            let (_, none) = fx.call(f, Some(who), "GET", "/api/v1/assessments/999999", None).await;
+            let mut cases: Vec<(W, i64)> = W::ALL.iter().map(|w| (*w, fx.aid(*w))).collect();
+            cases.push((W::W1, fx.self_a1));
+            for (w, id) in cases {
+                let path = format!("/api/v1/assessments/{id}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), s, 200, &v);
+                    f.check(v["worker_id"] == json!(fx.wid(w)), || format!("{}: {v}", at(&path)));
+                } else {
+                    f.status(at(&path), s, 404, &v);
+                    f.check(v == none, || format!("{}: 404 differs from a missing assessment's", at(&path)));
+                }
+            }
+        }
+        ApiOp::PutAssessment => {
+            for w in W::ALL {
+                let path = format!("/api/v1/assessments/{}", fx.aid(w));
+                let mut input = assessment_input("supervisor", &[("values.01.1", 2), ("skills.01.1", 3)]);
+                input.notes = Some(format!("changed by {who:?}"));
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&json!(input))).await;
+                let want = who.on_supervisor_assessment(w, 200);
+                f.status(at(&path), s, want, &v);
+                let stored = fx.app.db.store.get_assessment(&sys(), fx.aid(w)).await.unwrap().unwrap();
+                let changed = stored.notes.as_deref() == input.notes.as_deref();
+                f.check(changed == (want == 200), || format!("{}: stored notes {:?}", at(&path), stored.notes));
+            }
+            // The worker changes their own self-assessment; nobody else may.
+            let path = format!("/api/v1/assessments/{}", fx.self_a1);
+            let input = assessment_input("self", &[("values.01.1", 4), ("values.02.1", 3)]);
+            let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&json!(input))).await;
+            let want = if !who.sees_worker(W::W1) {
+                404
+            } else if who == Who::SelfW1 {
+                200
+            } else {
+                403
+            };
+            f.status(at(&path), s, want, &v);
+        }
+        ApiOp::DeleteAssessment => {
+            for w in W::ALL {
+                let id = fx.throwaway_assessment(w).await;
+                let path = format!("/api/v1/assessments/{id}");
+                let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+                let want = who.on_supervisor_assessment(w, 204);
+                f.status(at(&path), s, want, &v);
+                let gone = fx.app.db.store.get_assessment(&sys(), id).await.unwrap().is_none();
+                f.check(gone == (want == 204), || format!("{}: deleted = {gone}", at(&path)));
+                if !gone {
+                    fx.app.db.store.delete_assessment(&sys(), id).await.unwrap();
+                }
+            }
+        }
+        ApiOp::Gaps => {
+            for (query, matches) in
+                [("", Box::new(|_: W| true) as Filter<W>), ("province=02", Box::new(|w: W| w.spec().province == "02"))]
+            {
+                let path = format!("/api/v1/competency/gaps?{query}");
+                let want = W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).count();
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+                f.check(
+                    v["workers_assessed"] == json!(want) && v["cells"].as_array().map_or(0, |c| c.len()) == 56,
+                    || format!("{}: workers_assessed {}, want {want}", at(&path), v["workers_assessed"]),
+                );
+            }
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency/gaps?sex=x", None).await;
+            f.status(at("/api/v1/competency/gaps?sex=x"), s, 400, &v);
+        }
+        ApiOp::TrainingNeeds => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency/training-needs", None).await;
+            f.status(at("/api/v1/competency/training-needs"), s, 200, &v);
+            let want = W::ALL.into_iter().filter(|w| who.sees_worker(*w)).count();
+            f.check(v["workers_assessed"] == json!(want), || format!("{who:?} training needs: {v}"));
+        }
+        ApiOp::PlanningCoverage => {
+            let province_level = match who {
+                Who::Admin | Who::Viewer | Who::Prov => 200,
+                // A district officer's area has no province row.
+                Who::Dist => 422,
+                _ => 403,
+            };
+            for (path, want) in [
+                ("/api/v1/planning/coverage?level=commune&parent=0102", if reads_planning(who) { 200 } else { 403 }),
+                ("/api/v1/planning/coverage?level=commune&parent=0201", on_national_only(who)),
+                ("/api/v1/planning/coverage?level=province", province_level),
+                ("/api/v1/planning/coverage?level=province&format=csv", province_level),
+            ] {
+                let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+                f.status(at(path), s, want, &v);
+            }
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/coverage?level=province", None).await;
+            if s == 200 {
+                let n = v["units"].as_array().map_or(0, |a| a.len());
+                let want = if who == Who::Prov { 1 } else { 25 };
+                f.check(n == want, || format!("{}: {n} provinces, want {want}", at("/api/v1/planning/coverage")));
+            }
+        }
+        ApiOp::PlanningNorms => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/norms", None).await;
+            f.status(at("/api/v1/planning/norms"), s, if reads_planning(who) { 200 } else { 403 }, &v);
+        }
+        ApiOp::AddNorm => {
+            let body = json!({"name": format!("perm-api-{}", format!("{who:?}").to_lowercase()),
+                "rules": [{"kind": "ratio", "level": "province", "workers": 1, "per": 10000}]});
+            let (s, v) = fx.call(f, Some(who), "POST", "/api/v1/planning/norms", Some(&body)).await;
+            f.status(at("/api/v1/planning/norms"), s, if who == Who::Admin { 201 } else { 403 }, &v);
+        }
+        ApiOp::PlanningPlans => {
+            let id = prov_plan(fx).await;
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/plans", None).await;
+            f.status(at("/api/v1/planning/plans"), s, if reads_planning(who) { 200 } else { 403 }, &v);
+            if s == 200 {
+                let listed = v.as_array().is_some_and(|a| a.iter().any(|p| p["id"] == json!(id)));
+                f.check(listed == (on_prov_plan(who) == 200), || {
+                    format!("{}: the provincial plan listed = {listed}", at("/api/v1/planning/plans"))
+                });
+            }
+        }
+        ApiOp::CreatePlan => {
+            let body = json!({"name": "perm", "start_year": 2025, "target_year": 2025, "posts": 1});
+            let (s, v) = fx.call(f, Some(who), "POST", "/api/v1/planning/plans", Some(&body)).await;
+            f.status(at("/api/v1/planning/plans"), s, if makes_plans(who) { 201 } else { 403 }, &v);
+            let outside =
+                json!({"name": "perm", "start_year": 2025, "target_year": 2025, "posts": 1, "parent": "0201"});
+            let (s, v) = fx.call(f, Some(who), "POST", "/api/v1/planning/plans", Some(&outside)).await;
+            let want = match who {
+                Who::Admin => 201,
+                Who::Prov | Who::Dist => 404,
+                _ => 403,
+            };
+            f.status(at("/api/v1/planning/plans (parent 0201)"), s, want, &v);
+        }
+        ApiOp::Plan => {
+            let id = prov_plan(fx).await;
+            let path = format!("/api/v1/planning/plans/{id}");
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, on_prov_plan(who), &v);
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/plans/999999", None).await;
+            f.status(at("/api/v1/planning/plans/999999"), s, if reads_planning(who) { 404 } else { 403 }, &v);
+        }
+        ApiOp::Supply => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/supply", None).await;
+            f.status(at("/api/v1/planning/supply"), s, if reads_planning(who) { 200 } else { 403 }, &v);
+        }
+        ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
+            let (path, body) = match op {
+                ApiOp::Indicators => (
+                    "/api/v1/planning/indicators",
+                    json!([{"admin_code": "01", "name": "perm_index", "year": 2024, "value": 0.5}]),
+                ),
+                ApiOp::Caseloads => (
+                    "/api/v1/planning/caseloads",
+                    json!([{"admin_code": "01", "open_cases": 9, "as_of": "2025-01-31"}]),
+                ),
+                _ => {
+                    ("/api/v1/planning/vacancies", json!([{"admin_code": "01", "vacancies": 2, "as_of": "2025-01-31"}]))
+                }
+            };
+            let (s, v) = fx.call(f, Some(who), "POST", path, Some(&body)).await;
+            f.status(at(path), s, if who == Who::Admin { 200 } else { 403 }, &v);
+        }
+        ApiOp::CompetencyExport => {
+            let want: BTreeSet<i64> = W::ALL.into_iter().filter(|w| who.sees_worker(*w)).map(|w| fx.wid(w)).collect();
+            for format in ["csv", "xlsx"] {
+                let path = format!("/api/v1/competency/export?table=assessments&format={format}");
+                let (s, _) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, "");
+                let r = fx.api.get(fx.app.url(&path)).bearer_auth(fx.token(who)).send().await.unwrap();
+                let ids = export_worker_ids(&format!("export.{format}"), &r.bytes().await.unwrap());
+                f.check(ids == want, || format!("{}: worker ids {ids:?}, want {want:?}", at(&path)));
+            }
+            let path = "/api/v1/competency/export?table=gaps&format=csv";
+            let r = fx.api.get(fx.app.url(path)).bearer_auth(fx.token(who)).send().await.unwrap();
+            f.status(at(path), r.status().as_u16(), 200, "");
+            let (_, rows) = read_back("gaps.csv", &r.bytes().await.unwrap());
+            f.check(rows.len() == 56, || format!("{}: {} rows", at(path), rows.len()));
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/competency/export?table=nope", None).await;
+            f.status(at("/api/v1/competency/export?table=nope"), s, 400, &v);
+        }
         ApiOp::Audit => {
             for path in
                 ["/api/v1/audit", "/api/v1/audit?entity=worker", &format!("/api/v1/audit?entity_id={}", fx.wid(W::W2))]
@@ -1750,6 +2430,388 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             let r = fx.page(f, c, Some(who), "GET", "/healthz", None).await;
             f.status(at("/healthz"), r.status, 200, "");
         }
+        PageOp::ExportCsv | PageOp::ExportXlsx => {
+            let ext = if op == PageOp::ExportCsv { "csv" } else { "xlsx" };
+            for (query, matches) in worker_filters(fx) {
+                let path = format!("/workers/export.{ext}?{query}");
+                let want: BTreeSet<i64> =
+                    W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).map(|w| fx.wid(w)).collect();
+                if ext == "csv" {
+                    // Through `page` for its check that nothing out of scope is named.
+                    let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                    f.status(at(&path), r.status, 200, "");
+                }
+                let r = c.get(fx.app.url(&path)).send().await.unwrap();
+                f.status(at(&path), r.status().as_u16(), 200, "");
+                let ids = export_ids(&format!("export.{ext}"), &r.bytes().await.unwrap());
+                f.check(ids == want, || format!("{}: ids {ids:?}, want {want:?}", at(&path)));
+            }
+        }
+        PageOp::Imports => {
+            let r = fx.page(f, c, Some(who), "GET", "/imports", None).await;
+            if who.imports() {
+                f.status(at("/imports"), r.status, 200, "");
+                let link = format!("href=\"/imports/{}\"", fx.prov_import);
+                f.check(r.body.contains(&link) == (who.on_prov_import() == 200), || {
+                    format!("{}: the officer's import listed wrongly", at("/imports"))
+                });
+            } else {
+                f.status(at("/imports"), r.status, 403, "");
+            }
+        }
+        PageOp::NewImport => {
+            let r = fx.page(f, c, Some(who), "GET", "/imports/new", None).await;
+            f.status(at("/imports/new"), r.status, if who.imports() { 200 } else { 403 }, "");
+            for kind in ["organizations", "population"] {
+                let path = format!("/imports/new?kind={kind}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, if who == Who::Admin { 200 } else { 403 }, "");
+            }
+        }
+        PageOp::Upload => {
+            for kind in ["workers", "population"] {
+                let bytes = if kind == "workers" {
+                    w1_file()
+                } else {
+                    b"admin_code,year,sex,age_group,count\n01,2024,total,0-17,1000\n".to_vec()
+                };
+                let part = reqwest::multipart::Part::bytes(bytes).file_name("f.csv").mime_str("text/csv").unwrap();
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf", csrf.to_string())
+                    .text("kind", kind)
+                    .part("file", part);
+                let r = c.post(fx.app.url("/imports")).multipart(form).send().await.unwrap();
+                let status = r.status().as_u16();
+                let what = format!("{} (kind {kind})", at("/imports"));
+                let allowed = if kind == "workers" { who.imports() } else { who == Who::Admin };
+                f.status(&what, status, if allowed { 303 } else { 403 }, "");
+                if allowed {
+                    let to = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+                    f.check(to.starts_with("/imports/files/"), || format!("{what}: to {to:?}"));
+                    // The new file is the uploader's to continue with.
+                    let r = fx.page(f, c, Some(who), "GET", &to, None).await;
+                    f.status(format!("{what} then GET {to}"), r.status, 200, "");
+                }
+            }
+        }
+        PageOp::ImportMapping => {
+            let path = format!("/imports/files/{}/mapping?kind=workers", fx.prov_file);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, who.on_prov_import(), "");
+        }
+        PageOp::SaveMapping => {
+            let path = format!("/imports/files/{}/mapping", fx.prov_file);
+            let mut form = with_csrf(mapping_form());
+            form.push(("action".into(), "preview".into()));
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            let want = match who.on_prov_import() {
+                200 => 303,
+                other => other,
+            };
+            f.status(at(&path), r.status, want, "");
+        }
+        PageOp::ImportPreview => {
+            let q = serde_urlencoded::to_string(mapping_form()).unwrap();
+            let path = format!("/imports/files/{}/preview?{q}", fx.prov_file);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, who.on_prov_import(), "");
+            if r.status == 200 {
+                f.check(r.body.contains("id=\"dup-2\""), || {
+                    format!("{}: W1 is shown as a likely duplicate", at(&path))
+                });
+            }
+        }
+        PageOp::ImportCommit => {
+            let before = fx.worker_ids().await;
+            let path = format!("/imports/files/{}/commit", fx.prov_file);
+            let mut form = with_csrf(mapping_form());
+            form.push(("mode".into(), "all".into()));
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            let want = match who.on_prov_import() {
+                200 => 303,
+                other => other,
+            };
+            f.status(at(&path), r.status, want, truncate(&r.body));
+            f.check(fx.worker_ids().await == before, || format!("{}: the duplicate of W1 was added", at(&path)));
+        }
+        PageOp::ImportResult => {
+            let path = format!("/imports/{}", fx.prov_import);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, who.on_prov_import(), "");
+            let r = fx.page(f, c, Some(who), "GET", "/imports/999999", None).await;
+            f.status(at("/imports/999999"), r.status, if who.imports() { 404 } else { 403 }, "");
+        }
+        PageOp::RejectedCsv => {
+            let path = format!("/imports/{}/rejected.csv", fx.prov_import);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, who.on_prov_import(), "");
+        }
+        PageOp::Competencies => {
+            let r = fx.page(f, c, Some(who), "GET", "/competencies", None).await;
+            f.status(at("/competencies"), r.status, 200, "");
+            f.check(r.body.contains("id=\"values.01.1\"") && r.body.contains("id=\"skills.10\""), || {
+                format!("{}: the framework is not listed", at("/competencies"))
+            });
+            let r = fx.page(f, c, Some(who), "GET", "/competencies?version=no-such", None).await;
+            f.status(at("/competencies?version=no-such"), r.status, 404, "");
+        }
+        PageOp::Requirements => {
+            let path = "/competencies/requirements?for=role:ccwc_member";
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, 200, "");
+            let form = r.body.contains("name=\"level.values.01\"");
+            f.check(form == (who == Who::Admin), || format!("{}: level form shown = {form}", at(path)));
+        }
+        PageOp::SaveRequirements => {
+            let form = with_csrf(vec![
+                ("version".into(), "mosvy-2019".into()),
+                ("for".into(), "role:other".into()),
+                ("level.values.01".into(), "4".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", "/competencies/requirements", Some(&form)).await;
+            f.status(at("/competencies/requirements"), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+            let store = &fx.app.db.store;
+            let target = komlang_core::competency::RequirementFor::Role(komlang_core::WorkerRole::Other);
+            let set = store.competency_requirements("mosvy-2019").await.unwrap().iter().any(|r| r.applies_to == target);
+            f.check(set == (who == Who::Admin), || format!("{}: saved = {set}", at("/competencies/requirements")));
+            store.set_competency_requirements(&sys(), "mosvy-2019", target, &Default::default()).await.unwrap();
+        }
+        PageOp::Assessments | PageOp::WorkerGaps => {
+            let tail = if op == PageOp::Assessments { "assessments" } else { "competency-gaps" };
+            for w in W::ALL {
+                let path = format!("/workers/{}/{tail}", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                if who.sees_worker(w) {
+                    f.status(at(&path), r.status, 200, "");
+                    f.check(r.body.contains(w.spec().name_latin), || format!("{}: name missing", at(&path)));
+                } else {
+                    f.status(at(&path), r.status, 404, "");
+                }
+            }
+        }
+        PageOp::NewAssessment => {
+            for w in W::ALL {
+                let path = format!("/workers/{}/assessments/new", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                let want = if who == Who::SelfW1 && w == W::W1 { 200 } else { who.on_supervisor_assessment(w, 200) };
+                f.status(at(&path), r.status, want, "");
+            }
+        }
+        PageOp::CreateAssessment => {
+            for w in W::ALL {
+                let path = format!("/workers/{}/assessments", fx.wid(w));
+                let before = fx.assessment_ids().await;
+                let form = with_csrf(assessment_form("supervisor", &[("values.04.1", 2)]));
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                let want = if who == Who::SelfW1 && w == W::W1 { 422 } else { who.on_supervisor_assessment(w, 303) };
+                f.status(at(&path), r.status, want, truncate(&r.body));
+                let made = fx.remove_assessments_since(&before).await;
+                f.check(made.len() == usize::from(want == 303), || format!("{}: made {made:?}", at(&path)));
+                if let [id] = made[..] {
+                    let to = format!("/assessments/{id}");
+                    f.check(r.location.as_deref() == Some(to.as_str()), || {
+                        format!("{}: to {:?}", at(&path), r.location)
+                    });
+                }
+            }
+        }
+        PageOp::SetSupervisor => {
+            for w in W::ALL {
+                let path = format!("/workers/{}/supervisor", fx.wid(w));
+                let form = with_csrf(vec![("supervisor".into(), "viewer".into())]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                let want = if !who.sees_worker(w) {
+                    404
+                } else if who.assesses() {
+                    303
+                } else {
+                    403
+                };
+                f.status(at(&path), r.status, want, "");
+                let set = fx.app.db.store.worker_supervisor(&sys(), fx.wid(w)).await.unwrap();
+                f.check(set.is_some() == (want == 303), || format!("{}: supervisor {set:?}", at(&path)));
+                fx.app.db.store.set_worker_supervisor(&sys(), fx.wid(w), None).await.unwrap();
+            }
+        }
+        PageOp::Assessment => {
+            let mut cases: Vec<(W, i64)> = W::ALL.iter().map(|w| (*w, fx.aid(*w))).collect();
+            cases.push((W::W1, fx.self_a1));
+            for (w, id) in cases {
+                let path = format!("/assessments/{id}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, if who.sees_worker(w) { 200 } else { 404 }, "");
+            }
+            let r = fx.page(f, c, Some(who), "GET", "/assessments/999999", None).await;
+            f.status(at("/assessments/999999"), r.status, 404, "");
+        }
+        PageOp::EditAssessment => {
+            for w in W::ALL {
+                let path = format!("/assessments/{}/edit", fx.aid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, who.on_supervisor_assessment(w, 200), "");
+            }
+            let path = format!("/assessments/{}/edit", fx.self_a1);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            let want = if !who.sees_worker(W::W1) {
+                404
+            } else if who == Who::SelfW1 {
+                200
+            } else {
+                403
+            };
+            f.status(at(&path), r.status, want, "");
+        }
+        PageOp::UpdateAssessment => {
+            for w in W::ALL {
+                let path = format!("/assessments/{}", fx.aid(w));
+                let mut form = with_csrf(assessment_form("supervisor", &[("values.01.1", 2), ("skills.01.1", 3)]));
+                let note = format!("page change by {who:?}");
+                form.push(("notes".into(), note.clone()));
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                let want = who.on_supervisor_assessment(w, 303);
+                f.status(at(&path), r.status, want, truncate(&r.body));
+                let stored = fx.app.db.store.get_assessment(&sys(), fx.aid(w)).await.unwrap().unwrap();
+                let changed = stored.notes.as_deref() == Some(note.as_str());
+                f.check(changed == (want == 303), || format!("{}: stored notes {:?}", at(&path), stored.notes));
+            }
+        }
+        PageOp::DeleteAssessment => {
+            for w in W::ALL {
+                let id = fx.throwaway_assessment(w).await;
+                let path = format!("/assessments/{id}/delete");
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                let want = who.on_supervisor_assessment(w, 303);
+                f.status(at(&path), r.status, want, "");
+                let gone = fx.app.db.store.get_assessment(&sys(), id).await.unwrap().is_none();
+                f.check(gone == (want == 303), || format!("{}: deleted = {gone}", at(&path)));
+                if !gone {
+                    fx.app.db.store.delete_assessment(&sys(), id).await.unwrap();
+                }
+            }
+        }
+        PageOp::CompetencyGaps | PageOp::TrainingNeeds => {
+            let base = if op == PageOp::CompetencyGaps { "/competency/gaps" } else { "/competency/training-needs" };
+            for (query, matches) in
+                [("", Box::new(|_: W| true) as Filter<W>), ("province=01", Box::new(|w: W| w.spec().province == "01"))]
+            {
+                let path = format!("{base}?{query}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, 200, "");
+                let want = W::ALL.into_iter().filter(|w| who.sees_worker(*w) && matches(*w)).count();
+                f.check(r.body.contains(&format!("<strong>{want}</strong>")), || {
+                    format!("{}: not {want} workers assessed", at(&path))
+                });
+            }
+        }
+        PageOp::PlanningIndex | PageOp::PlanningNorms | PageOp::Supply | PageOp::PlanningData => {
+            let path = match op {
+                PageOp::PlanningIndex => "/planning",
+                PageOp::PlanningNorms => "/planning/norms",
+                PageOp::Supply => "/planning/supply",
+                _ => "/planning/data",
+            };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, if reads_planning(who) { 200 } else { 403 }, "");
+        }
+        PageOp::PlanningCoverage => {
+            for (path, want) in [
+                ("/planning/coverage", if reads_planning(who) { 200 } else { 403 }),
+                ("/planning/coverage?level=commune&parent=0102", if reads_planning(who) { 200 } else { 403 }),
+                (
+                    "/planning/coverage?level=commune&parent=0102&format=csv",
+                    if reads_planning(who) { 200 } else { 403 },
+                ),
+                ("/planning/coverage?level=commune&parent=0201", on_national_only(who)),
+            ] {
+                let r = fx.page(f, c, Some(who), "GET", path, None).await;
+                f.status(at(path), r.status, want, "");
+            }
+        }
+        PageOp::AddNorm => {
+            let form = with_csrf(vec![
+                ("name".into(), format!("perm-page-{}", format!("{who:?}").to_lowercase())),
+                ("workers".into(), "1".into()),
+                ("per".into(), "10000".into()),
+                ("base".into(), "population".into()),
+                ("level".into(), "province".into()),
+                ("counts".into(), "government".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", "/planning/norms", Some(&form)).await;
+            f.status(at("/planning/norms"), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        PageOp::NewPlan => {
+            let r = fx.page(f, c, Some(who), "GET", "/planning/plans/new", None).await;
+            f.status(at("/planning/plans/new"), r.status, if makes_plans(who) { 200 } else { 403 }, "");
+        }
+        PageOp::CreatePlan => {
+            for parent in ["", "0201"] {
+                let form = with_csrf(vec![
+                    ("name".into(), format!("perm {who:?}")),
+                    ("norm".into(), "investment-case-2023".into()),
+                    ("parent".into(), parent.into()),
+                    ("posts".into(), "1".into()),
+                    ("start_year".into(), "2025".into()),
+                    ("target_year".into(), "2025".into()),
+                    ("w_gap".into(), "1".into()),
+                    ("level_order".into(), "together".into()),
+                ]);
+                let r = fx.page(f, c, Some(who), "POST", "/planning/plans", Some(&form)).await;
+                let want = match who {
+                    _ if !makes_plans(who) => 403,
+                    Who::Prov | Who::Dist if !parent.is_empty() => 422,
+                    _ => 303,
+                };
+                f.status(at(&format!("/planning/plans (parent {parent:?})")), r.status, want, "");
+            }
+        }
+        PageOp::PlanPage | PageOp::PlanPrint | PageOp::ComparePlans => {
+            let id = prov_plan(fx).await;
+            let path = match op {
+                PageOp::PlanPage => format!("/planning/plans/{id}"),
+                PageOp::PlanPrint => format!("/planning/plans/{id}/print"),
+                _ => format!("/planning/compare?a={id}&b={id}"),
+            };
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, on_prov_plan(who), "");
+            let path = match op {
+                PageOp::PlanPage => "/planning/plans/999999",
+                PageOp::PlanPrint => "/planning/plans/999999/print",
+                _ => "/planning/compare?a=999999&b=999999",
+            };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, if reads_planning(who) { 404 } else { 403 }, "");
+        }
+        PageOp::UploadData => {
+            let file = b"admin_code,name,year,value\n01,perm_index,2024,0.5\n".to_vec();
+            let part = reqwest::multipart::Part::bytes(file).file_name("indicators.csv").mime_str("text/csv").unwrap();
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf.to_string())
+                .text("kind", "indicators")
+                .part("file", part);
+            let r = c.post(fx.app.url("/planning/data")).multipart(form).send().await.unwrap();
+            f.status(at("/planning/data"), r.status().as_u16(), if who == Who::Admin { 200 } else { 403 }, "");
+        }
+        PageOp::CompetencyExport => {
+            let want: BTreeSet<i64> = W::ALL.into_iter().filter(|w| who.sees_worker(*w)).map(|w| fx.wid(w)).collect();
+            for format in ["csv", "xlsx"] {
+                let path = format!("/competency/export?table=assessments&format={format}");
+                if format == "csv" {
+                    let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                    f.status(at(&path), r.status, 200, "");
+                }
+                let r = c.get(fx.app.url(&path)).send().await.unwrap();
+                f.status(at(&path), r.status().as_u16(), 200, "");
+                let ids = export_worker_ids(&format!("export.{format}"), &r.bytes().await.unwrap());
+                f.check(ids == want, || format!("{}: worker ids {ids:?}, want {want:?}", at(&path)));
+            }
+            for table in ["gaps", "training-needs"] {
+                let path = format!("/competency/export?table={table}&format=xlsx");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, 200, "");
+            }
+            let r = fx.page(f, c, Some(who), "GET", "/competency/export?table=nope", None).await;
+            f.status(at("/competency/export?table=nope"), r.status, 404, "");
+        }
         PageOp::Css => {
             let r = fx.page(f, c, Some(who), "GET", "/static/app.css", None).await;
             f.status(at("/static/app.css"), r.status, 200, "");
@@ -1763,8 +2825,16 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
 
 /// A path of `route` with its parameters filled in.
 fn concrete(fx: &Fx, path: &str) -> String {
-    path.replace("{id}", &if path.contains("/organizations/") { fx.oid(O::A) } else { fx.wid(W::W1) }.to_string())
+    let id = if path.contains("/organizations/") {
+        fx.oid(O::A)
+    } else if path.contains("/assessments/") {
+        fx.aid(W::W1)
+    } else {
+        fx.wid(W::W1)
+    };
+    path.replace("{id}", &id.to_string())
         .replace("{code}", if path.starts_with("/lang/") { "en" } else { "01" })
+        .replace("{version}", "mosvy-2019")
 }
 
 #[tokio::test]
@@ -1794,6 +2864,9 @@ async fn anonymous_requests_are_turned_away() {
                         ApiOp::CreateWorker => Some(json!(worker_input("ថ្មី", "New Anon", "010201", None))),
                         ApiOp::PatchWorker | ApiOp::PatchOrg => Some(json!({"phone": "012 000 000"})),
                         ApiOp::CreateOrg => Some(json!(org_input("Anon Org", "0102"))),
+                        ApiOp::CreateAssessment | ApiOp::PutAssessment => {
+                            Some(json!(assessment_input("supervisor", &[("values.01.1", 3)])))
+                        }
                         _ => None,
                     };
                     let (s, v) = fx.call(&mut f, None, route.method, &path, body.as_ref()).await;
@@ -2006,4 +3079,54 @@ async fn duplicate_checks_do_not_reveal_out_of_scope_records() {
         fx.app.stop().await;
         f.finish();
     }
+}
+
+// ---------------------------------------------------------------------------
+// Workforce planning: national administrators do everything, national
+// viewers read, provincial and district officers read and make plans for
+// their scope, organization HR managers and workers have no access (403).
+// ---------------------------------------------------------------------------
+
+fn reads_planning(who: Who) -> bool {
+    matches!(who, Who::Admin | Who::Viewer | Who::Prov | Who::Dist)
+}
+
+fn makes_plans(who: Who) -> bool {
+    matches!(who, Who::Admin | Who::Prov | Who::Dist)
+}
+
+/// Status of a planning read about units of province 02 (outside the officers' scope).
+fn on_national_only(who: Who) -> u16 {
+    match who {
+        Who::Admin | Who::Viewer => 200,
+        Who::Prov | Who::Dist => 404,
+        Who::OrgHr | Who::SelfW1 => 403,
+    }
+}
+
+/// Status of reading a plan of the provincial officer of 01: theirs and the
+/// national roles' to see; outside a district officer's area (404).
+fn on_prov_plan(who: Who) -> u16 {
+    match who {
+        Who::Admin | Who::Viewer | Who::Prov => 200,
+        Who::Dist => 404,
+        Who::OrgHr | Who::SelfW1 => 403,
+    }
+}
+
+/// A plan saved by the provincial officer of 01 (for province 01).
+async fn prov_plan(fx: &Fx) -> i64 {
+    let prov = Principal {
+        user_id: 0,
+        username: Who::Prov.username().into(),
+        role: UserRole::ProvincialOfficer,
+        scope: komlang_core::Scope::Unit { code: "01".into(), level: komlang_core::AdminLevel::Province },
+        org_id: None,
+        worker_id: None,
+    };
+    let req = serde_json::from_value(
+        json!({"name": "Banteay Meanchey", "start_year": 2025, "target_year": 2026, "posts": 3}),
+    )
+    .unwrap();
+    fx.app.db.store.create_plan(&prov, &req).await.unwrap().id
 }

@@ -14,6 +14,10 @@ use komlang_core::{FieldError, UserRole, ValidationErrors};
 use komlang_store::{system_principal, NewUser, Store, StoreError, DEMO_ACCOUNTS, DEMO_PASSWORD};
 use tracing_subscriber::EnvFilter;
 
+mod framework;
+mod planning;
+mod transfer;
+
 #[derive(Parser, Debug)]
 #[command(name = "komlang", version, about = "Komlang: HR registry of Cambodia's social service workforce")]
 struct Cli {
@@ -56,6 +60,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminUnitsCommand,
     },
+    /// Imports workers, organizations or population figures from a CSV or XLSX file.
+    Import {
+        #[command(subcommand)]
+        command: transfer::ImportCommand,
+    },
+    /// Exports workers to a CSV or XLSX file.
+    Export {
+        #[command(subcommand)]
+        command: transfer::ExportCommand,
+    },
+    /// Manages the national competency framework's versions.
+    Framework {
+        #[command(subcommand)]
+        command: framework::FrameworkCommand,
+    },
+    /// Prints the coverage of a staffing norm: every unit of a level with workers in post, the norm and the gap.
+    Coverage(planning::CoverageArgs),
+    /// Prints a prioritized deployment plan (default: the whole gap of the investment-case norm) as JSON.
+    Plan(planning::PlanArgs),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +184,15 @@ fn explain(e: &FieldError) -> String {
         (_, "unknown_organization") => "no organization has this id".into(),
         (_, "unknown_worker") => "no worker has this id".into(),
         (_, "invalid_file") => p("message"),
+        (_, "missing_required_column") => {
+            "the file has no column for this field (see docs/import.md for the headers recognized)".into()
+        }
+        (_, "duplicate_column") => "two columns of the file feed this field".into(),
+        (_, "column_count_mismatch") => "the mapping does not fit the file's columns".into(),
+        ("mapping", "unknown_mapping") => "no column mapping is saved under this name".into(),
+        ("duplicates", "invalid_choice") => "use skip, merge or keepboth".into(),
+        ("format", "invalid_choice") => "use csv or xlsx".into(),
+        (_, "invalid_choice") => "not one of the accepted codes".into(),
         (_, "required") => "this value is required".into(),
         _ => e.code.replace('_', " "),
     }
@@ -208,6 +240,9 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("Loaded {loaded} administrative units of Cambodia.");
             } else {
                 println!("Administrative units already loaded ({}).", store.admin_unit_count().await?);
+            }
+            if store.ensure_competency_framework().await.context("cannot load the competency framework")? {
+                println!("Loaded the national competency framework (MoSVY 2019).");
             }
         }
         Command::Demo { serve: then_serve, web } => {
@@ -313,6 +348,11 @@ async fn run(cli: Cli) -> Result<()> {
             let n = store.load_admin_units(&parsed.units).await.map_err(store_err)?;
             println!("Loaded {n} administrative units from {} ({} rows skipped).", dir.display(), parsed.skipped.len());
         }
+        Command::Import { command } => transfer::import(url, command).await?,
+        Command::Export { command } => transfer::export(url, command).await?,
+        Command::Framework { command } => framework::run(url, command).await?,
+        Command::Coverage(args) => planning::coverage(url, args).await?,
+        Command::Plan(args) => planning::plan(url, args).await?,
     }
     Ok(())
 }

@@ -1,0 +1,1180 @@
+//! Importing workers from a file: every row converted and validated, its
+//! employer and workplace resolved within the caller's scope, compared with
+//! the registry and the earlier rows of the file, then written in
+//! multi-row batches, all in one transaction.
+//!
+//! Streaming: rows are read [`READ_BATCH`] at a time and nothing of a batch
+//! is kept once it is written, except the rejected rows and the duplicates
+//! found (the report). The next batch is read and checked while the
+//! database writes the current one (`tokio::join!`: the database works in
+//! its own thread on SQLite, its own process on PostgreSQL). Duplicates are
+//! found through the `worker_dedup_keys` index: the keys of a batch are
+//! looked up in one query, which also sees the rows this import wrote
+//! earlier (same transaction), so no index of the file is kept in memory;
+//! past [`BLOOM_AFTER_ROWS`] rows a fixed-size Bloom filter spares the
+//! lookups of keys that cannot be stored. See `docs/import.md`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use komlang_core::access::{OrgScope, WorkerScope};
+use komlang_core::dedup::{compare, explain, DupMatch, DupReason, PersonKey};
+use komlang_core::import::{
+    ascii_digits, check_mapping, convert_row, parse_int, ColumnMapping, ImportField, OrgRef, RowError,
+};
+use komlang_core::validate::{validate_worker, WorkerInput};
+use komlang_core::*;
+use sqlx::{AnyConnection, Connection, Row};
+
+use crate::admin_units::unit_from_row;
+use crate::dedup_keys::{dedup_person, insert_dedup_keys, keys_for, stored_keys};
+use crate::imports::{
+    begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
+    RejectedRow, WorkerImportOptions,
+};
+use crate::sql::{bulk_insert, Placeholders, Sql};
+use crate::workers::{date_text, push_worker_scope, worker_from_row, write_worker_update, WORKER_COLS};
+use crate::{now_text, Engine, Result, Store, StoreError};
+
+/// Rows read, converted and checked together (one candidate lookup each).
+pub const READ_BATCH: usize = 500;
+/// Workers per multi-row `INSERT`.
+const INSERT_CHUNK: usize = 500;
+/// Parameters per worker in that `INSERT`.
+const INSERT_PARAMS: usize = 22;
+/// Keys per `key IN (...)` lookup.
+const LOOKUP_CHUNK: usize = 4096;
+
+/// Normalizes an organization name or registration number for comparison:
+/// trimmed, inner spaces collapsed, lower case.
+fn norm(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// The organizations a principal may name as employer, indexed.
+#[derive(Default)]
+struct OrgIndex {
+    ids: HashSet<i64>,
+    by_reg: HashMap<String, Vec<i64>>,
+    by_name: HashMap<String, Vec<i64>>,
+}
+
+impl OrgIndex {
+    /// The organization a file names: by registration number, else by name
+    /// (English or Khmer, exact but for case and spacing; a name that is no
+    /// organization's may be a registration number), else by id.
+    /// `Ok(None)` when the file names none; the error names the column and code.
+    fn resolve(&self, r: &OrgRef) -> std::result::Result<Option<i64>, (ImportField, &'static str)> {
+        let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(norm);
+        let reg = clean(&r.registration_no);
+        let name = clean(&r.name);
+        if reg.is_none() && name.is_none() && r.id.is_none() {
+            return Ok(None);
+        }
+        if let Some(ids) = reg.as_ref().and_then(|k| self.by_reg.get(k)) {
+            return Ok(ids.iter().min().copied());
+        }
+        if let Some(ids) = name.as_ref().and_then(|k| self.by_name.get(k)) {
+            return match ids.as_slice() {
+                [id] => Ok(Some(*id)),
+                _ => Err((ImportField::OrgName, "ambiguous_organization")),
+            };
+        }
+        // An "employer" column may hold registration numbers.
+        if let Some(ids) = name.as_ref().and_then(|k| self.by_reg.get(&norm(&ascii_digits(k)))) {
+            return Ok(ids.iter().min().copied());
+        }
+        if let Some(id) = r.id.filter(|id| self.ids.contains(id)) {
+            return Ok(Some(id));
+        }
+        let field = if reg.is_some() {
+            ImportField::OrgRegistrationNo
+        } else if name.is_some() {
+            ImportField::OrgName
+        } else {
+            ImportField::OrgId
+        };
+        Err((field, "unknown_organization"))
+    }
+}
+
+/// A valid row, ready to be compared and written.
+struct Prepared {
+    row: u64,
+    cells: Vec<String>,
+    draft: WorkerDraft,
+    /// The row's non-empty values (what a merge applies).
+    patch: WorkerInput,
+    person: PersonKey,
+    /// Keys the row is stored under.
+    keys: Vec<String>,
+    /// Keys to look up for its candidates.
+    lookup: Vec<String>,
+}
+
+enum Prep {
+    Empty,
+    Rejected(RejectedRow),
+    Valid(Box<Prepared>),
+}
+
+/// A worker of the registry sharing a key (or the national ID) with a row of the batch.
+struct Cand {
+    id: i64,
+    person: PersonKey,
+    import_id: Option<i64>,
+    import_row: Option<i64>,
+    /// Within the caller's scope.
+    visible: bool,
+}
+
+#[derive(Default)]
+struct Candidates {
+    list: Vec<Cand>,
+    by_id: HashMap<i64, usize>,
+    by_key: HashMap<String, Vec<usize>>,
+    by_nid: HashMap<String, usize>,
+}
+
+/// A row of the current batch written (or to be written) as a new worker.
+struct Added {
+    row: u64,
+    person: PersonKey,
+}
+
+#[derive(Default)]
+struct BatchAdded {
+    list: Vec<Added>,
+    by_key: HashMap<String, Vec<usize>>,
+    by_nid: HashMap<String, usize>,
+}
+
+impl BatchAdded {
+    fn index(&mut self, i: usize, keys: &[String]) {
+        for k in keys {
+            self.by_key.entry(k.clone()).or_default().push(i);
+        }
+        if let Some(n) = &self.list[i].person.national_id {
+            self.by_nid.insert(n.clone(), i);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Cand(usize),
+    Added(usize),
+}
+
+struct Found {
+    target: Target,
+    m: DupMatch,
+    /// The row's national ID is another record's.
+    nid_clash: bool,
+}
+
+/// Everything an import needs besides the transaction.
+struct Ctx<'a> {
+    p: &'a Principal,
+    headers: &'a [String],
+    mapping: &'a ColumnMapping,
+    opts: &'a WorkerImportOptions,
+    today: NaiveDate,
+    engine: Engine,
+    import_id: i64,
+    now: String,
+    units: HashMap<String, AdminUnit>,
+    orgs: OrgIndex,
+    /// The employer every row gets when it names none (an organization's HR manager).
+    own_org: Option<i64>,
+    separated: Vec<&'static str>,
+}
+
+/// What an import changes as it goes.
+struct State {
+    report: ImportReport,
+    /// Text of the multi-row `INSERT` by number of rows.
+    insert_sql: HashMap<usize, String>,
+    /// Every stored key, once the import is big enough ([`BLOOM_AFTER_ROWS`]).
+    bloom: Option<Bloom>,
+    /// Valid rows looked up so far.
+    rows_seen: u64,
+}
+
+/// A big import looks up only the keys this filter says may be stored.
+///
+/// A Bloom filter of fixed size ([`BLOOM_BYTES`]): it never says "absent"
+/// of a stored key, and says "may be stored" of an absent one rarely (about
+/// 0.03% with 5 million keys, 1% with 15 million), so memory stays flat.
+/// It is built, from every key in `worker_dedup_keys`, when an import has
+/// read [`BLOOM_AFTER_ROWS`] valid rows, inside its transaction; the keys the
+/// import writes afterwards are added as they are written. Small imports
+/// never build it. On PostgreSQL, keys that other sessions commit while a
+/// big import runs are not in it: a worker created in the registry during
+/// the import is not compared with the import's later rows (its national ID
+/// still cannot be taken twice: the unique index refuses, and the import fails).
+struct Bloom {
+    bits: Vec<u64>,
+}
+
+/// Size of the filter.
+pub const BLOOM_BYTES: usize = 16 << 20;
+/// Valid rows after which an import builds the filter.
+pub const BLOOM_AFTER_ROWS: u64 = 20_000;
+/// Hashes per key.
+const BLOOM_HASHES: u64 = 4;
+
+impl Bloom {
+    fn new() -> Self {
+        Bloom { bits: vec![0; BLOOM_BYTES / 8] }
+    }
+
+    /// The bit positions of a key (double hashing over two FNV-1a variants).
+    fn positions(&self, key: &str) -> impl Iterator<Item = usize> {
+        let (mut h1, mut h2): (u64, u64) = (0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4);
+        for b in key.bytes() {
+            h1 = (h1 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            h2 = (h2 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(17);
+        }
+        let m = (self.bits.len() * 64) as u64;
+        (0..BLOOM_HASHES).map(move |i| (h1.wrapping_add(i.wrapping_mul(h2 | 1)) % m) as usize)
+    }
+
+    fn insert(&mut self, key: &str) {
+        let pos: Vec<usize> = self.positions(key).collect();
+        for p in pos {
+            self.bits[p / 64] |= 1 << (p % 64);
+        }
+    }
+
+    fn may_contain(&self, key: &str) -> bool {
+        self.positions(key).all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
+    }
+
+    /// A filter holding every key stored (read through the import's connection).
+    async fn load(conn: &mut AnyConnection) -> Result<Bloom> {
+        let mut bloom = Bloom::new();
+        let mut last = String::new();
+        loop {
+            let rows =
+                sqlx::query("SELECT DISTINCT key FROM worker_dedup_keys WHERE key > $1 ORDER BY key LIMIT 10000")
+                    .bind(&last)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let Some(r) = rows.last() else { break };
+            last = r.try_get(0)?;
+            for r in &rows {
+                bloom.insert(&r.try_get::<String, _>(0)?);
+            }
+        }
+        Ok(bloom)
+    }
+}
+
+/// The rows read for one batch.
+#[derive(Default)]
+struct ReadBatch {
+    valid: Vec<Prepared>,
+    rejected: Vec<RejectedRow>,
+    /// Non-empty rows read.
+    rows: u64,
+    eof: bool,
+}
+
+fn row_error(row: u64, headers: &[String], cells: &[String], col: Option<usize>, field: &str, code: &str) -> RowError {
+    let (column, value) = match col {
+        Some(i) => (
+            headers.get(i).cloned().unwrap_or_default(),
+            cells.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
+        ),
+        None => (String::new(), String::new()),
+    };
+    RowError { row, column, field: field.to_string(), value, code: code.to_string() }
+}
+
+/// The national ID is someone else's.
+fn nid_error(ctx: &Ctx, p: &Prepared) -> RowError {
+    row_error(
+        p.row,
+        ctx.headers,
+        &p.cells,
+        ctx.mapping.column_of(ImportField::NationalId),
+        "national_id",
+        "duplicate_national_id",
+    )
+}
+
+/// A match on the national ID, whatever else `compare` says.
+fn nid_match(m: Option<DupMatch>) -> DupMatch {
+    let mut m = m.unwrap_or(DupMatch { score: 100, reasons: Vec::new() });
+    m.score = 100;
+    if !m.reasons.contains(&DupReason::SameNationalId) {
+        m.reasons.insert(0, DupReason::SameNationalId);
+    }
+    m
+}
+
+/// Keeps only the fields the row gives a value for.
+fn non_empty(mut i: WorkerInput) -> WorkerInput {
+    macro_rules! clear {
+        ($($f:ident),*) => { $( if i.$f.as_deref().is_some_and(|s| s.trim().is_empty()) { i.$f = None; } )* };
+    }
+    clear!(
+        name_km,
+        name_latin,
+        sex,
+        date_of_birth,
+        national_id,
+        phone,
+        email,
+        cadre,
+        role,
+        sector,
+        position_title,
+        workplace_code,
+        status,
+        start_date,
+        end_date,
+        education_level,
+        education_field
+    );
+    i
+}
+
+impl Ctx<'_> {
+    fn col(&self, f: ImportField) -> Option<usize> {
+        self.mapping.column_of(f)
+    }
+
+    fn cell(&self, cells: &[String], f: ImportField) -> Option<String> {
+        self.col(f).and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    }
+
+    fn workplace_error(&self, row: u64, cells: &[String], code: &str) -> Option<RowError> {
+        let (field, err) = match self.units.get(code) {
+            None => ("workplace_code", "unknown_admin_unit"),
+            Some(u) if !self.p.scope.contains(u) => ("workplace_code", "out_of_scope"),
+            Some(_) => return None,
+        };
+        Some(row_error(row, self.headers, cells, self.col(ImportField::WorkplaceCode), field, err))
+    }
+
+    fn org_error(&self, row: u64, cells: &[String], (field, code): (ImportField, &str)) -> RowError {
+        row_error(row, self.headers, cells, self.col(field), field.code(), code)
+    }
+
+    /// Converts and checks one row.
+    fn prepare(&self, row: u64, cells: Vec<String>) -> Prep {
+        match convert_row(self.mapping, self.headers, row, &cells, self.today) {
+            Err(errs) if errs.len() == 1 && errs[0].code == "empty_row" => Prep::Empty,
+            Err(mut errors) => {
+                // Report the reference problems of the cells that were fine, too.
+                let fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+                let has = |f: &str| fields.iter().any(|e| e == f);
+                if !has("workplace_code") {
+                    if let Some(code) = self.cell(&cells, ImportField::WorkplaceCode) {
+                        errors.extend(self.workplace_error(row, &cells, &ascii_digits(&code)));
+                    }
+                }
+                if !has("org_id") && !has("org_name") && !has("org_registration_no") {
+                    let r = OrgRef {
+                        id: self.cell(&cells, ImportField::OrgId).and_then(|v| parse_int(&v)),
+                        name: self.cell(&cells, ImportField::OrgName),
+                        registration_no: self.cell(&cells, ImportField::OrgRegistrationNo).map(|v| ascii_digits(&v)),
+                    };
+                    if let Err(e) = self.orgs.resolve(&r) {
+                        errors.push(self.org_error(row, &cells, e));
+                    }
+                }
+                Prep::Rejected(RejectedRow { row, cells, errors })
+            }
+            Ok(ir) => {
+                let mut errors = Vec::new();
+                let mut input = ir.input;
+                let named = match self.orgs.resolve(&ir.org) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        errors.push(self.org_error(row, &cells, e));
+                        None
+                    }
+                };
+                if let Some(code) = input.workplace_code.as_deref() {
+                    errors.extend(self.workplace_error(row, &cells, code));
+                }
+                if !errors.is_empty() {
+                    return Prep::Rejected(RejectedRow { row, cells, errors });
+                }
+                input.org_id = named.or(self.own_org);
+                let draft = match validate_worker(&input, self.today) {
+                    Ok(d) => d,
+                    Err(v) => {
+                        let errors = v
+                            .errors
+                            .iter()
+                            .map(|e| {
+                                let col = ImportField::parse(&e.field).and_then(|f| self.col(f));
+                                row_error(row, self.headers, &cells, col, &e.field, &e.code)
+                            })
+                            .collect();
+                        return Prep::Rejected(RejectedRow { row, cells, errors });
+                    }
+                };
+                let mut patch = non_empty(input);
+                patch.org_id = named;
+                let person = dedup_person(&draft);
+                let (keys, lookup) = keys_for(&person);
+                Prep::Valid(Box::new(Prepared { row, cells, draft, patch, person, keys, lookup }))
+            }
+        }
+    }
+
+    /// The best match of a row among the registry's candidates and the rows
+    /// of the batch added before it. `Err` when its national ID belongs to a
+    /// worker outside the caller's scope.
+    fn best_match(
+        &self,
+        p: &Prepared,
+        cands: &Candidates,
+        added: &BatchAdded,
+    ) -> std::result::Result<Option<Found>, ()> {
+        let mut best: Option<(Target, DupMatch)> = None;
+        let mut consider = |t: Target, m: DupMatch| {
+            if best.as_ref().is_none_or(|(_, b)| m.score > b.score) {
+                best = Some((t, m));
+            }
+        };
+        let mut nid_clash = false;
+        let mut seen_c: Vec<usize> = Vec::new();
+        let mut seen_a: Vec<usize> = Vec::new();
+        if let Some(nid) = &p.person.national_id {
+            if let Some(&ci) = cands.by_nid.get(nid) {
+                let c = &cands.list[ci];
+                if !c.visible {
+                    return Err(());
+                }
+                nid_clash = true;
+                seen_c.push(ci);
+                consider(Target::Cand(ci), nid_match(compare(&p.person, &c.person)));
+            }
+            if let Some(&ai) = added.by_nid.get(nid) {
+                nid_clash = true;
+                seen_a.push(ai);
+                consider(Target::Added(ai), nid_match(compare(&p.person, &added.list[ai].person)));
+            }
+        }
+        for k in &p.lookup {
+            for &ci in cands.by_key.get(k).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen_c.contains(&ci) || !cands.list[ci].visible {
+                    continue;
+                }
+                seen_c.push(ci);
+                if let Some(m) = compare(&p.person, &cands.list[ci].person) {
+                    consider(Target::Cand(ci), m);
+                }
+            }
+            for &ai in added.by_key.get(k).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen_a.contains(&ai) {
+                    continue;
+                }
+                seen_a.push(ai);
+                if let Some(m) = compare(&p.person, &added.list[ai].person) {
+                    consider(Target::Added(ai), m);
+                }
+            }
+        }
+        Ok(best.map(|(target, m)| Found { target, m, nid_clash }))
+    }
+
+    fn dup_target(&self, t: Target, cands: &Candidates, added: &BatchAdded) -> DupTarget {
+        match t {
+            Target::Cand(ci) => {
+                let c = &cands.list[ci];
+                match (c.import_id, c.import_row) {
+                    (Some(i), Some(r)) if i == self.import_id => DupTarget::Row(r as u64),
+                    _ => DupTarget::Existing {
+                        worker_id: c.id,
+                        name_km: c.person.name_km.clone(),
+                        name_latin: c.person.name_latin.clone(),
+                    },
+                }
+            }
+            Target::Added(ai) => DupTarget::Row(added.list[ai].row),
+        }
+    }
+}
+
+impl State {
+    fn reject(&mut self, p: Prepared, errors: Vec<RowError>) {
+        self.report.rejected.push(RejectedRow { row: p.row, cells: p.cells, errors });
+    }
+
+    fn insert_sql(&mut self, engine: Engine, n: usize) -> &str {
+        self.insert_sql.entry(n).or_insert_with(|| {
+            let mut ph = Placeholders::for_engine(engine);
+            let mut s = String::with_capacity(400 + n * 120);
+            s.push_str(bulk_insert(engine));
+            s.push_str(
+                " workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
+                 sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
+                 education_field, import_row, created_at, updated_at, import_id, synthetic) VALUES ",
+            );
+            for i in 0..n {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                s.push('(');
+                for _ in 0..INSERT_PARAMS {
+                    ph.push_next(&mut s);
+                    s.push_str(", ");
+                }
+                s.push_str("0)");
+            }
+            s.push_str(" RETURNING id, import_row");
+            s
+        })
+    }
+}
+
+impl Store {
+    /// Imports workers from the rows of a file.
+    ///
+    /// `headers` are the file's column headers and `rows` its data rows as
+    /// `(row number, cells)` (the row number as a spreadsheet program shows
+    /// it, the header being row 1); an `Err` item (a file that cannot be
+    /// read further) stops the import with an `invalid_file` error and
+    /// nothing is written. `mapping` says which field each column feeds.
+    ///
+    /// Each row is converted and validated (`komlang_core::import::convert_row`);
+    /// empty rows are skipped. The employer is found by registration number,
+    /// else by name, else by id among the organizations the caller may name
+    /// (`unknown_organization`); the workplace must exist
+    /// (`unknown_admin_unit`) and be in the caller's scope (`out_of_scope`).
+    /// The rules are those of [`Store::create_worker`]: an organization's HR
+    /// manager imports into their organization only, viewers and workers may
+    /// not import (`Forbidden`).
+    ///
+    /// Each valid row is compared with the registry (within the caller's
+    /// scope) and with the earlier rows of the file; the best match, if any,
+    /// is a duplicate, handled as `opts.decisions[row]` or else
+    /// `opts.default_decision` says ([`DupDecision`]). A row whose national ID
+    /// is already recorded is always a duplicate (score 100); when that
+    /// worker is outside the caller's scope the row is rejected
+    /// (`duplicate_national_id`).
+    ///
+    /// All or nothing unless `opts.partial`: one rejected row and nothing is
+    /// written. A dry run does everything in a transaction that is rolled
+    /// back. A committed import writes an `imports` row and an audit entry;
+    /// the workers it creates carry its id and their row number.
+    pub async fn import_workers<I>(
+        &self,
+        p: &Principal,
+        headers: &[String],
+        rows: I,
+        mapping: &ColumnMapping,
+        opts: &WorkerImportOptions,
+        today: NaiveDate,
+    ) -> Result<ImportReport>
+    where
+        I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
+    {
+        if !p.can(Permission::WriteWorkers) || p.self_service_only() {
+            return Err(StoreError::Forbidden);
+        }
+        let ws = p.worker_scope();
+        let own_org = match &ws {
+            WorkerScope::Area { org_id, .. } => *org_id,
+            _ => return Err(StoreError::Forbidden),
+        };
+        check_worker_mapping(headers, mapping)?;
+
+        let head = ImportHead {
+            kind: "workers",
+            file_name: &opts.file_name,
+            file_sha256: &opts.file_sha256,
+            partial: opts.partial,
+        };
+        // One connection for the whole import. On SQLite it is tuned for a
+        // big transaction (`sqlite_bulk_settings`) and closed afterwards, not
+        // returned to the pool, so that no other request ever runs on it with
+        // those settings, even when the import is abandoned halfway (a web
+        // client that goes away drops this future).
+        let mut conn = self.pool.acquire().await?;
+        if self.engine == Engine::Sqlite {
+            conn.close_on_drop();
+            sqlite_bulk_settings(&mut conn).await?;
+        }
+        async {
+            let mut tx = conn.begin().await?;
+            if self.engine == Engine::Postgres {
+                postgres_bulk_settings(&mut tx).await?;
+            }
+            let import_id = begin_import_row(&mut tx, p, &head).await?;
+            // Read after the first write: on SQLite no other writer can change
+            // them until the import ends.
+            let units = load_units(&mut tx).await?;
+            let orgs = load_org_index(&mut tx, p).await?;
+            let ctx = Ctx {
+                p,
+                headers,
+                mapping,
+                opts,
+                today,
+                engine: self.engine,
+                import_id,
+                now: now_text(),
+                units,
+                orgs,
+                own_org,
+                separated: EmploymentStatus::ALL.iter().filter(|s| s.is_separated()).map(|s| s.code()).collect(),
+            };
+            let mut st = State {
+                report: ImportReport { dry_run: opts.dry_run, ..Default::default() },
+                insert_sql: HashMap::new(),
+                bloom: None,
+                rows_seen: 0,
+            };
+            let mut rows = rows;
+            let mut read = read_batch(&ctx, &mut rows).await?;
+            loop {
+                st.report.rows_total += read.rows;
+                st.report.rejected.append(&mut read.rejected);
+                let batch = std::mem::take(&mut read.valid);
+                if read.eof {
+                    process_batch(&ctx, &mut st, &mut tx, &ws, batch).await?;
+                    break;
+                }
+                // The next rows are read and checked while this batch is
+                // compared and written (by the database, in another thread or process).
+                let (done, next) =
+                    tokio::join!(process_batch(&ctx, &mut st, &mut tx, &ws, batch), read_batch(&ctx, &mut rows));
+                done?;
+                read = next?;
+            }
+
+            let mut report = st.report;
+            report.rejected.sort_by_key(|r| r.row);
+            report.duplicates.sort_by_key(|d| d.row);
+            if !opts.dry_run && (opts.partial || report.rejected.is_empty()) {
+                finish_import_row(&mut tx, p, import_id, &head, &report).await?;
+                tx.commit().await?;
+                report.import_id = Some(import_id);
+                report.committed = true;
+            } else {
+                tx.rollback().await?;
+            }
+            Ok::<_, StoreError>(report)
+        }
+        .await
+    }
+
+    /// Every admin unit by code (a few tens of thousands at most).
+    pub(crate) async fn units_by_code(&self) -> Result<HashMap<String, AdminUnit>> {
+        let mut conn = self.pool.acquire().await?;
+        load_units(&mut conn).await
+    }
+}
+
+/// Every admin unit by code.
+async fn load_units(conn: &mut AnyConnection) -> Result<HashMap<String, AdminUnit>> {
+    let rows = sqlx::query(
+        // Names are not needed here: left out, they keep the import smaller.
+        "SELECT code, level, parent_code, '' AS name_km, '' AS name_en, province_code, district_code, \
+         commune_code FROM admin_units",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| unit_from_row(r).map(|u| (u.code.clone(), u))).collect()
+}
+
+/// The organizations the principal may name as employer, indexed.
+async fn load_org_index(conn: &mut AnyConnection, p: &Principal) -> Result<OrgIndex> {
+    let mut sql = Sql::new("SELECT id, name_en, name_km, registration_no FROM organizations WHERE 1 = 1");
+    match p.org_scope() {
+        OrgScope::Area(_) => {}
+        OrgScope::One(id) => {
+            sql.push(" AND id = ").int(id);
+        }
+        OrgScope::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+    let mut idx = OrgIndex::default();
+    for r in sql.query().fetch_all(&mut *conn).await? {
+        let id: i64 = r.try_get("id")?;
+        idx.ids.insert(id);
+        let en: String = r.try_get("name_en")?;
+        idx.by_name.entry(norm(&en)).or_default().push(id);
+        if let Some(km) = r.try_get::<Option<String>, _>("name_km")? {
+            let k = norm(&km);
+            if k != norm(&en) && !k.is_empty() {
+                idx.by_name.entry(k).or_default().push(id);
+            }
+        }
+        if let Some(reg) = r.try_get::<Option<String>, _>("registration_no")? {
+            let k = norm(&ascii_digits(&reg));
+            if !k.is_empty() {
+                idx.by_reg.entry(k).or_default().push(id);
+            }
+        }
+    }
+    Ok(idx)
+}
+
+/// Reads and checks the next batch of rows (up to [`READ_BATCH`] valid
+/// ones), giving way to the database work now and then.
+async fn read_batch<I>(ctx: &Ctx<'_>, rows: &mut I) -> Result<ReadBatch>
+where
+    I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
+{
+    let mut b = ReadBatch { valid: Vec::with_capacity(READ_BATCH), ..Default::default() };
+    let mut n = 0usize;
+    while b.valid.len() < READ_BATCH {
+        n += 1;
+        if n.is_multiple_of(YIELD_EVERY) {
+            tokio::task::yield_now().await;
+        }
+        let Some(item) = rows.next() else {
+            b.eof = true;
+            break;
+        };
+        let (row, cells) = item.map_err(file_error)?;
+        match ctx.prepare(row, cells) {
+            Prep::Empty => {}
+            Prep::Rejected(r) => {
+                b.rows += 1;
+                b.rejected.push(r);
+            }
+            Prep::Valid(v) => {
+                b.rows += 1;
+                b.valid.push(*v);
+            }
+        }
+    }
+    Ok(b)
+}
+
+/// Rows read between two chances for the database work to go on.
+const YIELD_EVERY: usize = 10;
+
+/// SQLite cache for the connection of an import (KiB): the indexes a big
+/// import inserts into at random places (national ID, names, duplicate
+/// keys) stay in memory longer. Within the 200 MB an import may take.
+pub const SQLITE_IMPORT_CACHE_KIB: i64 = 64 * 1024;
+
+/// Tunes the import's SQLite connection for one big transaction:
+/// - a bigger page cache ([`SQLITE_IMPORT_CACHE_KIB`]);
+/// - statement journals in memory rather than in a temporary file;
+/// - foreign keys not enforced by SQLite while the import runs: every
+///   reference an import writes is one it checked itself (the workplace
+///   among the admin units, the employer among the organizations, both read
+///   inside the import's write transaction, which no other writer can
+///   interleave with on SQLite), and without them, together with `INSERT OR
+///   FAIL` ([`crate::sql::bulk_insert`]), SQLite needs no statement journal
+///   for the multi-row inserts. That is a third of the time of an import.
+///   PostgreSQL enforces them as always.
+///
+/// The connection is closed after the import (see `import_workers`).
+async fn sqlite_bulk_settings(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")).execute(&mut *conn).await?;
+    sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
+    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Tunes the import's PostgreSQL transaction (`SET LOCAL`: it ends with it).
+/// The tables an import writes grow faster than their statistics (which
+/// `ANALYZE` cannot take of rows not yet committed), so the planner guesses
+/// row counts: a lookup of a few keys then hash-joins by scanning every
+/// worker, and big guesses call in parallel workers and the JIT compiler.
+/// An import only ever wants index lookups, so it asks for nested loops.
+async fn postgres_bulk_settings(conn: &mut AnyConnection) -> Result<()> {
+    for setting in [
+        "SET LOCAL enable_hashjoin = off",
+        "SET LOCAL enable_mergejoin = off",
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+        "SET LOCAL jit = off",
+    ] {
+        sqlx::query(setting).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A mapping that can feed the registry: one column per required field, no
+/// field fed twice, as many entries as headers.
+fn check_worker_mapping(headers: &[String], mapping: &ColumnMapping) -> Result<()> {
+    let mut errs = ValidationErrors::default();
+    if mapping.columns.len() != headers.len() {
+        errs.push(
+            FieldError::new("mapping", "column_count_mismatch")
+                .with("columns", headers.len())
+                .with("mapped", mapping.columns.len()),
+        );
+    }
+    if let Err(m) = check_mapping(mapping) {
+        for e in m {
+            errs.push(FieldError::new(e.field.code(), &e.code));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errs))
+    }
+}
+
+/// Looks up the registry's candidates for a batch, compares, decides and writes.
+async fn process_batch(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    conn: &mut AnyConnection,
+    ws: &WorkerScope,
+    batch: Vec<Prepared>,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    st.rows_seen += batch.len() as u64;
+    if st.bloom.is_none() && st.rows_seen >= BLOOM_AFTER_ROWS {
+        st.bloom = Some(Bloom::load(conn).await?);
+    }
+    let mut keys: Vec<&str> = batch.iter().flat_map(|p| p.lookup.iter().map(String::as_str)).collect();
+    if let Some(bloom) = &st.bloom {
+        keys.retain(|k| bloom.may_contain(k));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut cands = lookup_candidates(conn, ctx.engine, ws, &keys).await?;
+
+    let mut added = BatchAdded::default();
+    let mut pending: Vec<Prepared> = Vec::with_capacity(batch.len());
+    for prep in batch {
+        let found = match ctx.best_match(&prep, &cands, &added) {
+            Ok(f) => f,
+            Err(()) => {
+                let e = nid_error(ctx, &prep);
+                st.reject(prep, vec![e]);
+                continue;
+            }
+        };
+        let Some(found) = found else {
+            add_row(st, &mut added, &mut pending, prep);
+            continue;
+        };
+        let decision = ctx.opts.decisions.get(&prep.row).copied().unwrap_or(ctx.opts.default_decision);
+        st.report.duplicates.push(DuplicateFound {
+            row: prep.row,
+            target: ctx.dup_target(found.target, &cands, &added),
+            score: found.m.score,
+            reasons: found.m.reasons.clone(),
+            explanation: explain(&found.m),
+            decision,
+        });
+        match decision {
+            DupDecision::Skip => st.report.duplicates_skipped += 1,
+            DupDecision::KeepBoth if found.nid_clash => {
+                let e = nid_error(ctx, &prep);
+                st.reject(prep, vec![e]);
+            }
+            DupDecision::KeepBoth => add_row(st, &mut added, &mut pending, prep),
+            DupDecision::Merge => {
+                // Write what is pending first: the target may be among it, and
+                // the national ID check below must see it.
+                flush(ctx, st, conn, &mut pending).await?;
+                let worker_id = match found.target {
+                    Target::Cand(ci) => cands.list[ci].id,
+                    Target::Added(ai) => sqlx::query("SELECT id FROM workers WHERE import_id = $1 AND import_row = $2")
+                        .bind(ctx.import_id)
+                        .bind(added.list[ai].row as i64)
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .try_get(0)?,
+                };
+                match merge_row(ctx, conn, worker_id, &prep).await? {
+                    Ok(after) => {
+                        st.report.merged += 1;
+                        let person = dedup_person(&after);
+                        let new_keys = stored_keys(&person);
+                        if let Some(bloom) = &mut st.bloom {
+                            for k in &new_keys {
+                                bloom.insert(k);
+                            }
+                        }
+                        match found.target {
+                            Target::Cand(ci) => {
+                                for k in new_keys {
+                                    cands.by_key.entry(k).or_default().push(ci);
+                                }
+                                if let Some(n) = &person.national_id {
+                                    cands.by_nid.insert(n.clone(), ci);
+                                }
+                                cands.list[ci].person = person;
+                            }
+                            Target::Added(ai) => {
+                                added.list[ai].person = person;
+                                added.index(ai, &new_keys);
+                            }
+                        }
+                    }
+                    Err(errors) => st.reject(prep, errors),
+                }
+            }
+        }
+    }
+    flush(ctx, st, conn, &mut pending).await
+}
+
+fn add_row(st: &mut State, added: &mut BatchAdded, pending: &mut Vec<Prepared>, prep: Prepared) {
+    st.report.added += 1;
+    let i = added.list.len();
+    added.list.push(Added { row: prep.row, person: prep.person.clone() });
+    added.index(i, &prep.keys);
+    pending.push(prep);
+}
+
+/// The registry's workers sharing a lookup key with the batch (every worker
+/// with the same national ID among them: its `nid:` key), each marked
+/// visible or not to the caller.
+async fn lookup_candidates(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    ws: &WorkerScope,
+    keys: &[&str],
+) -> Result<Candidates> {
+    let mut c = Candidates::default();
+    // The admin units are joined only when the scope is an area.
+    let geographic = matches!(ws, WorkerScope::Area { scope: Scope::Unit { .. }, .. });
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let mut sql = Sql::for_engine(
+            "SELECT k.key, w.id, w.national_id, w.name_km, w.name_latin, w.date_of_birth, w.import_id, \
+             w.import_row, CASE WHEN 1 = 1",
+            engine,
+        );
+        push_worker_scope(&mut sql, ws);
+        sql.push(" THEN 1 ELSE 0 END AS visible FROM worker_dedup_keys k JOIN workers w ON w.id = k.worker_id");
+        if geographic {
+            sql.push(" JOIN admin_units u ON u.code = w.workplace_code");
+        }
+        sql.push(" WHERE k.key IN (");
+        // A few list lengths only (the last value repeated), so that the
+        // prepared statements are reused from batch to batch.
+        let len = chunk.len().next_power_of_two().clamp(64, LOOKUP_CHUNK);
+        for i in 0..len {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(chunk[i.min(chunk.len() - 1)]);
+        }
+        sql.push(")");
+        for r in sql.query().fetch_all(&mut *conn).await? {
+            let id: i64 = r.try_get("id")?;
+            let i = match c.by_id.get(&id) {
+                Some(&i) => i,
+                None => {
+                    let visible: i64 = r.try_get("visible")?;
+                    c.list.push(Cand {
+                        id,
+                        person: PersonKey {
+                            national_id: r.try_get("national_id")?,
+                            name_km: r.try_get("name_km")?,
+                            name_latin: r.try_get("name_latin")?,
+                            date_of_birth: crate::workers::opt_date(&r, "date_of_birth")?,
+                        },
+                        import_id: r.try_get("import_id")?,
+                        import_row: r.try_get("import_row")?,
+                        visible: visible != 0,
+                    });
+                    let i = c.list.len() - 1;
+                    c.by_id.insert(id, i);
+                    if let Some(n) = &c.list[i].person.national_id {
+                        c.by_nid.insert(n.clone(), i);
+                    }
+                    i
+                }
+            };
+            let v = c.by_key.entry(r.try_get("key")?).or_default();
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// Writes the pending rows as new workers, with their keys, opening
+/// postings and statuses.
+async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending: &mut Vec<Prepared>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // Rows of this flush: row numbers increase through the file.
+    let (first, last) = (pending[0].row as i64, pending[pending.len() - 1].row as i64);
+    let mut pairs: Vec<(i64, String)> = Vec::with_capacity(pending.len() * 4);
+    for chunk in pending.chunks(INSERT_CHUNK) {
+        let import_id = ctx.import_id;
+        let sql = st.insert_sql(ctx.engine, chunk.len());
+        let mut q = sqlx::query(sql);
+        for p in chunk {
+            let d = &p.draft;
+            q = q
+                .bind(d.name_km.as_str())
+                .bind(d.name_latin.as_str())
+                .bind(d.sex.code())
+                .bind(date_text(d.date_of_birth))
+                .bind(d.national_id.as_deref())
+                .bind(d.phone.as_deref())
+                .bind(d.email.as_deref())
+                .bind(d.cadre.code())
+                .bind(d.role.code())
+                .bind(d.sector.code())
+                .bind(d.org_id)
+                .bind(d.position_title.as_deref())
+                .bind(d.workplace_code.as_str())
+                .bind(d.status.code())
+                .bind(date_text(d.start_date))
+                .bind(date_text(d.end_date))
+                .bind(d.education_level.map(|v| v.code()))
+                .bind(d.education_field.map(|v| v.code()))
+                .bind(p.row as i64)
+                .bind(ctx.now.as_str())
+                .bind(ctx.now.as_str())
+                .bind(import_id);
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let (id, row): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            ids.insert(row, id);
+        }
+        for p in chunk {
+            let id =
+                *ids.get(&(p.row as i64)).ok_or_else(|| StoreError::Corrupt("inserted row not returned".into()))?;
+            pairs.extend(p.keys.iter().map(|k| (id, k.clone())));
+        }
+    }
+    insert_dedup_keys(conn, &pairs, false).await?;
+    if let Some(bloom) = &mut st.bloom {
+        for (_, k) in &pairs {
+            bloom.insert(k);
+        }
+    }
+
+    // Opening postings and statuses, as `create_worker` writes them, for the
+    // rows just written, without a round trip per row (through the
+    // `workers_import` index: the rows of this import in this range of rows).
+    let statuses = ctx.separated.iter().enumerate().map(|(i, _)| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
+    let today = ctx.today.to_string();
+    let postings = format!(
+        "INSERT INTO postings (worker_id, org_id, role, position_title, workplace_code, start_date, end_date) \
+         SELECT id, org_id, role, position_title, workplace_code, COALESCE(start_date, $1), \
+         CASE WHEN status IN ({statuses}) THEN end_date ELSE NULL END \
+         FROM workers WHERE import_id = $2 AND import_row >= $3 AND import_row <= $4 ORDER BY import_row"
+    );
+    let mut q = sqlx::query(&postings).bind(&today).bind(ctx.import_id).bind(first).bind(last);
+    for s in &ctx.separated {
+        q = q.bind(*s);
+    }
+    q.execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO status_changes (worker_id, status, effective_date, note, recorded_at, recorded_by) \
+         SELECT id, status, COALESCE(end_date, start_date, $1), NULL, $2, $3 \
+         FROM workers WHERE import_id = $4 AND import_row >= $5 AND import_row <= $6 ORDER BY import_row",
+    )
+    .bind(&today)
+    .bind(&ctx.now)
+    .bind(&ctx.p.username)
+    .bind(ctx.import_id)
+    .bind(first)
+    .bind(last)
+    .execute(&mut *conn)
+    .await?;
+    pending.clear();
+    Ok(())
+}
+
+/// Merges a row into a worker: the row's values over the record's, written
+/// as an update (history kept). `Ok(Err)` when the result is not valid.
+async fn merge_row(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    worker_id: i64,
+    prep: &Prepared,
+) -> Result<std::result::Result<WorkerDraft, Vec<RowError>>> {
+    let row = sqlx::query(&format!("SELECT {WORKER_COLS} FROM workers w WHERE w.id = $1"))
+        .bind(worker_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let before = worker_from_row(&row)?.draft();
+    let merged = WorkerInput::from_draft(&before).overlay(prep.patch.clone());
+    let draft = match validate_worker(&merged, ctx.today) {
+        Ok(d) => d,
+        Err(v) => {
+            return Ok(Err(v
+                .errors
+                .iter()
+                .map(|e| {
+                    let col = ImportField::parse(&e.field).and_then(|f| ctx.col(f));
+                    row_error(prep.row, ctx.headers, &prep.cells, col, &e.field, &e.code)
+                })
+                .collect()))
+        }
+    };
+    if draft == before {
+        return Ok(Ok(draft));
+    }
+    if let Some(nid) = draft.national_id.as_deref().filter(|n| before.national_id.as_deref() != Some(*n)) {
+        let taken = sqlx::query("SELECT id FROM workers WHERE national_id = $1 AND id <> $2")
+            .bind(nid)
+            .bind(worker_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Ok(Err(vec![nid_error(ctx, prep)]));
+        }
+    }
+    let note = format!("import {}", ctx.import_id);
+    // `write_worker_update` works on a transaction; the import's is this connection.
+    write_worker_update(conn, ctx.p, worker_id, &before, &draft, ctx.today, Some(&note)).await?;
+    Ok(Ok(draft))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_never_forgets_a_key() {
+        let mut b = Bloom::new();
+        let keys: Vec<String> = (0..50_000).map(|i| format!("k{i:016x}")).collect();
+        for k in &keys {
+            b.insert(k);
+        }
+        assert!(keys.iter().all(|k| b.may_contain(k)));
+        let false_positives = (0..50_000).filter(|i| b.may_contain(&format!("x{i:016x}"))).count();
+        assert!(false_positives < 5, "{false_positives}");
+    }
+
+    #[test]
+    fn org_references_resolve_by_number_then_name_then_id() {
+        let mut idx = OrgIndex::default();
+        idx.ids.extend([1, 2, 3]);
+        idx.by_reg.insert("moi-1".into(), vec![1]);
+        idx.by_name.insert("friends".into(), vec![2]);
+        idx.by_name.insert("twins".into(), vec![2, 3]);
+        let r = |id: Option<i64>, name: Option<&str>, reg: Option<&str>| OrgRef {
+            id,
+            name: name.map(String::from),
+            registration_no: reg.map(String::from),
+        };
+        assert_eq!(idx.resolve(&r(None, None, None)), Ok(None));
+        assert_eq!(idx.resolve(&r(Some(3), Some("Friends"), Some("MOI-1"))), Ok(Some(1)));
+        assert_eq!(idx.resolve(&r(Some(3), Some(" friends "), Some("X"))), Ok(Some(2)));
+        assert_eq!(idx.resolve(&r(None, Some("MOI-1"), None)), Ok(Some(1)), "a number in the name column");
+        assert_eq!(idx.resolve(&r(Some(3), None, None)), Ok(Some(3)));
+        assert_eq!(idx.resolve(&r(None, Some("Twins"), None)), Err((ImportField::OrgName, "ambiguous_organization")));
+        assert_eq!(idx.resolve(&r(Some(9), None, None)), Err((ImportField::OrgId, "unknown_organization")));
+        assert_eq!(
+            idx.resolve(&r(None, Some("Nobody"), Some("X"))),
+            Err((ImportField::OrgRegistrationNo, "unknown_organization"))
+        );
+    }
+}
