@@ -112,6 +112,9 @@ pub struct RowError {
     pub value: String,
     /// Same codes as the form validation (`required`, `invalid_date`, ...).
     pub code: String,
+    /// Values the message refers to (e.g. `max`), as in [`crate::FieldError`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// A row of a file ready for the registry.
@@ -741,6 +744,7 @@ pub fn convert_row(
 ) -> Result<ImportRow, Vec<RowError>> {
     if cells.iter().all(|c| is_blank(c)) {
         return Err(vec![RowError {
+            params: Default::default(),
             row,
             column: String::new(),
             field: String::new(),
@@ -768,6 +772,7 @@ pub fn convert_row(
         let header = headers.get(i).cloned().unwrap_or_default();
         let mut fail = |code: &str| {
             errors.push(RowError {
+                params: Default::default(),
                 row,
                 column: header.clone(),
                 field: field.code().to_string(),
@@ -845,7 +850,7 @@ pub fn convert_row(
                 ),
                 None => (String::new(), String::new()),
             };
-            errors.push(RowError { row, column, field: e.field, value, code: e.code });
+            errors.push(RowError { row, column, field: e.field, value, code: e.code, params: e.params });
         }
     }
     if errors.is_empty() {
@@ -1379,6 +1384,7 @@ mod tests {
         assert_eq!(
             errs,
             vec![RowError {
+                params: Default::default(),
                 row: 3,
                 column: "DOB".into(),
                 field: "date_of_birth".into(),

@@ -132,6 +132,9 @@ pub struct ImportReport {
     /// True when the rows were written.
     pub committed: bool,
     pub dry_run: bool,
+    /// The file's header row, so rejected rows can be given back under it.
+    #[serde(default)]
+    pub headers: Vec<String>,
     /// Non-empty rows read.
     pub rows_total: u64,
     /// Rows written as new records (including rows kept beside a duplicate).
@@ -153,8 +156,8 @@ impl ImportReport {
     }
 }
 
-/// How many rejected rows and duplicates the stored copy of a report keeps
-/// (the counts are always exact).
+/// How many duplicates the stored copy of a report keeps (the counts are
+/// always exact; every rejected row is kept, to be given back as a file).
 pub const STORED_REPORT_LIMIT: usize = 1000;
 
 /// The kinds of import.
@@ -181,8 +184,8 @@ pub struct ImportSummary {
     pub rows_rejected: i64,
 }
 
-/// One committed import with its report (whose lists keep at most
-/// [`STORED_REPORT_LIMIT`] entries each).
+/// One committed import with its report (every rejected row; at most
+/// [`STORED_REPORT_LIMIT`] duplicates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportRecord {
     #[serde(flatten)]
@@ -286,7 +289,6 @@ pub(crate) async fn finish_import_row(
     let mut stored = report.clone();
     stored.import_id = Some(id);
     stored.committed = true;
-    stored.rejected.truncate(STORED_REPORT_LIMIT);
     stored.duplicates.truncate(STORED_REPORT_LIMIT);
     let json = to_json(&stored)?;
     let rejected = report.rejected.len() as u64;

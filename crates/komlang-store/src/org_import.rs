@@ -91,7 +91,7 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         let import_id = begin_import_row(&mut tx, p, &head).await?;
-        let mut report = ImportReport { dry_run: opts.dry_run, ..Default::default() };
+        let mut report = ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() };
         for item in rows {
             let (row, cells) = item.map_err(file_error)?;
             if cells.iter().all(|c| c.trim().is_empty()) {
@@ -131,6 +131,7 @@ impl Store {
                         let i = ORG_COLUMNS.iter().position(|c| *c == e.field);
                         let col = i.and_then(|i| cols[i]);
                         RowError {
+                            params: Default::default(),
                             row,
                             column: col.and_then(|c| headers.get(c)).cloned().unwrap_or_default(),
                             field: e.field.clone(),

@@ -126,7 +126,7 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         let import_id = begin_import_row(&mut tx, p, &head).await?;
-        let mut report = ImportReport { dry_run: opts.dry_run, ..Default::default() };
+        let mut report = ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() };
         let mut seen: HashSet<(String, i32, &'static str, String)> = HashSet::new();
         let mut batch: Vec<PopulationRow> = Vec::with_capacity(CHUNK);
         for item in rows {
@@ -176,6 +176,7 @@ impl Store {
             let errors = problems
                 .into_iter()
                 .map(|(i, code)| RowError {
+                    params: Default::default(),
                     row,
                     column: cols[i].and_then(|c| headers.get(c)).cloned().unwrap_or_default(),
                     field: POPULATION_COLUMNS[i].to_string(),

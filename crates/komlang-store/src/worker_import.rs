@@ -289,7 +289,7 @@ fn row_error(row: u64, headers: &[String], cells: &[String], col: Option<usize>,
         ),
         None => (String::new(), String::new()),
     };
-    RowError { row, column, field: field.to_string(), value, code: code.to_string() }
+    RowError { row, column, field: field.to_string(), value, code: code.to_string(), params: Default::default() }
 }
 
 /// The national ID is someone else's.
@@ -628,7 +628,7 @@ impl Store {
                 separated: EmploymentStatus::ALL.iter().filter(|s| s.is_separated()).map(|s| s.code()).collect(),
             };
             let mut st = State {
-                report: ImportReport { dry_run: opts.dry_run, ..Default::default() },
+                report: ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() },
                 insert_sql: HashMap::new(),
                 bloom: None,
                 rows_seen: 0,

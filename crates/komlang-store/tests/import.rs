@@ -273,7 +273,16 @@ async fn rejected_rows_are_reported_and_nothing_is_written_unless_partial() {
         assert_eq!(count(&db.store, "workers").await, 2);
         let rec = db.store.get_import(&admin, r.import_id.unwrap()).await.unwrap().unwrap();
         assert_eq!((rec.summary.mode.as_str(), rec.summary.rows_rejected), ("partial", 2));
-        assert_eq!(rec.report.unwrap().rejected.len(), 2);
+        let stored = rec.report.unwrap();
+        assert_eq!(stored.rejected.len(), 2);
+        assert_eq!(stored.headers, s(HEADERS), "the header row is kept to give rejected rows back");
+
+        // Every rejected row is kept with the import, however many there are.
+        let many: Vec<Vec<String>> =
+            (0..1_200).map(|i| row("ក", &format!("Bad{i}"), "31/02/1990", "", "999999", "", "")).collect();
+        let r = import(&db.store, &admin, HEADERS, many, &partial).await.unwrap();
+        let rec = db.store.get_import(&admin, r.import_id.unwrap()).await.unwrap().unwrap();
+        assert_eq!(rec.report.unwrap().rejected.len(), 1_200, "{engine:?}");
 
         // A broken file stops everything; a bad mapping is refused up front.
         let headers = s(HEADERS);

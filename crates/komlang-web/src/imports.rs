@@ -261,9 +261,10 @@ fn mapping_problem_text(i: &I18n, e: &MappingError) -> String {
 
 /// A problem of one cell as a sentence in the user's language.
 pub fn row_error_text(i: &I18n, e: &RowError) -> String {
-    let fe = FieldError::new(&e.field, &e.code);
+    let mut fe = FieldError::new(&e.field, &e.code);
+    fe.params = e.params.clone();
     let text = i.field_error(&fe);
-    // A row error carries no parameters: a placeholder left in the sentence is dropped.
+    // A placeholder the error carries no value for is dropped from the sentence.
     if text.contains("%{") {
         let mut out = String::new();
         let mut rest = text.as_str();
@@ -1212,9 +1213,13 @@ pub async fn rejected_csv(
     let report = rec.report.clone().unwrap_or_default();
     // The header row of the file, when the file is at hand; else generic names.
     let width = report.rejected.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-    let headers = match file_of_import(&app, &p, &rec, q.file).await? {
-        Some(f) => read_table(&f.name, &f.bytes, Some(0)).map(|t| t.headers).unwrap_or_default(),
-        None => Vec::new(),
+    let headers = if !report.headers.is_empty() {
+        report.headers.clone()
+    } else {
+        match file_of_import(&app, &p, &rec, q.file).await? {
+            Some(f) => read_table(&f.name, &f.bytes, Some(0)).map(|t| t.headers).unwrap_or_default(),
+            None => Vec::new(),
+        }
     };
     let headers = if headers.is_empty() { (1..=width).map(|n| format!("column {n}")).collect() } else { headers };
     let body = rejected_rows_csv(&ctx.i, &headers, &report).map_err(|e| PageError::Internal(e.to_string()))?;
@@ -1366,4 +1371,26 @@ pub async fn export_csv(State(app): State<AppState>, ctx: Ctx, Query(f): Query<W
 
 pub async fn export_xlsx(State(app): State<AppState>, ctx: Ctx, Query(f): Query<WorkerFilters>) -> PageResult {
     export(app, ctx, f, ExportFormat::Xlsx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Locale;
+
+    #[test]
+    fn row_errors_keep_their_numbers() {
+        let mut e = RowError {
+            row: 3,
+            column: "Name".into(),
+            field: "name_km".into(),
+            value: "x".into(),
+            code: "too_long".into(),
+            params: Default::default(),
+        };
+        e.params.insert("max".into(), "200".into());
+        assert!(row_error_text(&I18n::new(Locale::En), &e).contains("200"));
+        e.params.clear();
+        assert!(!row_error_text(&I18n::new(Locale::En), &e).contains("%{"));
+    }
 }

@@ -520,6 +520,7 @@ mod tests {
     #[test]
     fn reasons_read_as_sentences() {
         let e = RowError {
+            params: Default::default(),
             row: 3,
             column: "Date of birth".into(),
             field: "date_of_birth".into(),
