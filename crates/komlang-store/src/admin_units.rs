@@ -182,6 +182,16 @@ impl Store {
         Ok(Page { items, total, page, per_page })
     }
 
+    /// Every admin unit, from the country down (by level, then code).
+    pub(crate) async fn all_admin_units(&self) -> Result<Vec<AdminUnit>> {
+        let rows = sqlx::query(&format!("SELECT {COLS} FROM admin_units")).fetch_all(&self.pool).await?;
+        let mut units = rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?;
+        // Sorted here rather than in SQL so that both engines give the same order
+        // whatever their collation.
+        units.sort_by(|a, b| level_rank(a.level).cmp(&level_rank(b.level)).then_with(|| a.code.cmp(&b.code)));
+        Ok(units)
+    }
+
     /// Units one level down from `parent`, in code order.
     pub async fn admin_children(&self, parent: &str) -> Result<Vec<AdminUnit>> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM admin_units WHERE parent_code = $1 ORDER BY code"))
@@ -210,6 +220,10 @@ impl Store {
         path.reverse();
         Ok(path)
     }
+}
+
+fn level_rank(l: AdminLevel) -> usize {
+    AdminLevel::ALL.iter().position(|x| *x == l).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use komlang_core::demo::{generate, ngo_key, DemoPosting};
-use komlang_core::{AdminLevel, AdminUnit, UserRole, WorkerRole};
+use komlang_core::{AdminLevel, UserRole, WorkerRole};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::audit::record_audit;
@@ -68,26 +67,6 @@ struct DemoCounts {
     accounts: usize,
 }
 
-const UNIT_COLS: &str = "code, level, parent_code, name_km, name_en, province_code, district_code, commune_code";
-
-fn unit_from_row(r: &AnyRow) -> Result<AdminUnit> {
-    let level: String = r.try_get("level")?;
-    Ok(AdminUnit {
-        code: r.try_get("code")?,
-        level: AdminLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("admin level {level}")))?,
-        parent_code: r.try_get("parent_code")?,
-        name_km: r.try_get("name_km")?,
-        name_en: r.try_get("name_en")?,
-        province_code: r.try_get("province_code")?,
-        district_code: r.try_get("district_code")?,
-        commune_code: r.try_get("commune_code")?,
-    })
-}
-
-fn level_rank(l: AdminLevel) -> usize {
-    AdminLevel::ALL.iter().position(|x| *x == l).unwrap_or(usize::MAX)
-}
-
 /// Inserts a meta row unless the key is taken; true when it was inserted.
 async fn meta_insert_new(tx: &mut Transaction<'_, Any>, key: &str, value: &str) -> Result<bool> {
     let r = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
@@ -133,16 +112,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    /// Every admin unit, from the country down (by level, then code).
-    async fn all_admin_units(&self) -> Result<Vec<AdminUnit>> {
-        let rows = sqlx::query(&format!("SELECT {UNIT_COLS} FROM admin_units")).fetch_all(&self.pool).await?;
-        let mut units = rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?;
-        // Sorted here rather than in SQL so that both engines give the same order
-        // whatever their collation.
-        units.sort_by(|a, b| level_rank(a.level).cmp(&level_rank(b.level)).then_with(|| a.code.cmp(&b.code)));
-        Ok(units)
     }
 
     async fn existing_demo_summary(&self) -> Result<DemoSummary> {
