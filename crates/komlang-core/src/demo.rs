@@ -206,7 +206,7 @@ fn apportion(total: usize, weights: &[u64], base: usize) -> Vec<usize> {
 // Names
 
 /// Common Khmer family names: (Khmer, Latin).
-const FAMILY_NAMES: &[(&str, &str)] = &[
+pub const FAMILY_NAMES: &[(&str, &str)] = &[
     ("សុខ", "Sok"),
     ("ចាន់", "Chan"),
     ("ហេង", "Heng"),
@@ -245,7 +245,7 @@ const FAMILY_NAMES: &[(&str, &str)] = &[
 ];
 
 /// Common female given names: (Khmer, Latin).
-const FEMALE_NAMES: &[(&str, &str)] = &[
+pub const FEMALE_NAMES: &[(&str, &str)] = &[
     ("សុភា", "Sophea"),
     ("ស្រីមុំ", "Sreymom"),
     ("ចន្ធូ", "Chanthou"),
@@ -272,7 +272,7 @@ const FEMALE_NAMES: &[(&str, &str)] = &[
 ];
 
 /// Common male given names: (Khmer, Latin).
-const MALE_NAMES: &[(&str, &str)] = &[
+pub const MALE_NAMES: &[(&str, &str)] = &[
     ("ដារ៉ា", "Dara"),
     ("សុខា", "Sokha"),
     ("វិចិត្រ", "Vichet"),
