@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 use crate::audit::record_audit;
 use crate::sql::{engine_of, Sql};
 use crate::users::system_principal;
-use crate::workers::push_worker_scope;
+use crate::workers::{push_attribute_filters, push_worker_scope, AttributeFilter};
 use crate::{now_text, Result, Store, StoreError};
 
 /// Name recorded as the loader of the framework shipped with Komlang.
@@ -1184,31 +1184,20 @@ impl Store {
             }
             push_worker_scope(sql, &p.worker_scope());
         }
-        let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        if let Some(v) = nonempty(&q.province) {
-            sql.push(" AND u.province_code = ").text(v);
-        }
-        if let Some(v) = nonempty(&q.district) {
-            sql.push(" AND u.district_code = ").text(v);
-        }
-        if let Some(v) = q.cadre {
-            sql.push(" AND w.cadre = ").text(v.code());
-        }
-        if let Some(v) = q.role {
-            sql.push(" AND w.role = ").text(v.code());
-        }
-        if let Some(v) = q.sector {
-            sql.push(" AND w.sector = ").text(v.code());
-        }
-        if let Some(v) = q.sex {
-            sql.push(" AND w.sex = ").text(v.code());
-        }
-        if let Some(v) = q.status {
-            sql.push(" AND w.status = ").text(v.code());
-        }
-        if let Some(v) = q.org_id {
-            sql.push(" AND w.org_id = ").int(v);
-        }
+        push_attribute_filters(
+            sql,
+            &AttributeFilter {
+                province: q.province.as_deref(),
+                district: q.district.as_deref(),
+                commune: None,
+                cadre: q.cadre,
+                sector: q.sector,
+                status: q.status,
+                role: q.role,
+                sex: q.sex,
+                org_id: q.org_id,
+            },
+        );
     }
 
     /// The area x competency gap table of the caller's scope (or team) with the filters of `q`.

@@ -173,6 +173,44 @@ pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
     }
 }
 
+/// Filters on a worker's place and attributes (over `workers w JOIN admin_units u`);
+/// blank place codes are no filter.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AttributeFilter<'a> {
+    pub province: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub commune: Option<&'a str>,
+    pub cadre: Option<Cadre>,
+    pub sector: Option<Sector>,
+    pub status: Option<EmploymentStatus>,
+    pub role: Option<WorkerRole>,
+    pub sex: Option<Sex>,
+    pub org_id: Option<i64>,
+}
+
+pub(crate) fn push_attribute_filters(sql: &mut Sql, f: &AttributeFilter<'_>) {
+    for (col, v) in [("u.province_code", f.province), ("u.district_code", f.district), ("u.commune_code", f.commune)] {
+        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
+            sql.push(" AND ").push(col).push(" = ").text(v);
+        }
+    }
+    let codes = [
+        ("w.cadre", f.cadre.map(Cadre::code)),
+        ("w.sector", f.sector.map(Sector::code)),
+        ("w.status", f.status.map(EmploymentStatus::code)),
+        ("w.role", f.role.map(WorkerRole::code)),
+        ("w.sex", f.sex.map(Sex::code)),
+    ];
+    for (col, v) in codes {
+        if let Some(v) = v {
+            sql.push(" AND ").push(col).push(" = ").text(v);
+        }
+    }
+    if let Some(v) = f.org_id {
+        sql.push(" AND w.org_id = ").int(v);
+    }
+}
+
 pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
@@ -191,28 +229,20 @@ impl Store {
             f.push(" OR w.national_id = ").text(t);
             f.push(" OR w.phone LIKE ").text(pat).push(" ESCAPE '\\')");
         }
-        for (col, v) in
-            [("u.province_code", &q.province), ("u.district_code", &q.district), ("u.commune_code", &q.commune)]
-        {
-            if let Some(v) = v.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                f.push(" AND ").push(col).push(" = ").text(v);
-            }
-        }
-        if let Some(v) = q.cadre {
-            f.push(" AND w.cadre = ").text(v.code());
-        }
-        if let Some(v) = q.sector {
-            f.push(" AND w.sector = ").text(v.code());
-        }
-        if let Some(v) = q.status {
-            f.push(" AND w.status = ").text(v.code());
-        }
-        if let Some(v) = q.role {
-            f.push(" AND w.role = ").text(v.code());
-        }
-        if let Some(v) = q.org_id {
-            f.push(" AND w.org_id = ").int(v);
-        }
+        push_attribute_filters(
+            &mut f,
+            &AttributeFilter {
+                province: q.province.as_deref(),
+                district: q.district.as_deref(),
+                commune: q.commune.as_deref(),
+                cadre: q.cadre,
+                sector: q.sector,
+                status: q.status,
+                role: q.role,
+                sex: None,
+                org_id: q.org_id,
+            },
+        );
         f
     }
 
