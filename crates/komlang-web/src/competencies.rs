@@ -1448,16 +1448,27 @@ struct GapsPage {
     filter_action: &'static str,
 }
 
-async fn gaps_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<GapFilters>) -> PageResult {
+/// What the gap pages share: the framework, the gap report of the caller's
+/// scope with the filters, the filter choices and the layout.
+async fn gap_view(
+    app: &AppState,
+    ctx: &Ctx,
+    f: &GapFilters,
+) -> Result<(Framework, GapReport, FilterChoices, bool, Layout), PageError> {
     let p = ctx.require()?.clone();
-    let fw = framework_of(&app, &ctx, trimmed(&f.version).as_deref()).await?;
+    let fw = framework_of(app, ctx, trimmed(&f.version).as_deref()).await?;
     let mut q = f.query();
     q.version = Some(fw.version.clone());
-    let report = app.store.competency_gaps(&p, &q).await.map_err(|e| store_err(&ctx, e))?;
-    let i = ctx.i;
-    let c = filter_choices(&app, &i, &p, &f, &fw.version).await?;
+    let report = app.store.competency_gaps(&p, &q).await.map_err(|e| store_err(ctx, e))?;
+    let c = filter_choices(app, &ctx.i, &p, f, &fw.version).await?;
     let supervises = !app.store.supervised_worker_ids(&p).await?.is_empty();
-    let l = layout(&ctx, "competency_gaps").await?;
+    let l = layout(ctx, "competency_gaps").await?;
+    Ok((fw, report, c, supervises, l))
+}
+
+async fn gaps_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<GapFilters>) -> PageResult {
+    let (fw, report, c, supervises, l) = gap_view(&app, &ctx, &f).await?;
+    let i = ctx.i;
     render(&GapsPage {
         version: fw.version.clone(),
         workers_assessed: report.workers_assessed,
@@ -1519,15 +1530,8 @@ struct TrainingNeedsPage {
 }
 
 async fn training_needs_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<GapFilters>) -> PageResult {
-    let p = ctx.require()?.clone();
-    let fw = framework_of(&app, &ctx, trimmed(&f.version).as_deref()).await?;
-    let mut q = f.query();
-    q.version = Some(fw.version.clone());
-    let report = app.store.competency_gaps(&p, &q).await.map_err(|e| store_err(&ctx, e))?;
+    let (fw, report, c, supervises, l) = gap_view(&app, &ctx, &f).await?;
     let i = ctx.i;
-    let c = filter_choices(&app, &i, &p, &f, &fw.version).await?;
-    let supervises = !app.store.supervised_worker_ids(&p).await?.is_empty();
-    let l = layout(&ctx, "competency_gaps").await?;
     render(&TrainingNeedsPage {
         version: fw.version.clone(),
         workers_assessed: report.workers_assessed,
