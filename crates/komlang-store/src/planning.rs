@@ -489,68 +489,58 @@ impl Store {
     /// Saves open caseloads (national administrators only), replacing those
     /// of the same unit and day. All or nothing; audited once.
     pub async fn save_caseloads(&self, p: &Principal, rows: &[CaseloadRow]) -> Result<usize> {
-        if !can_manage_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
-        let mut errs = ValidationErrors::default();
-        self.check_codes(rows.iter().map(|r| r.admin_code.as_str()), &mut errs).await?;
-        if rows.iter().any(|r| r.open_cases > i64::MAX as u64) {
-            errs.push(field_error("open_cases", "invalid_number"));
-        }
-        if !errs.is_empty() {
-            return Err(StoreError::Invalid(errs));
-        }
-        let now = now_text();
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query(
-                "INSERT INTO planning_caseloads (admin_code, as_of, open_cases, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (admin_code, as_of) DO UPDATE SET \
-                 open_cases = excluded.open_cases, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-            )
-            .bind(&r.admin_code)
-            .bind(r.as_of.to_string())
-            .bind(r.open_cases as i64)
-            .bind(&p.username)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let after = serde_json::json!({"rows": rows.len()});
-        record_audit(&mut tx, p, "import", "planning_caseloads", &now, None, Some(&after)).await?;
-        tx.commit().await?;
-        Ok(rows.len())
+        let too_big = rows.iter().any(|r| r.open_cases > i64::MAX as u64);
+        let counts = rows.iter().map(|r| (r.admin_code.as_str(), r.as_of, r.open_cases as i64));
+        self.save_unit_counts(p, "planning_caseloads", "open_cases", counts.collect(), too_big).await
     }
 
     /// Saves vacancies (national administrators only), replacing those of
     /// the same unit and day. All or nothing; audited once.
     pub async fn save_vacancies(&self, p: &Principal, rows: &[VacancyRow]) -> Result<usize> {
+        let counts = rows.iter().map(|r| (r.admin_code.as_str(), r.as_of, r.vacancies as i64));
+        self.save_unit_counts(p, "planning_vacancies", "vacancies", counts.collect(), false).await
+    }
+
+    /// Upserts one count per unit and day into `table` (`planning_caseloads` or
+    /// `planning_vacancies`, whose count column is `column`), all or nothing, audited once.
+    async fn save_unit_counts(
+        &self,
+        p: &Principal,
+        table: &'static str,
+        column: &'static str,
+        rows: Vec<(&str, NaiveDate, i64)>,
+        count_too_big: bool,
+    ) -> Result<usize> {
         if !can_manage_planning(p) {
             return Err(StoreError::Forbidden);
         }
         let mut errs = ValidationErrors::default();
-        self.check_codes(rows.iter().map(|r| r.admin_code.as_str()), &mut errs).await?;
+        self.check_codes(rows.iter().map(|r| r.0), &mut errs).await?;
+        if count_too_big {
+            errs.push(field_error(column, "invalid_number"));
+        }
         if !errs.is_empty() {
             return Err(StoreError::Invalid(errs));
         }
         let now = now_text();
+        let sql = format!(
+            "INSERT INTO {table} (admin_code, as_of, {column}, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (admin_code, as_of) DO UPDATE SET \
+             {column} = excluded.{column}, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at"
+        );
         let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query(
-                "INSERT INTO planning_vacancies (admin_code, as_of, vacancies, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (admin_code, as_of) DO UPDATE SET \
-                 vacancies = excluded.vacancies, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-            )
-            .bind(&r.admin_code)
-            .bind(r.as_of.to_string())
-            .bind(r.vacancies as i64)
-            .bind(&p.username)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        for (code, as_of, count) in &rows {
+            sqlx::query(&sql)
+                .bind(*code)
+                .bind(as_of.to_string())
+                .bind(*count)
+                .bind(&p.username)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
         }
         let after = serde_json::json!({"rows": rows.len()});
-        record_audit(&mut tx, p, "import", "planning_vacancies", &now, None, Some(&after)).await?;
+        record_audit(&mut tx, p, "import", table, &now, None, Some(&after)).await?;
         tx.commit().await?;
         Ok(rows.len())
     }

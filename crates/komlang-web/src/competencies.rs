@@ -733,6 +733,25 @@ fn input_of_form(form: &HashMap<String, String>, version: &str) -> (AssessmentIn
     (input, errs)
 }
 
+/// The assessment form again, with the submitted values and their problems (422).
+async fn invalid_form(
+    ctx: &Ctx,
+    fw: &Framework,
+    access: AssessmentAccess,
+    title_key: &str,
+    action: String,
+    form: &HashMap<String, String>,
+    errors: &ValidationErrors,
+) -> PageResult {
+    let i = ctx.i;
+    let title = format!("{} — {}", i.t(title_key), worker_title(&access.worker));
+    let l = layout(ctx, "workers").await?;
+    let kinds = access.kinds();
+    let page =
+        form_page(&i, l, fw, access.worker, title, action.clone(), action, &kinds, &FormValues::of_form(form), errors);
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn form_page(
     i: &I18n,
@@ -914,23 +933,16 @@ async fn create_assessment(
             Ok(Redirect::to(&format!("/assessments/{}", a.id)).into_response())
         }
         Err(StoreError::Invalid(errors)) => {
-            let i = ctx.i;
-            let title = format!("{} — {}", i.t("competency.new_assessment"), worker_title(&access.worker));
-            let l = layout(&ctx, "workers").await?;
-            let kinds = access.kinds();
-            let page = form_page(
-                &i,
-                l,
+            invalid_form(
+                &ctx,
                 &fw,
-                access.worker,
-                title,
+                access,
+                "competency.new_assessment",
                 format!("/workers/{id}/assessments"),
-                format!("/workers/{id}/assessments"),
-                &kinds,
-                &FormValues::of_form(&form),
+                &form,
                 &errors,
-            );
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            )
+            .await
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
@@ -1096,23 +1108,8 @@ async fn update_assessment(
             Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
         }
         Err(StoreError::Invalid(errors)) => {
-            let i = ctx.i;
-            let title = format!("{} — {}", i.t("competency.edit_assessment"), worker_title(&access.worker));
-            let l = layout(&ctx, "workers").await?;
-            let kinds = access.kinds();
-            let page = form_page(
-                &i,
-                l,
-                &fw,
-                access.worker,
-                title,
-                format!("/assessments/{id}"),
-                format!("/assessments/{id}"),
-                &kinds,
-                &FormValues::of_form(&form),
-                &errors,
-            );
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            invalid_form(&ctx, &fw, access, "competency.edit_assessment", format!("/assessments/{id}"), &form, &errors)
+                .await
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
