@@ -720,6 +720,16 @@ struct FormPage {
     has_errors: bool,
 }
 
+/// A record form; with problems it answers 422 so nothing looks saved.
+fn show_form(l: Layout, title: String, target: String, fields: Vec<FieldView>, has_errors: bool) -> PageResult {
+    let page = FormPage { title, action: target.clone(), cancel: target, fields, has_errors, l };
+    if has_errors {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
 async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
     if !p.can(Permission::WriteWorkers) || p.self_service_only() {
@@ -732,14 +742,7 @@ async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     }
     let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), false, None).await?;
     let l = layout(&ctx, "workers").await?;
-    render(&FormPage {
-        title: ctx.i.t("worker.new"),
-        action: "/workers".into(),
-        cancel: "/workers".into(),
-        fields,
-        has_errors: false,
-        l,
-    })
+    show_form(l, ctx.i.t("worker.new"), "/workers".into(), fields, false)
 }
 
 /// A submitted worker form: every field as text.
@@ -808,17 +811,7 @@ async fn create_worker(State(app): State<AppState>, ctx: Ctx, Form(form): Form<H
             let errors = store_errors(e)?;
             let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, false, None).await?;
             let l = layout(&ctx, "workers").await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    title: ctx.i.t("worker.new"),
-                    action: "/workers".into(),
-                    cancel: "/workers".into(),
-                    fields,
-                    has_errors: true,
-                    l,
-                },
-            )
+            show_form(l, ctx.i.t("worker.new"), "/workers".into(), fields, true)
         }
     }
 }
@@ -836,14 +829,7 @@ async fn edit_worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
     let values = worker_values(&WorkerInput::from_draft(&w.draft()));
     let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), true, w.org_id).await?;
     let l = layout(&ctx, "workers").await?;
-    render(&FormPage {
-        title: format!("{} — {}", ctx.i.t("worker.edit_title"), w.name_km),
-        action: format!("/workers/{id}"),
-        cancel: format!("/workers/{id}"),
-        fields,
-        has_errors: false,
-        l,
-    })
+    show_form(l, format!("{} — {}", ctx.i.t("worker.edit_title"), w.name_km), format!("/workers/{id}"), fields, false)
 }
 
 async fn update_worker(
@@ -901,16 +887,12 @@ async fn update_worker(
             let errors = store_errors(e)?;
             let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, true, existing.org_id).await?;
             let l = layout(&ctx, "workers").await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    title: format!("{} — {}", ctx.i.t("worker.edit_title"), existing.name_km),
-                    action: format!("/workers/{id}"),
-                    cancel: format!("/workers/{id}"),
-                    fields,
-                    has_errors: true,
-                    l,
-                },
+            show_form(
+                l,
+                format!("{} — {}", ctx.i.t("worker.edit_title"), existing.name_km),
+                format!("/workers/{id}"),
+                fields,
+                true,
             )
         }
     }
@@ -1066,14 +1048,7 @@ async fn new_org(ctx: Ctx) -> PageResult {
     }
     let fields = org_fields(&ctx.i, &values, &ValidationErrors::default());
     let l = layout(&ctx, "organizations").await?;
-    render(&FormPage {
-        title: ctx.i.t("org.new"),
-        action: "/organizations".into(),
-        cancel: "/organizations".into(),
-        fields,
-        has_errors: false,
-        l,
-    })
+    show_form(l, ctx.i.t("org.new"), "/organizations".into(), fields, false)
 }
 
 async fn create_org(State(app): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> PageResult {
@@ -1089,17 +1064,7 @@ async fn create_org(State(app): State<AppState>, ctx: Ctx, Form(form): Form<Hash
             let errors = store_errors(e)?;
             let fields = org_fields(&ctx.i, &form, &errors);
             let l = layout(&ctx, "organizations").await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    title: ctx.i.t("org.new"),
-                    action: "/organizations".into(),
-                    cancel: "/organizations".into(),
-                    fields,
-                    has_errors: true,
-                    l,
-                },
-            )
+            show_form(l, ctx.i.t("org.new"), "/organizations".into(), fields, true)
         }
     }
 }
@@ -1120,14 +1085,13 @@ async fn edit_org(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
         .collect();
     let fields = org_fields(&ctx.i, &values, &ValidationErrors::default());
     let l = layout(&ctx, "organizations").await?;
-    render(&FormPage {
-        title: format!("{} — {}", ctx.i.t("org.edit_title"), o.org.name_en),
-        action: format!("/organizations/{id}"),
-        cancel: format!("/organizations/{id}"),
-        fields,
-        has_errors: false,
+    show_form(
         l,
-    })
+        format!("{} — {}", ctx.i.t("org.edit_title"), o.org.name_en),
+        format!("/organizations/{id}"),
+        fields,
+        false,
+    )
 }
 
 async fn update_org(
@@ -1149,17 +1113,7 @@ async fn update_org(
             let errors = store_errors(e)?;
             let fields = org_fields(&ctx.i, &form, &errors);
             let l = layout(&ctx, "organizations").await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    title: ctx.i.t("org.edit_title"),
-                    action: format!("/organizations/{id}"),
-                    cancel: format!("/organizations/{id}"),
-                    fields,
-                    has_errors: true,
-                    l,
-                },
-            )
+            show_form(l, ctx.i.t("org.edit_title"), format!("/organizations/{id}"), fields, true)
         }
     }
 }
