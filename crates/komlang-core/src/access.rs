@@ -71,6 +71,12 @@ pub enum Permission {
     WriteOrgs,
     ViewAudit,
     ManageUsers,
+    /// Keep institutions, programmes, modules and courses, training targets and licensing rules.
+    ManageTrainingCatalogue,
+    /// Run training events in the geographic scope: participants, attendance, results, RPL/RCC.
+    RunTraining,
+    /// Issue and revoke certificates; decide licence applications, suspend, lapse, revoke.
+    Certify,
 }
 
 /// The signed-in account, as every request sees it.
@@ -106,7 +112,10 @@ impl Principal {
             (self.role, p),
             (NationalAdmin, _)
                 | (NationalViewer, ReadWorkers | ReadOrgs)
-                | (ProvincialOfficer | DistrictOfficer, ReadWorkers | WriteWorkers | ReadOrgs | WriteOrgs)
+                | (
+                    ProvincialOfficer | DistrictOfficer,
+                    ReadWorkers | WriteWorkers | ReadOrgs | WriteOrgs | RunTraining
+                )
                 | (OrgHrManager | Worker, ReadWorkers | WriteWorkers | ReadOrgs)
         )
     }

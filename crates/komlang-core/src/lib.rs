@@ -9,6 +9,7 @@ pub mod demo;
 pub mod import;
 pub mod model;
 pub mod planning;
+pub mod training;
 pub mod validate;
 
 pub use access::{Permission, Principal, Scope, UserRole};

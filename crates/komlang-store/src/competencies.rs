@@ -254,12 +254,12 @@ pub const ASSESSMENT_EXPORT_COLUMNS: &[&str] = &[
     "evidence",
 ];
 
-fn parse_col<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse_col<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let s: String = r.try_get(col)?;
     parse(&s).ok_or_else(|| StoreError::Corrupt(format!("{col} = {s}")))
 }
 
-fn date_col(r: &AnyRow, col: &str) -> Result<NaiveDate> {
+pub(crate) fn date_col(r: &AnyRow, col: &str) -> Result<NaiveDate> {
     let s: String = r.try_get(col)?;
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("{col} = {s}")))
 }
@@ -299,9 +299,9 @@ fn unique_to_conflict(e: sqlx::Error, message: String) -> StoreError {
 const ASSESSMENT_COLS: &str = "a.id, a.worker_id, a.framework_version, a.kind, a.assessed_on, a.assessor, a.notes, \
      a.recorded_by, a.created_at, a.updated_at";
 
-const BRIEF_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.workplace_code";
+pub(crate) const BRIEF_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.workplace_code";
 
-fn brief_from_row(r: &AnyRow) -> Result<WorkerBrief> {
+pub(crate) fn brief_from_row(r: &AnyRow) -> Result<WorkerBrief> {
     Ok(WorkerBrief {
         id: r.try_get("id")?,
         name_km: r.try_get("name_km")?,

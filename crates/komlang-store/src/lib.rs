@@ -22,6 +22,7 @@ mod population;
 mod sessions;
 mod sql;
 pub mod testing;
+mod training;
 mod users;
 mod worker_import;
 mod workers;
@@ -44,6 +45,12 @@ pub use org_import::ORG_COLUMNS;
 pub use orgs::{OrgQuery, OrgRow};
 pub use population::{PopulationRow, POPULATION_COLUMNS};
 pub use sessions::SessionRecord;
+pub use training::{
+    Certificate, Course, EligibleWorker, EventQuery, GroupProgress, Institution, Licence, LicenceActionRow,
+    LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport, PublicCertificate,
+    PublicLicence, Recognition, TargetInput, TrainingEvent, TrainingTarget, Transcript, TranscriptEntry,
+    ELIGIBLE_LIMIT, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS, REGISTER_LIMIT, TRANSCRIPT_EXPORT_COLUMNS,
+};
 pub use users::{hash_password, system_principal, LoginOutcome, NewUser, UserRow};
 pub use worker_import::{BLOOM_AFTER_ROWS, BLOOM_BYTES, READ_BATCH, SQLITE_IMPORT_CACHE_KIB};
 pub use workers::{WorkerChange, WorkerQuery, WorkerRow};
@@ -187,6 +194,7 @@ impl Store {
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         self.ensure_dedup_keys().await?;
+        self.ensure_training_defaults().await?;
         Ok(())
     }
 

@@ -94,6 +94,37 @@ impl Sql {
         self
     }
 
+    /// Appends another builder's text and arguments (a filter built once and used in both a
+    /// count and a select), renumbering its `$n` placeholders after this builder's.
+    pub fn append(&mut self, other: &Sql) -> &mut Self {
+        if other.positional || self.positional {
+            debug_assert_eq!(self.positional, other.positional, "append builders of one engine");
+            self.text.push_str(&other.text);
+        } else {
+            let offset = self.args.len();
+            let b = other.text.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'$' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+                    let start = i + 1;
+                    let mut end = start;
+                    while end < b.len() && b[end].is_ascii_digit() {
+                        end += 1;
+                    }
+                    let n: usize = other.text[start..end].parse().unwrap_or(0);
+                    self.text.push_str(&format!("${}", n + offset));
+                    i = end;
+                } else {
+                    let ch = other.text[i..].chars().next().unwrap_or(' ');
+                    self.text.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+
     pub fn opt_text(&mut self, v: Option<String>) -> &mut Self {
         self.args.push(Arg::Text(v));
         self.placeholder();
