@@ -351,7 +351,7 @@ pub fn validate_course(
             continue;
         }
         if !known_competency(c) {
-            errs.push(FieldError::new("competencies", "unknown_competency").with("value", c));
+            errs.push(FieldError::new("competencies", "unknown_competency_code").with("value", c));
         } else if !competencies.iter().any(|x| x == c) {
             competencies.push(c.to_string());
         }

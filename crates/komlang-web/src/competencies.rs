@@ -1704,8 +1704,19 @@ pub async fn export_file(
     q: &GapQuery,
 ) -> Result<Response, StoreError> {
     let (columns, rows) = export_rows(app, p, table, q).await?;
+    table_file(&format!("komlang-competency-{}", table.code()), format, columns, rows).await
+}
+
+/// Rows under their column names as a CSV (with BOM) or XLSX file to download, named
+/// `{name}-{today}.csv|xlsx`.
+pub async fn table_file(
+    name: &str,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, StoreError> {
     let stamp = today().format("%Y-%m-%d").to_string();
-    let name = format!("komlang-competency-{}-{stamp}", table.code());
+    let name = format!("{name}-{stamp}");
     let io = |e: komlang_io::IoError| StoreError::Io(std::io::Error::other(e.to_string()));
     match format {
         ExportFormat::Csv => {
