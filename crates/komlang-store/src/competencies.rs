@@ -1339,7 +1339,7 @@ pub const DEMO_COMPETENCIES_KEY: &str = "demo_competencies_version";
 const DEMO_COMPETENCIES_VERSION: &str = "1";
 
 /// splitmix64 over a few numbers: deterministic noise for the demo ratings.
-fn mix(values: &[u64]) -> u64 {
+pub(crate) fn mix(values: &[u64]) -> u64 {
     let mut x: u64 = 0x6b6f_6d70_6574_656e; // "kompeten"
     for v in values {
         x ^= v.wrapping_add(0x9e37_79b9_7f4a_7c15);

@@ -143,6 +143,7 @@ impl Store {
         self.ensure_admin_units().await?;
         if self.meta_get(DEMO_VERSION_KEY).await?.is_some() {
             self.load_demo_competencies(today).await?;
+            self.load_demo_training(today).await?;
             return self.existing_demo_summary().await;
         }
         let started = Instant::now();
@@ -163,6 +164,7 @@ impl Store {
         if !meta_insert_new(&mut tx, DEMO_VERSION_KEY, DEMO_VERSION).await? {
             tx.rollback().await?;
             self.load_demo_competencies(today).await?;
+            self.load_demo_training(today).await?;
             return self.existing_demo_summary().await;
         }
 
@@ -278,6 +280,7 @@ impl Store {
         );
         // Competency assessments for the demo province, and the demo worker's supervisor.
         self.load_demo_competencies(today).await?;
+        self.load_demo_training(today).await?;
         Ok(DemoSummary {
             already_loaded: false,
             organizations: counts.organizations,

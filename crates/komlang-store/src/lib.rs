@@ -23,6 +23,7 @@ mod sessions;
 mod sql;
 pub mod testing;
 mod training;
+mod training_demo;
 mod users;
 mod worker_import;
 mod workers;

@@ -442,9 +442,9 @@ fn institution_from_row(r: &AnyRow) -> Result<Institution> {
 const PROGRAMME_SELECT: &str = "SELECT p.id, p.code, p.title_en, p.title_km, p.level, p.institution_id, \
      i.code AS institution_code, p.credits_required, \
      (SELECT COUNT(*) FROM training_courses c WHERE c.programme_id = p.id) AS modules, \
-     (SELECT COALESCE(SUM(c.teaching_minutes), 0) FROM training_courses c WHERE c.programme_id = p.id) AS teaching_minutes, \
-     (SELECT COALESCE(SUM(c.lab_minutes), 0) FROM training_courses c WHERE c.programme_id = p.id) AS lab_minutes, \
-     (SELECT COALESCE(SUM(c.field_minutes), 0) FROM training_courses c WHERE c.programme_id = p.id) AS field_minutes \
+     (SELECT CAST(COALESCE(SUM(c.teaching_minutes), 0) AS BIGINT) FROM training_courses c WHERE c.programme_id = p.id) AS teaching_minutes, \
+     (SELECT CAST(COALESCE(SUM(c.lab_minutes), 0) AS BIGINT) FROM training_courses c WHERE c.programme_id = p.id) AS lab_minutes, \
+     (SELECT CAST(COALESCE(SUM(c.field_minutes), 0) AS BIGINT) FROM training_courses c WHERE c.programme_id = p.id) AS field_minutes \
      FROM training_programmes p JOIN training_institutions i ON i.id = p.institution_id";
 
 fn programme_from_row(r: &AnyRow) -> Result<Programme> {
@@ -956,7 +956,7 @@ impl Store {
             return Ok(out);
         }
         let mut sql = Sql::for_engine(
-            "SELECT tp.event_id, COUNT(*) AS n, SUM(CASE WHEN tp.result = 'passed' THEN 1 ELSE 0 END) AS passed \
+            "SELECT tp.event_id, COUNT(*) AS n, CAST(SUM(CASE WHEN tp.result = 'passed' THEN 1 ELSE 0 END) AS BIGINT) AS passed \
              FROM training_participants tp JOIN workers w ON w.id = tp.worker_id \
              JOIN admin_units u ON u.code = w.workplace_code WHERE tp.event_id IN (",
             self.engine,
@@ -1625,14 +1625,14 @@ impl Store {
         // Minutes per (worker, programme): passed trainings, then recognitions.
         let mut per: BTreeMap<(i64, i64), Minutes> = BTreeMap::new();
         for sql_head in [
-            "SELECT tp.worker_id, c.programme_id, SUM(tp.teaching_minutes) AS teaching_minutes, \
-             SUM(tp.lab_minutes) AS lab_minutes, SUM(tp.field_minutes) AS field_minutes \
+            "SELECT tp.worker_id, c.programme_id, CAST(SUM(tp.teaching_minutes) AS BIGINT) AS teaching_minutes, \
+             CAST(SUM(tp.lab_minutes) AS BIGINT) AS lab_minutes, CAST(SUM(tp.field_minutes) AS BIGINT) AS field_minutes \
              FROM training_participants tp JOIN training_events e ON e.id = tp.event_id \
              JOIN training_courses c ON c.id = e.course_id JOIN workers w ON w.id = tp.worker_id \
              JOIN admin_units u ON u.code = w.workplace_code \
              WHERE tp.result = 'passed' AND c.programme_id IS NOT NULL",
-            "SELECT r.worker_id, r.programme_id, SUM(r.teaching_minutes) AS teaching_minutes, \
-             SUM(r.lab_minutes) AS lab_minutes, SUM(r.field_minutes) AS field_minutes \
+            "SELECT r.worker_id, r.programme_id, CAST(SUM(r.teaching_minutes) AS BIGINT) AS teaching_minutes, \
+             CAST(SUM(r.lab_minutes) AS BIGINT) AS lab_minutes, CAST(SUM(r.field_minutes) AS BIGINT) AS field_minutes \
              FROM training_recognitions r JOIN workers w ON w.id = r.worker_id \
              JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
         ] {
@@ -1965,7 +1965,7 @@ impl Store {
     /// Continuing-education minutes: passed training of the worker in events ending in `[from, to]`.
     async fn ce_minutes(&self, worker_id: i64, from: NaiveDate, to: NaiveDate) -> Result<i64> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(tp.teaching_minutes + tp.lab_minutes + tp.field_minutes), 0) \
+            "SELECT CAST(COALESCE(SUM(tp.teaching_minutes + tp.lab_minutes + tp.field_minutes), 0) AS BIGINT) \
              FROM training_participants tp JOIN training_events e ON e.id = tp.event_id \
              WHERE tp.worker_id = $1 AND tp.result = 'passed' AND e.ends_on >= $2 AND e.ends_on <= $3",
         )

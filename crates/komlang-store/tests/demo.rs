@@ -33,6 +33,16 @@ async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
         "worker_supervisors",
         "competency_assessments",
         "competency_ratings",
+        "training_institutions",
+        "training_programmes",
+        "training_courses",
+        "training_events",
+        "training_participants",
+        "training_recognitions",
+        "certificates",
+        "training_targets",
+        "licences",
+        "licence_actions",
     ] {
         out.push((t, count(store, t).await));
     }
@@ -55,6 +65,14 @@ async fn fingerprint(store: &Store) -> Vec<String> {
          FROM competency_assessments ORDER BY id",
         "SELECT assessment_id, indicator_code, rating, evidence FROM competency_ratings \
          ORDER BY assessment_id, indicator_code",
+        "SELECT id, code, programme_id, teaching_minutes, lab_minutes, field_minutes, competencies FROM training_courses \
+         ORDER BY id",
+        "SELECT id, course_id, starts_on, ends_on, place_code, teaching_minutes FROM training_events ORDER BY id",
+        "SELECT event_id, worker_id, days_attended, teaching_minutes, lab_minutes, field_minutes, result \
+         FROM training_participants ORDER BY event_id, worker_id",
+        "SELECT id, worker_id, kind, programme_id, field_minutes, assessed_on FROM training_recognitions ORDER BY id",
+        "SELECT id, number, worker_id, programme_id, level, issued_on FROM certificates ORDER BY id",
+        "SELECT id, worker_id, number, status, applied_on, issued_on, expires_on FROM licences ORDER BY id",
     ];
     let mut out = Vec::new();
     for q in queries {
