@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/audit", get(list_audit))
         .merge(crate::competencies_api::routes())
         .merge(crate::planning_api::routes())
+        .merge(crate::training_api::routes())
         .fallback(not_found)
 }
 
@@ -976,5 +977,6 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     // The competency paths and schemas (not `.merge(`: that would read as a sub-router to the route tests).
     utoipa::openapi::OpenApi::merge(&mut doc, crate::competencies_api::CompetencyApiDoc::openapi());
     utoipa::openapi::OpenApi::merge(&mut doc, crate::planning_api::PlanningApiDoc::openapi());
+    utoipa::openapi::OpenApi::merge(&mut doc, crate::training_api::TrainingApiDoc::openapi());
     Json(doc)
 }

@@ -25,6 +25,8 @@ pub mod imports;
 pub mod pages;
 pub mod planning;
 pub mod planning_api;
+pub mod training;
+pub mod training_api;
 
 /// Options of the web server.
 #[derive(Debug, Clone, Default)]

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/about", get(about))
         .merge(crate::competencies::routes())
         .merge(crate::planning::routes())
+        .merge(crate::training::routes())
 }
 
 /// What every page shows around its content.

@@ -2,7 +2,8 @@
 //! switch the interface language, enter a worker through the form (first with
 //! mistakes, then correctly), and find the worker again by Khmer name; then
 //! import a CSV file through the import pages (upload, column matching,
-//! preview, commit).
+//! preview, commit); and, without signing in, verify a certificate on its
+//! public page.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`); `.ci/run` installs them. Without them the test
@@ -552,5 +553,82 @@ async fn worker_entry_and_search_in_a_real_browser() {
         run(engine, &mut driver).await;
         eprintln!("browser import test on {engine:?}");
         run_import(engine, &mut driver).await;
+    }
+}
+
+/// Issues a certificate in the store, then, without signing in, opens its public verification
+/// page in the browser, and checks a made-up number through the page's form.
+async fn run_verify(engine: komlang_store::Engine, driver: &mut Driver) {
+    use komlang_core::training::{make_number, Hours, NumberKind, RecognitionInput};
+    let app = TestApp::start(engine).await;
+    let store = &app.db.store;
+    let sys = komlang_store::system_principal("t");
+    let today = komlang_web::pages::today();
+    let input = komlang_core::validate::WorkerInput {
+        name_km: Some(NAME_KM.into()),
+        name_latin: Some(NAME_LATIN.into()),
+        sex: Some("female".into()),
+        phone: Some("012345678".into()),
+        cadre: Some("para_social_worker".into()),
+        role: Some("ccwc_focal_point".into()),
+        sector: Some("government".into()),
+        workplace_code: Some("010201".into()),
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    let w = store.create_worker(&sys, &input, today).await.unwrap();
+    let vc = store.programmes().await.unwrap().into_iter().find(|p| p.code == "VC-PSW").unwrap().id;
+    let rpl = RecognitionInput {
+        kind: "rpl".into(),
+        programme_id: vc,
+        hours: Hours { teaching: 450.0, ..Default::default() },
+        evidence: "Portfolio".into(),
+        assessor: "NISA".into(),
+        assessed_on: today.to_string(),
+    };
+    store.add_recognition(&sys, w.id, &rpl, today).await.unwrap();
+    let number = store.issue_certificate(&sys, w.id, vc, today).await.unwrap().number;
+
+    let c = driver.session().await;
+    c.goto(&app.url(&format!("/lang/en?next=/verify/{number}"))).await.unwrap();
+    wait_until(&c, "the verification page", || async { exists(&c, "#verify-status").await }).await;
+    assert_eq!(path_and_query(&c).await, format!("/verify/{number}"), "{engine:?}");
+    assert!(!exists(&c, "form.logout").await, "{engine:?}: nobody is signed in");
+    let status = c.find(Locator::Css("#verify-status")).await.unwrap();
+    assert_eq!(status.attr("data-status").await.unwrap().as_deref(), Some("valid"), "{engine:?}");
+    let text = status.text().await.unwrap();
+    assert!(text.to_lowercase().contains("valid"), "{engine:?}: {text:?}");
+    assert_eq!(text_of(&c, "#cert-number").await, number);
+    let holder = text_of(&c, "#cert-holder").await;
+    assert!(holder.contains(NAME_KM) && holder.contains(NAME_LATIN), "{engine:?}: {holder:?}");
+    assert!(!c.source().await.unwrap().contains("012345678"), "{engine:?}: the phone is not shown");
+
+    // A made-up number typed into the form: no such certificate.
+    let made_up = make_number(NumberKind::Certificate, 0x0abc_def0_1234_5678);
+    assert_ne!(made_up, number);
+    let field = c.find(Locator::Css("#verify-form input[name=number]")).await.unwrap();
+    field.send_keys(&made_up).await.unwrap();
+    click(&c, "#verify-form button[type=submit]").await;
+    wait_until(&c, "the answer for the made-up number", || async {
+        c.current_url().await.map(|u| u.path() == format!("/verify/{made_up}")).unwrap_or(false)
+            && exists(&c, "#verify-status").await
+    })
+    .await;
+    let status = c.find(Locator::Css("#verify-status")).await.unwrap();
+    assert_eq!(status.attr("data-status").await.unwrap().as_deref(), Some("not_found"), "{engine:?}");
+    assert!(!exists(&c, "#certificate").await, "{engine:?}: nothing is shown for an unknown number");
+    assert!(status.text().await.unwrap().contains("no certificate"), "{engine:?}");
+
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn public_certificate_verification_in_a_real_browser() {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    for engine in engines() {
+        eprintln!("browser verification test on {engine:?}");
+        run_verify(engine, &mut driver).await;
     }
 }

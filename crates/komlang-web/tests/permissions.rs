@@ -99,6 +99,10 @@ enum PageOp {
     Supply,
     PlanningData,
     UploadData,
+    /// Training, certificates and licences (checked by `training_page`).
+    Training,
+    /// Public pages: certificate verification and the licence register.
+    Public,
 }
 
 /// How the matrix exercises an API route.
@@ -147,6 +151,10 @@ enum ApiOp {
     Indicators,
     Caseloads,
     Vacancies,
+    /// Training, certificates and licences (checked by `training_api`).
+    Training,
+    /// The public certificate check and licence register.
+    Public,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +246,40 @@ const ROUTES: &[Route] = &[
     page("GET", "/planning/data", PageOp::PlanningData),
     page("POST", "/planning/data", PageOp::UploadData),
     page("GET", "/static/planning.css", PageOp::Css),
+    // training.rs, merged into pages.rs
+    page("GET", "/training", PageOp::Training),
+    page("POST", "/training/institutions", PageOp::Training),
+    page("POST", "/training/programmes", PageOp::Training),
+    page("GET", "/training/programmes/{id}", PageOp::Training),
+    page("POST", "/training/courses", PageOp::Training),
+    page("GET", "/training/events", PageOp::Training),
+    page("POST", "/training/events", PageOp::Training),
+    page("GET", "/training/events/new", PageOp::Training),
+    page("GET", "/training/events/export", PageOp::Training),
+    page("GET", "/training/events/{id}", PageOp::Training),
+    page("POST", "/training/events/{id}", PageOp::Training),
+    page("GET", "/training/events/{id}/edit", PageOp::Training),
+    page("POST", "/training/events/{id}/participants", PageOp::Training),
+    page("POST", "/training/events/{id}/participants/{worker_id}", PageOp::Training),
+    page("POST", "/training/events/{id}/participants/{worker_id}/delete", PageOp::Training),
+    page("GET", "/training/progress", PageOp::Training),
+    page("GET", "/training/targets", PageOp::Training),
+    page("POST", "/training/targets", PageOp::Training),
+    page("GET", "/workers/{id}/transcript", PageOp::Training),
+    page("GET", "/workers/{id}/transcript/export", PageOp::Training),
+    page("POST", "/workers/{id}/recognitions", PageOp::Training),
+    page("POST", "/workers/{id}/certificates", PageOp::Training),
+    page("POST", "/certificates/{number}/revoke", PageOp::Training),
+    page("POST", "/workers/{id}/licences", PageOp::Training),
+    page("GET", "/licences", PageOp::Training),
+    page("GET", "/licences/export", PageOp::Training),
+    page("POST", "/licences/rules", PageOp::Training),
+    page("GET", "/licences/{id}", PageOp::Training),
+    page("POST", "/licences/{id}/decision", PageOp::Training),
+    page("POST", "/licences/{id}/renew", PageOp::Training),
+    page("GET", "/verify", PageOp::Public),
+    page("GET", "/verify/{number}", PageOp::Public),
+    page("GET", "/register", PageOp::Public),
     // lib.rs
     page("GET", "/healthz", PageOp::Health),
     page("GET", "/static/app.css", PageOp::Css),
@@ -287,6 +329,41 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/planning/indicators", ApiOp::Indicators),
     api("POST", "/api/v1/planning/caseloads", ApiOp::Caseloads),
     api("POST", "/api/v1/planning/vacancies", ApiOp::Vacancies),
+    // training_api.rs, merged into api.rs
+    api("GET", "/api/v1/training/institutions", ApiOp::Training),
+    api("POST", "/api/v1/training/institutions", ApiOp::Training),
+    api("GET", "/api/v1/training/programmes", ApiOp::Training),
+    api("POST", "/api/v1/training/programmes", ApiOp::Training),
+    api("GET", "/api/v1/training/programmes/{id}", ApiOp::Training),
+    api("GET", "/api/v1/training/courses", ApiOp::Training),
+    api("POST", "/api/v1/training/courses", ApiOp::Training),
+    api("GET", "/api/v1/training/events", ApiOp::Training),
+    api("POST", "/api/v1/training/events", ApiOp::Training),
+    api("GET", "/api/v1/training/events/export", ApiOp::Training),
+    api("GET", "/api/v1/training/events/{id}", ApiOp::Training),
+    api("PUT", "/api/v1/training/events/{id}", ApiOp::Training),
+    api("GET", "/api/v1/training/events/{id}/participants", ApiOp::Training),
+    api("POST", "/api/v1/training/events/{id}/participants", ApiOp::Training),
+    api("PUT", "/api/v1/training/events/{id}/participants/{worker_id}", ApiOp::Training),
+    api("DELETE", "/api/v1/training/events/{id}/participants/{worker_id}", ApiOp::Training),
+    api("GET", "/api/v1/workers/{id}/transcript", ApiOp::Training),
+    api("POST", "/api/v1/workers/{id}/recognitions", ApiOp::Training),
+    api("GET", "/api/v1/workers/{id}/certificates", ApiOp::Training),
+    api("POST", "/api/v1/workers/{id}/certificates", ApiOp::Training),
+    api("POST", "/api/v1/certificates/{number}/revoke", ApiOp::Training),
+    api("GET", "/api/v1/training/progress", ApiOp::Training),
+    api("GET", "/api/v1/training/targets", ApiOp::Training),
+    api("POST", "/api/v1/training/targets", ApiOp::Training),
+    api("GET", "/api/v1/licences", ApiOp::Training),
+    api("GET", "/api/v1/workers/{id}/licences", ApiOp::Training),
+    api("POST", "/api/v1/workers/{id}/licences", ApiOp::Training),
+    api("GET", "/api/v1/licences/{id}", ApiOp::Training),
+    api("POST", "/api/v1/licences/{id}/decision", ApiOp::Training),
+    api("POST", "/api/v1/licences/{id}/renew", ApiOp::Training),
+    api("GET", "/api/v1/licensing/rules", ApiOp::Training),
+    api("PUT", "/api/v1/licensing/rules", ApiOp::Training),
+    api("GET", "/api/v1/public/certificates/{number}", ApiOp::Public),
+    api("GET", "/api/v1/public/licences", ApiOp::Public),
 ];
 
 // ---------------------------------------------------------------------------
@@ -720,6 +797,8 @@ struct Fx {
     a: [i64; 4],
     /// W1's self-assessment.
     self_a1: i64,
+    /// Training events, certificates and licences.
+    tr: TrainingFx,
 }
 
 /// Columns of the import files the checks use.
@@ -926,7 +1005,8 @@ impl Fx {
             .unwrap();
         assert!(report.committed && report.added == 0, "the fixture import adds nobody: {report:?}");
         let prov_import = report.import_id.expect("the fixture import is recorded");
-        Fx { app, w, o, tokens, api: Client::new(), prov_file, prov_import, a, self_a1 }
+        let tr = training_fixture(&app, &w).await;
+        Fx { app, w, o, tokens, api: Client::new(), prov_file, prov_import, a, self_a1, tr }
     }
 
     fn wid(&self, w: W) -> i64 {
@@ -1914,6 +1994,8 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
             let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/planning/supply", None).await;
             f.status(at("/api/v1/planning/supply"), s, if reads_planning(who) { 200 } else { 403 }, &v);
         }
+        ApiOp::Training => training_api(fx, f, who, route).await,
+        ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
             let (path, body) = match op {
                 ApiOp::Indicators => (
@@ -2781,6 +2863,8 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             let r = fx.page(f, c, Some(who), "GET", path, None).await;
             f.status(at(path), r.status, if reads_planning(who) { 404 } else { 403 }, "");
         }
+        PageOp::Training => training_page(fx, f, who, c, csrf, route).await,
+        PageOp::Public => public_check(fx, f, Some(who), route).await,
         PageOp::UploadData => {
             let file = b"admin_code,name,year,value\n01,perm_index,2024,0.5\n".to_vec();
             let part = reqwest::multipart::Part::bytes(file).file_name("indicators.csv").mime_str("text/csv").unwrap();
@@ -2829,12 +2913,20 @@ fn concrete(fx: &Fx, path: &str) -> String {
         fx.oid(O::A)
     } else if path.contains("/assessments/") {
         fx.aid(W::W1)
+    } else if path.contains("/training/events/") {
+        fx.tr.e1
+    } else if path.contains("/training/programmes/") {
+        fx.tr.vc
+    } else if path.contains("/licences/") {
+        fx.tr.lic_w1
     } else {
         fx.wid(W::W1)
     };
     path.replace("{id}", &id.to_string())
         .replace("{code}", if path.starts_with("/lang/") { "en" } else { "01" })
         .replace("{version}", "mosvy-2019")
+        .replace("{worker_id}", &fx.wid(W::W1).to_string())
+        .replace("{number}", &fx.tr.cert_w1)
 }
 
 #[tokio::test]
@@ -2852,6 +2944,10 @@ async fn anonymous_requests_are_turned_away() {
         login(&fx.app, &signed_in, "admin").await;
 
         for route in ROUTES {
+            if matches!(route.op, Op::Page(PageOp::Public) | Op::Api(ApiOp::Public)) {
+                public_check(&fx, &mut f, None, route).await;
+                continue;
+            }
             let path = concrete(&fx, route.path);
             let what = format!("anonymous {} {path}", route.method);
             match route.op {
@@ -2964,19 +3060,23 @@ async fn page_posts_without_a_valid_csrf_token_change_nothing() {
 
             for route in ROUTES.iter().filter(|r| r.method == "POST" && matches!(r.op, Op::Page(_))) {
                 let Op::Page(op) = route.op else { unreachable!() };
-                let path = route.path.replace(
-                    "{id}",
-                    &if op == PageOp::DeleteWorker {
-                        temp_worker
-                    } else if op == PageOp::DeleteOrg {
-                        temp_org
-                    } else if route.path.contains("/organizations/") {
-                        fx.oid(O::A)
-                    } else {
-                        fx.wid(W::W1)
-                    }
-                    .to_string(),
-                );
+                let path = route
+                    .path
+                    .replace(
+                        "{id}",
+                        &if op == PageOp::DeleteWorker {
+                            temp_worker
+                        } else if op == PageOp::DeleteOrg {
+                            temp_org
+                        } else if route.path.contains("/organizations/") {
+                            fx.oid(O::A)
+                        } else {
+                            fx.wid(W::W1)
+                        }
+                        .to_string(),
+                    )
+                    .replace("{worker_id}", &fx.wid(W::W1).to_string())
+                    .replace("{number}", &fx.tr.cert_w1);
                 let base: Vec<(String, String)> = match op {
                     PageOp::CreateWorker => form_of(&worker_input("ថ្មី", "New Forged", "010201", None), None),
                     PageOp::CreateOrg => form_of(&org_input("Forged Org", "0102"), None),
@@ -3129,4 +3229,735 @@ async fn prov_plan(fx: &Fx) -> i64 {
     )
     .unwrap();
     fx.app.db.store.create_plan(&prov, &req).await.unwrap().id
+}
+
+// ---------------------------------------------------------------------------
+// Training, certificates and licences. Everybody signed in reads the catalogue,
+// targets and progress (of the workers they see); national administrators keep
+// the catalogue, targets and licensing rules, issue and revoke certificates and
+// decide licences. Events are seen by every account but `worker`, within its
+// geographic area; national administrators and provincial and district officers
+// run those in their area (participants: workers they see). Transcripts and
+// licences follow the worker's record. The public pages and API answer anyone.
+// ---------------------------------------------------------------------------
+
+struct TrainingFx {
+    /// The Vocational Certificate programme.
+    vc: i64,
+    /// A module of it worth 30 credits.
+    course: i64,
+    /// An event in commune 010201 (district 0102, province 01): W1 and W3 passed.
+    e1: i64,
+    /// An event in commune 020101 (province 02): W2 and W4 passed.
+    e2: i64,
+    cert_w1: String,
+    cert_w2: String,
+    lic_w1: i64,
+    lic_w2: i64,
+}
+
+/// Name of the public holder: in no scope's secrets, shown by the public pages.
+const PUBLIC_HOLDER: &str = "Pheap Publicholder";
+
+async fn training_fixture(app: &common::TestApp, w: &[i64; 4]) -> TrainingFx {
+    use komlang_core::training::{AttendanceInput, CourseInput, DecisionInput, EventInput, Hours};
+    let s = &app.db.store;
+    let vc = s.programmes().await.unwrap().into_iter().find(|p| p.code == "VC-PSW").unwrap().id;
+    let course = CourseInput {
+        code: "PERM-M1".into(),
+        title_en: "Permission module".into(),
+        programme_id: Some(vc),
+        hours: Hours { teaching: 450.0, ..Default::default() },
+        ..Default::default()
+    };
+    let course = s.create_course(&sys(), &course).await.unwrap().id;
+    let mut events = Vec::new();
+    for (place, who) in [("010201", vec![w[0], w[2]]), ("020101", vec![w[1], w[3]])] {
+        let input = EventInput {
+            course_id: course,
+            starts_on: "2026-01-05".into(),
+            ends_on: "2026-01-09".into(),
+            place_code: place.into(),
+            ..Default::default()
+        };
+        let e = s.create_training_event(&sys(), &input).await.unwrap().id;
+        s.add_participants(&sys(), e, &who).await.unwrap();
+        for id in who {
+            let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
+            s.record_attendance(&sys(), e, id, &pass).await.unwrap();
+        }
+        events.push(e);
+    }
+    let mut certs = Vec::new();
+    for id in [w[0], w[1], w[3]] {
+        certs.push(s.issue_certificate(&sys(), id, vc, today()).await.unwrap().number);
+    }
+    let approve = DecisionInput { action: "approve".into(), reason: None };
+    let mut lics = Vec::new();
+    for id in [w[0], w[1]] {
+        let l = s.apply_licence(&sys(), id, None, today()).await.unwrap();
+        lics.push(s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap());
+    }
+    TrainingFx {
+        vc,
+        course,
+        e1: events[0],
+        e2: events[1],
+        cert_w1: certs[0].clone(),
+        cert_w2: certs[1].clone(),
+        lic_w1: lics[0].id,
+        lic_w2: lics[1].id,
+    }
+}
+
+/// Sees training events (every account but a worker's).
+fn sees_events(who: Who) -> bool {
+    who != Who::SelfW1
+}
+
+/// Sees the event of the fixture in `province`/`district`.
+fn sees_event(who: Who, e1: bool) -> bool {
+    sees_events(who) && (e1 || !matches!(who, Who::Prov | Who::Dist))
+}
+
+/// Runs training (in their area).
+fn runs_training(who: Who) -> bool {
+    matches!(who, Who::Admin | Who::Prov | Who::Dist)
+}
+
+/// Status of reading an event: 403 for workers (no access to events), 404 outside the area.
+fn on_event_read(who: Who, e1: bool) -> u16 {
+    if !sees_events(who) {
+        403
+    } else if sees_event(who, e1) {
+        200
+    } else {
+        404
+    }
+}
+
+/// Status of changing an event (E1 when `e1`, else E2): 403 for workers, 404 unseen, 403 not
+/// theirs to run.
+fn on_event_write(who: Who, e1: bool, ok: u16) -> u16 {
+    if !sees_events(who) {
+        403
+    } else if !sees_event(who, e1) {
+        404
+    } else if runs_training(who) {
+        ok
+    } else {
+        403
+    }
+}
+
+/// Status of a national administrator's act on a worker's record (certificates, licence decisions).
+fn on_certify(who: Who, w: W, ok: u16) -> u16 {
+    if !who.sees_worker(w) {
+        404
+    } else if who == Who::Admin {
+        ok
+    } else {
+        403
+    }
+}
+
+/// Status of recording RPL/RCC for a worker.
+fn on_recognition(who: Who, w: W, ok: u16) -> u16 {
+    if !who.sees_worker(w) {
+        404
+    } else if runs_training(who) {
+        ok
+    } else {
+        403
+    }
+}
+
+/// Status of a catalogue change: national administrators only.
+fn on_catalogue(who: Who, ok: u16) -> u16 {
+    if who == Who::Admin {
+        ok
+    } else {
+        403
+    }
+}
+
+fn rpl_form() -> Vec<(String, String)> {
+    vec![
+        ("kind".into(), "rpl".into()),
+        ("programme_id".into(), String::new()),
+        ("hours.teaching".into(), "15".into()),
+        ("evidence".into(), "Portfolio".into()),
+        ("assessor".into(), "NISA".into()),
+        ("assessed_on".into(), today().to_string()),
+    ]
+}
+
+fn event_form(fx: &Fx, place: &str) -> Vec<(String, String)> {
+    vec![
+        ("course_id".into(), fx.tr.course.to_string()),
+        ("starts_on".into(), "2026-02-02".into()),
+        ("ends_on".into(), "2026-02-03".into()),
+        ("place_code".into(), place.into()),
+    ]
+}
+
+async fn training_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let with_csrf = |mut form: Vec<(String, String)>| {
+        form.push(("csrf".into(), csrf.to_string()));
+        form
+    };
+    let store = &fx.app.db.store;
+    let tr = &fx.tr;
+    let n = who as usize;
+    match (route.method, route.path) {
+        ("GET", "/training") => {
+            let r = fx.page(f, c, Some(who), "GET", "/training", None).await;
+            f.status(at("/training"), r.status, 200, "");
+            f.check(r.body.contains("VC-PSW"), || format!("{}: programmes not listed", at("/training")));
+        }
+        ("POST", "/training/institutions") => {
+            let form = with_csrf(vec![
+                ("code".into(), format!("PERM{n}")),
+                ("name_en".into(), "Permission institute".into()),
+                ("kind".into(), "ngo".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, on_catalogue(who, 303), "");
+        }
+        ("POST", "/training/programmes") => {
+            let nisa = store.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap().id;
+            let form = with_csrf(vec![
+                ("code".into(), format!("PERM-P{n}")),
+                ("title_en".into(), "Permission programme".into()),
+                ("level".into(), "tvc1".into()),
+                ("institution_id".into(), nisa.to_string()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, on_catalogue(who, 303), "");
+        }
+        ("GET", "/training/programmes/{id}") => {
+            let path = format!("/training/programmes/{}", tr.vc);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, 200, "");
+            f.check(r.body.contains("PERM-M1"), || format!("{}: module missing", at(&path)));
+            let r = fx.page(f, c, Some(who), "GET", "/training/programmes/999999", None).await;
+            f.status(at("/training/programmes/999999"), r.status, 404, "");
+        }
+        ("POST", "/training/courses") => {
+            let form = with_csrf(vec![
+                ("code".into(), format!("PERM-C{n}")),
+                ("title_en".into(), "Permission course".into()),
+                ("programme_id".into(), tr.vc.to_string()),
+                ("hours.teaching".into(), "6".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, on_catalogue(who, 303), "");
+        }
+        ("GET", "/training/events") | ("GET", "/training/events/export") => {
+            let path = if route.path.ends_with("export") { "/training/events/export?format=csv" } else { route.path };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, if sees_events(who) { 200 } else { 403 }, "");
+            if r.status == 200 && !path.contains("export") {
+                for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                    let listed = r.body.contains(&format!("/training/events/{e}\""));
+                    f.check(listed == sees_event(who, e1), || format!("{}: event {e} listed = {listed}", at(path)));
+                }
+            }
+        }
+        ("GET", "/training/events/new") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, if runs_training(who) { 200 } else { 403 }, "");
+        }
+        ("POST", "/training/events") => {
+            for (place, inside) in [("010201", true), ("020101", false)] {
+                let r = fx.page(f, c, Some(who), "POST", route.path, Some(&with_csrf(event_form(fx, place)))).await;
+                let want = match (runs_training(who), inside || who == Who::Admin) {
+                    (false, _) => 403,
+                    (true, true) => 303,
+                    (true, false) => 422,
+                };
+                f.status(format!("{} at {place}", at(route.path)), r.status, want, "");
+            }
+        }
+        ("GET", "/training/events/{id}") | ("GET", "/training/events/{id}/edit") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = route.path.replace("{id}", &e.to_string());
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                let want =
+                    if route.path.ends_with("edit") { on_event_write(who, e1, 200) } else { on_event_read(who, e1) };
+                f.status(at(&path), r.status, want, "");
+            }
+        }
+        ("POST", "/training/events/{id}") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = format!("/training/events/{e}");
+                let place = if e1 { "010201" } else { "020101" };
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(event_form(fx, place)))).await;
+                f.status(at(&path), r.status, on_event_write(who, e1, 303), "");
+            }
+        }
+        ("POST", "/training/events/{id}/participants") => {
+            let path = format!("/training/events/{}/participants", tr.e1);
+            let form = with_csrf(vec![("worker_ids".into(), fx.wid(W::W3).to_string())]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            // W3 works in district 0103: not the district officer's to add.
+            let want = if who == Who::Dist { 422 } else { on_event_write(who, true, 303) };
+            f.status(at(&path), r.status, want, "");
+        }
+        ("POST", "/training/events/{id}/participants/{worker_id}") => {
+            let path = format!("/training/events/{}/participants/{}", tr.e1, fx.wid(W::W1));
+            let form = with_csrf(vec![("result".into(), "passed".into())]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            f.status(at(&path), r.status, on_event_write(who, true, 303), "");
+        }
+        ("POST", "/training/events/{id}/participants/{worker_id}/delete") => {
+            let path = format!("/training/events/{}/participants/{}/delete", tr.e1, fx.wid(W::W3));
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+            let want = if who == Who::Dist { 404 } else { on_event_write(who, true, 303) };
+            f.status(at(&path), r.status, want, "");
+            restore_w3(fx).await;
+        }
+        ("GET", "/training/progress") | ("GET", "/training/targets") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+        }
+        ("POST", "/training/targets") => {
+            let form = with_csrf(vec![
+                ("group_code".into(), format!("perm{n}")),
+                ("group_en".into(), "Permission group".into()),
+                ("level".into(), "tvc1".into()),
+                ("year".into(), "2027".into()),
+                ("target".into(), "10".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, on_catalogue(who, 303), "");
+        }
+        ("GET", "/workers/{id}/transcript") | ("GET", "/workers/{id}/transcript/export") => {
+            for w in W::ALL {
+                let mut path = route.path.replace("{id}", &fx.wid(w).to_string());
+                if path.ends_with("export") {
+                    path.push_str("?format=csv");
+                }
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, if who.sees_worker(w) { 200 } else { 404 }, "");
+                if r.status == 200 {
+                    f.check(r.body.contains(w.spec().name_latin), || format!("{}: name missing", at(&path)));
+                }
+            }
+        }
+        ("POST", "/workers/{id}/recognitions") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/workers/{}/recognitions", fx.wid(w));
+                let mut form = rpl_form();
+                form[1].1 = tr.vc.to_string();
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(form))).await;
+                f.status(at(&path), r.status, on_recognition(who, w, 303), "");
+            }
+        }
+        ("POST", "/workers/{id}/certificates") => {
+            // W3 is eligible and holds no certificate.
+            let path = format!("/workers/{}/certificates", fx.wid(W::W3));
+            let form = with_csrf(vec![("programme_id".into(), tr.vc.to_string())]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            f.status(at(&path), r.status, on_certify(who, W::W3, 303), "");
+            revoke_w3(fx).await;
+        }
+        ("POST", "/certificates/{number}/revoke") => {
+            for (w, number) in [(W::W1, &tr.cert_w1), (W::W2, &tr.cert_w2)] {
+                let path = format!("/certificates/{number}/revoke");
+                // An empty reason is refused (and so nothing is revoked).
+                let form = with_csrf(vec![("reason".into(), String::new())]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                f.status(at(&path), r.status, on_certify(who, w, 422), "");
+            }
+            let r = fx
+                .page(f, c, Some(who), "POST", "/certificates/C-0000-0000-0000-0/revoke", Some(&with_csrf(vec![])))
+                .await;
+            f.status(at("/certificates/C-0000-0000-0000-0/revoke"), r.status, 404, "");
+        }
+        ("POST", "/workers/{id}/licences") => {
+            // W1 holds an open licence: allowed callers are told so (422); W4 may apply.
+            for w in [W::W1, W::W4] {
+                let path = format!("/workers/{}/licences", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                let may = who.sees_worker(w) && (who.writes_workers() || (who == Who::SelfW1 && w == W::W1));
+                let want = match (who.sees_worker(w), may, w) {
+                    (false, _, _) => 404,
+                    (true, false, _) => 403,
+                    (true, true, W::W1) => 422,
+                    _ => 303,
+                };
+                let want = if who == Who::Viewer && who.sees_worker(w) { 403 } else { want };
+                f.status(at(&path), r.status, want, "");
+                reject_open_licence(fx, W::W4).await;
+            }
+        }
+        ("GET", "/licences") | ("GET", "/licences/export") => {
+            let path = if route.path.ends_with("export") { "/licences/export?format=csv" } else { route.path };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, 200, "");
+            for w in [W::W1, W::W2] {
+                let listed = r.body.contains(w.spec().name_latin);
+                f.check(listed == who.sees_worker(w), || format!("{}: {w:?} listed = {listed}", at(path)));
+            }
+        }
+        ("POST", "/licences/rules") => {
+            let form = with_csrf(vec![("term_years".into(), "3".into()), ("renewal_ce_hours".into(), "30".into())]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, on_catalogue(who, 303), "");
+        }
+        ("GET", "/licences/{id}") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/licences/{id}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, if who.sees_worker(w) { 200 } else { 404 }, "");
+            }
+        }
+        ("POST", "/licences/{id}/decision") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/licences/{id}/decision");
+                // Suspending without a reason is refused: nothing changes.
+                let form = with_csrf(vec![("action".into(), "suspend".into()), ("reason".into(), String::new())]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                f.status(at(&path), r.status, on_certify(who, w, 422), "");
+            }
+        }
+        ("POST", "/licences/{id}/renew") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/licences/{id}/renew");
+                // No continuing education yet: refused with the hours.
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                f.status(at(&path), r.status, on_certify(who, w, 422), "");
+            }
+        }
+        (m, p) => f.check(false, || format!("no permission check written for page {m} {p}")),
+    }
+}
+
+/// Puts W3 back into E1 (a check removed them).
+async fn restore_w3(fx: &Fx) {
+    use komlang_core::training::AttendanceInput;
+    let s = &fx.app.db.store;
+    let w3 = fx.wid(W::W3);
+    if s.add_participants(&sys(), fx.tr.e1, &[w3]).await.unwrap() == 1 {
+        let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
+        s.record_attendance(&sys(), fx.tr.e1, w3, &pass).await.unwrap();
+    }
+}
+
+/// Revokes a certificate a check issued to W3, so that W3 is eligible again.
+async fn revoke_w3(fx: &Fx) {
+    let s = &fx.app.db.store;
+    for c in s.worker_certificates(&sys(), fx.wid(W::W3)).await.unwrap().into_iter().filter(|c| c.valid) {
+        s.revoke_certificate(&sys(), &c.number, "permission check", today()).await.unwrap();
+    }
+}
+
+/// Rejects an application a check made for `w`, so that the next caller may apply again.
+async fn reject_open_licence(fx: &Fx, w: W) {
+    let s = &fx.app.db.store;
+    let reject = komlang_core::training::DecisionInput { action: "reject".into(), reason: Some("check".into()) };
+    for l in s.worker_licences(&sys(), fx.wid(w), today()).await.unwrap() {
+        if l.status == komlang_core::training::LicenceStatus::Applied {
+            s.decide_licence(&sys(), l.id, &reject, today()).await.unwrap();
+        }
+    }
+}
+
+async fn training_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let store = &fx.app.db.store;
+    let tr = &fx.tr;
+    let n = who as usize;
+    match (route.method, route.path) {
+        ("GET", "/api/v1/training/institutions")
+        | ("GET", "/api/v1/training/programmes")
+        | ("GET", "/api/v1/training/courses")
+        | ("GET", "/api/v1/training/targets")
+        | ("GET", "/api/v1/licensing/rules") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+        }
+        ("POST", "/api/v1/training/institutions") => {
+            let body = json!({"code": format!("PERMA{n}"), "name_en": "Permission institute", "kind": "ngo"});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, on_catalogue(who, 201), &v);
+        }
+        ("POST", "/api/v1/training/programmes") => {
+            let nisa = store.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap().id;
+            let body = json!({"code": format!("PERMA-P{n}"), "title_en": "P", "level": "tvc2", "institution_id": nisa});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, on_catalogue(who, 201), &v);
+        }
+        ("GET", "/api/v1/training/programmes/{id}") => {
+            let path = format!("/api/v1/training/programmes/{}", tr.vc);
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/training/programmes/999999", None).await;
+            f.status(at("/api/v1/training/programmes/999999"), s, 404, &v);
+        }
+        ("POST", "/api/v1/training/courses") => {
+            let body = json!({"code": format!("PERMA-C{n}"), "title_en": "C", "programme_id": tr.vc,
+                "hours": {"teaching": 6}});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, on_catalogue(who, 201), &v);
+        }
+        ("GET", "/api/v1/training/events") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, if sees_events(who) { 200 } else { 403 }, &v);
+            if s == 200 {
+                let ids = ids_of(&v);
+                for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                    f.check(ids.contains(&e) == sees_event(who, e1), || {
+                        format!("{}: event {e} in {ids:?}", at(route.path))
+                    });
+                }
+            }
+        }
+        ("GET", "/api/v1/training/events/export") => {
+            let path = "/api/v1/training/events/export?format=csv";
+            let (s, _) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, if sees_events(who) { 200 } else { 403 }, "");
+        }
+        ("POST", "/api/v1/training/events") => {
+            for (place, inside) in [("010201", true), ("020101", false)] {
+                let body = json!({"course_id": tr.course, "starts_on": "2026-02-02", "ends_on": "2026-02-03",
+                    "place_code": place});
+                let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+                let want = match (runs_training(who), inside || who == Who::Admin) {
+                    (false, _) => 403,
+                    (true, true) => 201,
+                    (true, false) => 422,
+                };
+                f.status(format!("{} at {place}", at(route.path)), s, want, &v);
+            }
+        }
+        ("GET", "/api/v1/training/events/{id}") | ("GET", "/api/v1/training/events/{id}/participants") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = route.path.replace("{id}", &e.to_string());
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_event_read(who, e1), &v);
+            }
+        }
+        ("PUT", "/api/v1/training/events/{id}") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = format!("/api/v1/training/events/{e}");
+                let place = if e1 { "010201" } else { "020101" };
+                let body = json!({"course_id": tr.course, "starts_on": "2026-01-05", "ends_on": "2026-01-09",
+                    "place_code": place});
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+                f.status(at(&path), s, on_event_write(who, e1, 200), &v);
+            }
+        }
+        ("POST", "/api/v1/training/events/{id}/participants") => {
+            let path = format!("/api/v1/training/events/{}/participants", tr.e1);
+            let body = json!({"worker_ids": [fx.wid(W::W3)]});
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+            let want = if who == Who::Dist { 422 } else { on_event_write(who, true, 201) };
+            f.status(at(&path), s, want, &v);
+        }
+        ("PUT", "/api/v1/training/events/{id}/participants/{worker_id}") => {
+            let path = format!("/api/v1/training/events/{}/participants/{}", tr.e1, fx.wid(W::W1));
+            let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&json!({"result": "passed"}))).await;
+            f.status(at(&path), s, on_event_write(who, true, 200), &v);
+        }
+        ("DELETE", "/api/v1/training/events/{id}/participants/{worker_id}") => {
+            let path = format!("/api/v1/training/events/{}/participants/{}", tr.e1, fx.wid(W::W3));
+            let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+            let want = if who == Who::Dist { 404 } else { on_event_write(who, true, 204) };
+            f.status(at(&path), s, want, &v);
+            restore_w3(fx).await;
+        }
+        ("GET", "/api/v1/workers/{id}/transcript")
+        | ("GET", "/api/v1/workers/{id}/certificates")
+        | ("GET", "/api/v1/workers/{id}/licences") => {
+            for w in W::ALL {
+                let path = route.path.replace("{id}", &fx.wid(w).to_string());
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+                if s == 200 && path.ends_with("transcript") {
+                    let want = store.transcript(&sys(), fx.wid(w)).await.unwrap().total_credits;
+                    f.check(want >= 30.0 && v["total_credits"] == json!(want), || {
+                        format!("{}: total_credits {}, want {want}", at(&path), v["total_credits"])
+                    });
+                }
+            }
+        }
+        ("POST", "/api/v1/workers/{id}/recognitions") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/recognitions", fx.wid(w));
+                let body = json!({"kind": "rcc", "programme_id": tr.vc, "hours": {"teaching": 15}, "evidence": "Observed",
+                    "assessor": "NISA", "assessed_on": today().to_string()});
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                f.status(at(&path), s, on_recognition(who, w, 201), &v);
+            }
+        }
+        ("POST", "/api/v1/workers/{id}/certificates") => {
+            let path = format!("/api/v1/workers/{}/certificates", fx.wid(W::W3));
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"programme_id": tr.vc}))).await;
+            f.status(at(&path), s, on_certify(who, W::W3, 201), &v);
+            revoke_w3(fx).await;
+        }
+        ("POST", "/api/v1/certificates/{number}/revoke") => {
+            for (w, number) in [(W::W1, &tr.cert_w1), (W::W2, &tr.cert_w2)] {
+                let path = format!("/api/v1/certificates/{number}/revoke");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"reason": ""}))).await;
+                f.status(at(&path), s, on_certify(who, w, 422), &v);
+            }
+        }
+        ("GET", "/api/v1/training/progress") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+            // W3 is the one eligible worker (no certificate).
+            let want = if who.sees_worker(W::W3) { 1 } else { 0 };
+            f.check(v["eligible_total"] == json!(want), || {
+                format!("{}: eligible {}", at(route.path), v["eligible_total"])
+            });
+        }
+        ("POST", "/api/v1/training/targets") => {
+            let body = json!({"group_code": format!("perma{n}"), "group_en": "G", "level": "tvc1", "year": 2027,
+                "target": 5});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            let ok = if s == 204 { 204 } else { 200 };
+            f.status(at(route.path), s, on_catalogue(who, ok), &v);
+        }
+        ("GET", "/api/v1/licences") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+            let all = komlang_store::LicenceQuery { page: 1, per_page: 100, ..Default::default() };
+            let want = store
+                .licences(&sys(), &all, today())
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .filter(|l| W::ALL.iter().any(|w| fx.wid(*w) == l.worker.id && who.sees_worker(*w)))
+                .count();
+            f.check(v["total"] == json!(want), || format!("{}: total {}, want {want}", at(route.path), v["total"]));
+        }
+        ("POST", "/api/v1/workers/{id}/licences") => {
+            for w in [W::W1, W::W4] {
+                let path = format!("/api/v1/workers/{}/licences", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({}))).await;
+                let may = who.writes_workers() || (who == Who::SelfW1 && w == W::W1);
+                let want = match (who.sees_worker(w), may, w) {
+                    (false, _, _) => 404,
+                    (true, false, _) => 403,
+                    (true, true, W::W1) => 422,
+                    _ => 201,
+                };
+                f.status(at(&path), s, want, &v);
+                reject_open_licence(fx, W::W4).await;
+            }
+        }
+        ("GET", "/api/v1/licences/{id}") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/api/v1/licences/{id}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+            }
+        }
+        ("POST", "/api/v1/licences/{id}/decision") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/api/v1/licences/{id}/decision");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"action": "suspend"}))).await;
+                f.status(at(&path), s, on_certify(who, w, 422), &v);
+            }
+        }
+        ("POST", "/api/v1/licences/{id}/renew") => {
+            for (w, id) in [(W::W1, tr.lic_w1), (W::W2, tr.lic_w2)] {
+                let path = format!("/api/v1/licences/{id}/renew");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, None).await;
+                f.status(at(&path), s, on_certify(who, w, 422), &v);
+            }
+        }
+        ("PUT", "/api/v1/licensing/rules") => {
+            let body = json!({"term_years": 3, "renewal_ce_hours": 30});
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, on_catalogue(who, 200), &v);
+        }
+        (m, p) => f.check(false, || format!("no permission check written for API {m} {p}")),
+    }
+}
+
+/// The public certificate check and licence register: the same answer for anyone, signed in or not.
+async fn public_check(fx: &Fx, f: &mut Failures, who: Option<Who>, route: &Route) {
+    let (holder, public_cert, public_lic) = public_holder(fx).await;
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let anon = Client::new();
+    let get = |path: String| {
+        let anon = anon.clone();
+        async move {
+            let r = anon.get(fx.app.url(&path)).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let mut cases: Vec<(String, u16, Option<&str>)> = Vec::new();
+    match route.path {
+        "/verify" => {
+            cases.push(("/verify".into(), 200, None));
+            cases.push((format!("/verify?number={}", public_cert), 200, Some(PUBLIC_HOLDER)));
+        }
+        "/verify/{number}" => {
+            cases.push((format!("/verify/{}", public_cert), 200, Some(PUBLIC_HOLDER)));
+            cases.push(("/verify/C-0000-0000-0000-0".into(), 404, None));
+        }
+        "/register" => cases.push(("/register?q=publicholder".into(), 200, Some(public_lic.as_str()))),
+        "/api/v1/public/certificates/{number}" => {
+            cases.push((format!("/api/v1/public/certificates/{}", public_cert), 200, Some(PUBLIC_HOLDER)));
+            cases.push(("/api/v1/public/certificates/C-0000-0000-0000-0".into(), 404, None));
+        }
+        "/api/v1/public/licences" => {
+            cases.push(("/api/v1/public/licences?q=publicholder".into(), 200, Some(public_lic.as_str())))
+        }
+        p => f.check(false, || format!("no public check for {p}")),
+    }
+    for (path, want, shows) in cases {
+        // With the caller's credentials where the caller has some; the answer is the same.
+        let (s, body) = match who {
+            Some(w) if path.starts_with("/api/") => {
+                let r = fx.api.get(fx.app.url(&path)).bearer_auth(fx.token(w)).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+            _ => get(path.clone()).await,
+        };
+        f.status(at(&path), s, want, &body);
+        if let Some(text) = shows {
+            f.check(body.contains(text), || format!("{}: {text:?} not shown", at(&path)));
+        }
+        // Nothing of the fixture's workers, and not the holder's phone number or national ID.
+        for w in W::ALL {
+            let spec = w.spec();
+            for secret in [spec.name_latin, spec.national_id, spec.phone] {
+                f.check(!body.contains(secret), || format!("{}: shows {secret:?}", at(&path)));
+            }
+        }
+        for secret in [HOLDER_NATIONAL_ID, HOLDER_PHONE] {
+            f.check(!body.contains(secret), || format!("{}: shows the holder's {secret:?}", at(&path)));
+        }
+    }
+    fx.remove_worker(holder).await;
+}
+
+const HOLDER_NATIONAL_ID: &str = "NIDPH0005";
+const HOLDER_PHONE: &str = "012 500 005";
+
+/// A worker who is none of the fixture's (so in no caller's secrets), with a certificate and a
+/// licence; removed after each public check. (worker id, certificate number, licence number)
+async fn public_holder(fx: &Fx) -> (i64, String, String) {
+    use komlang_core::training::{AttendanceInput, DecisionInput};
+    let s = &fx.app.db.store;
+    let mut input = worker_input("ភាព សាធារណៈ", PUBLIC_HOLDER, "020101", None);
+    input.national_id = Some(HOLDER_NATIONAL_ID.into());
+    input.phone = Some(HOLDER_PHONE.into());
+    let id = s.create_worker(&sys(), &input, today()).await.unwrap().id;
+    s.add_participants(&sys(), fx.tr.e2, &[id]).await.unwrap();
+    let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
+    s.record_attendance(&sys(), fx.tr.e2, id, &pass).await.unwrap();
+    let cert = s.issue_certificate(&sys(), id, fx.tr.vc, today()).await.unwrap().number;
+    let l = s.apply_licence(&sys(), id, None, today()).await.unwrap();
+    let approve = DecisionInput { action: "approve".into(), reason: None };
+    let lic = s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap().number.unwrap();
+    (id, cert, lic)
 }

@@ -16,6 +16,7 @@ use tracing_subscriber::EnvFilter;
 
 mod framework;
 mod planning;
+mod training;
 mod transfer;
 
 #[derive(Parser, Debug)]
@@ -79,6 +80,11 @@ enum Command {
     Coverage(planning::CoverageArgs),
     /// Prints a prioritized deployment plan (default: the whole gap of the investment-case norm) as JSON.
     Plan(planning::PlanArgs),
+    /// Training and licensing: licences about to expire, certificate verification, exports, licensing rules.
+    Training {
+        #[command(subcommand)]
+        command: training::TrainingCommand,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -192,7 +198,15 @@ fn explain(e: &FieldError) -> String {
         ("mapping", "unknown_mapping") => "no column mapping is saved under this name".into(),
         ("duplicates", "invalid_choice") => "use skip, merge or keepboth".into(),
         ("format", "invalid_choice") => "use csv or xlsx".into(),
+        ("status", "invalid_choice") => "use applied, active, rejected, suspended, lapsed or revoked".into(),
         (_, "invalid_choice") => "not one of the accepted codes".into(),
+        (_, "invalid_date") => format!("`{}` is not a date; use YYYY-MM-DD", p("value")),
+        (_, "out_of_range") => format!("must be between {} and {}", p("min"), p("max")),
+        (_, "not_a_certificate_number") => {
+            format!("`{}` is not a certificate number (C-XXXX-XXXX-XXXX-K; the last symbol is a check)", p("value"))
+        }
+        (_, "unknown_certificate") => format!("no certificate has the number `{}`", p("value")),
+        ("out", "required") => "an XLSX file needs --out FILE".into(),
         (_, "required") => "this value is required".into(),
         _ => e.code.replace('_', " "),
     }
@@ -353,6 +367,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Framework { command } => framework::run(url, command).await?,
         Command::Coverage(args) => planning::coverage(url, args).await?,
         Command::Plan(args) => planning::plan(url, args).await?,
+        Command::Training { command } => training::run(url, command).await?,
     }
     Ok(())
 }
