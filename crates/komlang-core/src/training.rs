@@ -904,8 +904,20 @@ pub fn validate_decision(i: &DecisionInput) -> Result<(LicenceAction, Option<Str
 
 /// Crockford's base-32 alphabet: no I, L, O or U, so numbers read aloud or typed stay unambiguous.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// Check symbols (Crockford): the alphabet and five more, for the value mod 37.
-const CHECK: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
+
+/// The Luhn mod 32 check symbol of symbol values (each 0..32): catches every single wrong
+/// symbol and almost every swap of two adjacent ones.
+fn check_symbol(values: &[u64]) -> u8 {
+    let n = 32u64;
+    let mut factor = 2;
+    let mut sum = 0;
+    for v in values.iter().rev() {
+        let addend = factor * v;
+        factor = if factor == 2 { 1 } else { 2 };
+        sum += addend / n + addend % n;
+    }
+    ALPHABET[((n - sum % n) % n) as usize]
+}
 
 /// A number's prefix says what it numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -924,17 +936,17 @@ impl NumberKind {
 }
 
 /// Makes a number from 60 random bits: `C-XXXX-XXXX-XXXX-K` (certificate) or `L-...` (licence),
-/// where K is a check symbol over the 12 random symbols. The caller passes the randomness (from
+/// where K is a Luhn mod 32 check symbol over the 12 random symbols. The caller passes the randomness (from
 /// the operating system's generator), so numbers cannot be guessed from one another.
 pub fn make_number(kind: NumberKind, random: u64) -> String {
     let mut v = random & ((1u64 << 60) - 1);
-    let mut syms = [0u8; 12];
-    for s in syms.iter_mut().rev() {
-        *s = ALPHABET[(v & 31) as usize];
+    let mut values = [0u64; 12];
+    for x in values.iter_mut().rev() {
+        *x = v & 31;
         v >>= 5;
     }
-    let value = random & ((1u64 << 60) - 1);
-    let check = CHECK[(value % 37) as usize] as char;
+    let syms: Vec<u8> = values.iter().map(|x| ALPHABET[*x as usize]).collect();
+    let check = check_symbol(&values) as char;
     let s = |r: std::ops::Range<usize>| std::str::from_utf8(&syms[r]).unwrap_or_default().to_string();
     format!("{}-{}-{}-{}-{}", kind.prefix(), s(0..4), s(4..8), s(8..12), check)
 }
@@ -949,7 +961,7 @@ pub fn normalize_number(kind: NumberKind, input: &str) -> Option<String> {
     }
     chars.remove(0);
     let check = chars.pop()?;
-    let mut value: u64 = 0;
+    let mut values = Vec::with_capacity(12);
     let mut syms = String::new();
     for c in chars {
         let c = match c {
@@ -957,11 +969,15 @@ pub fn normalize_number(kind: NumberKind, input: &str) -> Option<String> {
             'I' | 'L' => '1',
             c => c,
         };
-        let d = ALPHABET.iter().position(|a| *a as char == c)? as u64;
-        value = value << 5 | d;
+        values.push(ALPHABET.iter().position(|a| *a as char == c)? as u64);
         syms.push(c);
     }
-    if CHECK[(value % 37) as usize] as char != check {
+    let check = match check {
+        'O' => '0',
+        'I' | 'L' => '1',
+        c => c,
+    };
+    if check_symbol(&values) as char != check {
         return None;
     }
     Some(format!("{}-{}-{}-{}-{}", kind.prefix(), &syms[0..4], &syms[4..8], &syms[8..12], check))
@@ -1146,6 +1162,18 @@ mod tests {
         typo[2] = if typo[2] == '7' { '8' } else { '7' };
         let typo: String = typo.into_iter().collect();
         assert_eq!(normalize_number(NumberKind::Certificate, &typo), None, "{typo}");
+        // Swapping two adjacent different symbols breaks it too.
+        let mut swapped: Vec<char> = n.chars().collect();
+        let pos = (2..5).find(|&i| swapped[i] != swapped[i + 1]).unwrap();
+        swapped.swap(pos, pos + 1);
+        let swapped: String = swapped.into_iter().collect();
+        assert_eq!(normalize_number(NumberKind::Certificate, &swapped), None, "{swapped}");
+        // Every check symbol is of the alphabet, so numbers are safe in links and easy to type.
+        for r in 0..2000u64 {
+            let x = make_number(NumberKind::Licence, r.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            assert!(x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'), "{x}");
+            assert_eq!(normalize_number(NumberKind::Licence, &x).as_deref(), Some(x.as_str()));
+        }
         // Consecutive random values give unrelated numbers.
         let a = make_number(NumberKind::Licence, 1 << 40);
         let b = make_number(NumberKind::Licence, (1 << 40) + 1);

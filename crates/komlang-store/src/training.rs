@@ -1109,9 +1109,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let after = EventDraft { minutes: Some(m), ..d };
-        record_audit(&mut tx, p, "update", "training_event", &id.to_string(), Some(&before), None::<&TrainingEvent>)
-            .await?;
-        record_audit(&mut tx, p, "update", "training_event", &id.to_string(), None, Some(&after)).await?;
+        let before = EventDraft {
+            course_id: before.course_id,
+            institution_id: before.institution_id,
+            starts_on: before.starts_on,
+            ends_on: before.ends_on,
+            place_code: before.place_code,
+            venue: before.venue,
+            trainers: before.trainers,
+            minutes: Some(before.hours.to_minutes("", &mut ValidationErrors::default())),
+        };
+        record_audit(&mut tx, p, "update", "training_event", &id.to_string(), Some(&before), Some(&after)).await?;
         tx.commit().await?;
         self.training_event(p, id).await?.ok_or(StoreError::NotFound)
     }
@@ -1545,10 +1553,9 @@ impl Store {
             .bind(cert.id)
             .execute(&mut *tx)
             .await?;
-        let after = serde_json::json!({"revoked_on": today, "revoke_reason": reason});
-        record_audit(&mut tx, p, "revoke", "certificate", &cert.id.to_string(), Some(&cert), None::<&Certificate>)
-            .await?;
-        record_audit(&mut tx, p, "revoke", "certificate", &cert.id.to_string(), None, Some(&after)).await?;
+        let before = serde_json::json!({"number": cert.number, "revoked_on": null, "revoke_reason": null});
+        let after = serde_json::json!({"number": cert.number, "revoked_on": today, "revoke_reason": reason});
+        record_audit(&mut tx, p, "revoke", "certificate", &cert.id.to_string(), Some(&before), Some(&after)).await?;
         tx.commit().await?;
         self.worker_certificates(p, cert.worker_id)
             .await?

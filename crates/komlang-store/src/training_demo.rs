@@ -86,6 +86,22 @@ struct DemoTrainingCounts {
     licences: usize,
 }
 
+/// A synthetic worker still in post.
+struct DemoWorker {
+    id: i64,
+    role: WorkerRole,
+    cadre: Cadre,
+    province: String,
+    start: Option<NaiveDate>,
+}
+
+impl DemoWorker {
+    /// Already in post on `day` (or start date unknown).
+    fn in_post_by(&self, day: NaiveDate) -> bool {
+        self.start.is_none_or(|s| s <= day)
+    }
+}
+
 fn minutes_of(h: (f64, f64, f64)) -> Minutes {
     Hours { teaching: h.0, lab: h.1, field: h.2 }.to_minutes("", &mut ValidationErrors::default())
 }
@@ -191,22 +207,25 @@ impl Store {
             self.institutions().await?.into_iter().map(|i| (i.code.clone(), i.id)).collect();
         // Synthetic workers still in post, by role and province.
         let rows = sqlx::query(
-            "SELECT w.id, w.role, w.cadre, u.province_code FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+            "SELECT w.id, w.role, w.cadre, w.start_date, u.province_code FROM workers w \
+             JOIN admin_units u ON u.code = w.workplace_code \
              WHERE w.synthetic = 1 AND w.status IN ('active', 'on_leave') ORDER BY w.id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut workers: Vec<(i64, WorkerRole, Cadre, String)> = Vec::with_capacity(rows.len());
+        let mut workers: Vec<DemoWorker> = Vec::with_capacity(rows.len());
         for r in &rows {
             let role: String = r.try_get("role")?;
             let cadre: String = r.try_get("cadre")?;
             let (Some(role), Some(cadre)) = (WorkerRole::parse(&role), Cadre::parse(&cadre)) else { continue };
-            workers.push((
-                r.try_get("id")?,
+            let start: Option<String> = r.try_get("start_date")?;
+            workers.push(DemoWorker {
+                id: r.try_get("id")?,
                 role,
                 cadre,
-                r.try_get::<Option<String>, _>("province_code")?.unwrap_or_default(),
-            ));
+                province: r.try_get::<Option<String>, _>("province_code")?.unwrap_or_default(),
+                start: start.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+            });
         }
         let demo_worker =
             self.user_by_name("worker").await?.filter(|u| u.role == UserRole::Worker).and_then(|u| u.worker_id);
@@ -291,29 +310,43 @@ impl Store {
             ce_courses.push((id, d.minutes));
         }
 
-        // Vocational Certificate for CCWC members in three provinces: five modules over the
-        // last two years; most pass all five, some fail or miss one, some have the field
-        // module recognized (RPL) instead.
+        // Vocational Certificate for CCWC members in three provinces: five modules over about
+        // sixteen months; most pass all five, some fail or miss one, some have the field module
+        // recognized (RPL) instead. Battambang has a second, later intake (with the demo
+        // `worker` account's focal point). Only people already in post when an intake starts
+        // take part.
+        let is_ccwc = |w: &DemoWorker| matches!(w.role, WorkerRole::CcwcFocalPoint | WorkerRole::CcwcMember);
+        let mut intakes: Vec<(usize, &str, u64, u64, Vec<i64>)> = Vec::new();
         for (pi, prov) in VC_PROVINCES.iter().enumerate() {
-            let mut cohort: Vec<i64> = workers
+            let base = 900 - 9 * pi as u64;
+            let cohort: Vec<i64> = workers
                 .iter()
-                .filter(|w| &w.3 == prov && matches!(w.1, WorkerRole::CcwcFocalPoint | WorkerRole::CcwcMember))
-                .map(|w| w.0)
+                .filter(|w| w.province == *prov && is_ccwc(w) && w.in_post_by(day(base)) && Some(w.id) != demo_worker)
+                .map(|w| w.id)
                 .take(24)
                 .collect();
-            if *prov == "02" {
-                if let Some(dw) = demo_worker {
-                    if !cohort.contains(&dw) {
-                        cohort.push(dw);
-                    }
-                }
-            }
+            intakes.push((pi, prov, base, 120, cohort));
+        }
+        {
+            let first: Vec<i64> = intakes[0].4.clone();
+            let mut cohort: Vec<i64> = demo_worker.into_iter().collect();
+            cohort.extend(
+                workers
+                    .iter()
+                    .filter(|w| w.province == "02" && is_ccwc(w) && w.in_post_by(day(400)))
+                    .filter(|w| !first.contains(&w.id) && Some(w.id) != demo_worker)
+                    .map(|w| w.id)
+                    .take(15),
+            );
+            intakes.push((0, "02", 400, 80, cohort));
+        }
+        for (pi, prov, base, spacing, cohort) in &intakes {
             let mut earned: HashMap<i64, usize> = HashMap::new();
             for k in 0..MODULES.len() {
                 let Some(&(course, m)) = modules.get(&("VC-PSW", k)) else { continue };
-                let starts = day(900 - 120 * k as u64 - 9 * pi as u64);
+                let starts = day(base - spacing * k as u64);
                 let ev = c.event(course, nisa, starts, 10, prov, "DoSVY training room", "NISA trainers", m).await?;
-                for &w in &cohort {
+                for &w in cohort {
                     let h = mix(&[w as u64, k as u64, 7]);
                     let rpl = Some(w) != demo_worker && mix(&[w as u64, 3]).is_multiple_of(7);
                     if k == 4 && rpl {
@@ -335,7 +368,8 @@ impl Store {
                 }
             }
             let Some(&(vc, vc_level)) = programmes.get("VC-PSW") else { continue };
-            for &w in &cohort {
+            let last_module = base - spacing * (MODULES.len() as u64 - 1);
+            for &w in cohort {
                 let rpl = Some(w) != demo_worker && mix(&[w as u64, 3]).is_multiple_of(7);
                 if rpl {
                     let m = minutes_of(MODULES[4].hours);
@@ -349,9 +383,9 @@ impl Store {
                     .bind(m.teaching)
                     .bind(m.lab)
                     .bind(m.field)
-                    .bind("Portfolio of supervised case work as CCWC focal point since 2018 (demo)")
+                    .bind("Portfolio of supervised case work as CCWC focal point (demo)")
                     .bind("NISA assessor (demo)")
-                    .bind(day(440).to_string())
+                    .bind(day(last_module + 20).to_string())
                     .bind(&c.now)
                     .execute(&mut *c.tx)
                     .await?;
@@ -361,7 +395,7 @@ impl Store {
                 // Those with all five modules are eligible; most have been certified already.
                 let certify = Some(w) == demo_worker || mix(&[w as u64, 11]) % 10 < 7;
                 if earned.get(&w).copied().unwrap_or(0) == MODULES.len() && certify {
-                    c.certificate(w, vc, vc_level, day(380 - 5 * pi as u64)).await?;
+                    c.certificate(w, vc, vc_level, day(last_module - 40 - 5 * *pi as u64)).await?;
                 }
             }
         }
@@ -380,8 +414,12 @@ impl Store {
             ),
             ("TVC1-PP", &[WorkerRole::DistrictSocialWorker, WorkerRole::DistrictOfficer][..], 3usize),
         ] {
-            let cohort: Vec<i64> =
-                workers.iter().filter(|w| w.3 == "02" && roles.contains(&w.1)).map(|w| w.0).take(20).collect();
+            let cohort: Vec<i64> = workers
+                .iter()
+                .filter(|w| w.province == "02" && roles.contains(&w.role) && w.in_post_by(day(760)))
+                .map(|w| w.id)
+                .take(20)
+                .collect();
             for k in 0..modules_done {
                 let Some(&(course, m)) = modules.get(&(prog, k)) else { continue };
                 let ev = c
@@ -422,13 +460,14 @@ impl Store {
             let cohort: Vec<i64> = workers
                 .iter()
                 .filter(|w| {
-                    w.3 == "02"
+                    w.province == "02"
+                        && w.in_post_by(day(240))
                         && matches!(
-                            w.1,
+                            w.role,
                             WorkerRole::AlliedPolice | WorkerRole::AlliedTeacher | WorkerRole::AlliedHealth
                         )
                 })
-                .map(|w| w.0)
+                .map(|w| w.id)
                 .take(25)
                 .collect();
             let ev = c.event(course, nisa, day(240), 15, "02", "Provincial hall", "NISA and DoSVY trainers", m).await?;
@@ -440,8 +479,12 @@ impl Store {
 
         // Licences for professional social workers (degree in social work), with continuing
         // education; a spread of states and expiry dates.
-        let professionals: Vec<i64> =
-            workers.iter().filter(|w| w.2 == Cadre::Professional).map(|w| w.0).take(48).collect();
+        let professionals: Vec<i64> = workers
+            .iter()
+            .filter(|w| w.cadre == Cadre::Professional && w.in_post_by(day(1200)))
+            .map(|w| w.id)
+            .take(48)
+            .collect();
         for (k, (course, m)) in ce_courses.iter().enumerate() {
             let ev = c.event(*course, nisa, day(400 - 250 * k as u64), 3, "12", "NISA, Phnom Penh", "NISA", *m).await?;
             for &w in professionals.iter().filter(|w| !mix(&[**w as u64, k as u64, 17]).is_multiple_of(3)) {
