@@ -196,7 +196,10 @@ impl Store {
                 postings += 1;
             }
             let start = draft.start_date.unwrap_or(today);
-            insert_posting(&mut tx, id, &draft, start, None).await?;
+            // As when a worker is recorded through the application: the posting of someone who
+            // has left ends on their end date.
+            let posting_end = draft.end_date.filter(|_| draft.status.is_separated());
+            insert_posting(&mut tx, id, &draft, start, posting_end).await?;
             postings += 1;
             for (status, date) in &w.status_history {
                 insert_status(&mut tx, id, *status, *date, None, Some("demo")).await?;

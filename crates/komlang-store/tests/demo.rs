@@ -210,13 +210,21 @@ async fn demo_loads_once_with_working_accounts_and_the_same_data_on_every_engine
         let report = store.competency_gaps(&principals["sangke"], &komlang_store::GapQuery::default()).await.unwrap();
         assert!(report.workers_assessed > 0 && report.cells.iter().any(|c| c.below_required > 0), "{engine:?}");
 
-        // Every worker has an open posting and a status history ending in their status.
-        let open: i64 = sqlx::query("SELECT COUNT(DISTINCT worker_id) FROM postings WHERE end_date IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(open, first.workers as i64);
+        // Every worker in post has one open posting; those who left have none, their last
+        // posting ending on their end date.
+        let count =
+            |sql: &'static str| async move { sqlx::query(sql).fetch_one(store.pool()).await.unwrap().get::<i64, _>(0) };
+        let in_post = count("SELECT COUNT(*) FROM workers WHERE status IN ('active', 'on_leave')").await;
+        let open = count("SELECT COUNT(DISTINCT worker_id) FROM postings WHERE end_date IS NULL").await;
+        let open_rows = count("SELECT COUNT(*) FROM postings WHERE end_date IS NULL").await;
+        assert_eq!((open, open_rows), (in_post, in_post), "{engine:?}");
+        assert!(in_post < first.workers as i64, "the demo has people who left");
+        let left_open = count(
+            "SELECT COUNT(*) FROM workers w JOIN postings p ON p.worker_id = w.id \
+             WHERE w.status NOT IN ('active', 'on_leave') AND (p.end_date IS NULL OR p.end_date > w.end_date)",
+        )
+        .await;
+        assert_eq!(left_open, 0, "{engine:?}");
 
         prints.push((engine, print));
         db.cleanup().await;
