@@ -423,6 +423,25 @@ fn invalid(field: &str, code: &str) -> StoreError {
     StoreError::Invalid(ValidationErrors::single(FieldError::new(field, code)))
 }
 
+fn duplicate_code(code: &str) -> StoreError {
+    StoreError::Invalid(ValidationErrors::single(FieldError::new("code", "duplicate_code").with("value", code)))
+}
+
+/// Whether a row of `table` other than `except` has this code.
+async fn code_taken(conn: &mut AnyConnection, table: &str, code: &str, except: Option<i64>) -> Result<bool> {
+    let row = sqlx::query(&format!("SELECT 1 FROM {table} WHERE code = $1 AND id <> $2"))
+        .bind(code)
+        .bind(except.unwrap_or(0))
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+async fn exists(conn: &mut AnyConnection, table: &str, id: i64) -> Result<bool> {
+    let row = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.is_some())
+}
+
 fn random_number(kind: NumberKind) -> String {
     make_number(kind, rand::rngs::OsRng.next_u64())
 }
@@ -744,34 +763,69 @@ impl Store {
         rows.iter().map(institution_from_row).collect()
     }
 
+    pub async fn institution(&self, id: i64) -> Result<Option<Institution>> {
+        let row = sqlx::query(&format!("SELECT {INSTITUTION_COLS} FROM training_institutions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(institution_from_row).transpose()
+    }
+
     pub async fn create_institution(&self, p: &Principal, input: &InstitutionInput) -> Result<Institution> {
+        self.save_institution(p, None, input).await
+    }
+
+    pub async fn update_institution(&self, p: &Principal, id: i64, input: &InstitutionInput) -> Result<Institution> {
+        self.save_institution(p, Some(id), input).await
+    }
+
+    async fn save_institution(&self, p: &Principal, id: Option<i64>, input: &InstitutionInput) -> Result<Institution> {
         if !p.can(Permission::ManageTrainingCatalogue) {
             return Err(StoreError::Forbidden);
         }
+        let before = match id {
+            Some(id) => {
+                let x = self.institution(id).await?.ok_or(StoreError::NotFound)?;
+                Some(InstitutionDraft { code: x.code, name_en: x.name_en, name_km: x.name_km, kind: x.kind })
+            }
+            None => None,
+        };
         let d = validate_institution(input)?;
         let mut tx = self.pool.begin().await?;
-        let taken = sqlx::query("SELECT 1 FROM training_institutions WHERE code = $1")
-            .bind(&d.code)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                FieldError::new("code", "duplicate_code").with("value", &d.code),
-            )));
+        if code_taken(&mut tx, "training_institutions", &d.code, id).await? {
+            return Err(duplicate_code(&d.code));
         }
-        let row = sqlx::query(
-            "INSERT INTO training_institutions (code, name_en, name_km, kind, created_at) VALUES ($1, $2, $3, $4, $5) \
-             RETURNING id",
-        )
-        .bind(&d.code)
-        .bind(&d.name_en)
-        .bind(&d.name_km)
-        .bind(d.kind.code())
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get(0)?;
-        record_audit(&mut tx, p, "create", "training_institution", &id.to_string(), None, Some(&d)).await?;
+        let id = match id {
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO training_institutions (code, name_en, name_km, kind, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(&d.code)
+                .bind(&d.name_en)
+                .bind(&d.name_km)
+                .bind(d.kind.code())
+                .bind(now_text())
+                .fetch_one(&mut *tx)
+                .await?;
+                row.try_get(0)?
+            }
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE training_institutions SET code = $1, name_en = $2, name_km = $3, kind = $4 WHERE id = $5",
+                )
+                .bind(&d.code)
+                .bind(&d.name_en)
+                .bind(&d.name_km)
+                .bind(d.kind.code())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let action = if before.is_some() { "update" } else { "create" };
+        record_audit(&mut tx, p, action, "training_institution", &id.to_string(), before.as_ref(), Some(&d)).await?;
         tx.commit().await?;
         Ok(Institution { id, code: d.code, name_en: d.name_en, name_km: d.name_km, kind: d.kind })
     }
@@ -788,46 +842,80 @@ impl Store {
     }
 
     pub async fn create_programme(&self, p: &Principal, input: &ProgrammeInput) -> Result<Programme> {
+        self.save_programme(p, None, input).await
+    }
+
+    /// Changes a programme; a change of its required credits changes who is eligible (computed).
+    pub async fn update_programme(&self, p: &Principal, id: i64, input: &ProgrammeInput) -> Result<Programme> {
+        self.save_programme(p, Some(id), input).await
+    }
+
+    async fn save_programme(&self, p: &Principal, id: Option<i64>, input: &ProgrammeInput) -> Result<Programme> {
         if !p.can(Permission::ManageTrainingCatalogue) {
             return Err(StoreError::Forbidden);
         }
+        let before = match id {
+            Some(id) => {
+                let x = self.programme(id).await?.ok_or(StoreError::NotFound)?;
+                Some(ProgrammeDraft {
+                    code: x.code,
+                    title_en: x.title_en,
+                    title_km: x.title_km,
+                    level: x.level,
+                    institution_id: x.institution_id,
+                    credits_required: x.credits_required,
+                })
+            }
+            None => None,
+        };
         let d = validate_programme(input)?;
         let mut tx = self.pool.begin().await?;
         let mut errs = ValidationErrors::default();
-        if sqlx::query("SELECT 1 FROM training_programmes WHERE code = $1")
-            .bind(&d.code)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some()
-        {
+        if code_taken(&mut tx, "training_programmes", &d.code, id).await? {
             errs.push(FieldError::new("code", "duplicate_code").with("value", &d.code));
         }
-        if sqlx::query("SELECT 1 FROM training_institutions WHERE id = $1")
-            .bind(d.institution_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_none()
-        {
+        if !exists(&mut tx, "training_institutions", d.institution_id).await? {
             errs.push(FieldError::new("institution_id", "unknown_institution").with("value", d.institution_id));
         }
         if !errs.is_empty() {
             return Err(errs.into());
         }
-        let row = sqlx::query(
-            "INSERT INTO training_programmes (code, title_en, title_km, level, institution_id, credits_required, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&d.code)
-        .bind(&d.title_en)
-        .bind(&d.title_km)
-        .bind(d.level.code())
-        .bind(d.institution_id)
-        .bind(d.credits_required as i64)
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get(0)?;
-        record_audit(&mut tx, p, "create", "training_programme", &id.to_string(), None, Some(&d)).await?;
+        let id = match id {
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO training_programmes (code, title_en, title_km, level, institution_id, credits_required, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(&d.code)
+                .bind(&d.title_en)
+                .bind(&d.title_km)
+                .bind(d.level.code())
+                .bind(d.institution_id)
+                .bind(d.credits_required as i64)
+                .bind(now_text())
+                .fetch_one(&mut *tx)
+                .await?;
+                row.try_get(0)?
+            }
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE training_programmes SET code = $1, title_en = $2, title_km = $3, level = $4, \
+                     institution_id = $5, credits_required = $6 WHERE id = $7",
+                )
+                .bind(&d.code)
+                .bind(&d.title_en)
+                .bind(&d.title_km)
+                .bind(d.level.code())
+                .bind(d.institution_id)
+                .bind(d.credits_required as i64)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let action = if before.is_some() { "update" } else { "create" };
+        record_audit(&mut tx, p, action, "training_programme", &id.to_string(), before.as_ref(), Some(&d)).await?;
         tx.commit().await?;
         self.programme(id).await?.ok_or(StoreError::NotFound)
     }
@@ -857,38 +945,73 @@ impl Store {
     /// Adds a module to a programme, or a course on its own. Competency codes must be of the
     /// current framework.
     pub async fn create_course(&self, p: &Principal, input: &CourseInput) -> Result<Course> {
+        self.save_course(p, None, input).await
+    }
+
+    /// Changes a module or course. Events already held keep the hours they were given, and
+    /// participants the hours recorded for them.
+    pub async fn update_course(&self, p: &Principal, id: i64, input: &CourseInput) -> Result<Course> {
+        self.save_course(p, Some(id), input).await
+    }
+
+    async fn save_course(&self, p: &Principal, id: Option<i64>, input: &CourseInput) -> Result<Course> {
         if !p.can(Permission::ManageTrainingCatalogue) {
             return Err(StoreError::Forbidden);
         }
+        let before = match id {
+            Some(id) => {
+                let x = self.course(id).await?.ok_or(StoreError::NotFound)?;
+                Some(CourseDraft {
+                    code: x.code,
+                    title_en: x.title_en,
+                    title_km: x.title_km,
+                    programme_id: x.programme_id,
+                    minutes: x.hours.to_minutes("", &mut ValidationErrors::default()),
+                    competencies: x.competencies,
+                })
+            }
+            None => None,
+        };
         let fw = self.current_framework().await?;
         let known: std::collections::HashSet<String> =
             fw.areas.iter().flat_map(|a| a.competencies.iter().map(|c| c.code.clone())).collect();
         let d = validate_course(input, |c| known.contains(c))?;
         let mut tx = self.pool.begin().await?;
         let mut errs = ValidationErrors::default();
-        if sqlx::query("SELECT 1 FROM training_courses WHERE code = $1")
-            .bind(&d.code)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some()
-        {
+        if code_taken(&mut tx, "training_courses", &d.code, id).await? {
             errs.push(FieldError::new("code", "duplicate_code").with("value", &d.code));
         }
         if let Some(pid) = d.programme_id {
-            if sqlx::query("SELECT 1 FROM training_programmes WHERE id = $1")
-                .bind(pid)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_none()
-            {
+            if !exists(&mut tx, "training_programmes", pid).await? {
                 errs.push(FieldError::new("programme_id", "unknown_programme").with("value", pid));
             }
         }
         if !errs.is_empty() {
             return Err(errs.into());
         }
-        let id = insert_course(&mut tx, &d).await?;
-        record_audit(&mut tx, p, "create", "training_course", &id.to_string(), None, Some(&d)).await?;
+        let id = match id {
+            None => insert_course(&mut tx, &d).await?,
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE training_courses SET code = $1, title_en = $2, title_km = $3, programme_id = $4, \
+                     teaching_minutes = $5, lab_minutes = $6, field_minutes = $7, competencies = $8 WHERE id = $9",
+                )
+                .bind(&d.code)
+                .bind(&d.title_en)
+                .bind(&d.title_km)
+                .bind(d.programme_id)
+                .bind(d.minutes.teaching)
+                .bind(d.minutes.lab)
+                .bind(d.minutes.field)
+                .bind(d.competencies.join(" "))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let action = if before.is_some() { "update" } else { "create" };
+        record_audit(&mut tx, p, action, "training_course", &id.to_string(), before.as_ref(), Some(&d)).await?;
         tx.commit().await?;
         self.course(id).await?.ok_or(StoreError::NotFound)
     }

@@ -506,3 +506,72 @@ async fn the_demo_has_training_events_certificates_and_licences() {
         assert!(ccwc.completed.unwrap() > 0);
     }
 }
+
+#[tokio::test]
+async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let s = &db.store;
+        let officer = account(&db, "bb-officer", UserRole::ProvincialOfficer, Some("02"), None).await;
+        let w = add_worker(&db, "Chan Sreymom", "020801", "ccwc_focal_point", None).await;
+        let vc = programme_id(s, "VC-PSW").await;
+        // 420 teaching hours: 28 of the 30 credits.
+        let ev =
+            module_event(s, &officer, Some(vc), "VC-BIG", "02", Hours { teaching: 420.0, ..Default::default() }).await;
+        s.add_participants(&officer, ev, &[w.id]).await.unwrap();
+        s.record_attendance(&officer, ev, w.id, &passed()).await.unwrap();
+        let eligible =
+            |t: komlang_store::Transcript| t.progress.iter().find(|p| p.programme_id == vc).unwrap().eligible;
+        assert!(!eligible(s.transcript(&officer, w.id).await.unwrap()));
+
+        // The ministry lowers the programme's credits to 28: the worker becomes eligible.
+        let prog = s.programme(vc).await.unwrap().unwrap();
+        let mut input = ProgrammeInput {
+            code: prog.code.clone(),
+            title_en: prog.title_en.clone(),
+            title_km: prog.title_km.clone(),
+            level: prog.level.code().into(),
+            institution_id: prog.institution_id,
+            credits_required: Some(28),
+        };
+        assert!(matches!(s.update_programme(&officer, vc, &input).await, Err(StoreError::Forbidden)));
+        let updated = s.update_programme(&admin(), vc, &input).await.unwrap();
+        assert_eq!((updated.id, updated.credits_required), (vc, 28));
+        assert!(eligible(s.transcript(&officer, w.id).await.unwrap()), "{engine:?}");
+        input.code = "TVC1-PP".into();
+        assert_eq!(fields(s.update_programme(&admin(), vc, &input).await), vec![pair("code", "duplicate_code")]);
+        assert!(matches!(s.update_programme(&admin(), 999_999, &input).await, Err(StoreError::NotFound)));
+
+        // A module's hours change for future events; the event held keeps its hours.
+        let course = s.courses(Some(Some(vc))).await.unwrap().into_iter().find(|c| c.code == "VC-BIG").unwrap();
+        let change = CourseInput {
+            code: "VC-BIG".into(),
+            title_en: "Big module, revised".into(),
+            programme_id: Some(vc),
+            hours: Hours { teaching: 30.0, ..Default::default() },
+            competencies: vec!["skills.01".into()],
+            ..Default::default()
+        };
+        let c = s.update_course(&admin(), course.id, &change).await.unwrap();
+        assert_eq!((c.credits, c.competencies.clone()), (2.0, vec!["skills.01".to_string()]));
+        assert_eq!(s.training_event(&officer, ev).await.unwrap().unwrap().credits, 28.0);
+        assert_eq!(s.transcript(&officer, w.id).await.unwrap().total_credits, 28.0);
+
+        let nisa = s.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap();
+        let rename = InstitutionInput {
+            code: "NISA".into(),
+            name_en: "National Institute of Social Affairs (NISA)".into(),
+            name_km: nisa.name_km.clone(),
+            kind: "government".into(),
+        };
+        assert_eq!(s.update_institution(&admin(), nisa.id, &rename).await.unwrap().name_en, rename.name_en);
+        let audit = s
+            .list_audit(&admin(), &AuditQuery { entity: Some("training_programme".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let row = &audit.items[0];
+        assert_eq!(row.action, "update");
+        assert_eq!(row.before.as_ref().unwrap()["credits_required"], 30);
+        assert_eq!(row.after.as_ref().unwrap()["credits_required"], 28);
+    }
+}

@@ -40,9 +40,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/training", get(hub))
         .route("/training/institutions", post(create_institution))
+        .route("/training/institutions/{id}", post(update_institution))
+        .route("/training/institutions/{id}/edit", get(edit_institution))
         .route("/training/programmes", post(create_programme))
-        .route("/training/programmes/{id}", get(programme_page))
+        .route("/training/programmes/{id}", get(programme_page).post(update_programme))
+        .route("/training/programmes/{id}/edit", get(edit_programme))
         .route("/training/courses", post(create_course))
+        .route("/training/courses/{id}", post(update_course))
+        .route("/training/courses/{id}/edit", get(edit_course))
         .route("/training/events", get(events_page).post(create_event))
         .route("/training/events/new", get(new_event))
         .route("/training/events/export", get(export_events))
@@ -537,13 +542,7 @@ async fn hub(State(app): State<AppState>, ctx: Ctx) -> PageResult {
 async fn create_institution(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    let input = InstitutionInput {
-        code: val(&form, "code"),
-        name_en: val(&form, "name_en"),
-        name_km: val(&form, "name_km"),
-        kind: val(&form, "kind"),
-    };
-    match app.store.create_institution(&p, &input).await {
+    match app.store.create_institution(&p, &institution_input(&form)).await {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to("/training#institutions").into_response())
@@ -560,22 +559,7 @@ async fn create_programme(State(app): State<AppState>, ctx: Ctx, Form(form): For
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
-    let credits = integer(&form, "credits_required", &mut pre);
-    let credits_required = match credits {
-        Some(c) if !(0..=400).contains(&c) => {
-            pre.push(FieldError::new("credits_required", "out_of_range").with("min", 0).with("max", 400));
-            None
-        }
-        c => c.map(|c| c as u32),
-    };
-    let input = ProgrammeInput {
-        code: val(&form, "code"),
-        title_en: val(&form, "title_en"),
-        title_km: val(&form, "title_km"),
-        level: val(&form, "level"),
-        institution_id: integer(&form, "institution_id", &mut pre).unwrap_or(0),
-        credits_required,
-    };
+    let input = programme_input(&form, &mut pre);
     let result =
         if pre.is_empty() { app.store.create_programme(&p, &input).await } else { Err(StoreError::Invalid(pre)) };
     match result {
@@ -654,21 +638,8 @@ async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(form): Form<F
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
-    let programme_id = integer(&form, "programme_id", &mut pre);
-    let hours = hours_of(&form, &mut pre).unwrap_or_default();
-    let competencies = val(&form, "competencies")
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let input = CourseInput {
-        code: val(&form, "code"),
-        title_en: val(&form, "title_en"),
-        title_km: val(&form, "title_km"),
-        programme_id,
-        hours,
-        competencies,
-    };
+    let input = course_input(&form, &mut pre);
+    let programme_id = input.programme_id;
     let result = if pre.is_empty() { app.store.create_course(&p, &input).await } else { Err(StoreError::Invalid(pre)) };
     match result {
         Ok(c) => {
@@ -691,6 +662,257 @@ async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(form): Form<F
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
+}
+
+fn institution_input(form: &FormMap) -> InstitutionInput {
+    InstitutionInput {
+        code: val(form, "code"),
+        name_en: val(form, "name_en"),
+        name_km: val(form, "name_km"),
+        kind: val(form, "kind"),
+    }
+}
+
+fn programme_input(form: &FormMap, pre: &mut ValidationErrors) -> ProgrammeInput {
+    let credits = integer(form, "credits_required", pre);
+    let credits_required = match credits {
+        Some(c) if !(0..=400).contains(&c) => {
+            pre.push(FieldError::new("credits_required", "out_of_range").with("min", 0).with("max", 400));
+            None
+        }
+        c => c.map(|c| c as u32),
+    };
+    ProgrammeInput {
+        code: val(form, "code"),
+        title_en: val(form, "title_en"),
+        title_km: val(form, "title_km"),
+        level: val(form, "level"),
+        institution_id: integer(form, "institution_id", pre).unwrap_or(0),
+        credits_required,
+    }
+}
+
+fn course_input(form: &FormMap, pre: &mut ValidationErrors) -> CourseInput {
+    let programme_id = integer(form, "programme_id", pre);
+    let hours = hours_of(form, pre).unwrap_or_default();
+    let competencies = val(form, "competencies")
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    CourseInput {
+        code: val(form, "code"),
+        title_en: val(form, "title_en"),
+        title_km: val(form, "title_km"),
+        programme_id,
+        hours,
+        competencies,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changing the catalogue
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "training_edit.html")]
+struct EditPage {
+    l: Layout,
+    title: String,
+    back: String,
+    fb: FormBox,
+}
+
+/// What is being changed, with the values its form shows.
+enum Editing {
+    Institution(Institution),
+    Programme(Programme),
+    Course(Course),
+}
+
+impl Editing {
+    fn values(&self) -> FormMap {
+        let mut v = FormMap::new();
+        let mut put = |k: &str, x: String| {
+            v.insert(k.to_string(), x);
+        };
+        match self {
+            Editing::Institution(x) => {
+                put("code", x.code.clone());
+                put("name_en", x.name_en.clone());
+                put("name_km", x.name_km.clone());
+                put("kind", x.kind.code().into());
+            }
+            Editing::Programme(x) => {
+                put("code", x.code.clone());
+                put("title_en", x.title_en.clone());
+                put("title_km", x.title_km.clone());
+                put("level", x.level.code().into());
+                put("institution_id", x.institution_id.to_string());
+                put("credits_required", x.credits_required.to_string());
+            }
+            Editing::Course(x) => {
+                put("code", x.code.clone());
+                put("title_en", x.title_en.clone());
+                put("title_km", x.title_km.clone());
+                put("programme_id", x.programme_id.map(|p| p.to_string()).unwrap_or_default());
+                put("hours.teaching", num(x.hours.teaching));
+                put("hours.lab", num(x.hours.lab));
+                put("hours.field", num(x.hours.field));
+                put("competencies", x.competencies.join(" "));
+            }
+        }
+        v
+    }
+
+    /// (path of the record's form, page to return to)
+    fn paths(&self) -> (String, String) {
+        match self {
+            Editing::Institution(x) => (format!("/training/institutions/{}", x.id), "/training#institutions".into()),
+            Editing::Programme(x) => {
+                (format!("/training/programmes/{}", x.id), format!("/training/programmes/{}", x.id))
+            }
+            Editing::Course(x) => (
+                format!("/training/courses/{}", x.id),
+                match x.programme_id {
+                    Some(pid) => format!("/training/programmes/{pid}#modules"),
+                    None => "/training#courses".into(),
+                },
+            ),
+        }
+    }
+}
+
+async fn edit_view(
+    app: &AppState,
+    ctx: &Ctx,
+    editing: &Editing,
+    failed: Option<(&FormMap, &ValidationErrors)>,
+) -> PageResult {
+    let i = ctx.i;
+    let current = editing.values();
+    let none = no_errors();
+    let (values, errors) = failed.unwrap_or((&current, &none));
+    let (action, back) = editing.paths();
+    let mut fb = match editing {
+        Editing::Institution(_) => institution_form(&i, values, errors),
+        Editing::Programme(_) => programme_form(&i, &app.store.institutions().await?, values, errors),
+        Editing::Course(_) => course_form(&i, None, &app.store.programmes().await?, values, errors),
+    };
+    let title = match editing {
+        Editing::Institution(x) => format!("{} · {}", i.t("training.edit_institution"), x.code),
+        Editing::Programme(x) => format!("{} · {}", i.t("training.edit_programme"), x.code),
+        Editing::Course(x) => format!("{} · {}", i.t("training.edit_course"), x.code),
+    };
+    fb.title = String::new();
+    fb.action = action;
+    fb.submit = i.t("common.save");
+    let l = layout(ctx, "training").await?;
+    let page = EditPage { l, title, back, fb };
+    if failed.is_some() {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
+/// The record to change, for a national administrator (403 for others, 404 when unknown).
+async fn editing(app: &AppState, ctx: &Ctx, kind: &str, id: i64) -> Result<Editing, PageError> {
+    let p = ctx.require()?;
+    if !p.can(Permission::ManageTrainingCatalogue) {
+        return Err(ctx.forbidden());
+    }
+    let found = match kind {
+        "institution" => app.store.institution(id).await?.map(Editing::Institution),
+        "programme" => app.store.programme(id).await?.map(Editing::Programme),
+        _ => app.store.course(id).await?.map(Editing::Course),
+    };
+    found.ok_or_else(|| ctx.not_found())
+}
+
+async fn edit_institution(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "institution", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+async fn edit_programme(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "programme", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+async fn edit_course(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "course", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+/// Saves a changed institution, programme or course; the form again, with its problems, when refused.
+async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, form: &FormMap) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(csrf_of(form))?;
+    let e = editing(app, ctx, kind, id).await?;
+    let mut pre = no_errors();
+    let result = match &e {
+        Editing::Institution(_) => app.store.update_institution(&p, id, &institution_input(form)).await.map(|_| ()),
+        Editing::Programme(_) => {
+            let input = programme_input(form, &mut pre);
+            if pre.is_empty() {
+                app.store.update_programme(&p, id, &input).await.map(|_| ())
+            } else {
+                Err(StoreError::Invalid(pre))
+            }
+        }
+        Editing::Course(_) => {
+            let input = course_input(form, &mut pre);
+            if pre.is_empty() {
+                app.store.update_course(&p, id, &input).await.map(|_| ())
+            } else {
+                Err(StoreError::Invalid(pre))
+            }
+        }
+    };
+    match result {
+        Ok(()) => {
+            flash(ctx, "common.saved").await?;
+            // Back to where the record is listed (a course may have moved to another programme).
+            let back = match kind {
+                "course" => match app.store.course(id).await? {
+                    Some(c) => Editing::Course(c).paths().1,
+                    None => e.paths().1,
+                },
+                _ => e.paths().1,
+            };
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Some((form, &errs))).await,
+        Err(other) => Err(store_err(ctx, other)),
+    }
+}
+
+async fn update_institution(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "institution", id, &form).await
+}
+
+async fn update_programme(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "programme", id, &form).await
+}
+
+async fn update_course(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "course", id, &form).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,9 +43,11 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/training/institutions", get(list_institutions).post(create_institution))
+        .route("/v1/training/institutions/{id}", put(update_institution))
         .route("/v1/training/programmes", get(list_programmes).post(create_programme))
-        .route("/v1/training/programmes/{id}", get(get_programme))
+        .route("/v1/training/programmes/{id}", get(get_programme).put(update_programme))
         .route("/v1/training/courses", get(list_courses).post(create_course))
+        .route("/v1/training/courses/{id}", get(get_course).put(update_course))
         .route("/v1/training/events", get(list_events).post(create_event))
         .route("/v1/training/events/export", get(export_events))
         .route("/v1/training/events/{id}", get(get_event).put(update_event))
@@ -182,6 +184,21 @@ async fn create_institution(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
+#[utoipa::path(put, path = "/api/v1/training/institutions/{id}", tag = "training", params(("id" = i64, Path)),
+    request_body = InstitutionInput,
+    responses((status = 200, body = Institution), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn update_institution(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<InstitutionInput>, JsonRejection>,
+) -> ApiResult<Json<Institution>> {
+    let input = body(b)?;
+    Ok(Json(app.store.update_institution(&p, id, &input).await.map_err(store(&i))?))
+}
+
 #[utoipa::path(get, path = "/api/v1/training/programmes", tag = "training",
     responses((status = 200, description = "Certificate programmes (and continuing education) with their modules' planned credits", body = Vec<Programme>),
         (status = 401, body = ApiErrorBody)),
@@ -202,6 +219,22 @@ async fn create_programme(
     let input = body(b)?;
     let r = app.store.create_programme(&p, &input).await.map_err(store(&i))?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[utoipa::path(put, path = "/api/v1/training/programmes/{id}", tag = "training", params(("id" = i64, Path)),
+    request_body = ProgrammeInput,
+    responses((status = 200, description = "The programme as changed; eligibility follows its required credits", body = Programme),
+        (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn update_programme(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<ProgrammeInput>, JsonRejection>,
+) -> ApiResult<Json<Programme>> {
+    let input = body(b)?;
+    Ok(Json(app.store.update_programme(&p, id, &input).await.map_err(store(&i))?))
 }
 
 /// A programme with its modules.
@@ -265,6 +298,33 @@ async fn create_course(
     let input = body(b)?;
     let r = app.store.create_course(&p, &input).await.map_err(store(&i))?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[utoipa::path(get, path = "/api/v1/training/courses/{id}", tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, body = Course), (status = 404, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn get_course(
+    State(app): State<AppState>,
+    ApiUser(_caller, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Course>> {
+    Ok(Json(app.store.course(id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?))
+}
+
+#[utoipa::path(put, path = "/api/v1/training/courses/{id}", tag = "training", params(("id" = i64, Path)),
+    request_body = CourseInput,
+    responses((status = 200, description = "The module or course as changed; events already held keep their hours", body = Course),
+        (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn update_course(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<CourseInput>, JsonRejection>,
+) -> ApiResult<Json<Course>> {
+    let input = body(b)?;
+    Ok(Json(app.store.update_course(&p, id, &input).await.map_err(store(&i))?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -856,8 +916,8 @@ async fn public_register(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_institutions, create_institution, list_programmes, create_programme, get_programme, list_courses,
-          create_course, list_events, create_event, export_events, get_event, update_event, list_participants,
+    paths(list_institutions, create_institution, update_institution, list_programmes, create_programme, get_programme,
+          update_programme, list_courses, create_course, get_course, update_course, list_events, create_event, export_events, get_event, update_event, list_participants,
           add_participants, record_attendance, remove_participant, transcript, add_recognition, list_certificates,
           issue_certificate, revoke_certificate, public_certificate, progress, list_targets, set_target,
           list_licences, worker_licences, apply_licence, get_licence, decide_licence, renew_licence, get_rules,

@@ -251,6 +251,12 @@ const ROUTES: &[Route] = &[
     page("POST", "/training/institutions", PageOp::Training),
     page("POST", "/training/programmes", PageOp::Training),
     page("GET", "/training/programmes/{id}", PageOp::Training),
+    page("POST", "/training/programmes/{id}", PageOp::Training),
+    page("GET", "/training/programmes/{id}/edit", PageOp::Training),
+    page("POST", "/training/institutions/{id}", PageOp::Training),
+    page("GET", "/training/institutions/{id}/edit", PageOp::Training),
+    page("POST", "/training/courses/{id}", PageOp::Training),
+    page("GET", "/training/courses/{id}/edit", PageOp::Training),
     page("POST", "/training/courses", PageOp::Training),
     page("GET", "/training/events", PageOp::Training),
     page("POST", "/training/events", PageOp::Training),
@@ -335,6 +341,10 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/training/programmes", ApiOp::Training),
     api("POST", "/api/v1/training/programmes", ApiOp::Training),
     api("GET", "/api/v1/training/programmes/{id}", ApiOp::Training),
+    api("PUT", "/api/v1/training/programmes/{id}", ApiOp::Training),
+    api("PUT", "/api/v1/training/institutions/{id}", ApiOp::Training),
+    api("GET", "/api/v1/training/courses/{id}", ApiOp::Training),
+    api("PUT", "/api/v1/training/courses/{id}", ApiOp::Training),
     api("GET", "/api/v1/training/courses", ApiOp::Training),
     api("POST", "/api/v1/training/courses", ApiOp::Training),
     api("GET", "/api/v1/training/events", ApiOp::Training),
@@ -2917,6 +2927,10 @@ fn concrete(fx: &Fx, path: &str) -> String {
         fx.tr.e1
     } else if path.contains("/training/programmes/") {
         fx.tr.vc
+    } else if path.contains("/training/institutions/") {
+        fx.tr.nisa
+    } else if path.contains("/training/courses/") {
+        fx.tr.course
     } else if path.contains("/licences/") {
         fx.tr.lic_w1
     } else {
@@ -3244,6 +3258,8 @@ async fn prov_plan(fx: &Fx) -> i64 {
 struct TrainingFx {
     /// The Vocational Certificate programme.
     vc: i64,
+    /// The institution NISA.
+    nisa: i64,
     /// A module of it worth 30 credits.
     course: i64,
     /// An event in commune 010201 (district 0102, province 01): W1 and W3 passed.
@@ -3298,8 +3314,10 @@ async fn training_fixture(app: &common::TestApp, w: &[i64; 4]) -> TrainingFx {
         let l = s.apply_licence(&sys(), id, None, today()).await.unwrap();
         lics.push(s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap());
     }
+    let nisa = s.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap().id;
     TrainingFx {
         vc,
+        nisa,
         course,
         e1: events[0],
         e2: events[1],
@@ -3443,6 +3461,67 @@ async fn training_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &s
             f.check(r.body.contains("PERM-M1"), || format!("{}: module missing", at(&path)));
             let r = fx.page(f, c, Some(who), "GET", "/training/programmes/999999", None).await;
             f.status(at("/training/programmes/999999"), r.status, 404, "");
+        }
+        ("GET", "/training/programmes/{id}/edit")
+        | ("GET", "/training/institutions/{id}/edit")
+        | ("GET", "/training/courses/{id}/edit") => {
+            let id = if route.path.contains("programmes") {
+                tr.vc
+            } else if route.path.contains("institutions") {
+                tr.nisa
+            } else {
+                tr.course
+            };
+            let path = route.path.replace("{id}", &id.to_string());
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, on_catalogue(who, 200), "");
+            let unknown = route.path.replace("{id}", "999999");
+            let r = fx.page(f, c, Some(who), "GET", &unknown, None).await;
+            f.status(at(&unknown), r.status, on_catalogue(who, 404), "");
+        }
+        ("POST", "/training/programmes/{id}")
+        | ("POST", "/training/institutions/{id}")
+        | ("POST", "/training/courses/{id}") => {
+            // The record as it is, sent back: saved by the administrator, refused to others.
+            let (id, form) = if route.path.contains("programmes") {
+                let x = store.programme(tr.vc).await.unwrap().unwrap();
+                (
+                    tr.vc,
+                    vec![
+                        ("code".into(), x.code),
+                        ("title_en".into(), x.title_en),
+                        ("title_km".into(), x.title_km),
+                        ("level".into(), x.level.code().into()),
+                        ("institution_id".into(), x.institution_id.to_string()),
+                        ("credits_required".into(), x.credits_required.to_string()),
+                    ],
+                )
+            } else if route.path.contains("institutions") {
+                let x = store.institution(tr.nisa).await.unwrap().unwrap();
+                (
+                    tr.nisa,
+                    vec![
+                        ("code".into(), x.code),
+                        ("name_en".into(), x.name_en),
+                        ("name_km".into(), x.name_km),
+                        ("kind".into(), x.kind.code().into()),
+                    ],
+                )
+            } else {
+                let x = store.course(tr.course).await.unwrap().unwrap();
+                (
+                    tr.course,
+                    vec![
+                        ("code".into(), x.code),
+                        ("title_en".into(), x.title_en),
+                        ("programme_id".into(), tr.vc.to_string()),
+                        ("hours.teaching".into(), x.hours.teaching.to_string()),
+                    ],
+                )
+            };
+            let path = route.path.replace("{id}", &id.to_string());
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(form))).await;
+            f.status(at(&path), r.status, on_catalogue(who, 303), "");
         }
         ("POST", "/training/courses") => {
             let form = with_csrf(vec![
@@ -3696,6 +3775,37 @@ async fn training_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
             f.status(at(&path), s, 200, &v);
             let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/training/programmes/999999", None).await;
             f.status(at("/api/v1/training/programmes/999999"), s, 404, &v);
+        }
+        ("GET", "/api/v1/training/courses/{id}") => {
+            let path = format!("/api/v1/training/courses/{}", tr.course);
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/training/courses/999999", None).await;
+            f.status(at("/api/v1/training/courses/999999"), s, 404, &v);
+        }
+        ("PUT", "/api/v1/training/programmes/{id}")
+        | ("PUT", "/api/v1/training/institutions/{id}")
+        | ("PUT", "/api/v1/training/courses/{id}") => {
+            let (id, body) = if route.path.contains("programmes") {
+                let x = store.programme(tr.vc).await.unwrap().unwrap();
+                (
+                    tr.vc,
+                    json!({"code": x.code, "title_en": x.title_en, "title_km": x.title_km, "level": x.level,
+                    "institution_id": x.institution_id, "credits_required": x.credits_required}),
+                )
+            } else if route.path.contains("institutions") {
+                let x = store.institution(tr.nisa).await.unwrap().unwrap();
+                (tr.nisa, json!({"code": x.code, "name_en": x.name_en, "name_km": x.name_km, "kind": x.kind}))
+            } else {
+                let x = store.course(tr.course).await.unwrap().unwrap();
+                (tr.course, json!({"code": x.code, "title_en": x.title_en, "programme_id": tr.vc, "hours": x.hours}))
+            };
+            let path = route.path.replace("{id}", &id.to_string());
+            let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+            f.status(at(&path), s, on_catalogue(who, 200), &v);
+            let unknown = route.path.replace("{id}", "999999");
+            let (s, v) = fx.call(f, Some(who), "PUT", &unknown, Some(&body)).await;
+            f.status(at(&unknown), s, on_catalogue(who, 404), &v);
         }
         ("POST", "/api/v1/training/courses") => {
             let body = json!({"code": format!("PERMA-C{n}"), "title_en": "C", "programme_id": tr.vc,

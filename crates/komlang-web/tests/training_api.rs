@@ -112,6 +112,20 @@ async fn programme_and_module(app: &TestApp, admin: &str) -> (i64, i64) {
     .await;
     assert_eq!(s, 201, "{module}");
     assert_eq!(module["credits"], 5.5);
+    // Changing the programme: a bad level is refused naming it; the change is kept as sent.
+    let path = format!("/api/v1/training/programmes/{}", id(&prog));
+    let mut change = json!({"code": "T-CP", "title_en": "Child protection basics (revised)",
+        "title_km": "មូលដ្ឋានគ្រឹះកិច្ចការពារកុមារ", "level": "phd", "institution_id": nisa, "credits_required": 5});
+    let (s, v) = put(app, admin, &path, change.clone()).await;
+    assert_eq!((s, fields(&v)), (422, vec![("level".to_string(), "invalid_choice".to_string())]), "{v}");
+    change["level"] = json!("allied_certificate");
+    let (s, v) = put(app, admin, &path, change.clone()).await;
+    assert_eq!((s, v["title_en"].as_str()), (200, Some("Child protection basics (revised)")), "{v}");
+    change["title_en"] = json!("Child protection basics");
+    let (s, _) = put(app, admin, &path, change).await;
+    assert_eq!(s, 200);
+    let (s, v) = get(app, admin, &format!("/api/v1/training/courses/{}", id(&module))).await;
+    assert_eq!((s, v["code"].as_str()), (200, Some("T-CP-1")));
     (id(&prog), id(&module))
 }
 
@@ -559,6 +573,9 @@ async fn the_openapi_document_describes_training_and_licensing() {
     for (path, method) in [
         ("/api/v1/training/institutions", "post"),
         ("/api/v1/training/programmes/{id}", "get"),
+        ("/api/v1/training/programmes/{id}", "put"),
+        ("/api/v1/training/institutions/{id}", "put"),
+        ("/api/v1/training/courses/{id}", "put"),
         ("/api/v1/training/courses", "post"),
         ("/api/v1/training/events", "get"),
         ("/api/v1/training/events/export", "get"),

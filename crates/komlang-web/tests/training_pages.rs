@@ -552,6 +552,98 @@ async fn scope_roles_and_the_khmer_pages() {
 }
 
 #[tokio::test]
+async fn the_administrator_changes_the_catalogue_and_eligibility_follows() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let store = &app.db.store;
+        let sys = system_principal("test");
+        let w = store.create_worker(&sys, &worker("សុខ ដារ៉ា", "Sok Dara", "010201"), today()).await.unwrap();
+        app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        app.account("prov01", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+        let (admin, csrf) = signed_in(&app, "admin").await;
+        let vc = programme_id(store, "VC-PSW").await;
+        // A 24-credit module passed: not yet eligible for the 30-credit certificate.
+        let module = komlang_core::training::CourseInput {
+            code: "VC-X1".into(),
+            title_en: "Big module".into(),
+            programme_id: Some(vc),
+            hours: komlang_core::training::Hours { teaching: 360.0, ..Default::default() },
+            ..Default::default()
+        };
+        let module = store.create_course(&sys, &module).await.unwrap();
+        let ev = komlang_core::training::EventInput {
+            course_id: module.id,
+            starts_on: "2026-02-02".into(),
+            ends_on: "2026-02-06".into(),
+            place_code: "01".into(),
+            ..Default::default()
+        };
+        let ev = store.create_training_event(&sys, &ev).await.unwrap();
+        store.add_participants(&sys, ev.id, &[w.id]).await.unwrap();
+        let pass = komlang_core::training::AttendanceInput { result: "passed".into(), ..Default::default() };
+        store.record_attendance(&sys, ev.id, w.id, &pass).await.unwrap();
+        let transcript = format!("/workers/{}/transcript", w.id);
+        let (_, page) = get(&admin, &app, &transcript).await;
+        let issue_form = format!("action=\"/workers/{}/certificates\"", w.id);
+        assert!(!page.contains(&issue_form), "{engine:?}: not eligible yet");
+
+        // The edit page shows the programme as it is; a bad value is refused on the form.
+        let edit = format!("/training/programmes/{vc}/edit");
+        let (s, page) = get(&admin, &app, &edit).await;
+        assert_eq!(s, 200, "{engine:?}");
+        assert!(page.contains("value=\"VC-PSW\"") && page.contains("value=\"30\""), "{engine:?}");
+        let nisa = store.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap().id.to_string();
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("code", "VC-PSW"),
+            ("title_en", "Vocational Certificate for para social workers"),
+            ("level", "vocational_certificate"),
+            ("institution_id", nisa.as_str()),
+            ("credits_required", "500"),
+        ];
+        let path = format!("/training/programmes/{vc}");
+        let (s, _, body) = post(&admin, &app, &path, &form).await;
+        assert_eq!(s, 422, "{engine:?}");
+        assert!(body.contains("Must be between 0 and 400."), "{engine:?}");
+        assert_eq!(store.programme(vc).await.unwrap().unwrap().credits_required, 30, "nothing saved");
+        // Lowered to 24 credits: the worker becomes eligible, computed.
+        form[5] = ("credits_required", "24");
+        let (s, to, _) = post(&admin, &app, &path, &form).await;
+        assert_eq!((s, to.as_str()), (303, path.as_str()), "{engine:?}");
+        let (_, page) = get(&admin, &app, &path).await;
+        assert!(page.contains("id=\"credits-required\">24<"), "{engine:?}");
+        let (_, page) = get(&admin, &app, &transcript).await;
+        assert!(page.contains(&issue_form), "{engine:?}: the issue form is offered");
+
+        // A module's hours: the event already held keeps its own.
+        let path = format!("/training/courses/{}", module.id);
+        let course_form = [
+            ("csrf", csrf.as_str()),
+            ("code", "VC-X1"),
+            ("title_en", "Big module, revised"),
+            ("programme_id", &vc.to_string()),
+            ("hours.teaching", "30"),
+            ("competencies", "skills.01 values.02"),
+        ];
+        let (s, to, _) = post(&admin, &app, &path, &course_form).await;
+        assert_eq!((s, to), (303, format!("/training/programmes/{vc}#modules")), "{engine:?}");
+        let c = store.course(module.id).await.unwrap().unwrap();
+        assert_eq!((c.credits, c.competencies.len()), (2.0, 2));
+        assert_eq!(store.training_event(&sys, ev.id).await.unwrap().unwrap().credits, 24.0);
+
+        // Others may not change the catalogue.
+        let (prov, prov_csrf) = signed_in(&app, "prov01").await;
+        let (s, _) = get(&prov, &app, &edit).await;
+        assert_eq!(s, 403);
+        let mut forged = course_form;
+        forged[0] = ("csrf", prov_csrf.as_str());
+        let (s, _, _) = post(&prov, &app, &path, &forged).await;
+        assert_eq!(s, 403);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn catalogue_forms_lists_reports_and_exports() {
     for engine in engines() {
         let app = TestApp::start(engine).await;
