@@ -1363,6 +1363,45 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Records every participant still `pending` (among those the caller sees) as passed, with
+    /// the event's hours and days: what an organizer does after an event, before correcting the
+    /// exceptions one by one. Answers how many were recorded.
+    pub async fn pass_pending(&self, p: &Principal, event_id: i64) -> Result<usize> {
+        let ev = self.runnable_event(p, event_id).await?;
+        let pending: Vec<Participant> = self
+            .event_participants(p, event_id)
+            .await?
+            .into_iter()
+            .filter(|x| x.result == TrainingResult::Pending)
+            .collect();
+        let m = ev.hours.to_minutes("", &mut ValidationErrors::default());
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        for x in &pending {
+            sqlx::query(
+                "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
+                 field_minutes = $4, result = 'passed', updated_by = $5, updated_at = $6 \
+                 WHERE event_id = $7 AND worker_id = $8 AND result = 'pending'",
+            )
+            .bind(ev.days as i64)
+            .bind(m.teaching)
+            .bind(m.lab)
+            .bind(m.field)
+            .bind(&p.username)
+            .bind(&now)
+            .bind(event_id)
+            .bind(x.worker.id)
+            .execute(&mut *tx)
+            .await?;
+            let key = format!("{event_id}/{}", x.worker.id);
+            let b = serde_json::json!({"days_attended": x.days_attended, "hours": x.hours, "result": x.result});
+            let a = serde_json::json!({"days_attended": ev.days, "hours": ev.hours, "result": TrainingResult::Passed});
+            record_audit(&mut tx, p, "update", "training_participant", &key, Some(&b), Some(&a)).await?;
+        }
+        tx.commit().await?;
+        Ok(pending.len())
+    }
+
     pub async fn remove_participant(&self, p: &Principal, event_id: i64, worker_id: i64) -> Result<()> {
         self.runnable_event(p, event_id).await?;
         let before = self

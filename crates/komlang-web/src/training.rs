@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/training/events/{id}", get(event_page).post(update_event))
         .route("/training/events/{id}/edit", get(edit_event))
         .route("/training/events/{id}/participants", post(add_participants))
+        .route("/training/events/{id}/pass-pending", post(pass_pending))
         .route("/training/events/{id}/participants/{worker_id}", post(record_attendance))
         .route("/training/events/{id}/participants/{worker_id}/delete", post(remove_participant))
         .route("/training/progress", get(progress_page))
@@ -1319,8 +1320,31 @@ struct EventPage {
     credits: String,
     may_run: bool,
     rows: Vec<ParticipantRow>,
+    /// Participants still pending (the "all passed" button is offered when there are some).
+    pending: usize,
     add_value: String,
     add_errors: Vec<String>,
+    /// The search for workers to add, and the workers it found (not yet participants).
+    find: String,
+    found: Vec<WorkerRowView>,
+}
+
+/// A worker found to be added to an event.
+pub struct WorkerRowView {
+    pub id: i64,
+    pub name_km: String,
+    pub name_latin: String,
+    pub role: String,
+    pub workplace: String,
+}
+
+/// Most workers the search of the event page lists.
+const FIND_LIMIT: i64 = 30;
+
+#[derive(Debug, Default, Deserialize)]
+struct FindParam {
+    #[serde(default)]
+    find: String,
 }
 
 enum EventFailure<'a> {
@@ -1330,10 +1354,48 @@ enum EventFailure<'a> {
 }
 
 async fn event_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed: EventFailure<'_>) -> PageResult {
+    event_view_finding(app, ctx, p, id, failed, "").await
+}
+
+async fn event_view_finding(
+    app: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    failed: EventFailure<'_>,
+    find: &str,
+) -> PageResult {
     let i = ctx.i;
     let ev = visible_event(app, ctx, p, id).await?;
     let may_run = app.store.may_run_training_at(p, &ev.place_code).await?;
     let participants = app.store.event_participants(p, id).await.map_err(|e| store_err(ctx, e))?;
+    let find = find.trim();
+    let found = if may_run && find.chars().count() >= 2 {
+        let q = komlang_store::WorkerQuery {
+            q: Some(find.to_string()),
+            page: 1,
+            per_page: FIND_LIMIT,
+            ..Default::default()
+        };
+        let already: HashSet<i64> = participants.iter().map(|x| x.worker.id).collect();
+        app.store
+            .list_workers(p, &q)
+            .await?
+            .items
+            .into_iter()
+            .filter(|w| !already.contains(&w.id))
+            .map(|w| WorkerRowView {
+                id: w.id,
+                name_km: w.name_km,
+                name_latin: w.name_latin,
+                role: i.t(&w.role.label_key()),
+                workplace: pick(&i, &w.workplace_name_en, &w.workplace_name_km),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pending = participants.iter().filter(|x| x.result == TrainingResult::Pending).count();
     let results = vchoices(&i, TrainingResult::ALL, TrainingResult::code, TrainingResult::label_key);
     let rows = participants
         .iter()
@@ -1394,29 +1456,58 @@ async fn event_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed: E
             credits: num(ev.credits),
             may_run,
             rows,
+            pending,
             add_value,
             add_errors,
+            find: find.to_string(),
+            found,
             ev,
             l,
         },
     )
 }
 
-async fn event_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+async fn event_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(f): Query<FindParam>,
+) -> PageResult {
     let p = ctx.require()?.clone();
-    event_view(&app, &ctx, &p, id, EventFailure::None).await
+    event_view_finding(&app, &ctx, &p, id, EventFailure::None, &f.find).await
+}
+
+async fn pass_pending(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    runnable_event(&app, &ctx, &p, id).await?;
+    app.store.pass_pending(&p, id).await.map_err(|e| store_err(&ctx, e))?;
+    flash(&ctx, "training.pending_passed").await?;
+    Ok(Redirect::to(&format!("/training/events/{id}#participants")).into_response())
 }
 
 async fn add_participants(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
+    let form: FormMap = pairs.iter().filter(|(k, _)| k != "worker_id").cloned().collect();
     ctx.check_csrf(csrf_of(&form))?;
     runnable_event(&app, &ctx, &p, id).await?;
-    let text = val(&form, "worker_ids");
+    // Ids typed in `worker_ids`, and the workers ticked in the search results (`worker_id`).
+    let ticked = pairs.iter().filter(|(k, _)| k == "worker_id").map(|(_, v)| v.trim());
+    let text = std::iter::once(val(&form, "worker_ids").as_str())
+        .chain(ticked)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut pre = no_errors();
     let mut ids: Vec<i64> = Vec::new();
     for tok in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|t| !t.is_empty()) {

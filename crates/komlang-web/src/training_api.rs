@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/training/events/export", get(export_events))
         .route("/v1/training/events/{id}", get(get_event).put(update_event))
         .route("/v1/training/events/{id}/participants", get(list_participants).post(add_participants))
+        .route("/v1/training/events/{id}/pass-pending", post(pass_pending))
         .route("/v1/training/events/{id}/participants/{worker_id}", put(record_attendance).delete(remove_participant))
         .route("/v1/training/progress", get(progress))
         .route("/v1/training/targets", get(list_targets).post(set_target))
@@ -492,6 +493,26 @@ async fn add_participants(
     Ok((StatusCode::CREATED, Json(Added { added })))
 }
 
+/// How many pending participants were recorded as passed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Passed {
+    pub passed: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/training/events/{id}/pass-pending", tag = "training", params(("id" = i64, Path)),
+    responses((status = 200, description = "Every participant still `pending` (of those the caller sees) recorded as passed with the event's hours and days", body = Passed),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn pass_pending(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Passed>> {
+    require_event_reader(&i, &p)?;
+    let passed = app.store.pass_pending(&p, id).await.map_err(store(&i))?;
+    Ok(Json(Passed { passed }))
+}
+
 #[utoipa::path(put, path = "/api/v1/training/events/{id}/participants/{worker_id}", tag = "training",
     params(("id" = i64, Path), ("worker_id" = i64, Path)),
     request_body(content = AttendanceInput, description = "Days attended, hours by type (absent and `passed`: the event's hours) and the result"),
@@ -918,12 +939,12 @@ async fn public_register(
 #[openapi(
     paths(list_institutions, create_institution, update_institution, list_programmes, create_programme, get_programme,
           update_programme, list_courses, create_course, get_course, update_course, list_events, create_event, export_events, get_event, update_event, list_participants,
-          add_participants, record_attendance, remove_participant, transcript, add_recognition, list_certificates,
+          add_participants, pass_pending, record_attendance, remove_participant, transcript, add_recognition, list_certificates,
           issue_certificate, revoke_certificate, public_certificate, progress, list_targets, set_target,
           list_licences, worker_licences, apply_licence, get_licence, decide_licence, renew_licence, get_rules,
           set_rules, public_register),
     components(schemas(Institution, InstitutionInput, InstitutionKind, Programme, ProgrammeInput, ProgrammeDetail,
-        CertificateLevel, Course, CourseInput, Hours, TrainingEvent, EventInput, Participant, ParticipantsInput, Added,
+        CertificateLevel, Course, CourseInput, Hours, TrainingEvent, EventInput, Participant, ParticipantsInput, Added, Passed,
         AttendanceInput, TrainingResult, WorkerBrief, Transcript, TranscriptEntry, Recognition, RecognitionInput,
         RecognitionKind, Certificate, IssueInput, ReasonInput, PublicCertificate, ProgrammeProgress, ProgressReport,
         GroupProgress, EligibleWorker, TrainingTarget, TargetInput, Licence, LicenceStatus, LicenceDetail,

@@ -266,6 +266,7 @@ const ROUTES: &[Route] = &[
     page("POST", "/training/events/{id}", PageOp::Training),
     page("GET", "/training/events/{id}/edit", PageOp::Training),
     page("POST", "/training/events/{id}/participants", PageOp::Training),
+    page("POST", "/training/events/{id}/pass-pending", PageOp::Training),
     page("POST", "/training/events/{id}/participants/{worker_id}", PageOp::Training),
     page("POST", "/training/events/{id}/participants/{worker_id}/delete", PageOp::Training),
     page("GET", "/training/progress", PageOp::Training),
@@ -354,6 +355,7 @@ const ROUTES: &[Route] = &[
     api("PUT", "/api/v1/training/events/{id}", ApiOp::Training),
     api("GET", "/api/v1/training/events/{id}/participants", ApiOp::Training),
     api("POST", "/api/v1/training/events/{id}/participants", ApiOp::Training),
+    api("POST", "/api/v1/training/events/{id}/pass-pending", ApiOp::Training),
     api("PUT", "/api/v1/training/events/{id}/participants/{worker_id}", ApiOp::Training),
     api("DELETE", "/api/v1/training/events/{id}/participants/{worker_id}", ApiOp::Training),
     api("GET", "/api/v1/workers/{id}/transcript", ApiOp::Training),
@@ -3584,6 +3586,13 @@ async fn training_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &s
             let want = if who == Who::Dist { 422 } else { on_event_write(who, true, 303) };
             f.status(at(&path), r.status, want, "");
         }
+        ("POST", "/training/events/{id}/pass-pending") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = format!("/training/events/{e}/pass-pending");
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(vec![]))).await;
+                f.status(at(&path), r.status, on_event_write(who, e1, 303), "");
+            }
+        }
         ("POST", "/training/events/{id}/participants/{worker_id}") => {
             let path = format!("/training/events/{}/participants/{}", tr.e1, fx.wid(W::W1));
             let form = with_csrf(vec![("result".into(), "passed".into())]);
@@ -3866,6 +3875,13 @@ async fn training_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
             let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
             let want = if who == Who::Dist { 422 } else { on_event_write(who, true, 201) };
             f.status(at(&path), s, want, &v);
+        }
+        ("POST", "/api/v1/training/events/{id}/pass-pending") => {
+            for (e, e1) in [(tr.e1, true), (tr.e2, false)] {
+                let path = format!("/api/v1/training/events/{e}/pass-pending");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, None).await;
+                f.status(at(&path), s, on_event_write(who, e1, 200), &v);
+            }
         }
         ("PUT", "/api/v1/training/events/{id}/participants/{worker_id}") => {
             let path = format!("/api/v1/training/events/{}/participants/{}", tr.e1, fx.wid(W::W1));

@@ -644,6 +644,73 @@ async fn the_administrator_changes_the_catalogue_and_eligibility_follows() {
 }
 
 #[tokio::test]
+async fn an_officer_finds_workers_ticks_them_and_records_them_all_as_passed() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let store = &app.db.store;
+        let sys = system_principal("test");
+        let mut a = worker("សុខ ដារ៉ា", "Sok Dara", "010201");
+        a.national_id = Some("KH11111111".into());
+        let a = store.create_worker(&sys, &a, today()).await.unwrap();
+        let mut b = worker("សុខ ណារី", "Sok Nary", "010202");
+        b.national_id = Some("KH22222222".into());
+        let b = store.create_worker(&sys, &b, today()).await.unwrap();
+        let mut far = worker("សុខ ចាន់", "Sok Chan", "020101");
+        far.national_id = Some("KH33333333".into());
+        let far = store.create_worker(&sys, &far, today()).await.unwrap();
+        app.account("prov01", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+        let vc = programme_id(store, "VC-PSW").await;
+        let module = komlang_core::training::CourseInput {
+            code: "VC-F1".into(),
+            title_en: "Field module".into(),
+            programme_id: Some(vc),
+            hours: komlang_core::training::Hours { teaching: 12.0, lab: 6.0, field: 9.0 },
+            ..Default::default()
+        };
+        let module = store.create_course(&sys, &module).await.unwrap();
+        let ev = komlang_core::training::EventInput {
+            course_id: module.id,
+            starts_on: "2026-03-02".into(),
+            ends_on: "2026-03-04".into(),
+            place_code: "0102".into(),
+            ..Default::default()
+        };
+        let ev = store.create_training_event(&sys, &ev).await.unwrap();
+        let (prov, csrf) = signed_in(&app, "prov01").await;
+
+        // The search finds the officer's workers by name, not those of another province.
+        let (s, page) = get(&prov, &app, &format!("/training/events/{}?find=sok", ev.id)).await;
+        assert_eq!(s, 200, "{engine:?}");
+        for (w, listed) in [(&a, true), (&b, true), (&far, false)] {
+            let found = page.contains(&format!("name=\"worker_id\" value=\"{}\"", w.id));
+            assert_eq!(found, listed, "{engine:?}: {} found = {found}", w.name_latin);
+        }
+        assert!(!page.contains("Sok Chan"), "{engine:?}: another province's worker is not shown");
+        // Ticking two adds both; typed ids may be mixed in.
+        let (aid, bid) = (a.id.to_string(), b.id.to_string());
+        let path = format!("/training/events/{}/participants", ev.id);
+        let (s, _, _) = post(&prov, &app, &path, &[("csrf", &csrf), ("worker_id", &aid), ("worker_id", &bid)]).await;
+        assert_eq!(s, 303, "{engine:?}");
+        let (_, page) = get(&prov, &app, &format!("/training/events/{}?find=sok", ev.id)).await;
+        assert!(!page.contains(&format!("name=\"worker_id\" value=\"{aid}\"")), "participants are not offered again");
+        assert!(page.contains("id=\"pass-pending-form\""), "{engine:?}: two pending");
+
+        // All pending recorded as passed, with the event's hours: 12/15 + 6/30 + 9/45 = 1.2 credits.
+        let (s, _, _) =
+            post(&prov, &app, &format!("/training/events/{}/pass-pending", ev.id), &[("csrf", &csrf)]).await;
+        assert_eq!(s, 303);
+        for w in [&a, &b] {
+            let t = store.transcript(&sys, w.id).await.unwrap();
+            assert_eq!((t.trainings.len(), t.total_credits), (1, 1.2), "{engine:?}");
+            assert_eq!(t.trainings[0].result, komlang_core::training::TrainingResult::Passed);
+        }
+        let (_, page) = get(&prov, &app, &format!("/training/events/{}", ev.id)).await;
+        assert!(!page.contains("id=\"pass-pending-form\""), "{engine:?}: nobody pending any more");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn catalogue_forms_lists_reports_and_exports() {
     for engine in engines() {
         let app = TestApp::start(engine).await;
