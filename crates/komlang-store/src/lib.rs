@@ -47,10 +47,11 @@ pub use orgs::{OrgQuery, OrgRow};
 pub use population::{PopulationRow, POPULATION_COLUMNS};
 pub use sessions::SessionRecord;
 pub use training::{
-    Certificate, Course, EligibleWorker, EventQuery, GroupProgress, Institution, Licence, LicenceActionRow,
-    LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport, PublicCertificate,
-    PublicLicence, Recognition, TargetInput, TrainingEvent, TrainingTarget, Transcript, TranscriptEntry,
-    ELIGIBLE_LIMIT, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS, REGISTER_LIMIT, TRANSCRIPT_EXPORT_COLUMNS,
+    Certificate, CertificateQuery, CertificateRow, Course, EligibleWorker, EventQuery, GroupProgress, Institution,
+    Licence, LicenceActionRow, LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport,
+    PublicCertificate, PublicLicence, Recognition, TargetInput, TrainingEvent, TrainingTarget, Transcript,
+    TranscriptEntry, CERTIFICATE_EXPORT_COLUMNS, ELIGIBLE_LIMIT, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS,
+    REGISTER_LIMIT, TRANSCRIPT_EXPORT_COLUMNS,
 };
 pub use users::{hash_password, system_principal, LoginOutcome, NewUser, UserRow};
 pub use worker_import::{BLOOM_AFTER_ROWS, BLOOM_BYTES, READ_BATCH, SQLITE_IMPORT_CACHE_KIB};

@@ -225,6 +225,49 @@ pub struct Transcript {
     pub progress: Vec<ProgrammeProgress>,
 }
 
+/// Which certificates the register lists. Empty fields mean "no filter".
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CertificateQuery {
+    pub level: Option<CertificateLevel>,
+    pub programme_id: Option<i64>,
+    /// Issued on or after.
+    pub from: Option<NaiveDate>,
+    /// Issued on or before.
+    pub to: Option<NaiveDate>,
+    /// Province or district code of the holder's workplace.
+    pub province: Option<String>,
+    pub district: Option<String>,
+    /// Holder's name or the certificate number.
+    pub q: Option<String>,
+    /// Only valid (true) or only revoked (false) certificates.
+    pub valid: Option<bool>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A line of the certificate register: the certificate and its holder.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CertificateRow {
+    pub certificate: Certificate,
+    pub holder: WorkerBrief,
+}
+
+pub const CERTIFICATE_EXPORT_COLUMNS: &[&str] = &[
+    "certificate_number",
+    "level",
+    "programme",
+    "institution",
+    "issued_on",
+    "issued_by",
+    "valid",
+    "revoked_on",
+    "revoke_reason",
+    "worker_id",
+    "name_latin",
+    "name_km",
+    "workplace_code",
+];
+
 /// What the public verification page and API show: the certificate and its holder's name only.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicCertificate {
@@ -1724,6 +1767,113 @@ impl Store {
             .into_iter()
             .find(|c| c.id == cert.id)
             .ok_or(StoreError::NotFound)
+    }
+
+    fn certificate_filter(&self, p: &Principal, q: &CertificateQuery) -> Sql {
+        let mut f = Sql::for_engine("", self.engine);
+        push_worker_scope(&mut f, &p.worker_scope());
+        push_attribute_filters(
+            &mut f,
+            &AttributeFilter { province: q.province.as_deref(), district: q.district.as_deref(), ..Default::default() },
+        );
+        if let Some(l) = q.level {
+            f.push(" AND ce.level = ").text(l.code());
+        }
+        if let Some(id) = q.programme_id {
+            f.push(" AND ce.programme_id = ").int(id);
+        }
+        if let Some(d) = q.from {
+            f.push(" AND ce.issued_on >= ").text(d.to_string());
+        }
+        if let Some(d) = q.to {
+            f.push(" AND ce.issued_on <= ").text(d.to_string());
+        }
+        match q.valid {
+            Some(true) => {
+                f.push(" AND ce.revoked_on IS NULL");
+            }
+            Some(false) => {
+                f.push(" AND ce.revoked_on IS NOT NULL");
+            }
+            None => {}
+        }
+        if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let pat = like_pattern(t);
+            f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
+            f.push(" OR LOWER(w.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
+            let n = normalize_number(NumberKind::Certificate, t).unwrap_or_else(|| t.to_uppercase());
+            f.push(" OR ce.number = ").text(n).push(")");
+        }
+        f
+    }
+
+    /// The certificate register: certificates of the workers in the caller's scope, latest first.
+    pub async fn certificates(&self, p: &Principal, q: &CertificateQuery) -> Result<Page<CertificateRow>> {
+        let per_page = q.per_page.clamp(1, 10_000);
+        let page = q.page.max(1);
+        if !p.can(Permission::ReadWorkers) {
+            return Ok(Page { items: vec![], total: 0, page, per_page });
+        }
+        let from = " FROM certificates ce JOIN training_programmes p ON p.id = ce.programme_id \
+             JOIN training_institutions i ON i.id = p.institution_id JOIN workers w ON w.id = ce.worker_id \
+             JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1";
+        let f = self.certificate_filter(p, q);
+        let mut count = Sql::for_engine(&format!("SELECT COUNT(*){from}"), self.engine);
+        count.append(&f);
+        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let mut sql = Sql::for_engine(
+            &format!(
+                "SELECT ce.id, ce.number, ce.worker_id, ce.programme_id, p.code AS programme_code, \
+                 p.title_en AS programme_title_en, p.title_km AS programme_title_km, i.code AS institution_code, \
+                 ce.level, ce.issued_on, ce.issued_by, ce.revoked_on, ce.revoke_reason, {BRIEF_COLS}{from}"
+            ),
+            self.engine,
+        );
+        sql.append(&f);
+        sql.push(" ORDER BY ce.issued_on DESC, ce.id DESC LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int((page - 1) * per_page);
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        let items = rows
+            .iter()
+            .map(|r| Ok(CertificateRow { certificate: certificate_from_row(r)?, holder: brief_from_row(r)? }))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page })
+    }
+
+    /// The register of the query as rows of [`CERTIFICATE_EXPORT_COLUMNS`].
+    pub async fn certificate_export_rows(&self, p: &Principal, q: &CertificateQuery) -> Result<Vec<Vec<String>>> {
+        let mut q = q.clone();
+        q.page = 1;
+        q.per_page = 10_000;
+        let mut out = Vec::new();
+        loop {
+            let page = self.certificates(p, &q).await?;
+            for r in &page.items {
+                let c = &r.certificate;
+                out.push(vec![
+                    c.number.clone(),
+                    c.level.code().into(),
+                    c.programme_code.clone(),
+                    c.institution_code.clone(),
+                    c.issued_on.to_string(),
+                    c.issued_by.clone(),
+                    if c.valid { "yes".into() } else { "no".into() },
+                    c.revoked_on.map(|d| d.to_string()).unwrap_or_default(),
+                    c.revoke_reason.clone().unwrap_or_default(),
+                    r.holder.id.to_string(),
+                    r.holder.name_latin.clone(),
+                    r.holder.name_km.clone(),
+                    r.holder.workplace_code.clone(),
+                ]);
+            }
+            if q.page >= page.pages() {
+                break;
+            }
+            q.page += 1;
+        }
+        Ok(out)
     }
 
     /// Public verification: the certificate and its holder's name, or none for an unknown number.

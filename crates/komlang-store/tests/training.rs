@@ -8,7 +8,8 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::{
-    system_principal, AuditQuery, EventQuery, LicenceQuery, NewUser, ProgressQuery, Store, StoreError, TargetInput,
+    system_principal, AuditQuery, CertificateQuery, EventQuery, LicenceQuery, NewUser, ProgressQuery, Store,
+    StoreError, TargetInput,
 };
 
 fn today() -> NaiveDate {
@@ -346,9 +347,25 @@ async fn certificates_need_every_credit_and_numbers_verify_publicly() {
         s.revoke_certificate(&admin(), &ca.number, "Issued in error", today()).await.unwrap();
         assert!(!s.public_certificate(&ca.number).await.unwrap().unwrap().valid);
 
-        // An account of another province sees neither the transcript nor the worker.
+        // The certificate register: filters, and scope.
+        let all = CertificateQuery { page: 1, per_page: 50, ..Default::default() };
+        let reg = s.certificates(&officer, &all).await.unwrap();
+        assert_eq!(reg.total, 2, "{engine:?}");
+        let valid = CertificateQuery { valid: Some(true), ..all.clone() };
+        let v = s.certificates(&officer, &valid).await.unwrap();
+        assert_eq!(v.items.iter().map(|r| r.certificate.number.clone()).collect::<Vec<_>>(), vec![cb.number.clone()]);
+        let by_number = CertificateQuery { q: Some(ca.number.to_lowercase()), ..all.clone() };
+        assert_eq!(s.certificates(&officer, &by_number).await.unwrap().items[0].holder.name_latin, "Chan Sreymom");
+        let later = CertificateQuery { from: Some(today() + Days::new(1)), ..all.clone() };
+        assert_eq!(s.certificates(&officer, &later).await.unwrap().total, 0);
+        let tvc = CertificateQuery { level: Some(CertificateLevel::Tvc1), ..all.clone() };
+        assert_eq!(s.certificates(&officer, &tvc).await.unwrap().total, 0);
+        assert_eq!(s.certificate_export_rows(&admin(), &all).await.unwrap().len(), 2);
+
+        // An account of another province sees neither the transcript, the worker nor the certificates.
         let other = account(&db, "pp-officer", UserRole::ProvincialOfficer, Some("12"), None).await;
         assert!(matches!(s.transcript(&other, a.id).await, Err(StoreError::NotFound)));
+        assert_eq!(s.certificates(&other, &all).await.unwrap().total, 0);
     }
 }
 

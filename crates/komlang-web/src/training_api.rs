@@ -24,10 +24,11 @@ use komlang_core::training::{
 };
 use komlang_core::*;
 use komlang_store::{
-    Certificate, Course, EligibleWorker, EventQuery, GroupProgress, Institution, Licence, LicenceActionRow,
-    LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport, PublicCertificate,
-    PublicLicence, Recognition, StoreError, TargetInput, TrainingEvent, TrainingTarget, Transcript, TranscriptEntry,
-    WorkerBrief, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS, TRANSCRIPT_EXPORT_COLUMNS,
+    Certificate, CertificateQuery, CertificateRow, Course, EligibleWorker, EventQuery, GroupProgress, Institution,
+    Licence, LicenceActionRow, LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport,
+    PublicCertificate, PublicLicence, Recognition, StoreError, TargetInput, TrainingEvent, TrainingTarget, Transcript,
+    TranscriptEntry, WorkerBrief, CERTIFICATE_EXPORT_COLUMNS, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS,
+    TRANSCRIPT_EXPORT_COLUMNS,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/workers/{id}/transcript", get(transcript))
         .route("/v1/workers/{id}/recognitions", post(add_recognition))
         .route("/v1/workers/{id}/certificates", get(list_certificates).post(issue_certificate))
+        .route("/v1/certificates", get(list_certificate_register))
         .route("/v1/certificates/{number}/revoke", post(revoke_certificate))
         .route("/v1/public/certificates/{number}", get(public_certificate))
         .route("/v1/licences", get(list_licences))
@@ -743,6 +745,64 @@ async fn set_target(
 // Licensing
 // ---------------------------------------------------------------------------------------------
 
+/// Filters of the certificate register and its export.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateParams {
+    /// A certificate level code (`vocational_certificate`, `tvc1`, ...).
+    pub level: Option<String>,
+    pub programme_id: Option<i64>,
+    /// Issued on or after this date (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Issued on or before this date (YYYY-MM-DD).
+    pub to: Option<String>,
+    pub province: Option<String>,
+    pub district: Option<String>,
+    /// Text in the holder's name, or a certificate number.
+    pub q: Option<String>,
+    /// `true`: only valid certificates; `false`: only revoked ones.
+    pub valid: Option<bool>,
+    pub page: Option<i64>,
+    /// Items per page (default 50).
+    pub per_page: Option<i64>,
+    /// `csv` or `xlsx`: every matching certificate as a file instead of a page.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "training", params(CertificateParams),
+    responses((status = 200, description = "The certificate register: certificates of workers in the caller's scope, latest first (a page; or, with `format`, a CSV or XLSX file of every match)", body = Paged<CertificateRow>),
+        (status = 400, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+async fn list_certificate_register(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    q: Result<Query<CertificateParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let q = query(q)?;
+    let cq = CertificateQuery {
+        level: code_param("level", &q.level, CertificateLevel::parse, &CertificateLevel::codes())?,
+        programme_id: q.programme_id,
+        from: date_param("from", &q.from)?,
+        to: date_param("to", &q.to)?,
+        province: clean_owned(&q.province),
+        district: clean_owned(&q.district),
+        q: clean_owned(&q.q),
+        valid: q.valid,
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(50),
+    };
+    match format_param(&q.format)? {
+        None => {
+            let page: Paged<CertificateRow> = app.store.certificates(&p, &cq).await.map_err(store(&i))?.into();
+            Ok(Json(page).into_response())
+        }
+        Some(format) => {
+            let rows = app.store.certificate_export_rows(&p, &cq).await.map_err(store(&i))?;
+            download(&i, "komlang-certificates", format, CERTIFICATE_EXPORT_COLUMNS, rows).await
+        }
+    }
+}
+
 /// Filters of the licence list and export.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -940,13 +1000,13 @@ async fn public_register(
     paths(list_institutions, create_institution, update_institution, list_programmes, create_programme, get_programme,
           update_programme, list_courses, create_course, get_course, update_course, list_events, create_event, export_events, get_event, update_event, list_participants,
           add_participants, pass_pending, record_attendance, remove_participant, transcript, add_recognition, list_certificates,
-          issue_certificate, revoke_certificate, public_certificate, progress, list_targets, set_target,
+          issue_certificate, list_certificate_register, revoke_certificate, public_certificate, progress, list_targets, set_target,
           list_licences, worker_licences, apply_licence, get_licence, decide_licence, renew_licence, get_rules,
           set_rules, public_register),
     components(schemas(Institution, InstitutionInput, InstitutionKind, Programme, ProgrammeInput, ProgrammeDetail,
         CertificateLevel, Course, CourseInput, Hours, TrainingEvent, EventInput, Participant, ParticipantsInput, Added, Passed,
         AttendanceInput, TrainingResult, WorkerBrief, Transcript, TranscriptEntry, Recognition, RecognitionInput,
-        RecognitionKind, Certificate, IssueInput, ReasonInput, PublicCertificate, ProgrammeProgress, ProgressReport,
+        RecognitionKind, Certificate, CertificateRow, IssueInput, ReasonInput, PublicCertificate, ProgrammeProgress, ProgressReport,
         GroupProgress, EligibleWorker, TrainingTarget, TargetInput, Licence, LicenceStatus, LicenceDetail,
         LicenceActionRow, ApplyInput, DecisionInput, LicensingRules, RulesInput, PublicLicence, ApiErrorBody,
         ApiFieldError)),

@@ -277,6 +277,8 @@ const ROUTES: &[Route] = &[
     page("POST", "/workers/{id}/recognitions", PageOp::Training),
     page("POST", "/workers/{id}/certificates", PageOp::Training),
     page("POST", "/certificates/{number}/revoke", PageOp::Training),
+    page("GET", "/certificates", PageOp::Training),
+    page("GET", "/certificates/export", PageOp::Training),
     page("POST", "/workers/{id}/licences", PageOp::Training),
     page("GET", "/licences", PageOp::Training),
     page("GET", "/licences/export", PageOp::Training),
@@ -363,6 +365,7 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/workers/{id}/certificates", ApiOp::Training),
     api("POST", "/api/v1/workers/{id}/certificates", ApiOp::Training),
     api("POST", "/api/v1/certificates/{number}/revoke", ApiOp::Training),
+    api("GET", "/api/v1/certificates", ApiOp::Training),
     api("GET", "/api/v1/training/progress", ApiOp::Training),
     api("GET", "/api/v1/training/targets", ApiOp::Training),
     api("POST", "/api/v1/training/targets", ApiOp::Training),
@@ -3681,6 +3684,17 @@ async fn training_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &s
                 reject_open_licence(fx, W::W4).await;
             }
         }
+        ("GET", "/certificates") | ("GET", "/certificates/export") => {
+            let path = if route.path.ends_with("export") { "/certificates/export?format=csv" } else { route.path };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, 200, "");
+            for (w, number) in [(W::W1, &tr.cert_w1), (W::W2, &tr.cert_w2)] {
+                let listed = r.body.contains(number.as_str());
+                f.check(listed == who.sees_worker(w), || {
+                    format!("{}: {w:?}'s certificate listed = {listed}", at(path))
+                });
+            }
+        }
         ("GET", "/licences") | ("GET", "/licences/export") => {
             let path = if route.path.ends_with("export") { "/licences/export?format=csv" } else { route.path };
             let r = fx.page(f, c, Some(who), "GET", path, None).await;
@@ -3931,6 +3945,24 @@ async fn training_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
                 let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"reason": ""}))).await;
                 f.status(at(&path), s, on_certify(who, w, 422), &v);
             }
+        }
+        ("GET", "/api/v1/certificates") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+            let numbers: Vec<&str> = v["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x["certificate"]["number"].as_str())
+                .collect();
+            for (w, number) in [(W::W1, &tr.cert_w1), (W::W2, &tr.cert_w2)] {
+                let listed = numbers.contains(&number.as_str());
+                f.check(listed == who.sees_worker(w), || {
+                    format!("{}: {w:?}'s certificate listed = {listed}", at(route.path))
+                });
+            }
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/certificates?level=phd", None).await;
+            f.status(at("/api/v1/certificates?level=phd"), s, 400, &v);
         }
         ("GET", "/api/v1/training/progress") => {
             let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;

@@ -11,7 +11,10 @@ use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 use komlang_core::training::{normalize_number, LicenceStatus, NumberKind};
 use komlang_core::FieldError;
-use komlang_store::{system_principal, EventQuery, LicenceQuery, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS};
+use komlang_store::{
+    system_principal, CertificateQuery, EventQuery, LicenceQuery, CERTIFICATE_EXPORT_COLUMNS, EVENT_EXPORT_COLUMNS,
+    LICENCE_EXPORT_COLUMNS,
+};
 
 use crate::{bad, open, store_err, BadInput};
 
@@ -35,9 +38,10 @@ pub enum TrainingCommand {
         /// The number printed on the certificate, e.g. C-7K2M-Q9XD-4HTR-5.
         number: String,
     },
-    /// Exports training events (one row per participant) or licences to a CSV or XLSX file.
+    /// Exports training events (one row per participant), the certificate register or licences
+    /// to a CSV or XLSX file.
     Export {
-        /// events or licences.
+        /// events, certificates or licences.
         #[arg(value_enum)]
         table: ExportTable,
         /// csv or xlsx (default: from the --out extension, else csv).
@@ -46,10 +50,10 @@ pub enum TrainingCommand {
         /// The file to write (replaced when it exists).
         #[arg(long)]
         out: PathBuf,
-        /// Events: ending on or after this date (YYYY-MM-DD).
+        /// Events: ending on or after this date; certificates: issued on or after it (YYYY-MM-DD).
         #[arg(long)]
         from: Option<String>,
-        /// Events: starting on or before this date (YYYY-MM-DD).
+        /// Events: starting on or before this date; certificates: issued on or before it (YYYY-MM-DD).
         #[arg(long)]
         to: Option<String>,
         /// Events: province, district or commune code of the place.
@@ -73,6 +77,7 @@ pub enum TrainingCommand {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportTable {
     Events,
+    Certificates,
     Licences,
 }
 
@@ -239,6 +244,16 @@ pub async fn run(url: &str, command: TrainingCommand) -> Result<()> {
                         ..Default::default()
                     };
                     (EVENT_EXPORT_COLUMNS, store.event_export_rows(&p, &q).await.map_err(store_err)?)
+                }
+                ExportTable::Certificates => {
+                    let q = CertificateQuery {
+                        from: date_arg("from", from)?,
+                        to: date_arg("to", to)?,
+                        page: 1,
+                        per_page: 10_000,
+                        ..Default::default()
+                    };
+                    (CERTIFICATE_EXPORT_COLUMNS, store.certificate_export_rows(&p, &q).await.map_err(store_err)?)
                 }
                 ExportTable::Licences => {
                     let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

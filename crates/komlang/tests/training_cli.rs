@@ -162,6 +162,13 @@ async fn exercise(db: &TestDb) {
     assert!(out.contains("Exported 2 row(s)"), "{out}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("\u{feff}event_id,course_code,") && text.contains("Keo Sophal"), "{text}");
+    let file = dir.join("certificates.csv");
+    let f = file.to_str().unwrap();
+    let out = exit(&komlang(url, &["training", "export", "certificates", "--out", f]), 0);
+    assert!(out.contains("Exported 2 row(s)"), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("\u{feff}certificate_number,level,"), "{text}");
+    assert!(text.contains(&format!("{valid},allied_certificate")) && text.contains(&revoked), "{text}");
     let file = dir.join("licences.xlsx");
     let f = file.to_str().unwrap();
     exit(&komlang(url, &["training", "export", "licences", "--status", "active", "--out", f]), 0);
