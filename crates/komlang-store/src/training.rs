@@ -1876,6 +1876,36 @@ impl Store {
         Ok(out)
     }
 
+    /// Workers in the caller's scope holding a valid certificate, and holding a valid licence on
+    /// `today` (for the overview; the UNICEF indicators count workers by whether they are
+    /// certified or licensed).
+    pub async fn certified_and_licensed(&self, p: &Principal, today: NaiveDate) -> Result<(i64, i64)> {
+        if !p.can(Permission::ReadWorkers) {
+            return Ok((0, 0));
+        }
+        let mut out = [0i64; 2];
+        for (k, cond) in [
+            "EXISTS (SELECT 1 FROM certificates ce WHERE ce.worker_id = w.id AND ce.revoked_on IS NULL)",
+            "EXISTS (SELECT 1 FROM licences l WHERE l.worker_id = w.id AND l.status = 'active' AND l.expires_on >= ",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut sql = Sql::for_engine(
+                "SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE ",
+                self.engine,
+            );
+            sql.push(cond);
+            if k == 1 {
+                sql.text(today.to_string()).push(")");
+            }
+            sql.push(" AND w.status IN ('active', 'on_leave')");
+            push_worker_scope(&mut sql, &p.worker_scope());
+            out[k] = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
+        }
+        Ok((out[0], out[1]))
+    }
+
     /// Public verification: the certificate and its holder's name, or none for an unknown number.
     pub async fn public_certificate(&self, number: &str) -> Result<Option<PublicCertificate>> {
         let Some(n) = normalize_number(NumberKind::Certificate, number) else {

@@ -269,6 +269,9 @@ struct HomePage {
     scope: String,
     total: i64,
     groups: Vec<(String, Vec<Bar>)>,
+    /// Workers in post with a valid certificate, and with a valid licence.
+    certified: i64,
+    licensed: i64,
 }
 
 pub struct Bar {
@@ -319,8 +322,9 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> PageResult {
         groups.push((i.t(title), bars));
     }
     let scope = scope_name(&app, &i, &p).await?;
+    let (certified, licensed) = app.store.certified_and_licensed(&p, today()).await?;
     let l = layout(&ctx, "home").await?;
-    render(&HomePage { l, scope, total, groups })
+    render(&HomePage { l, scope, total, groups, certified, licensed })
 }
 
 async fn me(ctx: Ctx) -> PageResult {

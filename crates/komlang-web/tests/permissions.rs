@@ -2123,6 +2123,15 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
                 f.check(r.body.contains(&format!("class=\"big\">{n}</div>")), || {
                     format!("{}: total is not {n}", at("/"))
                 });
+                // Certified (W1, W2, W4 hold a certificate) and licensed (W1, W2), in scope.
+                let certified = [W::W1, W::W2, W::W4].iter().filter(|w| who.sees_worker(**w)).count();
+                let licensed = [W::W1, W::W2].iter().filter(|w| who.sees_worker(**w)).count();
+                f.check(r.body.contains(&format!("id=\"certified\">{certified}<")), || {
+                    format!("{}: certified is not {certified}", at("/"))
+                });
+                f.check(r.body.contains(&format!("id=\"licensed\">{licensed}<")), || {
+                    format!("{}: licensed is not {licensed}", at("/"))
+                });
             }
         }
         PageOp::LoginForm => {
