@@ -184,6 +184,15 @@ async fn province_choices(app: &AppState, i: &I18n, p: &Principal, current: &str
         .collect())
 }
 
+/// The link to another page of a list, keeping its filters.
+fn page_link(query: &str, page: i64) -> String {
+    if query.is_empty() {
+        format!("?page={page}")
+    } else {
+        format!("?{query}&page={page}")
+    }
+}
+
 fn query_string(pairs: &[(&str, &str)]) -> String {
     let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.trim().is_empty()).collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
@@ -960,12 +969,7 @@ impl EventFilters {
     }
 
     fn link(&self, page: i64) -> String {
-        let q = self.query_string();
-        if q.is_empty() {
-            format!("?page={page}")
-        } else {
-            format!("?{q}&page={page}")
-        }
+        page_link(&self.query_string(), page)
     }
 }
 
@@ -2350,12 +2354,7 @@ impl LicenceFilters {
     }
 
     fn link(&self, page: i64) -> String {
-        let q = self.query_string();
-        if q.is_empty() {
-            format!("?page={page}")
-        } else {
-            format!("?{q}&page={page}")
-        }
+        page_link(&self.query_string(), page)
     }
 }
 
@@ -2572,12 +2571,7 @@ impl CertificateFilters {
     }
 
     fn link(&self, page: i64) -> String {
-        let q = self.query_string();
-        if q.is_empty() {
-            format!("?page={page}")
-        } else {
-            format!("?{q}&page={page}")
-        }
+        page_link(&self.query_string(), page)
     }
 }
 
