@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/workers/{id}/certificates", post(issue_certificate))
         .route("/certificates", get(certificates_page))
         .route("/certificates/export", get(export_certificates))
+        .route("/certificates/{number}/print", get(print_certificate))
         .route("/certificates/{number}/revoke", post(revoke_certificate))
         .route("/workers/{id}/licences", post(apply_licence))
         .route("/licences", get(licences_page))
@@ -2654,6 +2655,53 @@ async fn certificates_page(State(app): State<AppState>, ctx: Ctx, Query(f): Quer
         next: (page.page < page.pages()).then(|| f.link(page.page + 1)),
         query: f.query_string(),
         f,
+        l,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "certificate_print.html")]
+struct CertificatePrint {
+    l: Layout,
+    c: komlang_store::CertificateRow,
+    level: String,
+    programme: String,
+    institution: String,
+    credits: String,
+    /// Where anyone checks it.
+    verify_path: String,
+}
+
+/// A certificate laid out for printing, for whoever sees its holder's record.
+async fn print_certificate(State(app): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> PageResult {
+    let p = ctx.require()?.clone();
+    let i = ctx.i;
+    let Some(canonical) = normalize_number(NumberKind::Certificate, &number) else { return Err(ctx.not_found()) };
+    let q = CertificateQuery { q: Some(canonical.clone()), page: 1, per_page: 5, ..Default::default() };
+    let found = app.store.certificates(&p, &q).await.map_err(|e| store_err(&ctx, e))?;
+    let Some(c) = found.items.into_iter().find(|r| r.certificate.number == canonical) else {
+        return Err(ctx.not_found());
+    };
+    let institution = app
+        .store
+        .institutions()
+        .await?
+        .into_iter()
+        .find(|x| x.code == c.certificate.institution_code)
+        .map(|x| institution_view(&i, &x).name)
+        .unwrap_or_else(|| c.certificate.institution_code.clone());
+    let credits = match app.store.programme(c.certificate.programme_id).await? {
+        Some(pr) => pr.credits_required.to_string(),
+        None => String::new(),
+    };
+    let l = layout(&ctx, "training").await?;
+    render(&CertificatePrint {
+        level: i.t(&c.certificate.level.label_key()),
+        programme: pick(&i, &c.certificate.programme_title_en, &c.certificate.programme_title_km),
+        institution,
+        credits,
+        verify_path: format!("/verify/{}", c.certificate.number),
+        c,
         l,
     })
 }

@@ -278,6 +278,7 @@ const ROUTES: &[Route] = &[
     page("POST", "/workers/{id}/certificates", PageOp::Training),
     page("POST", "/certificates/{number}/revoke", PageOp::Training),
     page("GET", "/certificates", PageOp::Training),
+    page("GET", "/certificates/{number}/print", PageOp::Training),
     page("GET", "/certificates/export", PageOp::Training),
     page("POST", "/workers/{id}/licences", PageOp::Training),
     page("GET", "/licences", PageOp::Training),
@@ -3692,6 +3693,21 @@ async fn training_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &s
                 f.status(at(&path), r.status, want, "");
                 reject_open_licence(fx, W::W4).await;
             }
+        }
+        ("GET", "/certificates/{number}/print") => {
+            for (w, number) in [(W::W1, &tr.cert_w1), (W::W2, &tr.cert_w2)] {
+                let path = format!("/certificates/{number}/print");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, if who.sees_worker(w) { 200 } else { 404 }, "");
+                if r.status == 200 {
+                    f.check(
+                        r.body.contains(w.spec().name_latin) && r.body.contains(&format!("/verify/{number}")),
+                        || format!("{}: holder or verification link missing", at(&path)),
+                    );
+                }
+            }
+            let r = fx.page(f, c, Some(who), "GET", "/certificates/C-0000-0000-0000-0/print", None).await;
+            f.status(at("/certificates/C-0000-0000-0000-0/print"), r.status, 404, "");
         }
         ("GET", "/certificates") | ("GET", "/certificates/export") => {
             let path = if route.path.ends_with("export") { "/certificates/export?format=csv" } else { route.path };
