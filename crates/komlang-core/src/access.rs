@@ -120,6 +120,12 @@ impl Principal {
         )
     }
 
+    /// Sees training events (within its geographic scope): every role that reads worker records
+    /// except `worker`, whose own trainings are in their transcript.
+    pub fn sees_training_events(&self) -> bool {
+        self.can(Permission::ReadWorkers) && self.role != UserRole::Worker
+    }
+
     pub fn worker_scope(&self) -> WorkerScope {
         match self.role {
             UserRole::Worker => match self.worker_id {

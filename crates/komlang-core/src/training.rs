@@ -191,6 +191,15 @@ impl Hours {
 // Catalogue and events: what a form or API call submits, checked.
 // ---------------------------------------------------------------------------------------------
 
+/// A coded value; `invalid_choice` (with the value) when it is none of the codes.
+fn choice<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, errs: &mut ValidationErrors) -> Option<T> {
+    let parsed = parse(v);
+    if parsed.is_none() {
+        errs.push(FieldError::new(field, "invalid_choice").with("value", v));
+    }
+    parsed
+}
+
 fn required_text(field: &str, v: &str, max: usize, errs: &mut ValidationErrors) -> String {
     let t = v.trim();
     if t.is_empty() {
@@ -242,10 +251,7 @@ pub fn validate_institution(i: &InstitutionInput) -> Result<InstitutionDraft, Va
     let code = code_text("code", &i.code, &mut errs).to_uppercase();
     let name_en = required_text("name_en", &i.name_en, 200, &mut errs);
     let name_km = i.name_km.trim().to_string();
-    let kind = InstitutionKind::parse(&i.kind);
-    if kind.is_none() {
-        errs.push(FieldError::new("kind", "invalid_choice").with("value", &i.kind));
-    }
+    let kind = choice("kind", &i.kind, InstitutionKind::parse, &mut errs);
     match kind {
         Some(kind) if errs.is_empty() => Ok(InstitutionDraft { code, name_en, name_km, kind }),
         _ => Err(errs),
@@ -282,10 +288,7 @@ pub fn validate_programme(i: &ProgrammeInput) -> Result<ProgrammeDraft, Validati
     let code = code_text("code", &i.code, &mut errs).to_uppercase();
     let title_en = required_text("title_en", &i.title_en, 200, &mut errs);
     let title_km = i.title_km.trim().to_string();
-    let level = CertificateLevel::parse(&i.level);
-    if level.is_none() {
-        errs.push(FieldError::new("level", "invalid_choice").with("value", &i.level));
-    }
+    let level = choice("level", &i.level, CertificateLevel::parse, &mut errs);
     if i.institution_id <= 0 {
         errs.push(FieldError::new("institution_id", "required"));
     }
@@ -483,10 +486,7 @@ pub fn validate_attendance(
     event_days: u32,
 ) -> Result<AttendanceDraft, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let result = TrainingResult::parse(&i.result);
-    if result.is_none() {
-        errs.push(FieldError::new("result", "invalid_choice").with("value", &i.result));
-    }
+    let result = choice("result", &i.result, TrainingResult::parse, &mut errs);
     if let Some(d) = i.days_attended {
         if d > event_days {
             errs.push(FieldError::new("days_attended", "more_days_than_event").with("max", event_days));
@@ -533,10 +533,7 @@ pub struct RecognitionDraft {
 
 pub fn validate_recognition(i: &RecognitionInput, today: NaiveDate) -> Result<RecognitionDraft, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let kind = RecognitionKind::parse(&i.kind);
-    if kind.is_none() {
-        errs.push(FieldError::new("kind", "invalid_choice").with("value", &i.kind));
-    }
+    let kind = choice("kind", &i.kind, RecognitionKind::parse, &mut errs);
     if i.programme_id <= 0 {
         errs.push(FieldError::new("programme_id", "required"));
     }
@@ -882,10 +879,7 @@ impl LicenceAction {
 
 pub fn validate_decision(i: &DecisionInput) -> Result<(LicenceAction, Option<String>), ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let action = LicenceAction::parse(&i.action);
-    if action.is_none() {
-        errs.push(FieldError::new("action", "invalid_choice").with("value", &i.action));
-    }
+    let action = choice("action", &i.action, LicenceAction::parse, &mut errs);
     let reason = optional_text("reason", &i.reason, 1000, &mut errs);
     if let Some(a) = action {
         if a.needs_reason() && reason.is_none() {

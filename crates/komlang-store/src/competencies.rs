@@ -1434,13 +1434,7 @@ impl Store {
         let focal = worker_account.as_ref().and_then(|u| u.worker_id);
 
         let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(DEMO_COMPETENCIES_KEY)
-            .bind(DEMO_COMPETENCIES_VERSION)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let claimed = crate::demo::meta_insert_new(&mut tx, DEMO_COMPETENCIES_KEY, DEMO_COMPETENCIES_VERSION).await?;
         if !claimed {
             tx.rollback().await?;
             return Ok(0);

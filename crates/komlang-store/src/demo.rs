@@ -68,7 +68,7 @@ struct DemoCounts {
 }
 
 /// Inserts a meta row unless the key is taken; true when it was inserted.
-async fn meta_insert_new(tx: &mut Transaction<'_, Any>, key: &str, value: &str) -> Result<bool> {
+pub(crate) async fn meta_insert_new(tx: &mut Transaction<'_, Any>, key: &str, value: &str) -> Result<bool> {
     let r = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(key)
         .bind(value)

@@ -466,6 +466,16 @@ fn invalid(field: &str, code: &str) -> StoreError {
     StoreError::Invalid(ValidationErrors::single(FieldError::new(field, code)))
 }
 
+/// Appends "the holder's name (Khmer or Latin) contains `text`, or `number_col` is the number
+/// `text` spells" (over `workers w`).
+fn push_name_or_number(sql: &mut Sql, text: &str, kind: NumberKind, number_col: &str) {
+    let pat = like_pattern(text);
+    sql.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
+    sql.push(" OR LOWER(w.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
+    let n = normalize_number(kind, text).unwrap_or_else(|| text.to_uppercase());
+    sql.push(" OR ").push(number_col).push(" = ").text(n).push(")");
+}
+
 fn duplicate_code(code: &str) -> StoreError {
     StoreError::Invalid(ValidationErrors::single(FieldError::new("code", "duplicate_code").with("value", code)))
 }
@@ -735,12 +745,7 @@ impl Store {
     /// (called by [`Store::migrate`]); later changes by users are kept.
     pub(crate) async fn ensure_training_defaults(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING")
-            .bind(DEFAULTS_KEY)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let claimed = crate::demo::meta_insert_new(&mut tx, DEFAULTS_KEY, "1").await?;
         if !claimed {
             return Ok(());
         }
@@ -1063,16 +1068,11 @@ impl Store {
     // Events
     // -----------------------------------------------------------------------------------------
 
-    /// Whether the caller sees events at all (every role but `worker`).
-    fn sees_events(p: &Principal) -> bool {
-        p.can(Permission::ReadWorkers) && p.role != UserRole::Worker
-    }
-
     pub async fn training_events(&self, p: &Principal, q: &EventQuery) -> Result<Page<TrainingEvent>> {
         let per_page = q.per_page.clamp(1, 500);
         let page = q.page.max(1);
-        if !Self::sees_events(p) {
-            return Ok(Page { items: vec![], total: 0, page, per_page });
+        if !p.sees_training_events() {
+            return Err(StoreError::Forbidden);
         }
         let mut f = Sql::for_engine(" WHERE 1 = 1", self.engine);
         push_area(&mut f, &p.scope);
@@ -1143,9 +1143,11 @@ impl Store {
         Ok(out)
     }
 
+    /// The event if it is placed in the caller's scope; Forbidden for accounts that see no
+    /// events ([`Principal::sees_training_events`]).
     pub async fn training_event(&self, p: &Principal, id: i64) -> Result<Option<TrainingEvent>> {
-        if !Self::sees_events(p) {
-            return Ok(None);
+        if !p.sees_training_events() {
+            return Err(StoreError::Forbidden);
         }
         let mut sql = Sql::for_engine(&format!("SELECT {EVENT_COLS} {EVENT_FROM} WHERE e.id = "), self.engine);
         sql.int(id);
@@ -1242,8 +1244,8 @@ impl Store {
     }
 
     /// The event if the caller may run it; NotFound when they do not see it, Forbidden when
-    /// they see it but may not run it.
-    async fn runnable_event(&self, p: &Principal, id: i64) -> Result<TrainingEvent> {
+    /// they see it but may not run it (or see no events at all).
+    pub async fn runnable_event(&self, p: &Principal, id: i64) -> Result<TrainingEvent> {
         let ev = self.training_event(p, id).await?.ok_or(StoreError::NotFound)?;
         if !self.may_run_training_at(p, &ev.place_code).await? {
             return Err(StoreError::Forbidden);
@@ -1293,6 +1295,11 @@ impl Store {
     /// The event's participants the caller sees, by name.
     pub async fn event_participants(&self, p: &Principal, event_id: i64) -> Result<Vec<Participant>> {
         self.training_event(p, event_id).await?.ok_or(StoreError::NotFound)?;
+        self.participants_of(p, event_id).await
+    }
+
+    /// The participants of an event the caller is known to see, among the workers they see.
+    async fn participants_of(&self, p: &Principal, event_id: i64) -> Result<Vec<Participant>> {
         let mut sql = Sql::for_engine(
             &format!(
                 "SELECT {BRIEF_COLS}, tp.event_id, tp.days_attended, tp.teaching_minutes, tp.lab_minutes, \
@@ -1369,7 +1376,7 @@ impl Store {
     ) -> Result<Participant> {
         let ev = self.runnable_event(p, event_id).await?;
         let before = self
-            .event_participants(p, event_id)
+            .participants_of(p, event_id)
             .await?
             .into_iter()
             .find(|x| x.worker.id == worker_id)
@@ -1399,7 +1406,7 @@ impl Store {
         let a = serde_json::json!({"days_attended": d.days_attended, "hours": d.minutes.hours(), "result": d.result});
         record_audit(&mut tx, p, "update", "training_participant", &key, Some(&b), Some(&a)).await?;
         tx.commit().await?;
-        self.event_participants(p, event_id)
+        self.participants_of(p, event_id)
             .await?
             .into_iter()
             .find(|x| x.worker.id == worker_id)
@@ -1412,7 +1419,7 @@ impl Store {
     pub async fn pass_pending(&self, p: &Principal, event_id: i64) -> Result<usize> {
         let ev = self.runnable_event(p, event_id).await?;
         let pending: Vec<Participant> = self
-            .event_participants(p, event_id)
+            .participants_of(p, event_id)
             .await?
             .into_iter()
             .filter(|x| x.result == TrainingResult::Pending)
@@ -1448,7 +1455,7 @@ impl Store {
     pub async fn remove_participant(&self, p: &Principal, event_id: i64, worker_id: i64) -> Result<()> {
         self.runnable_event(p, event_id).await?;
         let before = self
-            .event_participants(p, event_id)
+            .participants_of(p, event_id)
             .await?
             .into_iter()
             .find(|x| x.worker.id == worker_id)
@@ -1493,6 +1500,11 @@ impl Store {
 
     pub async fn worker_certificates(&self, p: &Principal, worker_id: i64) -> Result<Vec<Certificate>> {
         self.brief(p, worker_id).await?;
+        self.certificates_of(worker_id).await
+    }
+
+    /// The certificates of a worker the caller is known to see.
+    async fn certificates_of(&self, worker_id: i64) -> Result<Vec<Certificate>> {
         let rows =
             sqlx::query(&format!("{CERT_SELECT} WHERE ce.worker_id = $1 ORDER BY ce.issued_on DESC, ce.id DESC"))
                 .bind(worker_id)
@@ -1585,7 +1597,7 @@ impl Store {
             recognized.entry(rc.programme_id).or_default().add(&m);
             all.add(&m);
         }
-        let certificates = self.worker_certificates(p, worker_id).await?;
+        let certificates = self.certificates_of(worker_id).await?;
         let progress = self
             .programmes()
             .await?
@@ -1722,7 +1734,7 @@ impl Store {
             "level": pr.level, "credits": pr.credits_earned, "issued_on": today});
         record_audit(&mut tx, p, "create", "certificate", &id.to_string(), None, Some(&after)).await?;
         tx.commit().await?;
-        self.worker_certificates(p, worker_id).await?.into_iter().find(|c| c.id == id).ok_or(StoreError::NotFound)
+        self.certificates_of(worker_id).await?.into_iter().find(|c| c.id == id).ok_or(StoreError::NotFound)
     }
 
     /// Revokes a certificate, with the reason.
@@ -1762,11 +1774,7 @@ impl Store {
         let after = serde_json::json!({"number": cert.number, "revoked_on": today, "revoke_reason": reason});
         record_audit(&mut tx, p, "revoke", "certificate", &cert.id.to_string(), Some(&before), Some(&after)).await?;
         tx.commit().await?;
-        self.worker_certificates(p, cert.worker_id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == cert.id)
-            .ok_or(StoreError::NotFound)
+        self.certificates_of(cert.worker_id).await?.into_iter().find(|c| c.id == cert.id).ok_or(StoreError::NotFound)
     }
 
     fn certificate_filter(&self, p: &Principal, q: &CertificateQuery) -> Sql {
@@ -1798,11 +1806,7 @@ impl Store {
             None => {}
         }
         if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pat = like_pattern(t);
-            f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
-            f.push(" OR LOWER(w.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
-            let n = normalize_number(NumberKind::Certificate, t).unwrap_or_else(|| t.to_uppercase());
-            f.push(" OR ce.number = ").text(n).push(")");
+            push_name_or_number(&mut f, t, NumberKind::Certificate, "ce.number");
         }
         f
     }
@@ -2255,11 +2259,7 @@ impl Store {
             f.push(" AND l.expires_on <= ").text(until.to_string());
         }
         if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pat = like_pattern(s);
-            f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
-            f.push(" OR LOWER(w.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
-            let n = normalize_number(NumberKind::Licence, s).unwrap_or_else(|| s.to_uppercase());
-            f.push(" OR l.number = ").text(n).push(")");
+            push_name_or_number(&mut f, s, NumberKind::Licence, "l.number");
         }
         f
     }
@@ -2379,7 +2379,7 @@ impl Store {
             w.education_level,
             Some(EducationLevel::Bachelor | EducationLevel::Master | EducationLevel::Doctorate)
         ) && w.education_field == Some(EducationField::SocialWork);
-        let certified = self.worker_certificates(p, worker_id).await?.iter().any(|c| c.valid);
+        let certified = self.certificates_of(worker_id).await?.iter().any(|c| c.valid);
         if !degree && !certified {
             return Err(invalid("worker_id", "no_qualification"));
         }
@@ -2539,11 +2539,7 @@ impl Store {
             self.engine,
         );
         sql.text(today.to_string());
-        let pat = like_pattern(q);
-        sql.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
-        sql.push(" OR LOWER(w.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
-        let n = normalize_number(NumberKind::Licence, q).unwrap_or_else(|| q.to_uppercase());
-        sql.push(" OR l.number = ").text(n).push(")");
+        push_name_or_number(&mut sql, q, NumberKind::Licence, "l.number");
         sql.push(" ORDER BY w.name_latin, l.id LIMIT ").int(REGISTER_LIMIT);
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter()
@@ -2647,7 +2643,7 @@ impl Store {
                     e.venue.clone().unwrap_or_default(),
                     e.trainers.clone().unwrap_or_default(),
                 ];
-                let parts = self.event_participants(p, e.id).await?;
+                let parts = self.participants_of(p, e.id).await?;
                 if parts.is_empty() {
                     let mut r = head.clone();
                     r.extend(std::iter::repeat_n(String::new(), 9));

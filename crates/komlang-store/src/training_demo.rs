@@ -231,13 +231,7 @@ impl Store {
             self.user_by_name("worker").await?.filter(|u| u.role == UserRole::Worker).and_then(|u| u.worker_id);
 
         let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(DEMO_TRAINING_KEY)
-            .bind(DEMO_TRAINING_VERSION)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let claimed = crate::demo::meta_insert_new(&mut tx, DEMO_TRAINING_KEY, DEMO_TRAINING_VERSION).await?;
         if !claimed {
             tx.rollback().await?;
             return Ok(0);

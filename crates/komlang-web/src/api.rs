@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::competencies_api::routes())
         .merge(crate::planning_api::routes())
         .merge(crate::training_api::routes())
-        .fallback(not_found)
+        .fallback(no_such_endpoint)
 }
 
 /// Error body of every failed API call.
@@ -127,18 +127,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-async fn not_found() -> ApiError {
+/// Maps a store error to the API's answer, in the caller's language.
+pub(crate) fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {
+    move |e| ApiError::from_store(i, e)
+}
+
+pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+pub(crate) fn not_found(i: &I18n) -> ApiError {
+    ApiError::from_store(i, StoreError::NotFound)
+}
+
+async fn no_such_endpoint() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(v)| v).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(v)| v).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(v)| v).map_err(|e| bad_request(e.body_text()))
 }
 
 /// A page of results; `total` counts every match in the caller's scope.

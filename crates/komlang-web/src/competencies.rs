@@ -28,7 +28,9 @@ use serde::Deserialize;
 use crate::auth::{Ctx, PageError};
 use crate::i18n::{I18n, Locale};
 use crate::imports::{attachment, ExportFormat, CSV_TYPE, XLSX_TYPE};
-use crate::pages::{flash, layout, render, render_status, today, Choice, Layout, PageResult};
+use crate::pages::{
+    flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Layout, PageResult,
+};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -77,20 +79,8 @@ fn group_label(i: &I18n, group: &str) -> String {
     CompetencyGroup::parse(group).map(|g| i.label(g)).unwrap_or_default()
 }
 
-fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
-    match e {
-        StoreError::NotFound => ctx.not_found(),
-        StoreError::Forbidden => ctx.forbidden(),
-        other => other.into(),
-    }
-}
-
 fn is_admin(p: &Principal) -> bool {
     p.can(Permission::ManageUsers)
-}
-
-fn trimmed(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn worker_title(w: &WorkerBrief) -> String {
@@ -1113,12 +1103,6 @@ async fn update_assessment(
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn delete_assessment(

@@ -17,7 +17,7 @@ use komlang_store::{Assessment, CompetencyStanding, FrameworkVersion, GapQuery, 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api::{ApiError, ApiErrorBody};
+use crate::api::{bad_request, body, query, store, ApiError, ApiErrorBody, ApiResult};
 use crate::auth::ApiUser;
 use crate::competencies::{export_file, ExportTable};
 use crate::i18n::I18n;
@@ -36,20 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/competency/gaps", get(gaps))
         .route("/v1/competency/training-needs", get(needs))
         .route("/v1/competency/export", get(export))
-}
-
-type ApiResult<T> = Result<T, ApiError>;
-
-fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |e| ApiError::from_store(i, e)
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(v)| v).map_err(|e| bad_request(e.body_text()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -100,10 +86,6 @@ async fn framework_version(
 // ---------------------------------------------------------------------------------------------
 // Assessments
 // ---------------------------------------------------------------------------------------------
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
-}
 
 #[utoipa::path(get, path = "/api/v1/workers/{id}/assessments", tag = "competencies", params(("id" = i64, Path)),
     responses((status = 200, description = "The worker's assessments, oldest first", body = Vec<Assessment>),

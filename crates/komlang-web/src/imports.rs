@@ -24,7 +24,7 @@ use komlang_store::{
 
 use crate::auth::{Ctx, PageError};
 use crate::i18n::I18n;
-use crate::pages::{flash, layout, render, render_status, today, Choice, Layout, PageResult, WorkerFilters};
+use crate::pages::{flash, layout, render, render_status, store_err, today, Choice, Layout, PageResult, WorkerFilters};
 use crate::AppState;
 
 /// Largest file accepted for an import.
@@ -103,14 +103,6 @@ fn kind_of(ctx: &Ctx, p: &Principal, s: Option<&String>) -> Result<ImportKind, P
         Ok(k)
     } else {
         Err(ctx.forbidden())
-    }
-}
-
-fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
-    match e {
-        StoreError::NotFound => ctx.not_found(),
-        StoreError::Forbidden => ctx.forbidden(),
-        other => other.into(),
     }
 }
 

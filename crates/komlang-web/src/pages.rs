@@ -249,9 +249,24 @@ async fn login(State(app): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm>) 
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(crate) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
+}
+
+/// A store error as a page: 404 for a record outside the caller's scope, 403 for an act their
+/// role does not allow, the generic error page otherwise.
+pub(crate) fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
+    match e {
+        StoreError::NotFound => ctx.not_found(),
+        StoreError::Forbidden => ctx.forbidden(),
+        other => other.into(),
+    }
+}
+
+/// A form value, trimmed; none when blank.
+pub(crate) fn trimmed(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 async fn logout(ctx: Ctx, Form(f): Form<CsrfForm>) -> PageResult {
@@ -462,7 +477,12 @@ impl WorkersPage {
     }
 }
 
-async fn province_choices(app: &AppState, i: &I18n, p: &Principal, current: &str) -> Result<Vec<Choice>, PageError> {
+pub(crate) async fn province_choices(
+    app: &AppState,
+    i: &I18n,
+    p: &Principal,
+    current: &str,
+) -> Result<Vec<Choice>, PageError> {
     let country = app.store.country().await?;
     let Some(country) = country else { return Ok(Vec::new()) };
     let provinces = app.store.admin_children(&country.code).await?;

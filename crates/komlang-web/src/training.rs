@@ -34,7 +34,10 @@ use crate::auth::{Ctx, PageError};
 use crate::competencies::{pick, table_file};
 use crate::i18n::I18n;
 use crate::imports::ExportFormat;
-use crate::pages::{flash, layout, render, render_status, today, Choice, Layout, PageResult};
+use crate::pages::{
+    flash, layout, province_choices, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Layout,
+    PageResult,
+};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -85,23 +88,6 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 
 type FormMap = HashMap<String, String>;
-
-fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
-    match e {
-        StoreError::NotFound => ctx.not_found(),
-        StoreError::Forbidden => ctx.forbidden(),
-        other => other.into(),
-    }
-}
-
-/// Whether the caller sees training events at all (every role but `worker`), as the store decides.
-fn sees_events(p: &Principal) -> bool {
-    p.can(Permission::ReadWorkers) && p.role != UserRole::Worker
-}
-
-fn trimmed(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|s| !s.is_empty())
-}
 
 /// A number as people read it: 6, 7.5, 1.17.
 fn num(v: f64) -> String {
@@ -167,22 +153,6 @@ fn vchoices<T: Copy>(i: &I18n, all: &[T], code: fn(T) -> &'static str, key: fn(T
 
 fn select_choices(options: &[(String, String)], current: &str) -> Vec<Choice> {
     options.iter().map(|(v, l)| Choice { value: v.clone(), label: l.clone(), selected: v == current }).collect()
-}
-
-async fn province_choices(app: &AppState, i: &I18n, p: &Principal, current: &str) -> Result<Vec<Choice>, PageError> {
-    let Some(country) = app.store.country().await? else { return Ok(Vec::new()) };
-    let own = match &p.scope {
-        Scope::Nation => None,
-        Scope::Unit { code, .. } => app.store.admin_unit(code).await?.and_then(|u| u.province_code),
-    };
-    Ok(app
-        .store
-        .admin_children(&country.code)
-        .await?
-        .into_iter()
-        .filter(|u| p.scope == Scope::Nation || own.as_deref() == Some(u.code.as_str()))
-        .map(|u| Choice { selected: u.code == current, label: pick(i, &u.name_en, &u.name_km), value: u.code })
-        .collect())
 }
 
 /// The link to another page of a list, keeping its filters.
@@ -535,7 +505,7 @@ async fn hub_view(
         programmes: programmes.iter().map(|x| programme_view(&i, x)).collect(),
         courses: courses.iter().map(|c| course_view(&i, &fw, c)).collect(),
         may_run: p.can(Permission::RunTraining),
-        sees_events: sees_events(p),
+        sees_events: p.sees_training_events(),
         institution_form,
         programme_form,
         course_form,
@@ -629,7 +599,7 @@ async fn programme_view_page(
         institution,
         modules: modules.iter().map(|c| course_view(&i, &fw, c)).collect(),
         course_form,
-        sees_events: sees_events(p),
+        sees_events: p.sees_training_events(),
         l,
     };
     if failed.is_some() {
@@ -1037,9 +1007,6 @@ impl EventsPage {
 
 async fn events_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<EventFilters>) -> PageResult {
     let p = ctx.require()?.clone();
-    if !sees_events(&p) {
-        return Err(ctx.forbidden());
-    }
     let i = ctx.i;
     let page = app.store.training_events(&p, &f.query()).await.map_err(|e| store_err(&ctx, e))?;
     let programmes = app
@@ -1076,9 +1043,6 @@ async fn export_events(
     Query(f): Query<EventFilters>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    if !sees_events(&p) {
-        return Err(ctx.forbidden());
-    }
     let format = export_format(&ctx, &fmt.format)?;
     let rows = app.store.event_export_rows(&p, &f.query()).await.map_err(|e| store_err(&ctx, e))?;
     table_file("komlang-training-events", format, EVENT_EXPORT_COLUMNS, rows).await.map_err(|e| store_err(&ctx, e))
@@ -1166,7 +1130,7 @@ async fn show_event_form(
 
 async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
-    if !sees_events(&p) || !p.can(Permission::RunTraining) {
+    if !p.can(Permission::RunTraining) {
         return Err(ctx.forbidden());
     }
     let mut values = FormMap::new();
@@ -1191,7 +1155,7 @@ async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResult {
 async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    if !sees_events(&p) || !p.can(Permission::RunTraining) {
+    if !p.can(Permission::RunTraining) {
         return Err(ctx.forbidden());
     }
     let (input, pre) = event_input(&form);
@@ -1220,19 +1184,12 @@ async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(form): Form<Fo
 
 /// The event, if the caller sees events and this one (404 otherwise).
 async fn visible_event(app: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<TrainingEvent, PageError> {
-    if !sees_events(p) {
-        return Err(ctx.forbidden());
-    }
     app.store.training_event(p, id).await.map_err(|e| store_err(ctx, e))?.ok_or_else(|| ctx.not_found())
 }
 
 /// The event, if the caller may also run it (403 otherwise).
 async fn runnable_event(app: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<TrainingEvent, PageError> {
-    let ev = visible_event(app, ctx, p, id).await?;
-    if !app.store.may_run_training_at(p, &ev.place_code).await? {
-        return Err(ctx.forbidden());
-    }
-    Ok(ev)
+    app.store.runnable_event(p, id).await.map_err(|e| store_err(ctx, e))
 }
 
 async fn edit_event(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
@@ -1583,12 +1540,6 @@ async fn record_attendance(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn remove_participant(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -1597,9 +1548,6 @@ async fn remove_participant(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(&f.csrf)?;
-    if !sees_events(&p) {
-        return Err(ctx.forbidden());
-    }
     app.store.remove_participant(&p, id, worker_id).await.map_err(|e| store_err(&ctx, e))?;
     flash(&ctx, "common.deleted").await?;
     Ok(Redirect::to(&format!("/training/events/{id}#participants")).into_response())
@@ -2140,7 +2088,7 @@ async fn transcript_view(
             certificates,
             progress,
             licences: licence_lines,
-            show_event_links: sees_events(p),
+            show_event_links: p.sees_training_events(),
             recognition_form,
             issue_errors,
             apply_form,

@@ -26,14 +26,14 @@ use komlang_core::*;
 use komlang_store::{
     Certificate, CertificateQuery, CertificateRow, Course, EligibleWorker, EventQuery, GroupProgress, Institution,
     Licence, LicenceActionRow, LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport,
-    PublicCertificate, PublicLicence, Recognition, StoreError, TargetInput, TrainingEvent, TrainingTarget, Transcript,
+    PublicCertificate, PublicLicence, Recognition, TargetInput, TrainingEvent, TrainingTarget, Transcript,
     TranscriptEntry, WorkerBrief, CERTIFICATE_EXPORT_COLUMNS, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS,
     TRANSCRIPT_EXPORT_COLUMNS,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api::{ApiError, ApiErrorBody, ApiFieldError, Paged};
+use crate::api::{bad_request, body, not_found, query, store, ApiError, ApiErrorBody, ApiFieldError, ApiResult, Paged};
 use crate::auth::ApiUser;
 use crate::competencies::table_file;
 use crate::i18n::{I18n, Locale};
@@ -72,42 +72,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/public/licences", get(public_register))
 }
 
-type ApiResult<T> = Result<T, ApiError>;
-
-fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |e| ApiError::from_store(i, e)
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(v)| v).map_err(|e| bad_request(e.body_text()))
-}
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
-}
-
-fn not_found(i: &I18n) -> ApiError {
-    ApiError::from_store(i, StoreError::NotFound)
-}
-
 /// The language of a call without a token: `Accept-Language`, else English.
 fn anonymous_i18n(headers: &HeaderMap) -> I18n {
     I18n::new(Locale::from_accept_language(headers).unwrap_or(Locale::En))
-}
-
-/// Every role but `worker` sees training events (in its scope); a worker's own trainings are
-/// in their transcript. A worker calling any event route gets 403 (whatever the event: the
-/// answer tells nothing about it).
-fn require_event_reader(i: &I18n, p: &Principal) -> ApiResult<()> {
-    if p.can(Permission::ReadWorkers) && p.role != UserRole::Worker {
-        Ok(())
-    } else {
-        Err(ApiError::from_store(i, StoreError::Forbidden))
-    }
 }
 
 fn clean(v: &Option<String>) -> Option<&str> {
@@ -375,7 +342,6 @@ async fn list_events(
     ApiUser(p, i): ApiUser,
     q: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Json<Paged<TrainingEvent>>> {
-    require_event_reader(&i, &p)?;
     let q = event_query(&query(q)?)?;
     Ok(Json(app.store.training_events(&p, &q).await.map_err(store(&i))?.into()))
 }
@@ -413,7 +379,6 @@ async fn export_events(
     f: Result<Query<FormatParams>, QueryRejection>,
     q: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    require_event_reader(&i, &p)?;
     let format = format_param(&query(f)?.format)?.unwrap_or(ExportFormat::Csv);
     let q = event_query(&query(q)?)?;
     let rows = app.store.event_export_rows(&p, &q).await.map_err(store(&i))?;
@@ -429,7 +394,6 @@ async fn get_event(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<TrainingEvent>> {
-    require_event_reader(&i, &p)?;
     let e = app.store.training_event(&p, id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?;
     Ok(Json(e))
 }
@@ -446,7 +410,6 @@ async fn update_event(
     Path(id): Path<i64>,
     b: Result<Json<EventInput>, JsonRejection>,
 ) -> ApiResult<Json<TrainingEvent>> {
-    require_event_reader(&i, &p)?;
     let input = body(b)?;
     Ok(Json(app.store.update_training_event(&p, id, &input).await.map_err(store(&i))?))
 }
@@ -460,7 +423,6 @@ async fn list_participants(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Participant>>> {
-    require_event_reader(&i, &p)?;
     Ok(Json(app.store.event_participants(&p, id).await.map_err(store(&i))?))
 }
 
@@ -489,7 +451,6 @@ async fn add_participants(
     Path(id): Path<i64>,
     b: Result<Json<ParticipantsInput>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Added>)> {
-    require_event_reader(&i, &p)?;
     let input = body(b)?;
     let added = app.store.add_participants(&p, id, &input.worker_ids).await.map_err(store(&i))?;
     Ok((StatusCode::CREATED, Json(Added { added })))
@@ -510,7 +471,6 @@ async fn pass_pending(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Passed>> {
-    require_event_reader(&i, &p)?;
     let passed = app.store.pass_pending(&p, id).await.map_err(store(&i))?;
     Ok(Json(Passed { passed }))
 }
@@ -528,7 +488,6 @@ async fn record_attendance(
     Path((id, worker_id)): Path<(i64, i64)>,
     b: Result<Json<AttendanceInput>, JsonRejection>,
 ) -> ApiResult<Json<Participant>> {
-    require_event_reader(&i, &p)?;
     let input = body(b)?;
     Ok(Json(app.store.record_attendance(&p, id, worker_id, &input).await.map_err(store(&i))?))
 }
@@ -542,7 +501,6 @@ async fn remove_participant(
     ApiUser(p, i): ApiUser,
     Path((id, worker_id)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    require_event_reader(&i, &p)?;
     app.store.remove_participant(&p, id, worker_id).await.map_err(store(&i))?;
     Ok(StatusCode::NO_CONTENT)
 }
