@@ -13,8 +13,6 @@
 //! - Certificate and licence numbers: random, with a check character, so that one number
 //!   tells nothing about another.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -975,15 +973,6 @@ pub fn normalize_number(kind: NumberKind, input: &str) -> Option<String> {
         return None;
     }
     Some(format!("{}-{}-{}-{}-{}", kind.prefix(), &syms[0..4], &syms[4..8], &syms[8..12], check))
-}
-
-/// Counts per key, for tables of progress by group.
-pub fn tally<K: Ord>(keys: impl IntoIterator<Item = K>) -> BTreeMap<K, u64> {
-    let mut m = BTreeMap::new();
-    for k in keys {
-        *m.entry(k).or_insert(0) += 1;
-    }
-    m
 }
 
 #[cfg(test)]
