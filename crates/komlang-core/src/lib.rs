@@ -12,7 +12,7 @@ pub mod planning;
 pub mod training;
 pub mod validate;
 
-pub use access::{Permission, Principal, Scope, UserRole};
+pub use access::{Action, Denied, Grant, Permission, Principal, Scope, Target, UserRole};
 pub use admin::{AdminLevel, AdminUnit};
 pub use model::*;
 pub use validate::{FieldError, ValidationErrors};
