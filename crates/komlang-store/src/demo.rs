@@ -5,7 +5,7 @@
 //! order in one transaction, so a fresh database gets the same ids on SQLite
 //! and PostgreSQL. Loading is done once: the `demo_version` meta row records it.
 //! Then the demo competency assessments are loaded, once too (`demo_competencies_version`,
-//! see `competencies.rs`), also into a database whose demo data predate them.
+//! see `competency/demo.rs`), also into a database whose demo data predate them.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,9 +16,12 @@ use komlang_core::{AdminLevel, UserRole, WorkerRole};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::record_audit;
-use crate::orgs::insert_org;
-use crate::users::{hash_password, system_principal};
+use crate::accounts::hash_password;
+use crate::common::audit::record_audit;
+pub use crate::common::demo::{DEMO_DISTRICT, DEMO_PROVINCE};
+use crate::common::meta::meta_insert_new;
+use crate::common::principal::system_principal;
+use crate::organizations::insert_org;
 use crate::workers::{insert_posting, insert_status, insert_worker};
 use crate::{now_text, Result, Store, StoreError};
 
@@ -29,11 +32,6 @@ pub const DEMO_PASSWORD: &str = "komlang-demo";
 pub const DEMO_VERSION: &str = "1";
 /// Meta key recording that the demo data set was loaded.
 pub const DEMO_VERSION_KEY: &str = "demo_version";
-
-/// Province of the provincial demo account (Battambang).
-pub const DEMO_PROVINCE: &str = "02";
-/// District of the district demo account (Sangkae, Battambang).
-pub const DEMO_DISTRICT: &str = "0208";
 
 /// The demo accounts: (username, role code, description). All use [`DEMO_PASSWORD`].
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
@@ -67,16 +65,6 @@ struct DemoCounts {
     accounts: usize,
 }
 
-/// Inserts a meta row unless the key is taken; true when it was inserted.
-pub(crate) async fn meta_insert_new(tx: &mut Transaction<'_, Any>, key: &str, value: &str) -> Result<bool> {
-    let r = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Inserts an earlier, closed posting (the SQL of [`crate::workers::insert_posting`],
 /// with the posting's fields given directly).
 async fn insert_closed_posting(
@@ -102,18 +90,6 @@ async fn insert_closed_posting(
 }
 
 impl Store {
-    /// Sets a meta value, replacing any earlier one.
-    pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     async fn existing_demo_summary(&self) -> Result<DemoSummary> {
         let count = |sql: &'static str| {
             let pool = self.pool.clone();

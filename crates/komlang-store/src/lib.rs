@@ -2,215 +2,52 @@
 //! and PostgreSQL (a national deployment with several app servers), through
 //! sqlx's `Any` driver. SQL is written once in the dialect both engines share;
 //! only the migrations are spelled per engine, with the same versions.
+//!
+//! The code is a folder per feature over `common`, which holds what they share (the [`Store`]
+//! handle, its errors, the SQL builder, scope helpers, the audit writer) and uses no feature:
+//! `workers`, `organizations`, `units` (admin units), `imports` (imports and the worker export),
+//! `competency`, `planning`, `training`, `licensing`, `accounts` (users and sessions) and
+//! `audit` (reading the log). `demo` loads the demo data set through them.
 
-use std::str::FromStr;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Row};
-
-mod admin_units;
+mod accounts;
 mod audit;
-mod competencies;
-mod dedup_keys;
+mod common;
+mod competency;
 pub mod demo;
-mod export;
 mod imports;
-mod org_import;
-mod orgs;
+mod licensing;
+mod organizations;
 pub mod planning;
-mod population;
-mod sessions;
-mod sql;
 pub mod testing;
 mod training;
-mod training_demo;
-mod users;
-mod worker_import;
+mod units;
 mod workers;
 
-pub use admin_units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
+pub use accounts::{hash_password, LoginOutcome, NewUser, SessionRecord, UserRow};
 pub use audit::{AuditEntry, AuditQuery};
-pub use competencies::{
+pub use common::principal::system_principal;
+pub use common::store::{now_text, Engine, Page, Result, Store, StoreError};
+pub use competency::{
     parse_requirement_target, requirement_target_code, Assessment, AssessmentAccess, AssessmentExportRow,
-    CompetencyStanding, FrameworkVersion, GapQuery, GapReport, SupervisorInfo, WorkerBrief, WorkerGaps,
-    ASSESSMENT_EXPORT_COLUMNS, FRAMEWORK_SYSTEM_LOADER,
+    CompetencyStanding, FrameworkVersion, GapQuery, GapReport, SupervisorInfo, WorkerGaps, ASSESSMENT_EXPORT_COLUMNS,
+    FRAMEWORK_SYSTEM_LOADER,
 };
-pub use dedup_keys::DEDUP_KEYS_FINGERPRINT_KEY;
 pub use demo::{DemoSummary, DEMO_ACCOUNTS, DEMO_PASSWORD};
-pub use export::EXPORT_COLUMNS;
 pub use imports::{
     sha256_hex, DupDecision, DupTarget, DuplicateFound, ImportFileMeta, ImportOptions, ImportRecord, ImportReport,
-    ImportSummary, RejectedRow, SavedMapping, WorkerImportOptions, IMPORT_KINDS, MAPPING_NAME_MAX, STORED_REPORT_LIMIT,
+    ImportSummary, RejectedRow, SavedMapping, WorkerImportOptions, BLOOM_AFTER_ROWS, BLOOM_BYTES, EXPORT_COLUMNS,
+    IMPORT_KINDS, MAPPING_NAME_MAX, READ_BATCH, SQLITE_IMPORT_CACHE_KIB, STORED_REPORT_LIMIT,
 };
-pub use org_import::ORG_COLUMNS;
-pub use orgs::{OrgQuery, OrgRow};
-pub use population::{PopulationRow, POPULATION_COLUMNS};
-pub use sessions::SessionRecord;
+pub use licensing::{
+    Licence, LicenceActionRow, LicenceDetail, LicenceQuery, PublicLicence, LICENCE_EXPORT_COLUMNS, REGISTER_LIMIT,
+};
+pub use organizations::{OrgQuery, OrgRow, ORG_COLUMNS};
+pub use planning::population::{PopulationRow, POPULATION_COLUMNS};
 pub use training::{
     Certificate, CertificateQuery, CertificateRow, Course, EligibleWorker, EventQuery, GroupProgress, Institution,
-    Licence, LicenceActionRow, LicenceDetail, LicenceQuery, Participant, Programme, ProgressQuery, ProgressReport,
-    PublicCertificate, PublicLicence, Recognition, TargetInput, TrainingEvent, TrainingTarget, Transcript,
-    TranscriptEntry, CERTIFICATE_EXPORT_COLUMNS, ELIGIBLE_LIMIT, EVENT_EXPORT_COLUMNS, LICENCE_EXPORT_COLUMNS,
-    REGISTER_LIMIT, TRANSCRIPT_EXPORT_COLUMNS,
+    Participant, Programme, ProgressQuery, ProgressReport, PublicCertificate, Recognition, TargetInput, TrainingEvent,
+    TrainingTarget, Transcript, TranscriptEntry, CERTIFICATE_EXPORT_COLUMNS, ELIGIBLE_LIMIT, EVENT_EXPORT_COLUMNS,
+    TRANSCRIPT_EXPORT_COLUMNS,
 };
-pub use users::{hash_password, system_principal, LoginOutcome, NewUser, UserRow};
-pub use worker_import::{BLOOM_AFTER_ROWS, BLOOM_BYTES, READ_BATCH, SQLITE_IMPORT_CACHE_KIB};
-pub use workers::{WorkerChange, WorkerQuery, WorkerRow};
-
-use komlang_core::ValidationErrors;
-
-/// The database engines Komlang runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    pub fn of_url(url: &str) -> Result<Engine, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Engine::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Engine::Postgres)
-        } else {
-            Err(StoreError::BadUrl(url.to_string()))
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://...")]
-    BadUrl(String),
-    #[error("invalid input: {0}")]
-    Invalid(ValidationErrors),
-    #[error("not found")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    #[error("{0}")]
-    Conflict(String),
-    #[error("stored data is inconsistent: {0}")]
-    Corrupt(String),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl From<ValidationErrors> for StoreError {
-    fn from(e: ValidationErrors) -> Self {
-        StoreError::Invalid(e)
-    }
-}
-
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// A page of results and the count of every match.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl<T> Page<T> {
-    pub fn pages(&self) -> i64 {
-        ((self.total + self.per_page - 1) / self.per_page).max(1)
-    }
-}
-
-/// Handle on the database; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Store {
-    pool: AnyPool,
-    engine: Engine,
-}
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// Current time as stored (RFC 3339, UTC, seconds).
-pub fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-impl Store {
-    /// Connects to `url` (`sqlite://FILE` creates the file when missing).
-    pub async fn connect(url: &str) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let engine = Engine::of_url(url)?;
-        let url = match engine {
-            Engine::Sqlite if !url.contains("mode=") => {
-                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-            }
-            _ => url.to_string(),
-        };
-        let opts = AnyConnectOptions::from_str(&url)?;
-        let max = match engine {
-            Engine::Sqlite => 4,
-            Engine::Postgres => 10,
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
-            .await?;
-        if engine == Engine::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
-        }
-        Ok(Store { pool, engine })
-    }
-
-    /// Connects and brings the schema to the latest version.
-    pub async fn open(url: &str) -> Result<Store> {
-        let s = Store::connect(url).await?;
-        s.migrate().await?;
-        Ok(s)
-    }
-
-    pub fn engine(&self) -> Engine {
-        self.engine
-    }
-
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
-    /// Runs every pending migration, then brings the duplicate-detection keys
-    /// up to date ([`Store::ensure_dedup_keys`]). Safe to call from several app servers.
-    pub async fn migrate(&self) -> Result<()> {
-        match self.engine {
-            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
-        }
-        self.ensure_dedup_keys().await?;
-        self.ensure_training_defaults().await?;
-        Ok(())
-    }
-
-    /// True when the database answers.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
-    }
-
-    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+pub use units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
+pub use workers::{WorkerBrief, WorkerChange, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY};

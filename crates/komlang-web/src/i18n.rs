@@ -244,6 +244,20 @@ mod tests {
         assert!(missing.is_empty(), "missing translations: {missing:?}");
     }
 
+    /// The files in `dir` and its folders (the store has a folder per feature).
+    fn files_under(dir: impl AsRef<std::path::Path>) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     #[test]
     fn every_error_code_the_domain_uses_is_translated() {
         let core = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-core/src/validate.rs");
@@ -256,8 +270,7 @@ mod tests {
             sources.push(std::fs::read_to_string(f).unwrap());
         }
         for dir in [web, store] {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let path = e.unwrap().path();
+            for path in files_under(dir) {
                 // This file names the patterns in its comments.
                 if !path.ends_with("i18n.rs") {
                     sources.push(std::fs::read_to_string(path).unwrap());
@@ -289,8 +302,8 @@ mod tests {
     fn every_import_error_code_is_translated() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let mut files = vec![format!("{root}/komlang-core/src/import.rs")];
-        for e in std::fs::read_dir(format!("{root}/komlang-store/src")).unwrap() {
-            files.push(e.unwrap().path().display().to_string());
+        for path in files_under(format!("{root}/komlang-store/src")) {
+            files.push(path.display().to_string());
         }
         let prefixes = ["invalid_", "unknown_", "duplicate_", "ambiguous_", "missing_", "column_", "empty_row"];
         let mut missing = Vec::new();

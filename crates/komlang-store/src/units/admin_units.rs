@@ -1,13 +1,14 @@
 //! Administrative units: loading a country's set and reading the hierarchy.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use komlang_core::admin::{parse_admin_units, AdminCsvError, AdminCsvSet, ParsedUnits};
 use komlang_core::{AdminLevel, AdminUnit};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use crate::sql::{like_pattern, Sql};
+use crate::common::sql::{like_pattern, Sql};
 use crate::{Page, Result, Store, StoreError};
 
 macro_rules! bundled {
@@ -220,6 +221,24 @@ impl Store {
         path.reverse();
         Ok(path)
     }
+
+    /// Every admin unit by code (a few tens of thousands at most).
+    pub(crate) async fn units_by_code(&self) -> Result<HashMap<String, AdminUnit>> {
+        let mut conn = self.pool.acquire().await?;
+        load_units(&mut conn).await
+    }
+}
+
+/// Every admin unit by code.
+pub(crate) async fn load_units(conn: &mut AnyConnection) -> Result<HashMap<String, AdminUnit>> {
+    let rows = sqlx::query(
+        // Names are not needed here: left out, they keep the import smaller.
+        "SELECT code, level, parent_code, '' AS name_km, '' AS name_en, province_code, district_code, \
+         commune_code FROM admin_units",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| unit_from_row(r).map(|u| (u.code.clone(), u))).collect()
 }
 
 fn level_rank(l: AdminLevel) -> usize {

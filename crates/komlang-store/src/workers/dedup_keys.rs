@@ -18,8 +18,8 @@ use komlang_core::WorkerDraft;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use crate::sql::{bulk_insert, engine_of, Placeholders};
-use crate::workers::opt_date;
+use crate::common::rows::opt_date;
+use crate::common::sql::{bulk_insert, engine_of, Placeholders};
 use crate::{Engine, Result, Store};
 
 /// Meta key holding the fingerprint of the key rules the stored keys follow.

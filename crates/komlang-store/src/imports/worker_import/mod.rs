@@ -14,26 +14,33 @@
 //! past [`BLOOM_AFTER_ROWS`] rows a fixed-size Bloom filter spares the
 //! lookups of keys that cannot be stored. See `docs/import.md`.
 
-use std::collections::{HashMap, HashSet};
+mod bloom;
+mod rows;
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use komlang_core::access::{OrgScope, WorkerScope};
+use komlang_core::access::WorkerScope;
 use komlang_core::dedup::{compare, explain, DupMatch, DupReason, PersonKey};
-use komlang_core::import::{
-    ascii_digits, check_mapping, convert_row, parse_int, ColumnMapping, ImportField, OrgRef, RowError,
-};
+use komlang_core::import::{ColumnMapping, ImportField, RowError};
 use komlang_core::validate::{validate_worker, WorkerInput};
 use komlang_core::*;
 use sqlx::{AnyConnection, Connection, Row};
 
-use crate::admin_units::unit_from_row;
-use crate::dedup_keys::{dedup_person, insert_dedup_keys, keys_for, stored_keys};
+use self::bloom::Bloom;
+pub use self::bloom::{BLOOM_AFTER_ROWS, BLOOM_BYTES};
+use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
+use crate::common::rows::opt_date;
+use crate::common::scope::push_worker_scope;
+use crate::common::sql::{bulk_insert, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
     RejectedRow, WorkerImportOptions,
 };
-use crate::sql::{bulk_insert, Placeholders, Sql};
-use crate::workers::{date_text, push_worker_scope, worker_from_row, write_worker_update, WORKER_COLS};
+use crate::units::load_units;
+use crate::workers::{
+    date_text, dedup_person, insert_dedup_keys, stored_keys, worker_from_row, write_worker_update, WORKER_COLS,
+};
 use crate::{now_text, Engine, Result, Store, StoreError};
 
 /// Rows read, converted and checked together (one candidate lookup each).
@@ -44,59 +51,6 @@ const INSERT_CHUNK: usize = 500;
 const INSERT_PARAMS: usize = 22;
 /// Keys per `key IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 4096;
-
-/// Normalizes an organization name or registration number for comparison:
-/// trimmed, inner spaces collapsed, lower case.
-fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
-/// The organizations a principal may name as employer, indexed.
-#[derive(Default)]
-struct OrgIndex {
-    ids: HashSet<i64>,
-    by_reg: HashMap<String, Vec<i64>>,
-    by_name: HashMap<String, Vec<i64>>,
-}
-
-impl OrgIndex {
-    /// The organization a file names: by registration number, else by name
-    /// (English or Khmer, exact but for case and spacing; a name that is no
-    /// organization's may be a registration number), else by id.
-    /// `Ok(None)` when the file names none; the error names the column and code.
-    fn resolve(&self, r: &OrgRef) -> std::result::Result<Option<i64>, (ImportField, &'static str)> {
-        let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(norm);
-        let reg = clean(&r.registration_no);
-        let name = clean(&r.name);
-        if reg.is_none() && name.is_none() && r.id.is_none() {
-            return Ok(None);
-        }
-        if let Some(ids) = reg.as_ref().and_then(|k| self.by_reg.get(k)) {
-            return Ok(ids.iter().min().copied());
-        }
-        if let Some(ids) = name.as_ref().and_then(|k| self.by_name.get(k)) {
-            return match ids.as_slice() {
-                [id] => Ok(Some(*id)),
-                _ => Err((ImportField::OrgName, "ambiguous_organization")),
-            };
-        }
-        // An "employer" column may hold registration numbers.
-        if let Some(ids) = name.as_ref().and_then(|k| self.by_reg.get(&norm(&ascii_digits(k)))) {
-            return Ok(ids.iter().min().copied());
-        }
-        if let Some(id) = r.id.filter(|id| self.ids.contains(id)) {
-            return Ok(Some(id));
-        }
-        let field = if reg.is_some() {
-            ImportField::OrgRegistrationNo
-        } else if name.is_some() {
-            ImportField::OrgName
-        } else {
-            ImportField::OrgId
-        };
-        Err((field, "unknown_organization"))
-    }
-}
 
 /// A valid row, ready to be compared and written.
 struct Prepared {
@@ -201,76 +155,6 @@ struct State {
     rows_seen: u64,
 }
 
-/// A big import looks up only the keys this filter says may be stored.
-///
-/// A Bloom filter of fixed size ([`BLOOM_BYTES`]): it never says "absent"
-/// of a stored key, and says "may be stored" of an absent one rarely (about
-/// 0.03% with 5 million keys, 1% with 15 million), so memory stays flat.
-/// It is built, from every key in `worker_dedup_keys`, when an import has
-/// read [`BLOOM_AFTER_ROWS`] valid rows, inside its transaction; the keys the
-/// import writes afterwards are added as they are written. Small imports
-/// never build it. On PostgreSQL, keys that other sessions commit while a
-/// big import runs are not in it: a worker created in the registry during
-/// the import is not compared with the import's later rows (its national ID
-/// still cannot be taken twice: the unique index refuses, and the import fails).
-struct Bloom {
-    bits: Vec<u64>,
-}
-
-/// Size of the filter.
-pub const BLOOM_BYTES: usize = 16 << 20;
-/// Valid rows after which an import builds the filter.
-pub const BLOOM_AFTER_ROWS: u64 = 20_000;
-/// Hashes per key.
-const BLOOM_HASHES: u64 = 4;
-
-impl Bloom {
-    fn new() -> Self {
-        Bloom { bits: vec![0; BLOOM_BYTES / 8] }
-    }
-
-    /// The bit positions of a key (double hashing over two FNV-1a variants).
-    fn positions(&self, key: &str) -> impl Iterator<Item = usize> {
-        let (mut h1, mut h2): (u64, u64) = (0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4);
-        for b in key.bytes() {
-            h1 = (h1 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-            h2 = (h2 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(17);
-        }
-        let m = (self.bits.len() * 64) as u64;
-        (0..BLOOM_HASHES).map(move |i| (h1.wrapping_add(i.wrapping_mul(h2 | 1)) % m) as usize)
-    }
-
-    fn insert(&mut self, key: &str) {
-        let pos: Vec<usize> = self.positions(key).collect();
-        for p in pos {
-            self.bits[p / 64] |= 1 << (p % 64);
-        }
-    }
-
-    fn may_contain(&self, key: &str) -> bool {
-        self.positions(key).all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
-    }
-
-    /// A filter holding every key stored (read through the import's connection).
-    async fn load(conn: &mut AnyConnection) -> Result<Bloom> {
-        let mut bloom = Bloom::new();
-        let mut last = String::new();
-        loop {
-            let rows =
-                sqlx::query("SELECT DISTINCT key FROM worker_dedup_keys WHERE key > $1 ORDER BY key LIMIT 10000")
-                    .bind(&last)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            let Some(r) = rows.last() else { break };
-            last = r.try_get(0)?;
-            for r in &rows {
-                bloom.insert(&r.try_get::<String, _>(0)?);
-            }
-        }
-        Ok(bloom)
-    }
-}
-
 /// The rows read for one batch.
 #[derive(Default)]
 struct ReadBatch {
@@ -279,17 +163,6 @@ struct ReadBatch {
     /// Non-empty rows read.
     rows: u64,
     eof: bool,
-}
-
-fn row_error(row: u64, headers: &[String], cells: &[String], col: Option<usize>, field: &str, code: &str) -> RowError {
-    let (column, value) = match col {
-        Some(i) => (
-            headers.get(i).cloned().unwrap_or_default(),
-            cells.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
-        ),
-        None => (String::new(), String::new()),
-    };
-    RowError { row, column, field: field.to_string(), value, code: code.to_string(), params: Default::default() }
 }
 
 /// The national ID is someone else's.
@@ -314,120 +187,7 @@ fn nid_match(m: Option<DupMatch>) -> DupMatch {
     m
 }
 
-/// Keeps only the fields the row gives a value for.
-fn non_empty(mut i: WorkerInput) -> WorkerInput {
-    macro_rules! clear {
-        ($($f:ident),*) => { $( if i.$f.as_deref().is_some_and(|s| s.trim().is_empty()) { i.$f = None; } )* };
-    }
-    clear!(
-        name_km,
-        name_latin,
-        sex,
-        date_of_birth,
-        national_id,
-        phone,
-        email,
-        cadre,
-        role,
-        sector,
-        position_title,
-        workplace_code,
-        status,
-        start_date,
-        end_date,
-        education_level,
-        education_field
-    );
-    i
-}
-
 impl Ctx<'_> {
-    fn col(&self, f: ImportField) -> Option<usize> {
-        self.mapping.column_of(f)
-    }
-
-    fn cell(&self, cells: &[String], f: ImportField) -> Option<String> {
-        self.col(f).and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-    }
-
-    fn workplace_error(&self, row: u64, cells: &[String], code: &str) -> Option<RowError> {
-        let (field, err) = match self.units.get(code) {
-            None => ("workplace_code", "unknown_admin_unit"),
-            Some(u) if !self.p.scope.contains(u) => ("workplace_code", "out_of_scope"),
-            Some(_) => return None,
-        };
-        Some(row_error(row, self.headers, cells, self.col(ImportField::WorkplaceCode), field, err))
-    }
-
-    fn org_error(&self, row: u64, cells: &[String], (field, code): (ImportField, &str)) -> RowError {
-        row_error(row, self.headers, cells, self.col(field), field.code(), code)
-    }
-
-    /// Converts and checks one row.
-    fn prepare(&self, row: u64, cells: Vec<String>) -> Prep {
-        match convert_row(self.mapping, self.headers, row, &cells, self.today) {
-            Err(errs) if errs.len() == 1 && errs[0].code == "empty_row" => Prep::Empty,
-            Err(mut errors) => {
-                // Report the reference problems of the cells that were fine, too.
-                let fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
-                let has = |f: &str| fields.iter().any(|e| e == f);
-                if !has("workplace_code") {
-                    if let Some(code) = self.cell(&cells, ImportField::WorkplaceCode) {
-                        errors.extend(self.workplace_error(row, &cells, &ascii_digits(&code)));
-                    }
-                }
-                if !has("org_id") && !has("org_name") && !has("org_registration_no") {
-                    let r = OrgRef {
-                        id: self.cell(&cells, ImportField::OrgId).and_then(|v| parse_int(&v)),
-                        name: self.cell(&cells, ImportField::OrgName),
-                        registration_no: self.cell(&cells, ImportField::OrgRegistrationNo).map(|v| ascii_digits(&v)),
-                    };
-                    if let Err(e) = self.orgs.resolve(&r) {
-                        errors.push(self.org_error(row, &cells, e));
-                    }
-                }
-                Prep::Rejected(RejectedRow { row, cells, errors })
-            }
-            Ok(ir) => {
-                let mut errors = Vec::new();
-                let mut input = ir.input;
-                let named = match self.orgs.resolve(&ir.org) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        errors.push(self.org_error(row, &cells, e));
-                        None
-                    }
-                };
-                if let Some(code) = input.workplace_code.as_deref() {
-                    errors.extend(self.workplace_error(row, &cells, code));
-                }
-                if !errors.is_empty() {
-                    return Prep::Rejected(RejectedRow { row, cells, errors });
-                }
-                input.org_id = named.or(self.own_org);
-                let draft = match validate_worker(&input, self.today) {
-                    Ok(d) => d,
-                    Err(v) => {
-                        let errors = v
-                            .errors
-                            .iter()
-                            .map(|e| {
-                                let col = ImportField::parse(&e.field).and_then(|f| self.col(f));
-                                row_error(row, self.headers, &cells, col, &e.field, &e.code)
-                            })
-                            .collect();
-                        return Prep::Rejected(RejectedRow { row, cells, errors });
-                    }
-                };
-                let mut patch = non_empty(input);
-                patch.org_id = named;
-                let person = dedup_person(&draft);
-                let (keys, lookup) = keys_for(&person);
-                Prep::Valid(Box::new(Prepared { row, cells, draft, patch, person, keys, lookup }))
-            }
-        }
-    }
-
     /// The best match of a row among the registry's candidates and the rows
     /// of the batch added before it. `Err` when its national ID belongs to a
     /// worker outside the caller's scope.
@@ -666,58 +426,6 @@ impl Store {
         }
         .await
     }
-
-    /// Every admin unit by code (a few tens of thousands at most).
-    pub(crate) async fn units_by_code(&self) -> Result<HashMap<String, AdminUnit>> {
-        let mut conn = self.pool.acquire().await?;
-        load_units(&mut conn).await
-    }
-}
-
-/// Every admin unit by code.
-async fn load_units(conn: &mut AnyConnection) -> Result<HashMap<String, AdminUnit>> {
-    let rows = sqlx::query(
-        // Names are not needed here: left out, they keep the import smaller.
-        "SELECT code, level, parent_code, '' AS name_km, '' AS name_en, province_code, district_code, \
-         commune_code FROM admin_units",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| unit_from_row(r).map(|u| (u.code.clone(), u))).collect()
-}
-
-/// The organizations the principal may name as employer, indexed.
-async fn load_org_index(conn: &mut AnyConnection, p: &Principal) -> Result<OrgIndex> {
-    let mut sql = Sql::new("SELECT id, name_en, name_km, registration_no FROM organizations WHERE 1 = 1");
-    match p.org_scope() {
-        OrgScope::Area(_) => {}
-        OrgScope::One(id) => {
-            sql.push(" AND id = ").int(id);
-        }
-        OrgScope::Nothing => {
-            sql.push(" AND 1 = 0");
-        }
-    }
-    let mut idx = OrgIndex::default();
-    for r in sql.query().fetch_all(&mut *conn).await? {
-        let id: i64 = r.try_get("id")?;
-        idx.ids.insert(id);
-        let en: String = r.try_get("name_en")?;
-        idx.by_name.entry(norm(&en)).or_default().push(id);
-        if let Some(km) = r.try_get::<Option<String>, _>("name_km")? {
-            let k = norm(&km);
-            if k != norm(&en) && !k.is_empty() {
-                idx.by_name.entry(k).or_default().push(id);
-            }
-        }
-        if let Some(reg) = r.try_get::<Option<String>, _>("registration_no")? {
-            let k = norm(&ascii_digits(&reg));
-            if !k.is_empty() {
-                idx.by_reg.entry(k).or_default().push(id);
-            }
-        }
-    }
-    Ok(idx)
 }
 
 /// Reads and checks the next batch of rows (up to [`READ_BATCH`] valid
@@ -769,7 +477,7 @@ pub const SQLITE_IMPORT_CACHE_KIB: i64 = 64 * 1024;
 ///   among the admin units, the employer among the organizations, both read
 ///   inside the import's write transaction, which no other writer can
 ///   interleave with on SQLite), and without them, together with `INSERT OR
-///   FAIL` ([`crate::sql::bulk_insert`]), SQLite needs no statement journal
+///   FAIL` ([`crate::common::sql::bulk_insert`]), SQLite needs no statement journal
 ///   for the multi-row inserts. That is a third of the time of an import.
 ///   PostgreSQL enforces them as always.
 ///
@@ -797,29 +505,6 @@ async fn postgres_bulk_settings(conn: &mut AnyConnection) -> Result<()> {
         sqlx::query(setting).execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// A mapping that can feed the registry: one column per required field, no
-/// field fed twice, as many entries as headers.
-fn check_worker_mapping(headers: &[String], mapping: &ColumnMapping) -> Result<()> {
-    let mut errs = ValidationErrors::default();
-    if mapping.columns.len() != headers.len() {
-        errs.push(
-            FieldError::new("mapping", "column_count_mismatch")
-                .with("columns", headers.len())
-                .with("mapped", mapping.columns.len()),
-        );
-    }
-    if let Err(m) = check_mapping(mapping) {
-        for e in m {
-            errs.push(FieldError::new(e.field.code(), &e.code));
-        }
-    }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(errs))
-    }
 }
 
 /// Looks up the registry's candidates for a batch, compares, decides and writes.
@@ -977,7 +662,7 @@ async fn lookup_candidates(
                             national_id: r.try_get("national_id")?,
                             name_km: r.try_get("name_km")?,
                             name_latin: r.try_get("name_latin")?,
-                            date_of_birth: crate::workers::opt_date(&r, "date_of_birth")?,
+                            date_of_birth: opt_date(&r, "date_of_birth")?,
                         },
                         import_id: r.try_get("import_id")?,
                         import_row: r.try_get("import_row")?,
@@ -1135,46 +820,4 @@ async fn merge_row(
     // `write_worker_update` works on a transaction; the import's is this connection.
     write_worker_update(conn, ctx.p, worker_id, &before, &draft, ctx.today, Some(&note)).await?;
     Ok(Ok(draft))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_filter_never_forgets_a_key() {
-        let mut b = Bloom::new();
-        let keys: Vec<String> = (0..50_000).map(|i| format!("k{i:016x}")).collect();
-        for k in &keys {
-            b.insert(k);
-        }
-        assert!(keys.iter().all(|k| b.may_contain(k)));
-        let false_positives = (0..50_000).filter(|i| b.may_contain(&format!("x{i:016x}"))).count();
-        assert!(false_positives < 5, "{false_positives}");
-    }
-
-    #[test]
-    fn org_references_resolve_by_number_then_name_then_id() {
-        let mut idx = OrgIndex::default();
-        idx.ids.extend([1, 2, 3]);
-        idx.by_reg.insert("moi-1".into(), vec![1]);
-        idx.by_name.insert("friends".into(), vec![2]);
-        idx.by_name.insert("twins".into(), vec![2, 3]);
-        let r = |id: Option<i64>, name: Option<&str>, reg: Option<&str>| OrgRef {
-            id,
-            name: name.map(String::from),
-            registration_no: reg.map(String::from),
-        };
-        assert_eq!(idx.resolve(&r(None, None, None)), Ok(None));
-        assert_eq!(idx.resolve(&r(Some(3), Some("Friends"), Some("MOI-1"))), Ok(Some(1)));
-        assert_eq!(idx.resolve(&r(Some(3), Some(" friends "), Some("X"))), Ok(Some(2)));
-        assert_eq!(idx.resolve(&r(None, Some("MOI-1"), None)), Ok(Some(1)), "a number in the name column");
-        assert_eq!(idx.resolve(&r(Some(3), None, None)), Ok(Some(3)));
-        assert_eq!(idx.resolve(&r(None, Some("Twins"), None)), Err((ImportField::OrgName, "ambiguous_organization")));
-        assert_eq!(idx.resolve(&r(Some(9), None, None)), Err((ImportField::OrgId, "unknown_organization")));
-        assert_eq!(
-            idx.resolve(&r(None, Some("Nobody"), Some("X"))),
-            Err((ImportField::OrgRegistrationNo, "unknown_organization"))
-        );
-    }
 }

@@ -2,8 +2,9 @@
 //! table (one audited row per committed import), uploaded files kept in the
 //! database, and saved column mappings.
 //!
-//! The imports themselves are in `worker_import.rs` (workers),
-//! `org_import.rs` (organizations) and `population.rs` (population figures).
+//! The imports themselves are in `imports/worker_import` (workers),
+//! `organizations/org_import.rs` (organizations) and `planning/population.rs`
+//! (population figures).
 
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::record_audit;
+use crate::common::audit::record_audit;
 use crate::{now_text, Page, Result, Store, StoreError};
 
 /// What to do with a row that looks like a worker already in the registry

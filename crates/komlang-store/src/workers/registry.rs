@@ -10,9 +10,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
-use crate::audit::record_audit;
-use crate::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_dedup_keys};
-use crate::sql::{like_pattern, Sql};
+use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_dedup_keys};
+use crate::common::audit::record_audit;
+use crate::common::rows::opt_date;
+use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
+use crate::common::sql::{like_pattern, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
 /// Filters for the worker list. Empty strings mean "no filter".
@@ -77,16 +79,6 @@ fn opt_vocab<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<O
     }
 }
 
-pub(crate) fn opt_date(r: &AnyRow, col: &str) -> Result<Option<NaiveDate>> {
-    let s: Option<String> = r.try_get(col)?;
-    match s {
-        None => Ok(None),
-        Some(s) => {
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| StoreError::Corrupt(format!("{col} = {s}")))
-        }
-    }
-}
-
 pub(crate) fn worker_from_row(r: &AnyRow) -> Result<Worker> {
     Ok(Worker {
         id: r.try_get("id")?,
@@ -132,83 +124,6 @@ fn row_from_row(r: &AnyRow) -> Result<WorkerRow> {
         workplace_name_km: r.try_get("u_name_km")?,
         province_code: r.try_get("province_code")?,
     })
-}
-
-/// Column of `admin_units u` that holds the code of a unit at `level`.
-pub(crate) fn level_column(level: AdminLevel) -> &'static str {
-    match level {
-        AdminLevel::Country => "'*'",
-        AdminLevel::Province => "u.province_code",
-        AdminLevel::District => "u.district_code",
-        AdminLevel::Commune => "u.commune_code",
-        AdminLevel::Village => "u.code",
-    }
-}
-
-/// Appends the geographic part of a scope (over `admin_units u`).
-pub(crate) fn push_area(sql: &mut Sql, scope: &Scope) {
-    if let Scope::Unit { code, level } = scope {
-        if *level != AdminLevel::Country {
-            sql.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
-        }
-    }
-}
-
-/// Appends the conditions that keep a query inside a principal's reach
-/// (over `workers w JOIN admin_units u`).
-pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
-    match ws {
-        WorkerScope::Area { scope, org_id } => {
-            push_area(sql, scope);
-            if let Some(org) = org_id {
-                sql.push(" AND w.org_id = ").int(*org);
-            }
-        }
-        WorkerScope::Own(id) => {
-            sql.push(" AND w.id = ").int(*id);
-        }
-        WorkerScope::Nothing => {
-            sql.push(" AND 1 = 0");
-        }
-    }
-}
-
-/// Filters on a worker's place and attributes (over `workers w JOIN admin_units u`);
-/// blank place codes are no filter.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct AttributeFilter<'a> {
-    pub province: Option<&'a str>,
-    pub district: Option<&'a str>,
-    pub commune: Option<&'a str>,
-    pub cadre: Option<Cadre>,
-    pub sector: Option<Sector>,
-    pub status: Option<EmploymentStatus>,
-    pub role: Option<WorkerRole>,
-    pub sex: Option<Sex>,
-    pub org_id: Option<i64>,
-}
-
-pub(crate) fn push_attribute_filters(sql: &mut Sql, f: &AttributeFilter<'_>) {
-    for (col, v) in [("u.province_code", f.province), ("u.district_code", f.district), ("u.commune_code", f.commune)] {
-        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
-            sql.push(" AND ").push(col).push(" = ").text(v);
-        }
-    }
-    let codes = [
-        ("w.cadre", f.cadre.map(Cadre::code)),
-        ("w.sector", f.sector.map(Sector::code)),
-        ("w.status", f.status.map(EmploymentStatus::code)),
-        ("w.role", f.role.map(WorkerRole::code)),
-        ("w.sex", f.sex.map(Sex::code)),
-    ];
-    for (col, v) in codes {
-        if let Some(v) = v {
-            sql.push(" AND ").push(col).push(" = ").text(v);
-        }
-    }
-    if let Some(v) = f.org_id {
-        sql.push(" AND w.org_id = ").int(v);
-    }
 }
 
 pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {

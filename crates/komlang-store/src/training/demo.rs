@@ -13,10 +13,11 @@ use komlang_core::*;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::record_audit;
-use crate::competencies::mix;
-use crate::training::insert_course;
-use crate::users::system_principal;
+use super::catalogue::insert_course;
+use crate::common::audit::record_audit;
+use crate::common::demo::mix;
+use crate::common::meta::meta_insert_new;
+use crate::common::principal::system_principal;
 use crate::{now_text, Result, Store};
 
 /// Meta key recording that the demo training record was loaded.
@@ -231,7 +232,7 @@ impl Store {
             self.user_by_name("worker").await?.filter(|u| u.role == UserRole::Worker).and_then(|u| u.worker_id);
 
         let mut tx = self.pool.begin().await?;
-        let claimed = crate::demo::meta_insert_new(&mut tx, DEMO_TRAINING_KEY, DEMO_TRAINING_VERSION).await?;
+        let claimed = meta_insert_new(&mut tx, DEMO_TRAINING_KEY, DEMO_TRAINING_VERSION).await?;
         if !claimed {
             tx.rollback().await?;
             return Ok(0);

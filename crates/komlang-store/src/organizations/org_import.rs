@@ -7,11 +7,11 @@ use komlang_core::validate::{validate_org, OrgInput};
 use komlang_core::{OrgKind, Permission, Principal};
 use sqlx::Row;
 
+use super::orgs::insert_org;
 use crate::imports::{
     begin_import_row, cell, file_error, find_columns, finish_import_row, ImportHead, ImportOptions, ImportReport,
     RejectedRow,
 };
-use crate::orgs::insert_org;
 use crate::{Result, Store, StoreError};
 
 /// Columns of an organization file (recognized by these codes, their

@@ -72,7 +72,7 @@ impl WorkerExport<'_> {
             return Ok(None);
         }
         let filter = self.store.worker_filter(&self.p, &self.q);
-        let mut sql = crate::sql::Sql::new(
+        let mut sql = crate::common::sql::Sql::new(
             "SELECT w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
              w.cadre, w.role, w.sector, w.org_id, o.name_en AS org_name, o.registration_no AS org_registration_no, \
              w.position_title, w.workplace_code, u.name_en AS workplace_name_en, u.name_km AS workplace_name_km, \

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::audit::record_audit;
+use crate::common::audit::record_audit;
 use crate::{now_text, Result, Store, StoreError};
 
 /// Failed logins allowed per username, and per client address, within [`LOCK_WINDOW_SECS`].
@@ -91,18 +91,6 @@ fn token_hash(token: &str) -> String {
 fn check_password(errs: &mut ValidationErrors, password: &str) {
     if password.chars().count() < 8 {
         errs.push(FieldError::new("password", "password_too_short").with("min", 8));
-    }
-}
-
-/// Principal used for changes made from the command line.
-pub fn system_principal(name: &str) -> Principal {
-    Principal {
-        user_id: 0,
-        username: name.to_string(),
-        role: UserRole::NationalAdmin,
-        scope: Scope::Nation,
-        org_id: None,
-        worker_id: None,
     }
 }
 

@@ -8,11 +8,11 @@ use komlang_core::{Permission, Principal};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
+use crate::common::sql::{engine_of, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, cell, file_error, find_columns, finish_import_row, ImportHead, ImportOptions, ImportReport,
     RejectedRow,
 };
-use crate::sql::{engine_of, Placeholders, Sql};
 use crate::{Result, Store, StoreError};
 
 /// Columns of a population file (recognized by these codes, their English

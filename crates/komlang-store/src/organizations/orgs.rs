@@ -1,15 +1,14 @@
 //! Organizations: employers and government offices, each in an admin unit.
 
-use komlang_core::access::OrgScope;
 use komlang_core::validate::{validate_org, OrgInput};
 use komlang_core::*;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::audit::record_audit;
-use crate::sql::{like_pattern, Sql};
-use crate::workers::push_area;
+use crate::common::audit::record_audit;
+use crate::common::scope::push_org_scope;
+use crate::common::sql::{like_pattern, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
 #[derive(Debug, Default, Clone)]
@@ -51,22 +50,6 @@ fn org_from_row(r: &AnyRow) -> Result<OrgRow> {
         admin_name_en: r.try_get("u_name_en")?,
         admin_name_km: r.try_get("u_name_km")?,
     })
-}
-
-fn push_org_scope(sql: &mut Sql, p: &Principal) {
-    if !p.can(Permission::ReadOrgs) {
-        sql.push(" AND 1 = 0");
-        return;
-    }
-    match p.org_scope() {
-        OrgScope::Area(scope) => push_area(sql, &scope),
-        OrgScope::One(id) => {
-            sql.push(" AND o.id = ").int(id);
-        }
-        OrgScope::Nothing => {
-            sql.push(" AND 1 = 0");
-        }
-    }
 }
 
 impl Store {

@@ -1,0 +1,99 @@
+//! Conditions that keep a query inside a principal's reach, and the common filters on workers.
+
+use komlang_core::access::{OrgScope, WorkerScope};
+use komlang_core::*;
+
+use crate::common::sql::Sql;
+
+/// Column of `admin_units u` that holds the code of a unit at `level`.
+pub(crate) fn level_column(level: AdminLevel) -> &'static str {
+    match level {
+        AdminLevel::Country => "'*'",
+        AdminLevel::Province => "u.province_code",
+        AdminLevel::District => "u.district_code",
+        AdminLevel::Commune => "u.commune_code",
+        AdminLevel::Village => "u.code",
+    }
+}
+
+/// Appends the geographic part of a scope (over `admin_units u`).
+pub(crate) fn push_area(sql: &mut Sql, scope: &Scope) {
+    if let Scope::Unit { code, level } = scope {
+        if *level != AdminLevel::Country {
+            sql.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
+        }
+    }
+}
+
+/// Appends the conditions that keep a query inside a principal's reach
+/// (over `workers w JOIN admin_units u`).
+pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
+    match ws {
+        WorkerScope::Area { scope, org_id } => {
+            push_area(sql, scope);
+            if let Some(org) = org_id {
+                sql.push(" AND w.org_id = ").int(*org);
+            }
+        }
+        WorkerScope::Own(id) => {
+            sql.push(" AND w.id = ").int(*id);
+        }
+        WorkerScope::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+}
+
+/// Filters on a worker's place and attributes (over `workers w JOIN admin_units u`);
+/// blank place codes are no filter.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AttributeFilter<'a> {
+    pub province: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub commune: Option<&'a str>,
+    pub cadre: Option<Cadre>,
+    pub sector: Option<Sector>,
+    pub status: Option<EmploymentStatus>,
+    pub role: Option<WorkerRole>,
+    pub sex: Option<Sex>,
+    pub org_id: Option<i64>,
+}
+
+pub(crate) fn push_attribute_filters(sql: &mut Sql, f: &AttributeFilter<'_>) {
+    for (col, v) in [("u.province_code", f.province), ("u.district_code", f.district), ("u.commune_code", f.commune)] {
+        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
+            sql.push(" AND ").push(col).push(" = ").text(v);
+        }
+    }
+    let codes = [
+        ("w.cadre", f.cadre.map(Cadre::code)),
+        ("w.sector", f.sector.map(Sector::code)),
+        ("w.status", f.status.map(EmploymentStatus::code)),
+        ("w.role", f.role.map(WorkerRole::code)),
+        ("w.sex", f.sex.map(Sex::code)),
+    ];
+    for (col, v) in codes {
+        if let Some(v) = v {
+            sql.push(" AND ").push(col).push(" = ").text(v);
+        }
+    }
+    if let Some(v) = f.org_id {
+        sql.push(" AND w.org_id = ").int(v);
+    }
+}
+
+pub(crate) fn push_org_scope(sql: &mut Sql, p: &Principal) {
+    if !p.can(Permission::ReadOrgs) {
+        sql.push(" AND 1 = 0");
+        return;
+    }
+    match p.org_scope() {
+        OrgScope::Area(scope) => push_area(sql, &scope),
+        OrgScope::One(id) => {
+            sql.push(" AND o.id = ").int(id);
+        }
+        OrgScope::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The worker registry: workers with their postings and status history, the brief record other
+//! features show of a worker, and the duplicate-detection keys kept for every worker.
+
+mod brief;
+mod dedup_keys;
+mod registry;
+
+pub use brief::WorkerBrief;
+pub(crate) use brief::{brief_from_row, BRIEF_COLS};
+pub use dedup_keys::DEDUP_KEYS_FINGERPRINT_KEY;
+pub(crate) use dedup_keys::{dedup_person, insert_dedup_keys, keys_for, stored_keys};
+pub(crate) use registry::{
+    date_text, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, WORKER_COLS,
+};
+pub use registry::{WorkerChange, WorkerQuery, WorkerRow};
