@@ -685,14 +685,15 @@ async fn population_figures_are_imported_all_or_nothing_and_upserted() {
         assert_eq!(r.rejected[1].errors[0].code, "duplicate_row");
         assert!(db.store.population("02", Some(2025)).await.unwrap().is_empty());
 
-        // Scope and rights.
+        // Rights: population figures are national reference data (docs/access.md), so even an
+        // officer's own province is refused and nothing is written.
         let prov = principal(&db, "bmc", UserRole::ProvincialOfficer, Some("01"), None).await;
         let r = db
             .store
-            .import_population(&prov, &headers, rows(vec![s(&["02", "2024", "t", "total", "1"])]), &o)
-            .await
-            .unwrap();
-        assert_eq!(r.rejected[0].errors[0].code, "out_of_scope");
+            .import_population(&prov, &headers, rows(vec![s(&["01", "2030", "total", "total", "1"])]), &o)
+            .await;
+        assert!(matches!(r, Err(StoreError::Forbidden)), "{r:?}");
+        assert!(db.store.population("01", Some(2030)).await.unwrap().is_empty());
         let viewer = principal(&db, "viewer", UserRole::NationalViewer, None, None).await;
         assert!(matches!(
             db.store.import_population(&viewer, &headers, rows(vec![]), &o).await,

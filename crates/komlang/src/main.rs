@@ -212,10 +212,23 @@ fn explain(e: &FieldError) -> String {
     }
 }
 
-/// Turns the store's "your input is wrong" errors into [`BadInput`].
+/// Refused by the access rules for the account given with `--as`; exits with code 3.
+#[derive(Debug)]
+struct NotAllowed;
+
+impl std::fmt::Display for NotAllowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not allowed for this account (see docs/access.md)")
+    }
+}
+
+impl std::error::Error for NotAllowed {}
+
+/// Turns the store's "your input is wrong" errors into [`BadInput`], refusals into [`NotAllowed`].
 fn store_err(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Invalid(ValidationErrors { errors }) => BadInput(errors).into(),
+        StoreError::Forbidden => NotAllowed.into(),
         other => anyhow::Error::new(other),
     }
 }
@@ -404,6 +417,9 @@ async fn main() -> ExitCode {
             if let Some(b) = e.downcast_ref::<BadInput>() {
                 eprintln!("error: {b}");
                 ExitCode::from(2)
+            } else if e.downcast_ref::<NotAllowed>().is_some() {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
             } else {
                 eprintln!("error: {e:#}");
                 ExitCode::from(1)

@@ -146,9 +146,7 @@ impl Store {
 
     /// Creates an account after checking that its scope fits its role.
     pub async fn create_user(&self, actor: &Principal, u: &NewUser) -> Result<UserRow> {
-        if !actor.can(Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
+        actor.require(Action::ManageAccounts, Target::Any)?;
         let mut errs = ValidationErrors::default();
         let name_ok = (3..=64).contains(&u.username.len())
             && u.username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
@@ -234,10 +232,12 @@ impl Store {
     }
 
     pub async fn set_password(&self, actor: &Principal, username: &str, password: &str) -> Result<()> {
-        if !actor.can(Permission::ManageUsers) && actor.username != username {
-            return Err(StoreError::Forbidden);
-        }
-        let user = self.user_by_name(username).await?.ok_or(StoreError::NotFound)?;
+        // An unknown name is "not found" only to those who manage accounts.
+        let Some(user) = self.user_by_name(username).await? else {
+            actor.require(Action::ManageAccounts, Target::Any)?;
+            return Err(StoreError::NotFound);
+        };
+        actor.require(Action::ChangePassword, Target::Account(user.id))?;
         let mut errs = ValidationErrors::default();
         check_password(&mut errs, password);
         if !errs.is_empty() {

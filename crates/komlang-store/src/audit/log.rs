@@ -1,11 +1,12 @@
 //! The audit log: who changed what, when, with the fields before and after.
 
-use komlang_core::{Permission, Principal};
+use komlang_core::Principal;
+use komlang_core::{Action, Target};
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::common::sql::Sql;
-use crate::{Page, Result, Store, StoreError};
+use crate::{Page, Result, Store};
 
 /// One audited change.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -64,9 +65,7 @@ pub struct AuditQuery {
 impl Store {
     /// Browses the audit log (national administrators only).
     pub async fn list_audit(&self, p: &Principal, q: &AuditQuery) -> Result<Page<AuditEntry>> {
-        if !p.can(Permission::ViewAudit) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadAudit, Target::Any)?;
         let mut f = Sql::new(" WHERE 1 = 1");
         let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(v) = nonempty(&q.entity) {

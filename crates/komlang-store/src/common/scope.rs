@@ -83,7 +83,7 @@ pub(crate) fn push_attribute_filters(sql: &mut Sql, f: &AttributeFilter<'_>) {
 }
 
 pub(crate) fn push_org_scope(sql: &mut Sql, p: &Principal) {
-    if !p.can(Permission::ReadOrgs) {
+    if !p.may(Action::ReadOrgs) {
         sql.push(" AND 1 = 0");
         return;
     }

@@ -33,7 +33,8 @@ pub enum StoreError {
     Invalid(ValidationErrors),
     #[error("not found")]
     NotFound,
-    #[error("not allowed")]
+    /// Refused: the account's role does not hold the action ([`komlang_core::access::RULES`]).
+    #[error("not allowed for this account")]
     Forbidden,
     #[error("{0}")]
     Conflict(String),
@@ -45,6 +46,13 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<komlang_core::Denied> for StoreError {
+    fn from(d: komlang_core::Denied) -> Self {
+        tracing::debug!("refused: {d}");
+        StoreError::Forbidden
+    }
 }
 
 impl From<ValidationErrors> for StoreError {

@@ -342,7 +342,7 @@ impl Store {
     pub async fn delete_assessment(&self, p: &Principal, id: i64) -> Result<()> {
         let existing = self.get_assessment(p, id).await?.ok_or(StoreError::NotFound)?;
         let access = self.assessment_access(p, existing.worker_id).await?.ok_or(StoreError::NotFound)?;
-        if !access.may_record(existing.kind) && !p.can(Permission::DeleteWorkers) {
+        if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);
         }
         let before = audited(existing.worker_id, &draft_of(&existing), &existing.assessor);

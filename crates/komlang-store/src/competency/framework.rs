@@ -195,9 +195,7 @@ impl Store {
     /// The required levels of the previous current version carry over for the competency codes
     /// the new version keeps. Assessments keep pointing to the version they were made against.
     pub async fn load_competency_framework(&self, p: &Principal, fw: &Framework) -> Result<FrameworkVersion> {
-        if !p.can(Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepFramework, Target::Any)?;
         let problems = check_framework(fw);
         if !problems.is_empty() {
             let text = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
@@ -330,9 +328,7 @@ impl Store {
         applies_to: RequirementFor,
         levels: &BTreeMap<String, Rating>,
     ) -> Result<()> {
-        if !p.can(Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepFramework, Target::Any)?;
         let fw = self.framework(version).await?.ok_or(StoreError::NotFound)?;
         let mut errs = ValidationErrors::default();
         for code in levels.keys() {

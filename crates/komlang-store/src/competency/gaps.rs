@@ -232,7 +232,7 @@ impl Store {
                 .int(p.user_id)
                 .push(")");
         } else {
-            if !p.can(Permission::ReadWorkers) {
+            if !p.may(Action::ReadWorkers) {
                 sql.push(" AND 1 = 0");
             }
             push_worker_scope(sql, &p.worker_scope());

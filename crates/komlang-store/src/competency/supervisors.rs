@@ -33,6 +33,9 @@ pub struct AssessmentAccess {
     pub is_self: bool,
     /// The caller may change the worker's record (and so set the supervisor).
     pub writes_worker: bool,
+    /// The caller may record supervisor's and end-of-training assessments of the worker
+    /// ([`Action::AssessWorker`]: in scope, or as the worker's supervisor).
+    pub assesses: bool,
 }
 
 impl AssessmentAccess {
@@ -42,7 +45,7 @@ impl AssessmentAccess {
         if self.is_self {
             out.push(AssessmentKind::SelfAssessment);
         }
-        if self.supervisor || self.writes_worker {
+        if self.assesses {
             out.extend([AssessmentKind::Supervisor, AssessmentKind::Training]);
         }
         out
@@ -112,8 +115,10 @@ impl Store {
             worker,
             in_scope,
             supervisor,
-            is_self: p.role == UserRole::Worker && p.worker_id == Some(worker_id),
-            writes_worker: in_scope && p.can(Permission::WriteWorkers) && !p.self_service_only(),
+            is_self: p.allows(Action::SelfAssess, Target::worker(worker_id)),
+            writes_worker: in_scope && p.allows(Action::EditWorker, Target::worker(worker_id)),
+            assesses: (in_scope || supervisor)
+                && p.allows(Action::AssessWorker, Target::Worker { id: worker_id, supervised: supervisor }),
         }))
     }
 
@@ -137,9 +142,7 @@ impl Store {
         if self.get_worker(p, worker_id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
-        if !p.can(Permission::WriteWorkers) || p.self_service_only() {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::SetSupervisor, Target::worker(worker_id))?;
         let username = username.map(str::trim).filter(|u| !u.is_empty());
         let user = match username {
             None => None,

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use komlang_core::dedup::DupReason;
 use komlang_core::import::{ColumnMapping, RowError};
-use komlang_core::{FieldError, Permission, Principal, ValidationErrors};
+use komlang_core::Action;
+use komlang_core::{FieldError, Principal, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -224,7 +225,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// True when the principal may import (and so upload files and save mappings).
 pub(crate) fn may_import(p: &Principal) -> bool {
-    (p.can(Permission::WriteWorkers) || p.can(Permission::WriteOrgs)) && !p.self_service_only()
+    [Action::ImportWorkers, Action::ImportOrgs, Action::ImportPopulation].into_iter().any(|a| p.may(a))
 }
 
 /// What the audit entry of an import records.
@@ -362,7 +363,7 @@ impl Store {
     /// Committed imports, newest first, 50 a page: every import for national
     /// administrators, one's own imports for everyone else.
     pub async fn list_imports(&self, p: &Principal, page: i64) -> Result<Page<ImportSummary>> {
-        let all = p.can(Permission::ViewAudit);
+        let all = p.may(Action::ReadAllImports);
         let per_page = 50;
         let page = page.max(1);
         let count = if all {
@@ -388,7 +389,7 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let summary = summary_from_row(&row)?;
-        if !p.can(Permission::ViewAudit) && (p.user_id <= 0 || summary.user_id != Some(p.user_id)) {
+        if !p.may(Action::ReadAllImports) && (p.user_id <= 0 || summary.user_id != Some(p.user_id)) {
             return Ok(None);
         }
         let json: Option<String> = row.try_get("report_json")?;
@@ -434,7 +435,7 @@ impl Store {
     }
 
     fn may_see_file(&self, p: &Principal, meta: &ImportFileMeta) -> bool {
-        if p.can(Permission::ViewAudit) {
+        if p.may(Action::ReadAllImports) {
             return true;
         }
         match meta.user_id {

@@ -199,7 +199,7 @@ impl Store {
     pub async fn licences(&self, p: &Principal, q: &LicenceQuery, today: NaiveDate) -> Result<Page<Licence>> {
         let per_page = q.per_page.clamp(1, 10_000);
         let page = q.page.max(1);
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             return Ok(Page { items: vec![], total: 0, page, per_page });
         }
         let f = self.licence_filter(p, q, today);
@@ -235,7 +235,7 @@ impl Store {
         let mut sql = self.licence_select();
         sql.push(" AND l.id = ").int(id);
         push_worker_scope(&mut sql, &p.worker_scope());
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             return Err(StoreError::NotFound);
         }
         let row = sql.query().fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
@@ -302,10 +302,7 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Licence> {
         let w = self.get_worker(p, worker_id).await?.ok_or(StoreError::NotFound)?;
-        let is_self = p.worker_id == Some(worker_id);
-        if !is_self && (!p.can(Permission::WriteWorkers) || p.self_service_only()) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ApplyLicence, Target::worker(worker_id))?;
         let degree = matches!(
             w.education_level,
             Some(EducationLevel::Bachelor | EducationLevel::Master | EducationLevel::Doctorate)
@@ -362,9 +359,7 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Licence> {
         let before = self.licence_row(p, id, today).await?;
-        if !p.can(Permission::Certify) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::DecideLicence, Target::Any)?;
         let (action, reason) = validate_decision(input)?;
         let to = action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         let rules = self.licensing_rules().await?;
@@ -420,9 +415,7 @@ impl Store {
     /// still in its term is renewed from its expiry; one that has run out, from today.
     pub async fn renew_licence(&self, p: &Principal, id: i64, today: NaiveDate) -> Result<Licence> {
         let before = self.licence_row(p, id, today).await?;
-        if !p.can(Permission::Certify) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::DecideLicence, Target::Any)?;
         if before.status != LicenceStatus::Active {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 FieldError::new("action", "action_not_allowed")

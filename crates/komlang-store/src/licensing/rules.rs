@@ -4,7 +4,7 @@ use komlang_core::training::*;
 use komlang_core::*;
 
 use crate::common::audit::record_audit;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 
 /// Meta keys of the licensing rules.
 const RULES_TERM_KEY: &str = "licensing.term_years";
@@ -26,9 +26,7 @@ impl Store {
         term_years: i64,
         renewal_ce_hours: i64,
     ) -> Result<LicensingRules> {
-        if !p.can(Permission::ManageTrainingCatalogue) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let rules = LicensingRules::validate(term_years, renewal_ce_hours)?;
         let before = self.licensing_rules().await?;
         let mut tx = self.pool.begin().await?;

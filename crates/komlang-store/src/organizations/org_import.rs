@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use komlang_core::import::{ascii_digits, match_key, RowError};
 use komlang_core::validate::{validate_org, OrgInput};
-use komlang_core::{OrgKind, Permission, Principal};
+use komlang_core::{Action, Target};
+use komlang_core::{OrgKind, Principal};
 use sqlx::Row;
 
 use super::orgs::insert_org;
@@ -58,9 +59,7 @@ impl Store {
     where
         I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
     {
-        if !p.can(Permission::WriteOrgs) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ImportOrgs, Target::Any)?;
         let cols = find_columns(headers, ALIASES);
         let mut missing = komlang_core::ValidationErrors::default();
         for i in [0, 2, 4] {

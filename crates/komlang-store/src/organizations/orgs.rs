@@ -136,9 +136,7 @@ impl Store {
     }
 
     pub async fn create_org(&self, p: &Principal, input: &OrgInput) -> Result<OrgRow> {
-        if !p.can(Permission::WriteOrgs) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::EditOrg, Target::Any)?;
         let d = validate_org(input)?;
         self.check_org_refs(p, &d, None).await?;
         let mut tx = self.pool.begin().await?;
@@ -150,9 +148,7 @@ impl Store {
 
     pub async fn update_org(&self, p: &Principal, id: i64, patch: &OrgInput) -> Result<OrgRow> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
-        if !p.can(Permission::WriteOrgs) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::EditOrg, Target::Any)?;
         let before = existing.org.draft();
         let d = validate_org(&OrgInput::from_draft(&before).overlay(patch.clone()))?;
         if d == before {
@@ -183,9 +179,7 @@ impl Store {
     /// Deletes an organization that no worker, posting or account refers to.
     pub async fn delete_org(&self, p: &Principal, id: i64) -> Result<()> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
-        if !p.can(Permission::DeleteWorkers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::DeleteOrg, Target::Any)?;
         let refs: i64 = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM workers WHERE org_id = $1) + (SELECT COUNT(*) FROM postings WHERE org_id = $1) \
              + (SELECT COUNT(*) FROM users WHERE org_id = $1)",

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use komlang_core::planning::{
-    can_read_planning, coverage, tally_workers, totals, Coverage, CoverageTotals, Norm, UnitFacts, WorkerGroup,
-    PLAN_LEVELS,
+    coverage, tally_workers, totals, Coverage, CoverageTotals, Norm, UnitFacts, WorkerGroup, PLAN_LEVELS,
 };
+use komlang_core::{Action, Target};
 use komlang_core::{AdminLevel, AdminUnit, Cadre, Principal, Scope, Sector, WorkerRole};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -110,9 +110,7 @@ impl Store {
     /// The area a query covers: the parent unit (which must be in the
     /// caller's scope, else `NotFound`), or the caller's scope.
     pub async fn planning_area(&self, p: &Principal, parent: Option<&str>) -> Result<(Scope, Option<AdminUnit>)> {
-        if !can_read_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadPlanning, Target::Any)?;
         match parent.map(str::trim).filter(|s| !s.is_empty()) {
             None => match &p.scope {
                 Scope::Nation => Ok((Scope::Nation, None)),

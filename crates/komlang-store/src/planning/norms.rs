@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use komlang_core::planning::{can_manage_planning, can_read_planning, Norm, NormError};
+use komlang_core::planning::{Norm, NormError};
+use komlang_core::{Action, Target};
 use komlang_core::{Principal, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -105,9 +106,7 @@ impl Store {
 
     /// Every norm, the built-in one first.
     pub async fn planning_norms(&self, p: &Principal) -> Result<Vec<NormRecord>> {
-        if !can_read_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadPlanning, Target::Any)?;
         let rows = sqlx::query(&format!("SELECT {NORM_COLS} FROM planning_norms ORDER BY builtin DESC, name"))
             .fetch_all(&self.pool)
             .await?;
@@ -116,9 +115,7 @@ impl Store {
 
     /// One norm by name.
     pub async fn planning_norm(&self, p: &Principal, name: &str) -> Result<Option<NormRecord>> {
-        if !can_read_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadPlanning, Target::Any)?;
         let row = sqlx::query(&format!("SELECT {NORM_COLS} FROM planning_norms WHERE name = $1"))
             .bind(name.trim())
             .fetch_optional(&self.pool)
@@ -128,9 +125,7 @@ impl Store {
 
     /// Adds a norm (national administrators only), audited.
     pub async fn add_planning_norm(&self, p: &Principal, input: &NewNorm) -> Result<NormRecord> {
-        if !can_manage_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepNorms, Target::Any)?;
         let norm = Norm { name: input.name.trim().to_string(), rules: input.rules.clone() };
         let mut errs = ValidationErrors::default();
         if let Err(e) = norm.validate() {
@@ -217,9 +212,7 @@ impl Store {
     /// Saves indicator values, replacing those of the same unit, name and
     /// year (national administrators only). All or nothing; audited once.
     pub async fn save_indicators(&self, p: &Principal, rows: &[IndicatorRow]) -> Result<usize> {
-        if !can_manage_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepNorms, Target::Any)?;
         let mut errs = ValidationErrors::default();
         self.check_codes(rows.iter().map(|r| r.admin_code.as_str()), &mut errs).await?;
         for (i, r) in rows.iter().enumerate() {
@@ -288,9 +281,7 @@ impl Store {
         rows: Vec<(&str, NaiveDate, i64)>,
         count_too_big: bool,
     ) -> Result<usize> {
-        if !can_manage_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepNorms, Target::Any)?;
         let mut errs = ValidationErrors::default();
         self.check_codes(rows.iter().map(|r| r.0), &mut errs).await?;
         if count_too_big {

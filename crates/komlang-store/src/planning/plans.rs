@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use komlang_core::planning::{
-    can_make_plans, can_read_planning, coverage, plan, Norm, Plan, PlanError, PlanParams, PlannedPosts, Weights,
-    INVESTMENT_CASE, PLAN_LEVELS,
+    coverage, plan, Norm, Plan, PlanError, PlanParams, PlannedPosts, Weights, INVESTMENT_CASE, PLAN_LEVELS,
 };
+use komlang_core::{Action, Target};
 use komlang_core::{AdminLevel, Principal, Scope, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -123,9 +123,7 @@ impl Store {
     /// Generates a plan (not saved) over every province, district and commune
     /// of the request's area that the caller may plan for.
     pub async fn generate_plan(&self, p: &Principal, req: &PlanRequest) -> Result<PlanOutcome> {
-        if !can_make_plans(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::MakePlans, Target::Any)?;
         let mut errs = ValidationErrors::default();
         if req.target_year < req.start_year {
             errs.push(field_error("target_year", "target_before_start"));
@@ -183,9 +181,7 @@ impl Store {
 
     /// Generates a plan and saves it as a named scenario, audited. Returns its id.
     pub async fn create_plan(&self, p: &Principal, req: &PlanRequest) -> Result<SavedPlan> {
-        if !can_make_plans(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::MakePlans, Target::Any)?;
         let name = req.name.trim();
         if name.is_empty() {
             return Err(invalid("name", "required"));
@@ -240,9 +236,7 @@ impl Store {
 
     /// A saved plan the caller may see (None: absent or outside their scope).
     pub async fn saved_plan(&self, p: &Principal, id: i64) -> Result<Option<SavedPlan>> {
-        if !can_read_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadPlanning, Target::Any)?;
         let mut sql = Sql::new(
             "SELECT pl.id, pl.name, pl.norm_name, pl.scope_code, pl.params_json, pl.result_json, pl.created_by, \
              pl.created_at FROM planning_plans pl LEFT JOIN admin_units u ON u.code = pl.scope_code WHERE pl.id = ",
@@ -265,9 +259,7 @@ impl Store {
 
     /// Saved plans the caller may see, newest first.
     pub async fn saved_plans(&self, p: &Principal) -> Result<Vec<PlanSummary>> {
-        if !can_read_planning(p) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadPlanning, Target::Any)?;
         let mut sql = Sql::new(
             "SELECT pl.id, pl.name, pl.norm_name, pl.scope_code, pl.total_posts, pl.start_year, pl.target_year, \
              pl.created_by, pl.created_at FROM planning_plans pl LEFT JOIN admin_units u ON u.code = pl.scope_code \

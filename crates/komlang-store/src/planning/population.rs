@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use komlang_core::import::{ascii_digits, match_key, parse_int, RowError};
-use komlang_core::{Permission, Principal};
+use komlang_core::Principal;
+use komlang_core::{Action, Target};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
@@ -104,9 +105,7 @@ impl Store {
     where
         I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
     {
-        if !p.can(Permission::WriteOrgs) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ImportPopulation, Target::Any)?;
         let cols = find_columns(headers, ALIASES);
         let mut missing = komlang_core::ValidationErrors::default();
         for (c, (code, _)) in cols.iter().zip(ALIASES) {

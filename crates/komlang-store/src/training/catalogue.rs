@@ -227,9 +227,7 @@ impl Store {
     }
 
     async fn save_institution(&self, p: &Principal, id: Option<i64>, input: &InstitutionInput) -> Result<Institution> {
-        if !p.can(Permission::ManageTrainingCatalogue) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let before = match id {
             Some(id) => {
                 let x = self.institution(id).await?.ok_or(StoreError::NotFound)?;
@@ -298,9 +296,7 @@ impl Store {
     }
 
     async fn save_programme(&self, p: &Principal, id: Option<i64>, input: &ProgrammeInput) -> Result<Programme> {
-        if !p.can(Permission::ManageTrainingCatalogue) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let before = match id {
             Some(id) => {
                 let x = self.programme(id).await?.ok_or(StoreError::NotFound)?;
@@ -402,9 +398,7 @@ impl Store {
     }
 
     async fn save_course(&self, p: &Principal, id: Option<i64>, input: &CourseInput) -> Result<Course> {
-        if !p.can(Permission::ManageTrainingCatalogue) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let before = match id {
             Some(id) => {
                 let x = self.course(id).await?.ok_or(StoreError::NotFound)?;

@@ -151,9 +151,7 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Certificate> {
         let t = self.transcript(p, worker_id).await?;
-        if !p.can(Permission::Certify) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::IssueCertificate, Target::Any)?;
         let Some(pr) = t.progress.iter().find(|x| x.programme_id == programme_id) else {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 FieldError::new("programme_id", "unknown_programme").with("value", programme_id),
@@ -220,9 +218,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let cert = certificate_from_row(&row)?;
         self.brief(p, cert.worker_id).await?;
-        if !p.can(Permission::Certify) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::IssueCertificate, Target::Any)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(invalid("reason", "reason_required"));
@@ -282,7 +278,7 @@ impl Store {
     pub async fn certificates(&self, p: &Principal, q: &CertificateQuery) -> Result<Page<CertificateRow>> {
         let per_page = q.per_page.clamp(1, 10_000);
         let page = q.page.max(1);
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             return Ok(Page { items: vec![], total: 0, page, per_page });
         }
         let from = " FROM certificates ce JOIN training_programmes p ON p.id = ce.programme_id \
@@ -351,7 +347,7 @@ impl Store {
     /// `today` (for the overview; the UNICEF indicators count workers by whether they are
     /// certified or licensed).
     pub async fn certified_and_licensed(&self, p: &Principal, today: NaiveDate) -> Result<(i64, i64)> {
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             return Ok((0, 0));
         }
         let mut out = [0i64; 2];

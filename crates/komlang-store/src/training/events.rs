@@ -150,9 +150,7 @@ impl Store {
     pub async fn training_events(&self, p: &Principal, q: &EventQuery) -> Result<Page<TrainingEvent>> {
         let per_page = q.per_page.clamp(1, 500);
         let page = q.page.max(1);
-        if !p.sees_training_events() {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadTrainingEvents, Target::Any)?;
         let mut f = Sql::for_engine(" WHERE 1 = 1", self.engine);
         push_area(&mut f, &p.scope);
         if let Some(d) = q.from {
@@ -223,11 +221,9 @@ impl Store {
     }
 
     /// The event if it is placed in the caller's scope; Forbidden for accounts that see no
-    /// events ([`Principal::sees_training_events`]).
+    /// events ([`komlang_core::Action::ReadTrainingEvents`]).
     pub async fn training_event(&self, p: &Principal, id: i64) -> Result<Option<TrainingEvent>> {
-        if !p.sees_training_events() {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadTrainingEvents, Target::Any)?;
         let mut sql = Sql::for_engine(&format!("SELECT {EVENT_COLS} {EVENT_FROM} WHERE e.id = "), self.engine);
         sql.int(id);
         push_area(&mut sql, &p.scope);
@@ -241,7 +237,7 @@ impl Store {
 
     /// Whether the caller may run events placed at `place_code`.
     pub async fn may_run_training_at(&self, p: &Principal, place_code: &str) -> Result<bool> {
-        if !p.can(Permission::RunTraining) {
+        if !p.may(Action::RunTraining) {
             return Ok(false);
         }
         let mut sql = Sql::for_engine("SELECT 1 FROM admin_units u WHERE u.code = ", self.engine);
@@ -289,9 +285,7 @@ impl Store {
     }
 
     pub async fn create_training_event(&self, p: &Principal, input: &EventInput) -> Result<TrainingEvent> {
-        if !p.can(Permission::RunTraining) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::RunTraining, Target::Any)?;
         let (d, m) = self.check_event(p, input).await?;
         let now = now_text();
         let mut tx = self.pool.begin().await?;

@@ -5,25 +5,25 @@
 //!
 //! Who does what:
 //! - Everybody signed in reads the catalogue; a national administrator keeps it and the targets
-//!   ([`Permission::ManageTrainingCatalogue`]).
+//!   ([`Action::KeepTrainingCatalogue`]).
 //! - Training events are seen by every account except `worker` whose geographic scope holds
 //!   the event's place; they are run (created, changed, participants, attendance) by national
 //!   administrators and by provincial and district officers for places in their scope
-//!   ([`Permission::RunTraining`]). Participants are workers of the registry the caller sees;
+//!   ([`Action::RunTraining`]). Participants are workers of the registry the caller sees;
 //!   a participant list only shows the workers the caller sees.
 //! - A transcript, its recognitions and certificates follow the worker's record: whoever sees
 //!   the worker ([`Store::get_worker`]) sees them; nobody else (404).
 //! - RPL/RCC grants are recorded by those who run training, for workers they see.
-//! - Certificates are issued and revoked by national administrators ([`Permission::Certify`]).
+//! - Certificates are issued and revoked by national administrators ([`Action::IssueCertificate`]).
 //! - Anyone, without signing in, may verify a certificate number; the answer shows the holder's
 //!   name and nothing else about them.
 //!
 //! Credits and eligibility are computed from hours by the credit rule, never stored.
 //!
 //! [`Store::get_worker`]: crate::Store::get_worker
-//! [`Permission::ManageTrainingCatalogue`]: komlang_core::Permission::ManageTrainingCatalogue
-//! [`Permission::RunTraining`]: komlang_core::Permission::RunTraining
-//! [`Permission::Certify`]: komlang_core::Permission::Certify
+//! [`Action::KeepTrainingCatalogue`]: komlang_core::Action::KeepTrainingCatalogue
+//! [`Action::RunTraining`]: komlang_core::Action::RunTraining
+//! [`Action::IssueCertificate`]: komlang_core::Action::IssueCertificate
 
 mod catalogue;
 mod certificates;

@@ -16,7 +16,7 @@ use crate::common::rows::parse_col;
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
 use crate::common::sql::Sql;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 
 /// Which workers the progress report counts. Empty fields mean "no filter".
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -119,9 +119,7 @@ impl Store {
     /// Progress toward each programme's certificate of the workers in the caller's scope
     /// (and the filters), and who is eligible for which certificate.
     pub async fn training_progress(&self, p: &Principal, q: &ProgressQuery) -> Result<ProgressReport> {
-        if !p.can(Permission::ReadWorkers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadWorkers, Target::Any)?;
         let programmes: Vec<Programme> = self
             .programmes()
             .await?
@@ -234,9 +232,7 @@ impl Store {
 
     /// Training targets against completions in the caller's scope.
     pub async fn training_targets(&self, p: &Principal) -> Result<Vec<TrainingTarget>> {
-        if !p.can(Permission::ReadWorkers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::ReadWorkers, Target::Any)?;
         let rows = sqlx::query(
             "SELECT id, group_code, group_en, level, year, target, roles FROM training_targets ORDER BY year, id",
         )
@@ -286,9 +282,7 @@ impl Store {
 
     /// Adds a target, or replaces the one of the same group, level and year.
     pub async fn set_training_target(&self, p: &Principal, input: &TargetInput) -> Result<()> {
-        if !p.can(Permission::ManageTrainingCatalogue) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let mut errs = ValidationErrors::default();
         let code = input.group_code.trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {

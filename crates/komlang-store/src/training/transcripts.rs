@@ -217,9 +217,7 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Recognition> {
         self.brief(p, worker_id).await?;
-        if !p.can(Permission::RunTraining) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::RunTraining, Target::Any)?;
         let d = validate_recognition(input, today)?;
         let Some(prog) = self.programme(d.programme_id).await? else {
             return Err(StoreError::Invalid(ValidationErrors::single(

@@ -133,7 +133,7 @@ pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
 impl Store {
     pub(crate) fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
         let mut f = Sql::new(" WHERE 1 = 1");
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             f.push(" AND 1 = 0");
         }
         push_worker_scope(&mut f, &p.worker_scope());
@@ -210,7 +210,7 @@ impl Store {
             "SELECT {WORKER_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = "
         ));
         sql.int(id);
-        if !p.can(Permission::ReadWorkers) {
+        if !p.may(Action::ReadWorkers) {
             return Ok(None);
         }
         push_worker_scope(&mut sql, &p.worker_scope());
@@ -377,9 +377,7 @@ impl Store {
 
     /// Creates a worker with an opening posting and status.
     pub async fn create_worker(&self, p: &Principal, input: &WorkerInput, today: NaiveDate) -> Result<Worker> {
-        if !p.can(Permission::WriteWorkers) || p.self_service_only() {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::CreateWorker, Target::Any)?;
         let mut input = input.clone();
         if let (WorkerScope::Area { org_id: Some(own), .. }, None) = (p.worker_scope(), input.org_id) {
             input.org_id = Some(own);
@@ -408,10 +406,10 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Worker> {
         let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
-        if !p.can(Permission::WriteWorkers) {
-            return Err(StoreError::Forbidden);
-        }
-        if p.self_service_only() {
+        // Another's record wholly, or one's own contact details only.
+        let own_contact_only = !p.allows(Action::EditWorker, Target::worker(id));
+        if own_contact_only {
+            p.require(Action::EditOwnContact, Target::worker(id))?;
             let mut errs = ValidationErrors::default();
             for f in patch.present_fields() {
                 if !SELF_EDITABLE_FIELDS.contains(&f) {
@@ -424,7 +422,7 @@ impl Store {
         }
         let before = existing.draft();
         let merged = WorkerInput::from_draft(&before).overlay(patch.clone());
-        let draft = if p.self_service_only() {
+        let draft = if own_contact_only {
             // A worker's own edits never touch posting fields, so scope is unchanged.
             validate_worker(&merged, today)?
         } else {
@@ -451,9 +449,7 @@ impl Store {
     /// people who leave are given a status, not deleted.
     pub async fn delete_worker(&self, p: &Principal, id: i64) -> Result<()> {
         let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
-        if !p.can(Permission::DeleteWorkers) {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(Action::DeleteWorker, Target::Any)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET worker_id = NULL WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM worker_dedup_keys WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;

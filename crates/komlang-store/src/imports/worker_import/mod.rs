@@ -337,9 +337,7 @@ impl Store {
     where
         I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
     {
-        if !p.can(Permission::WriteWorkers) || p.self_service_only() {
-            return Err(StoreError::Forbidden);
-        }
+        p.require(komlang_core::Action::ImportWorkers, komlang_core::Target::Any)?;
         let ws = p.worker_scope();
         let own_org = match &ws {
             WorkerScope::Area { org_id, .. } => *org_id,
