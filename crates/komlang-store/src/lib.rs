@@ -50,4 +50,4 @@ pub use training::{
     TRANSCRIPT_EXPORT_COLUMNS,
 };
 pub use units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
-pub use workers::{WorkerBrief, WorkerChange, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY};
+pub use workers::{WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY};

@@ -265,3 +265,58 @@ async fn login_is_rate_limited_and_tokens_authenticate() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_profile_is_the_worker_with_employer_place_history_and_supervisor_in_scope_only() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let org = db
+            .store
+            .create_org(
+                &admin,
+                &OrgInput {
+                    name_en: Some("Hope".into()),
+                    name_km: Some("ក្តីសង្ឃឹម".into()),
+                    kind: Some("ngo".into()),
+                    admin_code: Some("02".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut i = input("ចាន់ សុភា", "Chan Sophea", "020101");
+        i.org_id = Some(org.org.id);
+        let w = db.store.create_worker(&admin, &i, today()).await.unwrap();
+        let moved = WorkerInput { workplace_code: Some("020102".into()), ..Default::default() };
+        let change = WorkerChange { effective_date: NaiveDate::from_ymd_opt(2024, 1, 1), note: None };
+        db.store.update_worker(&admin, w.id, &moved, &change, today()).await.unwrap();
+        principal(&db, "sup", UserRole::DistrictOfficer, Some("0201"), None).await;
+        db.store.set_worker_supervisor(&admin, w.id, Some("sup")).await.unwrap();
+
+        let prof = db.store.worker_profile(&admin, w.id).await.unwrap().expect("admin sees the worker");
+        assert_eq!(prof.worker.id, w.id);
+        assert_eq!(prof.worker.workplace_code, "020102");
+        assert_eq!(prof.org.as_ref().map(|o| o.org.name_en.as_str()), Some("Hope"));
+        // The workplace from the top: (the country, when loaded,) province 02, district 0201, commune 020102.
+        let codes: Vec<&str> = prof.place.iter().map(|u| u.code.as_str()).collect();
+        let tail = &codes[codes.len() - 3..];
+        assert_eq!(tail, ["02", "0201", "020102"], "{codes:?}");
+        assert!(codes.len() == 3 || prof.place[0].level == AdminLevel::Country, "{codes:?}");
+        // Two postings (the move closed the first), newest first; one status (it did not change).
+        let posted: Vec<&str> = prof.postings.iter().map(|p| p.workplace_code.as_str()).collect();
+        assert_eq!(posted, ["020102", "020101"]);
+        assert_eq!(prof.statuses.len(), 1);
+        assert_eq!(prof.supervisor.as_ref().map(|s| s.username.as_str()), Some("sup"));
+        // The same as the parts read one by one.
+        assert_eq!(prof.postings, db.store.worker_postings(&admin, w.id).await.unwrap());
+        assert_eq!(prof.statuses, db.store.worker_status_history(&admin, w.id).await.unwrap());
+
+        // Outside the caller's scope there is no profile at all.
+        let other = principal(&db, "bmc", UserRole::ProvincialOfficer, Some("01"), None).await;
+        assert!(db.store.worker_profile(&other, w.id).await.unwrap().is_none());
+        let unknown = db.store.worker_profile(&admin, w.id + 1000).await.unwrap();
+        assert!(unknown.is_none());
+        db.cleanup().await;
+    }
+}

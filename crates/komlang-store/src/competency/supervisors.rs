@@ -57,7 +57,7 @@ impl AssessmentAccess {
 }
 
 impl Store {
-    async fn supervisor_row(&self, worker_id: i64) -> Result<Option<SupervisorInfo>> {
+    pub(crate) async fn supervisor_row(&self, worker_id: i64) -> Result<Option<SupervisorInfo>> {
         let row = sqlx::query(
             "SELECT s.supervisor_user_id, u.username, u.role, s.set_at, s.set_by FROM worker_supervisors s \
              JOIN users u ON u.id = s.supervisor_user_id WHERE s.worker_id = $1",

@@ -204,19 +204,27 @@ impl Store {
 
     /// The unit and every unit above it, from the country down.
     pub async fn admin_path(&self, code: &str) -> Result<Vec<AdminUnit>> {
+        // One query: the unit, its ancestors by their codes, and the country; then the chain
+        // of parents is followed in memory from the unit up.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM admin_units WHERE code = $1 OR level = 'country' OR code IN \
+             (SELECT province_code FROM admin_units WHERE code = $1 UNION \
+              SELECT district_code FROM admin_units WHERE code = $1 UNION \
+              SELECT commune_code FROM admin_units WHERE code = $1)"
+        ))
+        .bind(code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_code = HashMap::new();
+        for r in &rows {
+            let u = unit_from_row(r)?;
+            by_code.insert(u.code.clone(), u);
+        }
         let mut path = Vec::new();
         let mut next = Some(code.to_string());
-        while let Some(c) = next {
-            match self.admin_unit(&c).await? {
-                Some(u) => {
-                    next = u.parent_code.clone();
-                    path.push(u);
-                }
-                None => break,
-            }
-            if path.len() > 8 {
-                break;
-            }
+        while let Some(u) = next.and_then(|c| by_code.remove(&c)) {
+            next = u.parent_code.clone();
+            path.push(u);
         }
         path.reverse();
         Ok(path)

@@ -222,6 +222,11 @@ impl Store {
         if self.get_worker(p, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
+        self.postings_of(id).await
+    }
+
+    /// A worker's postings, newest first; the caller has checked the worker is in scope.
+    pub(crate) async fn postings_of(&self, id: i64) -> Result<Vec<Posting>> {
         let rows = sqlx::query(
             "SELECT ps.id, ps.worker_id, ps.org_id, o.name_en AS org_name, ps.role, ps.position_title, \
              ps.workplace_code, u.name_en, u.name_km, ps.start_date, ps.end_date FROM postings ps \
@@ -255,6 +260,11 @@ impl Store {
         if self.get_worker(p, id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
+        self.statuses_of(id).await
+    }
+
+    /// A worker's status history, newest first; the caller has checked the worker is in scope.
+    pub(crate) async fn statuses_of(&self, id: i64) -> Result<Vec<StatusChange>> {
         let rows = sqlx::query(
             "SELECT id, worker_id, status, effective_date, note, recorded_at, recorded_by FROM status_changes \
              WHERE worker_id = $1 ORDER BY effective_date DESC, id DESC",
