@@ -13,7 +13,8 @@ use crate::{bundled_cambodia_units, Engine, Store};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh, migrated database that is removed by [`TestDb::cleanup`].
+/// A fresh, migrated database, removed when the value is dropped (also when a test fails
+/// half-way) or earlier by [`TestDb::cleanup`], which closes the connections gracefully.
 pub struct TestDb {
     pub store: Store,
     pub engine: Engine,
@@ -26,16 +27,40 @@ pub fn pg_admin_url() -> String {
     std::env::var("KOMLANG_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// Engines selected for this test run.
+/// Engines selected for this test run: [`parse_engines`] of `KOMLANG_TEST_ENGINES`
+/// (default `sqlite,postgres`).
 pub fn engines() -> Vec<Engine> {
-    let spec = std::env::var("KOMLANG_TEST_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
-    spec.split(',')
-        .filter_map(|e| match e.trim() {
-            "sqlite" => Some(Engine::Sqlite),
-            "postgres" | "postgresql" => Some(Engine::Postgres),
-            _ => None,
-        })
-        .collect()
+    match std::env::var("KOMLANG_TEST_ENGINES") {
+        Ok(spec) => parse_engines(&spec),
+        Err(std::env::VarError::NotPresent) => parse_engines("sqlite,postgres"),
+        Err(e) => panic!("KOMLANG_TEST_ENGINES: {e}"),
+    }
+}
+
+/// Names [`parse_engines`] accepts.
+pub const ENGINE_NAMES: &str = "sqlite, postgres (or postgresql)";
+
+/// The engines of a comma-separated list such as `sqlite,postgres`, in order, each once.
+///
+/// Panics on an empty list or an entry it does not know, naming it: a misspelt engine
+/// (`postgress`) would otherwise run every engine loop zero times, or skip that engine, and
+/// the tests would pass without testing anything.
+pub fn parse_engines(spec: &str) -> Vec<Engine> {
+    if spec.trim().is_empty() {
+        panic!("KOMLANG_TEST_ENGINES is empty: name at least one engine of {ENGINE_NAMES}");
+    }
+    let mut out = Vec::new();
+    for entry in spec.split(',') {
+        let engine = match entry.trim().to_ascii_lowercase().as_str() {
+            "sqlite" => Engine::Sqlite,
+            "postgres" | "postgresql" => Engine::Postgres,
+            _ => panic!("KOMLANG_TEST_ENGINES={spec:?}: unknown engine {entry:?}; accepted: {ENGINE_NAMES}"),
+        };
+        if !out.contains(&engine) {
+            out.push(engine);
+        }
+    }
+    out
 }
 
 fn unique_name() -> String {
@@ -89,20 +114,160 @@ impl TestDb {
         db
     }
 
-    /// Drops the database.
-    pub async fn cleanup(self) {
+    /// Closes the connections and removes the database (the file and its journals, or the
+    /// PostgreSQL database).
+    pub async fn cleanup(mut self) {
         self.store.close().await;
-        if let Some(path) = &self.sqlite_file {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+        remove(self.sqlite_file.take(), self.pg_admin.take()).await;
+    }
+}
+
+/// Removes what [`TestDb::cleanup`] did not: the test ended early, a panic perhaps.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (file, pg) = (self.sqlite_file.take(), self.pg_admin.take());
+        if file.is_none() && pg.is_none() {
+            return;
         }
-        if let Some((admin_url, name)) = &self.pg_admin {
-            if let Ok(admin) = Store::connect(admin_url).await {
-                let _ =
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(admin.pool()).await;
+        // No connection is handed out from now on; the idle ones close with the pool (SQLite,
+        // below) or are ended by `DROP DATABASE ... WITH (FORCE)` (PostgreSQL).
+        drop(self.store.pool().close());
+        let store = self.store.clone();
+        // Drop cannot await, and may run on the thread of the test's runtime: the removal runs
+        // to its end on a thread and a runtime of its own. Closing a SQLite connection is a
+        // message to its worker thread, which needs no particular runtime; PostgreSQL
+        // connections are not closed from here, as their sockets belong to the test's
+        // runtime, which is waiting for this thread.
+        let removal = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            rt.block_on(async move {
+                if file.is_some() {
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await;
+                }
+                remove(file, pg).await;
+            });
+        });
+        if removal.join().is_err() {
+            eprintln!("komlang_store::testing: a test database could not be removed");
+        }
+    }
+}
+
+/// Removes a SQLite file with its journals, and drops a PostgreSQL database.
+async fn remove(sqlite_file: Option<std::path::PathBuf>, pg_admin: Option<(String, String)>) {
+    if let Some(path) = sqlite_file {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    if let Some((admin_url, name)) = pg_admin {
+        match Store::connect(&admin_url).await {
+            Ok(admin) => {
+                if let Err(e) =
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(admin.pool()).await
+                {
+                    eprintln!("komlang_store::testing: could not drop {name}: {e}");
+                }
                 admin.close().await;
             }
+            Err(e) => eprintln!("komlang_store::testing: could not drop {name}: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_lists_are_read_in_order_once_each() {
+        assert_eq!(parse_engines("sqlite,postgres"), [Engine::Sqlite, Engine::Postgres]);
+        assert_eq!(parse_engines(" postgresql , SQLite "), [Engine::Postgres, Engine::Sqlite]);
+        assert_eq!(parse_engines("sqlite"), [Engine::Sqlite]);
+        assert_eq!(parse_engines("postgres,postgresql"), [Engine::Postgres]);
+    }
+
+    /// The message of the panic of `f`.
+    fn panic_of(f: impl FnOnce() -> Vec<Engine> + std::panic::UnwindSafe) -> String {
+        let e = std::panic::catch_unwind(f).expect_err("should panic");
+        e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap()
+    }
+
+    /// Where a test database lives, to see whether it is still there.
+    enum Place {
+        File(std::path::PathBuf),
+        Database(String),
+    }
+
+    impl Place {
+        fn of(db: &TestDb) -> Place {
+            match (&db.sqlite_file, &db.pg_admin) {
+                (Some(path), _) => Place::File(path.clone()),
+                (_, Some((_, name))) => Place::Database(name.clone()),
+                _ => panic!("{}: already removed", db.url),
+            }
+        }
+
+        async fn exists(&self) -> bool {
+            match self {
+                Place::File(path) => ["", "-wal", "-shm", "-journal"]
+                    .iter()
+                    .any(|suffix| std::path::Path::new(&format!("{}{suffix}", path.display())).exists()),
+                Place::Database(name) => {
+                    let admin = Store::connect(&pg_admin_url()).await.unwrap();
+                    let n: i64 = sqlx::query("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+                        .bind(name)
+                        .fetch_one(admin.pool())
+                        .await
+                        .and_then(|r| sqlx::Row::try_get(&r, 0))
+                        .unwrap();
+                    admin.close().await;
+                    n > 0
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn test_databases_are_removed_by_cleanup_by_drop_and_by_a_failing_test() {
+        for engine in engines() {
+            let db = TestDb::with_units(engine).await;
+            let place = Place::of(&db);
+            assert!(place.exists().await, "{engine:?}");
+            db.cleanup().await;
+            assert!(!place.exists().await, "{engine:?}: left by cleanup");
+
+            let db = TestDb::with_units(engine).await;
+            let place = Place::of(&db);
+            drop(db);
+            assert!(!place.exists().await, "{engine:?}: left by drop");
+
+            // A test that fails half-way, its connections busy in a transaction.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let failing = tokio::spawn(async move {
+                let db = TestDb::with_units(engine).await;
+                let mut conn = db.store.pool().begin().await.unwrap();
+                sqlx::query("DELETE FROM admin_units").execute(&mut *conn).await.unwrap();
+                tx.send(Place::of(&db)).ok().unwrap();
+                panic!("a deliberate failure: its test database must still be removed");
+            });
+            assert!(failing.await.unwrap_err().is_panic());
+            let place = rx.await.unwrap();
+            assert!(!place.exists().await, "{engine:?}: left by a failing test");
+        }
+    }
+
+    #[test]
+    fn an_unknown_engine_or_an_empty_list_is_refused() {
+        for (spec, bad) in [("postgress", "\"postgress\""), ("sqlite,postgress", "\"postgress\""), ("sqlite,", "\"\"")]
+        {
+            let msg = panic_of(|| parse_engines(spec));
+            assert!(msg.contains(&format!("unknown engine {bad}")), "{spec}: {msg}");
+            assert!(msg.contains(ENGINE_NAMES), "{spec}: {msg}");
+        }
+        for spec in ["", " ", "\t"] {
+            let msg = panic_of(|| parse_engines(spec));
+            assert!(msg.contains("empty") && msg.contains(ENGINE_NAMES), "{spec:?}: {msg}");
         }
     }
 }

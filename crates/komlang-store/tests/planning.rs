@@ -298,6 +298,7 @@ async fn planning_stays_in_the_callers_scope() {
         let mut other = plan_request("Banan");
         other.parent = Some("0201".into());
         let banan = s.create_plan(&dist, &other).await.unwrap();
+        assert!(!banan.result.posts.is_empty(), "{engine:?}");
         assert!(banan.result.posts.iter().all(|x| x.admin_code.starts_with("0201")));
         assert!(banan.result.posts.iter().all(|x| x.level != AdminLevel::Province));
 

@@ -16,6 +16,10 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
 }
 
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
 fn admin() -> Principal {
     system_principal("test")
 }
@@ -141,6 +145,7 @@ async fn defaults_are_the_plan_institutions_programmes_and_table_11() {
         s.migrate().await.unwrap();
         assert_eq!(s.training_targets(&admin()).await.unwrap().len(), targets.len());
         assert_eq!(s.programmes().await.unwrap().len(), progs.len());
+        db.cleanup().await;
     }
 }
 
@@ -242,6 +247,7 @@ async fn credits_are_computed_from_mixed_hours_and_bad_input_is_refused() {
             .await
             .unwrap();
         assert_eq!(audit.total, 3, "{engine:?}: add, pass, fail");
+        db.cleanup().await;
     }
 }
 
@@ -366,6 +372,7 @@ async fn certificates_need_every_credit_and_numbers_verify_publicly() {
         let other = account(&db, "pp-officer", UserRole::ProvincialOfficer, Some("12"), None).await;
         assert!(matches!(s.transcript(&other, a.id).await, Err(StoreError::NotFound)));
         assert_eq!(s.certificates(&other, &all).await.unwrap().total, 0);
+        db.cleanup().await;
     }
 }
 
@@ -397,8 +404,10 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         let lic = s.decide_licence(&admin(), applied.id, &approve, issued_on).await.unwrap();
         let number = lic.number.clone().unwrap();
         assert!(number.starts_with("L-"), "{number}");
-        let rules = s.licensing_rules().await.unwrap();
-        assert_eq!(lic.expires_on, Some(rules.expiry(issued_on)));
+        assert_eq!(issued_on, date(2023, 12, 27));
+        // The default term is 3 years, ending the day before the same date 3 years on.
+        assert_eq!(s.licensing_rules().await.unwrap(), LicensingRules { term_years: 3, renewal_ce_hours: 30 });
+        assert_eq!(lic.expires_on, Some(date(2026, 12, 26)));
         let suspend = DecisionInput { action: "suspend".into(), reason: None };
         assert_eq!(
             fields(s.decide_licence(&admin(), lic.id, &suspend, today()).await),
@@ -407,7 +416,7 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
 
         // Expiring within N days: only when N reaches the expiry.
         let days_left = (lic.expires_on.unwrap() - today()).num_days();
-        assert!(days_left > 0 && days_left < 40, "{days_left}");
+        assert_eq!(days_left, 30, "2026-11-26 to 2026-12-26");
         for (n, want) in [(days_left - 1, 0), (days_left, 1), (90, 1)] {
             let q = LicenceQuery { expiring_within_days: Some(n), page: 1, per_page: 50, ..Default::default() };
             assert_eq!(s.licences(&officer, &q, today()).await.unwrap().total, want, "{engine:?}: within {n} days");
@@ -429,8 +438,8 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         s.set_licensing_rules(&admin(), 3, 10).await.unwrap();
         let renewed = s.renew_licence(&admin(), lic.id, today()).await.unwrap();
         assert_eq!(renewed.renewals, 1);
-        assert_eq!(renewed.term_start, lic.expires_on.map(|d| d + Days::new(1)));
-        assert!(renewed.expires_on > lic.expires_on);
+        assert_eq!(renewed.term_start, Some(date(2026, 12, 27)));
+        assert_eq!(renewed.expires_on, Some(date(2029, 12, 26)));
         let detail = s.licence(&officer, lic.id, today()).await.unwrap();
         let steps: Vec<&str> = detail.actions.iter().map(|a| a.action.as_str()).collect();
         assert_eq!(steps, vec!["apply", "approve", "renew"]);
@@ -462,6 +471,7 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         let rows = s.licence_export_rows(&admin(), &all, today()).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0][0], number);
+        db.cleanup().await;
     }
 }
 
@@ -489,6 +499,7 @@ async fn targets_can_be_set_and_are_checked() {
             f,
             vec![pair("level", "invalid_choice"), pair("year", "out_of_range"), pair("target", "out_of_range")]
         );
+        db.cleanup().await;
     }
 }
 
@@ -521,6 +532,7 @@ async fn the_demo_has_training_events_certificates_and_licences() {
         assert!(soon.total > 0 && soon.items.iter().all(|l| l.days_to_expiry.is_some_and(|d| (0..=90).contains(&d))));
         let ccwc = s.training_targets(&admin()).await.unwrap().into_iter().find(|t| t.group_code == "ccwc").unwrap();
         assert!(ccwc.completed.unwrap() > 0);
+        db.cleanup().await;
     }
 }
 
@@ -590,5 +602,6 @@ async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
         assert_eq!(row.action, "update");
         assert_eq!(row.before.as_ref().unwrap()["credits_required"], 30);
         assert_eq!(row.after.as_ref().unwrap()["credits_required"], 28);
+        db.cleanup().await;
     }
 }

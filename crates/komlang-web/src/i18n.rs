@@ -132,24 +132,29 @@ impl I18n {
     /// Label of a vocabulary code as stored in text form (audit entries).
     pub fn code_label(&self, prefix: &str, code: &str) -> String {
         let key = format!("{prefix}.{code}");
-        if self.has(&key) {
+        if self.known(&key) {
             self.t(&key)
         } else {
             code.to_string()
         }
     }
 
-    /// True when the key has a translation in this language.
+    /// True when the key has a translation in this language: in its own file,
+    /// `locales/<code>.yml`, not by the fallback to English that [`I18n::t`] makes.
     pub fn has(&self, key: &str) -> bool {
-        rust_i18n::available_locales!().contains(&self.locale.code())
-            && rust_i18n::t!(key, locale = self.locale.code()) != format!("{}.{}", self.locale.code(), key)
-            && rust_i18n::t!(key, locale = self.locale.code()) != key
+        rust_i18n::Backend::translate(&**crate::_RUST_I18N_BACKEND, self.locale.code(), key).is_some()
+    }
+
+    /// True when [`I18n::t`] finds a text for the key, in this language or in English.
+    fn known(&self, key: &str) -> bool {
+        self.has(key) || I18n::new(Locale::En).has(key)
     }
 
     /// A field error as a sentence in this language.
     pub fn field_error(&self, e: &FieldError) -> String {
         // Planning keeps its own messages under `planning.error.`.
-        let key = [format!("error.{}", e.code), format!("planning.error.{}", e.code)].into_iter().find(|k| self.has(k));
+        let key =
+            [format!("error.{}", e.code), format!("planning.error.{}", e.code)].into_iter().find(|k| self.known(k));
         let Some(key) = key else {
             return e.code.clone();
         };
@@ -167,7 +172,7 @@ impl I18n {
     /// Label of a form field (`worker.<field>`, falling back to the raw name).
     pub fn field_label(&self, scope: &str, field: &str) -> String {
         let key = format!("{scope}.{field}");
-        if self.has(&key) {
+        if self.known(&key) {
             self.t(&key)
         } else {
             field.to_string()
@@ -178,6 +183,26 @@ impl I18n {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `.rs` file under `dir`, subfolders included: a module moved into a feature
+    /// folder stays covered.
+    fn rust_files(dir: &str) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        assert!(!out.is_empty(), "no Rust file under {dir}");
+        out.sort();
+        out
+    }
 
     #[test]
     fn every_vocabulary_value_has_both_labels() {
@@ -224,16 +249,15 @@ mod tests {
         let mut sources: Vec<String> =
             std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
         // Every module of the web layer, so that a new one is covered without listing it here.
-        for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).unwrap() {
-            let path = e.unwrap().path();
-            if path.extension().is_some_and(|x| x == "rs") {
-                sources.push(std::fs::read_to_string(path).unwrap());
-            }
+        for path in rust_files(concat!(env!("CARGO_MANIFEST_DIR"), "/src")) {
+            sources.push(std::fs::read_to_string(path).unwrap());
         }
         let mut missing = Vec::new();
+        let mut keys = std::collections::BTreeSet::new();
         for src in &sources {
             for part in src.split(".t(\"").skip(1).chain(src.split(".tp(\"").skip(1)) {
                 let key = part.split('"').next().unwrap();
+                keys.insert(key);
                 for l in Locale::ALL {
                     if !I18n::new(l).has(key) {
                         missing.push(format!("{}:{key}", l.code()));
@@ -241,23 +265,11 @@ mod tests {
                 }
             }
         }
+        assert!(keys.len() > 500, "the key scan found only {} keys", keys.len());
         assert!(missing.is_empty(), "missing translations: {missing:?}");
     }
 
     /// The files in `dir` and its folders (the store has a folder per feature).
-    fn files_under(dir: impl AsRef<std::path::Path>) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                out.extend(files_under(&path));
-            } else {
-                out.push(path);
-            }
-        }
-        out
-    }
-
     #[test]
     fn every_error_code_the_domain_uses_is_translated() {
         let core = concat!(env!("CARGO_MANIFEST_DIR"), "/../komlang-core/src/validate.rs");
@@ -270,13 +282,14 @@ mod tests {
             sources.push(std::fs::read_to_string(f).unwrap());
         }
         for dir in [web, store] {
-            for path in files_under(dir) {
+            for path in rust_files(dir) {
                 // This file names the patterns in its comments.
                 if !path.ends_with("i18n.rs") {
                     sources.push(std::fs::read_to_string(path).unwrap());
                 }
             }
         }
+        let mut codes = std::collections::BTreeSet::new();
         for src in sources {
             // FieldError::new(..) and the stores' shorthand invalid("field", "code").
             let shorthand = src.split("invalid(\"").skip(1).map(|p| format!("\"{p}"));
@@ -286,6 +299,7 @@ mod tests {
                 let call = part.split(')').next().unwrap_or("");
                 let Some(code) = call.split('"').skip(1).step_by(2).last() else { continue };
                 if code.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !code.is_empty() {
+                    codes.insert(code.to_string());
                     for l in Locale::ALL {
                         let i = I18n::new(l);
                         let known = i.has(&format!("error.{code}")) || i.has(&format!("planning.error.{code}"));
@@ -294,6 +308,7 @@ mod tests {
                 }
             }
         }
+        assert!(codes.len() > 50, "the scan found only {} error codes", codes.len());
     }
 
     /// Row errors of imports are made in many ways (helpers, tables of
@@ -302,11 +317,12 @@ mod tests {
     fn every_import_error_code_is_translated() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let mut files = vec![format!("{root}/komlang-core/src/import.rs")];
-        for path in files_under(format!("{root}/komlang-store/src")) {
+        for path in rust_files(&format!("{root}/komlang-store/src")) {
             files.push(path.display().to_string());
         }
         let prefixes = ["invalid_", "unknown_", "duplicate_", "ambiguous_", "missing_", "column_", "empty_row"];
         let mut missing = Vec::new();
+        let mut codes = std::collections::BTreeSet::new();
         for f in files {
             let src = std::fs::read_to_string(&f).unwrap();
             for lit in src.split('"').skip(1).step_by(2) {
@@ -315,6 +331,7 @@ mod tests {
                     && code.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                     && !code.ends_with('_');
                 if looks_like_code {
+                    codes.insert(code.to_string());
                     for l in Locale::ALL {
                         if !I18n::new(l).has(&format!("error.{code}")) {
                             missing.push(format!("{}: error.{code} ({f})", l.code()));
@@ -325,6 +342,7 @@ mod tests {
         }
         missing.sort();
         missing.dedup();
+        assert!(codes.len() > 20, "the scan found only {} import error codes", codes.len());
         assert!(missing.is_empty(), "untranslated import error codes: {missing:?}");
     }
 

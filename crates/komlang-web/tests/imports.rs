@@ -4,20 +4,20 @@
 
 mod common;
 
-use common::{browser, csrf_of, login, TestApp};
+use common::{browser, csrf_of, login, TestApp, Texts};
 use komlang_core::validate::WorkerInput;
 use komlang_core::UserRole;
 use komlang_store::system_principal;
 use komlang_store::testing::engines;
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::i18n::Locale;
 use serde_json::Value;
 
-fn en() -> I18n {
-    I18n::new(Locale::En)
+fn en() -> Texts {
+    Texts::new(Locale::En)
 }
 
-fn km() -> I18n {
-    I18n::new(Locale::Km)
+fn km() -> Texts {
+    Texts::new(Locale::Km)
 }
 
 /// Text as askama escapes it into HTML.

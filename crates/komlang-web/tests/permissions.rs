@@ -19,12 +19,12 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{browser, csrf_of, login, TestApp};
+use common::{browser, csrf_of, login, TestApp, Texts};
 use komlang_core::validate::{OrgInput, WorkerInput};
 use komlang_core::{FieldError, Principal, UserRole, Worker};
 use komlang_store::testing::engines;
 use komlang_store::{system_principal, Engine, OrgQuery, WorkerChange, WorkerQuery};
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::i18n::Locale;
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -1249,8 +1249,8 @@ impl Failures {
 
 /// The English interface texts, as the pages render them (the session's
 /// language is set to English before the page checks).
-fn en() -> I18n {
-    I18n::new(Locale::En)
+fn en() -> Texts {
+    Texts::new(Locale::En)
 }
 
 /// Text as askama escapes it into HTML.

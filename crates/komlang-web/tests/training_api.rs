@@ -149,8 +149,18 @@ async fn training_certificates_and_licences_end_to_end() {
         assert_eq!(get(&app, &viewer, "/api/v1/training/programmes/999999").await.0, 404);
         let (_, mods) = get(&app, &viewer, &format!("/api/v1/training/courses?programme_id={prog}")).await;
         assert_eq!(mods.as_array().unwrap().len(), 1);
+        let (s, single) = post(
+            &app,
+            &admin,
+            "/api/v1/training/courses",
+            json!({"code": "CE-REC", "title_en": "Record keeping", "hours": {"teaching": 6}}),
+        )
+        .await;
+        assert_eq!(s, 201, "{single}");
         let (_, alone) = get(&app, &viewer, "/api/v1/training/courses?standalone=true").await;
-        assert!(alone.as_array().unwrap().iter().all(|c| c["programme_id"].is_null()));
+        let alone = alone.as_array().unwrap();
+        assert!(alone.iter().any(|c| c["id"] == single["id"]), "{alone:?}");
+        assert!(alone.iter().all(|c| c["programme_id"].is_null() && c["id"] != module), "{alone:?}");
         assert_eq!(get(&app, &viewer, "/api/v1/training/courses?programme_id=x").await.0, 400);
 
         // An event in Battambang, ended three weeks ago.

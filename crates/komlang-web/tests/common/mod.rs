@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use komlang_core::{Principal, UserRole};
+use komlang_core::{FieldError, Principal, UserRole};
 use komlang_store::testing::TestDb;
 use komlang_store::{system_principal, Engine, NewUser};
+use komlang_web::i18n::{I18n, Locale};
 
 pub struct TestApp {
     pub db: TestDb,
@@ -65,6 +66,42 @@ impl TestApp {
     pub async fn stop(self) {
         self.server.abort();
         self.db.cleanup().await;
+    }
+}
+
+/// The interface texts of one language as its own file, `locales/<lang>.yml`, has them, for
+/// checking pages: a key missing from that file panics, where [`I18n::t`] would give the
+/// English text or the key itself, which a page showing the same fallback would match.
+pub struct Texts(I18n);
+
+impl Texts {
+    pub fn new(locale: Locale) -> Texts {
+        Texts(I18n::new(locale))
+    }
+
+    #[track_caller]
+    fn expect(&self, key: &str) {
+        assert!(self.0.has(key), "locales/{}.yml has no {key}", self.0.lang());
+    }
+
+    #[track_caller]
+    pub fn t(&self, key: &str) -> String {
+        self.expect(key);
+        self.0.t(key)
+    }
+
+    #[track_caller]
+    pub fn tp(&self, key: &str, params: &[(&str, String)]) -> String {
+        self.expect(key);
+        self.0.tp(key, params)
+    }
+
+    /// The sentence of a field error, which must be translated (not the bare code).
+    #[track_caller]
+    pub fn field_error(&self, e: &FieldError) -> String {
+        let keys = [format!("error.{}", e.code), format!("planning.error.{}", e.code)];
+        assert!(keys.iter().any(|k| self.0.has(k)), "locales/{}.yml has none of {keys:?}", self.0.lang());
+        self.0.field_error(e)
     }
 }
 
