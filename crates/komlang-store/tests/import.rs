@@ -40,7 +40,6 @@ const HEADERS: &[&str] = &[
 ];
 
 /// A row in the [`HEADERS`] layout.
-#[allow(clippy::too_many_arguments)]
 fn row(km: &str, latin: &str, dob: &str, nid: &str, workplace: &str, start: &str, employer: &str) -> Vec<String> {
     s(&[
         km,

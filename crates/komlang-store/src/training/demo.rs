@@ -113,19 +113,21 @@ struct Ctx<'a> {
     counts: DemoTrainingCounts,
 }
 
+/// One demo training event to write.
+struct DemoEvent<'a> {
+    course: i64,
+    institution: Option<i64>,
+    starts: NaiveDate,
+    days: u64,
+    place: &'a str,
+    venue: &'a str,
+    trainers: &'a str,
+    minutes: Minutes,
+}
+
 impl Ctx<'_> {
-    #[allow(clippy::too_many_arguments)]
-    async fn event(
-        &mut self,
-        course: i64,
-        institution: Option<i64>,
-        starts: NaiveDate,
-        days: u64,
-        place: &str,
-        venue: &str,
-        trainers: &str,
-        m: Minutes,
-    ) -> Result<i64> {
+    async fn event(&mut self, e: DemoEvent<'_>) -> Result<i64> {
+        let DemoEvent { course, institution, starts, days, place, venue, trainers, minutes: m } = e;
         let ends = starts + Days::new(days.saturating_sub(1));
         let row = sqlx::query(
             "INSERT INTO training_events (course_id, institution_id, starts_on, ends_on, place_code, venue, trainers, \
@@ -340,7 +342,18 @@ impl Store {
             for k in 0..MODULES.len() {
                 let Some(&(course, m)) = modules.get(&("VC-PSW", k)) else { continue };
                 let starts = day(base - spacing * k as u64);
-                let ev = c.event(course, nisa, starts, 10, prov, "DoSVY training room", "NISA trainers", m).await?;
+                let ev = c
+                    .event(DemoEvent {
+                        course,
+                        institution: nisa,
+                        starts,
+                        days: 10,
+                        place: prov,
+                        venue: "DoSVY training room",
+                        trainers: "NISA trainers",
+                        minutes: m,
+                    })
+                    .await?;
                 for &w in cohort {
                     let h = mix(&[w as u64, k as u64, 7]);
                     let rpl = Some(w) != demo_worker && mix(&[w as u64, 3]).is_multiple_of(7);
@@ -418,16 +431,16 @@ impl Store {
             for k in 0..modules_done {
                 let Some(&(course, m)) = modules.get(&(prog, k)) else { continue };
                 let ev = c
-                    .event(
+                    .event(DemoEvent {
                         course,
-                        nisa,
-                        day(760 - 100 * k as u64),
-                        10,
-                        "02",
-                        "NISA regional centre",
-                        "NISA trainers",
-                        m,
-                    )
+                        institution: nisa,
+                        starts: day(760 - 100 * k as u64),
+                        days: 10,
+                        place: "02",
+                        venue: "NISA regional centre",
+                        trainers: "NISA trainers",
+                        minutes: m,
+                    })
                     .await?;
                 for &w in &cohort {
                     let result = if mix(&[w as u64, k as u64, 5]).is_multiple_of(17) {
@@ -465,7 +478,18 @@ impl Store {
                 .map(|w| w.id)
                 .take(25)
                 .collect();
-            let ev = c.event(course, nisa, day(240), 15, "02", "Provincial hall", "NISA and DoSVY trainers", m).await?;
+            let ev = c
+                .event(DemoEvent {
+                    course,
+                    institution: nisa,
+                    starts: day(240),
+                    days: 15,
+                    place: "02",
+                    venue: "Provincial hall",
+                    trainers: "NISA and DoSVY trainers",
+                    minutes: m,
+                })
+                .await?;
             for &w in &cohort {
                 c.participant(ev, w, TrainingResult::Passed, m, 15).await?;
                 c.certificate(w, pid, level, day(200)).await?;
@@ -481,7 +505,18 @@ impl Store {
             .take(48)
             .collect();
         for (k, (course, m)) in ce_courses.iter().enumerate() {
-            let ev = c.event(*course, nisa, day(400 - 250 * k as u64), 3, "12", "NISA, Phnom Penh", "NISA", *m).await?;
+            let ev = c
+                .event(DemoEvent {
+                    course: *course,
+                    institution: nisa,
+                    starts: day(400 - 250 * k as u64),
+                    days: 3,
+                    place: "12",
+                    venue: "NISA, Phnom Penh",
+                    trainers: "NISA",
+                    minutes: *m,
+                })
+                .await?;
             for &w in professionals.iter().filter(|w| !mix(&[**w as u64, k as u64, 17]).is_multiple_of(3)) {
                 c.participant(ev, w, TrainingResult::Passed, *m, 3).await?;
             }
