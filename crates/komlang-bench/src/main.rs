@@ -11,6 +11,7 @@
 //! validation and duplicate detection on, as a user runs it); its wall time
 //! and peak resident memory (`ru_maxrss` from `wait4`) are measured. The
 //! numbers are printed as a table; see BENCHMARKS.md for recorded runs.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a developer's benchmark tool, run on generated files")]
 
 mod gen;
 
@@ -77,8 +78,11 @@ fn measure(cmd: &mut Command) -> Result<Run> {
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data, filled by wait4 for the child we started.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    #[allow(unsafe_code, reason = "wait4 is the only way to read the child's peak memory")]
+    let (r, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        (libc::wait4(pid, &mut status, 0, &mut usage), usage)
+    };
     let seconds = started.elapsed().as_secs_f64();
     if r != pid {
         bail!("wait4 failed for {cmd:?}: {}", std::io::Error::last_os_error());

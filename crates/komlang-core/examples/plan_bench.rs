@@ -12,6 +12,7 @@
 //!    in SQL, here in memory), the coverage, and a plan of the whole gap.
 //!
 //! Each figure is the median of several runs; see BENCHMARKS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::time::{Duration, Instant};
 
@@ -102,7 +103,7 @@ fn main() {
     let (t, total) = median(21, || plan(&norm, &units, &params).unwrap().total as u64);
     println!("  plan of 2,079 posts, 2025-2027, 700 a year:        {} ({total} placed)", ms(t));
     let mut whole = PlanParams::new(2025, 2027);
-    whole.weights = params.weights.clone();
+    whole.weights = params.weights;
     let (t, total) = median(21, || plan(&norm, &units, &whole).unwrap().total as u64);
     println!("  plan of the whole gap:                             {} ({total} placed)", ms(t));
 

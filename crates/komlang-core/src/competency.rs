@@ -37,6 +37,7 @@ use crate::validate::{FieldError, ValidationErrors};
 pub const BUNDLED_FRAMEWORK: &str = include_str!("../../../data/competency-framework/mosvy-2019.json");
 
 /// The shipped framework, parsed. Its validity is checked by the tests.
+#[allow(clippy::expect_used, reason = "the shipped file is checked by the tests; it is not user input")]
 pub fn bundled() -> Framework {
     parse_framework(BUNDLED_FRAMEWORK).expect("the bundled competency framework is valid")
 }

@@ -1380,7 +1380,7 @@ mod tests {
             let at = level[d.workplace_code.as_str()];
             match d.role {
                 MosvyOfficer | MosvyChildProtectionOfficer => {
-                    assert!(d.workplace_code == "KH" || d.workplace_code == "12", "{}", d.workplace_code)
+                    assert!(d.workplace_code == "KH" || d.workplace_code == "12", "{}", d.workplace_code);
                 }
                 DosvyOfficer | DosvyChildProtectionOfficer | DosvyCaseManagementOfficer => {
                     assert_eq!(at, AdminLevel::Province);

@@ -515,7 +515,7 @@ pub fn excel_serial_to_date(serial: f64) -> Option<NaiveDate> {
 
 /// The Excel serial number of a date (inverse of [`excel_serial_to_date`]).
 pub fn date_to_excel_serial(d: NaiveDate) -> i64 {
-    let base = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
+    let Some(base) = NaiveDate::from_ymd_opt(1899, 12, 30) else { return 0 };
     let days = (d - base).num_days();
     if days <= 60 {
         days - 1
@@ -778,7 +778,7 @@ pub fn convert_row(
                 field: field.code().to_string(),
                 value: raw.to_string(),
                 code: code.to_string(),
-            })
+            });
         };
         let value = raw.to_string();
         match field {

@@ -1,5 +1,6 @@
 //! Reading and writing tables: round trips with Khmer text, encodings,
 //! delimiters, refused files, empty rows and row numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::io::{Cursor, Read};
 

@@ -1,6 +1,7 @@
 //! Fuzzing with proptest: no input makes file detection, reading, column
 //! mapping or row conversion panic. Every case runs the whole import path:
 //! detect_kind → TableReader → guess_mapping/check_mapping → convert_row.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::io::Cursor;
 

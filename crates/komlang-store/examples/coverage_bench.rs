@@ -10,6 +10,7 @@
 //! A throw-away database per engine (as the tests make them) gets Cambodia's
 //! 2025 provinces, districts and communes, N synthetic workers (default
 //! 100,000) spread over them and population figures for every commune.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::time::Instant;
 

@@ -3,6 +3,7 @@
 //! `KOMLANG_TEST_ENGINES` (default `sqlite,postgres`) picks the engines;
 //! `KOMLANG_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! is a PostgreSQL database in which fresh databases may be created.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,4 +1,5 @@
 //! The competency framework, assessments, gaps and aggregates on every engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::BTreeMap;
 
@@ -136,7 +137,7 @@ async fn the_bundled_framework_is_loaded_once_and_revisions_keep_old_assessments
         assert!(!store.ensure_competency_framework().await.unwrap(), "loaded once");
         let defaults = store.competency_requirements("mosvy-2019").await.unwrap();
         assert_eq!(defaults, {
-            let mut d = komlang_core::competency::default_requirements(&bundled());
+            let mut d = competency::default_requirements(&bundled());
             d.sort_by_key(|r| (komlang_store::requirement_target_code(r.applies_to), r.competency_code.clone()));
             d
         });
@@ -570,7 +571,7 @@ async fn aggregates_equal_a_direct_count_over_the_tables() {
         assert!(nonzero > 20, "the data exercise gaps ({nonzero})");
         // Training needs: the competencies most workers lack, from the same cells.
         let report = store.competency_gaps(&admin, &GapQuery::default()).await.unwrap();
-        let needs = komlang_core::competency::training_needs(&report.cells);
+        let needs = competency::training_needs(&report.cells);
         assert!(needs.len() > 1, "{engine:?}: {} training needs", needs.len());
         assert!(needs.windows(2).all(|w| w[0].below_required >= w[1].below_required));
         db.cleanup().await;

@@ -1,5 +1,6 @@
 //! The demo data set on every engine: loaded once, every account works,
 //! scopes hold, and the same data on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::time::Instant;
 

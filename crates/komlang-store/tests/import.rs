@@ -2,6 +2,7 @@
 //! against the registry and within the file, decisions, all-or-nothing and
 //! partial commits, dry runs, scope, audit, round trips, population and
 //! organizations.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::BTreeMap;
 
@@ -302,7 +303,7 @@ async fn rejected_rows_are_reported_and_nothing_is_written_unless_partial() {
                 assert_eq!(
                     (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
                     ("name_km", "missing_required_column")
-                )
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -554,7 +555,7 @@ async fn export_then_import_gives_the_same_records() {
         assert!(rows.iter().all(|r| r.len() == EXPORT_COLUMNS.len()));
         let headers: Vec<String> = EXPORT_COLUMNS.iter().map(|c| c.to_string()).collect();
         let mapping = guess_mapping(&headers);
-        assert!(komlang_core::import::check_mapping(&mapping).is_ok(), "{mapping:?}");
+        assert!(import::check_mapping(&mapping).is_ok(), "{mapping:?}");
         let numbered = || rows.iter().cloned().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
 
         // Into the same database: every row is a duplicate, nothing new.

@@ -1,6 +1,7 @@
 //! Workforce planning on every engine: the built-in norm, facts per unit
 //! from workers, population, caseloads, vacancies and indicators, scope,
 //! norms added by administrators, saved plans.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use chrono::NaiveDate;
 use komlang_core::planning::{investment_case, NormRule, WorkerFilter, INVESTMENT_CASE};

@@ -1,4 +1,5 @@
 //! Registry behaviour on every engine: scope, history, audit, bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use chrono::NaiveDate;
 use komlang_core::validate::{OrgInput, WorkerInput};

@@ -1,6 +1,7 @@
 //! Training, certificates, targets and licences on every engine: credits computed by the
 //! credit rule, refusals with the field and reason, scope, unique unguessable numbers, the
 //! public views, and the demo training record.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use chrono::{Days, NaiveDate};
 use komlang_core::training::*;

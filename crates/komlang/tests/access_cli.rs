@@ -1,5 +1,6 @@
 //! The access decisions that the layers used to disagree on, through the CLI's `--as`:
 //! the same rules as the pages and the API (docs/access.md).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

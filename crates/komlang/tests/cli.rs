@@ -1,4 +1,5 @@
 //! The `komlang` binary end to end, on every engine the suite runs against.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::process::{Command, Output};
 

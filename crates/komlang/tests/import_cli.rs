@@ -1,6 +1,7 @@
 //! `komlang import` and `komlang export` end to end, on every engine: exit
 //! codes, the report, the rejected-rows file, duplicates, round trips, and a
 //! kill in the middle of a file.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

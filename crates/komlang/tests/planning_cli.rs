@@ -1,4 +1,5 @@
 //! `komlang coverage` and `komlang plan` end to end, with the built binary, on every engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::process::{Command, Output};
 

@@ -1,5 +1,6 @@
 //! `komlang training` end to end, with the built binary, on every engine: certificate
 //! verification and its exit codes, licences about to expire, exports and the licensing rules.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::process::{Command, Output};
 

@@ -168,16 +168,16 @@ impl Store {
         };
         match (u.role.required_scope_level(), &unit) {
             (Some(level), Some(unit)) if unit.level != level => {
-                errs.push(FieldError::new("scope", "wrong_scope_level").with("level", level.code()))
+                errs.push(FieldError::new("scope", "wrong_scope_level").with("level", level.code()));
             }
             (Some(level), None) if u.scope_code.is_none() => {
-                errs.push(FieldError::new("scope", "required").with("level", level.code()))
+                errs.push(FieldError::new("scope", "required").with("level", level.code()));
             }
             (None, Some(unit))
                 if matches!(u.role, UserRole::NationalAdmin | UserRole::NationalViewer)
                     && unit.level != AdminLevel::Country =>
             {
-                errs.push(FieldError::new("scope", "national_role_has_no_scope"))
+                errs.push(FieldError::new("scope", "national_role_has_no_scope"));
             }
             _ => {}
         }

@@ -247,14 +247,11 @@ impl Store {
                 pre.push(FieldError::new("framework_version", "version_fixed").with("version", fixed));
             }
         }
-        let fw = match self.framework_or_current(fixed_version.or(asked)).await? {
-            Some(fw) => fw,
-            None => {
-                let v = asked.unwrap_or_default();
-                return Err(StoreError::Invalid(ValidationErrors::single(
-                    FieldError::new("framework_version", "unknown_framework_version").with("value", v),
-                )));
-            }
+        let Some(fw) = self.framework_or_current(fixed_version.or(asked)).await? else {
+            let v = asked.unwrap_or_default();
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                FieldError::new("framework_version", "unknown_framework_version").with("value", v),
+            )));
         };
         if let Some(kind) = input.kind.as_deref().and_then(AssessmentKind::parse) {
             if !access.may_record(kind) {

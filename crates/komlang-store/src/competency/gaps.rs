@@ -181,7 +181,7 @@ impl Store {
         let (sup, _) = merged(Some(AssessmentKind::Supervisor));
         let (training, _) = merged(Some(AssessmentKind::Training));
         let (m_latest, m_self, m_sup, m_training) = (scores(&latest), scores(&own), scores(&sup), scores(&training));
-        let gaps = komlang_core::competency::gaps(&fw, &required, &latest);
+        let gaps = competency::gaps(&fw, &required, &latest);
         let differences = compare_self_supervisor(&fw, &own, &sup);
         let by_id: HashMap<i64, &Assessment> = all.iter().map(|a| (a.id, a)).collect();
         let competencies = fw

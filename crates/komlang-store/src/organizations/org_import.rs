@@ -118,7 +118,7 @@ impl Store {
                 match units.get(code) {
                     None => field_errors.push(komlang_core::FieldError::new("admin_code", "unknown_admin_unit")),
                     Some(u) if !p.scope.contains(u) => {
-                        field_errors.push(komlang_core::FieldError::new("admin_code", "out_of_scope"))
+                        field_errors.push(komlang_core::FieldError::new("admin_code", "out_of_scope"));
                     }
                     Some(_) => {}
                 }

@@ -20,6 +20,7 @@ macro_rules! bundled {
 /// Cambodia's 2025 administrative units, shipped in the binary
 /// (source: General Directorate of Digital Economy, Ministry of Economy and Finance).
 /// Rows repeating a code are left out (26 villages in the 2025 list).
+#[allow(clippy::expect_used, reason = "the shipped files are checked by the tests; they are not user input")]
 pub fn bundled_cambodia_units() -> Vec<AdminUnit> {
     parse_admin_units(&AdminCsvSet {
         country: bundled!("country.csv"),
@@ -166,7 +167,7 @@ impl Store {
         if let Some(t) = q.q.as_ref().filter(|t| !t.trim().is_empty()) {
             let pat = like_pattern(t);
             filter.push(" AND (LOWER(name_en) LIKE ").text(pat.clone()).push(" ESCAPE '\\' OR name_km LIKE ");
-            filter.text(pat.clone()).push(" ESCAPE '\\' OR code = ").text(t.trim()).push(")");
+            filter.text(pat).push(" ESCAPE '\\' OR code = ").text(t.trim()).push(")");
         }
         let mut count = Sql::new("SELECT COUNT(*) FROM admin_units");
         count.push(&filter.text);

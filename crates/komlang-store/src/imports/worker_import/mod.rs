@@ -166,7 +166,7 @@ struct ReadBatch {
 }
 
 /// The national ID is someone else's.
-fn nid_error(ctx: &Ctx, p: &Prepared) -> RowError {
+fn nid_error(ctx: &Ctx<'_>, p: &Prepared) -> RowError {
     row_error(
         p.row,
         ctx.headers,
@@ -337,7 +337,7 @@ impl Store {
     where
         I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
     {
-        p.require(komlang_core::Action::ImportWorkers, komlang_core::Target::Any)?;
+        p.require(Action::ImportWorkers, komlang_core::Target::Any)?;
         let ws = p.worker_scope();
         let own_org = match &ws {
             WorkerScope::Area { org_id, .. } => *org_id,
@@ -531,13 +531,10 @@ async fn process_batch(
     let mut added = BatchAdded::default();
     let mut pending: Vec<Prepared> = Vec::with_capacity(batch.len());
     for prep in batch {
-        let found = match ctx.best_match(&prep, &cands, &added) {
-            Ok(f) => f,
-            Err(()) => {
-                let e = nid_error(ctx, &prep);
-                st.reject(prep, vec![e]);
-                continue;
-            }
+        let Ok(found) = ctx.best_match(&prep, &cands, &added) else {
+            let e = nid_error(ctx, &prep);
+            st.reject(prep, vec![e]);
+            continue;
         };
         let Some(found) = found else {
             add_row(st, &mut added, &mut pending, prep);
