@@ -23,6 +23,7 @@
 //! (indicators left unrated are not counted; a competency with no rated indicator has no
 //! score). Gap, comparison and aggregate functions below work on these scores. Pure: no I/O.
 
+use crate::text::NonBlank;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -862,7 +863,7 @@ pub struct AssessmentDraft {
 }
 
 fn clean_text(v: &Option<String>) -> Option<String> {
-    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    v.non_blank().map(String::from)
 }
 
 fn check_len(errs: &mut ValidationErrors, field: &str, v: &Option<String>, max: usize) -> Option<String> {

@@ -9,10 +9,12 @@ pub mod demo;
 pub mod import;
 pub mod model;
 pub mod planning;
+pub mod text;
 pub mod training;
 pub mod validate;
 
 pub use access::{Action, Denied, Grant, Permission, Principal, Scope, Target, UserRole};
 pub use admin::{AdminLevel, AdminUnit};
 pub use model::*;
+pub use text::NonBlank;
 pub use validate::{FieldError, ValidationErrors};

@@ -13,6 +13,7 @@
 //! - Certificate and licence numbers: random, with a check character, so that one number
 //!   tells nothing about another.
 
+use crate::text::NonBlank;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -209,7 +210,7 @@ fn required_text(field: &str, v: &str, max: usize, errs: &mut ValidationErrors) 
 }
 
 fn optional_text(field: &str, v: &Option<String>, max: usize, errs: &mut ValidationErrors) -> Option<String> {
-    let t = v.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    let t = v.non_blank()?;
     if t.chars().count() > max {
         errs.push(FieldError::new(field, "too_long").with("max", max));
     }

@@ -2,6 +2,7 @@
 //! per bad field. Messages are codes (`required`, `invalid_date`, ...) that the
 //! web layer translates into the user's language.
 
+use crate::text::NonBlank;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -183,7 +184,7 @@ pub const SELF_EDITABLE_FIELDS: &[&str] = &["phone", "email", "education_level",
 const MAX_TEXT: usize = 200;
 
 fn clean(v: &Option<String>) -> Option<String> {
-    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    v.non_blank().map(String::from)
 }
 
 fn text(errs: &mut ValidationErrors, field: &str, v: &Option<String>, required: bool) -> Option<String> {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 on success, 1 when something failed (database unreachable,
 //! refused operation...), 2 on bad input (unknown role, duplicate username...).
 
+use komlang_core::NonBlank;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -309,7 +310,7 @@ async fn run(cli: Cli) -> Result<()> {
             match command {
                 UserCommand::Add { username, password, role, scope, org, worker } => {
                     let role = UserRole::parse(&role).ok_or_else(|| bad("role", "unknown_role"))?;
-                    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+                    let nonempty = |s: Option<String>| s.non_blank().map(String::from);
                     let u = NewUser {
                         username: username.trim().to_string(),
                         password,

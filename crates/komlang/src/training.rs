@@ -2,6 +2,7 @@
 //! exports of training events and licences, and the licensing rules. Acts as the command
 //! line's national administrator.
 
+use komlang_core::NonBlank;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -134,7 +135,7 @@ fn write_file(out: &Path, format: &str, columns: &[&str], rows: Vec<Vec<String>>
 }
 
 fn date_arg(field: &str, v: Option<String>) -> Result<Option<NaiveDate>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    match v.non_blank() {
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
@@ -238,7 +239,7 @@ pub async fn run(url: &str, command: TrainingCommand) -> Result<()> {
                     let q = EventQuery {
                         from: date_arg("from", from)?,
                         to: date_arg("to", to)?,
-                        place: place.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                        place: place.non_blank().map(String::from),
                         page: 1,
                         per_page: 500,
                         ..Default::default()
@@ -256,7 +257,7 @@ pub async fn run(url: &str, command: TrainingCommand) -> Result<()> {
                     (CERTIFICATE_EXPORT_COLUMNS, store.certificate_export_rows(&p, &q).await.map_err(store_err)?)
                 }
                 ExportTable::Licences => {
-                    let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    let status = match status.non_blank() {
                         None => None,
                         Some(s) => Some(LicenceStatus::parse(s).ok_or_else(|| bad("status", "invalid_choice"))?),
                     };

@@ -7,6 +7,7 @@
 //! column, value and reason) or something failed; 2 on bad input (a file
 //! that is not CSV/XLSX, a missing required column, an unknown option value).
 
+use komlang_core::NonBlank;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -419,7 +420,7 @@ fn finish_table(a: &ImportTableArgs, headers: &[String], r: &ImportReport) -> Re
 }
 
 fn vocab<T>(field: &str, v: Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
-    match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+    match v.non_blank().map(String::from) {
         None => Ok(None),
         Some(s) => parse(&s).map(Some).ok_or_else(|| bad(field, "invalid_choice")),
     }

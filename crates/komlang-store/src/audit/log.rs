@@ -1,5 +1,6 @@
 //! The audit log: who changed what, when, with the fields before and after.
 
+use komlang_core::NonBlank;
 use komlang_core::Principal;
 use komlang_core::{Action, Target};
 use serde::Serialize;
@@ -67,7 +68,7 @@ impl Store {
     pub async fn list_audit(&self, p: &Principal, q: &AuditQuery) -> Result<Page<AuditEntry>> {
         p.require(Action::ReadAudit, Target::Any)?;
         let mut f = Sql::new(" WHERE 1 = 1");
-        let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let nonempty = |v: &Option<String>| v.non_blank().map(String::from);
         if let Some(v) = nonempty(&q.entity) {
             f.push(" AND entity = ").text(v);
         }

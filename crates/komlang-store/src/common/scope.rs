@@ -61,7 +61,7 @@ pub(crate) struct AttributeFilter<'a> {
 
 pub(crate) fn push_attribute_filters(sql: &mut Sql, f: &AttributeFilter<'_>) {
     for (col, v) in [("u.province_code", f.province), ("u.district_code", f.district), ("u.commune_code", f.commune)] {
-        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(v) = v.non_blank() {
             sql.push(" AND ").push(col).push(" = ").text(v);
         }
     }

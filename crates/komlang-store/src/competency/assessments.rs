@@ -240,7 +240,7 @@ impl Store {
         fixed_version: Option<&str>,
         today: NaiveDate,
     ) -> Result<(AssessmentDraft, Framework)> {
-        let asked = input.framework_version.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let asked = input.framework_version.non_blank();
         let mut pre = ValidationErrors::default();
         if let (Some(fixed), Some(asked)) = (fixed_version, asked) {
             if fixed != asked {

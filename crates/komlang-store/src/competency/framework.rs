@@ -283,7 +283,7 @@ impl Store {
 
     /// The named version, or the current one.
     pub async fn framework_or_current(&self, version: Option<&str>) -> Result<Option<Framework>> {
-        match version.map(str::trim).filter(|v| !v.is_empty()) {
+        match version.non_blank() {
             Some(v) => self.framework(v).await,
             None => self.current_framework().await.map(Some),
         }

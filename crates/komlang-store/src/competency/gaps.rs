@@ -335,7 +335,7 @@ impl Store {
              JOIN admin_units u ON u.code = w.workplace_code \
              JOIN competency_ratings r ON r.assessment_id = a.id WHERE 1 = 1",
         );
-        if let Some(v) = q.version.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+        if let Some(v) = q.version.non_blank().map(String::from) {
             sql.push(" AND a.framework_version = ").text(v);
         }
         if let Some(k) = q.kind {

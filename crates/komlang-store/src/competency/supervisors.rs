@@ -143,7 +143,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         p.require(Action::SetSupervisor, Target::worker(worker_id))?;
-        let username = username.map(str::trim).filter(|u| !u.is_empty());
+        let username = username.non_blank();
         let user = match username {
             None => None,
             Some(name) => {

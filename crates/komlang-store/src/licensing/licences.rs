@@ -189,7 +189,7 @@ impl Store {
             f.push(" AND l.status = 'active' AND l.expires_on >= ").text(t);
             f.push(" AND l.expires_on <= ").text(until.to_string());
         }
-        if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(s) = q.q.non_blank() {
             push_name_or_number(&mut f, s, NumberKind::Licence, "l.number");
         }
         f
@@ -323,7 +323,7 @@ impl Store {
                 FieldError::new("worker_id", "licence_open").with("licence_id", id),
             )));
         }
-        let note = note.map(str::trim).filter(|s| !s.is_empty());
+        let note = note.non_blank();
         if note.is_some_and(|n| n.chars().count() > 1000) {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 FieldError::new("note", "too_long").with("max", 1000),

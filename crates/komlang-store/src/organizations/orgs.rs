@@ -56,7 +56,7 @@ impl Store {
     pub async fn list_orgs(&self, p: &Principal, q: &OrgQuery) -> Result<Page<OrgRow>> {
         let mut f = Sql::new(" WHERE 1 = 1");
         push_org_scope(&mut f, p);
-        if let Some(t) = q.q.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if let Some(t) = q.q.non_blank() {
             let pat = like_pattern(t);
             f.push(" AND (LOWER(o.name_en) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
             f.push(" OR LOWER(o.name_km) LIKE ").text(pat).push(" ESCAPE '\\'");
@@ -65,7 +65,7 @@ impl Store {
         if let Some(k) = q.kind {
             f.push(" AND o.kind = ").text(k.code());
         }
-        if let Some(v) = q.province.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if let Some(v) = q.province.non_blank() {
             f.push(" AND u.province_code = ").text(v);
         }
         let from = " FROM organizations o JOIN admin_units u ON u.code = o.admin_code";

@@ -1,6 +1,7 @@
 //! What planning knows of every unit of a level (built with one grouped query per table, not
 //! one per unit), and the coverage of a norm over them.
 
+use komlang_core::NonBlank;
 use std::collections::{BTreeMap, HashMap};
 
 use komlang_core::planning::{
@@ -111,7 +112,7 @@ impl Store {
     /// caller's scope, else `NotFound`), or the caller's scope.
     pub async fn planning_area(&self, p: &Principal, parent: Option<&str>) -> Result<(Scope, Option<AdminUnit>)> {
         p.require(Action::ReadPlanning, Target::Any)?;
-        match parent.map(str::trim).filter(|s| !s.is_empty()) {
+        match parent.non_blank() {
             None => match &p.scope {
                 Scope::Nation => Ok((Scope::Nation, None)),
                 Scope::Unit { code, .. } => {

@@ -268,7 +268,7 @@ impl Store {
             }
             None => {}
         }
-        if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(t) = q.q.non_blank() {
             push_name_or_number(&mut f, t, NumberKind::Certificate, "ce.number");
         }
         f

@@ -159,7 +159,7 @@ impl Store {
         if let Some(d) = q.to {
             f.push(" AND e.starts_on <= ").text(d.to_string());
         }
-        if let Some(place) = q.place.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(place) = q.place.non_blank() {
             f.push(" AND (u.province_code = ").text(place).push(" OR u.district_code = ").text(place);
             f.push(" OR u.code = ").text(place).push(")");
         }

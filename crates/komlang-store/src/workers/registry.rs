@@ -137,7 +137,7 @@ impl Store {
             f.push(" AND 1 = 0");
         }
         push_worker_scope(&mut f, &p.worker_scope());
-        if let Some(t) = q.q.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if let Some(t) = q.q.non_blank() {
             let pat = like_pattern(t);
             f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
             f.push(" OR LOWER(w.name_km) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
@@ -315,8 +315,7 @@ impl Store {
                 Ok(d)
             }
             Err(mut errs) => {
-                let clean =
-                    |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+                let clean = |v: &Option<String>| v.non_blank().map(String::from);
                 let workplace = clean(&input.workplace_code).filter(|_| errs.for_field("workplace_code").is_none());
                 let nid = clean(&input.national_id).filter(|_| errs.for_field("national_id").is_none());
                 let org = input.org_id.filter(|_| errs.for_field("org_id").is_none());
@@ -448,7 +447,7 @@ impl Store {
                 "future_date",
             ))));
         }
-        let note = change.note.as_ref().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let note = change.note.non_blank().map(String::from);
         let mut tx = self.pool.begin().await?;
         write_worker_update(&mut tx, p, id, &before, &draft, effective, note.as_deref()).await?;
         tx.commit().await?;

@@ -37,7 +37,7 @@ impl OrgIndex {
     /// organization's may be a registration number), else by id.
     /// `Ok(None)` when the file names none; the error names the column and code.
     fn resolve(&self, r: &OrgRef) -> std::result::Result<Option<i64>, (ImportField, &'static str)> {
-        let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(norm);
+        let clean = |v: &Option<String>| v.non_blank().map(norm);
         let reg = clean(&r.registration_no);
         let name = clean(&r.name);
         if reg.is_none() && name.is_none() && r.id.is_none() {
@@ -121,7 +121,7 @@ impl Ctx<'_> {
     }
 
     fn cell(&self, cells: &[String], f: ImportField) -> Option<String> {
-        self.col(f).and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        self.col(f).and_then(|i| cells.get(i)).and_then(|s| s.non_blank()).map(String::from)
     }
 
     fn workplace_error(&self, row: u64, cells: &[String], code: &str) -> Option<RowError> {
