@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::auth::ApiUser;
-use crate::i18n::I18n;
-use crate::imports::{self, ExportFormat, MAX_UPLOAD};
-use crate::pages::today;
+use crate::common::errors::no_such_endpoint;
+use crate::common::extract::{body, parse_opt, query};
+use crate::common::{today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, I18n, Paged};
+use crate::imports::{self, MAX_UPLOAD};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -46,129 +46,6 @@ pub fn routes() -> Router<AppState> {
         .fallback(no_such_endpoint)
 }
 
-/// Error body of every failed API call.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiErrorBody {
-    /// Machine-readable kind: `validation`, `not_found`, `unauthorized`, `forbidden`, `bad_request`, `conflict`, `internal`.
-    pub error: String,
-    pub message: String,
-    /// One entry per bad field (validation errors).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<ApiFieldError>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiFieldError {
-    pub field: String,
-    pub code: String,
-    /// The problem in the caller's language (Accept-Language: km or en).
-    pub message: String,
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub params: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: ApiErrorBody,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
-        ApiError { status, body: ApiErrorBody { error: error.into(), message: message.into(), fields: Vec::new() } }
-    }
-
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!("internal error: {e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
-    }
-
-    /// The same error with another status (e.g. 400 for bad filters).
-    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
-
-    pub(crate) fn validation(i: &I18n, errs: ValidationErrors) -> Self {
-        let fields = errs
-            .errors
-            .iter()
-            .map(|e| ApiFieldError {
-                field: e.field.clone(),
-                code: e.code.clone(),
-                message: i.field_error(e),
-                params: e.params.clone(),
-            })
-            .collect();
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: ApiErrorBody {
-                error: "validation".into(),
-                message: "invalid input; nothing was saved".into(),
-                fields,
-            },
-        }
-    }
-
-    pub(crate) fn from_store(i: &I18n, e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(v) => ApiError::validation(i, v),
-            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your scope"),
-            StoreError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
-
-pub(crate) type ApiResult<T> = Result<T, ApiError>;
-
-/// Maps a store error to the API's answer, in the caller's language.
-pub(crate) fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |e| ApiError::from_store(i, e)
-}
-
-pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
-}
-
-pub(crate) fn not_found(i: &I18n) -> ApiError {
-    ApiError::from_store(i, StoreError::NotFound)
-}
-
-async fn no_such_endpoint() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-}
-
-pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
-}
-
-pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(v)| v).map_err(|e| bad_request(e.body_text()))
-}
-
-/// A page of results; `total` counts every match in the caller's scope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl<T> From<komlang_store::Page<T>> for Paged<T> {
-    fn from(p: komlang_store::Page<T>) -> Self {
-        Paged { items: p.items, total: p.total, page: p.page, per_page: p.per_page }
-    }
-}
-
 /// The caller.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
@@ -192,20 +69,6 @@ async fn me(ApiUser(p, _): ApiUser) -> Json<Me> {
         org_id: p.org_id,
         worker_id: p.worker_id,
     })
-}
-
-fn parse_opt<T>(
-    field: &str,
-    v: &Option<String>,
-    parse: fn(&str) -> Option<T>,
-    errs: &mut ValidationErrors,
-) -> Option<T> {
-    let v = v.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty())?;
-    let r = parse(v);
-    if r.is_none() {
-        errs.push(FieldError::new(field, "invalid_choice").with("value", v));
-    }
-    r
 }
 
 /// Filters of the worker list.
@@ -260,9 +123,7 @@ fn worker_query(i: &I18n, q: &WorkerParams) -> ApiResult<WorkerQuery> {
         per_page: q.per_page.unwrap_or(50),
     };
     if !errs.is_empty() {
-        let mut e = ApiError::validation(i, errs);
-        e.status = StatusCode::BAD_REQUEST;
-        return Err(e);
+        return Err(ApiError::validation(i, errs).with_status(StatusCode::BAD_REQUEST));
     }
     Ok(wq)
 }
@@ -398,9 +259,7 @@ async fn list_orgs(
     let mut errs = ValidationErrors::default();
     let kind = parse_opt("kind", &q.kind, OrgKind::parse, &mut errs);
     if !errs.is_empty() {
-        let mut e = ApiError::validation(&i, errs);
-        e.status = StatusCode::BAD_REQUEST;
-        return Err(e);
+        return Err(ApiError::validation(&i, errs).with_status(StatusCode::BAD_REQUEST));
     }
     let oq =
         OrgQuery { q: q.q, kind, province: q.province, page: q.page.unwrap_or(1), per_page: q.per_page.unwrap_or(50) };
@@ -473,9 +332,7 @@ async fn list_units(
     let mut errs = ValidationErrors::default();
     let level = parse_opt("level", &q.level, AdminLevel::parse, &mut errs);
     if !errs.is_empty() {
-        let mut e = ApiError::validation(&i, errs);
-        e.status = StatusCode::BAD_REQUEST;
-        return Err(e);
+        return Err(ApiError::validation(&i, errs).with_status(StatusCode::BAD_REQUEST));
     }
     let uq = AdminUnitQuery {
         parent: q.parent,
@@ -821,7 +678,8 @@ async fn uploaded_file(
             ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
         }
     })?;
-    let default_name = if content_type.starts_with(imports::XLSX_TYPE) { "upload.xlsx" } else { "upload.csv" };
+    let default_name =
+        if content_type.starts_with(crate::common::export::XLSX_TYPE) { "upload.xlsx" } else { "upload.csv" };
     Ok((name_param.unwrap_or_else(|| default_name.to_string()), bytes.to_vec()))
 }
 

@@ -25,11 +25,12 @@ use komlang_store::{
 };
 use serde::Deserialize;
 
-use crate::auth::{Ctx, PageError};
-use crate::i18n::{I18n, Locale};
-use crate::imports::{attachment, ExportFormat, CSV_TYPE, XLSX_TYPE};
-use crate::pages::{
-    flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Layout, PageResult,
+use crate::common::export::table_file;
+use crate::common::i18n::Labeled;
+use crate::common::names::pick;
+use crate::common::{
+    flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Ctx, ExportFormat, I18n, Layout,
+    PageError, PageResult,
 };
 use crate::AppState;
 
@@ -52,14 +53,6 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
-
-/// The text of the interface language.
-pub fn pick(i: &I18n, en: &str, km: &str) -> String {
-    match i.locale {
-        Locale::Km => km.to_string(),
-        Locale::En => en.to_string(),
-    }
-}
 
 /// "3 · Competent".
 pub fn rating_label(i: &I18n, r: Rating) -> String {
@@ -107,12 +100,7 @@ fn version_choices(versions: &[FrameworkVersion], current: &str, i: &I18n) -> Ve
         .collect()
 }
 
-fn vocab_choices<T: Copy + crate::i18n::Labeled>(
-    i: &I18n,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    current: &str,
-) -> Vec<Choice> {
+fn vocab_choices<T: Copy + Labeled>(i: &I18n, all: &[T], code: fn(T) -> &'static str, current: &str) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice { value: code(*v).to_string(), label: i.label(*v), selected: code(*v) == current })
         .collect()
@@ -1689,36 +1677,6 @@ pub async fn export_file(
 ) -> Result<Response, StoreError> {
     let (columns, rows) = export_rows(app, p, table, q).await?;
     table_file(&format!("komlang-competency-{}", table.code()), format, columns, rows).await
-}
-
-/// Rows under their column names as a CSV (with BOM) or XLSX file to download, named
-/// `{name}-{today}.csv|xlsx`.
-pub async fn table_file(
-    name: &str,
-    format: ExportFormat,
-    columns: &'static [&'static str],
-    rows: Vec<Vec<String>>,
-) -> Result<Response, StoreError> {
-    let stamp = today().format("%Y-%m-%d").to_string();
-    let name = format!("{name}-{stamp}");
-    let io = |e: komlang_io::IoError| StoreError::Io(std::io::Error::other(e.to_string()));
-    match format {
-        ExportFormat::Csv => {
-            let mut out = Vec::new();
-            komlang_io::write_csv(&mut out, columns, rows.into_iter()).map_err(io)?;
-            Ok(attachment(CSV_TYPE, &format!("{name}.csv"), out))
-        }
-        ExportFormat::Xlsx => {
-            let bytes = tokio::task::spawn_blocking(move || {
-                let mut out = std::io::Cursor::new(Vec::new());
-                komlang_io::write_xlsx(&mut out, columns, rows.into_iter()).map(|_| out.into_inner())
-            })
-            .await
-            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?
-            .map_err(io)?;
-            Ok(attachment(XLSX_TYPE, &format!("{name}.xlsx"), bytes))
-        }
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -17,12 +17,10 @@ use komlang_store::{Assessment, CompetencyStanding, FrameworkVersion, GapQuery, 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api::{bad_request, body, query, store, ApiError, ApiErrorBody, ApiResult};
-use crate::auth::ApiUser;
+use crate::common::errors::{bad_request, store};
+use crate::common::extract::{body, query};
+use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n};
 use crate::competencies::{export_file, ExportTable};
-use crate::i18n::I18n;
-use crate::imports::ExportFormat;
-use crate::pages::today;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -22,9 +22,12 @@ use komlang_store::{
     WorkerImportOptions, WorkerQuery,
 };
 
-use crate::auth::{Ctx, PageError};
-use crate::i18n::I18n;
-use crate::pages::{flash, layout, render, render_status, store_err, today, Choice, Layout, PageResult, WorkerFilters};
+use crate::common::export::{attachment, CSV_TYPE, XLSX_TYPE};
+use crate::common::{
+    flash, layout, render, render_status, store_err, today, Choice, Ctx, ExportFormat, I18n, Layout, PageError,
+    PageResult,
+};
+use crate::pages::WorkerFilters;
 use crate::AppState;
 
 /// Largest file accepted for an import.
@@ -36,9 +39,6 @@ const MAX_PROBLEMS_SHOWN: usize = 500;
 const SAMPLES: usize = 3;
 /// Score from which a likely duplicate is skipped unless the user decides otherwise.
 pub const SKIP_FROM_SCORE: u8 = 95;
-
-pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 // ---------- who may import what ----------
 
@@ -1240,36 +1240,7 @@ pub fn rejected_rows_csv(i: &I18n, headers: &[String], report: &ImportReport) ->
     Ok(out)
 }
 
-pub fn attachment(content_type: &str, file_name: &str, body: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{file_name}\"");
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 // ---------- export ----------
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ExportFormat {
-    Csv,
-    Xlsx,
-}
-
-impl ExportFormat {
-    pub fn parse(s: &str) -> Option<ExportFormat> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "csv" => Some(ExportFormat::Csv),
-            "xlsx" => Some(ExportFormat::Xlsx),
-            _ => None,
-        }
-    }
-}
 
 /// Rows as CSV lines, as [`komlang_io::write_csv`] writes them (after its BOM and header).
 fn csv_lines(rows: &[Vec<String>]) -> std::io::Result<Vec<u8>> {
@@ -1368,7 +1339,7 @@ pub async fn export_xlsx(State(app): State<AppState>, ctx: Ctx, Query(f): Query<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Locale;
+    use crate::common::Locale;
 
     #[test]
     fn row_errors_keep_their_numbers() {

@@ -18,9 +18,9 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod api;
 pub mod auth;
+pub mod common;
 pub mod competencies;
 pub mod competencies_api;
-pub mod i18n;
 pub mod imports;
 pub mod pages;
 pub mod planning;

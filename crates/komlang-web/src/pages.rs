@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use komlang_core::validate::{OrgInput, WorkerInput, SELF_EDITABLE_FIELDS};
@@ -17,12 +17,16 @@ use komlang_store::{
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use crate::auth::{random_token, Ctx, PageError, CSRF_KEY, USER_KEY};
-use crate::i18n::{I18n, Locale};
+use crate::common::errors::store_errors;
+use crate::common::extract::{random_token, CSRF_KEY, USER_KEY};
+use crate::common::forms::{choices, show_form, FieldView, FormBuilder};
+use crate::common::layout::ErrorPage;
+use crate::common::names::{org_display, province_choices, unit_name};
+use crate::common::{
+    flash, layout, render, render_status, today, Choice, CsrfForm, Ctx, I18n, Layout, Locale, PageError, PageResult,
+};
 use crate::imports;
 use crate::AppState;
-
-pub(crate) type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,109 +64,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::competencies::routes())
         .merge(crate::planning::routes())
         .merge(crate::training::routes())
-}
-
-/// What every page shows around its content.
-pub struct Layout {
-    pub i: I18n,
-    pub user: Option<Principal>,
-    pub csrf: String,
-    pub here: String,
-    pub section: &'static str,
-    pub flash: Option<String>,
-}
-
-impl Layout {
-    pub fn t(&self, key: &str) -> String {
-        self.i.t(key)
-    }
-
-    pub fn lang(&self) -> &'static str {
-        self.i.lang()
-    }
-
-    pub fn locales(&self) -> Vec<(String, &'static str, bool)> {
-        Locale::ALL
-            .iter()
-            .map(|l| {
-                let q = serde_urlencoded::to_string([("next", &self.here)]).unwrap_or_default();
-                (format!("/lang/{}?{q}", l.code()), l.native_name(), *l == self.i.locale)
-            })
-            .collect()
-    }
-
-    pub fn can(&self, what: &str) -> bool {
-        let Some(u) = &self.user else { return false };
-        match what {
-            "audit" => u.can(Permission::ViewAudit),
-            "write_workers" => u.can(Permission::WriteWorkers) && !u.self_service_only(),
-            "write_orgs" => u.can(Permission::WriteOrgs),
-            "delete" => u.can(Permission::DeleteWorkers),
-            "orgs" => u.can(Permission::ReadOrgs),
-            "is_worker" => u.self_service_only(),
-            _ => false,
-        }
-    }
-
-    pub fn current(&self, section: &str) -> bool {
-        self.section == section
-    }
-
-    pub fn username(&self) -> String {
-        self.user.as_ref().map(|u| u.username.clone()).unwrap_or_default()
-    }
-
-    pub fn role_label(&self) -> String {
-        self.user.as_ref().map(|u| self.i.label(u.role)).unwrap_or_default()
-    }
-}
-
-pub(crate) async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
-    let flash: Option<String> = ctx.session.remove(FLASH_KEY).await?;
-    Ok(Layout {
-        i: ctx.i,
-        user: ctx.user.clone(),
-        csrf: ctx.csrf.clone(),
-        here: ctx.here.clone(),
-        section,
-        flash: flash.map(|k| ctx.i.t(&k)),
-    })
-}
-
-const FLASH_KEY: &str = "flash";
-
-pub(crate) async fn flash(ctx: &Ctx, key: &str) -> Result<(), PageError> {
-    ctx.session.insert(FLASH_KEY, key).await?;
-    Ok(())
-}
-
-pub(crate) fn render<T: Template>(t: &T) -> PageResult {
-    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(Html(body).into_response())
-}
-
-pub(crate) fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
-    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok((status, Html(body)).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    l: Layout,
-    message: String,
-}
-
-pub fn error_page(status: StatusCode, locale: Locale, key: &str) -> Response {
-    let i = I18n::new(locale);
-    let page = ErrorPage {
-        l: Layout { i, user: None, csrf: String::new(), here: "/".into(), section: "", flash: None },
-        message: i.t(key),
-    };
-    match page.render() {
-        Ok(body) => (status, Html(body)).into_response(),
-        Err(_) => status.into_response(),
-    }
 }
 
 // ---------- language, login, logout ----------
@@ -248,27 +149,6 @@ async fn login(State(app): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm>) 
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
-
-/// A store error as a page: 404 for a record outside the caller's scope, 403 for an act their
-/// role does not allow, the generic error page otherwise.
-pub(crate) fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
-    match e {
-        StoreError::NotFound => ctx.not_found(),
-        StoreError::Forbidden => ctx.forbidden(),
-        other => other.into(),
-    }
-}
-
-/// A form value, trimmed; none when blank.
-pub(crate) fn trimmed(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 async fn logout(ctx: Ctx, Form(f): Form<CsrfForm>) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     ctx.session.flush().await?;
@@ -304,13 +184,6 @@ async fn scope_name(app: &AppState, i: &I18n, p: &Principal) -> Result<String, P
             None => code.clone(),
         },
     })
-}
-
-fn unit_name(i: &I18n, km: &str, en: &str) -> String {
-    match i.locale {
-        Locale::Km => km.to_string(),
-        Locale::En => en.to_string(),
-    }
 }
 
 async fn home(State(app): State<AppState>, ctx: Ctx) -> PageResult {
@@ -428,24 +301,6 @@ impl WorkerFilters {
     }
 }
 
-/// One choice in a select box.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<T: Copy + crate::i18n::Labeled>(
-    i: &I18n,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    current: &str,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|v| Choice { value: code(*v).to_string(), label: i.label(*v), selected: code(*v) == current })
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "workers.html")]
 struct WorkersPage {
@@ -475,26 +330,6 @@ impl WorkersPage {
     fn place(&self, w: &WorkerRow) -> String {
         unit_name(&self.l.i, &w.workplace_name_km, &w.workplace_name_en)
     }
-}
-
-pub(crate) async fn province_choices(
-    app: &AppState,
-    i: &I18n,
-    p: &Principal,
-    current: &str,
-) -> Result<Vec<Choice>, PageError> {
-    let country = app.store.country().await?;
-    let Some(country) = country else { return Ok(Vec::new()) };
-    let provinces = app.store.admin_children(&country.code).await?;
-    let own_province = match &p.scope {
-        Scope::Nation => None,
-        Scope::Unit { code, .. } => app.store.admin_unit(code).await?.and_then(|u| u.province_code),
-    };
-    Ok(provinces
-        .into_iter()
-        .filter(|u| p.scope == Scope::Nation || own_province.as_deref() == Some(u.code.as_str()))
-        .map(|u| Choice { selected: u.code == current, label: unit_name(i, &u.name_km, &u.name_en), value: u.code })
-        .collect())
 }
 
 async fn workers(State(app): State<AppState>, ctx: Ctx, Query(f): Query<WorkerFilters>) -> PageResult {
@@ -554,13 +389,6 @@ impl WorkerPage {
     }
 }
 
-fn org_display(i: &I18n, o: &Organization) -> String {
-    match (i.locale, &o.name_km) {
-        (Locale::Km, Some(km)) => km.clone(),
-        _ => o.name_en.clone(),
-    }
-}
-
 async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let p = ctx.require()?.clone();
     let Some(w) = app.store.get_worker(&p, id).await? else { return Err(ctx.not_found()) };
@@ -585,66 +413,6 @@ async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> P
         supervisor,
         can_set_supervisor,
     })
-}
-
-/// One form field as the template draws it.
-pub struct FieldView {
-    pub name: &'static str,
-    pub label: String,
-    pub value: String,
-    pub error: String,
-    /// `text`, `date`, `email`, `tel`, `select`, `textarea`.
-    pub kind: &'static str,
-    pub required: bool,
-    pub hint: String,
-    pub options: Vec<Choice>,
-    /// A link shown with the error (e.g. to the worker who has this national ID).
-    pub link: Option<String>,
-}
-
-struct FormBuilder<'a> {
-    i: &'a I18n,
-    scope: &'static str,
-    values: &'a HashMap<String, String>,
-    errors: &'a ValidationErrors,
-    fields: Vec<FieldView>,
-}
-
-impl<'a> FormBuilder<'a> {
-    fn field(&mut self, name: &'static str, kind: &'static str, required: bool) -> &mut FieldView {
-        let err = self.errors.for_field(name);
-        let link = err.and_then(|e| e.params.get("existing_id")).map(|id| {
-            if self.scope == "worker" {
-                format!("/workers/{id}")
-            } else {
-                format!("/organizations/{id}")
-            }
-        });
-        self.fields.push(FieldView {
-            name,
-            label: self.i.field_label(self.scope, name),
-            value: self.values.get(name).cloned().unwrap_or_default(),
-            error: err.map(|e| self.i.field_error(e)).unwrap_or_default(),
-            kind,
-            required,
-            hint: String::new(),
-            options: Vec::new(),
-            link,
-        });
-        self.fields.last_mut().expect("just pushed")
-    }
-
-    fn select<T: Copy + crate::i18n::Labeled>(
-        &mut self,
-        name: &'static str,
-        all: &[T],
-        code: fn(T) -> &'static str,
-        required: bool,
-    ) {
-        let current = self.values.get(name).cloned().unwrap_or_default();
-        let opts = choices(self.i, all, code, &current);
-        self.field(name, "select", required).options = opts;
-    }
 }
 
 fn worker_values(w: &WorkerInput) -> HashMap<String, String> {
@@ -672,7 +440,7 @@ async fn worker_fields(
     editing: bool,
     current_employer: Option<i64>,
 ) -> Result<Vec<FieldView>, PageError> {
-    let mut b = FormBuilder { i, scope: "worker", values, errors, fields: Vec::new() };
+    let mut b = FormBuilder::new(i, "worker", values, errors);
     let self_only = p.self_service_only();
     if !self_only {
         b.field("name_km", "text", true);
@@ -734,27 +502,6 @@ async fn worker_fields(
     Ok(b.fields)
 }
 
-#[derive(Template)]
-#[template(path = "form.html")]
-struct FormPage {
-    l: Layout,
-    title: String,
-    action: String,
-    cancel: String,
-    fields: Vec<FieldView>,
-    has_errors: bool,
-}
-
-/// A record form; with problems it answers 422 so nothing looks saved.
-fn show_form(l: Layout, title: String, target: String, fields: Vec<FieldView>, has_errors: bool) -> PageResult {
-    let page = FormPage { title, action: target.clone(), cancel: target, fields, has_errors, l };
-    if has_errors {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        render(&page)
-    }
-}
-
 async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
     if !p.can(Permission::WriteWorkers) || p.self_service_only() {
@@ -808,13 +555,6 @@ fn worker_input_from_form(form: &HashMap<String, String>) -> (WorkerInput, Valid
     (input, errs)
 }
 
-fn store_errors(e: StoreError) -> Result<ValidationErrors, PageError> {
-    match e {
-        StoreError::Invalid(v) => Ok(v),
-        other => Err(other.into()),
-    }
-}
-
 async fn create_worker(State(app): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
@@ -839,10 +579,6 @@ async fn create_worker(State(app): State<AppState>, ctx: Ctx, Form(form): Form<H
             show_form(l, ctx.i.t("worker.new"), "/workers".into(), fields, true)
         }
     }
-}
-
-pub fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 async fn edit_worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
@@ -1035,7 +771,7 @@ async fn org(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Page
 }
 
 fn org_fields(i: &I18n, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
-    let mut b = FormBuilder { i, scope: "org", values, errors, fields: Vec::new() };
+    let mut b = FormBuilder::new(i, "org", values, errors);
     b.field("name_en", "text", true);
     b.field("name_km", "text", false);
     b.select("kind", OrgKind::ALL, OrgKind::code, true);

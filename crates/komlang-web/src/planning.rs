@@ -27,9 +27,8 @@ use komlang_store::planning::{
 use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Ctx, PageError};
-use crate::i18n::{I18n, Locale};
-use crate::pages::{flash, layout, render, render_status, today, Layout, PageResult};
+use crate::common::export::XLSX_TYPE;
+use crate::common::{flash, layout, render, render_status, today, Ctx, I18n, Layout, Locale, PageError, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -210,7 +209,7 @@ pub fn table_file(
         "xlsx" => {
             let mut out = std::io::Cursor::new(Vec::new());
             komlang_io::write_xlsx(&mut out, headers, rows).map_err(|e| e.to_string())?;
-            (crate::imports::XLSX_TYPE, "xlsx", out.into_inner())
+            (XLSX_TYPE, "xlsx", out.into_inner())
         }
         _ => {
             let mut out = Vec::new();

@@ -24,9 +24,7 @@ use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api::{ApiError, ApiErrorBody, ApiFieldError};
-use crate::auth::ApiUser;
-use crate::i18n::I18n;
+use crate::common::{ApiError, ApiErrorBody, ApiFieldError, ApiUser, I18n};
 use crate::planning::{
     coverage_cells, error_text, plan_level, sort_coverage, supply_report, table_file, this_year, DataRows, NormSupply,
     SupplyForm, SupplyReport, COVERAGE_COLUMNS, PLAN_COLUMNS,

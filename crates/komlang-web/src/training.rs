@@ -30,13 +30,12 @@ use komlang_store::{
 };
 use serde::Deserialize;
 
-use crate::auth::{Ctx, PageError};
-use crate::competencies::{pick, table_file};
-use crate::i18n::I18n;
-use crate::imports::ExportFormat;
-use crate::pages::{
-    flash, layout, province_choices, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Layout,
-    PageResult,
+use crate::common::export::table_file;
+use crate::common::i18n::Labeled;
+use crate::common::names::{pick, province_choices};
+use crate::common::{
+    flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Ctx, ExportFormat, I18n, Layout,
+    PageError, PageResult,
 };
 use crate::AppState;
 
@@ -1628,12 +1627,7 @@ struct ProgressPage {
     truncated: bool,
 }
 
-fn labeled_choices<T: Copy + crate::i18n::Labeled>(
-    i: &I18n,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    current: &str,
-) -> Vec<Choice> {
+fn labeled_choices<T: Copy + Labeled>(i: &I18n, all: &[T], code: fn(T) -> &'static str, current: &str) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice { value: code(*v).to_string(), label: i.label(*v), selected: code(*v) == current })
         .collect()

@@ -33,12 +33,12 @@ use komlang_store::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api::{bad_request, body, not_found, query, store, ApiError, ApiErrorBody, ApiFieldError, ApiResult, Paged};
-use crate::auth::ApiUser;
-use crate::competencies::table_file;
-use crate::i18n::{I18n, Locale};
-use crate::imports::ExportFormat;
-use crate::pages::today;
+use crate::common::errors::{bad_request, not_found, store};
+use crate::common::export::table_file;
+use crate::common::extract::{body, query};
+use crate::common::{
+    today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, I18n, Locale, Paged,
+};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -9,7 +9,7 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::UserRole;
 use komlang_store::system_principal;
 use komlang_store::testing::engines;
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::common::i18n::{I18n, Locale};
 use serde_json::Value;
 
 fn en() -> I18n {
@@ -26,7 +26,7 @@ fn html(s: &str) -> String {
 }
 
 fn today() -> chrono::NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn worker(name_km: &str, name_latin: &str, dob: &str, workplace: &str) -> WorkerInput {
@@ -347,7 +347,7 @@ async fn exports_hold_exactly_the_filtered_list() {
 
         let r = c.get(app.url("/workers/export.xlsx?province=02&q=Kim")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["content-type"], komlang_web::imports::XLSX_TYPE);
+        assert_eq!(r.headers()["content-type"], komlang_web::common::export::XLSX_TYPE);
         let bytes = r.bytes().await.unwrap();
         let (headers, rows) = read_back("w.xlsx", &bytes);
         let km_col = headers.iter().position(|h| h == "name_km").unwrap();

@@ -24,7 +24,7 @@ use komlang_core::validate::{OrgInput, WorkerInput};
 use komlang_core::{FieldError, Principal, UserRole, Worker};
 use komlang_store::testing::engines;
 use komlang_store::{system_principal, Engine, OrgQuery, WorkerChange, WorkerQuery};
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::common::i18n::{I18n, Locale};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -902,7 +902,7 @@ fn export_worker_ids(name: &str, bytes: &[u8]) -> BTreeSet<i64> {
 }
 
 fn today() -> chrono::NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn worker_input(name_km: &str, name_latin: &str, workplace: &str, org: Option<i64>) -> WorkerInput {

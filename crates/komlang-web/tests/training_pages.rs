@@ -15,7 +15,7 @@ use komlang_store::{system_principal, Store};
 use reqwest::Client;
 
 fn today() -> chrono::NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn worker(name_km: &str, name_latin: &str, workplace: &str) -> WorkerInput {
@@ -928,7 +928,7 @@ async fn catalogue_forms_lists_reports_and_exports() {
 /// names must exist in both languages.
 #[test]
 fn every_key_the_training_pages_name_exists_in_both_languages() {
-    use komlang_web::i18n::{I18n, Locale};
+    use komlang_web::common::i18n::{I18n, Locale};
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/training.rs")).unwrap();
     let mut missing = Vec::new();
     let mut seen = 0;

@@ -218,17 +218,42 @@ mod tests {
         );
     }
 
+    /// Every file under `dir` (in sub-folders too) whose name ends with `.{ext}`, sorted.
+    fn files_under(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        let mut todo = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display())) {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else if path.extension().is_some_and(|x| x == ext) {
+                    out.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn sources_are_found_in_sub_folders() {
+        let src = files_under(concat!(env!("CARGO_MANIFEST_DIR"), "/src"), "rs");
+        assert!(src.iter().any(|p| p.ends_with("common/i18n.rs")), "{src:?}");
+        let templates = files_under(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"), "html");
+        assert!(templates.iter().any(|p| p.ends_with("common/base.html")), "{templates:?}");
+    }
+
     #[test]
     fn every_key_used_in_templates_and_code_exists_in_both_languages() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
-        let mut sources: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
-        // Every module of the web layer, so that a new one is covered without listing it here.
-        for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).unwrap() {
-            let path = e.unwrap().path();
-            if path.extension().is_some_and(|x| x == "rs") {
-                sources.push(std::fs::read_to_string(path).unwrap());
-            }
+        // Every template and every module of the web layer, in every folder, so that a new one
+        // is covered without listing it here.
+        let mut sources: Vec<String> = Vec::new();
+        for path in files_under(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"), "html")
+            .into_iter()
+            .chain(files_under(concat!(env!("CARGO_MANIFEST_DIR"), "/src"), "rs"))
+        {
+            sources.push(std::fs::read_to_string(path).unwrap());
         }
         let mut missing = Vec::new();
         for src in &sources {
@@ -256,10 +281,9 @@ mod tests {
             sources.push(std::fs::read_to_string(f).unwrap());
         }
         for dir in [web, store] {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let path = e.unwrap().path();
+            for path in files_under(dir, "rs") {
                 // This file names the patterns in its comments.
-                if !path.ends_with("i18n.rs") {
+                if !path.ends_with("common/i18n.rs") {
                     sources.push(std::fs::read_to_string(path).unwrap());
                 }
             }
@@ -289,8 +313,8 @@ mod tests {
     fn every_import_error_code_is_translated() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let mut files = vec![format!("{root}/komlang-core/src/import.rs")];
-        for e in std::fs::read_dir(format!("{root}/komlang-store/src")).unwrap() {
-            files.push(e.unwrap().path().display().to_string());
+        for path in files_under(&format!("{root}/komlang-store/src"), "rs") {
+            files.push(path.display().to_string());
         }
         let prefixes = ["invalid_", "unknown_", "duplicate_", "ambiguous_", "missing_", "column_", "empty_row"];
         let mut missing = Vec::new();

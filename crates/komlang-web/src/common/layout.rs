@@ -1,0 +1,120 @@
+//! What every page shows around its content ([`Layout`]: menus, language switch, the
+//! signed-in account, the flash message), rendering a template into a response, and the
+//! error page.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use komlang_core::*;
+
+use super::errors::PageError;
+use super::extract::Ctx;
+use super::i18n::{I18n, Locale};
+
+pub type PageResult = Result<Response, PageError>;
+
+/// What every page shows around its content.
+pub struct Layout {
+    pub i: I18n,
+    pub user: Option<Principal>,
+    pub csrf: String,
+    pub here: String,
+    pub section: &'static str,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn t(&self, key: &str) -> String {
+        self.i.t(key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.i.lang()
+    }
+
+    pub fn locales(&self) -> Vec<(String, &'static str, bool)> {
+        Locale::ALL
+            .iter()
+            .map(|l| {
+                let q = serde_urlencoded::to_string([("next", &self.here)]).unwrap_or_default();
+                (format!("/lang/{}?{q}", l.code()), l.native_name(), *l == self.i.locale)
+            })
+            .collect()
+    }
+
+    pub fn can(&self, what: &str) -> bool {
+        let Some(u) = &self.user else { return false };
+        match what {
+            "audit" => u.can(Permission::ViewAudit),
+            "write_workers" => u.can(Permission::WriteWorkers) && !u.self_service_only(),
+            "write_orgs" => u.can(Permission::WriteOrgs),
+            "delete" => u.can(Permission::DeleteWorkers),
+            "orgs" => u.can(Permission::ReadOrgs),
+            "is_worker" => u.self_service_only(),
+            _ => false,
+        }
+    }
+
+    pub fn current(&self, section: &str) -> bool {
+        self.section == section
+    }
+
+    pub fn username(&self) -> String {
+        self.user.as_ref().map(|u| u.username.clone()).unwrap_or_default()
+    }
+
+    pub fn role_label(&self) -> String {
+        self.user.as_ref().map(|u| self.i.label(u.role)).unwrap_or_default()
+    }
+}
+
+/// The layout of a page of `section` (the menu entry shown as current); takes the flash message.
+pub async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
+    let flash: Option<String> = ctx.session.remove(FLASH_KEY).await?;
+    Ok(Layout {
+        i: ctx.i,
+        user: ctx.user.clone(),
+        csrf: ctx.csrf.clone(),
+        here: ctx.here.clone(),
+        section,
+        flash: flash.map(|k| ctx.i.t(&k)),
+    })
+}
+
+const FLASH_KEY: &str = "flash";
+
+/// Shows the text of `key` on the next page (after a redirect).
+pub async fn flash(ctx: &Ctx, key: &str) -> Result<(), PageError> {
+    ctx.session.insert(FLASH_KEY, key).await?;
+    Ok(())
+}
+
+pub fn render<T: Template>(t: &T) -> PageResult {
+    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(Html(body).into_response())
+}
+
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
+    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// A page with one message (errors, conflicts).
+#[derive(Template)]
+#[template(path = "common/error.html")]
+pub struct ErrorPage {
+    pub l: Layout,
+    pub message: String,
+}
+
+pub fn error_page(status: StatusCode, locale: Locale, key: &str) -> Response {
+    let i = I18n::new(locale);
+    let page = ErrorPage {
+        l: Layout { i, user: None, csrf: String::new(), here: "/".into(), section: "", flash: None },
+        message: i.t(key),
+    };
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}

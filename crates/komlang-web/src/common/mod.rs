@@ -1,0 +1,26 @@
+//! What every feature shares: errors and their answers, the request extractors, the page
+//! layout, translations, forms, lists in pages, file exports and names in the interface
+//! language. Nothing here uses a feature module (the layering test in `lib.rs` checks it):
+//! what two features share lives here.
+
+pub mod errors;
+pub mod export;
+pub mod extract;
+pub mod forms;
+pub mod i18n;
+pub mod layout;
+pub mod names;
+pub mod pagination;
+
+pub use errors::{store_err, store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
+pub use export::ExportFormat;
+pub use extract::{ApiUser, CsrfForm, Ctx};
+pub use forms::{trimmed, Choice};
+pub use i18n::{I18n, Locale};
+pub use layout::{flash, layout, render, render_status, Layout, PageResult};
+pub use pagination::Paged;
+
+/// Today, on the server's clock (dates of records and of exports).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
