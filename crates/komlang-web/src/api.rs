@@ -6,8 +6,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use komlang_core::validate::{OrgInput, WorkerInput};
 use komlang_core::*;
 use komlang_store::{
@@ -17,33 +16,42 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::common::errors::no_such_endpoint;
 use crate::common::extract::{body, parse_opt, query};
 use crate::common::{today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, I18n, Paged};
+use crate::common::{Gate, Routes};
 use crate::imports::{self, MAX_UPLOAD};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/v1/me", get(me))
-        .route("/v1/workers", get(list_workers).post(create_worker))
-        .route("/v1/workers/export", get(export_workers))
-        .route("/v1/workers/{id}", get(get_worker).patch(update_worker).delete(delete_worker))
-        .route("/v1/workers/{id}/postings", get(worker_postings))
-        .route("/v1/workers/{id}/status-history", get(worker_statuses))
-        .route("/v1/organizations", get(list_orgs).post(create_org))
-        .route("/v1/organizations/{id}", get(get_org).patch(update_org).delete(delete_org))
-        .route("/v1/admin-units", get(list_units))
-        .route("/v1/admin-units/{code}", get(get_unit))
-        .route("/v1/imports", get(list_imports))
-        .route("/v1/imports/workers", post(import_workers.layer(DefaultBodyLimit::max(MAX_UPLOAD + 65536))))
-        .route("/v1/imports/{id}", get(get_import))
-        .route("/v1/audit", get(list_audit))
-        .merge(crate::competencies_api::routes())
-        .merge(crate::planning_api::routes())
-        .merge(crate::training_api::routes())
-        .fallback(no_such_endpoint)
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/openapi.json", Gate::Public, openapi)
+        .get("/api/v1/me", Gate::SignedIn, me)
+        .get("/api/v1/workers", Gate::Action(Action::ReadWorkers), list_workers)
+        .post("/api/v1/workers", Gate::Action(Action::CreateWorker), create_worker)
+        .get("/api/v1/workers/export", Gate::Action(Action::ReadWorkers), export_workers)
+        .get("/api/v1/workers/{id}", Gate::Action(Action::ReadWorkers), get_worker)
+        // EditWorker or EditOwnContact: checked per record, after the scope (404 first).
+        .patch("/api/v1/workers/{id}", Gate::Action(Action::ReadWorkers), update_worker)
+        // DeleteWorker: checked per record, after the scope (404 first).
+        .delete("/api/v1/workers/{id}", Gate::Action(Action::ReadWorkers), delete_worker)
+        .get("/api/v1/workers/{id}/postings", Gate::Action(Action::ReadWorkers), worker_postings)
+        .get("/api/v1/workers/{id}/status-history", Gate::Action(Action::ReadWorkers), worker_statuses)
+        .get("/api/v1/organizations", Gate::Action(Action::ReadOrgs), list_orgs)
+        .post("/api/v1/organizations", Gate::Action(Action::EditOrg), create_org)
+        .get("/api/v1/organizations/{id}", Gate::Action(Action::ReadOrgs), get_org)
+        // EditOrg: checked per record, after the scope (404 first).
+        .patch("/api/v1/organizations/{id}", Gate::Action(Action::ReadOrgs), update_org)
+        // DeleteOrg: checked per record, after the scope (404 first).
+        .delete("/api/v1/organizations/{id}", Gate::Action(Action::ReadOrgs), delete_org)
+        .get("/api/v1/admin-units", Gate::SignedIn, list_units)
+        .get("/api/v1/admin-units/{code}", Gate::SignedIn, get_unit)
+        .get("/api/v1/imports", Gate::Action(Action::ImportWorkers), list_imports)
+        .post(
+            "/api/v1/imports/workers",
+            Gate::Action(Action::ImportWorkers),
+            import_workers.layer(DefaultBodyLimit::max(MAX_UPLOAD + 65536)),
+        )
+        .get("/api/v1/imports/{id}", Gate::Action(Action::ImportWorkers), get_import)
+        .get("/api/v1/audit", Gate::Action(Action::ReadAudit), list_audit)
 }
 
 /// The caller.

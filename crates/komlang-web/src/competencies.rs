@@ -12,8 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use komlang_core::competency::{
     training_needs, validate_assessment, AggregateCell, AssessmentInput, AssessmentKind, CompetencyGroup, Framework,
     Rating, RatingInput, RequirementFor,
@@ -32,22 +31,26 @@ use crate::common::{
     flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Ctx, ExportFormat, I18n, Layout,
     PageError, PageResult,
 };
+use crate::common::{Gate, Routes};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/competencies", get(framework_page))
-        .route("/competencies/requirements", get(requirements_page).post(save_requirements))
-        .route("/workers/{id}/assessments", get(assessments_page).post(create_assessment))
-        .route("/workers/{id}/assessments/new", get(new_assessment))
-        .route("/workers/{id}/supervisor", post(set_supervisor))
-        .route("/workers/{id}/competency-gaps", get(worker_gaps_page))
-        .route("/assessments/{id}", get(assessment_page).post(update_assessment))
-        .route("/assessments/{id}/edit", get(edit_assessment))
-        .route("/assessments/{id}/delete", post(delete_assessment))
-        .route("/competency/gaps", get(gaps_page))
-        .route("/competency/training-needs", get(training_needs_page))
-        .route("/competency/export", get(export_page))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/competencies", Gate::SignedIn, framework_page)
+        .get("/competencies/requirements", Gate::SignedIn, requirements_page)
+        .post("/competencies/requirements", Gate::Action(Action::KeepFramework), save_requirements)
+        .get("/workers/{id}/assessments", Gate::Action(Action::ReadWorkers), assessments_page)
+        .post("/workers/{id}/assessments", Gate::Action(Action::AssessWorker), create_assessment)
+        .get("/workers/{id}/assessments/new", Gate::Action(Action::AssessWorker), new_assessment)
+        // SetSupervisor: checked per record, after the scope (404 first).
+        .post("/workers/{id}/supervisor", Gate::Action(Action::ReadWorkers), set_supervisor)
+        .get("/workers/{id}/competency-gaps", Gate::Action(Action::ReadWorkers), worker_gaps_page)
+        .get("/assessments/{id}", Gate::Action(Action::ReadWorkers), assessment_page)
+        .post("/assessments/{id}", Gate::Action(Action::AssessWorker), update_assessment)
+        .get("/assessments/{id}/edit", Gate::Action(Action::AssessWorker), edit_assessment)
+        .post("/assessments/{id}/delete", Gate::Action(Action::AssessWorker), delete_assessment)
+        .get("/competency/gaps", Gate::Action(Action::ReadWorkers), gaps_page)
+        .get("/competency/training-needs", Gate::Action(Action::ReadWorkers), training_needs_page)
+        .get("/competency/export", Gate::Action(Action::ReadWorkers), export_page)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use komlang_core::competency::{
     training_needs, AggregateCell, Area, AssessmentInput, AssessmentKind, CompetencyScore, Gap, Indicator,
     IndicatorDifference, RatedIndicator, Rating, RatingDifference, RatingInput,
@@ -20,20 +19,23 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::common::errors::{bad_request, store};
 use crate::common::extract::{body, query};
 use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n};
+use crate::common::{Gate, Routes};
 use crate::competencies::{export_file, ExportTable};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/competency-frameworks", get(list_frameworks))
-        .route("/v1/competency-frameworks/current", get(current_framework))
-        .route("/v1/competency-frameworks/{version}", get(framework_version))
-        .route("/v1/workers/{id}/assessments", get(list_assessments).post(create_assessment))
-        .route("/v1/workers/{id}/competency-gaps", get(worker_gaps))
-        .route("/v1/assessments/{id}", get(get_assessment).put(update_assessment).delete(delete_assessment))
-        .route("/v1/competency/gaps", get(gaps))
-        .route("/v1/competency/training-needs", get(needs))
-        .route("/v1/competency/export", get(export))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/v1/competency-frameworks", Gate::SignedIn, list_frameworks)
+        .get("/api/v1/competency-frameworks/current", Gate::SignedIn, current_framework)
+        .get("/api/v1/competency-frameworks/{version}", Gate::SignedIn, framework_version)
+        .get("/api/v1/workers/{id}/assessments", Gate::Action(Action::ReadWorkers), list_assessments)
+        .post("/api/v1/workers/{id}/assessments", Gate::Action(Action::AssessWorker), create_assessment)
+        .get("/api/v1/workers/{id}/competency-gaps", Gate::Action(Action::ReadWorkers), worker_gaps)
+        .get("/api/v1/assessments/{id}", Gate::Action(Action::ReadWorkers), get_assessment)
+        .put("/api/v1/assessments/{id}", Gate::Action(Action::AssessWorker), update_assessment)
+        .delete("/api/v1/assessments/{id}", Gate::Action(Action::AssessWorker), delete_assessment)
+        .get("/api/v1/competency/gaps", Gate::Action(Action::ReadWorkers), gaps)
+        .get("/api/v1/competency/training-needs", Gate::Action(Action::ReadWorkers), needs)
+        .get("/api/v1/competency/export", Gate::Action(Action::ReadWorkers), export)
 }
 
 // ---------------------------------------------------------------------------------------------

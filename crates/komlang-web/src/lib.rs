@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
+pub use common::routes::{Gate, RouteInfo, Routes};
 use komlang_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
@@ -58,6 +58,25 @@ async fn healthz(axum::extract::State(app): axum::extract::State<AppState>) -> i
     }
 }
 
+/// Every route of the application, each declared once with its gate.
+fn routes() -> Routes {
+    let r = Routes::new();
+    let r = pages::routes(r);
+    let r = competencies::routes(r);
+    let r = planning::routes(r);
+    let r = training::routes(r);
+    let r = api::routes(r);
+    let r = competencies_api::routes(r);
+    let r = planning_api::routes(r);
+    let r = training_api::routes(r);
+    r.get("/healthz", Gate::Public, healthz).get("/static/app.css", Gate::Public, css)
+}
+
+/// Every route the application serves: method, full path and gate.
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().table()
+}
+
 /// The whole application.
 pub fn router(store: Store, config: WebConfig) -> Router {
     let sessions = SessionManagerLayer::new(auth::DbSessionStore(store.clone()))
@@ -68,10 +87,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let state = AppState { store, config };
     Router::new()
-        .merge(pages::routes())
-        .nest("/api", api::routes())
-        .route("/healthz", get(healthz))
-        .route("/static/app.css", get(css))
+        .merge(routes().into_router())
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -6,8 +6,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use komlang_core::validate::{OrgInput, WorkerInput, SELF_EDITABLE_FIELDS};
 use komlang_core::*;
 use komlang_store::{
@@ -25,45 +24,56 @@ use crate::common::names::{org_display, province_choices, unit_name};
 use crate::common::{
     flash, layout, render, render_status, today, Choice, CsrfForm, Ctx, I18n, Layout, Locale, PageError, PageResult,
 };
+use crate::common::{Gate, Routes};
 use crate::imports;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/lang/{code}", get(set_lang))
-        .route("/me", get(me))
-        .route("/workers", get(workers).post(create_worker))
-        .route("/workers/new", get(new_worker))
-        .route("/workers/export.csv", get(imports::export_csv))
-        .route("/workers/export.xlsx", get(imports::export_xlsx))
-        .route("/workers/{id}", get(worker).post(update_worker))
-        .route("/workers/{id}/edit", get(edit_worker))
-        .route("/workers/{id}/delete", post(delete_worker))
-        .route("/organizations", get(orgs).post(create_org))
-        .route("/organizations/new", get(new_org))
-        .route("/organizations/{id}", get(org).post(update_org))
-        .route("/organizations/{id}/edit", get(edit_org))
-        .route("/organizations/{id}/delete", post(delete_org))
-        .route("/admin-units", get(units))
-        .route("/admin-units/{code}", get(unit))
-        .route(
+pub fn routes(r: Routes) -> Routes {
+    r.get("/", Gate::Action(Action::ReadWorkers), home)
+        .get("/login", Gate::Public, login_form)
+        .post("/login", Gate::Public, login)
+        .post("/logout", Gate::Public, logout)
+        .get("/lang/{code}", Gate::Public, set_lang)
+        .get("/me", Gate::SignedIn, me)
+        .get("/workers", Gate::Action(Action::ReadWorkers), workers)
+        .post("/workers", Gate::Action(Action::CreateWorker), create_worker)
+        .get("/workers/new", Gate::Action(Action::CreateWorker), new_worker)
+        .get("/workers/export.csv", Gate::Action(Action::ReadWorkers), imports::export_csv)
+        .get("/workers/export.xlsx", Gate::Action(Action::ReadWorkers), imports::export_xlsx)
+        .get("/workers/{id}", Gate::Action(Action::ReadWorkers), worker)
+        // EditWorker or EditOwnContact: checked per record, after the scope (404 first).
+        .post("/workers/{id}", Gate::Action(Action::ReadWorkers), update_worker)
+        // EditWorker or EditOwnContact: checked per record, after the scope (404 first).
+        .get("/workers/{id}/edit", Gate::Action(Action::ReadWorkers), edit_worker)
+        // DeleteWorker: checked per record, after the scope (404 first).
+        .post("/workers/{id}/delete", Gate::Action(Action::ReadWorkers), delete_worker)
+        .get("/organizations", Gate::Action(Action::ReadOrgs), orgs)
+        .post("/organizations", Gate::Action(Action::EditOrg), create_org)
+        .get("/organizations/new", Gate::Action(Action::EditOrg), new_org)
+        .get("/organizations/{id}", Gate::Action(Action::ReadOrgs), org)
+        // EditOrg: checked per record, after the scope (404 first).
+        .post("/organizations/{id}", Gate::Action(Action::ReadOrgs), update_org)
+        // EditOrg: checked per record, after the scope (404 first).
+        .get("/organizations/{id}/edit", Gate::Action(Action::ReadOrgs), edit_org)
+        // DeleteOrg: checked per record, after the scope (404 first).
+        .post("/organizations/{id}/delete", Gate::Action(Action::ReadOrgs), delete_org)
+        .get("/admin-units", Gate::SignedIn, units)
+        .get("/admin-units/{code}", Gate::SignedIn, unit)
+        .get("/imports", Gate::Action(Action::ImportWorkers), imports::list)
+        .post(
             "/imports",
-            get(imports::list).post(imports::upload.layer(DefaultBodyLimit::max(imports::MAX_UPLOAD + 65536))),
+            Gate::Action(Action::ImportWorkers),
+            imports::upload.layer(DefaultBodyLimit::max(imports::MAX_UPLOAD + 65536)),
         )
-        .route("/imports/new", get(imports::new_form))
-        .route("/imports/files/{id}/mapping", get(imports::mapping).post(imports::save_mapping))
-        .route("/imports/files/{id}/preview", get(imports::preview))
-        .route("/imports/files/{id}/commit", post(imports::commit))
-        .route("/imports/{id}", get(imports::result))
-        .route("/imports/{id}/rejected.csv", get(imports::rejected_csv))
-        .route("/audit", get(audit))
-        .route("/about", get(about))
-        .merge(crate::competencies::routes())
-        .merge(crate::planning::routes())
-        .merge(crate::training::routes())
+        .get("/imports/new", Gate::Action(Action::ImportWorkers), imports::new_form)
+        .get("/imports/files/{id}/mapping", Gate::Action(Action::ImportWorkers), imports::mapping)
+        .post("/imports/files/{id}/mapping", Gate::Action(Action::ImportWorkers), imports::save_mapping)
+        .get("/imports/files/{id}/preview", Gate::Action(Action::ImportWorkers), imports::preview)
+        .post("/imports/files/{id}/commit", Gate::Action(Action::ImportWorkers), imports::commit)
+        .get("/imports/{id}", Gate::Action(Action::ImportWorkers), imports::result)
+        .get("/imports/{id}/rejected.csv", Gate::Action(Action::ImportWorkers), imports::rejected_csv)
+        .get("/audit", Gate::Action(Action::ReadAudit), audit)
+        .get("/about", Gate::Public, about)
 }
 
 // ---------- language, login, logout ----------

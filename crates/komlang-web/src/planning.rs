@@ -11,8 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::Datelike;
 use komlang_core::planning::{
     can_make_plans, can_manage_planning, can_read_planning, project_supply, year_norm_met, Coverage, CoverageTotals,
@@ -29,21 +28,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::export::XLSX_TYPE;
 use crate::common::{flash, layout, render, render_status, today, Ctx, I18n, Layout, Locale, PageError, PageResult};
+use crate::common::{Gate, Routes};
 use crate::AppState;
+use komlang_core::Action;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/planning", get(index))
-        .route("/planning/coverage", get(coverage_page))
-        .route("/planning/norms", get(norms_page).post(add_norm))
-        .route("/planning/plans", post(create_plan))
-        .route("/planning/plans/new", get(new_plan))
-        .route("/planning/plans/{id}", get(plan_page))
-        .route("/planning/plans/{id}/print", get(plan_print))
-        .route("/planning/compare", get(compare_page))
-        .route("/planning/supply", get(supply_page))
-        .route("/planning/data", get(data_page).post(upload_data))
-        .route("/static/planning.css", get(css))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/planning", Gate::Action(Action::ReadPlanning), index)
+        .get("/planning/coverage", Gate::Action(Action::ReadPlanning), coverage_page)
+        .get("/planning/norms", Gate::Action(Action::ReadPlanning), norms_page)
+        .post("/planning/norms", Gate::Action(Action::KeepNorms), add_norm)
+        .post("/planning/plans", Gate::Action(Action::MakePlans), create_plan)
+        .get("/planning/plans/new", Gate::Action(Action::MakePlans), new_plan)
+        .get("/planning/plans/{id}", Gate::Action(Action::ReadPlanning), plan_page)
+        .get("/planning/plans/{id}/print", Gate::Action(Action::ReadPlanning), plan_print)
+        .get("/planning/compare", Gate::Action(Action::ReadPlanning), compare_page)
+        .get("/planning/supply", Gate::Action(Action::ReadPlanning), supply_page)
+        .get("/planning/data", Gate::Action(Action::ReadPlanning), data_page)
+        .post("/planning/data", Gate::Action(Action::KeepNorms), upload_data)
+        .get("/static/planning.css", Gate::Public, css)
 }
 
 const CSS: &str = include_str!("../static/planning.css");

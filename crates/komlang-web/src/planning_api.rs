@@ -10,8 +10,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use komlang_core::planning::{
     Coverage, CoverageTotals, Norm, NormRule, PlannedPosts, Reason, SupplyYear, Weights, WorkerFilter, INVESTMENT_CASE,
 };
@@ -25,22 +24,25 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::common::{ApiError, ApiErrorBody, ApiFieldError, ApiUser, I18n};
+use crate::common::{Gate, Routes};
 use crate::planning::{
     coverage_cells, error_text, plan_level, sort_coverage, supply_report, table_file, this_year, DataRows, NormSupply,
     SupplyForm, SupplyReport, COVERAGE_COLUMNS, PLAN_COLUMNS,
 };
 use crate::AppState;
+use komlang_core::Action;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/planning/coverage", get(coverage))
-        .route("/v1/planning/norms", get(list_norms).post(add_norm))
-        .route("/v1/planning/plans", get(list_plans).post(create_plan))
-        .route("/v1/planning/plans/{id}", get(get_plan))
-        .route("/v1/planning/supply", get(supply))
-        .route("/v1/planning/indicators", post(save_indicators))
-        .route("/v1/planning/caseloads", post(save_caseloads))
-        .route("/v1/planning/vacancies", post(save_vacancies))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/v1/planning/coverage", Gate::Action(Action::ReadPlanning), coverage)
+        .get("/api/v1/planning/norms", Gate::Action(Action::ReadPlanning), list_norms)
+        .post("/api/v1/planning/norms", Gate::Action(Action::KeepNorms), add_norm)
+        .get("/api/v1/planning/plans", Gate::Action(Action::ReadPlanning), list_plans)
+        .post("/api/v1/planning/plans", Gate::Action(Action::MakePlans), create_plan)
+        .get("/api/v1/planning/plans/{id}", Gate::Action(Action::ReadPlanning), get_plan)
+        .get("/api/v1/planning/supply", Gate::Action(Action::ReadPlanning), supply)
+        .post("/api/v1/planning/indicators", Gate::Action(Action::KeepNorms), save_indicators)
+        .post("/api/v1/planning/caseloads", Gate::Action(Action::KeepNorms), save_caseloads)
+        .post("/api/v1/planning/vacancies", Gate::Action(Action::KeepNorms), save_vacancies)
 }
 
 /// An error answer (boxed: a response is large).

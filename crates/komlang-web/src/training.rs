@@ -15,8 +15,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use komlang_core::training::{
     effective_status, normalize_number, AttendanceInput, CertificateLevel, CourseInput, DecisionInput, EventInput,
     Hours, InstitutionInput, InstitutionKind, LicenceAction, LicenceStatus, LicensingRules, NumberKind, ProgrammeInput,
@@ -37,49 +36,62 @@ use crate::common::{
     flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Ctx, ExportFormat, I18n, Layout,
     PageError, PageResult,
 };
+use crate::common::{Gate, Routes};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/training", get(hub))
-        .route("/training/institutions", post(create_institution))
-        .route("/training/institutions/{id}", post(update_institution))
-        .route("/training/institutions/{id}/edit", get(edit_institution))
-        .route("/training/programmes", post(create_programme))
-        .route("/training/programmes/{id}", get(programme_page).post(update_programme))
-        .route("/training/programmes/{id}/edit", get(edit_programme))
-        .route("/training/courses", post(create_course))
-        .route("/training/courses/{id}", post(update_course))
-        .route("/training/courses/{id}/edit", get(edit_course))
-        .route("/training/events", get(events_page).post(create_event))
-        .route("/training/events/new", get(new_event))
-        .route("/training/events/export", get(export_events))
-        .route("/training/events/{id}", get(event_page).post(update_event))
-        .route("/training/events/{id}/edit", get(edit_event))
-        .route("/training/events/{id}/participants", post(add_participants))
-        .route("/training/events/{id}/pass-pending", post(pass_pending))
-        .route("/training/events/{id}/participants/{worker_id}", post(record_attendance))
-        .route("/training/events/{id}/participants/{worker_id}/delete", post(remove_participant))
-        .route("/training/progress", get(progress_page))
-        .route("/training/targets", get(targets_page).post(set_target))
-        .route("/workers/{id}/transcript", get(transcript_page))
-        .route("/workers/{id}/transcript/export", get(export_transcript))
-        .route("/workers/{id}/recognitions", post(add_recognition))
-        .route("/workers/{id}/certificates", post(issue_certificate))
-        .route("/certificates", get(certificates_page))
-        .route("/certificates/export", get(export_certificates))
-        .route("/certificates/{number}/print", get(print_certificate))
-        .route("/certificates/{number}/revoke", post(revoke_certificate))
-        .route("/workers/{id}/licences", post(apply_licence))
-        .route("/licences", get(licences_page))
-        .route("/licences/export", get(export_licences))
-        .route("/licences/rules", post(set_rules))
-        .route("/licences/{id}", get(licence_page))
-        .route("/licences/{id}/decision", post(decide_licence))
-        .route("/licences/{id}/renew", post(renew_licence))
-        .route("/verify", get(verify_form))
-        .route("/verify/{number}", get(verify_page))
-        .route("/register", get(register_page))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/training", Gate::SignedIn, hub)
+        .post("/training/institutions", Gate::Action(Action::KeepTrainingCatalogue), create_institution)
+        .post("/training/institutions/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_institution)
+        .get("/training/institutions/{id}/edit", Gate::Action(Action::KeepTrainingCatalogue), edit_institution)
+        .post("/training/programmes", Gate::Action(Action::KeepTrainingCatalogue), create_programme)
+        .get("/training/programmes/{id}", Gate::SignedIn, programme_page)
+        .post("/training/programmes/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_programme)
+        .get("/training/programmes/{id}/edit", Gate::Action(Action::KeepTrainingCatalogue), edit_programme)
+        .post("/training/courses", Gate::Action(Action::KeepTrainingCatalogue), create_course)
+        .post("/training/courses/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_course)
+        .get("/training/courses/{id}/edit", Gate::Action(Action::KeepTrainingCatalogue), edit_course)
+        .get("/training/events", Gate::Action(Action::ReadTrainingEvents), events_page)
+        .post("/training/events", Gate::Action(Action::RunTraining), create_event)
+        .get("/training/events/new", Gate::Action(Action::RunTraining), new_event)
+        .get("/training/events/export", Gate::Action(Action::ReadTrainingEvents), export_events)
+        .get("/training/events/{id}", Gate::Action(Action::ReadTrainingEvents), event_page)
+        .post("/training/events/{id}", Gate::Action(Action::RunTraining), update_event)
+        .get("/training/events/{id}/edit", Gate::Action(Action::RunTraining), edit_event)
+        .post("/training/events/{id}/participants", Gate::Action(Action::RunTraining), add_participants)
+        .post("/training/events/{id}/pass-pending", Gate::Action(Action::RunTraining), pass_pending)
+        .post("/training/events/{id}/participants/{worker_id}", Gate::Action(Action::RunTraining), record_attendance)
+        .post(
+            "/training/events/{id}/participants/{worker_id}/delete",
+            Gate::Action(Action::RunTraining),
+            remove_participant,
+        )
+        .get("/training/progress", Gate::Action(Action::ReadWorkers), progress_page)
+        .get("/training/targets", Gate::SignedIn, targets_page)
+        .post("/training/targets", Gate::Action(Action::KeepTrainingCatalogue), set_target)
+        .get("/workers/{id}/transcript", Gate::Action(Action::ReadWorkers), transcript_page)
+        .get("/workers/{id}/transcript/export", Gate::Action(Action::ReadWorkers), export_transcript)
+        // RunTraining: checked per record, after the scope (404 first).
+        .post("/workers/{id}/recognitions", Gate::Action(Action::ReadWorkers), add_recognition)
+        // IssueCertificate: checked per record, after the scope (404 first).
+        .post("/workers/{id}/certificates", Gate::Action(Action::ReadWorkers), issue_certificate)
+        .get("/certificates", Gate::Action(Action::ReadWorkers), certificates_page)
+        .get("/certificates/export", Gate::Action(Action::ReadWorkers), export_certificates)
+        .get("/certificates/{number}/print", Gate::Action(Action::ReadWorkers), print_certificate)
+        // IssueCertificate: checked per record, after the scope (404 first).
+        .post("/certificates/{number}/revoke", Gate::Action(Action::ReadWorkers), revoke_certificate)
+        .post("/workers/{id}/licences", Gate::Action(Action::ApplyLicence), apply_licence)
+        .get("/licences", Gate::Action(Action::ReadWorkers), licences_page)
+        .get("/licences/export", Gate::Action(Action::ReadWorkers), export_licences)
+        .post("/licences/rules", Gate::Action(Action::KeepTrainingCatalogue), set_rules)
+        .get("/licences/{id}", Gate::Action(Action::ReadWorkers), licence_page)
+        // DecideLicence: checked per record, after the scope (404 first).
+        .post("/licences/{id}/decision", Gate::Action(Action::ReadWorkers), decide_licence)
+        // DecideLicence: checked per record, after the scope (404 first).
+        .post("/licences/{id}/renew", Gate::Action(Action::ReadWorkers), renew_licence)
+        .get("/verify", Gate::Public, verify_form)
+        .get("/verify/{number}", Gate::Public, verify_page)
+        .get("/register", Gate::Public, register_page)
 }
 
 // ---------------------------------------------------------------------------------------------

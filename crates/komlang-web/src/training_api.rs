@@ -14,8 +14,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use komlang_core::training::{
     AttendanceInput, CertificateLevel, CourseInput, DecisionInput, EventInput, Hours, InstitutionInput,
@@ -39,37 +38,63 @@ use crate::common::extract::{body, query};
 use crate::common::{
     today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, I18n, Locale, Paged,
 };
+use crate::common::{Gate, Routes};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/training/institutions", get(list_institutions).post(create_institution))
-        .route("/v1/training/institutions/{id}", put(update_institution))
-        .route("/v1/training/programmes", get(list_programmes).post(create_programme))
-        .route("/v1/training/programmes/{id}", get(get_programme).put(update_programme))
-        .route("/v1/training/courses", get(list_courses).post(create_course))
-        .route("/v1/training/courses/{id}", get(get_course).put(update_course))
-        .route("/v1/training/events", get(list_events).post(create_event))
-        .route("/v1/training/events/export", get(export_events))
-        .route("/v1/training/events/{id}", get(get_event).put(update_event))
-        .route("/v1/training/events/{id}/participants", get(list_participants).post(add_participants))
-        .route("/v1/training/events/{id}/pass-pending", post(pass_pending))
-        .route("/v1/training/events/{id}/participants/{worker_id}", put(record_attendance).delete(remove_participant))
-        .route("/v1/training/progress", get(progress))
-        .route("/v1/training/targets", get(list_targets).post(set_target))
-        .route("/v1/workers/{id}/transcript", get(transcript))
-        .route("/v1/workers/{id}/recognitions", post(add_recognition))
-        .route("/v1/workers/{id}/certificates", get(list_certificates).post(issue_certificate))
-        .route("/v1/certificates", get(list_certificate_register))
-        .route("/v1/certificates/{number}/revoke", post(revoke_certificate))
-        .route("/v1/public/certificates/{number}", get(public_certificate))
-        .route("/v1/licences", get(list_licences))
-        .route("/v1/workers/{id}/licences", get(worker_licences).post(apply_licence))
-        .route("/v1/licences/{id}", get(get_licence))
-        .route("/v1/licences/{id}/decision", post(decide_licence))
-        .route("/v1/licences/{id}/renew", post(renew_licence))
-        .route("/v1/licensing/rules", get(get_rules).put(set_rules))
-        .route("/v1/public/licences", get(public_register))
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/v1/training/institutions", Gate::SignedIn, list_institutions)
+        .post("/api/v1/training/institutions", Gate::Action(Action::KeepTrainingCatalogue), create_institution)
+        .put("/api/v1/training/institutions/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_institution)
+        .get("/api/v1/training/programmes", Gate::SignedIn, list_programmes)
+        .post("/api/v1/training/programmes", Gate::Action(Action::KeepTrainingCatalogue), create_programme)
+        .get("/api/v1/training/programmes/{id}", Gate::SignedIn, get_programme)
+        .put("/api/v1/training/programmes/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_programme)
+        .get("/api/v1/training/courses", Gate::SignedIn, list_courses)
+        .post("/api/v1/training/courses", Gate::Action(Action::KeepTrainingCatalogue), create_course)
+        .get("/api/v1/training/courses/{id}", Gate::SignedIn, get_course)
+        .put("/api/v1/training/courses/{id}", Gate::Action(Action::KeepTrainingCatalogue), update_course)
+        .get("/api/v1/training/events", Gate::Action(Action::ReadTrainingEvents), list_events)
+        .post("/api/v1/training/events", Gate::Action(Action::RunTraining), create_event)
+        .get("/api/v1/training/events/export", Gate::Action(Action::ReadTrainingEvents), export_events)
+        .get("/api/v1/training/events/{id}", Gate::Action(Action::ReadTrainingEvents), get_event)
+        .put("/api/v1/training/events/{id}", Gate::Action(Action::RunTraining), update_event)
+        .get("/api/v1/training/events/{id}/participants", Gate::Action(Action::ReadTrainingEvents), list_participants)
+        .post("/api/v1/training/events/{id}/participants", Gate::Action(Action::RunTraining), add_participants)
+        .post("/api/v1/training/events/{id}/pass-pending", Gate::Action(Action::RunTraining), pass_pending)
+        .put(
+            "/api/v1/training/events/{id}/participants/{worker_id}",
+            Gate::Action(Action::RunTraining),
+            record_attendance,
+        )
+        .delete(
+            "/api/v1/training/events/{id}/participants/{worker_id}",
+            Gate::Action(Action::RunTraining),
+            remove_participant,
+        )
+        .get("/api/v1/training/progress", Gate::Action(Action::ReadWorkers), progress)
+        .get("/api/v1/training/targets", Gate::SignedIn, list_targets)
+        .post("/api/v1/training/targets", Gate::Action(Action::KeepTrainingCatalogue), set_target)
+        .get("/api/v1/workers/{id}/transcript", Gate::Action(Action::ReadWorkers), transcript)
+        // RunTraining: checked per record, after the scope (404 first).
+        .post("/api/v1/workers/{id}/recognitions", Gate::Action(Action::ReadWorkers), add_recognition)
+        .get("/api/v1/workers/{id}/certificates", Gate::Action(Action::ReadWorkers), list_certificates)
+        // IssueCertificate: checked per record, after the scope (404 first).
+        .post("/api/v1/workers/{id}/certificates", Gate::Action(Action::ReadWorkers), issue_certificate)
+        .get("/api/v1/certificates", Gate::Action(Action::ReadWorkers), list_certificate_register)
+        // IssueCertificate: checked per record, after the scope (404 first).
+        .post("/api/v1/certificates/{number}/revoke", Gate::Action(Action::ReadWorkers), revoke_certificate)
+        .get("/api/v1/public/certificates/{number}", Gate::Public, public_certificate)
+        .get("/api/v1/licences", Gate::Action(Action::ReadWorkers), list_licences)
+        .get("/api/v1/workers/{id}/licences", Gate::Action(Action::ReadWorkers), worker_licences)
+        .post("/api/v1/workers/{id}/licences", Gate::Action(Action::ApplyLicence), apply_licence)
+        .get("/api/v1/licences/{id}", Gate::Action(Action::ReadWorkers), get_licence)
+        // DecideLicence: checked per record, after the scope (404 first).
+        .post("/api/v1/licences/{id}/decision", Gate::Action(Action::ReadWorkers), decide_licence)
+        // DecideLicence: checked per record, after the scope (404 first).
+        .post("/api/v1/licences/{id}/renew", Gate::Action(Action::ReadWorkers), renew_licence)
+        .get("/api/v1/licensing/rules", Gate::SignedIn, get_rules)
+        .put("/api/v1/licensing/rules", Gate::Action(Action::KeepTrainingCatalogue), set_rules)
+        .get("/api/v1/public/licences", Gate::Public, public_register)
 }
 
 /// The language of a call without a token: `Accept-Language`, else English.

@@ -95,6 +95,14 @@ pub fn here(parts: &Parts) -> String {
     parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
 }
 
+/// The signed-in account of a page request, as the route's gate resolved it.
+#[derive(Clone)]
+pub struct SessionUser(pub Option<Principal>);
+
+/// The account of an API call's bearer token, as the route's gate resolved it.
+#[derive(Clone)]
+pub struct TokenUser(pub Principal);
+
 /// The signed-in account of a page request: the session's user, if any.
 pub async fn session_user(parts: &mut Parts, app: &AppState) -> Result<Option<Principal>, PageError> {
     let session = Session::from_request_parts(parts, app).await.map_err(|(_, m)| PageError::Internal(m.to_string()))?;
@@ -116,7 +124,11 @@ where
         let session =
             Session::from_request_parts(parts, state).await.map_err(|(_, m)| PageError::Internal(m.to_string()))?;
         let i = I18n::new(Locale::from_headers(&parts.headers));
-        let user = session_user(parts, &app).await?;
+        // Resolved once per request: by the route's gate, or here for a public page.
+        let user = match parts.extensions.get::<SessionUser>() {
+            Some(SessionUser(user)) => user.clone(),
+            None => session_user(parts, &app).await?,
+        };
         let csrf = match session.get::<String>(CSRF_KEY).await? {
             Some(t) => t,
             None => {
@@ -162,8 +174,10 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = AppState::from_ref(state);
-        let p = token_user(parts, &app).await?;
+        let p = match parts.extensions.get::<TokenUser>() {
+            Some(TokenUser(p)) => p.clone(),
+            None => token_user(parts, &AppState::from_ref(state)).await?,
+        };
         Ok(ApiUser(p, api_i18n(parts)))
     }
 }

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod layout;
 pub mod names;
 pub mod pagination;
+pub mod routes;
 
 pub use errors::{store_err, store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
 pub use export::ExportFormat;
@@ -19,6 +20,7 @@ pub use forms::{trimmed, Choice};
 pub use i18n::{I18n, Locale};
 pub use layout::{flash, layout, render, render_status, Layout, PageResult};
 pub use pagination::Paged;
+pub use routes::{Gate, RouteInfo, Routes};
 
 /// Today, on the server's clock (dates of records and of exports).
 pub fn today() -> chrono::NaiveDate {
