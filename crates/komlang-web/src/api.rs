@@ -708,9 +708,6 @@ async fn import_workers(
     req: axum::extract::Request,
 ) -> ApiResult<Response> {
     let q = query(q)?;
-    if !imports::can_import(&p) {
-        return Err(ApiError::from_store(&i, StoreError::Forbidden));
-    }
     let (name, bytes) = uploaded_file(&app, &i, req, q.file_name.clone()).await?;
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_file", i.t("import.error_empty")));
@@ -792,9 +789,6 @@ async fn list_imports(
     q: Result<Query<ImportListParams>, QueryRejection>,
 ) -> ApiResult<Json<Paged<ImportView>>> {
     let q = query(q)?;
-    if !imports::can_import(&p) {
-        return Err(ApiError::from_store(&i, StoreError::Forbidden));
-    }
     let page = app.store.list_imports(&p, q.page.unwrap_or(1)).await.map_err(|e| ApiError::from_store(&i, e))?;
     Ok(Json(Paged {
         items: page.items.iter().map(import_view).collect(),
@@ -812,9 +806,6 @@ async fn get_import(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ImportView>> {
-    if !imports::can_import(&p) {
-        return Err(ApiError::from_store(&i, StoreError::Forbidden));
-    }
     let Some(rec) = app.store.get_import(&p, id).await.map_err(|e| ApiError::from_store(&i, e))? else {
         return Err(ApiError::from_store(&i, StoreError::NotFound));
     };

@@ -75,10 +75,6 @@ fn group_label(i: &I18n, group: &str) -> String {
     CompetencyGroup::parse(group).map(|g| i.label(g)).unwrap_or_default()
 }
 
-fn is_admin(p: &Principal) -> bool {
-    p.can(Permission::ManageUsers)
-}
-
 fn worker_title(w: &WorkerBrief) -> String {
     format!("{} · {}", w.name_km, w.name_latin)
 }
@@ -333,7 +329,7 @@ async fn requirements_view(
             target: code,
             target_label: target_label(&i, target),
             rows,
-            can_edit: is_admin(p),
+            can_edit: p.may(Action::KeepFramework),
             has_errors: !errors.is_empty(),
             l,
         },
@@ -357,9 +353,6 @@ async fn save_requirements(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    if !is_admin(&p) {
-        return Err(ctx.forbidden());
-    }
     let version = form.get("version").cloned().unwrap_or_default();
     let fw = framework_of(&app, &ctx, trimmed(&version).as_deref()).await?;
     let target = form.get("for").and_then(|t| parse_requirement_target(t)).ok_or_else(|| ctx.not_found())?;
@@ -1024,7 +1017,7 @@ async fn assessment_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i
         kind: i.label(a.kind),
         current_version: current,
         can_edit,
-        can_delete: can_edit || p.can(Permission::DeleteWorkers),
+        can_delete: can_edit || p.may(Action::DeleteAnyAssessment),
         w: access.worker,
         a,
         areas,

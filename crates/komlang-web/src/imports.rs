@@ -69,28 +69,19 @@ impl ImportKind {
         i.code_label("import_kind", self.code())
     }
 
-    /// Workers are imported by everyone who may write workers; organizations
-    /// and population figures by national administrators.
-    pub fn allowed(self, p: &Principal) -> bool {
+    /// The action of importing this kind of file (`docs/access.md`): workers are imported by
+    /// whoever adds workers, organizations by whoever adds organizations (each row inside the
+    /// importer's scope), population figures by national administrators.
+    pub fn action(self) -> Action {
         match self {
-            ImportKind::Workers => can_import(p),
-            ImportKind::Organizations | ImportKind::Population => p.role == UserRole::NationalAdmin,
+            ImportKind::Workers => Action::ImportWorkers,
+            ImportKind::Organizations => Action::ImportOrgs,
+            ImportKind::Population => Action::ImportPopulation,
         }
     }
-}
 
-/// Imports are for accounts that write worker records (not the national
-/// viewer, not a worker's own account).
-pub fn can_import(p: &Principal) -> bool {
-    p.can(Permission::WriteWorkers) && !p.self_service_only()
-}
-
-fn require_importer(ctx: &Ctx) -> Result<Principal, PageError> {
-    let p = ctx.require()?.clone();
-    if can_import(&p) {
-        Ok(p)
-    } else {
-        Err(ctx.forbidden())
+    pub fn allowed(self, p: &Principal) -> bool {
+        p.may(self.action())
     }
 }
 
@@ -382,7 +373,7 @@ pub struct PageParam {
 }
 
 pub async fn list(State(app): State<AppState>, ctx: Ctx, Query(q): Query<PageParam>) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let page = app.store.list_imports(&p, q.page.parse().unwrap_or(1)).await?;
     let i = ctx.i;
     let rows = page
@@ -418,7 +409,8 @@ pub async fn list(State(app): State<AppState>, ctx: Ctx, Query(q): Query<PagePar
 struct NewPage {
     l: Layout,
     kinds: Vec<Choice>,
-    admin: bool,
+    /// Every kind of file is offered (else a hint says who imports the others).
+    all_kinds: bool,
     error: Option<String>,
 }
 
@@ -434,7 +426,7 @@ async fn new_page(ctx: &Ctx, p: &Principal, kind: ImportKind, error: Option<Stri
     let l = layout(ctx, "imports").await?;
     let page = NewPage {
         kinds: kind_choices(&ctx.i, p, kind),
-        admin: p.role == UserRole::NationalAdmin,
+        all_kinds: ImportKind::ALL.iter().all(|k| k.allowed(p)),
         error: error.clone(),
         l,
     };
@@ -452,7 +444,7 @@ pub struct KindParam {
 }
 
 pub async fn new_form(ctx: Ctx, Query(q): Query<KindParam>) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let kind = kind_of(&ctx, &p, q.kind.as_ref())?;
     new_page(&ctx, &p, kind, None).await
 }
@@ -494,9 +486,6 @@ pub async fn upload(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart,
         }
     }
     ctx.check_csrf(&csrf)?;
-    if !can_import(&p) {
-        return Err(ctx.forbidden());
-    }
     let kind = kind_of(&ctx, &p, Some(&kind))?;
     let i = ctx.i;
     if too_large {
@@ -660,7 +649,7 @@ pub async fn mapping(
     Path(id): Path<i64>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let params: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let kind = kind_of(&ctx, &p, get("kind").as_ref())?;
@@ -698,9 +687,8 @@ pub async fn save_mapping(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    ctx.require()?;
+    let p = ctx.require()?.clone();
     ctx.check_csrf(&get("csrf"))?;
-    let p = require_importer(&ctx)?;
     let _ = kind_of(&ctx, &p, Some(&get("kind")))?;
     let file = load_file(&app, &ctx, &p, id).await?;
     let table =
@@ -1002,7 +990,7 @@ pub async fn preview(
     Path(id): Path<i64>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let params: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let file = load_file(&app, &ctx, &p, id).await?;
     let table = read_table(&file.name, &file.bytes, Some(0)).map_err(|e| PageError::Internal(e.to_string()))?;
@@ -1039,9 +1027,8 @@ pub async fn commit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-    ctx.require()?;
+    let p = ctx.require()?.clone();
     ctx.check_csrf(csrf)?;
-    let p = require_importer(&ctx)?;
     if form.iter().any(|(k, v)| k == "action" && v == "recheck") {
         // Check again with the decisions and mode chosen on the page.
         let keep: Vec<&(String, String)> = form.iter().filter(|(k, _)| k != "csrf" && k != "action").collect();
@@ -1134,7 +1121,7 @@ pub async fn result(
     Path(id): Path<i64>,
     Query(q): Query<FileParam>,
 ) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let Some(rec) = app.store.get_import(&p, id).await.map_err(|e| store_err(&ctx, e))? else {
         return Err(ctx.not_found());
     };
@@ -1198,7 +1185,7 @@ pub async fn rejected_csv(
     Path(id): Path<i64>,
     Query(q): Query<FileParam>,
 ) -> PageResult {
-    let p = require_importer(&ctx)?;
+    let p = ctx.require()?.clone();
     let Some(rec) = app.store.get_import(&p, id).await.map_err(|e| store_err(&ctx, e))? else {
         return Err(ctx.not_found());
     };

@@ -198,7 +198,8 @@ async fn scope_name(app: &AppState, i: &I18n, p: &Principal) -> Result<String, P
 
 async fn home(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
-    if p.self_service_only() {
+    // A worker's account reads only its own record: its home is its profile.
+    if !p.may_in_scope(Action::ReadWorkers) {
         return Ok(Redirect::to("/me").into_response());
     }
     let i = ctx.i;
@@ -410,10 +411,10 @@ async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> P
     let postings = app.store.worker_postings(&p, id).await?;
     let statuses = app.store.worker_status_history(&p, id).await?;
     let supervisor = app.store.worker_supervisor(&p, id).await?.map(|s| s.username).unwrap_or_default();
-    let can_set_supervisor = p.can(Permission::WriteWorkers) && !p.self_service_only();
+    let can_set_supervisor = p.allows(Action::SetSupervisor, Target::worker(id));
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {
-        can_edit: p.can(Permission::WriteWorkers),
+        can_edit: may_edit_worker(&p, id),
         l,
         w,
         org,
@@ -451,7 +452,8 @@ async fn worker_fields(
     current_employer: Option<i64>,
 ) -> Result<Vec<FieldView>, PageError> {
     let mut b = FormBuilder::new(i, "worker", values, errors);
-    let self_only = p.self_service_only();
+    // Without the right to change the whole record, only one's own contact details.
+    let self_only = !p.may(Action::EditWorker);
     if !self_only {
         b.field("name_km", "text", true);
         b.field("name_latin", "text", true);
@@ -514,9 +516,6 @@ async fn worker_fields(
 
 async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
-    if !p.can(Permission::WriteWorkers) || p.self_service_only() {
-        return Err(ctx.forbidden());
-    }
     let mut values = HashMap::new();
     values.insert("status".to_string(), "active".to_string());
     if let Scope::Unit { code, .. } = &p.scope {
@@ -568,9 +567,6 @@ fn worker_input_from_form(form: &HashMap<String, String>) -> (WorkerInput, Valid
 async fn create_worker(State(app): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    if !p.can(Permission::WriteWorkers) || p.self_service_only() {
-        return Err(ctx.forbidden());
-    }
     let (mut input, pre) = worker_input_from_form(&form);
     if input.org_id == Some(0) {
         input.org_id = None;
@@ -591,10 +587,15 @@ async fn create_worker(State(app): State<AppState>, ctx: Ctx, Form(form): Form<H
     }
 }
 
+/// May change the worker's record: every field, or (a worker's account) its own contact details.
+fn may_edit_worker(p: &Principal, id: i64) -> bool {
+    p.allows(Action::EditWorker, Target::worker(id)) || p.allows(Action::EditOwnContact, Target::worker(id))
+}
+
 async fn edit_worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let p = ctx.require()?.clone();
     let Some(w) = app.store.get_worker(&p, id).await? else { return Err(ctx.not_found()) };
-    if !p.can(Permission::WriteWorkers) {
+    if !may_edit_worker(&p, id) {
         return Err(ctx.forbidden());
     }
     let values = worker_values(&WorkerInput::from_draft(&w.draft()));
@@ -612,7 +613,7 @@ async fn update_worker(
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let Some(existing) = app.store.get_worker(&p, id).await? else { return Err(ctx.not_found()) };
-    if !p.can(Permission::WriteWorkers) {
+    if !may_edit_worker(&p, id) {
         return Err(ctx.forbidden());
     }
     let (mut patch, mut pre) = worker_input_from_form(&form);
@@ -623,7 +624,7 @@ async fn update_worker(
             patch.org_id = Some(0);
         }
     }
-    if p.self_service_only() {
+    if !p.allows(Action::EditWorker, Target::worker(id)) {
         // Only the fields a worker may change are taken from the form.
         let keep: HashMap<String, String> = form
             .iter()
@@ -771,13 +772,7 @@ async fn org(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Page
     let staff =
         app.store.list_workers(&p, &WorkerQuery { org_id: Some(id), per_page: 20, ..Default::default() }).await?;
     let l = layout(&ctx, "organizations").await?;
-    render(&OrgPage {
-        can_edit: p.can(Permission::WriteOrgs),
-        can_delete: p.can(Permission::DeleteWorkers),
-        l,
-        o,
-        staff,
-    })
+    render(&OrgPage { can_edit: p.may(Action::EditOrg), can_delete: p.may(Action::DeleteOrg), l, o, staff })
 }
 
 fn org_fields(i: &I18n, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
@@ -810,9 +805,6 @@ fn org_input_from_form(form: &HashMap<String, String>) -> OrgInput {
 
 async fn new_org(ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
-    if !p.can(Permission::WriteOrgs) {
-        return Err(ctx.forbidden());
-    }
     let mut values = HashMap::new();
     if let Scope::Unit { code, .. } = &p.scope {
         values.insert("admin_code".to_string(), code.clone());
@@ -843,7 +835,7 @@ async fn create_org(State(app): State<AppState>, ctx: Ctx, Form(form): Form<Hash
 async fn edit_org(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let p = ctx.require()?.clone();
     let Some(o) = app.store.get_org(&p, id).await? else { return Err(ctx.not_found()) };
-    if !p.can(Permission::WriteOrgs) {
+    if !p.may(Action::EditOrg) {
         return Err(ctx.forbidden());
     }
     let input = OrgInput::from_draft(&o.org.draft());
@@ -1013,9 +1005,6 @@ impl AuditPage {
 
 async fn audit(State(app): State<AppState>, ctx: Ctx, Query(f): Query<AuditFilters>) -> PageResult {
     let p = ctx.require()?.clone();
-    if !p.can(Permission::ViewAudit) {
-        return Err(ctx.forbidden());
-    }
     let q = AuditQuery {
         entity: Some(f.entity.clone()),
         entity_id: Some(f.entity_id.clone()),

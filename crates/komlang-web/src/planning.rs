@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Datelike;
 use komlang_core::planning::{
-    can_make_plans, can_manage_planning, can_read_planning, project_supply, year_norm_met, Coverage, CoverageTotals,
-    NormRule, PlannedPosts, Reason, SupplyParams, SupplyYear, Weights, WorkerFilter, DEFAULT_ATTRITION,
-    DEFAULT_GRADUATES_PER_YEAR, DEFAULT_UPTAKE, INVESTMENT_CASE, PLAN_LEVELS,
+    project_supply, year_norm_met, Coverage, CoverageTotals, NormRule, PlannedPosts, Reason, SupplyParams, SupplyYear,
+    Weights, WorkerFilter, DEFAULT_ATTRITION, DEFAULT_GRADUATES_PER_YEAR, DEFAULT_UPTAKE, INVESTMENT_CASE, PLAN_LEVELS,
 };
 use komlang_core::{AdminLevel, AdminUnit, Cadre, FieldError, Principal, Sector, ValidationErrors};
 use komlang_store::planning::{
@@ -397,15 +396,6 @@ fn nonempty(s: &Option<String>) -> Option<String> {
     s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// The caller, who must be allowed to read planning.
-fn reader(ctx: &Ctx) -> Result<Principal, PageError> {
-    let p = ctx.require()?.clone();
-    if !can_read_planning(&p) {
-        return Err(ctx.forbidden());
-    }
-    Ok(p)
-}
-
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -447,10 +437,10 @@ impl IndexPage {
 }
 
 async fn index(State(app): State<AppState>, ctx: Ctx) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let plans = app.store.saved_plans(&p).await.map_err(|e| store_error(&ctx, e))?;
     let l = layout(&ctx, "planning").await?;
-    render(&IndexPage { l, plans, can_plan: can_make_plans(&p) })
+    render(&IndexPage { l, plans, can_plan: p.may(Action::MakePlans) })
 }
 
 // ---------------------------------------------------------------------------
@@ -592,7 +582,7 @@ fn drill_link(c: &Coverage, norm: &str, year: i32) -> Option<String> {
 const CHART_BARS: usize = 40;
 
 async fn coverage_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<CoverageParams>) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let i = ctx.i;
     let parent = nonempty(&f.parent);
     let (_, area) = app.store.planning_area(&p, parent.as_deref()).await.map_err(|e| store_error(&ctx, e))?;
@@ -688,7 +678,7 @@ async fn coverage_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<Co
         desc,
         chart,
         chart_note,
-        can_plan: can_make_plans(&p),
+        can_plan: p.may(Action::MakePlans),
         l,
     };
     render_status(status, &page)
@@ -727,7 +717,7 @@ impl NormsPage {
 }
 
 async fn norms_page(State(app): State<AppState>, ctx: Ctx) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let norms = app.store.planning_norms(&p).await.map_err(|e| store_error(&ctx, e))?;
     let form: HashMap<String, String> =
         [("level", "province"), ("workers", "1"), ("per", "10000"), ("base", "population"), ("counts", "government")]
@@ -735,7 +725,7 @@ async fn norms_page(State(app): State<AppState>, ctx: Ctx) -> PageResult {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
     let l = layout(&ctx, "planning").await?;
-    render(&NormsPage { l, norms, can_manage: can_manage_planning(&p), form, errors: Vec::new() })
+    render(&NormsPage { l, norms, can_manage: p.may(Action::KeepNorms), form, errors: Vec::new() })
 }
 
 /// The workers a norm form counts.
@@ -752,9 +742,6 @@ fn counts_of(code: &str) -> WorkerFilter {
 async fn add_norm(State(app): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    if !can_manage_planning(&p) {
-        return Err(ctx.forbidden());
-    }
     let i = ctx.i;
     let get = |k: &str| form.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let mut errs = ValidationErrors::default();
@@ -907,10 +894,7 @@ async fn plan_form(
 }
 
 async fn new_plan(State(app): State<AppState>, ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    let p = reader(&ctx)?;
-    if !can_make_plans(&p) {
-        return Err(ctx.forbidden());
-    }
+    let p = ctx.require()?.clone();
     let y = this_year();
     let mut form: HashMap<String, String> = [
         ("start_year", y.to_string()),
@@ -1059,9 +1043,6 @@ fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<Fi
 async fn create_plan(State(app): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    if !can_make_plans(&p) {
-        return Err(ctx.forbidden());
-    }
     let i = ctx.i;
     let describe = |errs: &[FieldError]| -> Vec<String> {
         errs.iter().map(|e| format!("{}: {}", field_label(&i, &e.field), error_text(&i, e))).collect()
@@ -1223,7 +1204,7 @@ async fn plan_page(
     Path(id): Path<i64>,
     Query(f): Query<FormatParam>,
 ) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let v = plan_view(&app, &ctx, &p, id).await?;
     if let Some(format) = f.format.as_deref().filter(|f| matches!(*f, "csv" | "xlsx")) {
         let name = format!("komlang-plan-{id}");
@@ -1235,7 +1216,7 @@ async fn plan_page(
 }
 
 async fn plan_print(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let v = plan_view(&app, &ctx, &p, id).await?;
     let chart = year_chart(&ctx.i, &v);
     let l = layout(&ctx, "planning").await?;
@@ -1285,7 +1266,7 @@ struct ComparePage {
 }
 
 async fn compare_page(State(app): State<AppState>, ctx: Ctx, Query(q): Query<CompareParams>) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let plans = app.store.saved_plans(&p).await.map_err(|e| store_error(&ctx, e))?;
     let id = |s: &Option<String>| -> Result<Option<i64>, PageError> {
         match nonempty(s) {
@@ -1571,7 +1552,7 @@ impl SupplyPage {
 }
 
 async fn supply_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<SupplyForm>) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     let i = ctx.i;
     let (report, errors) = match supply_report(&app, &p, &i, &f).await {
         Ok(r) => (Some(r), Vec::new()),
@@ -1747,11 +1728,11 @@ async fn data_page_with(
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let l = layout(ctx, "planning").await?;
-    render_status(status, &DataPage { l, can_manage: can_manage_planning(p), indicators, kinds, kind, errors, saved })
+    render_status(status, &DataPage { l, can_manage: p.may(Action::KeepNorms), indicators, kinds, kind, errors, saved })
 }
 
 async fn data_page(State(app): State<AppState>, ctx: Ctx) -> PageResult {
-    let p = reader(&ctx)?;
+    let p = ctx.require()?.clone();
     data_page_with(&app, &ctx, &p, "indicators".into(), Vec::new(), None).await
 }
 
@@ -1791,9 +1772,6 @@ async fn upload_data(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart
         }
     }
     ctx.check_csrf(&csrf)?;
-    if !can_manage_planning(&p) {
-        return Err(ctx.forbidden());
-    }
     let i = ctx.i;
     if !DATA_KINDS.iter().any(|(k, _)| *k == kind) {
         kind = "indicators".into();

@@ -97,10 +97,6 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
 }
 
-fn forbidden(i: &I18n) -> Failure {
-    ApiError::from_store(i, StoreError::Forbidden).into_response().into()
-}
-
 /// Which coverage to show.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -181,9 +177,6 @@ async fn add_norm(
     ApiUser(p, i): ApiUser,
     b: Result<Json<NewNorm>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<NormRecord>)> {
-    if !komlang_core::planning::can_manage_planning(&p) {
-        return Err(forbidden(&i));
-    }
     let input = body(b)?;
     let rec = app.store.add_planning_norm(&p, &input).await.map_err(|e| fail(&i, e))?;
     Ok((StatusCode::CREATED, Json(rec)))
@@ -209,9 +202,6 @@ async fn create_plan(
     ApiUser(p, i): ApiUser,
     b: Result<Json<PlanRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<SavedPlan>)> {
-    if !komlang_core::planning::can_make_plans(&p) {
-        return Err(forbidden(&i));
-    }
     let req = body(b)?;
     let saved = app.store.create_plan(&p, &req).await.map_err(|e| fail(&i, e))?;
     Ok((StatusCode::CREATED, Json(saved)))
@@ -283,9 +273,6 @@ pub struct Saved {
 }
 
 async fn save(app: &AppState, p: &Principal, i: &I18n, rows: DataRows) -> ApiResult<Json<Saved>> {
-    if !komlang_core::planning::can_manage_planning(p) {
-        return Err(forbidden(i));
-    }
     let n = crate::planning::save_data(app, p, &rows).await.map_err(|e| fail(i, e))?;
     Ok(Json(Saved { saved: n }))
 }
@@ -299,9 +286,6 @@ async fn save_indicators(
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<IndicatorRow>>, JsonRejection>,
 ) -> ApiResult<Json<Saved>> {
-    if !komlang_core::planning::can_manage_planning(&p) {
-        return Err(forbidden(&i));
-    }
     save(&app, &p, &i, DataRows::Indicators(body(b)?)).await
 }
 
@@ -314,9 +298,6 @@ async fn save_caseloads(
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<CaseloadRow>>, JsonRejection>,
 ) -> ApiResult<Json<Saved>> {
-    if !komlang_core::planning::can_manage_planning(&p) {
-        return Err(forbidden(&i));
-    }
     save(&app, &p, &i, DataRows::Caseloads(body(b)?)).await
 }
 
@@ -329,9 +310,6 @@ async fn save_vacancies(
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<VacancyRow>>, JsonRejection>,
 ) -> ApiResult<Json<Saved>> {
-    if !komlang_core::planning::can_manage_planning(&p) {
-        return Err(forbidden(&i));
-    }
     save(&app, &p, &i, DataRows::Vacancies(body(b)?)).await
 }
 

@@ -498,7 +498,7 @@ async fn hub_view(
         Some((w, v, e)) if w == which => (v, e),
         _ => (&empty, &none),
     };
-    let admin = p.can(Permission::ManageTrainingCatalogue);
+    let admin = p.may(Action::KeepTrainingCatalogue);
     let (institution_form, programme_form, course_form) = if admin {
         let (v, e) = pick_form(HubForm::Institution);
         let a = institution_form(&i, v, e);
@@ -515,8 +515,8 @@ async fn hub_view(
         institutions: institutions.iter().map(|x| institution_view(&i, x)).collect(),
         programmes: programmes.iter().map(|x| programme_view(&i, x)).collect(),
         courses: courses.iter().map(|c| course_view(&i, &fw, c)).collect(),
-        may_run: p.can(Permission::RunTraining),
-        sees_events: p.sees_training_events(),
+        may_run: p.may(Action::RunTraining),
+        sees_events: p.may(Action::ReadTrainingEvents),
         institution_form,
         programme_form,
         course_form,
@@ -550,9 +550,6 @@ async fn create_institution(State(app): State<AppState>, ctx: Ctx, Form(form): F
 async fn create_programme(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    if !p.can(Permission::ManageTrainingCatalogue) {
-        return Err(ctx.forbidden());
-    }
     let mut pre = no_errors();
     let input = programme_input(&form, &mut pre);
     let result =
@@ -596,7 +593,7 @@ async fn programme_view_page(
         .find(|x| x.id == pr.institution_id)
         .map(|x| institution_view(&i, x).name)
         .unwrap_or_default();
-    let course_form = if p.can(Permission::ManageTrainingCatalogue) {
+    let course_form = if p.may(Action::KeepTrainingCatalogue) {
         let empty = FormMap::new();
         let none = no_errors();
         let (v, e) = failed.unwrap_or((&empty, &none));
@@ -610,7 +607,7 @@ async fn programme_view_page(
         institution,
         modules: modules.iter().map(|c| course_view(&i, &fw, c)).collect(),
         course_form,
-        sees_events: p.sees_training_events(),
+        sees_events: p.may(Action::ReadTrainingEvents),
         l,
     };
     if failed.is_some() {
@@ -629,9 +626,6 @@ async fn programme_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i6
 async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    if !p.can(Permission::ManageTrainingCatalogue) {
-        return Err(ctx.forbidden());
-    }
     let mut pre = no_errors();
     let input = course_input(&form, &mut pre);
     let programme_id = input.programme_id;
@@ -811,12 +805,8 @@ async fn edit_view(
     }
 }
 
-/// The record to change, for a national administrator (403 for others, 404 when unknown).
+/// The record to change (404 when unknown; the routes are for those who keep the catalogue).
 async fn editing(app: &AppState, ctx: &Ctx, kind: &str, id: i64) -> Result<Editing, PageError> {
-    let p = ctx.require()?;
-    if !p.can(Permission::ManageTrainingCatalogue) {
-        return Err(ctx.forbidden());
-    }
     let found = match kind {
         "institution" => app.store.institution(id).await?.map(Editing::Institution),
         "programme" => app.store.programme(id).await?.map(Editing::Programme),
@@ -1033,7 +1023,7 @@ async fn events_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<Even
         prev: (page.page > 1).then(|| f.link(page.page - 1)),
         next: (page.page < page.pages()).then(|| f.link(page.page + 1)),
         query: f.query_string(),
-        may_run: p.can(Permission::RunTraining),
+        may_run: p.may(Action::RunTraining),
         programmes,
         page,
         f,
@@ -1141,9 +1131,6 @@ async fn show_event_form(
 
 async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let p = ctx.require()?.clone();
-    if !p.can(Permission::RunTraining) {
-        return Err(ctx.forbidden());
-    }
     let mut values = FormMap::new();
     if let Scope::Unit { code, .. } = &p.scope {
         values.insert("place_code".into(), code.clone());
@@ -1166,9 +1153,6 @@ async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResult {
 async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    if !p.can(Permission::RunTraining) {
-        return Err(ctx.forbidden());
-    }
     let (input, pre) = event_input(&form);
     let result =
         if pre.is_empty() { app.store.create_training_event(&p, &input).await } else { Err(StoreError::Invalid(pre)) };
@@ -1741,7 +1725,7 @@ async fn targets_view(
             bar: t.percent.unwrap_or(0).min(100),
         })
         .collect();
-    let target_form = if p.can(Permission::ManageTrainingCatalogue) {
+    let target_form = if p.may(Action::KeepTrainingCatalogue) {
         let mut defaults = FormMap::new();
         defaults.insert("year".into(), "2025".into());
         let none = no_errors();
@@ -1787,9 +1771,6 @@ async fn set_target(State(app): State<AppState>, ctx: Ctx, Form(pairs): Form<Vec
     }
     form.insert("roles".into(), roles.join(" "));
     ctx.check_csrf(csrf_of(&form))?;
-    if !p.can(Permission::ManageTrainingCatalogue) {
-        return Err(ctx.forbidden());
-    }
     let mut pre = no_errors();
     let year = integer(&form, "year", &mut pre).unwrap_or(0);
     let target = integer(&form, "target", &mut pre).unwrap_or(-1);
@@ -1917,7 +1898,7 @@ enum TranscriptFailure<'a> {
 }
 
 fn may_apply(p: &Principal, worker_id: i64) -> bool {
-    p.worker_id == Some(worker_id) || (p.can(Permission::WriteWorkers) && !p.self_service_only())
+    p.allows(Action::ApplyLicence, Target::worker(worker_id))
 }
 
 async fn transcript_view(
@@ -1931,7 +1912,7 @@ async fn transcript_view(
     let t = app.store.transcript(p, id).await.map_err(|e| store_err(ctx, e))?;
     let licences = app.store.worker_licences(p, id, today()).await.map_err(|e| store_err(ctx, e))?;
     let programmes = app.store.programmes().await?;
-    let certify = p.can(Permission::Certify);
+    let certify = p.may(Action::IssueCertificate);
     let title_of = |id: i64| programmes.iter().find(|x| x.id == id).map(|x| programme_title(&i, x)).unwrap_or_default();
     let trainings = t
         .trainings
@@ -2037,7 +2018,7 @@ async fn transcript_view(
         .collect();
     let empty = FormMap::new();
     let none = no_errors();
-    let recognition_form = if p.can(Permission::RunTraining) {
+    let recognition_form = if p.may(Action::RunTraining) {
         let mut defaults = FormMap::new();
         defaults.insert("assessed_on".into(), today().to_string());
         defaults.insert("assessor".into(), p.username.clone());
@@ -2094,7 +2075,7 @@ async fn transcript_view(
             certificates,
             progress,
             licences: licence_lines,
-            show_event_links: p.sees_training_events(),
+            show_event_links: p.may(Action::ReadTrainingEvents),
             recognition_form,
             issue_errors,
             apply_form,
@@ -2139,7 +2120,7 @@ async fn add_recognition(
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
     visible_worker(&app, &ctx, &p, id).await?;
-    if !p.can(Permission::RunTraining) {
+    if !p.may(Action::RunTraining) {
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
@@ -2177,7 +2158,7 @@ async fn issue_certificate(
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
     visible_worker(&app, &ctx, &p, id).await?;
-    if !p.can(Permission::Certify) {
+    if !p.may(Action::IssueCertificate) {
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
@@ -2371,7 +2352,7 @@ async fn licences_view(
             days_to_expiry: x.days_to_expiry.map(|d| d.to_string()).unwrap_or_default(),
         })
         .collect();
-    let rules_form = if p.can(Permission::ManageTrainingCatalogue) {
+    let rules_form = if p.may(Action::KeepTrainingCatalogue) {
         let mut current = FormMap::new();
         current.insert("term_years".into(), rules.term_years.to_string());
         current.insert("renewal_ce_hours".into(), rules.renewal_ce_hours.to_string());
@@ -2439,9 +2420,6 @@ async fn export_licences(
 async fn set_rules(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(csrf_of(&form))?;
-    if !p.can(Permission::ManageTrainingCatalogue) {
-        return Err(ctx.forbidden());
-    }
     let mut pre = no_errors();
     let term = integer(&form, "term_years", &mut pre);
     let hours = integer(&form, "renewal_ce_hours", &mut pre);
@@ -2713,14 +2691,14 @@ fn action_label(i: &I18n, code: &str) -> String {
 async fn licence_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed: LicenceFailure<'_>) -> PageResult {
     let i = ctx.i;
     let d = app.store.licence(p, id, today()).await.map_err(|e| store_err(ctx, e))?;
-    let certify = p.can(Permission::Certify);
+    let decide = p.may(Action::DecideLicence);
     let effective = effective_status(d.licence.status, d.licence.expires_on, today());
     let allowed: Vec<(String, String)> = LicenceAction::ALL
         .iter()
         .filter(|a| a.apply(effective).is_ok())
         .map(|a| (a.code().to_string(), i.t(&a.label_key())))
         .collect();
-    let decision_form = if certify && !allowed.is_empty() {
+    let decision_form = if decide && !allowed.is_empty() {
         let empty = FormMap::new();
         let none = no_errors();
         let (v, e) = match &failed {
@@ -2770,7 +2748,7 @@ async fn licence_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed:
             ce_hours: num(d.ce_hours_in_term),
             ce_percent,
             decision_form,
-            can_renew: certify && d.licence.status == LicenceStatus::Active,
+            can_renew: decide && d.licence.status == LicenceStatus::Active,
             renew_errors,
             d,
             l,

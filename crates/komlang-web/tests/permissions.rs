@@ -730,6 +730,18 @@ impl Who {
         matches!(self, Who::Admin | Who::Prov | Who::Dist | Who::OrgHr)
     }
 
+    /// May import files of `kind` (`docs/access.md`): workers as they add workers;
+    /// organizations as they add organizations (national administrators,
+    /// provincial and district officers); population figures national
+    /// administrators only.
+    fn imports_kind(self, kind: &str) -> bool {
+        match kind {
+            "workers" => self.imports(),
+            "organizations" => self.writes_orgs(),
+            _ => self == Who::Admin,
+        }
+    }
+
     /// Status of a page or API call on an uploaded file or an import made by
     /// the provincial officer: theirs and the national administrator's to
     /// see; 404 for other importers; 403 for accounts that do not import.
@@ -2542,15 +2554,15 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             for kind in ["organizations", "population"] {
                 let path = format!("/imports/new?kind={kind}");
                 let r = fx.page(f, c, Some(who), "GET", &path, None).await;
-                f.status(at(&path), r.status, if who == Who::Admin { 200 } else { 403 }, "");
+                f.status(at(&path), r.status, if who.imports_kind(kind) { 200 } else { 403 }, "");
             }
         }
         PageOp::Upload => {
-            for kind in ["workers", "population"] {
-                let bytes = if kind == "workers" {
-                    w1_file()
-                } else {
-                    b"admin_code,year,sex,age_group,count\n01,2024,total,0-17,1000\n".to_vec()
+            for kind in ["workers", "organizations", "population"] {
+                let bytes = match kind {
+                    "workers" => w1_file(),
+                    "organizations" => b"name_en,kind,admin_code\nUploaded Org,ngo,0102\n".to_vec(),
+                    _ => b"admin_code,year,sex,age_group,count\n01,2024,total,0-17,1000\n".to_vec(),
                 };
                 let part = reqwest::multipart::Part::bytes(bytes).file_name("f.csv").mime_str("text/csv").unwrap();
                 let form = reqwest::multipart::Form::new()
@@ -2560,7 +2572,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
                 let r = c.post(fx.app.url("/imports")).multipart(form).send().await.unwrap();
                 let status = r.status().as_u16();
                 let what = format!("{} (kind {kind})", at("/imports"));
-                let allowed = if kind == "workers" { who.imports() } else { who == Who::Admin };
+                let allowed = who.imports_kind(kind);
                 f.status(&what, status, if allowed { 303 } else { 403 }, "");
                 if allowed {
                     let to = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();

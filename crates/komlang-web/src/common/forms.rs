@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::http::StatusCode;
-use komlang_core::ValidationErrors;
+use komlang_core::{Action, ValidationErrors};
 
 use super::i18n::{I18n, Labeled};
 use super::layout::{render, render_status, Layout, PageResult};

@@ -42,17 +42,15 @@ impl Layout {
             .collect()
     }
 
-    pub fn can(&self, what: &str) -> bool {
-        let Some(u) = &self.user else { return false };
-        match what {
-            "audit" => u.can(Permission::ViewAudit),
-            "write_workers" => u.can(Permission::WriteWorkers) && !u.self_service_only(),
-            "write_orgs" => u.can(Permission::WriteOrgs),
-            "delete" => u.can(Permission::DeleteWorkers),
-            "orgs" => u.can(Permission::ReadOrgs),
-            "is_worker" => u.self_service_only(),
-            _ => false,
-        }
+    /// The signed-in account holds `action` (menus and buttons; `Principal::may`).
+    pub fn may(&self, action: Action) -> bool {
+        self.user.as_ref().is_some_and(|u| u.may(action))
+    }
+
+    /// The signed-in account reads only its own worker record (a worker's account): its menu
+    /// is its own profile rather than the registry.
+    pub fn own_record_only(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.may(Action::ReadWorkers) && !u.may_in_scope(Action::ReadWorkers))
     }
 
     pub fn current(&self, section: &str) -> bool {
