@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 
 use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
 use axum::Router;
 pub use common::routes::{Gate, RouteInfo, Routes};
 use komlang_store::Store;
@@ -16,17 +15,23 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 rust_i18n::i18n!("locales", fallback = "en");
 
-pub mod api;
-pub mod auth;
 pub mod common;
+
+pub mod accounts;
+pub mod audit;
 pub mod competencies;
 pub mod competencies_api;
 pub mod imports;
-pub mod pages;
+pub mod organizations;
 pub mod planning;
 pub mod planning_api;
+pub mod public;
 pub mod training;
 pub mod training_api;
+pub mod units;
+pub mod workers;
+
+pub mod openapi;
 
 /// Options of the web server.
 #[derive(Debug, Clone, Default)]
@@ -44,32 +49,23 @@ pub struct AppState {
     pub config: WebConfig,
 }
 
-const CSS: &str = include_str!("../static/app.css");
-
-async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], CSS)
-}
-
-async fn healthz(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
-    if app.store.ping().await {
-        (axum::http::StatusCode::OK, "ok")
-    } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-    }
-}
-
 /// Every route of the application, each declared once with its gate.
 fn routes() -> Routes {
     let r = Routes::new();
-    let r = pages::routes(r);
+    let r = accounts::routes(r);
+    let r = workers::routes(r);
+    let r = organizations::routes(r);
+    let r = units::routes(r);
+    let r = imports::routes(r);
     let r = competencies::routes(r);
-    let r = planning::routes(r);
-    let r = training::routes(r);
-    let r = api::routes(r);
     let r = competencies_api::routes(r);
+    let r = planning::routes(r);
     let r = planning_api::routes(r);
+    let r = training::routes(r);
     let r = training_api::routes(r);
-    r.get("/healthz", Gate::Public, healthz).get("/static/app.css", Gate::Public, css)
+    let r = audit::routes(r);
+    let r = public::routes(r);
+    openapi::routes(r)
 }
 
 /// Every route the application serves: method, full path and gate.
@@ -79,7 +75,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 
 /// The whole application.
 pub fn router(store: Store, config: WebConfig) -> Router {
-    let sessions = SessionManagerLayer::new(auth::DbSessionStore(store.clone()))
+    let sessions = SessionManagerLayer::new(accounts::sessions::DbSessionStore(store.clone()))
         .with_name("komlang_session")
         .with_secure(config.secure_cookies)
         .with_http_only(true)
