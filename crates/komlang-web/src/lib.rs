@@ -19,8 +19,7 @@ pub mod common;
 
 pub mod accounts;
 pub mod audit;
-pub mod competencies;
-pub mod competencies_api;
+pub mod competency;
 pub mod imports;
 pub mod organizations;
 pub mod planning;
@@ -57,8 +56,7 @@ fn routes() -> Routes {
     let r = organizations::routes(r);
     let r = units::routes(r);
     let r = imports::routes(r);
-    let r = competencies::routes(r);
-    let r = competencies_api::routes(r);
+    let r = competency::routes(r);
     let r = planning::routes(r);
     let r = planning_api::routes(r);
     let r = training::routes(r);

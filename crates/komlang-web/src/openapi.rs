@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, Routes};
-use crate::{accounts, audit, competencies_api, imports, organizations, planning_api, training_api, units, workers};
+use crate::{accounts, audit, competency, imports, organizations, planning_api, training_api, units, workers};
 
 struct BearerAuth;
 
@@ -39,7 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         units::UnitsApiDoc::openapi(),
         audit::AuditApiDoc::openapi(),
         imports::ImportsApiDoc::openapi(),
-        competencies_api::CompetencyApiDoc::openapi(),
+        competency::CompetencyApiDoc::openapi(),
         planning_api::PlanningApiDoc::openapi(),
         training_api::TrainingApiDoc::openapi(),
     ] {

@@ -1,6 +1,5 @@
-//! The competency framework, assessments, gaps and training needs in the JSON API (under
-//! `/api`), with their part of the OpenAPI document ([`CompetencyApiDoc`], merged into
-//! `/api/openapi.json`).
+//! The competency framework, assessments, gaps and training needs in the JSON API, with their
+//! part of the OpenAPI document ([`CompetencyApiDoc`]).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -16,31 +15,11 @@ use komlang_store::{Assessment, CompetencyStanding, FrameworkVersion, GapQuery, 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::export::{export_file, ExportTable};
 use crate::common::errors::{bad_request, store};
 use crate::common::extract::{body, query};
 use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n};
-use crate::common::{Gate, Routes};
-use crate::competencies::{export_file, ExportTable};
 use crate::AppState;
-
-pub fn routes(r: Routes) -> Routes {
-    r.get("/api/v1/competency-frameworks", Gate::SignedIn, list_frameworks)
-        .get("/api/v1/competency-frameworks/current", Gate::SignedIn, current_framework)
-        .get("/api/v1/competency-frameworks/{version}", Gate::SignedIn, framework_version)
-        .get("/api/v1/workers/{id}/assessments", Gate::Action(Action::ReadWorkers), list_assessments)
-        .post("/api/v1/workers/{id}/assessments", Gate::Action(Action::AssessWorker), create_assessment)
-        .get("/api/v1/workers/{id}/competency-gaps", Gate::Action(Action::ReadWorkers), worker_gaps)
-        .get("/api/v1/assessments/{id}", Gate::Action(Action::ReadWorkers), get_assessment)
-        .put("/api/v1/assessments/{id}", Gate::Action(Action::AssessWorker), update_assessment)
-        .delete("/api/v1/assessments/{id}", Gate::Action(Action::AssessWorker), delete_assessment)
-        .get("/api/v1/competency/gaps", Gate::Action(Action::ReadWorkers), gaps)
-        .get("/api/v1/competency/training-needs", Gate::Action(Action::ReadWorkers), needs)
-        .get("/api/v1/competency/export", Gate::Action(Action::ReadWorkers), export)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The framework
-// ---------------------------------------------------------------------------------------------
 
 /// A whole framework version: its areas, their competencies (with the knowledge sub-group in
 /// `group`, empty elsewhere) and every indicator, in English and Khmer.
@@ -53,7 +32,7 @@ pub struct FrameworkDoc {
 #[utoipa::path(get, path = "/api/v1/competency-frameworks", tag = "competencies",
     responses((status = 200, description = "Every framework version, the current one first", body = Vec<FrameworkVersion>)),
     security(("bearer" = [])))]
-async fn list_frameworks(
+pub(super) async fn list_frameworks(
     State(app): State<AppState>,
     ApiUser(_caller, i): ApiUser,
 ) -> ApiResult<Json<Vec<FrameworkVersion>>> {
@@ -63,7 +42,10 @@ async fn list_frameworks(
 #[utoipa::path(get, path = "/api/v1/competency-frameworks/current", tag = "competencies",
     responses((status = 200, description = "The current framework, whole", body = FrameworkDoc)),
     security(("bearer" = [])))]
-async fn current_framework(State(app): State<AppState>, ApiUser(_caller, i): ApiUser) -> ApiResult<Json<FrameworkDoc>> {
+pub(super) async fn current_framework(
+    State(app): State<AppState>,
+    ApiUser(_caller, i): ApiUser,
+) -> ApiResult<Json<FrameworkDoc>> {
     let fw = app.store.current_framework().await.map_err(store(&i))?;
     Ok(Json(FrameworkDoc { version: fw.version, areas: fw.areas }))
 }
@@ -72,7 +54,7 @@ async fn current_framework(State(app): State<AppState>, ApiUser(_caller, i): Api
     params(("version" = String, Path, description = "A version code, e.g. `mosvy-2019`")),
     responses((status = 200, body = FrameworkDoc), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn framework_version(
+pub(super) async fn framework_version(
     State(app): State<AppState>,
     ApiUser(_caller, i): ApiUser,
     Path(version): Path<String>,
@@ -83,15 +65,11 @@ async fn framework_version(
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Assessments
-// ---------------------------------------------------------------------------------------------
-
 #[utoipa::path(get, path = "/api/v1/workers/{id}/assessments", tag = "competencies", params(("id" = i64, Path)),
     responses((status = 200, description = "The worker's assessments, oldest first", body = Vec<Assessment>),
         (status = 404, description = "No such worker, or not the caller's to see", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn list_assessments(
+pub(super) async fn list_assessments(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -106,7 +84,7 @@ async fn list_assessments(
         (status = 404, body = ApiErrorBody),
         (status = 422, description = "One entry per bad field: `rating.<indicator>` for a rating outside 1-4 or an indicator of another version, `assessed_on` for a future date, `kind` for a kind the caller may not record", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn create_assessment(
+pub(super) async fn create_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -119,7 +97,7 @@ async fn create_assessment(
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path)),
     responses((status = 200, body = Assessment), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
-async fn get_assessment(
+pub(super) async fn get_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -135,7 +113,7 @@ async fn get_assessment(
     responses((status = 200, body = Assessment), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn update_assessment(
+pub(super) async fn update_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -148,7 +126,7 @@ async fn update_assessment(
 #[utoipa::path(delete, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn delete_assessment(
+pub(super) async fn delete_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -167,7 +145,7 @@ pub struct VersionParams {
 #[utoipa::path(get, path = "/api/v1/workers/{id}/competency-gaps", tag = "competencies",
     params(("id" = i64, Path), VersionParams),
     responses((status = 200, body = WorkerGaps), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
-async fn worker_gaps(
+pub(super) async fn worker_gaps(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -177,10 +155,6 @@ async fn worker_gaps(
     let version = q.version.as_deref().map(str::trim).filter(|v| !v.is_empty());
     Ok(Json(app.store.worker_gaps(&p, id, version).await.map_err(store(&i))?))
 }
-
-// ---------------------------------------------------------------------------------------------
-// Aggregates and exports
-// ---------------------------------------------------------------------------------------------
 
 /// Filters of the aggregates and exports: the caller's scope (or team), narrowed.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -238,7 +212,7 @@ fn gap_query(i: &I18n, q: &GapParams) -> ApiResult<GapQuery> {
     responses((status = 200, description = "Per competency (framework order): workers assessed, with a required level, below it, and the share below", body = GapReport),
         (status = 400, body = ApiErrorBody), (status = 404, description = "No such framework version", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn gaps(
+pub(super) async fn gaps(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<GapParams>, QueryRejection>,
@@ -275,7 +249,7 @@ pub struct TrainingNeeds {
 #[utoipa::path(get, path = "/api/v1/competency/training-needs", tag = "competencies", params(GapParams),
     responses((status = 200, body = TrainingNeeds), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn needs(
+pub(super) async fn needs(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<GapParams>, QueryRejection>,
@@ -323,7 +297,7 @@ pub struct ExportParams {
     responses((status = 200, description = "CSV (UTF-8 with BOM) or XLSX file of the caller's scope or team",
         content_type = "text/csv", body = String), (status = 400, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn export(
+pub(super) async fn export(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     e: Result<Query<ExportParams>, QueryRejection>,
