@@ -23,7 +23,6 @@ pub mod competency;
 pub mod imports;
 pub mod organizations;
 pub mod planning;
-pub mod planning_api;
 pub mod public;
 pub mod training;
 pub mod training_api;
@@ -58,7 +57,6 @@ fn routes() -> Routes {
     let r = imports::routes(r);
     let r = competency::routes(r);
     let r = planning::routes(r);
-    let r = planning_api::routes(r);
     let r = training::routes(r);
     let r = training_api::routes(r);
     let r = audit::routes(r);

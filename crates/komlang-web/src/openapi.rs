@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, Routes};
-use crate::{accounts, audit, competency, imports, organizations, planning_api, training_api, units, workers};
+use crate::{accounts, audit, competency, imports, organizations, planning, training_api, units, workers};
 
 struct BearerAuth;
 
@@ -40,7 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         audit::AuditApiDoc::openapi(),
         imports::ImportsApiDoc::openapi(),
         competency::CompetencyApiDoc::openapi(),
-        planning_api::PlanningApiDoc::openapi(),
+        planning::PlanningApiDoc::openapi(),
         training_api::TrainingApiDoc::openapi(),
     ] {
         doc.merge(part);

@@ -1,10 +1,5 @@
-//! Workforce planning in the JSON API (under `/api`): coverage, norms,
-//! plans, the supply projection and the data planning uses, with their part
-//! of the OpenAPI document ([`PlanningApiDoc`], merged into `/api/openapi.json`).
-//!
-//! National administrators do everything; national viewers read;
-//! provincial and district officers read and make plans for their scope;
-//! other roles get 403.
+//! Workforce planning in the JSON API: coverage, norms, plans, the supply projection and the
+//! data planning uses, with their part of the OpenAPI document ([`PlanningApiDoc`]).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -23,27 +18,12 @@ use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::data::{save_data, DataRows};
+use super::shared::{default_level, error_text, plan_level, this_year};
+use super::supply::{supply_report, NormSupply, SupplyForm, SupplyReport};
+use super::tables::{coverage_cells, sort_coverage, table_file, COVERAGE_COLUMNS, PLAN_COLUMNS};
 use crate::common::{ApiError, ApiErrorBody, ApiFieldError, ApiUser, I18n};
-use crate::common::{Gate, Routes};
-use crate::planning::{
-    coverage_cells, error_text, plan_level, sort_coverage, supply_report, table_file, this_year, DataRows, NormSupply,
-    SupplyForm, SupplyReport, COVERAGE_COLUMNS, PLAN_COLUMNS,
-};
 use crate::AppState;
-use komlang_core::Action;
-
-pub fn routes(r: Routes) -> Routes {
-    r.get("/api/v1/planning/coverage", Gate::Action(Action::ReadPlanning), coverage)
-        .get("/api/v1/planning/norms", Gate::Action(Action::ReadPlanning), list_norms)
-        .post("/api/v1/planning/norms", Gate::Action(Action::KeepNorms), add_norm)
-        .get("/api/v1/planning/plans", Gate::Action(Action::ReadPlanning), list_plans)
-        .post("/api/v1/planning/plans", Gate::Action(Action::MakePlans), create_plan)
-        .get("/api/v1/planning/plans/{id}", Gate::Action(Action::ReadPlanning), get_plan)
-        .get("/api/v1/planning/supply", Gate::Action(Action::ReadPlanning), supply)
-        .post("/api/v1/planning/indicators", Gate::Action(Action::KeepNorms), save_indicators)
-        .post("/api/v1/planning/caseloads", Gate::Action(Action::KeepNorms), save_caseloads)
-        .post("/api/v1/planning/vacancies", Gate::Action(Action::KeepNorms), save_vacancies)
-}
 
 /// An error answer (boxed: a response is large).
 pub struct Failure(Box<Response>);
@@ -63,7 +43,7 @@ impl IntoResponse for Failure {
 type ApiResult<T> = Result<T, Failure>;
 
 /// A store error as an API answer; validation messages in the caller's language.
-fn fail(i: &I18n, e: StoreError) -> Failure {
+pub(super) fn fail(i: &I18n, e: StoreError) -> Failure {
     match e {
         StoreError::Invalid(v) => validation(i, &v.errors, StatusCode::UNPROCESSABLE_ENTITY),
         other => ApiError::from_store(i, other).into_response().into(),
@@ -125,7 +105,7 @@ pub struct CoverageParams {
         (status = 404, description = "The parent is not an admin unit in the caller's scope", body = ApiErrorBody),
         (status = 422, description = "Unknown norm, or a level above the parent", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn coverage(
+pub(super) async fn coverage(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<CoverageParams>, QueryRejection>,
@@ -138,7 +118,7 @@ async fn coverage(
         })?,
         None => {
             let (_, area) = app.store.planning_area(&p, parent.as_deref()).await.map_err(|e| fail(&i, e))?;
-            crate::planning::default_level(area.as_ref())
+            default_level(area.as_ref())
         }
     };
     let format = q.format.as_deref().unwrap_or("json");
@@ -163,7 +143,10 @@ async fn coverage(
     responses((status = 200, description = "Every norm, the built-in investment case first", body = Vec<NormRecord>),
         (status = 403, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn list_norms(State(app): State<AppState>, ApiUser(p, i): ApiUser) -> ApiResult<Json<Vec<NormRecord>>> {
+pub(super) async fn list_norms(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+) -> ApiResult<Json<Vec<NormRecord>>> {
     Ok(Json(app.store.planning_norms(&p).await.map_err(|e| fail(&i, e))?))
 }
 
@@ -172,7 +155,7 @@ async fn list_norms(State(app): State<AppState>, ApiUser(p, i): ApiUser) -> ApiR
         (status = 403, description = "Only national administrators add norms", body = ApiErrorBody),
         (status = 422, description = "Bad name, a name taken, no rule, two rules for a level, a bad ratio", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn add_norm(
+pub(super) async fn add_norm(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<NewNorm>, JsonRejection>,
@@ -186,7 +169,10 @@ async fn add_norm(
     responses((status = 200, description = "Saved plans whose area lies in the caller's scope, newest first", body = Vec<PlanSummary>),
         (status = 403, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn list_plans(State(app): State<AppState>, ApiUser(p, i): ApiUser) -> ApiResult<Json<Vec<PlanSummary>>> {
+pub(super) async fn list_plans(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+) -> ApiResult<Json<Vec<PlanSummary>>> {
     Ok(Json(app.store.saved_plans(&p).await.map_err(|e| fail(&i, e))?))
 }
 
@@ -197,7 +183,7 @@ async fn list_plans(State(app): State<AppState>, ApiUser(p, i): ApiUser) -> ApiR
         (status = 404, description = "The parent is not an admin unit in the caller's scope", body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn create_plan(
+pub(super) async fn create_plan(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<PlanRequest>, JsonRejection>,
@@ -218,7 +204,7 @@ pub struct PlanFormat {
     responses((status = 200, body = SavedPlan), (status = 403, body = ApiErrorBody),
         (status = 404, description = "No such plan in the caller's scope", body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn get_plan(
+pub(super) async fn get_plan(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
@@ -257,7 +243,7 @@ async fn get_plan(
     responses((status = 200, description = "The workforce projected year by year for each norm, and the year it is met", body = SupplyReport),
         (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn supply(
+pub(super) async fn supply(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<SupplyForm>, QueryRejection>,
@@ -273,7 +259,7 @@ pub struct Saved {
 }
 
 async fn save(app: &AppState, p: &Principal, i: &I18n, rows: DataRows) -> ApiResult<Json<Saved>> {
-    let n = crate::planning::save_data(app, p, &rows).await.map_err(|e| fail(i, e))?;
+    let n = save_data(app, p, &rows).await.map_err(|e| fail(i, e))?;
     Ok(Json(Saved { saved: n }))
 }
 
@@ -281,7 +267,7 @@ async fn save(app: &AppState, p: &Principal, i: &I18n, rows: DataRows) -> ApiRes
     responses((status = 200, description = "Saved, replacing values of the same unit, name and year (all or nothing)", body = Saved),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn save_indicators(
+pub(super) async fn save_indicators(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<IndicatorRow>>, JsonRejection>,
@@ -293,7 +279,7 @@ async fn save_indicators(
     responses((status = 200, description = "Saved, replacing figures of the same unit and day (all or nothing)", body = Saved),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn save_caseloads(
+pub(super) async fn save_caseloads(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<CaseloadRow>>, JsonRejection>,
@@ -305,7 +291,7 @@ async fn save_caseloads(
     responses((status = 200, description = "Saved, replacing figures of the same unit and day (all or nothing)", body = Saved),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
-async fn save_vacancies(
+pub(super) async fn save_vacancies(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<Vec<VacancyRow>>, JsonRejection>,
