@@ -21,11 +21,11 @@ pub mod accounts;
 pub mod audit;
 pub mod competency;
 pub mod imports;
+pub mod licensing;
 pub mod organizations;
 pub mod planning;
 pub mod public;
 pub mod training;
-pub mod training_api;
 pub mod units;
 pub mod workers;
 
@@ -58,7 +58,7 @@ fn routes() -> Routes {
     let r = competency::routes(r);
     let r = planning::routes(r);
     let r = training::routes(r);
-    let r = training_api::routes(r);
+    let r = licensing::routes(r);
     let r = audit::routes(r);
     let r = public::routes(r);
     openapi::routes(r)

@@ -6,7 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, Routes};
-use crate::{accounts, audit, competency, imports, organizations, planning, training_api, units, workers};
+use crate::{
+    accounts, audit, competency, imports, licensing, organizations, planning, public, training, units, workers,
+};
 
 struct BearerAuth;
 
@@ -41,7 +43,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         imports::ImportsApiDoc::openapi(),
         competency::CompetencyApiDoc::openapi(),
         planning::PlanningApiDoc::openapi(),
-        training_api::TrainingApiDoc::openapi(),
+        training::TrainingApiDoc::openapi(),
+        licensing::LicensingApiDoc::openapi(),
+        public::PublicApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

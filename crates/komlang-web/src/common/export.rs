@@ -4,7 +4,11 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use komlang_store::StoreError;
+use serde::Deserialize;
 
+use super::errors::{store, ApiResult, PageError};
+use super::extract::Ctx;
+use super::i18n::I18n;
 use super::today;
 
 pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
@@ -68,4 +72,28 @@ pub async fn table_file(
             Ok(attachment(XLSX_TYPE, &format!("{name}.xlsx"), bytes))
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatParam {
+    #[serde(default)]
+    pub format: String,
+}
+
+pub fn export_format(ctx: &Ctx, format: &str) -> Result<ExportFormat, PageError> {
+    if format.trim().is_empty() {
+        Ok(ExportFormat::Csv)
+    } else {
+        ExportFormat::parse(format).ok_or_else(|| ctx.not_found())
+    }
+}
+
+pub async fn download(
+    i: &I18n,
+    name: &str,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> ApiResult<Response> {
+    table_file(name, format, columns, rows).await.map_err(store(i))
 }

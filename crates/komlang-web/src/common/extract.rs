@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::errors::{bad_request, ApiError, ApiResult, PageError};
+use super::export::ExportFormat;
 use super::i18n::{I18n, Locale};
 use crate::AppState;
 
@@ -212,4 +213,46 @@ pub fn parse_opt<T>(
         errs.push(FieldError::new(field, "invalid_choice").with("value", v));
     }
     r
+}
+
+pub fn clean(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn clean_owned(v: &Option<String>) -> Option<String> {
+    clean(v).map(String::from)
+}
+
+/// A coded filter: 400 naming the accepted codes when unknown.
+pub fn code_param<T>(
+    name: &str,
+    v: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    codes: &[&str],
+) -> ApiResult<Option<T>> {
+    match clean(v) {
+        None => Ok(None),
+        Some(s) => parse(s)
+            .map(Some)
+            .ok_or_else(|| bad_request(format!("unknown {name} `{s}`: use one of {}", codes.join(", ")))),
+    }
+}
+
+pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<chrono::NaiveDate>> {
+    match clean(v) {
+        None => Ok(None),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| bad_request(format!("{name} `{s}` is not a date: use YYYY-MM-DD"))),
+    }
+}
+
+/// `format=csv|xlsx`; None when absent.
+pub fn format_param(v: &Option<String>) -> ApiResult<Option<ExportFormat>> {
+    match clean(v) {
+        None => Ok(None),
+        Some(f) => ExportFormat::parse(f)
+            .map(Some)
+            .ok_or_else(|| bad_request(format!("unknown format `{f}`: use csv or xlsx"))),
+    }
 }

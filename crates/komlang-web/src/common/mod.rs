@@ -6,6 +6,7 @@
 pub mod errors;
 pub mod export;
 pub mod extract;
+pub mod form_box;
 pub mod forms;
 pub mod i18n;
 pub mod layout;

@@ -16,6 +16,15 @@ pub fn pick(i: &I18n, en: &str, km: &str) -> String {
     }
 }
 
+/// The text of the interface language, or the English one where there is no Khmer text.
+pub fn pick_or_en(i: &I18n, en: &str, km: &str) -> String {
+    if km.is_empty() {
+        en.to_string()
+    } else {
+        pick(i, en, km)
+    }
+}
+
 /// An admin unit's name in the interface language.
 pub fn unit_name(i: &I18n, km: &str, en: &str) -> String {
     pick(i, en, km)
