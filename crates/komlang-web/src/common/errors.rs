@@ -11,7 +11,6 @@ use komlang_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::Ctx;
 use super::i18n::{I18n, Locale};
 use super::layout::error_page;
 
@@ -50,16 +49,6 @@ impl From<StoreError> for PageError {
 impl From<tower_sessions::session::Error> for PageError {
     fn from(e: tower_sessions::session::Error) -> Self {
         PageError::Internal(e.to_string())
-    }
-}
-
-/// A store error as a page: 404 for a record outside the caller's scope, 403 for an act their
-/// role does not allow, the generic error page otherwise.
-pub fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
-    match e {
-        StoreError::NotFound => ctx.not_found(),
-        StoreError::Forbidden => ctx.forbidden(),
-        other => other.into(),
     }
 }
 

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use komlang_store::StoreError;
 use serde::Deserialize;
 
-use super::errors::{store, ApiResult, PageError};
+use super::errors::{bad_request, store, ApiResult, PageError};
 use super::extract::Ctx;
 use super::i18n::I18n;
 use super::today;
@@ -96,4 +96,14 @@ pub async fn download(
     rows: Vec<Vec<String>>,
 ) -> ApiResult<Response> {
     table_file(name, format, columns, rows).await.map_err(store(i))
+}
+
+/// `format=csv|xlsx`; None when absent.
+pub fn format_param(v: &Option<String>) -> ApiResult<Option<ExportFormat>> {
+    match super::extract::clean(v) {
+        None => Ok(None),
+        Some(f) => ExportFormat::parse(f)
+            .map(Some)
+            .ok_or_else(|| bad_request(format!("unknown format `{f}`: use csv or xlsx"))),
+    }
 }

@@ -11,12 +11,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use komlang_core::{FieldError, Principal, ValidationErrors};
+use komlang_store::StoreError;
 use rand::RngCore;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::errors::{bad_request, ApiError, ApiResult, PageError};
-use super::export::ExportFormat;
 use super::i18n::{I18n, Locale};
 use crate::AppState;
 
@@ -94,6 +94,16 @@ pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
 /// The page path and query of a request (where a login returns to).
 pub fn here(parts: &Parts) -> String {
     parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+}
+
+/// A store error as a page: 404 for a record outside the caller's scope, 403 for an act their
+/// role does not allow, the generic error page otherwise.
+pub fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
+    match e {
+        StoreError::NotFound => ctx.not_found(),
+        StoreError::Forbidden => ctx.forbidden(),
+        other => other.into(),
+    }
 }
 
 /// The signed-in account of a page request, as the route's gate resolved it.
@@ -244,15 +254,5 @@ pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<chrono::Na
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| bad_request(format!("{name} `{s}` is not a date: use YYYY-MM-DD"))),
-    }
-}
-
-/// `format=csv|xlsx`; None when absent.
-pub fn format_param(v: &Option<String>) -> ApiResult<Option<ExportFormat>> {
-    match clean(v) {
-        None => Ok(None),
-        Some(f) => ExportFormat::parse(f)
-            .map(Some)
-            .ok_or_else(|| bad_request(format!("unknown format `{f}`: use csv or xlsx"))),
     }
 }

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use komlang_core::{Action, ValidationErrors};
 
 use super::i18n::{I18n, Labeled};
-use super::layout::{render, render_status, Layout, PageResult};
+use super::layout::Layout;
+use super::render::{render, render_status, PageResult};
 
 /// A form value, trimmed; none when blank.
 pub fn trimmed(s: &str) -> Option<String> {

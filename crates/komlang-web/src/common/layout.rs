@@ -1,17 +1,12 @@
 //! What every page shows around its content ([`Layout`]: menus, language switch, the
-//! signed-in account, the flash message), rendering a template into a response, and the
-//! error page.
+//! signed-in account, the flash message), and the error page.
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use komlang_core::*;
 
-use super::errors::PageError;
-use super::extract::Ctx;
 use super::i18n::{I18n, Locale};
-
-pub type PageResult = Result<Response, PageError>;
 
 /// What every page shows around its content.
 pub struct Layout {
@@ -64,37 +59,6 @@ impl Layout {
     pub fn role_label(&self) -> String {
         self.user.as_ref().map(|u| self.i.label(u.role)).unwrap_or_default()
     }
-}
-
-/// The layout of a page of `section` (the menu entry shown as current); takes the flash message.
-pub async fn layout(ctx: &Ctx, section: &'static str) -> Result<Layout, PageError> {
-    let flash: Option<String> = ctx.session.remove(FLASH_KEY).await?;
-    Ok(Layout {
-        i: ctx.i,
-        user: ctx.user.clone(),
-        csrf: ctx.csrf.clone(),
-        here: ctx.here.clone(),
-        section,
-        flash: flash.map(|k| ctx.i.t(&k)),
-    })
-}
-
-const FLASH_KEY: &str = "flash";
-
-/// Shows the text of `key` on the next page (after a redirect).
-pub async fn flash(ctx: &Ctx, key: &str) -> Result<(), PageError> {
-    ctx.session.insert(FLASH_KEY, key).await?;
-    Ok(())
-}
-
-pub fn render<T: Template>(t: &T) -> PageResult {
-    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(Html(body).into_response())
-}
-
-pub fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
-    let body = t.render().map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok((status, Html(body)).into_response())
 }
 
 /// A page with one message (errors, conflicts).

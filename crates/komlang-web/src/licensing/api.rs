@@ -13,7 +13,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::common::errors::{bad_request, store};
 use crate::common::export::download;
-use crate::common::extract::{body, clean_owned, code_param, format_param, query};
+use crate::common::export::format_param;
+use crate::common::extract::{body, clean_owned, code_param, query};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, Paged};
 use crate::AppState;
 

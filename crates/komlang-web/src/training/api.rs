@@ -30,7 +30,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::common::errors::{bad_request, not_found, store};
 use crate::common::export::download;
-use crate::common::extract::{body, clean_owned, code_param, date_param, format_param, query};
+use crate::common::export::format_param;
+use crate::common::extract::{body, clean_owned, code_param, date_param, query};
 use crate::common::{today, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, Paged};
 use crate::AppState;
 

@@ -7,8 +7,8 @@ use komlang_core::*;
 use komlang_store::{StoreError, WorkerQuery};
 
 use super::pages::WorkerFilters;
-use crate::common::errors::store_err;
 use crate::common::export::{attachment, CSV_TYPE, XLSX_TYPE};
+use crate::common::extract::store_err;
 use crate::common::{today, Ctx, ExportFormat, PageResult};
 use crate::AppState;
 
