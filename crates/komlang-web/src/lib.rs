@@ -2,6 +2,12 @@
 //! a JSON API (with its OpenAPI document) for programs. Every page and API
 //! call goes through the store's scoped queries, so nobody reaches records
 //! outside their role's scope.
+//!
+//! Each feature is a folder (`workers/`, `training/`, …) whose `mod.rs` declares its
+//! routes, each with its [`Gate`]; what the features share is in [`common`], which uses
+//! no feature, and no feature uses another (`tests/layering.rs`). This file assembles
+//! the routes into the router; `openapi.rs` merges the features' API documents. See
+//! `docs/architecture.md`.
 
 use std::net::SocketAddr;
 

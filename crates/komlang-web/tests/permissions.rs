@@ -185,7 +185,7 @@ const fn api(method: &'static str, path: &'static str, op: ApiOp) -> Route {
 
 /// Every route the application serves, with how it is checked.
 const ROUTES: &[Route] = &[
-    // pages.rs
+    // accounts, workers, organizations, units, imports, audit, public: pages
     page("GET", "/", PageOp::Home),
     page("GET", "/login", PageOp::LoginForm),
     page("POST", "/login", PageOp::Login),
@@ -221,7 +221,7 @@ const ROUTES: &[Route] = &[
     page("GET", "/imports/{id}/rejected.csv", PageOp::RejectedCsv),
     page("GET", "/audit", PageOp::Audit),
     page("GET", "/about", PageOp::About),
-    // competencies.rs, merged into pages.rs
+    // competency: pages
     page("GET", "/competencies", PageOp::Competencies),
     page("GET", "/competencies/requirements", PageOp::Requirements),
     page("POST", "/competencies/requirements", PageOp::SaveRequirements),
@@ -237,7 +237,7 @@ const ROUTES: &[Route] = &[
     page("GET", "/competency/gaps", PageOp::CompetencyGaps),
     page("GET", "/competency/training-needs", PageOp::TrainingNeeds),
     page("GET", "/competency/export", PageOp::CompetencyExport),
-    // planning.rs, merged into pages.rs
+    // planning: pages
     page("GET", "/planning", PageOp::PlanningIndex),
     page("GET", "/planning/coverage", PageOp::PlanningCoverage),
     page("GET", "/planning/norms", PageOp::PlanningNorms),
@@ -251,7 +251,7 @@ const ROUTES: &[Route] = &[
     page("GET", "/planning/data", PageOp::PlanningData),
     page("POST", "/planning/data", PageOp::UploadData),
     page("GET", "/static/planning.css", PageOp::Css),
-    // training.rs, merged into pages.rs
+    // training, licensing, public: pages
     page("GET", "/training", PageOp::Training),
     page("POST", "/training/institutions", PageOp::Training),
     page("POST", "/training/programmes", PageOp::Training),
@@ -295,10 +295,10 @@ const ROUTES: &[Route] = &[
     page("GET", "/verify", PageOp::Public),
     page("GET", "/verify/{number}", PageOp::Public),
     page("GET", "/register", PageOp::Public),
-    // lib.rs
+    // public
     page("GET", "/healthz", PageOp::Health),
     page("GET", "/static/app.css", PageOp::Css),
-    // api.rs, nested under /api
+    // openapi.rs; accounts, workers, organizations, units, audit, imports: API
     api("GET", "/api/openapi.json", ApiOp::OpenApi),
     api("GET", "/api/v1/me", ApiOp::Me),
     api("GET", "/api/v1/workers", ApiOp::Workers),
@@ -320,7 +320,7 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/imports", ApiOp::Imports),
     api("POST", "/api/v1/imports/workers", ApiOp::ImportWorkers),
     api("GET", "/api/v1/imports/{id}", ApiOp::Import),
-    // competencies_api.rs, merged into api.rs
+    // competency: API
     api("GET", "/api/v1/competency-frameworks", ApiOp::Frameworks),
     api("GET", "/api/v1/competency-frameworks/current", ApiOp::CurrentFramework),
     api("GET", "/api/v1/competency-frameworks/{version}", ApiOp::Framework),
@@ -333,7 +333,7 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/competency/gaps", ApiOp::Gaps),
     api("GET", "/api/v1/competency/training-needs", ApiOp::TrainingNeeds),
     api("GET", "/api/v1/competency/export", ApiOp::CompetencyExport),
-    // planning_api.rs, merged into api.rs
+    // planning: API
     api("GET", "/api/v1/planning/coverage", ApiOp::PlanningCoverage),
     api("GET", "/api/v1/planning/norms", ApiOp::PlanningNorms),
     api("POST", "/api/v1/planning/norms", ApiOp::AddNorm),
@@ -344,7 +344,7 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/planning/indicators", ApiOp::Indicators),
     api("POST", "/api/v1/planning/caseloads", ApiOp::Caseloads),
     api("POST", "/api/v1/planning/vacancies", ApiOp::Vacancies),
-    // training_api.rs, merged into api.rs
+    // training, licensing, public: API
     api("GET", "/api/v1/training/institutions", ApiOp::Training),
     api("POST", "/api/v1/training/institutions", ApiOp::Training),
     api("GET", "/api/v1/training/programmes", ApiOp::Training),
