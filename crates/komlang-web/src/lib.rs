@@ -2,13 +2,18 @@
 //! a JSON API (with its OpenAPI document) for programs. Every page and API
 //! call goes through the store's scoped queries, so nobody reaches records
 //! outside their role's scope.
+//!
+//! Each feature is a folder (`workers/`, `training/`, …) whose `mod.rs` declares its
+//! routes, each with its [`Gate`]; what the features share is in [`common`], which uses
+//! no feature, and no feature uses another (`tests/layering.rs`). This file assembles
+//! the routes into the router; `openapi.rs` merges the features' API documents. See
+//! `docs/architecture.md`.
 
 use std::net::SocketAddr;
 
 use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
+pub use common::routes::{Gate, RouteInfo, Routes};
 use komlang_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
@@ -16,17 +21,21 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 rust_i18n::i18n!("locales", fallback = "en");
 
-pub mod api;
-pub mod auth;
-pub mod competencies;
-pub mod competencies_api;
-pub mod i18n;
+pub mod common;
+
+pub mod accounts;
+pub mod audit;
+pub mod competency;
 pub mod imports;
-pub mod pages;
+pub mod licensing;
+pub mod organizations;
 pub mod planning;
-pub mod planning_api;
+pub mod public;
 pub mod training;
-pub mod training_api;
+pub mod units;
+pub mod workers;
+
+pub mod openapi;
 
 /// Options of the web server.
 #[derive(Debug, Clone, Default)]
@@ -44,23 +53,31 @@ pub struct AppState {
     pub config: WebConfig,
 }
 
-const CSS: &str = include_str!("../static/app.css");
-
-async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], CSS)
+/// Every route of the application, each declared once with its gate.
+fn routes() -> Routes {
+    let r = Routes::new();
+    let r = accounts::routes(r);
+    let r = workers::routes(r);
+    let r = organizations::routes(r);
+    let r = units::routes(r);
+    let r = imports::routes(r);
+    let r = competency::routes(r);
+    let r = planning::routes(r);
+    let r = training::routes(r);
+    let r = licensing::routes(r);
+    let r = audit::routes(r);
+    let r = public::routes(r);
+    openapi::routes(r)
 }
 
-async fn healthz(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
-    if app.store.ping().await {
-        (axum::http::StatusCode::OK, "ok")
-    } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-    }
+/// Every route the application serves: method, full path and gate.
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().table()
 }
 
 /// The whole application.
 pub fn router(store: Store, config: WebConfig) -> Router {
-    let sessions = SessionManagerLayer::new(auth::DbSessionStore(store.clone()))
+    let sessions = SessionManagerLayer::new(accounts::sessions::DbSessionStore(store.clone()))
         .with_name("komlang_session")
         .with_secure(config.secure_cookies)
         .with_http_only(true)
@@ -68,10 +85,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let state = AppState { store, config };
     Router::new()
-        .merge(pages::routes())
-        .nest("/api", api::routes())
-        .route("/healthz", get(healthz))
-        .route("/static/app.css", get(css))
+        .merge(routes().into_router())
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -153,3 +153,22 @@ async fn bad_bodies_get_4xx_json_and_change_nothing() {
         app.stop().await;
     }
 }
+
+/// Every route of the API (but the document itself) is in the OpenAPI document, with its method:
+/// each feature's part of the document is merged into `/api/openapi.json`.
+#[test]
+fn every_api_route_is_in_the_openapi_document() {
+    let doc = serde_json::to_value(komlang_web::openapi::document()).unwrap();
+    let routes: Vec<_> =
+        komlang_web::route_table().into_iter().filter(|r| r.is_api() && r.path != "/api/openapi.json").collect();
+    assert!(routes.len() > 50, "{} API routes", routes.len());
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|r| !doc["paths"][&r.path][r.method.to_lowercase()].is_object())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(missing.is_empty(), "API routes the OpenAPI document does not describe: {missing:?}");
+    let documented: usize =
+        doc["paths"].as_object().unwrap().values().map(|p| p.as_object().map_or(0, |m| m.len())).sum();
+    assert_eq!(documented, routes.len(), "the OpenAPI document describes routes the API does not serve");
+}

@@ -563,7 +563,7 @@ async fn run_verify(engine: komlang_store::Engine, driver: &mut Driver) {
     let app = TestApp::start(engine).await;
     let store = &app.db.store;
     let sys = komlang_store::system_principal("t");
-    let today = komlang_web::pages::today();
+    let today = komlang_web::common::today();
     let input = komlang_core::validate::WorkerInput {
         name_km: Some(NAME_KM.into()),
         name_latin: Some(NAME_LATIN.into()),

@@ -15,7 +15,7 @@ use reqwest::Client;
 use serde_json::{json, Value};
 
 fn today() -> chrono::NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn worker(name_latin: &str, workplace: &str) -> WorkerInput {

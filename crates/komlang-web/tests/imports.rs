@@ -9,7 +9,7 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::UserRole;
 use komlang_store::system_principal;
 use komlang_store::testing::engines;
-use komlang_web::i18n::Locale;
+use komlang_web::common::i18n::Locale;
 use serde_json::Value;
 
 fn en() -> Texts {
@@ -26,7 +26,7 @@ fn html(s: &str) -> String {
 }
 
 fn today() -> chrono::NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn worker(name_km: &str, name_latin: &str, dob: &str, workplace: &str) -> WorkerInput {
@@ -347,7 +347,7 @@ async fn exports_hold_exactly_the_filtered_list() {
 
         let r = c.get(app.url("/workers/export.xlsx?province=02&q=Kim")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["content-type"], komlang_web::imports::XLSX_TYPE);
+        assert_eq!(r.headers()["content-type"], komlang_web::common::export::XLSX_TYPE);
         let bytes = r.bytes().await.unwrap();
         let (headers, rows) = read_back("w.xlsx", &bytes);
         let km_col = headers.iter().position(|h| h == "name_km").unwrap();
@@ -479,6 +479,35 @@ async fn import_through_the_api() {
         for p in ["/api/v1/imports/workers", "/api/v1/imports", "/api/v1/imports/{id}", "/api/v1/workers/export"] {
             assert!(doc["paths"][p].is_object(), "{p} in the OpenAPI document");
         }
+        app.stop().await;
+    }
+}
+
+/// The upload routes carry their own body limit (the largest file), above the router's
+/// default of 2 MB: a file of 2.5 MB (one row and a long column the import ignores) is read,
+/// through the form and through the API.
+#[tokio::test]
+async fn uploads_above_the_default_body_limit_are_read() {
+    let tail = "para_social_worker,ccwc_focal_point,government,010201,active";
+    let long = "x".repeat(2_500_000);
+    let file = format!("{},ignored\nចាន់ សុភា,Chan Sophea,female,03/02/1991,{tail},{long}\n", HEADERS.join(","));
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let (_, admin) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let r = reqwest::Client::new()
+            .post(app.url("/api/v1/imports/workers?dry_run=true"))
+            .bearer_auth(&admin)
+            .header("content-type", "text/csv")
+            .body(file.clone().into_bytes())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{engine:?}: {}", r.text().await.unwrap());
+        let c = browser();
+        login(&app, &c, "admin").await;
+        let r = upload(&app, &c, "big.csv", file.clone().into_bytes(), "workers").await;
+        assert_eq!(r.status(), 303, "{engine:?}");
+        assert!(location(&r).starts_with("/imports/files/"), "{engine:?}: {}", location(&r));
         app.stop().await;
     }
 }

@@ -15,7 +15,7 @@ use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
 fn today() -> NaiveDate {
-    komlang_web::pages::today()
+    komlang_web::common::today()
 }
 
 fn day(offset: i64) -> String {

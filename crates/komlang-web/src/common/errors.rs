@@ -1,0 +1,172 @@
+//! Why a request failed, as a page ([`PageError`]) or as an API answer ([`ApiError`]), and
+//! the one mapping of the store's errors to either: 404 for a record outside the caller's
+//! scope, 403 for an act their role does not allow, 422 with every bad field for invalid
+//! input, 409 for a conflict.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use komlang_core::ValidationErrors;
+use komlang_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::i18n::{I18n, Locale};
+use super::layout::error_page;
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    Login(String),
+    NotFound(Locale),
+    Forbidden(Locale),
+    Internal(String),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login(next) => {
+                let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Redirect::to(&format!("/login?{q}")).into_response()
+            }
+            PageError::NotFound(l) => error_page(StatusCode::NOT_FOUND, l, "common.not_found"),
+            PageError::Forbidden(l) => error_page(StatusCode::FORBIDDEN, l, "common.forbidden"),
+            PageError::Internal(e) => {
+                tracing::error!("internal error: {e}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl From<tower_sessions::session::Error> for PageError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+/// The problems of invalid input (to show again on the form), or the error page.
+pub fn store_errors(e: StoreError) -> Result<ValidationErrors, PageError> {
+    match e {
+        StoreError::Invalid(v) => Ok(v),
+        other => Err(other.into()),
+    }
+}
+
+/// Error body of every failed API call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// Machine-readable kind: `validation`, `not_found`, `unauthorized`, `forbidden`, `bad_request`, `conflict`, `internal`.
+    pub error: String,
+    pub message: String,
+    /// One entry per bad field (validation errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ApiFieldError>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiFieldError {
+    pub field: String,
+    pub code: String,
+    /// The problem in the caller's language (Accept-Language: km or en).
+    pub message: String,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ApiErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        ApiError { status, body: ApiErrorBody { error: error.into(), message: message.into(), fields: Vec::new() } }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+
+    /// 401: no valid bearer token.
+    pub fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer token is required")
+    }
+
+    /// The same error with another status (e.g. 400 for bad filters).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn validation(i: &I18n, errs: ValidationErrors) -> Self {
+        let fields = errs
+            .errors
+            .iter()
+            .map(|e| ApiFieldError {
+                field: e.field.clone(),
+                code: e.code.clone(),
+                message: i.field_error(e),
+                params: e.params.clone(),
+            })
+            .collect();
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: ApiErrorBody {
+                error: "validation".into(),
+                message: "invalid input; nothing was saved".into(),
+                fields,
+            },
+        }
+    }
+
+    pub fn from_store(i: &I18n, e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(v) => ApiError::validation(i, v),
+            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your scope"),
+            StoreError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Maps a store error to the API's answer, in the caller's language.
+pub fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {
+    move |e| ApiError::from_store(i, e)
+}
+
+pub fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+pub fn not_found(i: &I18n) -> ApiError {
+    ApiError::from_store(i, StoreError::NotFound)
+}
+
+/// 403 in the API: the caller's role does not allow this.
+pub fn forbidden(i: &I18n) -> ApiError {
+    ApiError::from_store(i, StoreError::Forbidden)
+}
+
+/// The answer under `/api` to a path no route serves.
+pub async fn no_such_endpoint() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}

@@ -1,0 +1,109 @@
+//! Files to download: CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read
+//! Khmer) or XLSX, named after what they hold and the day.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use komlang_store::StoreError;
+use serde::Deserialize;
+
+use super::errors::{bad_request, store, ApiResult, PageError};
+use super::extract::Ctx;
+use super::i18n::I18n;
+use super::today;
+
+pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+/// A file to download (never cached).
+pub fn attachment(content_type: &str, file_name: &str, body: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Rows under their column names as a CSV (with BOM) or XLSX file to download, named
+/// `{name}-{today}.csv|xlsx`.
+pub async fn table_file(
+    name: &str,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, StoreError> {
+    let stamp = today().format("%Y-%m-%d").to_string();
+    let name = format!("{name}-{stamp}");
+    let io = |e: komlang_io::IoError| StoreError::Io(std::io::Error::other(e.to_string()));
+    match format {
+        ExportFormat::Csv => {
+            let mut out = Vec::new();
+            komlang_io::write_csv(&mut out, columns, rows.into_iter()).map_err(io)?;
+            Ok(attachment(CSV_TYPE, &format!("{name}.csv"), out))
+        }
+        ExportFormat::Xlsx => {
+            let bytes = tokio::task::spawn_blocking(move || {
+                let mut out = std::io::Cursor::new(Vec::new());
+                komlang_io::write_xlsx(&mut out, columns, rows.into_iter()).map(|_| out.into_inner())
+            })
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?
+            .map_err(io)?;
+            Ok(attachment(XLSX_TYPE, &format!("{name}.xlsx"), bytes))
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatParam {
+    #[serde(default)]
+    pub format: String,
+}
+
+pub fn export_format(ctx: &Ctx, format: &str) -> Result<ExportFormat, PageError> {
+    if format.trim().is_empty() {
+        Ok(ExportFormat::Csv)
+    } else {
+        ExportFormat::parse(format).ok_or_else(|| ctx.not_found())
+    }
+}
+
+pub async fn download(
+    i: &I18n,
+    name: &str,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> ApiResult<Response> {
+    table_file(name, format, columns, rows).await.map_err(store(i))
+}
+
+/// `format=csv|xlsx`; None when absent.
+pub fn format_param(v: &Option<String>) -> ApiResult<Option<ExportFormat>> {
+    match super::extract::clean(v) {
+        None => Ok(None),
+        Some(f) => ExportFormat::parse(f)
+            .map(Some)
+            .ok_or_else(|| bad_request(format!("unknown format `{f}`: use csv or xlsx"))),
+    }
+}

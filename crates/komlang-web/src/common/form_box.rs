@@ -1,0 +1,192 @@
+//! Forms kept as a map of their fields (`FormMap`), and the generic boxed form
+//! ([`FormBox`], built by [`Fb`], drawn by `common/box_form.html`) that the training and
+//! licensing pages use: every field with its label, value, hint, options and problems.
+
+use std::collections::{HashMap, HashSet};
+
+use komlang_core::{FieldError, ValidationErrors};
+
+use super::forms::Choice;
+use super::i18n::I18n;
+
+pub type FormMap = HashMap<String, String>;
+
+/// A number as people read it: 6, 7.5, 1.17.
+pub fn num(v: f64) -> String {
+    format!("{v}")
+}
+
+pub fn csrf_of(form: &FormMap) -> &str {
+    form.get("csrf").map(String::as_str).unwrap_or("")
+}
+
+pub fn val(form: &FormMap, k: &str) -> String {
+    form.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// A decimal number of a form (empty: 0).
+pub fn decimal(form: &FormMap, k: &str, errs: &mut ValidationErrors) -> f64 {
+    let v = val(form, k).replace(',', ".");
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.parse().unwrap_or_else(|_| {
+        errs.push(FieldError::new(k, "invalid_number").with("value", &v));
+        0.0
+    })
+}
+
+/// A whole number of a form (empty: none).
+pub fn integer(form: &FormMap, k: &str, errs: &mut ValidationErrors) -> Option<i64> {
+    let v = val(form, k);
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errs.push(FieldError::new(k, "invalid_number").with("value", &v));
+            None
+        }
+    }
+}
+
+pub fn vchoices<T: Copy>(
+    i: &I18n,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    key: fn(T) -> String,
+) -> Vec<(String, String)> {
+    all.iter().map(|v| (code(*v).to_string(), i.t(&key(*v)))).collect()
+}
+
+pub fn select_choices(options: &[(String, String)], current: &str) -> Vec<Choice> {
+    options.iter().map(|(v, l)| Choice { value: v.clone(), label: l.clone(), selected: v == current }).collect()
+}
+
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.trim().is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+pub fn messages(i: &I18n, errors: &ValidationErrors) -> Vec<String> {
+    errors.errors.iter().map(|e| i.field_error(e)).collect()
+}
+
+/// One field of a form as the template draws it.
+pub struct Field {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub value: String,
+    pub error: String,
+    /// `text`, `date`, `number`, `select`, `textarea`, `checkboxes` or `hidden`.
+    pub kind: &'static str,
+    pub required: bool,
+    pub hint: String,
+    pub options: Vec<Choice>,
+}
+
+/// A whole form: where it posts, its fields, and the problems of the last attempt.
+pub struct FormBox {
+    pub id: &'static str,
+    pub title: String,
+    pub action: String,
+    pub submit: String,
+    pub fields: Vec<Field>,
+    pub has_errors: bool,
+    /// Messages of problems that belong to no field of the form.
+    pub other_errors: Vec<String>,
+}
+
+/// Builds a [`FormBox`]: fields added one by one take their values and problems from the map
+/// and errors given.
+pub struct Fb<'a> {
+    i: &'a I18n,
+    id: &'static str,
+    values: &'a FormMap,
+    errors: &'a ValidationErrors,
+    /// The fields so far (to adjust one already added).
+    pub fields: Vec<Field>,
+}
+
+impl<'a> Fb<'a> {
+    pub fn new(i: &'a I18n, id: &'static str, values: &'a FormMap, errors: &'a ValidationErrors) -> Self {
+        Fb { i, id, values, errors, fields: Vec::new() }
+    }
+
+    pub fn add(&mut self, name: &str, label_key: &str, kind: &'static str, required: bool) -> &mut Field {
+        let error = self
+            .errors
+            .errors
+            .iter()
+            .filter(|e| e.field == name)
+            .map(|e| self.i.field_error(e))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.fields.push(Field {
+            id: format!("{}-{}", self.id, name.replace('.', "-")),
+            name: name.to_string(),
+            label: if label_key.is_empty() { String::new() } else { self.i.t(label_key) },
+            value: self.values.get(name).cloned().unwrap_or_default(),
+            error,
+            kind,
+            required,
+            hint: String::new(),
+            options: Vec::new(),
+        });
+        self.fields.last_mut().expect("just pushed")
+    }
+
+    pub fn hidden(&mut self, name: &str, value: &str) {
+        self.add(name, "", "hidden", false).value = value.to_string();
+    }
+
+    pub fn select(&mut self, name: &str, label_key: &str, options: &[(String, String)], required: bool) -> &mut Field {
+        let current = self.values.get(name).cloned().unwrap_or_default();
+        let mut opts = Vec::new();
+        if !required || current.is_empty() {
+            opts.push(Choice { value: String::new(), label: "—".into(), selected: current.is_empty() });
+        }
+        opts.extend(select_choices(options, &current));
+        let f = self.add(name, label_key, "select", required);
+        f.options = opts;
+        f
+    }
+
+    pub fn checkboxes(&mut self, name: &str, label_key: &str, options: &[(String, String)]) -> &mut Field {
+        let current = self.values.get(name).cloned().unwrap_or_default();
+        let chosen: HashSet<&str> = current.split_whitespace().collect();
+        let opts = options
+            .iter()
+            .map(|(v, l)| Choice { value: v.clone(), label: l.clone(), selected: chosen.contains(v.as_str()) })
+            .collect();
+        let f = self.add(name, label_key, "checkboxes", false);
+        f.options = opts;
+        f
+    }
+
+    pub fn finish(self, title: String, action: String, submit: String) -> FormBox {
+        let names: HashSet<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        let other_errors = self
+            .errors
+            .errors
+            .iter()
+            .filter(|e| !names.contains(e.field.as_str()))
+            .map(|e| self.i.field_error(e))
+            .collect();
+        FormBox {
+            id: self.id,
+            title,
+            action,
+            submit,
+            has_errors: !self.errors.is_empty(),
+            other_errors,
+            fields: self.fields,
+        }
+    }
+}
+
+pub fn no_errors() -> ValidationErrors {
+    ValidationErrors::default()
+}

@@ -1,0 +1,123 @@
+//! Helpers of the HTML forms: select choices, trimmed values, and the record form
+//! ([`FormBuilder`] → [`FieldView`]s → `common/form.html`) that workers and organizations use.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::http::StatusCode;
+use komlang_core::{Action, ValidationErrors};
+
+use super::i18n::{I18n, Labeled};
+use super::layout::Layout;
+use super::render::{render, render_status, PageResult};
+
+/// A form value, trimmed; none when blank.
+pub fn trimmed(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// One choice in a select box.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The values of a vocabulary as choices, with `current` selected.
+pub fn choices<T: Copy + Labeled>(i: &I18n, all: &[T], code: fn(T) -> &'static str, current: &str) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice { value: code(*v).to_string(), label: i.label(*v), selected: code(*v) == current })
+        .collect()
+}
+
+/// One form field as the template draws it.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub error: String,
+    /// `text`, `date`, `email`, `tel`, `select`, `textarea`.
+    pub kind: &'static str,
+    pub required: bool,
+    pub hint: String,
+    pub options: Vec<Choice>,
+    /// A link shown with the error (e.g. to the worker who has this national ID).
+    pub link: Option<String>,
+}
+
+/// Builds the fields of a record form from submitted (or stored) values and their problems.
+pub struct FormBuilder<'a> {
+    pub i: &'a I18n,
+    /// `worker` or `org`: the prefix of the field labels.
+    pub scope: &'static str,
+    pub values: &'a HashMap<String, String>,
+    pub errors: &'a ValidationErrors,
+    pub fields: Vec<FieldView>,
+}
+
+impl<'a> FormBuilder<'a> {
+    pub fn new(
+        i: &'a I18n,
+        scope: &'static str,
+        values: &'a HashMap<String, String>,
+        errors: &'a ValidationErrors,
+    ) -> Self {
+        FormBuilder { i, scope, values, errors, fields: Vec::new() }
+    }
+
+    pub fn field(&mut self, name: &'static str, kind: &'static str, required: bool) -> &mut FieldView {
+        let err = self.errors.for_field(name);
+        let link = err.and_then(|e| e.params.get("existing_id")).map(|id| {
+            if self.scope == "worker" {
+                format!("/workers/{id}")
+            } else {
+                format!("/organizations/{id}")
+            }
+        });
+        self.fields.push(FieldView {
+            name,
+            label: self.i.field_label(self.scope, name),
+            value: self.values.get(name).cloned().unwrap_or_default(),
+            error: err.map(|e| self.i.field_error(e)).unwrap_or_default(),
+            kind,
+            required,
+            hint: String::new(),
+            options: Vec::new(),
+            link,
+        });
+        self.fields.last_mut().expect("just pushed")
+    }
+
+    pub fn select<T: Copy + Labeled>(
+        &mut self,
+        name: &'static str,
+        all: &[T],
+        code: fn(T) -> &'static str,
+        required: bool,
+    ) {
+        let current = self.values.get(name).cloned().unwrap_or_default();
+        let opts = choices(self.i, all, code, &current);
+        self.field(name, "select", required).options = opts;
+    }
+}
+
+#[derive(Template)]
+#[template(path = "common/form.html")]
+struct FormPage {
+    l: Layout,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<FieldView>,
+    has_errors: bool,
+}
+
+/// A record form; with problems it answers 422 so nothing looks saved.
+pub fn show_form(l: Layout, title: String, target: String, fields: Vec<FieldView>, has_errors: bool) -> PageResult {
+    let page = FormPage { title, action: target.clone(), cancel: target, fields, has_errors, l };
+    if has_errors {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}

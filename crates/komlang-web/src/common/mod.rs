@@ -1,0 +1,31 @@
+//! What every feature shares: errors and their answers, the request extractors, the page
+//! layout, translations, forms, lists in pages, file exports and names in the interface
+//! language. Nothing here uses a feature module (`tests/layering.rs` checks it):
+//! what two features share lives here.
+
+pub mod errors;
+pub mod export;
+pub mod extract;
+pub mod form_box;
+pub mod forms;
+pub mod i18n;
+pub mod layout;
+pub mod names;
+pub mod pagination;
+pub mod render;
+pub mod routes;
+
+pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
+pub use export::ExportFormat;
+pub use extract::{store_err, ApiUser, CsrfForm, Ctx};
+pub use forms::{trimmed, Choice};
+pub use i18n::{I18n, Locale};
+pub use layout::Layout;
+pub use pagination::Paged;
+pub use render::{flash, layout, render, render_status, PageResult};
+pub use routes::{Gate, RouteInfo, Routes};
+
+/// Today, on the server's clock (dates of records and of exports).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

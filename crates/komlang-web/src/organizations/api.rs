@@ -1,0 +1,101 @@
+//! Organizations in the API.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use komlang_core::validate::OrgInput;
+use komlang_core::*;
+use komlang_store::{OrgQuery, OrgRow, StoreError};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
+
+use crate::common::extract::{body, parse_opt, query};
+use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, Paged};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgParams {
+    /// Text in the name, or a registration number.
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub province: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrgParams),
+    responses((status = 200, body = Paged<OrgRow>), (status = 400, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn list_orgs(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    q: Result<Query<OrgParams>, QueryRejection>,
+) -> ApiResult<Json<Paged<OrgRow>>> {
+    let q = query(q)?;
+    let mut errs = ValidationErrors::default();
+    let kind = parse_opt("kind", &q.kind, OrgKind::parse, &mut errs);
+    if !errs.is_empty() {
+        return Err(ApiError::validation(&i, errs).with_status(StatusCode::BAD_REQUEST));
+    }
+    let oq =
+        OrgQuery { q: q.q, kind, province: q.province, page: q.page.unwrap_or(1), per_page: q.per_page.unwrap_or(50) };
+    Ok(Json(app.store.list_orgs(&p, &oq).await.map_err(|e| ApiError::from_store(&i, e))?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
+    responses((status = 200, body = OrgRow), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn get_org(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrgRow>> {
+    match app.store.get_org(&p, id).await.map_err(|e| ApiError::from_store(&i, e))? {
+        Some(o) => Ok(Json(o)),
+        None => Err(ApiError::from_store(&i, StoreError::NotFound)),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = OrgInput,
+    responses((status = 201, body = OrgRow), (status = 400, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn create_org(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    b: Result<Json<OrgInput>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<OrgRow>)> {
+    let input = body(b)?;
+    let o = app.store.create_org(&p, &input).await.map_err(|e| ApiError::from_store(&i, e))?;
+    Ok((StatusCode::CREATED, Json(o)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgInput,
+    responses((status = 200, body = OrgRow), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn update_org(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<OrgInput>, JsonRejection>,
+) -> ApiResult<Json<OrgRow>> {
+    let input = body(b)?;
+    Ok(Json(app.store.update_org(&p, id, &input).await.map_err(|e| ApiError::from_store(&i, e))?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn delete_org(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    app.store.delete_org(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_orgs, get_org, create_org, update_org, delete_org),
+    components(schemas(Organization, OrgRow, OrgInput, OrgKind))
+)]
+pub struct OrganizationsApiDoc;

@@ -1,0 +1,213 @@
+//! Changing an institution, a programme or a module of the catalogue (national administrators).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use komlang_core::*;
+use komlang_store::{Course, Institution, Programme, StoreError};
+
+use super::catalogue::{
+    course_form, course_input, institution_form, institution_input, programme_form, programme_input,
+};
+use crate::common::form_box::{csrf_of, no_errors, num, FormBox, FormMap};
+use crate::common::{flash, layout, render, render_status, store_err, Ctx, Layout, PageError, PageResult};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "training/edit.html")]
+struct EditPage {
+    l: Layout,
+    title: String,
+    back: String,
+    fb: FormBox,
+}
+
+/// What is being changed, with the values its form shows.
+enum Editing {
+    Institution(Institution),
+    Programme(Programme),
+    Course(Course),
+}
+
+impl Editing {
+    fn values(&self) -> FormMap {
+        let mut v = FormMap::new();
+        let mut put = |k: &str, x: String| {
+            v.insert(k.to_string(), x);
+        };
+        match self {
+            Editing::Institution(x) => {
+                put("code", x.code.clone());
+                put("name_en", x.name_en.clone());
+                put("name_km", x.name_km.clone());
+                put("kind", x.kind.code().into());
+            }
+            Editing::Programme(x) => {
+                put("code", x.code.clone());
+                put("title_en", x.title_en.clone());
+                put("title_km", x.title_km.clone());
+                put("level", x.level.code().into());
+                put("institution_id", x.institution_id.to_string());
+                put("credits_required", x.credits_required.to_string());
+            }
+            Editing::Course(x) => {
+                put("code", x.code.clone());
+                put("title_en", x.title_en.clone());
+                put("title_km", x.title_km.clone());
+                put("programme_id", x.programme_id.map(|p| p.to_string()).unwrap_or_default());
+                put("hours.teaching", num(x.hours.teaching));
+                put("hours.lab", num(x.hours.lab));
+                put("hours.field", num(x.hours.field));
+                put("competencies", x.competencies.join(" "));
+            }
+        }
+        v
+    }
+
+    /// (path of the record's form, page to return to)
+    fn paths(&self) -> (String, String) {
+        match self {
+            Editing::Institution(x) => (format!("/training/institutions/{}", x.id), "/training#institutions".into()),
+            Editing::Programme(x) => {
+                (format!("/training/programmes/{}", x.id), format!("/training/programmes/{}", x.id))
+            }
+            Editing::Course(x) => (
+                format!("/training/courses/{}", x.id),
+                match x.programme_id {
+                    Some(pid) => format!("/training/programmes/{pid}#modules"),
+                    None => "/training#courses".into(),
+                },
+            ),
+        }
+    }
+}
+
+async fn edit_view(
+    app: &AppState,
+    ctx: &Ctx,
+    editing: &Editing,
+    failed: Option<(&FormMap, &ValidationErrors)>,
+) -> PageResult {
+    let i = ctx.i;
+    let current = editing.values();
+    let none = no_errors();
+    let (values, errors) = failed.unwrap_or((&current, &none));
+    let (action, back) = editing.paths();
+    let mut fb = match editing {
+        Editing::Institution(_) => institution_form(&i, values, errors),
+        Editing::Programme(_) => programme_form(&i, &app.store.institutions().await?, values, errors),
+        Editing::Course(_) => course_form(&i, None, &app.store.programmes().await?, values, errors),
+    };
+    let title = match editing {
+        Editing::Institution(x) => format!("{} · {}", i.t("training.edit_institution"), x.code),
+        Editing::Programme(x) => format!("{} · {}", i.t("training.edit_programme"), x.code),
+        Editing::Course(x) => format!("{} · {}", i.t("training.edit_course"), x.code),
+    };
+    fb.title = String::new();
+    fb.action = action;
+    fb.submit = i.t("common.save");
+    let l = layout(ctx, "training").await?;
+    let page = EditPage { l, title, back, fb };
+    if failed.is_some() {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
+/// The record to change (404 when unknown; the routes are for those who keep the catalogue).
+async fn editing(app: &AppState, ctx: &Ctx, kind: &str, id: i64) -> Result<Editing, PageError> {
+    let found = match kind {
+        "institution" => app.store.institution(id).await?.map(Editing::Institution),
+        "programme" => app.store.programme(id).await?.map(Editing::Programme),
+        _ => app.store.course(id).await?.map(Editing::Course),
+    };
+    found.ok_or_else(|| ctx.not_found())
+}
+
+pub(super) async fn edit_institution(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "institution", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+pub(super) async fn edit_programme(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "programme", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+pub(super) async fn edit_course(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let e = editing(&app, &ctx, "course", id).await?;
+    edit_view(&app, &ctx, &e, None).await
+}
+
+/// Saves a changed institution, programme or course; the form again, with its problems, when refused.
+async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, form: &FormMap) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(csrf_of(form))?;
+    let e = editing(app, ctx, kind, id).await?;
+    let mut pre = no_errors();
+    let result = match &e {
+        Editing::Institution(_) => app.store.update_institution(&p, id, &institution_input(form)).await.map(|_| ()),
+        Editing::Programme(_) => {
+            let input = programme_input(form, &mut pre);
+            if pre.is_empty() {
+                app.store.update_programme(&p, id, &input).await.map(|_| ())
+            } else {
+                Err(StoreError::Invalid(pre))
+            }
+        }
+        Editing::Course(_) => {
+            let input = course_input(form, &mut pre);
+            if pre.is_empty() {
+                app.store.update_course(&p, id, &input).await.map(|_| ())
+            } else {
+                Err(StoreError::Invalid(pre))
+            }
+        }
+    };
+    match result {
+        Ok(()) => {
+            flash(ctx, "common.saved").await?;
+            // Back to where the record is listed (a course may have moved to another programme).
+            let back = match kind {
+                "course" => match app.store.course(id).await? {
+                    Some(c) => Editing::Course(c).paths().1,
+                    None => e.paths().1,
+                },
+                _ => e.paths().1,
+            };
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Some((form, &errs))).await,
+        Err(other) => Err(store_err(ctx, other)),
+    }
+}
+
+pub(super) async fn update_institution(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "institution", id, &form).await
+}
+
+pub(super) async fn update_programme(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "programme", id, &form).await
+}
+
+pub(super) async fn update_course(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormMap>,
+) -> PageResult {
+    save_edit(&app, &ctx, "course", id, &form).await
+}

@@ -1,0 +1,249 @@
+//! Workers in the API: the list with its filters, a record, its postings and statuses,
+//! adding, changing, deleting and exporting.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use komlang_core::validate::WorkerInput;
+use komlang_core::*;
+use komlang_store::{StoreError, WorkerChange, WorkerQuery, WorkerRow};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::export::export_response;
+use crate::common::extract::{body, parse_opt, query};
+use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n, Paged};
+use crate::AppState;
+
+/// Filters of the worker list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkerParams {
+    /// Text in the Khmer or Latin name, a national ID or a phone number.
+    pub q: Option<String>,
+    /// Province code, e.g. `12`.
+    pub province: Option<String>,
+    pub district: Option<String>,
+    pub commune: Option<String>,
+    pub cadre: Option<String>,
+    pub sector: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub org_id: Option<i64>,
+    /// 1-based page number.
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workers", tag = "workers", params(WorkerParams),
+    responses((status = 200, body = Paged<WorkerRow>), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn list_workers(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    q: Result<Query<WorkerParams>, QueryRejection>,
+) -> ApiResult<Json<Paged<WorkerRow>>> {
+    let q = query(q)?;
+    let wq = worker_query(&i, &q)?;
+    let page = app.store.list_workers(&p, &wq).await.map_err(|e| ApiError::from_store(&i, e))?;
+    Ok(Json(page.into()))
+}
+
+/// The store query of the worker list filters (400 for an unknown code).
+fn worker_query(i: &I18n, q: &WorkerParams) -> ApiResult<WorkerQuery> {
+    let mut errs = ValidationErrors::default();
+    let wq = WorkerQuery {
+        q: q.q.clone(),
+        province: q.province.clone(),
+        district: q.district.clone(),
+        commune: q.commune.clone(),
+        cadre: parse_opt("cadre", &q.cadre, Cadre::parse, &mut errs),
+        sector: parse_opt("sector", &q.sector, Sector::parse, &mut errs),
+        status: parse_opt("status", &q.status, EmploymentStatus::parse, &mut errs),
+        role: parse_opt("role", &q.role, WorkerRole::parse, &mut errs),
+        org_id: q.org_id,
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(50),
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::validation(i, errs).with_status(StatusCode::BAD_REQUEST));
+    }
+    Ok(wq)
+}
+
+#[utoipa::path(get, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)),
+    responses((status = 200, body = Worker), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn get_worker(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Worker>> {
+    match app.store.get_worker(&p, id).await.map_err(|e| ApiError::from_store(&i, e))? {
+        Some(w) => Ok(Json(w)),
+        None => Err(ApiError::from_store(&i, StoreError::NotFound)),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/workers", tag = "workers", request_body = WorkerInput,
+    responses((status = 201, body = Worker), (status = 400, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn create_worker(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    b: Result<Json<WorkerInput>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Worker>)> {
+    let input = body(b)?;
+    let w = app.store.create_worker(&p, &input, today()).await.map_err(|e| ApiError::from_store(&i, e))?;
+    Ok((StatusCode::CREATED, Json(w)))
+}
+
+/// Fields to change (absent fields are kept; an empty string clears an
+/// optional field; `org_id: 0` removes the employer), with when the change
+/// takes effect (default today) and why. (The OpenAPI document's schema of the body that
+/// `update_worker` reads field by field.)
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct WorkerPatch {
+    #[serde(flatten)]
+    pub fields: WorkerInput,
+    /// Date a transfer or status change takes effect (YYYY-MM-DD).
+    pub effective_date: Option<String>,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)), request_body = WorkerPatch,
+    responses((status = 200, body = Worker), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn update_worker(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
+) -> ApiResult<Json<Worker>> {
+    let mut map = body(b)?;
+    let text = |v: Option<serde_json::Value>| -> ApiResult<Option<String>> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(_) => {
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "effective_date and note must be strings"))
+            }
+        }
+    };
+    let effective = text(map.remove("effective_date"))?;
+    let note = text(map.remove("note"))?;
+    let fields: WorkerInput = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+    let effective_date = match effective.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            ApiError::validation(
+                &i,
+                ValidationErrors::single(FieldError::new("effective_date", "invalid_date").with("value", s)),
+            )
+        })?),
+    };
+    let w = app
+        .store
+        .update_worker(&p, id, &fields, &WorkerChange { effective_date, note }, today())
+        .await
+        .map_err(|e| ApiError::from_store(&i, e))?;
+    Ok(Json(w))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn delete_worker(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    app.store.delete_worker(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/workers/{id}/postings", tag = "workers", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Posting>), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn worker_postings(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Posting>>> {
+    Ok(Json(app.store.worker_postings(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?))
+}
+
+#[utoipa::path(get, path = "/api/v1/workers/{id}/status-history", tag = "workers", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<StatusChange>), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+pub(super) async fn worker_statuses(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<StatusChange>>> {
+    Ok(Json(app.store.worker_status_history(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?))
+}
+
+/// The export format (the worker list filters come beside it).
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatParam {
+    /// `csv` (UTF-8 with BOM, the default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workers/export", tag = "workers",
+    params(("format" = Option<String>, Query, description = "`csv` (default, UTF-8 with BOM) or `xlsx`"), WorkerParams),
+    responses(
+        (status = 200, description = "Every worker of the filtered list in the caller's scope (all pages), one column per WorkerInput field plus id, org_name, org_registration_no and workplace names",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn export_workers(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    f: Result<Query<FormatParam>, QueryRejection>,
+    q: Result<Query<WorkerParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let f = query(f)?;
+    let q = query(q)?;
+    let format = match f.format.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => ExportFormat::Csv,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("unknown format `{f}`: use csv or xlsx"))
+        })?,
+    };
+    let mut wq = worker_query(&i, &q)?;
+    wq.page = 1;
+    export_response(&app, &p, &wq, format).await.map_err(|e| ApiError::from_store(&i, e))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list_workers,
+        export_workers,
+        get_worker,
+        create_worker,
+        update_worker,
+        delete_worker,
+        worker_postings,
+        worker_statuses
+    ),
+    components(schemas(
+        Worker,
+        WorkerRow,
+        WorkerInput,
+        WorkerPatch,
+        Posting,
+        StatusChange,
+        Sex,
+        Cadre,
+        WorkerRole,
+        Sector,
+        EmploymentStatus,
+        EducationLevel,
+        EducationField
+    ))
+)]
+pub struct WorkersApiDoc;
