@@ -416,50 +416,6 @@ impl Principal {
     }
 }
 
-/// Transitional: the permission names of the first releases, answered from [`RULES`].
-/// Being replaced by [`Action`]; do not use in new code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    ReadWorkers,
-    WriteWorkers,
-    DeleteWorkers,
-    ReadOrgs,
-    WriteOrgs,
-    ViewAudit,
-    ManageUsers,
-    ManageTrainingCatalogue,
-    RunTraining,
-    Certify,
-}
-
-impl Principal {
-    /// Transitional (see [`Permission`]).
-    pub fn can(&self, p: Permission) -> bool {
-        match p {
-            Permission::ReadWorkers => self.may(Action::ReadWorkers),
-            Permission::WriteWorkers => self.may(Action::EditWorker) || self.may(Action::EditOwnContact),
-            Permission::DeleteWorkers => self.may(Action::DeleteWorker),
-            Permission::ReadOrgs => self.may(Action::ReadOrgs),
-            Permission::WriteOrgs => self.may(Action::EditOrg),
-            Permission::ViewAudit => self.may(Action::ReadAudit),
-            Permission::ManageUsers => self.may(Action::ManageAccounts),
-            Permission::ManageTrainingCatalogue => self.may(Action::KeepTrainingCatalogue),
-            Permission::RunTraining => self.may(Action::RunTraining),
-            Permission::Certify => self.may(Action::IssueCertificate),
-        }
-    }
-
-    /// Transitional (see [`Permission`]).
-    pub fn sees_training_events(&self) -> bool {
-        self.may(Action::ReadTrainingEvents)
-    }
-
-    /// Transitional (see [`Permission`]).
-    pub fn self_service_only(&self) -> bool {
-        self.may(Action::EditOwnContact) && !self.may(Action::EditWorker)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrgScope {
     Area(Scope),

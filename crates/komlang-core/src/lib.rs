@@ -13,7 +13,7 @@ pub mod text;
 pub mod training;
 pub mod validate;
 
-pub use access::{Action, Denied, Grant, Permission, Principal, Scope, Target, UserRole};
+pub use access::{Action, Denied, Grant, Principal, Scope, Target, UserRole};
 pub use admin::{AdminLevel, AdminUnit};
 pub use model::*;
 pub use text::NonBlank;

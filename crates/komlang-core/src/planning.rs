@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::access::{Principal, UserRole};
 use crate::admin::AdminLevel;
 use crate::model::{Cadre, Sector, WorkerRole};
 
@@ -194,26 +193,6 @@ pub fn investment_case() -> Norm {
             NormRule::PerUnit { level: AdminLevel::Province, posts: 1, counts: gov(vec![Cadre::Professional], vec![]) },
         ],
     }
-}
-
-/// Who may do what in planning: national administrators everything;
-/// national viewers read; provincial and district officers read coverage
-/// and make plans for their scope; others nothing.
-pub fn can_read_planning(p: &Principal) -> bool {
-    matches!(
-        p.role,
-        UserRole::NationalAdmin | UserRole::NationalViewer | UserRole::ProvincialOfficer | UserRole::DistrictOfficer
-    )
-}
-
-/// May generate and save plans (for units in their scope).
-pub fn can_make_plans(p: &Principal) -> bool {
-    matches!(p.role, UserRole::NationalAdmin | UserRole::ProvincialOfficer | UserRole::DistrictOfficer)
-}
-
-/// May add norms and enter indicators, caseloads and vacancies.
-pub fn can_manage_planning(p: &Principal) -> bool {
-    p.role == UserRole::NationalAdmin
 }
 
 /// What planning knows of one unit.

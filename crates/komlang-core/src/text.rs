@@ -32,6 +32,12 @@ impl NonBlank for Option<&str> {
     }
 }
 
+impl NonBlank for Option<&String> {
+    fn non_blank(&self) -> Option<&str> {
+        self.and_then(|s| s.non_blank())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::NonBlank;

@@ -1,4 +1,5 @@
 //! The JSON API over HTTP, on every engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

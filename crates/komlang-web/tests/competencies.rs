@@ -1,5 +1,6 @@
 //! The competency framework and assessments over HTTP, on every engine: the framework
 //! contract, refusals with their messages, who sees what, exports, and the pages' forms.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

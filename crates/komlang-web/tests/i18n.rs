@@ -1,9 +1,10 @@
 //! The translation files themselves: both languages name the same keys, every key with a
 //! text, and the lookups the pages use find each key in that language's own file.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::BTreeMap;
 
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::common::i18n::{I18n, Locale};
 
 /// The keys of a `locales/*.yml` file (`section.key`, `section.sub.key`) with their texts,
 /// read line by line: the files hold nested sections and one-line quoted texts only, and

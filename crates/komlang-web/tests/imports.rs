@@ -1,6 +1,7 @@
 //! Bulk import and export over HTTP, on every engine: the page flow (upload,
 //! column matching, dry-run preview, commit, result, rejected rows), the
 //! exports of a filtered list, and the import API.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! files use each other without circles; and each feature's templates live in
 //! `templates/<feature>/`, extending or including only its own and `templates/common/`.
 //! Only the top level (`lib.rs`, `openapi.rs`) brings the features together.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

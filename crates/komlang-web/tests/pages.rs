@@ -1,4 +1,5 @@
 //! Pages over HTTP: login, language, forms with errors, audit browsing.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

@@ -18,6 +18,7 @@
 //! against the expectations: a role that does not hold the gate's action is
 //! expected to get 403 from every check of the route, and only public routes
 //! are served without credentials.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

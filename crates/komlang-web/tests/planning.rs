@@ -2,6 +2,7 @@
 //! exports, chart), norms, plans (form, API, saved scenarios, printable page,
 //! exports, comparison), the supply projection, planning data, and who may
 //! do what.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

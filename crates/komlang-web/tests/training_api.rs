@@ -2,6 +2,7 @@
 //! credit rule in the transcript, refusals naming the field, scope, certificates with their
 //! public verification, the licence life cycle with expiry and renewal, the public register,
 //! exports and the OpenAPI document.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! attendance, credits on the transcript by the credit rule, refusals shown on their forms,
 //! a certificate issued when eligible and verified publicly, the public register of licences,
 //! the licence list's expiry filter, scope, and the Khmer pages.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod common;
 

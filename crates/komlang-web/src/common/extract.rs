@@ -2,6 +2,7 @@
 //! CSRF token, where), the API caller [`ApiUser`] (from the bearer token), the CSRF field of
 //! a form, and the JSON body and query string of an API call with a 400 when unreadable.
 
+use komlang_core::NonBlank;
 use std::net::SocketAddr;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -217,7 +218,7 @@ pub fn parse_opt<T>(
     parse: fn(&str) -> Option<T>,
     errs: &mut ValidationErrors,
 ) -> Option<T> {
-    let v = v.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    let v = v.non_blank()?;
     let r = parse(v);
     if r.is_none() {
         errs.push(FieldError::new(field, "invalid_choice").with("value", v));
@@ -226,7 +227,7 @@ pub fn parse_opt<T>(
 }
 
 pub fn clean(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    v.non_blank()
 }
 
 pub fn clean_owned(v: &Option<String>) -> Option<String> {

@@ -152,7 +152,7 @@ pub(super) async fn worker_gaps(
     q: Result<Query<VersionParams>, QueryRejection>,
 ) -> ApiResult<Json<WorkerGaps>> {
     let q = query(q)?;
-    let version = q.version.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let version = q.version.non_blank();
     Ok(Json(app.store.worker_gaps(&p, id, version).await.map_err(store(&i))?))
 }
 
@@ -181,14 +181,14 @@ pub struct GapParams {
 fn gap_query(i: &I18n, q: &GapParams) -> ApiResult<GapQuery> {
     let mut errs = ValidationErrors::default();
     fn opt<T>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errs: &mut ValidationErrors) -> Option<T> {
-        let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        let v = v.non_blank()?;
         let r = parse(v);
         if r.is_none() {
             errs.push(FieldError::new(field, "invalid_choice").with("value", v));
         }
         r
     }
-    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let clean = |v: &Option<String>| v.non_blank().map(String::from);
     let gq = GapQuery {
         version: clean(&q.version),
         province: clean(&q.province),
@@ -305,12 +305,12 @@ pub(super) async fn export(
 ) -> ApiResult<Response> {
     let e = query(e)?;
     let q = gap_query(&i, &query(q)?)?;
-    let table = match e.table.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let table = match e.table.non_blank() {
         None => return Err(bad_request("give table=assessments, gaps or training-needs")),
         Some(t) => ExportTable::parse(t)
             .ok_or_else(|| bad_request(format!("unknown table `{t}`: use assessments, gaps or training-needs")))?,
     };
-    let format = match e.format.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let format = match e.format.non_blank() {
         None => ExportFormat::Csv,
         Some(f) => {
             ExportFormat::parse(f).ok_or_else(|| bad_request(format!("unknown format `{f}`: use csv or xlsx")))?

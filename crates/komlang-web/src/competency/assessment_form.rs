@@ -114,7 +114,7 @@ fn input_of_form(form: &HashMap<String, String>, version: &str) -> (AssessmentIn
     let mut ratings = Vec::new();
     for code in codes {
         let rating = v.ratings.get(code).map(|s| s.trim()).unwrap_or("");
-        let evidence = v.evidence.get(code).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let evidence = v.evidence.get(code).non_blank().map(String::from);
         if rating.is_empty() {
             if evidence.is_some() {
                 errs.push(FieldError::new(&format!("rating.{code}"), "rating_required"));

@@ -295,7 +295,7 @@ pub(super) async fn import_workers(
     }
     let reader = open_table(&name, &bytes).map_err(|e| bad_file(&i, &e))?;
     let headers = reader.headers().to_vec();
-    let mapping = match q.mapping.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let mapping = match q.mapping.non_blank() {
         Some(m) => match app.store.mapping(m).await.map_err(|e| ApiError::from_store(&i, e))? {
             Some(saved) => apply_saved(&headers, &saved.headers, &saved.mapping),
             None => {

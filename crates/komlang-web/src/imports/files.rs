@@ -1,5 +1,6 @@
 //! Who imports which kind of file, and reading an uploaded file as a table.
 
+use komlang_core::NonBlank;
 use std::collections::{BTreeSet, HashMap};
 
 use komlang_core::*;
@@ -57,7 +58,7 @@ impl ImportKind {
 }
 
 pub(super) fn kind_of(ctx: &Ctx, p: &Principal, s: Option<&String>) -> Result<ImportKind, PageError> {
-    let k = match s.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let k = match s.non_blank() {
         None => ImportKind::Workers,
         Some(s) => ImportKind::parse(s).ok_or_else(|| ctx.not_found())?,
     };

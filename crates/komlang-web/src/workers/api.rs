@@ -137,7 +137,7 @@ pub(super) async fn update_worker(
     let note = text(map.remove("note"))?;
     let fields: WorkerInput = serde_json::from_value(serde_json::Value::Object(map))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
-    let effective_date = match effective.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let effective_date = match effective.non_blank() {
         None => None,
         Some(s) => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
             ApiError::validation(
@@ -207,7 +207,7 @@ pub(super) async fn export_workers(
 ) -> ApiResult<Response> {
     let f = query(f)?;
     let q = query(q)?;
-    let format = match f.format.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let format = match f.format.non_blank() {
         None => ExportFormat::Csv,
         Some(f) => ExportFormat::parse(f).ok_or_else(|| {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("unknown format `{f}`: use csv or xlsx"))

@@ -1,6 +1,7 @@
 //! Adding, changing and deleting a worker's record through the pages. A worker's own account
 //! changes only its contact details and education.
 
+use komlang_core::NonBlank;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
@@ -227,7 +228,7 @@ pub(super) async fn update_worker(
             .collect();
         patch = worker_input_from_form(&keep).0;
     }
-    let effective = form.get("effective_date").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let effective = form.get("effective_date").and_then(|s| s.non_blank());
     let effective_date = match effective.map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
         None => None,
         Some(Ok(d)) => Some(d),

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use komlang_core::*;
-use komlang_store::{OrgRow, Page, WorkerQuery, WorkerRow};
+use komlang_store::{OrgRow, Page, WorkerProfile, WorkerQuery, WorkerRow};
 use serde::Deserialize;
 
 use super::forms::may_edit_worker;
@@ -178,15 +178,10 @@ impl WorkerPage {
 
 pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let p = ctx.require()?.clone();
-    let Some(w) = app.store.get_worker(&p, id).await? else { return Err(ctx.not_found()) };
-    let org = match w.org_id {
-        Some(o) => app.store.get_org(&p, o).await?,
-        None => None,
-    };
-    let place = app.store.admin_path(&w.workplace_code).await?;
-    let postings = app.store.worker_postings(&p, id).await?;
-    let statuses = app.store.worker_status_history(&p, id).await?;
-    let supervisor = app.store.worker_supervisor(&p, id).await?.map(|s| s.username).unwrap_or_default();
+    // Six queries, the worker row read once (docs/architecture.md).
+    let Some(prof) = app.store.worker_profile(&p, id).await? else { return Err(ctx.not_found()) };
+    let WorkerProfile { worker: w, org, place, postings, statuses, supervisor } = prof;
+    let supervisor = supervisor.map(|s| s.username).unwrap_or_default();
     let can_set_supervisor = p.allows(Action::SetSupervisor, Target::worker(id));
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use komlang_core::{FieldError, Principal, UserRole};
 use komlang_store::testing::TestDb;
 use komlang_store::{system_principal, Engine, NewUser};
-use komlang_web::i18n::{I18n, Locale};
+use komlang_web::common::i18n::{I18n, Locale};
 
 pub struct TestApp {
     pub db: TestDb,
