@@ -6,7 +6,6 @@
 use std::collections::{HashMap, HashSet};
 
 use komlang_core::{FieldError, ValidationErrors};
-use serde::de::value::MapDeserializer;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -54,8 +53,10 @@ pub fn typed_with_list<T: DeserializeOwned + Default>(pairs: Vec<(String, String
             rest.insert(k, v);
         }
     }
-    let de = MapDeserializer::<_, serde::de::value::Error>::new(rest.into_iter());
-    (T::deserialize(de).unwrap_or_default(), items)
+    // Read as axum's `Form` reads a body (optional fields included); a form of text fields
+    // always reads.
+    let body = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    (serde_urlencoded::from_str(&body).unwrap_or_default(), items)
 }
 
 /// A decimal number typed in field `k` (empty: 0).
@@ -223,4 +224,43 @@ impl<'a> Fb<'a> {
 
 pub fn no_errors() -> ValidationErrors {
     ValidationErrors::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::{integer, typed_with_list, values_of};
+    use komlang_core::ValidationErrors;
+
+    #[derive(Debug, Default, Deserialize, Serialize)]
+    #[serde(default)]
+    struct Sample {
+        csrf: String,
+        count: String,
+        #[serde(deserialize_with = "crate::common::forms::non_blank")]
+        note: Option<String>,
+        #[serde(skip_deserializing)]
+        ticked: Vec<String>,
+    }
+
+    #[test]
+    fn typed_forms_keep_their_lists_apart_and_show_again() {
+        let pairs = [("csrf", "t"), ("ticked", "a"), ("note", "  "), ("count", "1"), ("ticked", "b"), ("count", " x ")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (mut f, ticked): (Sample, _) = typed_with_list(pairs, "ticked");
+        f.ticked = ticked;
+        assert_eq!((f.csrf.as_str(), f.count.as_str(), f.note.as_deref()), ("t", " x ", None));
+        let v = values_of(&f);
+        assert_eq!(v.get("ticked").map(String::as_str), Some("a b"));
+        assert!(!v.contains_key("note"));
+        let f: Sample = serde_urlencoded::from_str("note=+hi+").unwrap();
+        assert_eq!(f.note.as_deref(), Some("hi"));
+        let mut errs = ValidationErrors::default();
+        assert_eq!(integer("count", " x ", &mut errs), None);
+        assert_eq!(errs.errors[0].code, "invalid_number");
+        assert_eq!(errs.errors[0].params.get("value").map(String::as_str), Some("x"));
+    }
 }

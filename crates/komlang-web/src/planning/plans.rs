@@ -203,7 +203,7 @@ pub fn parse_blocked(text: &str) -> Result<Vec<BlockedUnitYear>, Vec<FieldError>
 }
 
 /// The plan request of a submitted form, or the problems of its fields.
-fn plan_request_of(form: &PlanForm) -> Result<PlanRequest, Vec<FieldError>> {
+pub(super) fn plan_request_of(form: &PlanForm) -> Result<PlanRequest, Vec<FieldError>> {
     let mut errs = Vec::new();
     let mut num_u32 = |k: &str, typed: &str| -> Option<u32> {
         let v = typed.trim().replace([',', ' '], "");
