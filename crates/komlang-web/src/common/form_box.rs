@@ -1,10 +1,13 @@
-//! Forms kept as a map of their fields (`FormMap`), and the generic boxed form
+//! Typed forms shown again as a map of their fields (`FormMap`, [`values_of`]), numbers typed in
+//! them, and the generic boxed form
 //! ([`FormBox`], built by [`Fb`], drawn by `common/box_form.html`) that the training and
 //! licensing pages use: every field with its label, value, hint, options and problems.
 
 use std::collections::{HashMap, HashSet};
 
 use komlang_core::{FieldError, ValidationErrors};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::forms::Choice;
 use super::i18n::I18n;
@@ -16,17 +19,49 @@ pub fn num(v: f64) -> String {
     format!("{v}")
 }
 
-pub fn csrf_of(form: &FormMap) -> &str {
-    form.get("csrf").map(String::as_str).unwrap_or("")
+/// The values of a typed form by field name, as the form shows them again: text as typed,
+/// lists (ticked boxes) joined by spaces, nothing for a field left out.
+pub fn values_of<T: Serialize>(form: &T) -> FormMap {
+    let mut values = FormMap::new();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(form) {
+        for (k, v) in fields {
+            let text = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            };
+            values.insert(k, text);
+        }
+    }
+    values
 }
 
-pub fn val(form: &FormMap, k: &str) -> String {
-    form.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+/// A typed form out of its fields as posted, with the values of the repeated field `list`
+/// (ticked boxes) kept apart; of any other field given twice, the last value counts.
+pub fn typed_with_list<T: DeserializeOwned + Default>(pairs: Vec<(String, String)>, list: &str) -> (T, Vec<String>) {
+    let mut items = Vec::new();
+    let mut rest = FormMap::new();
+    for (k, v) in pairs {
+        if k == list {
+            items.push(v);
+        } else {
+            rest.insert(k, v);
+        }
+    }
+    // Read as axum's `Form` reads a body (optional fields included); a form of text fields
+    // always reads.
+    let body = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    (serde_urlencoded::from_str(&body).unwrap_or_default(), items)
 }
 
-/// A decimal number of a form (empty: 0).
-pub fn decimal(form: &FormMap, k: &str, errs: &mut ValidationErrors) -> f64 {
-    let v = val(form, k).replace(',', ".");
+/// A decimal number typed in field `k` (empty: 0).
+pub fn decimal(k: &str, typed: &str, errs: &mut ValidationErrors) -> f64 {
+    let v = typed.trim().replace(',', ".");
     if v.is_empty() {
         return 0.0;
     }
@@ -36,16 +71,16 @@ pub fn decimal(form: &FormMap, k: &str, errs: &mut ValidationErrors) -> f64 {
     })
 }
 
-/// A whole number of a form (empty: none).
-pub fn integer(form: &FormMap, k: &str, errs: &mut ValidationErrors) -> Option<i64> {
-    let v = val(form, k);
+/// A whole number typed in field `k` (empty: none).
+pub fn integer(k: &str, typed: &str, errs: &mut ValidationErrors) -> Option<i64> {
+    let v = typed.trim();
     if v.is_empty() {
         return None;
     }
     match v.parse() {
         Ok(n) => Some(n),
         Err(_) => {
-            errs.push(FieldError::new(k, "invalid_number").with("value", &v));
+            errs.push(FieldError::new(k, "invalid_number").with("value", v));
             None
         }
     }
@@ -189,4 +224,43 @@ impl<'a> Fb<'a> {
 
 pub fn no_errors() -> ValidationErrors {
     ValidationErrors::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::{integer, typed_with_list, values_of};
+    use komlang_core::ValidationErrors;
+
+    #[derive(Debug, Default, Deserialize, Serialize)]
+    #[serde(default)]
+    struct Sample {
+        csrf: String,
+        count: String,
+        #[serde(deserialize_with = "crate::common::forms::non_blank")]
+        note: Option<String>,
+        #[serde(skip_deserializing)]
+        ticked: Vec<String>,
+    }
+
+    #[test]
+    fn typed_forms_keep_their_lists_apart_and_show_again() {
+        let pairs = [("csrf", "t"), ("ticked", "a"), ("note", "  "), ("count", "1"), ("ticked", "b"), ("count", " x ")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (mut f, ticked): (Sample, _) = typed_with_list(pairs, "ticked");
+        f.ticked = ticked;
+        assert_eq!((f.csrf.as_str(), f.count.as_str(), f.note.as_deref()), ("t", " x ", None));
+        let v = values_of(&f);
+        assert_eq!(v.get("ticked").map(String::as_str), Some("a b"));
+        assert!(!v.contains_key("note"));
+        let f: Sample = serde_urlencoded::from_str("note=+hi+").unwrap();
+        assert_eq!(f.note.as_deref(), Some("hi"));
+        let mut errs = ValidationErrors::default();
+        assert_eq!(integer("count", " x ", &mut errs), None);
+        assert_eq!(errs.errors[0].code, "invalid_number");
+        assert_eq!(errs.errors[0].params.get("value").map(String::as_str), Some("x"));
+    }
 }

@@ -5,11 +5,23 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::http::StatusCode;
-use komlang_core::{Action, ValidationErrors};
+use komlang_core::{Action, NonBlank, ValidationErrors};
+use serde::{Deserialize, Deserializer};
 
 use super::i18n::{I18n, Labeled};
 use super::layout::Layout;
 use super::render::{render, render_status, PageResult};
+
+/// A form field left blank is none, anything else is its text without surrounding white space:
+/// for optional text fields of typed forms, as
+/// `#[serde(default, deserialize_with = "crate::common::forms::non_blank")]`.
+pub fn non_blank<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let typed = Option::<String>::deserialize(d)?;
+    Ok(typed.non_blank().map(str::to_string))
+}
 
 /// A form value, trimmed; none when blank.
 pub fn trimmed(s: &str) -> Option<String> {

@@ -9,16 +9,16 @@ use axum::Form;
 use komlang_core::training::{effective_status, DecisionInput, LicenceAction, LicenceStatus, LicensingRules};
 use komlang_core::*;
 use komlang_store::{LicenceDetail, LicenceQuery, StoreError, LICENCE_EXPORT_COLUMNS};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::{
-    csrf_of, integer, messages, no_errors, num, query_string, select_choices, val, vchoices, Fb, FormBox, FormMap,
+    integer, messages, no_errors, num, query_string, select_choices, values_of, vchoices, Fb, FormBox, FormMap,
 };
 use crate::common::names::province_choices;
 use crate::common::pagination::page_link;
 use crate::common::{
-    flash, layout, render, render_status, store_err, today, trimmed, Choice, CsrfForm, Ctx, I18n, Layout, PageResult,
+    flash, layout, render, render_status, store_err, today, Choice, CsrfForm, Ctx, I18n, Layout, PageResult,
 };
 use crate::AppState;
 
@@ -42,8 +42,8 @@ impl LicenceFilters {
         LicenceQuery {
             status: LicenceStatus::parse(&self.status),
             expiring_within_days: self.expiring_within_days.trim().parse().ok().filter(|d: &i64| *d >= 0),
-            q: trimmed(&self.q),
-            province: trimmed(&self.province),
+            q: self.q.non_blank().map(str::to_string),
+            province: self.province.non_blank().map(str::to_string),
             district: None,
             page: self.page.trim().parse().unwrap_or(1),
             per_page: 50,
@@ -191,12 +191,21 @@ pub(super) async fn export_licences(
     table_file("komlang-licences", format, LICENCE_EXPORT_COLUMNS, rows).await.map_err(|e| store_err(&ctx, e))
 }
 
-pub(super) async fn set_rules(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
+/// The licensing rules, as posted (numbers as typed).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct RulesForm {
+    pub csrf: String,
+    pub term_years: String,
+    pub renewal_ce_hours: String,
+}
+
+pub(super) async fn set_rules(State(app): State<AppState>, ctx: Ctx, Form(form): Form<RulesForm>) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     let mut pre = no_errors();
-    let term = integer(&form, "term_years", &mut pre);
-    let hours = integer(&form, "renewal_ce_hours", &mut pre);
+    let term = integer("term_years", &form.term_years, &mut pre);
+    let hours = integer("renewal_ce_hours", &form.renewal_ce_hours, &mut pre);
     if term.is_none() && pre.for_field("term_years").is_none() {
         pre.push(FieldError::new("term_years", "required"));
     }
@@ -213,7 +222,7 @@ pub(super) async fn set_rules(State(app): State<AppState>, ctx: Ctx, Form(form):
             Ok(Redirect::to("/licences#rules").into_response())
         }
         Err(StoreError::Invalid(e)) => {
-            licences_view(&app, &ctx, &p, LicenceFilters::default(), Some((&form, &e))).await
+            licences_view(&app, &ctx, &p, LicenceFilters::default(), Some((&values_of(&form), &e))).await
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
@@ -330,21 +339,33 @@ pub(super) async fn licence_page(State(app): State<AppState>, ctx: Ctx, Path(id)
     licence_view(&app, &ctx, &p, id, LicenceFailure::None).await
 }
 
+/// A decision on a licence, as posted.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct DecisionForm {
+    pub csrf: String,
+    pub action: String,
+    #[serde(deserialize_with = "crate::common::forms::non_blank")]
+    pub reason: Option<String>,
+}
+
 pub(super) async fn decide_licence(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<DecisionForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
-    let input = DecisionInput { action: val(&form, "action"), reason: trimmed(&val(&form, "reason")) };
+    ctx.check_csrf(&form.csrf)?;
+    let input = DecisionInput { action: form.action.trim().to_string(), reason: form.reason.clone() };
     match app.store.decide_licence(&p, id, &input, today()).await {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/licences/{id}")).into_response())
         }
-        Err(StoreError::Invalid(e)) => licence_view(&app, &ctx, &p, id, LicenceFailure::Decision(&form, &e)).await,
+        Err(StoreError::Invalid(e)) => {
+            licence_view(&app, &ctx, &p, id, LicenceFailure::Decision(&values_of(&form), &e)).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }

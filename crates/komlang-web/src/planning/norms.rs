@@ -11,8 +11,10 @@ use komlang_core::planning::{NormRule, WorkerFilter, PLAN_LEVELS};
 use komlang_core::{Action, Cadre, FieldError, Sector, ValidationErrors};
 use komlang_store::planning::{NewNorm, NormRecord};
 use komlang_store::StoreError;
+use serde::{Deserialize, Serialize};
 
 use super::shared::{error_text, field_label, norm_title, plan_level, rule_text, store_error};
+use crate::common::form_box::values_of;
 use crate::common::{flash, layout, render, render_status, Ctx, Layout, PageResult};
 use crate::AppState;
 
@@ -67,40 +69,52 @@ fn counts_of(code: &str) -> WorkerFilter {
     }
 }
 
-pub(super) async fn add_norm(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
+/// The form of a staffing norm (one ratio), as posted (numbers as typed).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct NormForm {
+    pub csrf: String,
+    pub name: String,
+    pub title_en: String,
+    pub title_km: String,
+    pub level: String,
+    pub workers: String,
+    pub per: String,
+    /// `population` or `children`.
+    pub base: String,
+    /// `government`, `government_professional` or `all`.
+    pub counts: String,
+}
+
+pub(super) async fn add_norm(State(app): State<AppState>, ctx: Ctx, Form(form): Form<NormForm>) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    ctx.check_csrf(&form.csrf)?;
     let i = ctx.i;
-    let get = |k: &str| form.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let mut errs = ValidationErrors::default();
-    let level = plan_level(&get("level"));
+    let level = plan_level(form.level.trim());
     if level.is_none() {
         errs.push(FieldError::new("level", "invalid_choice"));
     }
-    let workers: Option<f64> = get("workers").replace(',', ".").parse().ok().filter(|v: &f64| v.is_finite());
+    let workers: Option<f64> = form.workers.trim().replace(',', ".").parse().ok().filter(|v: &f64| v.is_finite());
     if workers.is_none() {
         errs.push(FieldError::new("workers", "invalid_number"));
     }
-    let per: Option<u64> = get("per").replace([',', ' '], "").parse().ok();
+    let per: Option<u64> = form.per.trim().replace([',', ' '], "").parse().ok();
     if per.is_none() {
         errs.push(FieldError::new("per", "invalid_number"));
     }
     let result = match (level, workers, per) {
         (Some(level), Some(workers), Some(per)) if errs.is_empty() => {
             let input = NewNorm {
-                name: get("name"),
-                title_en: get("title_en"),
-                title_km: get("title_km"),
+                name: form.name.trim().to_string(),
+                title_en: form.title_en.trim().to_string(),
+                title_km: form.title_km.trim().to_string(),
                 rules: vec![NormRule::Ratio {
                     level,
                     workers,
                     per,
-                    children: get("base") == "children",
-                    counts: counts_of(&get("counts")),
+                    children: form.base.trim() == "children",
+                    counts: counts_of(form.counts.trim()),
                 }],
             };
             app.store.add_planning_norm(&p, &input).await
@@ -117,6 +131,7 @@ pub(super) async fn add_norm(
             let errors =
                 v.errors.iter().map(|e| format!("{}: {}", field_label(&i, &e.field), error_text(&i, e))).collect();
             let l = layout(&ctx, "planning").await?;
+            let form = values_of(&form);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &NormsPage { l, norms, can_manage: true, form, errors })
         }
         Err(e) => Err(store_error(&ctx, e)),

@@ -9,16 +9,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use komlang_core::planning::{PlannedPosts, Weights, INVESTMENT_CASE};
-use komlang_core::{Action, AdminLevel, FieldError, Principal};
+use komlang_core::{Action, AdminLevel, FieldError, NonBlank, Principal};
 use komlang_store::planning::{BlockedUnitYear, PlanRequest, PlanSummary, SavedPlan};
 use komlang_store::StoreError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::charts::{bar_chart, ChartBar};
 use super::shared::{
     error_text, field_label, nonempty, norm_choices, norm_title, reason_text, store_error, this_year, unit_name, Choice,
 };
 use super::tables::{plan_cells, table_file, PLAN_COLUMNS};
+use crate::common::form_box::values_of;
 use crate::common::{flash, layout, render, render_status, Ctx, I18n, Layout, PageError, PageResult};
 use crate::AppState;
 
@@ -111,11 +112,38 @@ async fn plan_form(
     )
 }
 
-pub(super) async fn new_plan(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
+/// What a link to the plan form may choose beforehand.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct NewPlanParams {
+    pub norm: Option<String>,
+    pub parent: Option<String>,
+}
+
+/// The plan form, as posted (numbers as typed). `norm` and `level_order` are none when not
+/// posted at all (the form shown again then offers the defaults); the weights of indicators
+/// come as `w_ind_<name>` fields, kept with any other field in `indicators`.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct PlanForm {
+    pub csrf: String,
+    pub name: String,
+    pub norm: Option<String>,
+    pub parent: String,
+    pub posts: String,
+    pub start_year: String,
+    pub target_year: String,
+    pub yearly_capacity: String,
+    pub cap_per_unit: String,
+    pub w_gap: String,
+    pub w_children: String,
+    pub w_caseload: String,
+    pub level_order: Option<String>,
+    pub blocked: String,
+    #[serde(flatten)]
+    pub indicators: BTreeMap<String, String>,
+}
+
+pub(super) async fn new_plan(State(app): State<AppState>, ctx: Ctx, Query(q): Query<NewPlanParams>) -> PageResult {
     let p = ctx.require()?.clone();
     let y = this_year();
     let mut form: HashMap<String, String> = [
@@ -130,9 +158,9 @@ pub(super) async fn new_plan(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    for k in ["norm", "parent"] {
-        if let Some(v) = q.get(k) {
-            form.insert(k.to_string(), v.clone());
+    for (k, v) in [("norm", q.norm), ("parent", q.parent)] {
+        if let Some(v) = v {
+            form.insert(k.to_string(), v);
         }
     }
     plan_form(&app, &ctx, &p, form, Vec::new()).await
@@ -175,21 +203,20 @@ pub fn parse_blocked(text: &str) -> Result<Vec<BlockedUnitYear>, Vec<FieldError>
 }
 
 /// The plan request of a submitted form, or the problems of its fields.
-fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<FieldError>> {
-    let get = |k: &str| form.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+pub(super) fn plan_request_of(form: &PlanForm) -> Result<PlanRequest, Vec<FieldError>> {
     let mut errs = Vec::new();
-    let mut num_u32 = |k: &str| -> Option<u32> {
-        let v = get(k).replace([',', ' '], "");
+    let mut num_u32 = |k: &str, typed: &str| -> Option<u32> {
+        let v = typed.trim().replace([',', ' '], "");
         if v.is_empty() {
             return None;
         }
         v.parse().map_err(|_| errs.push(FieldError::new(k, "invalid_number"))).ok()
     };
-    let posts = num_u32("posts");
-    let yearly_capacity = num_u32("yearly_capacity");
-    let cap_per_unit = num_u32("cap_per_unit");
-    let mut year = |k: &str| -> i32 {
-        match get(k).parse::<i32>() {
+    let posts = num_u32("posts", &form.posts);
+    let yearly_capacity = num_u32("yearly_capacity", &form.yearly_capacity);
+    let cap_per_unit = num_u32("cap_per_unit", &form.cap_per_unit);
+    let mut year = |k: &str, typed: &str| -> i32 {
+        match typed.trim().parse::<i32>() {
             Ok(y) if (1900..=2100).contains(&y) => y,
             _ => {
                 errs.push(FieldError::new(k, "invalid_year"));
@@ -197,10 +224,10 @@ fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<Fi
             }
         }
     };
-    let start_year = year("start_year");
-    let target_year = year("target_year");
-    let mut weight = |k: &str| -> f64 {
-        let v = get(k).replace(',', ".");
+    let start_year = year("start_year", &form.start_year);
+    let target_year = year("target_year", &form.target_year);
+    let mut weight = |k: &str, typed: &str| -> f64 {
+        let v = typed.trim().replace(',', ".");
         if v.is_empty() {
             return 0.0;
         }
@@ -213,20 +240,18 @@ fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<Fi
         }
     };
     let mut weights = Weights {
-        gap: weight("w_gap"),
-        children: weight("w_children"),
-        caseload: weight("w_caseload"),
+        gap: weight("w_gap", &form.w_gap),
+        children: weight("w_children", &form.w_children),
+        caseload: weight("w_caseload", &form.w_caseload),
         indicators: BTreeMap::new(),
     };
-    let mut ind: Vec<(&String, &String)> = form.iter().filter(|(k, _)| k.starts_with("w_ind_")).collect();
-    ind.sort();
-    for (k, _) in ind {
-        let w = weight(k);
+    for (k, v) in form.indicators.iter().filter(|(k, _)| k.starts_with("w_ind_")) {
+        let w = weight(k, v);
         if w > 0.0 {
             weights.indicators.insert(k["w_ind_".len()..].to_string(), w);
         }
     }
-    let order = get("level_order");
+    let order = form.level_order.as_deref().unwrap_or("").trim();
     let level_order = match LEVEL_ORDERS.iter().find(|(c, _)| *c == order) {
         Some((_, levels)) => levels.to_vec(),
         None => {
@@ -234,23 +259,24 @@ fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<Fi
             Vec::new()
         }
     };
-    let blocked = match parse_blocked(&get("blocked")) {
+    let blocked = match parse_blocked(form.blocked.trim()) {
         Ok(b) => b,
         Err(e) => {
             errs.extend(e);
             Vec::new()
         }
     };
-    if get("name").is_empty() {
+    let name = form.name.non_blank();
+    if name.is_none() {
         errs.push(FieldError::new("name", "required"));
     }
     if !errs.is_empty() {
         return Err(errs);
     }
     Ok(PlanRequest {
-        name: get("name"),
-        norm: Some(get("norm")).filter(|s| !s.is_empty()).unwrap_or_else(|| INVESTMENT_CASE.into()),
-        parent: Some(get("parent")).filter(|s| !s.is_empty()),
+        name: name.unwrap_or_default().to_string(),
+        norm: form.norm.non_blank().unwrap_or(INVESTMENT_CASE).to_string(),
+        parent: form.parent.non_blank().map(str::to_string),
         posts,
         start_year,
         target_year,
@@ -262,18 +288,16 @@ fn plan_request_of(form: &HashMap<String, String>) -> Result<PlanRequest, Vec<Fi
     })
 }
 
-pub(super) async fn create_plan(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
+pub(super) async fn create_plan(State(app): State<AppState>, ctx: Ctx, Form(form): Form<PlanForm>) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    ctx.check_csrf(&form.csrf)?;
     let i = ctx.i;
     let describe = |errs: &[FieldError]| -> Vec<String> {
         errs.iter().map(|e| format!("{}: {}", field_label(&i, &e.field), error_text(&i, e))).collect()
     };
-    let req = match plan_request_of(&form) {
+    let req = plan_request_of(&form);
+    let form = values_of(&form);
+    let req = match req {
         Ok(r) => r,
         Err(errs) => return plan_form(&app, &ctx, &p, form, describe(&errs)).await,
     };

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::charts::{bar_chart, ChartBar};
 use super::data::DATA_KINDS;
-use super::plans::{parse_blocked, LEVEL_ORDERS};
+use super::plans::{parse_blocked, plan_request_of, PlanForm, LEVEL_ORDERS};
 use crate::common::{I18n, Locale};
 
 #[test]
@@ -79,4 +79,25 @@ fn charts_escape_their_labels() {
         bar_chart("t<", "a", "b", &[ChartBar { label: "<x>&".into(), value: 2.0, target: Some(3.0), href: None }]);
     assert!(svg.contains("&lt;x&gt;&amp;") && !svg.contains("<x>"));
     assert!(!svg.contains("style="), "no inline style (CSP)");
+}
+
+#[test]
+fn the_plan_form_reads_indicator_weights_and_blank_fields() {
+    let body = "csrf=t&name=+A+&norm=&parent=+&posts=&start_year=2026&target_year=2027&w_gap=1&w_children=&\
+                w_caseload=0&level_order=together&w_ind_poverty=2,5&w_ind_zero=0&other=x";
+    let form: PlanForm = serde_urlencoded::from_str(body).unwrap();
+    let req = plan_request_of(&form).unwrap();
+    assert_eq!(req.name, "A");
+    assert_eq!(req.norm, komlang_core::planning::INVESTMENT_CASE);
+    assert_eq!(req.parent, None);
+    assert_eq!(req.weights.indicators.into_iter().collect::<Vec<_>>(), vec![("poverty".to_string(), 2.5)]);
+    let values = crate::common::form_box::values_of(&form);
+    assert_eq!(values.get("w_ind_poverty").map(String::as_str), Some("2,5"));
+    assert_eq!(values.get("other").map(String::as_str), Some("x"));
+
+    let form: PlanForm = serde_urlencoded::from_str("name=&start_year=x&target_year=2027&w_ind_a=-1").unwrap();
+    let fields: Vec<String> = plan_request_of(&form).unwrap_err().into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, vec!["start_year", "w_ind_a", "level_order", "name"]);
+    let values = crate::common::form_box::values_of(&form);
+    assert!(!values.contains_key("norm") && !values.contains_key("level_order"), "not posted, not shown");
 }

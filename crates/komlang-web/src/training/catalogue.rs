@@ -10,11 +10,53 @@ use komlang_core::training::{CertificateLevel, CourseInput, InstitutionInput, In
 use komlang_core::*;
 use komlang_store::{Course, Institution, Programme, StoreError};
 
-use super::shared::{hours_fields, hours_of, programme_title};
-use crate::common::form_box::{csrf_of, integer, no_errors, num, val, vchoices, Fb, FormBox, FormMap};
+use serde::{Deserialize, Serialize};
+
+use super::shared::{hours_fields, hours_of, programme_title, HoursForm};
+use crate::common::form_box::{integer, no_errors, num, values_of, vchoices, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::{flash, layout, render, render_status, store_err, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
+
+/// The form of an institution, as posted.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct InstitutionForm {
+    pub csrf: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_km: String,
+    pub kind: String,
+}
+
+/// The form of a programme, as posted (numbers as typed).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct ProgrammeForm {
+    pub csrf: String,
+    pub code: String,
+    pub title_en: String,
+    pub title_km: String,
+    pub level: String,
+    pub institution_id: String,
+    pub credits_required: String,
+}
+
+/// The form of a course or module, as posted (numbers as typed); `back` is `programme` when
+/// posted from a programme's page.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct CourseForm {
+    pub csrf: String,
+    pub programme_id: String,
+    pub back: String,
+    pub code: String,
+    pub title_en: String,
+    pub title_km: String,
+    #[serde(flatten)]
+    pub hours: HoursForm,
+    pub competencies: String,
+}
 
 pub struct InstitutionView {
     pub id: i64,
@@ -224,22 +266,32 @@ pub(super) async fn hub(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     hub_view(&app, &ctx, &p, None).await
 }
 
-pub(super) async fn create_institution(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
+pub(super) async fn create_institution(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<InstitutionForm>,
+) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     match app.store.create_institution(&p, &institution_input(&form)).await {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to("/training#institutions").into_response())
         }
-        Err(StoreError::Invalid(e)) => hub_view(&app, &ctx, &p, Some((HubForm::Institution, &form, &e))).await,
+        Err(StoreError::Invalid(e)) => {
+            hub_view(&app, &ctx, &p, Some((HubForm::Institution, &values_of(&form), &e))).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
 
-pub(super) async fn create_programme(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
+pub(super) async fn create_programme(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ProgrammeForm>,
+) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     let mut pre = no_errors();
     let input = programme_input(&form, &mut pre);
     let result =
@@ -249,7 +301,9 @@ pub(super) async fn create_programme(State(app): State<AppState>, ctx: Ctx, Form
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/training/programmes/{}", pr.id)).into_response())
         }
-        Err(StoreError::Invalid(e)) => hub_view(&app, &ctx, &p, Some((HubForm::Programme, &form, &e))).await,
+        Err(StoreError::Invalid(e)) => {
+            hub_view(&app, &ctx, &p, Some((HubForm::Programme, &values_of(&form), &e))).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
@@ -313,9 +367,9 @@ pub(super) async fn programme_page(State(app): State<AppState>, ctx: Ctx, Path(i
     programme_view_page(&app, &ctx, &p, &pr, None).await
 }
 
-pub(super) async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
+pub(super) async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(form): Form<CourseForm>) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     let mut pre = no_errors();
     let input = course_input(&form, &mut pre);
     let programme_id = input.programme_id;
@@ -331,29 +385,30 @@ pub(super) async fn create_course(State(app): State<AppState>, ctx: Ctx, Form(fo
         }
         Err(StoreError::Invalid(e)) => {
             let programme = match programme_id {
-                Some(pid) if val(&form, "back") == "programme" => app.store.programme(pid).await?,
+                Some(pid) if form.back.trim() == "programme" => app.store.programme(pid).await?,
                 _ => None,
             };
+            let values = values_of(&form);
             match programme {
-                Some(pr) => programme_view_page(&app, &ctx, &p, &pr, Some((&form, &e))).await,
-                None => hub_view(&app, &ctx, &p, Some((HubForm::Course, &form, &e))).await,
+                Some(pr) => programme_view_page(&app, &ctx, &p, &pr, Some((&values, &e))).await,
+                None => hub_view(&app, &ctx, &p, Some((HubForm::Course, &values, &e))).await,
             }
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
 
-pub(super) fn institution_input(form: &FormMap) -> InstitutionInput {
+pub(super) fn institution_input(form: &InstitutionForm) -> InstitutionInput {
     InstitutionInput {
-        code: val(form, "code"),
-        name_en: val(form, "name_en"),
-        name_km: val(form, "name_km"),
-        kind: val(form, "kind"),
+        code: form.code.trim().to_string(),
+        name_en: form.name_en.trim().to_string(),
+        name_km: form.name_km.trim().to_string(),
+        kind: form.kind.trim().to_string(),
     }
 }
 
-pub(super) fn programme_input(form: &FormMap, pre: &mut ValidationErrors) -> ProgrammeInput {
-    let credits = integer(form, "credits_required", pre);
+pub(super) fn programme_input(form: &ProgrammeForm, pre: &mut ValidationErrors) -> ProgrammeInput {
+    let credits = integer("credits_required", &form.credits_required, pre);
     let credits_required = match credits {
         Some(c) if !(0..=400).contains(&c) => {
             pre.push(FieldError::new("credits_required", "out_of_range").with("min", 0).with("max", 400));
@@ -362,27 +417,28 @@ pub(super) fn programme_input(form: &FormMap, pre: &mut ValidationErrors) -> Pro
         c => c.map(|c| c as u32),
     };
     ProgrammeInput {
-        code: val(form, "code"),
-        title_en: val(form, "title_en"),
-        title_km: val(form, "title_km"),
-        level: val(form, "level"),
-        institution_id: integer(form, "institution_id", pre).unwrap_or(0),
+        code: form.code.trim().to_string(),
+        title_en: form.title_en.trim().to_string(),
+        title_km: form.title_km.trim().to_string(),
+        level: form.level.trim().to_string(),
+        institution_id: integer("institution_id", &form.institution_id, pre).unwrap_or(0),
         credits_required,
     }
 }
 
-pub(super) fn course_input(form: &FormMap, pre: &mut ValidationErrors) -> CourseInput {
-    let programme_id = integer(form, "programme_id", pre);
-    let hours = hours_of(form, pre).unwrap_or_default();
-    let competencies = val(form, "competencies")
+pub(super) fn course_input(form: &CourseForm, pre: &mut ValidationErrors) -> CourseInput {
+    let programme_id = integer("programme_id", &form.programme_id, pre);
+    let hours = hours_of(&form.hours, pre).unwrap_or_default();
+    let competencies = form
+        .competencies
         .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
     CourseInput {
-        code: val(form, "code"),
-        title_en: val(form, "title_en"),
-        title_km: val(form, "title_km"),
+        code: form.code.trim().to_string(),
+        title_en: form.title_en.trim().to_string(),
+        title_km: form.title_km.trim().to_string(),
         programme_id,
         hours,
         competencies,

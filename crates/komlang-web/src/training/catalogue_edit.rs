@@ -9,9 +9,10 @@ use komlang_core::*;
 use komlang_store::{Course, Institution, Programme, StoreError};
 
 use super::catalogue::{
-    course_form, course_input, institution_form, institution_input, programme_form, programme_input,
+    course_form, course_input, institution_form, institution_input, programme_form, programme_input, CourseForm,
+    InstitutionForm, ProgrammeForm,
 };
-use crate::common::form_box::{csrf_of, no_errors, num, FormBox, FormMap};
+use crate::common::form_box::{no_errors, num, values_of, FormBox, FormMap};
 use crate::common::{flash, layout, render, render_status, store_err, Ctx, Layout, PageError, PageResult};
 use crate::AppState;
 
@@ -142,15 +143,42 @@ pub(super) async fn edit_course(State(app): State<AppState>, ctx: Ctx, Path(id):
     edit_view(&app, &ctx, &e, None).await
 }
 
+/// The changed record's form, as posted.
+enum Submitted {
+    Institution(InstitutionForm),
+    Programme(ProgrammeForm),
+    Course(CourseForm),
+}
+
+impl Submitted {
+    fn csrf(&self) -> &str {
+        match self {
+            Submitted::Institution(f) => &f.csrf,
+            Submitted::Programme(f) => &f.csrf,
+            Submitted::Course(f) => &f.csrf,
+        }
+    }
+
+    fn values(&self) -> FormMap {
+        match self {
+            Submitted::Institution(f) => values_of(f),
+            Submitted::Programme(f) => values_of(f),
+            Submitted::Course(f) => values_of(f),
+        }
+    }
+}
+
 /// Saves a changed institution, programme or course; the form again, with its problems, when refused.
-async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, form: &FormMap) -> PageResult {
+async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, submitted: &Submitted) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(form))?;
+    ctx.check_csrf(submitted.csrf())?;
     let e = editing(app, ctx, kind, id).await?;
     let mut pre = no_errors();
-    let result = match &e {
-        Editing::Institution(_) => app.store.update_institution(&p, id, &institution_input(form)).await.map(|_| ()),
-        Editing::Programme(_) => {
+    let result = match submitted {
+        Submitted::Institution(form) => {
+            app.store.update_institution(&p, id, &institution_input(form)).await.map(|_| ())
+        }
+        Submitted::Programme(form) => {
             let input = programme_input(form, &mut pre);
             if pre.is_empty() {
                 app.store.update_programme(&p, id, &input).await.map(|_| ())
@@ -158,7 +186,7 @@ async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, form: &FormMa
                 Err(StoreError::Invalid(pre))
             }
         }
-        Editing::Course(_) => {
+        Submitted::Course(form) => {
             let input = course_input(form, &mut pre);
             if pre.is_empty() {
                 app.store.update_course(&p, id, &input).await.map(|_| ())
@@ -180,7 +208,7 @@ async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, form: &FormMa
             };
             Ok(Redirect::to(&back).into_response())
         }
-        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Some((form, &errs))).await,
+        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Some((&submitted.values(), &errs))).await,
         Err(other) => Err(store_err(ctx, other)),
     }
 }
@@ -189,25 +217,25 @@ pub(super) async fn update_institution(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<InstitutionForm>,
 ) -> PageResult {
-    save_edit(&app, &ctx, "institution", id, &form).await
+    save_edit(&app, &ctx, "institution", id, &Submitted::Institution(form)).await
 }
 
 pub(super) async fn update_programme(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<ProgrammeForm>,
 ) -> PageResult {
-    save_edit(&app, &ctx, "programme", id, &form).await
+    save_edit(&app, &ctx, "programme", id, &Submitted::Programme(form)).await
 }
 
 pub(super) async fn update_course(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<CourseForm>,
 ) -> PageResult {
-    save_edit(&app, &ctx, "course", id, &form).await
+    save_edit(&app, &ctx, "course", id, &Submitted::Course(form)).await
 }

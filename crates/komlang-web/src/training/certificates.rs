@@ -14,7 +14,7 @@ use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::{query_string, select_choices, vchoices};
 use crate::common::names::{pick, province_choices};
 use crate::common::pagination::page_link;
-use crate::common::{layout, render, store_err, trimmed, Choice, Ctx, Layout, PageResult};
+use crate::common::{layout, render, store_err, Choice, Ctx, Layout, PageResult};
 use crate::AppState;
 
 /// Certificate register filters as they appear in the query string.
@@ -46,9 +46,9 @@ impl CertificateFilters {
             programme_id: self.programme.trim().parse().ok(),
             from: date_of(&self.from),
             to: date_of(&self.to),
-            province: trimmed(&self.province),
+            province: self.province.non_blank().map(str::to_string),
             district: None,
-            q: trimmed(&self.q),
+            q: self.q.non_blank().map(str::to_string),
             valid: match self.state.trim() {
                 "valid" => Some(true),
                 "revoked" => Some(false),

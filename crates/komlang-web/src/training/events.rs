@@ -9,16 +9,16 @@ use axum::Form;
 use komlang_core::training::EventInput;
 use komlang_core::*;
 use komlang_store::{Course, EventQuery, Institution, Page, StoreError, TrainingEvent, EVENT_EXPORT_COLUMNS};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::institution_view;
-use super::shared::{course_title, hours_fields, hours_of, hours_values};
+use super::shared::{course_title, hours_fields, hours_of, hours_values, HoursForm};
 use crate::common::export::{export_format, table_file, FormatParam};
-use crate::common::form_box::{csrf_of, integer, no_errors, query_string, val, Fb, FormBox, FormMap};
+use crate::common::form_box::{integer, no_errors, query_string, values_of, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::pagination::page_link;
 use crate::common::{
-    flash, layout, render, render_status, store_err, today, trimmed, Choice, Ctx, I18n, Layout, PageError, PageResult,
+    flash, layout, render, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageError, PageResult,
 };
 use crate::AppState;
 
@@ -46,7 +46,7 @@ impl EventFilters {
         EventQuery {
             from: date_of(&self.from),
             to: date_of(&self.to),
-            place: trimmed(&self.place),
+            place: self.place.non_blank().map(str::to_string),
             programme_id: self.programme.trim().parse().ok(),
             course_id: None,
             page: self.page.trim().parse().unwrap_or(1),
@@ -187,17 +187,35 @@ fn event_form(
     b.finish(title, action, i.t("common.save"))
 }
 
-fn event_input(form: &FormMap) -> (EventInput, ValidationErrors) {
+/// The form of a training event, as posted (numbers and dates as typed).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct EventForm {
+    csrf: String,
+    course_id: String,
+    institution_id: String,
+    starts_on: String,
+    ends_on: String,
+    place_code: String,
+    #[serde(deserialize_with = "crate::common::forms::non_blank")]
+    venue: Option<String>,
+    #[serde(deserialize_with = "crate::common::forms::non_blank")]
+    trainers: Option<String>,
+    #[serde(flatten)]
+    hours: HoursForm,
+}
+
+fn event_input(form: &EventForm) -> (EventInput, ValidationErrors) {
     let mut errs = no_errors();
     let input = EventInput {
-        course_id: integer(form, "course_id", &mut errs).unwrap_or(0),
-        institution_id: integer(form, "institution_id", &mut errs),
-        starts_on: val(form, "starts_on"),
-        ends_on: val(form, "ends_on"),
-        place_code: val(form, "place_code"),
-        venue: trimmed(&val(form, "venue")),
-        trainers: trimmed(&val(form, "trainers")),
-        hours: hours_of(form, &mut errs),
+        course_id: integer("course_id", &form.course_id, &mut errs).unwrap_or(0),
+        institution_id: integer("institution_id", &form.institution_id, &mut errs),
+        starts_on: form.starts_on.trim().to_string(),
+        ends_on: form.ends_on.trim().to_string(),
+        place_code: form.place_code.trim().to_string(),
+        venue: form.venue.clone(),
+        trainers: form.trainers.clone(),
+        hours: hours_of(&form.hours, &mut errs),
     };
     (input, errs)
 }
@@ -252,9 +270,9 @@ pub(super) async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResu
     .await
 }
 
-pub(super) async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(form): Form<FormMap>) -> PageResult {
+pub(super) async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(form): Form<EventForm>) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     let (input, pre) = event_input(&form);
     let result =
         if pre.is_empty() { app.store.create_training_event(&p, &input).await } else { Err(StoreError::Invalid(pre)) };
@@ -267,7 +285,7 @@ pub(super) async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(for
             show_event_form(
                 &app,
                 &ctx,
-                &form,
+                &values_of(&form),
                 &e,
                 "/training/events".into(),
                 ctx.i.t("training.new_event"),
@@ -327,10 +345,10 @@ pub(super) async fn update_event(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<EventForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     runnable_event(&app, &ctx, &p, id).await?;
     let (input, pre) = event_input(&form);
     let result = if pre.is_empty() {
@@ -347,7 +365,7 @@ pub(super) async fn update_event(
             show_event_form(
                 &app,
                 &ctx,
-                &form,
+                &values_of(&form),
                 &e,
                 format!("/training/events/{id}"),
                 ctx.i.t("training.edit_event"),

@@ -14,8 +14,8 @@ use komlang_store::{StoreError, TrainingEvent};
 use serde::Deserialize;
 
 use super::events::{runnable_event, visible_event};
-use super::shared::{course_title, hours_of};
-use crate::common::form_box::{csrf_of, integer, messages, no_errors, num, select_choices, val, vchoices, FormMap};
+use super::shared::{course_title, hours_of, HoursForm};
+use crate::common::form_box::{integer, messages, no_errors, num, select_choices, typed_with_list, vchoices};
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, Choice, CsrfForm, Ctx, Layout, PageResult};
 use crate::AppState;
@@ -83,7 +83,7 @@ pub(super) struct FindParam {
 enum EventFailure<'a> {
     None,
     Add(&'a str, &'a ValidationErrors),
-    Attendance(i64, &'a FormMap, &'a ValidationErrors),
+    Attendance(i64, &'a AttendanceForm, &'a ValidationErrors),
 }
 
 async fn event_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed: EventFailure<'_>) -> PageResult {
@@ -144,11 +144,11 @@ async fn event_view_finding(
             let mut errors = Vec::new();
             if let EventFailure::Attendance(wid, form, e) = &failed {
                 if *wid == x.worker.id {
-                    f_days = val(form, "days_attended");
-                    f_teaching = val(form, "hours.teaching");
-                    f_lab = val(form, "hours.lab");
-                    f_field = val(form, "hours.field");
-                    f_result = val(form, "result");
+                    f_days = form.days_attended.trim().to_string();
+                    f_teaching = form.hours.teaching.trim().to_string();
+                    f_lab = form.hours.lab.trim().to_string();
+                    f_field = form.hours.field.trim().to_string();
+                    f_result = form.result.trim().to_string();
                     errors = messages(&i, e);
                 }
             }
@@ -224,6 +224,27 @@ pub(super) async fn pass_pending(
     Ok(Redirect::to(&format!("/training/events/{id}#participants")).into_response())
 }
 
+/// The form adding participants, as posted, but for the workers ticked in the search results
+/// (`worker_id`, repeated).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AddParticipantsForm {
+    pub csrf: String,
+    /// Ids typed in.
+    pub worker_ids: String,
+}
+
+/// The attendance and result of one participant, as posted (numbers as typed).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AttendanceForm {
+    pub csrf: String,
+    pub days_attended: String,
+    #[serde(flatten)]
+    pub hours: HoursForm,
+    pub result: String,
+}
+
 pub(super) async fn add_participants(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -231,16 +252,13 @@ pub(super) async fn add_participants(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    let form: FormMap = pairs.iter().filter(|(k, _)| k != "worker_id").cloned().collect();
-    ctx.check_csrf(csrf_of(&form))?;
+    let (form, ticked): (AddParticipantsForm, _) = typed_with_list(pairs, "worker_id");
+    ctx.check_csrf(&form.csrf)?;
     runnable_event(&app, &ctx, &p, id).await?;
     // Ids typed in `worker_ids`, and the workers ticked in the search results (`worker_id`).
-    let ticked = pairs.iter().filter(|(k, _)| k == "worker_id").map(|(_, v)| v.trim());
-    let text = std::iter::once(val(&form, "worker_ids").as_str())
-        .chain(ticked)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ticked = ticked.iter().map(|v| v.trim());
+    let text =
+        std::iter::once(form.worker_ids.trim()).chain(ticked).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
     let mut pre = no_errors();
     let mut ids: Vec<i64> = Vec::new();
     for tok in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|t| !t.is_empty()) {
@@ -272,13 +290,13 @@ pub(super) async fn record_attendance(
     State(app): State<AppState>,
     ctx: Ctx,
     Path((id, worker_id)): Path<(i64, i64)>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<AttendanceForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     runnable_event(&app, &ctx, &p, id).await?;
     let mut pre = no_errors();
-    let days = integer(&form, "days_attended", &mut pre);
+    let days = integer("days_attended", &form.days_attended, &mut pre);
     let days_attended = match days {
         Some(d) if d < 0 || d > u32::MAX as i64 => {
             pre.push(FieldError::new("days_attended", "invalid_number").with("value", d));
@@ -286,7 +304,11 @@ pub(super) async fn record_attendance(
         }
         d => d.map(|d| d as u32),
     };
-    let input = AttendanceInput { days_attended, hours: hours_of(&form, &mut pre), result: val(&form, "result") };
+    let input = AttendanceInput {
+        days_attended,
+        hours: hours_of(&form.hours, &mut pre),
+        result: form.result.trim().to_string(),
+    };
     let result = if pre.is_empty() {
         app.store.record_attendance(&p, id, worker_id, &input).await
     } else {

@@ -9,13 +9,13 @@ use axum::Form;
 use komlang_core::training::CertificateLevel;
 use komlang_core::*;
 use komlang_store::{ProgressQuery, StoreError, TargetInput};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::shared::programme_title;
-use crate::common::form_box::{csrf_of, integer, no_errors, num, val, vchoices, Fb, FormBox, FormMap};
+use crate::common::form_box::{integer, no_errors, num, typed_with_list, values_of, vchoices, Fb, FormBox, FormMap};
 use crate::common::forms::choices;
 use crate::common::names::province_choices;
-use crate::common::{flash, layout, render, render_status, store_err, trimmed, Choice, Ctx, Layout, PageResult};
+use crate::common::{flash, layout, render, render_status, store_err, Choice, Ctx, Layout, PageResult};
 use crate::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -37,8 +37,8 @@ pub struct ProgressFilters {
 impl ProgressFilters {
     pub fn query(&self) -> ProgressQuery {
         ProgressQuery {
-            province: trimmed(&self.province),
-            district: trimmed(&self.district),
+            province: self.province.non_blank().map(str::to_string),
+            district: self.district.non_blank().map(str::to_string),
             cadre: Cadre::parse(&self.cadre),
             role: WorkerRole::parse(&self.role),
             sector: Sector::parse(&self.sector),
@@ -222,33 +222,39 @@ pub(super) async fn targets_page(State(app): State<AppState>, ctx: Ctx) -> PageR
     targets_view(&app, &ctx, &p, None).await
 }
 
+/// The form of a training target, as posted (numbers as typed); `roles` are the ticked boxes.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct TargetForm {
+    pub csrf: String,
+    pub group_code: String,
+    pub group_en: String,
+    pub level: String,
+    pub year: String,
+    pub target: String,
+    #[serde(skip_deserializing)]
+    pub roles: Vec<String>,
+}
+
 pub(super) async fn set_target(
     State(app): State<AppState>,
     ctx: Ctx,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    let mut form = FormMap::new();
-    let mut roles = Vec::new();
-    for (k, v) in pairs {
-        if k == "roles" {
-            roles.push(v);
-        } else {
-            form.insert(k, v);
-        }
-    }
-    form.insert("roles".into(), roles.join(" "));
-    ctx.check_csrf(csrf_of(&form))?;
+    let (mut form, roles): (TargetForm, _) = typed_with_list(pairs, "roles");
+    form.roles = roles;
+    ctx.check_csrf(&form.csrf)?;
     let mut pre = no_errors();
-    let year = integer(&form, "year", &mut pre).unwrap_or(0);
-    let target = integer(&form, "target", &mut pre).unwrap_or(-1);
+    let year = integer("year", &form.year, &mut pre).unwrap_or(0);
+    let target = integer("target", &form.target, &mut pre).unwrap_or(-1);
     let input = TargetInput {
-        group_code: val(&form, "group_code"),
-        group_en: val(&form, "group_en"),
-        level: val(&form, "level"),
+        group_code: form.group_code.trim().to_string(),
+        group_en: form.group_en.trim().to_string(),
+        level: form.level.trim().to_string(),
         year: i32::try_from(year).unwrap_or(0),
         target,
-        roles,
+        roles: form.roles.clone(),
     };
     let result =
         if pre.is_empty() { app.store.set_training_target(&p, &input).await } else { Err(StoreError::Invalid(pre)) };
@@ -257,7 +263,7 @@ pub(super) async fn set_target(
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to("/training/targets").into_response())
         }
-        Err(StoreError::Invalid(e)) => targets_view(&app, &ctx, &p, Some((&form, &e))).await,
+        Err(StoreError::Invalid(e)) => targets_view(&app, &ctx, &p, Some((&values_of(&form), &e))).await,
         Err(e) => Err(store_err(&ctx, e)),
     }
 }

@@ -5,20 +5,34 @@ use komlang_core::training::Hours;
 use komlang_core::*;
 use komlang_store::{Programme, TrainingEvent};
 
-use crate::common::form_box::{decimal, num, val, Fb, FormMap};
+use serde::{Deserialize, Serialize};
+
+use crate::common::form_box::{decimal, num, Fb, FormMap};
 use crate::common::names::pick;
 use crate::common::{Ctx, I18n, PageError};
 use crate::AppState;
 
+/// The hours by type as typed in a form (kept as typed, to show again with their problems).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct HoursForm {
+    #[serde(rename = "hours.teaching")]
+    pub teaching: String,
+    #[serde(rename = "hours.lab")]
+    pub lab: String,
+    #[serde(rename = "hours.field")]
+    pub field: String,
+}
+
 /// Hours by type of a form: none when all three are empty.
-pub(super) fn hours_of(form: &FormMap, errs: &mut ValidationErrors) -> Option<Hours> {
-    if ["hours.teaching", "hours.lab", "hours.field"].iter().all(|k| val(form, k).is_empty()) {
+pub(super) fn hours_of(form: &HoursForm, errs: &mut ValidationErrors) -> Option<Hours> {
+    if [&form.teaching, &form.lab, &form.field].iter().all(|v| v.non_blank().is_none()) {
         return None;
     }
     Some(Hours {
-        teaching: decimal(form, "hours.teaching", errs),
-        lab: decimal(form, "hours.lab", errs),
-        field: decimal(form, "hours.field", errs),
+        teaching: decimal("hours.teaching", &form.teaching, errs),
+        lab: decimal("hours.lab", &form.lab, errs),
+        field: decimal("hours.field", &form.field, errs),
     })
 }
 

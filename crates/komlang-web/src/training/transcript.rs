@@ -10,9 +10,11 @@ use komlang_core::training::{normalize_number, CertificateLevel, NumberKind, Rec
 use komlang_core::*;
 use komlang_store::{StoreError, WorkerBrief, TRANSCRIPT_EXPORT_COLUMNS};
 
-use super::shared::{hours_fields, hours_of, programme_title, visible_worker};
+use serde::{Deserialize, Serialize};
+
+use super::shared::{hours_fields, hours_of, programme_title, visible_worker, HoursForm};
 use crate::common::export::{export_format, table_file, FormatParam};
-use crate::common::form_box::{csrf_of, integer, messages, no_errors, num, val, vchoices, Fb, FormBox, FormMap};
+use crate::common::form_box::{integer, messages, no_errors, num, values_of, vchoices, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Ctx, Layout, PageResult};
 use crate::AppState;
@@ -105,11 +107,50 @@ struct TranscriptPage {
     apply_form: Option<FormBox>,
 }
 
+/// A recognition of prior learning, as posted (numbers as typed).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct RecognitionForm {
+    pub csrf: String,
+    pub kind: String,
+    pub programme_id: String,
+    #[serde(flatten)]
+    pub hours: HoursForm,
+    pub evidence: String,
+    pub assessor: String,
+    pub assessed_on: String,
+}
+
+/// Issuing a certificate of a programme.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct IssueForm {
+    pub csrf: String,
+    pub programme_id: String,
+}
+
+/// Revoking a certificate; `worker_id` says on whose transcript the form was.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RevokeForm {
+    pub csrf: String,
+    pub reason: String,
+    pub worker_id: String,
+}
+
+/// Applying for a licence.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(super) struct ApplyForm {
+    pub csrf: String,
+    pub note: String,
+}
+
 enum TranscriptFailure<'a> {
     None,
     Recognition(&'a FormMap, &'a ValidationErrors),
     Issue(&'a ValidationErrors),
-    Revoke(&'a str, &'a FormMap, &'a ValidationErrors),
+    Revoke(&'a str, &'a RevokeForm, &'a ValidationErrors),
     Apply(&'a FormMap, &'a ValidationErrors),
 }
 
@@ -177,7 +218,7 @@ async fn transcript_view(
                 TranscriptFailure::Revoke(n, form, e)
                     if normalize_number(NumberKind::Certificate, n).as_deref() == Some(c.number.as_str()) =>
                 {
-                    (messages(&i, e), val(form, "reason"))
+                    (messages(&i, e), form.reason.trim().to_string())
                 }
                 _ => (Vec::new(), String::new()),
             };
@@ -320,22 +361,22 @@ pub(super) async fn add_recognition(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<RecognitionForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     visible_worker(&app, &ctx, &p, id).await?;
     if !p.may(Action::RunTraining) {
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
     let input = RecognitionInput {
-        kind: val(&form, "kind"),
-        programme_id: integer(&form, "programme_id", &mut pre).unwrap_or(0),
-        hours: hours_of(&form, &mut pre).unwrap_or_default(),
-        evidence: val(&form, "evidence"),
-        assessor: val(&form, "assessor"),
-        assessed_on: val(&form, "assessed_on"),
+        kind: form.kind.trim().to_string(),
+        programme_id: integer("programme_id", &form.programme_id, &mut pre).unwrap_or(0),
+        hours: hours_of(&form.hours, &mut pre).unwrap_or_default(),
+        evidence: form.evidence.trim().to_string(),
+        assessor: form.assessor.trim().to_string(),
+        assessed_on: form.assessed_on.trim().to_string(),
     };
     let result = if pre.is_empty() {
         app.store.add_recognition(&p, id, &input, today()).await
@@ -348,7 +389,7 @@ pub(super) async fn add_recognition(
             Ok(Redirect::to(&format!("/workers/{id}/transcript#recognitions")).into_response())
         }
         Err(StoreError::Invalid(e)) => {
-            transcript_view(&app, &ctx, &p, id, TranscriptFailure::Recognition(&form, &e)).await
+            transcript_view(&app, &ctx, &p, id, TranscriptFailure::Recognition(&values_of(&form), &e)).await
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
@@ -358,16 +399,16 @@ pub(super) async fn issue_certificate(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<IssueForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
+    ctx.check_csrf(&form.csrf)?;
     visible_worker(&app, &ctx, &p, id).await?;
     if !p.may(Action::IssueCertificate) {
         return Err(ctx.forbidden());
     }
     let mut pre = no_errors();
-    let programme_id = integer(&form, "programme_id", &mut pre);
+    let programme_id = integer("programme_id", &form.programme_id, &mut pre);
     if programme_id.is_none() && pre.is_empty() {
         pre.push(FieldError::new("programme_id", "required"));
     }
@@ -398,18 +439,18 @@ pub(super) async fn revoke_certificate(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<RevokeForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
-    match app.store.revoke_certificate(&p, &number, &val(&form, "reason"), today()).await {
+    ctx.check_csrf(&form.csrf)?;
+    match app.store.revoke_certificate(&p, &number, form.reason.trim(), today()).await {
         Ok(c) => {
             flash(&ctx, "training.certificate_revoked").await?;
             Ok(Redirect::to(&format!("/workers/{}/transcript#certificates", c.worker_id)).into_response())
         }
         Err(StoreError::Invalid(e)) => {
             // Back on the holder's transcript when the form says whose it is and it is theirs.
-            let worker_id: Option<i64> = val(&form, "worker_id").parse().ok();
+            let worker_id: Option<i64> = form.worker_id.trim().parse().ok();
             let canonical = normalize_number(NumberKind::Certificate, &number);
             if let Some(wid) = worker_id {
                 if let Ok(certs) = app.store.worker_certificates(&p, wid).await {
@@ -438,17 +479,18 @@ pub(super) async fn apply_licence(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<FormMap>,
+    Form(form): Form<ApplyForm>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(csrf_of(&form))?;
-    let note = val(&form, "note");
-    match app.store.apply_licence(&p, id, Some(note.as_str()), today()).await {
+    ctx.check_csrf(&form.csrf)?;
+    match app.store.apply_licence(&p, id, Some(form.note.trim()), today()).await {
         Ok(_) => {
             flash(&ctx, "training.licence_applied").await?;
             Ok(Redirect::to(&format!("/workers/{id}/transcript#licences")).into_response())
         }
-        Err(StoreError::Invalid(e)) => transcript_view(&app, &ctx, &p, id, TranscriptFailure::Apply(&form, &e)).await,
+        Err(StoreError::Invalid(e)) => {
+            transcript_view(&app, &ctx, &p, id, TranscriptFailure::Apply(&values_of(&form), &e)).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
