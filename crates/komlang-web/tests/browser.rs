@@ -133,10 +133,7 @@ impl Driver {
                 ],
             }
         });
-        let caps = match caps {
-            serde_json::Value::Object(m) => m,
-            _ => unreachable!(),
-        };
+        let serde_json::Value::Object(caps) = caps else { unreachable!() };
         let client = ClientBuilder::native().capabilities(caps).connect(&self.url()).await.unwrap_or_else(|e| {
             panic!("could not open a Chromium session through chromedriver: {e}\n{}", self.log_tail())
         });

@@ -3016,10 +3016,10 @@ async fn anonymous_requests_are_turned_away() {
                         r.status == 303 && r.location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
                     match (route.method, op) {
                         ("GET", PageOp::LoginForm | PageOp::About | PageOp::Css | PageOp::Health) => {
-                            f.status(&what, r.status, 200, "")
+                            f.status(&what, r.status, 200, "");
                         }
                         ("GET", PageOp::Lang) => {
-                            f.check(r.status == 303 && !to_login, || format!("{what}: {} {:?}", r.status, r.location))
+                            f.check(r.status == 303 && !to_login, || format!("{what}: {} {:?}", r.status, r.location));
                         }
                         ("POST", PageOp::Login) => f.status(format!("{what} (no CSRF)"), r.status, 401, ""),
                         ("POST", PageOp::Logout) => f.status(format!("{what} (no CSRF)"), r.status, 403, ""),
@@ -3273,7 +3273,7 @@ struct TrainingFx {
 /// Name of the public holder: in no scope's secrets, shown by the public pages.
 const PUBLIC_HOLDER: &str = "Pheap Publicholder";
 
-async fn training_fixture(app: &common::TestApp, w: &[i64; 4]) -> TrainingFx {
+async fn training_fixture(app: &TestApp, w: &[i64; 4]) -> TrainingFx {
     use komlang_core::training::{AttendanceInput, CourseInput, DecisionInput, EventInput, Hours};
     let s = &app.db.store;
     let vc = s.programmes().await.unwrap().into_iter().find(|p| p.code == "VC-PSW").unwrap().id;
@@ -4075,7 +4075,7 @@ async fn public_check(fx: &Fx, f: &mut Failures, who: Option<Who>, route: &Route
             cases.push(("/api/v1/public/certificates/C-0000-0000-0000-0".into(), 404, None));
         }
         "/api/v1/public/licences" => {
-            cases.push(("/api/v1/public/licences?q=publicholder".into(), 200, Some(public_lic.as_str())))
+            cases.push(("/api/v1/public/licences?q=publicholder".into(), 200, Some(public_lic.as_str())));
         }
         p => f.check(false, || format!("no public check for {p}")),
     }

@@ -3,6 +3,7 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use komlang_core::NonBlank;
 use komlang_store::StoreError;
 use serde::Deserialize;
 
@@ -100,7 +101,7 @@ pub async fn download(
 
 /// `format=csv|xlsx`; None when absent.
 pub fn format_param(v: &Option<String>) -> ApiResult<Option<ExportFormat>> {
-    match super::extract::clean(v) {
+    match v.non_blank() {
         None => Ok(None),
         Some(f) => ExportFormat::parse(f)
             .map(Some)

@@ -226,14 +226,6 @@ pub fn parse_opt<T>(
     r
 }
 
-pub fn clean(v: &Option<String>) -> Option<&str> {
-    v.non_blank()
-}
-
-pub fn clean_owned(v: &Option<String>) -> Option<String> {
-    clean(v).map(String::from)
-}
-
 /// A coded filter: 400 naming the accepted codes when unknown.
 pub fn code_param<T>(
     name: &str,
@@ -241,7 +233,7 @@ pub fn code_param<T>(
     parse: fn(&str) -> Option<T>,
     codes: &[&str],
 ) -> ApiResult<Option<T>> {
-    match clean(v) {
+    match v.non_blank() {
         None => Ok(None),
         Some(s) => parse(s)
             .map(Some)
@@ -250,7 +242,7 @@ pub fn code_param<T>(
 }
 
 pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<chrono::NaiveDate>> {
-    match clean(v) {
+    match v.non_blank() {
         None => Ok(None),
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)

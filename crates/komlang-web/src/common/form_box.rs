@@ -170,7 +170,8 @@ impl<'a> Fb<'a> {
             hint: String::new(),
             options: Vec::new(),
         });
-        self.fields.last_mut().expect("just pushed")
+        let last = self.fields.len() - 1;
+        &mut self.fields[last]
     }
 
     pub fn hidden(&mut self, name: &str, value: &str) {

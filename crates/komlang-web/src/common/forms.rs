@@ -23,11 +23,6 @@ where
     Ok(typed.non_blank().map(str::to_string))
 }
 
-/// A form value, trimmed; none when blank.
-pub fn trimmed(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 /// One choice in a select box.
 pub struct Choice {
     pub value: String,
@@ -97,7 +92,8 @@ impl<'a> FormBuilder<'a> {
             options: Vec::new(),
             link,
         });
-        self.fields.last_mut().expect("just pushed")
+        let last = self.fields.len() - 1;
+        &mut self.fields[last]
     }
 
     pub fn select<T: Copy + Labeled>(

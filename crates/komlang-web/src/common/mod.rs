@@ -18,7 +18,7 @@ pub mod routes;
 pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
 pub use export::ExportFormat;
 pub use extract::{store_err, ApiUser, CsrfForm, Ctx};
-pub use forms::{trimmed, Choice};
+pub use forms::Choice;
 pub use i18n::{I18n, Locale};
 pub use layout::Layout;
 pub use pagination::Paged;

@@ -188,11 +188,10 @@ fn gap_query(i: &I18n, q: &GapParams) -> ApiResult<GapQuery> {
         }
         r
     }
-    let clean = |v: &Option<String>| v.non_blank().map(String::from);
     let gq = GapQuery {
-        version: clean(&q.version),
-        province: clean(&q.province),
-        district: clean(&q.district),
+        version: q.version.non_blank().map(String::from),
+        province: q.province.non_blank().map(String::from),
+        district: q.district.non_blank().map(String::from),
         cadre: opt("cadre", &q.cadre, Cadre::parse, &mut errs),
         role: opt("role", &q.role, WorkerRole::parse, &mut errs),
         sector: opt("sector", &q.sector, Sector::parse, &mut errs),
@@ -323,7 +322,7 @@ pub(super) async fn export(
 #[openapi(
     paths(list_frameworks, current_framework, framework_version, list_assessments, create_assessment, get_assessment,
           update_assessment, delete_assessment, worker_gaps, gaps, needs, export),
-    components(schemas(FrameworkDoc, FrameworkVersion, Area, komlang_core::competency::Competency, Indicator,
+    components(schemas(FrameworkDoc, FrameworkVersion, Area, competency::Competency, Indicator,
         AssessmentInput, RatingInput, Assessment, RatedIndicator, CompetencyScore, Rating, AssessmentKind, WorkerGaps,
         CompetencyStanding, Gap, RatingDifference, IndicatorDifference, GapReport, AggregateCell, TrainingNeeds,
         TrainingNeed, ApiErrorBody)),

@@ -16,9 +16,7 @@ use serde::Deserialize;
 use super::assessments::access_or_404;
 use super::labels::{framework_of, group_label, rating_label, worker_title};
 use crate::common::names::pick;
-use crate::common::{
-    flash, layout, render, render_status, store_err, today, trimmed, Choice, Ctx, I18n, Layout, PageResult,
-};
+use crate::common::{flash, layout, render, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
 pub struct FormIndicator {
@@ -127,10 +125,10 @@ fn input_of_form(form: &HashMap<String, String>, version: &str) -> (AssessmentIn
         }
     }
     let input = AssessmentInput {
-        kind: trimmed(&v.kind),
-        assessed_on: trimmed(&v.assessed_on),
-        assessor: trimmed(&v.assessor),
-        notes: trimmed(&v.notes),
+        kind: v.kind.non_blank().map(String::from),
+        assessed_on: v.assessed_on.non_blank().map(String::from),
+        assessor: v.assessor.non_blank().map(String::from),
+        notes: v.notes.non_blank().map(String::from),
         framework_version: Some(version.to_string()),
         ratings,
     };
@@ -324,7 +322,7 @@ pub(super) async fn create_assessment(
         return Err(ctx.forbidden());
     }
     let version = form.get("version").cloned().unwrap_or_default();
-    let fw = framework_of(&app, &ctx, trimmed(&version).as_deref()).await?;
+    let fw = framework_of(&app, &ctx, version.non_blank().map(String::from).as_deref()).await?;
     let (input, pre) = input_of_form(&form, &fw.version);
     let result = if pre.is_empty() {
         app.store.create_assessment(&p, id, &input, today()).await

@@ -257,7 +257,7 @@ pub(super) async fn assessment_page(State(app): State<AppState>, ctx: Ctx, Path(
     let fw = framework_of(&app, &ctx, Some(&a.framework_version)).await?;
     let current = app.store.current_framework().await?.version == fw.version;
     let i = ctx.i;
-    let ratings: HashMap<&str, &komlang_core::competency::RatedIndicator> =
+    let ratings: HashMap<&str, &competency::RatedIndicator> =
         a.ratings.iter().map(|r| (r.indicator_code.as_str(), r)).collect();
     let mut areas = Vec::new();
     for area in &fw.areas {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::labels::{framework_of, group_label, rating_label, version_choices, VersionParam};
 use crate::common::names::pick;
-use crate::common::{flash, layout, render, render_status, store_err, trimmed, Choice, Ctx, I18n, Layout, PageResult};
+use crate::common::{flash, layout, render, render_status, store_err, Choice, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
 pub struct IndicatorView {
@@ -95,7 +95,7 @@ struct FrameworkPage {
 
 pub(super) async fn framework_page(State(app): State<AppState>, ctx: Ctx, Query(q): Query<VersionParam>) -> PageResult {
     ctx.require()?;
-    let fw = framework_of(&app, &ctx, trimmed(&q.version).as_deref()).await?;
+    let fw = framework_of(&app, &ctx, q.version.non_blank().map(String::from).as_deref()).await?;
     let versions = app.store.framework_versions().await?;
     let i = ctx.i;
     let current = versions.iter().any(|v| v.current && v.version == fw.version);
@@ -241,8 +241,8 @@ pub(super) async fn requirements_page(
     Query(q): Query<RequirementParams>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    let fw = framework_of(&app, &ctx, trimmed(&q.version).as_deref()).await?;
-    let target = match trimmed(&q.target) {
+    let fw = framework_of(&app, &ctx, q.version.non_blank().map(String::from).as_deref()).await?;
+    let target = match q.target.non_blank().map(String::from) {
         None => RequirementFor::Cadre(Cadre::ParaSocialWorker),
         Some(t) => parse_requirement_target(&t).ok_or_else(|| ctx.not_found())?,
     };
@@ -257,7 +257,7 @@ pub(super) async fn save_requirements(
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let version = form.get("version").cloned().unwrap_or_default();
-    let fw = framework_of(&app, &ctx, trimmed(&version).as_deref()).await?;
+    let fw = framework_of(&app, &ctx, version.non_blank().map(String::from).as_deref()).await?;
     let target = form.get("for").and_then(|t| parse_requirement_target(t)).ok_or_else(|| ctx.not_found())?;
     let mut levels = BTreeMap::new();
     let mut errs = ValidationErrors::default();

@@ -12,7 +12,7 @@ use super::assessments::access_or_404;
 use super::labels::{framework_of, group_label, opt_rating, rating_class, rating_label, version_choices, VersionParam};
 use crate::common::forms::choices;
 use crate::common::names::pick;
-use crate::common::{layout, render, store_err, trimmed, Choice, Ctx, I18n, Layout, PageError, PageResult};
+use crate::common::{layout, render, store_err, Choice, Ctx, I18n, Layout, PageError, PageResult};
 use crate::AppState;
 
 pub struct StandingLine {
@@ -63,7 +63,7 @@ pub(super) async fn worker_gaps_page(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     let access = access_or_404(&app, &ctx, &p, id).await?;
-    let fw = framework_of(&app, &ctx, trimmed(&q.version).as_deref()).await?;
+    let fw = framework_of(&app, &ctx, q.version.non_blank().map(String::from).as_deref()).await?;
     let g = app.store.worker_gaps(&p, id, Some(&fw.version)).await.map_err(|e| store_err(&ctx, e))?;
     let i = ctx.i;
     let name_of = |code: &str| fw.competency(code).map(|c| pick(&i, &c.name_en, &c.name_km)).unwrap_or_default();
@@ -151,9 +151,9 @@ impl GapFilters {
     /// The store query (unknown codes are ignored, as on the worker list).
     pub fn query(&self) -> GapQuery {
         GapQuery {
-            version: trimmed(&self.version),
-            province: trimmed(&self.province),
-            district: trimmed(&self.district),
+            version: self.version.non_blank().map(String::from),
+            province: self.province.non_blank().map(String::from),
+            district: self.district.non_blank().map(String::from),
             cadre: Cadre::parse(&self.cadre),
             role: WorkerRole::parse(&self.role),
             sector: Sector::parse(&self.sector),
@@ -323,7 +323,7 @@ async fn gap_view(
     f: &GapFilters,
 ) -> Result<(Framework, GapReport, FilterChoices, bool, Layout), PageError> {
     let p = ctx.require()?.clone();
-    let fw = framework_of(app, ctx, trimmed(&f.version).as_deref()).await?;
+    let fw = framework_of(app, ctx, f.version.non_blank().map(String::from).as_deref()).await?;
     let mut q = f.query();
     q.version = Some(fw.version.clone());
     let report = app.store.competency_gaps(&p, &q).await.map_err(|e| store_err(ctx, e))?;

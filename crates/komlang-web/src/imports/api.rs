@@ -125,7 +125,7 @@ pub struct ImportView {
     pub report: Option<ImportReportView>,
 }
 
-fn reason_view(r: &komlang_core::dedup::DupReason) -> DupReasonView {
+fn reason_view(r: &dedup::DupReason) -> DupReasonView {
     use komlang_core::dedup::DupReason as R;
     let (code, percent) = match r {
         R::SameNationalId => ("same_national_id", None),
@@ -306,9 +306,9 @@ pub(super) async fn import_workers(
                 ))
             }
         },
-        None => komlang_core::import::guess_mapping(&headers),
+        None => import::guess_mapping(&headers),
     };
-    if let Err(problems) = komlang_core::import::check_mapping(&mapping) {
+    if let Err(problems) = import::check_mapping(&mapping) {
         let errs =
             ValidationErrors { errors: problems.iter().map(|e| FieldError::new(e.field.code(), &e.code)).collect() };
         return Err(ApiError::validation(&i, errs));
@@ -407,7 +407,7 @@ pub(super) async fn get_import(
         DuplicateView,
         DupReasonView,
         ImportView,
-        komlang_core::import::ImportField
+        import::ImportField
     ))
 )]
 pub struct ImportsApiDoc;

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use komlang_core::training::{DecisionInput, LicenceStatus, LicensingRules};
+use komlang_core::NonBlank;
 use komlang_store::{Licence, LicenceActionRow, LicenceDetail, LicenceQuery, LICENCE_EXPORT_COLUMNS};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::common::errors::{bad_request, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
-use crate::common::extract::{body, clean_owned, code_param, query};
+use crate::common::extract::{body, code_param, query};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, Paged};
 use crate::AppState;
 
@@ -56,9 +57,9 @@ pub(super) async fn list_licences(
     let lq = LicenceQuery {
         status: code_param("status", &q.status, LicenceStatus::parse, &LicenceStatus::codes())?,
         expiring_within_days: q.expiring_within_days,
-        q: clean_owned(&q.q),
-        province: clean_owned(&q.province),
-        district: clean_owned(&q.district),
+        q: q.q.non_blank().map(String::from),
+        province: q.province.non_blank().map(String::from),
+        district: q.district.non_blank().map(String::from),
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(50),
     };

@@ -9,6 +9,7 @@ use axum::Json;
 use komlang_core::planning::{
     Coverage, CoverageTotals, Norm, NormRule, PlannedPosts, Reason, SupplyYear, Weights, WorkerFilter, INVESTMENT_CASE,
 };
+use komlang_core::NonBlank;
 use komlang_core::{AdminLevel, FieldError, Principal};
 use komlang_store::planning::{
     BlockedUnitYear, CaseloadRow, CoverageReport, FactsQuery, IndicatorRow, NewNorm, NormRecord, PlanOutcome,
@@ -112,7 +113,7 @@ pub(super) async fn coverage(
 ) -> ApiResult<Response> {
     let q = query(q)?;
     let parent = q.parent.clone().filter(|s| !s.trim().is_empty());
-    let level = match q.level.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let level = match q.level.non_blank() {
         Some(l) => plan_level(l).ok_or_else(|| {
             validation(&i, &[FieldError::new("level", "invalid_choice").with("value", l)], StatusCode::BAD_REQUEST)
         })?,

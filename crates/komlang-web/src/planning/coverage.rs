@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use komlang_core::planning::{Coverage, CoverageTotals, INVESTMENT_CASE};
+use komlang_core::NonBlank;
 use komlang_core::{Action, AdminLevel};
 use komlang_store::planning::{FactsQuery, PlanSummary};
 use komlang_store::StoreError;
@@ -12,8 +13,7 @@ use serde::Deserialize;
 
 use super::charts::{bar_chart, ChartBar};
 use super::shared::{
-    default_level, error_text, level_choices, nonempty, norm_choices, plan_level, store_error, this_year, unit_name,
-    Choice,
+    default_level, error_text, level_choices, norm_choices, plan_level, store_error, this_year, unit_name, Choice,
 };
 use super::tables::{coverage_cells, opt, ratio_text, sort_coverage, table_file, COVERAGE_COLUMNS};
 use crate::common::{layout, render, render_status, Ctx, Layout, PageError, PageResult};
@@ -187,12 +187,12 @@ pub(super) async fn coverage_page(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     let i = ctx.i;
-    let parent = nonempty(&f.parent);
+    let parent = f.parent.non_blank().map(String::from);
     let (_, area) = app.store.planning_area(&p, parent.as_deref()).await.map_err(|e| store_error(&ctx, e))?;
     let level = f.level.as_deref().and_then(plan_level).unwrap_or_else(|| default_level(area.as_ref()));
-    let norm_name = nonempty(&f.norm).unwrap_or_else(|| INVESTMENT_CASE.to_string());
+    let norm_name = f.norm.non_blank().map(String::from).unwrap_or_else(|| INVESTMENT_CASE.to_string());
     let year = f.year.as_deref().and_then(|y| y.trim().parse().ok()).unwrap_or_else(this_year);
-    let sort = nonempty(&f.sort).unwrap_or_else(|| "code".into());
+    let sort = f.sort.non_blank().map(String::from).unwrap_or_else(|| "code".into());
     let desc = f.dir.as_deref() == Some("desc");
     let q = FactsQuery { level, parent: parent.clone(), year };
     let norms = app.store.planning_norms(&p).await.map_err(|e| store_error(&ctx, e))?;

@@ -54,7 +54,7 @@ pub fn read_data(kind: &str, file_name: &str, bytes: Vec<u8>) -> Result<DataRows
             item.map_err(|e| vec![FieldError::new("file", "invalid_file").with("message", e.to_string())])?;
         let cell = |k: usize| cells.get(idx[k]).map(|s| s.trim().to_string()).unwrap_or_default();
         let mut bad = |field: &str, code: &str, v: String| {
-            errs.push(FieldError::new(field, code).with("row", row).with("value", v))
+            errs.push(FieldError::new(field, code).with("row", row).with("value", v));
         };
         match kind {
             "indicators" => {

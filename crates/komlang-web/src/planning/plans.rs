@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::charts::{bar_chart, ChartBar};
 use super::shared::{
-    error_text, field_label, nonempty, norm_choices, norm_title, reason_text, store_error, this_year, unit_name, Choice,
+    error_text, field_label, norm_choices, norm_title, reason_text, store_error, this_year, unit_name, Choice,
 };
 use super::tables::{plan_cells, table_file, PLAN_COLUMNS};
 use crate::common::form_box::values_of;
@@ -62,7 +62,7 @@ async fn plan_form(
     let norms = app.store.planning_norms(p).await.map_err(|e| store_error(ctx, e))?;
     let current = form.get("norm").cloned().unwrap_or_else(|| INVESTMENT_CASE.into());
     let norm = norms.iter().find(|n| n.name == current).or(norms.first()).map(|n| n.norm.clone());
-    let parent = form.get("parent").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let parent = form.get("parent").non_blank().map(String::from);
     let (gap, area) = match (&norm, app.store.planning_area(p, parent.as_deref()).await) {
         (Some(norm), Ok((_, area))) => {
             let t = app
@@ -515,7 +515,7 @@ pub(super) async fn compare_page(State(app): State<AppState>, ctx: Ctx, Query(q)
     let p = ctx.require()?.clone();
     let plans = app.store.saved_plans(&p).await.map_err(|e| store_error(&ctx, e))?;
     let id = |s: &Option<String>| -> Result<Option<i64>, PageError> {
-        match nonempty(s) {
+        match s.non_blank().map(String::from) {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| ctx.not_found()),
         }

@@ -53,10 +53,6 @@ pub(super) fn store_error(ctx: &Ctx, e: StoreError) -> PageError {
     }
 }
 
-pub(super) fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 pub struct Choice {
     pub value: String,
     pub label: String,

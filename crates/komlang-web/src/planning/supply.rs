@@ -1,5 +1,6 @@
 //! The supply projection: graduates, uptake and attrition against the norms, year by year.
 
+use komlang_core::NonBlank;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -14,7 +15,7 @@ use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use super::charts::{bar_chart, ChartBar};
-use super::shared::{error_text, field_label, nonempty, norm_title, store_error, this_year};
+use super::shared::{error_text, field_label, norm_title, store_error, this_year};
 use crate::common::{layout, render_status, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
@@ -152,9 +153,9 @@ pub async fn supply_report(
 ) -> Result<SupplyReport, StoreError> {
     let Assumptions { start, end, attrition, graduates, by_year, uptake } =
         supply_params(f).map_err(|e| StoreError::Invalid(ValidationErrors { errors: e }))?;
-    let parent = nonempty(&f.parent);
+    let parent = f.parent.non_blank().map(String::from);
     let mut norms = app.store.planning_norms(p).await?;
-    if let Some(n) = nonempty(&f.norm) {
+    if let Some(n) = f.norm.non_blank().map(String::from) {
         norms.retain(|x| x.name == n);
         if norms.is_empty() {
             return Err(StoreError::Invalid(ValidationErrors::single(

@@ -5,12 +5,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use komlang_core::NonBlank;
 use komlang_store::{PublicCertificate, PublicLicence};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
 use crate::common::errors::{bad_request, store};
-use crate::common::extract::{clean, query};
+use crate::common::extract::query;
 use crate::common::{today, ApiError, ApiErrorBody, ApiResult, I18n, Locale};
 use crate::AppState;
 
@@ -52,7 +53,7 @@ pub(super) async fn public_register(
 ) -> ApiResult<Json<Vec<PublicLicence>>> {
     let i = anonymous_i18n(&headers);
     let q = query(q)?;
-    let text = clean(&q.q).unwrap_or_default();
+    let text = q.q.non_blank().unwrap_or_default();
     if text.chars().count() < 2 {
         return Err(bad_request("give q= with at least two characters of a name, or a licence number"));
     }

@@ -31,7 +31,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::common::errors::{bad_request, not_found, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
-use crate::common::extract::{body, clean_owned, code_param, date_param, query};
+use crate::common::extract::{body, code_param, date_param, query};
 use crate::common::{today, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, Paged};
 use crate::AppState;
 
@@ -231,7 +231,7 @@ fn event_query(q: &EventParams) -> ApiResult<EventQuery> {
     Ok(EventQuery {
         from,
         to,
-        place: clean_owned(&q.place),
+        place: q.place.non_blank().map(String::from),
         programme_id: q.programme_id,
         course_id: q.course_id,
         page: q.page.unwrap_or(1),
@@ -539,8 +539,8 @@ pub(super) async fn progress(
 ) -> ApiResult<Json<ProgressReport>> {
     let q = query(q)?;
     let pq = ProgressQuery {
-        province: clean_owned(&q.province),
-        district: clean_owned(&q.district),
+        province: q.province.non_blank().map(String::from),
+        district: q.district.non_blank().map(String::from),
         cadre: code_param("cadre", &q.cadre, Cadre::parse, &Cadre::codes())?,
         role: code_param("role", &q.role, WorkerRole::parse, &WorkerRole::codes())?,
         sector: code_param("sector", &q.sector, Sector::parse, &Sector::codes())?,
@@ -623,9 +623,9 @@ pub(super) async fn list_certificate_register(
         programme_id: q.programme_id,
         from: date_param("from", &q.from)?,
         to: date_param("to", &q.to)?,
-        province: clean_owned(&q.province),
-        district: clean_owned(&q.district),
-        q: clean_owned(&q.q),
+        province: q.province.non_blank().map(String::from),
+        district: q.district.non_blank().map(String::from),
+        q: q.q.non_blank().map(String::from),
         valid: q.valid,
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(50),

@@ -110,7 +110,7 @@ fn programme_view(i: &I18n, p: &Programme) -> ProgrammeView {
     }
 }
 
-fn course_view(i: &I18n, fw: &komlang_core::competency::Framework, c: &Course) -> CourseView {
+fn course_view(i: &I18n, fw: &competency::Framework, c: &Course) -> CourseView {
     CourseView {
         id: c.id,
         code: c.code.clone(),

@@ -67,7 +67,7 @@ pub(super) async fn visible_worker(app: &AppState, ctx: &Ctx, p: &Principal, id:
 }
 
 /// The hours by type of a form (teaching, lab or workshop, field work).
-pub(super) fn hours_fields(b: &mut Fb) {
+pub(super) fn hours_fields(b: &mut Fb<'_>) {
     b.add("hours.teaching", "training.hours_teaching", "number", false);
     b.add("hours.lab", "training.hours_lab", "number", false);
     b.add("hours.field", "training.hours_field", "number", false);
