@@ -31,8 +31,6 @@ pub struct AssessmentAccess {
     pub supervisor: bool,
     /// The caller is the worker (their `worker` account).
     pub is_self: bool,
-    /// The caller may change the worker's record (and so set the supervisor).
-    pub writes_worker: bool,
     /// The caller may record supervisor's and end-of-training assessments of the worker
     /// ([`Action::AssessWorker`]: in scope, or as the worker's supervisor).
     pub assesses: bool,
@@ -116,7 +114,6 @@ impl Store {
             in_scope,
             supervisor,
             is_self: p.allows(Action::SelfAssess, Target::worker(worker_id)),
-            writes_worker: in_scope && p.allows(Action::EditWorker, Target::worker(worker_id)),
             assesses: (in_scope || supervisor)
                 && p.allows(Action::AssessWorker, Target::Worker { id: worker_id, supervised: supervisor }),
         }))

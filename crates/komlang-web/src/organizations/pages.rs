@@ -14,6 +14,7 @@ use komlang_store::{OrgQuery, OrgRow, Page, StoreError, WorkerQuery, WorkerRow};
 use serde::Deserialize;
 
 use crate::common::errors::store_errors;
+use crate::common::extract::store_err;
 use crate::common::forms::{choices, show_form, FieldView, FormBuilder};
 use crate::common::layout::ErrorPage;
 use crate::common::names::{org_display, unit_name};
@@ -227,13 +228,11 @@ pub(super) async fn delete_org(
             flash(&ctx, "common.deleted").await?;
             Ok(Redirect::to("/organizations").into_response())
         }
-        Err(StoreError::NotFound) => Err(ctx.not_found()),
-        Err(StoreError::Forbidden) => Err(ctx.forbidden()),
         Err(StoreError::Conflict(m)) => {
             let l = layout(&ctx, "organizations").await?;
             let message = ctx.i.tp("common.conflict", &[("message", m)]);
             render_status(StatusCode::CONFLICT, &ErrorPage { l, message })
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(store_err(&ctx, e)),
     }
 }

@@ -12,6 +12,7 @@ use komlang_core::*;
 use komlang_store::{OrgQuery, StoreError, WorkerChange};
 
 use crate::common::errors::store_errors;
+use crate::common::extract::store_err;
 use crate::common::forms::{show_form, FieldView, FormBuilder};
 use crate::common::names::org_display;
 use crate::common::{flash, layout, today, Choice, CsrfForm, Ctx, I18n, PageError, PageResult};
@@ -278,8 +279,6 @@ pub(super) async fn delete_worker(
             flash(&ctx, "common.deleted").await?;
             Ok(Redirect::to("/workers").into_response())
         }
-        Err(StoreError::NotFound) => Err(ctx.not_found()),
-        Err(StoreError::Forbidden) => Err(ctx.forbidden()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(store_err(&ctx, e)),
     }
 }
