@@ -321,3 +321,74 @@ async fn a_profile_is_the_worker_with_employer_place_history_and_supervisor_in_s
         db.cleanup().await;
     }
 }
+
+fn org(name: &str, seat: &str) -> OrgInput {
+    OrgInput {
+        name_en: Some(name.into()),
+        kind: Some("ngo".into()),
+        admin_code: Some(seat.into()),
+        ..Default::default()
+    }
+}
+
+/// An officer names as employer only organizations it may see: seated in its area, or
+/// employing someone there. A hidden organization answers as a missing one.
+#[tokio::test]
+async fn an_employer_must_be_an_organization_the_editor_may_see() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        // Seated in Battambang (02), in Phnom Penh (12) with staff in Battambang, in
+        // Phnom Penh with no staff there.
+        let local = db.store.create_org(&admin, &org("Battambang Care", "02")).await.unwrap();
+        let national = db.store.create_org(&admin, &org("Nationwide Aid", "12")).await.unwrap();
+        let elsewhere = db.store.create_org(&admin, &org("Capital Only", "12")).await.unwrap();
+        let mut staff = input("ចាន់ សុភា", "Chan Sophea", "020101");
+        staff.org_id = Some(national.org.id);
+        db.store.create_worker(&admin, &staff, today()).await.unwrap();
+        let w = db.store.create_worker(&admin, &input("សុខ ដារ៉ា", "Sok Dara", "020101"), today()).await.unwrap();
+
+        let officer = principal(&db, "btb", UserRole::ProvincialOfficer, Some("02"), None).await;
+        let seen: Vec<i64> = db
+            .store
+            .list_orgs(&officer, &komlang_store::OrgQuery::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|o| o.org.id)
+            .collect();
+        assert!(seen.contains(&local.org.id) && seen.contains(&national.org.id), "{engine:?}: {seen:?}");
+        assert!(!seen.contains(&elsewhere.org.id), "{engine:?}: {seen:?}");
+        assert!(db.store.get_org(&officer, elsewhere.org.id).await.unwrap().is_none());
+
+        // A hidden organization and a missing one give the same answer, and nothing changes.
+        for hidden_or_missing in [elsewhere.org.id, 987_654] {
+            let patch = WorkerInput { org_id: Some(hidden_or_missing), ..Default::default() };
+            match db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today()).await {
+                Err(StoreError::Invalid(e)) => {
+                    let f = e.for_field("org_id").unwrap();
+                    assert_eq!((f.code.as_str(), f.params.len()), ("unknown_organization", 0), "{engine:?}");
+                }
+                other => panic!("{engine:?}: {other:?}"),
+            }
+        }
+        assert_eq!(db.store.get_worker(&admin, w.id).await.unwrap().unwrap().org_id, None);
+        // The hidden organization's HR manager still does not see the worker.
+        let hr = principal(&db, "cap-hr", UserRole::OrgHrManager, None, Some(elsewhere.org.id)).await;
+        assert!(db.store.get_worker(&hr, w.id).await.unwrap().is_none());
+
+        // Visible organizations may be named: seated in the area, or with staff there.
+        for ok in [local.org.id, national.org.id] {
+            let patch = WorkerInput { org_id: Some(ok), ..Default::default() };
+            let now = db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today()).await.unwrap();
+            assert_eq!(now.org_id, Some(ok));
+        }
+        // Seen because of its staff is not enough to change the organization itself.
+        let rename = OrgInput { name_en: Some("Renamed".into()), ..Default::default() };
+        assert!(matches!(db.store.update_org(&officer, national.org.id, &rename).await, Err(StoreError::Forbidden)));
+        assert!(matches!(db.store.delete_org(&officer, national.org.id).await, Err(StoreError::Forbidden)));
+        assert!(db.store.update_org(&officer, local.org.id, &rename).await.is_ok());
+        db.cleanup().await;
+    }
+}

@@ -42,8 +42,9 @@ pub mod openapi;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// How many trusted reverse proxies stand before the server (0: none). The client
+    /// address is the `X-Forwarded-For` entry that the outermost of them added.
+    pub proxy_hops: u8,
 }
 
 /// Shared by every request.

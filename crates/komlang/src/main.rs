@@ -96,9 +96,14 @@ struct WebArgs {
     /// Mark session cookies Secure (when served over HTTPS).
     #[arg(long)]
     secure_cookies: bool,
-    /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    /// Behind one trusted reverse proxy: take the client address from the X-Forwarded-For
+    /// entry the proxy added (the right-most). Same as `--proxy-hops 1`.
     #[arg(long)]
     trust_proxy: bool,
+    /// Behind N trusted reverse proxies (e.g. a load balancer and nginx: 2): the client
+    /// address is the N-th X-Forwarded-For entry from the right.
+    #[arg(long, env = "KOMLANG_PROXY_HOPS", value_name = "N")]
+    proxy_hops: Option<u8>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,7 +258,8 @@ async fn open(url: &str) -> Result<Store> {
 }
 
 async fn serve(store: Store, web: &WebArgs) -> Result<()> {
-    let cfg = komlang_web::WebConfig { secure_cookies: web.secure_cookies, trust_proxy: web.trust_proxy };
+    let proxy_hops = web.proxy_hops.unwrap_or(u8::from(web.trust_proxy));
+    let cfg = komlang_web::WebConfig { secure_cookies: web.secure_cookies, proxy_hops };
     komlang_web::serve(store, web.listen, cfg).await
 }
 

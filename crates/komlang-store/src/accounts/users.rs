@@ -185,7 +185,7 @@ impl Store {
             errs.push(FieldError::new("org", "required"));
         }
         if let Some(org) = u.org_id {
-            if self.get_org_unscoped(org).await?.is_none() {
+            if self.get_org(actor, org).await?.is_none() {
                 errs.push(FieldError::new("org", "unknown_organization"));
             }
         }

@@ -88,12 +88,33 @@ pub(crate) fn push_org_scope(sql: &mut Sql, p: &Principal) {
         return;
     }
     match p.org_scope() {
-        OrgScope::Area(scope) => push_area(sql, &scope),
+        OrgScope::Area(Scope::Unit { code, level }) if level != AdminLevel::Country => {
+            // Seated in the area, or employing someone who works there: an NGO seated in
+            // Phnom Penh is seen in each province where it has staff (docs/access.md).
+            let col = level_column(level);
+            let worker_col = col.replacen("u.", "wu.", 1);
+            sql.push(" AND (").push(col).push(" = ").text(code.clone());
+            sql.push(
+                " OR EXISTS (SELECT 1 FROM workers ow JOIN admin_units wu ON wu.code = ow.workplace_code \
+                 WHERE ow.org_id = o.id AND ",
+            );
+            sql.push(&worker_col).push(" = ").text(code).push("))");
+        }
+        OrgScope::Area(_) => {}
         OrgScope::One(id) => {
             sql.push(" AND o.id = ").int(id);
         }
         OrgScope::Nothing => {
             sql.push(" AND 1 = 0");
         }
+    }
+}
+
+/// True when `p` may change organizations seated in `admin_code`'s unit: seeing an
+/// organization because it employs someone in the area is not enough to change it.
+pub(crate) fn seat_in_reach(p: &Principal, seat: &AdminUnit) -> bool {
+    match p.org_scope() {
+        OrgScope::Area(scope) => scope.contains(seat),
+        OrgScope::One(_) | OrgScope::Nothing => true,
     }
 }

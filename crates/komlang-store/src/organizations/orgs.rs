@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::common::audit::record_audit;
-use crate::common::scope::push_org_scope;
+use crate::common::scope::{push_org_scope, seat_in_reach};
 use crate::common::sql::{like_pattern, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
@@ -94,16 +94,13 @@ impl Store {
         row.as_ref().map(org_from_row).transpose()
     }
 
-    /// An organization whatever the caller's scope: for naming the employer of
-    /// a worker the caller may see. Never list or return it to other callers.
-    pub async fn get_org_unscoped(&self, id: i64) -> Result<Option<Organization>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM organizations o JOIN admin_units u ON u.code = o.admin_code WHERE o.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(org_from_row).transpose()?.map(|r| r.org))
+    /// An organization seen only because it employs someone in the caller's area (an NGO
+    /// seated elsewhere) is changed by those whose area holds its seat: 403 for others.
+    async fn require_seat_in_reach(&self, p: &Principal, org: &OrgRow) -> Result<()> {
+        match self.admin_unit(&org.org.admin_code).await? {
+            Some(seat) if seat_in_reach(p, &seat) => Ok(()),
+            _ => Err(StoreError::Forbidden),
+        }
     }
 
     async fn check_org_refs(&self, p: &Principal, d: &OrgDraft, self_id: Option<i64>) -> Result<()> {
@@ -149,6 +146,7 @@ impl Store {
     pub async fn update_org(&self, p: &Principal, id: i64, patch: &OrgInput) -> Result<OrgRow> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::EditOrg, Target::Any)?;
+        self.require_seat_in_reach(p, &existing).await?;
         let before = existing.org.draft();
         let d = validate_org(&OrgInput::from_draft(&before).overlay(patch.clone()))?;
         if d == before {
@@ -180,6 +178,7 @@ impl Store {
     pub async fn delete_org(&self, p: &Principal, id: i64) -> Result<()> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::DeleteOrg, Target::Any)?;
+        self.require_seat_in_reach(p, &existing).await?;
         let refs: i64 = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM workers WHERE org_id = $1) + (SELECT COUNT(*) FROM postings WHERE org_id = $1) \
              + (SELECT COUNT(*) FROM users WHERE org_id = $1)",

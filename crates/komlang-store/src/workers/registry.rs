@@ -2,7 +2,7 @@
 //! history, delete; every change audited in the same transaction.
 
 use chrono::NaiveDate;
-use komlang_core::access::{OrgScope, WorkerScope};
+use komlang_core::access::WorkerScope;
 use komlang_core::validate::{validate_worker, WorkerInput, SELF_EDITABLE_FIELDS};
 use komlang_core::*;
 use serde::Serialize;
@@ -346,18 +346,10 @@ impl Store {
             }
         }
         if let Some(org) = org_id {
-            match self.get_org_unscoped(org).await? {
-                None => errs.push(FieldError::new("org_id", "unknown_organization")),
-                Some(o) => {
-                    let visible = match p.org_scope() {
-                        OrgScope::Area(_) => true,
-                        OrgScope::One(id) => id == o.id,
-                        OrgScope::Nothing => false,
-                    };
-                    if !visible {
-                        errs.push(FieldError::new("org_id", "out_of_scope"));
-                    }
-                }
+            // Only an organization the caller may see can be named; one they may not see
+            // is answered as one that does not exist, so that ids cannot be probed.
+            if self.get_org(p, org).await?.is_none() {
+                errs.push(FieldError::new("org_id", "unknown_organization"));
             }
         }
         if let WorkerScope::Area { org_id: Some(own), .. } = p.worker_scope() {

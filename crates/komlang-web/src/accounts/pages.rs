@@ -20,10 +20,7 @@ pub(super) struct NextParam {
 
 /// Only same-site paths are followed after login or a language switch.
 fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/".into(),
-    }
+    crate::common::redirect::local_path(next.as_deref())
 }
 
 pub(super) async fn set_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -> Response {

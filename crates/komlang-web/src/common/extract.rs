@@ -72,24 +72,35 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-        {
-            return ip;
-        }
+/// The client's address. Without trusted proxies (`proxy_hops == 0`) it is the peer of the
+/// connection. Behind `proxy_hops` trusted reverse proxies, each of which appends the address
+/// it received the request from to `X-Forwarded-For`, it is the entry that the outermost
+/// trusted proxy added: the `proxy_hops`-th from the right. Entries further left were written
+/// by the client and are never believed; an entry that is not an IP address is ignored.
+pub fn client_ip(parts: &Parts, proxy_hops: u8) -> String {
+    let peer = || {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    if proxy_hops == 0 {
+        return peer();
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    // Several X-Forwarded-For headers read as one list, in order.
+    let hops: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    // Fewer entries than trusted proxies: every entry was written by a trusted proxy, and
+    // the left-most is the closest to the client.
+    let at = hops.len().saturating_sub(usize::from(proxy_hops));
+    hops.get(at).and_then(|h| h.parse::<std::net::IpAddr>().ok()).map(|ip| ip.to_string()).unwrap_or_else(peer)
 }
 
 /// The page path and query of a request (where a login returns to).
@@ -149,7 +160,7 @@ where
                 t
             }
         };
-        let client_ip = client_ip(parts, app.config.trust_proxy);
+        let client_ip = client_ip(parts, app.config.proxy_hops);
         Ok(Ctx { i, user, session, csrf, here: here(parts), client_ip })
     }
 }
@@ -247,5 +258,48 @@ pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<chrono::Na
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| bad_request(format!("{name} `{s}` is not a date: use YYYY-MM-DD"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test inputs are known")]
+    use super::client_ip;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    use std::net::SocketAddr;
+
+    fn parts(xff: &[&str]) -> axum::http::request::Parts {
+        let mut b = Request::builder().uri("/login");
+        for v in xff {
+            b = b.header("x-forwarded-for", *v);
+        }
+        let (mut parts, ()) = b.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo("192.0.2.10:4000".parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        assert_eq!(client_ip(&parts(&["203.0.113.7"]), 0), "192.0.2.10");
+    }
+
+    #[test]
+    fn the_address_a_client_writes_is_never_believed() {
+        // The client wrote 10.9.1.1; the trusted proxy appended the real address.
+        for i in 0..25 {
+            let forged = format!("10.9.{i}.1, 203.0.113.7");
+            assert_eq!(client_ip(&parts(&[&forged]), 1), "203.0.113.7");
+        }
+        // Two proxies (load balancer, then nginx): the second entry from the right.
+        assert_eq!(client_ip(&parts(&["10.9.0.1, 203.0.113.7, 198.51.100.2"]), 2), "203.0.113.7");
+        // Several headers are one list.
+        assert_eq!(client_ip(&parts(&["10.9.0.1", "203.0.113.7"]), 1), "203.0.113.7");
+        // Fewer entries than proxies: the left-most, all of them the proxies' own.
+        assert_eq!(client_ip(&parts(&["203.0.113.7"]), 2), "203.0.113.7");
+        // No header, or not an address: the peer.
+        assert_eq!(client_ip(&parts(&[]), 1), "192.0.2.10");
+        assert_eq!(client_ip(&parts(&["10.9.0.1, evil"]), 1), "192.0.2.10");
+        assert_eq!(client_ip(&parts(&["2001:db8::1"]), 1), "2001:db8::1");
     }
 }

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod layout;
 pub mod names;
 pub mod pagination;
+pub mod redirect;
 pub mod render;
 pub mod routes;
 

@@ -41,7 +41,6 @@ async fn worker_fields(
     values: &HashMap<String, String>,
     errors: &ValidationErrors,
     editing: bool,
-    current_employer: Option<i64>,
 ) -> Result<Vec<FieldView>, PageError> {
     let mut b = FormBuilder::new(i, "worker", values, errors);
     // Without the right to change the whole record, only one's own contact details.
@@ -67,19 +66,6 @@ async fn worker_fields(
             label: org_display(i, &o.org),
             selected: o.org.id.to_string() == current,
         }));
-        // Keep the current employer selectable even when it lies outside the
-        // editor's scope, so saving the form never drops it silently.
-        if let Some(id) = current_employer {
-            if !orgs.items.iter().any(|o| o.org.id == id) {
-                if let Some(org) = app.store.get_org_unscoped(id).await? {
-                    opts.push(Choice {
-                        value: id.to_string(),
-                        label: org_display(i, &org),
-                        selected: current == id.to_string(),
-                    });
-                }
-            }
-        }
         b.field("org_id", "select", false).options = opts;
         b.field("position_title", "text", false);
         b.field("workplace_code", "text", true).hint = i.t("worker.workplace_hint");
@@ -113,7 +99,7 @@ pub(super) async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageRes
     if let Scope::Unit { code, .. } = &p.scope {
         values.insert("workplace_code".to_string(), code.clone());
     }
-    let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), false, None).await?;
+    let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), false).await?;
     let l = layout(&ctx, "workers").await?;
     show_form(l, ctx.i.t("worker.new"), "/workers".into(), fields, false)
 }
@@ -176,7 +162,7 @@ pub(super) async fn create_worker(
         }
         Err(e) => {
             let errors = store_errors(e)?;
-            let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, false, None).await?;
+            let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, false).await?;
             let l = layout(&ctx, "workers").await?;
             show_form(l, ctx.i.t("worker.new"), "/workers".into(), fields, true)
         }
@@ -195,7 +181,7 @@ pub(super) async fn edit_worker(State(app): State<AppState>, ctx: Ctx, Path(id):
         return Err(ctx.forbidden());
     }
     let values = worker_values(&WorkerInput::from_draft(&w.draft()));
-    let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), true, w.org_id).await?;
+    let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), true).await?;
     let l = layout(&ctx, "workers").await?;
     show_form(l, format!("{} — {}", ctx.i.t("worker.edit_title"), w.name_km), format!("/workers/{id}"), fields, false)
 }
@@ -253,7 +239,7 @@ pub(super) async fn update_worker(
         Err(StoreError::Forbidden) => Err(ctx.forbidden()),
         Err(e) => {
             let errors = store_errors(e)?;
-            let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, true, existing.org_id).await?;
+            let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, true).await?;
             let l = layout(&ctx, "workers").await?;
             show_form(
                 l,

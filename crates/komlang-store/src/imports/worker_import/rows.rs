@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use komlang_core::access::OrgScope;
 use komlang_core::import::{
     ascii_digits, check_mapping, convert_row, parse_int, ColumnMapping, ImportField, OrgRef, RowError,
 };
@@ -12,6 +11,7 @@ use komlang_core::*;
 use sqlx::{AnyConnection, Row};
 
 use super::{Ctx, Prep, Prepared};
+use crate::common::scope::push_org_scope;
 use crate::common::sql::Sql;
 use crate::imports::RejectedRow;
 use crate::workers::{dedup_person, keys_for};
@@ -205,16 +205,11 @@ impl Ctx<'_> {
 
 /// The organizations the principal may name as employer, indexed.
 pub(super) async fn load_org_index(conn: &mut AnyConnection, p: &Principal) -> Result<OrgIndex> {
-    let mut sql = Sql::new("SELECT id, name_en, name_km, registration_no FROM organizations WHERE 1 = 1");
-    match p.org_scope() {
-        OrgScope::Area(_) => {}
-        OrgScope::One(id) => {
-            sql.push(" AND id = ").int(id);
-        }
-        OrgScope::Nothing => {
-            sql.push(" AND 1 = 0");
-        }
-    }
+    let mut sql = Sql::new(
+        "SELECT o.id, o.name_en, o.name_km, o.registration_no FROM organizations o \
+         JOIN admin_units u ON u.code = o.admin_code WHERE 1 = 1",
+    );
+    push_org_scope(&mut sql, p);
     let mut idx = OrgIndex::default();
     for r in sql.query().fetch_all(&mut *conn).await? {
         let id: i64 = r.try_get("id")?;

@@ -1,0 +1,126 @@
+//! What an attacker tries over HTTP, as a regression test each: open redirects, forged client
+//! addresses, employers outside the caller's scope, caching of private pages, rate limits,
+//! hostile text and out-of-range parameters (docs/security.md).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
+
+mod common;
+
+use common::{browser, csrf_of, TestApp};
+use komlang_core::UserRole;
+use komlang_store::testing::engines;
+use serde_json::{json, Value};
+
+/// Only same-site paths are followed after a language switch or signing in; a `next` with
+/// a tab (read by browsers as `//evil.example`) or CR/LF goes home, never to a 500.
+#[tokio::test]
+async fn next_never_leaves_the_site() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let hostile =
+            ["%2F%09%2Fevil.example", "%2F%5Cevil.example", "%2F%0D%0ASet-Cookie:%20x=1", "https:%2F%2Fevil.example"];
+        let c = browser();
+        for next in hostile {
+            let r = c.get(app.url(&format!("/lang/en?next={next}"))).send().await.unwrap();
+            assert_eq!(r.status(), 303, "{engine:?} {next}");
+            assert_eq!(r.headers()["location"], "/", "{engine:?} {next}");
+        }
+        let r = c.get(app.url("/lang/en?next=%2Fworkers%3Fq%3Dsok")).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/workers?q=sok");
+
+        for next in ["/\t/evil.example", "/\r\nSet-Cookie: x=1", "//evil.example"] {
+            let c = browser();
+            let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+            assert!(!page.contains("evil.example"), "the login form does not carry it on");
+            let csrf = csrf_of(&page);
+            let r = c
+                .post(app.url("/login"))
+                .form(&[("username", "admin"), ("password", common::PASSWORD), ("csrf", &csrf), ("next", next)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "{engine:?} {next:?}");
+            assert_eq!(r.headers()["location"], "/", "{engine:?} {next:?}");
+            let r = c.get(app.url(&format!("/login?next={}", urlencode(next)))).send().await.unwrap();
+            assert_eq!(r.status(), 303, "signed in: goes on");
+            assert_eq!(r.headers()["location"], "/", "{engine:?} {next:?}");
+        }
+        app.stop().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap().trim_start_matches("x=").to_string()
+}
+
+/// The penetration test's reproduction: an officer could name as employer an organization
+/// in another province (and tell hidden ids from missing ones by the answer).
+#[tokio::test]
+async fn an_officer_cannot_hand_a_worker_to_a_hidden_organization() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let (_, admin) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let (_, officer) = app.account("btb", UserRole::ProvincialOfficer, Some("02"), None, None).await;
+        let c = reqwest::Client::new();
+        let post = |token: &str, path: &str, body: Value| c.post(app.url(path)).bearer_auth(token).json(&body).send();
+        let hidden: Value =
+            post(&admin, "/api/v1/organizations", json!({"name_en": "Far Away", "kind": "ngo", "admin_code": "13"}))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        let hidden_id = hidden["id"].as_i64().unwrap();
+        let worker: Value = post(
+            &officer,
+            "/api/v1/workers",
+            json!({"name_km": "ចាន់ សុភា", "name_latin": "Chan Sophea", "sex": "female", "cadre": "para_social_worker",
+                   "role": "ccwc_focal_point", "sector": "government", "workplace_code": "020101", "status": "active"}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let id = worker["id"].as_i64().unwrap();
+        assert_eq!(
+            c.get(app.url(&format!("/api/v1/organizations/{hidden_id}")))
+                .bearer_auth(&officer)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+
+        let mut answers = Vec::new();
+        for org in [hidden_id, 999_999] {
+            let r = c
+                .patch(app.url(&format!("/api/v1/workers/{id}")))
+                .bearer_auth(&officer)
+                .json(&json!({"org_id": org}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let mut body: Value = r.json().await.unwrap();
+            // Only the id itself may differ between the two answers.
+            body.as_object_mut().map(|o| o.remove("request_id"));
+            answers.push((status, body.to_string().replace(&org.to_string(), "ID")));
+        }
+        assert_eq!(answers[0], answers[1], "{engine:?}: a hidden organization answers as a missing one");
+        assert_eq!(answers[0].0, 422, "{engine:?}: {answers:?}");
+        assert!(answers[0].1.contains("unknown_organization"), "{engine:?}: {answers:?}");
+        let now: Value = c
+            .get(app.url(&format!("/api/v1/workers/{id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(now["org_id"], Value::Null, "{engine:?}: nothing changed");
+        app.stop().await;
+    }
+}
