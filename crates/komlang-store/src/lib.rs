@@ -16,6 +16,7 @@ mod competency;
 pub mod demo;
 mod imports;
 mod licensing;
+mod limits;
 mod organizations;
 pub mod planning;
 pub mod testing;

@@ -38,13 +38,23 @@ pub mod workers;
 pub mod openapi;
 
 /// Options of the web server.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// How many trusted reverse proxies stand before the server (0: none). The client
     /// address is the `X-Forwarded-For` entry that the outermost of them added.
     pub proxy_hops: u8,
+    /// Requests a minute that one client address may make to the public pages and API
+    /// (certificate verification, the public register), counted across every app server;
+    /// 0 for no limit.
+    pub public_requests_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { secure_cookies: false, proxy_hops: 0, public_requests_per_minute: 120 }
+    }
 }
 
 /// Shared by every request.
@@ -99,6 +109,9 @@ pub fn router(store: Store, config: WebConfig) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        // Pages and API answers carry personal records: no browser or proxy keeps a copy,
+        // unless a route says otherwise (the style sheet).
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
@@ -111,6 +124,9 @@ pub async fn serve(store: Store, listen: SocketAddr, cfg: WebConfig) -> anyhow::
             let now = chrono::Utc::now().timestamp();
             if let Err(e) = sweeper.session_delete_expired(now).await {
                 tracing::warn!("could not delete expired sessions: {e}");
+            }
+            if let Err(e) = sweeper.rate_limit_sweep(now - 3600).await {
+                tracing::warn!("could not forget old request counts: {e}");
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }

@@ -124,3 +124,99 @@ async fn an_officer_cannot_hand_a_worker_to_a_hidden_organization() {
         app.stop().await;
     }
 }
+
+/// Pages and API answers with personal records are never kept by a browser or a proxy.
+#[tokio::test]
+async fn private_answers_are_not_cacheable() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let (_, token) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let c = browser();
+        common::login(&app, &c, "admin").await;
+        let w: Value = reqwest::Client::new()
+            .post(app.url("/api/v1/workers"))
+            .bearer_auth(&token)
+            .json(&json!({"name_km": "ចាន់ សុភា", "name_latin": "Chan Sophea", "sex": "female",
+                          "cadre": "para_social_worker", "role": "ccwc_focal_point", "sector": "government",
+                          "workplace_code": "020101", "status": "active"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = w["id"].as_i64().unwrap();
+        for path in [format!("/workers/{id}"), "/audit".into(), "/workers".into(), "/".into()] {
+            let r = c.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{engine:?} {path}");
+            assert_eq!(r.headers()["cache-control"], "no-store", "{engine:?} {path}");
+        }
+        let r = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/workers/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let r = c.get(app.url("/static/app.css")).send().await.unwrap();
+        assert!(r.headers()["cache-control"].to_str().unwrap().starts_with("public"), "the style sheet may be kept");
+        app.stop().await;
+    }
+}
+
+/// Waits, if need be, until a minute has at least 15 seconds left, so that a test's
+/// requests fall in one counting window.
+async fn early_in_a_minute() {
+    let s = chrono::Utc::now().timestamp().rem_euclid(60);
+    if s > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - s as u64)).await;
+    }
+}
+
+/// The public routes answer one client address so many times a minute, counted across
+/// every app server sharing the database; the address is the one the proxy added.
+#[tokio::test]
+async fn public_routes_are_rate_limited_per_client_across_servers() {
+    for engine in engines() {
+        let config = komlang_web::WebConfig { proxy_hops: 1, public_requests_per_minute: 5, ..Default::default() };
+        let app = TestApp::start_with(engine, config.clone()).await;
+        // A second app server on the same database.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let second = format!("http://{}", listener.local_addr().unwrap());
+        let router = komlang_web::router(app.db.store.clone(), config);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        });
+        early_in_a_minute().await;
+        let c = reqwest::Client::new();
+        let get = |base: &str, path: &str, client: &str| {
+            // The client writes whatever it likes on the left; the proxy adds the real address.
+            c.get(format!("{base}{path}"))
+                .header("x-forwarded-for", format!("10.9.{}.1, {client}", rand_octet()))
+                .send()
+        };
+        let paths = ["/verify", "/register", "/api/v1/public/licences", "/verify/NO-SUCH-1", "/api/v1/public/licences"];
+        for (n, path) in paths.iter().enumerate() {
+            let base = if n % 2 == 0 { app.base.clone() } else { second.clone() };
+            let r = get(&base, path, "203.0.113.7").await.unwrap();
+            assert!(r.status() != 429, "{engine:?}: request {n} ({path}) is within the limit");
+        }
+        let r = get(&second, "/verify", "203.0.113.7").await.unwrap();
+        assert_eq!(r.status(), 429, "{engine:?}: the sixth request this minute");
+        assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() <= 60);
+        let r = get(&app.base, "/api/v1/public/licences", "203.0.113.7").await.unwrap();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "too_many_requests");
+        // Another address, and signed-in work, are not held up.
+        assert_eq!(get(&app.base, "/verify", "198.51.100.9").await.unwrap().status(), 200);
+        assert_eq!(get(&app.base, "/login", "203.0.113.7").await.unwrap().status(), 200);
+        server.abort();
+        app.stop().await;
+    }
+}
+
+fn rand_octet() -> u8 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 250) as u8
+}

@@ -104,6 +104,10 @@ struct WebArgs {
     /// address is the N-th X-Forwarded-For entry from the right.
     #[arg(long, env = "KOMLANG_PROXY_HOPS", value_name = "N")]
     proxy_hops: Option<u8>,
+    /// Requests a minute one client address may make to the public pages and API
+    /// (/verify, /register, /api/v1/public/…), counted across every app server; 0: no limit.
+    #[arg(long, env = "KOMLANG_PUBLIC_RATE_LIMIT", value_name = "N", default_value_t = 120)]
+    public_rate_limit: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -259,7 +263,11 @@ async fn open(url: &str) -> Result<Store> {
 
 async fn serve(store: Store, web: &WebArgs) -> Result<()> {
     let proxy_hops = web.proxy_hops.unwrap_or(u8::from(web.trust_proxy));
-    let cfg = komlang_web::WebConfig { secure_cookies: web.secure_cookies, proxy_hops };
+    let cfg = komlang_web::WebConfig {
+        secure_cookies: web.secure_cookies,
+        proxy_hops,
+        public_requests_per_minute: web.public_rate_limit,
+    };
     komlang_web::serve(store, web.listen, cfg).await
 }
 

@@ -20,6 +20,8 @@ pub enum PageError {
     Login(String),
     NotFound(Locale),
     Forbidden(Locale),
+    /// More requests from this client address than a public page allows in a minute.
+    TooManyRequests(Locale),
     Internal(String),
 }
 
@@ -32,6 +34,7 @@ impl IntoResponse for PageError {
             }
             PageError::NotFound(l) => error_page(StatusCode::NOT_FOUND, l, "common.not_found"),
             PageError::Forbidden(l) => error_page(StatusCode::FORBIDDEN, l, "common.forbidden"),
+            PageError::TooManyRequests(l) => error_page(StatusCode::TOO_MANY_REQUESTS, l, "common.too_many_requests"),
             PageError::Internal(e) => {
                 tracing::error!("internal error: {e}");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
@@ -164,6 +167,15 @@ pub fn not_found(i: &I18n) -> ApiError {
 /// 403 in the API: the caller's role does not allow this.
 pub fn forbidden(i: &I18n) -> ApiError {
     ApiError::from_store(i, StoreError::Forbidden)
+}
+
+/// 429 in the API: too many requests from this client address this minute.
+pub fn too_many_requests() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "too many requests from your address: try again in a minute",
+    )
 }
 
 /// The answer under `/api` to a path no route serves.

@@ -29,8 +29,10 @@ use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use komlang_core::{Action, Principal};
 
-use super::errors::{forbidden, no_such_endpoint, PageError};
-use super::extract::{api_i18n, here, session_user, token_user, SessionUser, TokenUser};
+use axum::http::{header, HeaderValue};
+
+use super::errors::{forbidden, no_such_endpoint, too_many_requests, PageError};
+use super::extract::{api_i18n, client_ip, here, session_user, token_user, SessionUser, TokenUser};
 use super::i18n::Locale;
 use crate::AppState;
 
@@ -39,6 +41,9 @@ use crate::AppState;
 pub enum Gate {
     /// Anyone, signed in or not.
     Public,
+    /// Anyone, signed in or not, up to [`WebConfig::public_requests_per_minute`](crate::WebConfig)
+    /// requests a minute from one client address (across every app server); then 429.
+    Limited,
     /// Any signed-in account.
     SignedIn,
     /// A signed-in account whose role holds the action ([`Principal::may`]).
@@ -49,7 +54,7 @@ impl Gate {
     /// Whether the gate lets `p` through (`None`: nobody is signed in).
     pub fn admits(self, p: Option<&Principal>) -> bool {
         match self {
-            Gate::Public => true,
+            Gate::Public | Gate::Limited => true,
             Gate::SignedIn => p.is_some(),
             Gate::Action(a) => p.is_some_and(|p| p.may(a)),
         }
@@ -173,7 +178,9 @@ where
     fn call(self, req: Request, state: AppState) -> Self::Future {
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
-            let passed = if self.api {
+            let passed = if self.gate == Gate::Limited {
+                rate_limit(&parts, &state, self.api).await
+            } else if self.api {
                 api_gate(&mut parts, &state, self.gate).await
             } else {
                 page_gate(&mut parts, &state, self.gate).await
@@ -186,9 +193,41 @@ where
     }
 }
 
+/// The public routes' limit: 429 (with `Retry-After`) once a client address has made
+/// more requests this minute than allowed. Counting is best effort: when the database
+/// cannot count, the request goes on (and the error is logged).
+async fn rate_limit(parts: &Parts, app: &AppState, api: bool) -> Result<(), Response> {
+    let limit = app.config.public_requests_per_minute;
+    if limit == 0 {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp();
+    let window = now - now.rem_euclid(60);
+    let bucket = format!("public:{}", client_ip(parts, app.config.proxy_hops));
+    match app.store.rate_limit_hit(&bucket, window).await {
+        Ok(hits) if hits > i64::from(limit) => {
+            let retry = (window + 60 - now).max(1).to_string();
+            let mut answer = if api {
+                too_many_requests().into_response()
+            } else {
+                PageError::TooManyRequests(Locale::from_headers(&parts.headers)).into_response()
+            };
+            if let Ok(v) = HeaderValue::from_str(&retry) {
+                answer.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Err(answer)
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!("rate limit not counted: {e}");
+            Ok(())
+        }
+    }
+}
+
 /// A page's gate: the session's account, or the login redirect or 403 page.
 async fn page_gate(parts: &mut Parts, app: &AppState, gate: Gate) -> Result<(), Response> {
-    if gate == Gate::Public {
+    if matches!(gate, Gate::Public | Gate::Limited) {
         return Ok(());
     }
     let user = session_user(parts, app).await.map_err(IntoResponse::into_response)?;
@@ -204,7 +243,7 @@ async fn page_gate(parts: &mut Parts, app: &AppState, gate: Gate) -> Result<(), 
 
 /// An API call's gate: the bearer token's account, or 401 or 403.
 async fn api_gate(parts: &mut Parts, app: &AppState, gate: Gate) -> Result<(), Response> {
-    if gate == Gate::Public {
+    if matches!(gate, Gate::Public | Gate::Limited) {
         return Ok(());
     }
     let p = token_user(parts, app).await?;
