@@ -16,5 +16,5 @@ pub mod validate;
 pub use access::{Action, Denied, Grant, Principal, Scope, Target, UserRole};
 pub use admin::{AdminLevel, AdminUnit};
 pub use model::*;
-pub use text::NonBlank;
+pub use text::{clean_text, has_letter, NonBlank};
 pub use validate::{FieldError, ValidationErrors};

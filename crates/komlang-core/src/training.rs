@@ -200,21 +200,31 @@ fn choice<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, errs: &mut Vali
 }
 
 fn required_text(field: &str, v: &str, max: usize, errs: &mut ValidationErrors) -> String {
-    let t = v.trim();
+    let t = crate::clean_text(v);
     if t.is_empty() {
         errs.push(FieldError::new(field, "required"));
-    } else if t.chars().count() > max {
-        errs.push(FieldError::new(field, "too_long").with("max", max));
+    } else {
+        check_text(field, &t, max, errs);
     }
-    t.to_string()
+    t
 }
 
 fn optional_text(field: &str, v: &Option<String>, max: usize, errs: &mut ValidationErrors) -> Option<String> {
-    let t = v.non_blank()?;
+    let t = crate::clean_text(v.non_blank()?);
+    if t.is_empty() {
+        return None;
+    }
+    check_text(field, &t, max, errs);
+    Some(t)
+}
+
+/// Length and characters of text: no control characters but line breaks and tabs.
+fn check_text(field: &str, t: &str, max: usize, errs: &mut ValidationErrors) {
     if t.chars().count() > max {
         errs.push(FieldError::new(field, "too_long").with("max", max));
+    } else if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errs.push(FieldError::new(field, "invalid_characters"));
     }
-    Some(t.to_string())
 }
 
 fn code_text(field: &str, v: &str, errs: &mut ValidationErrors) -> String {

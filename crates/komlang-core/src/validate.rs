@@ -2,7 +2,7 @@
 //! per bad field. Messages are codes (`required`, `invalid_date`, ...) that the
 //! web layer translates into the user's language.
 
-use crate::text::NonBlank;
+use crate::text::{clean_text, has_letter, NonBlank};
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -183,8 +183,20 @@ pub const SELF_EDITABLE_FIELDS: &[&str] = &["phone", "email", "education_level",
 
 const MAX_TEXT: usize = 200;
 
+/// The value composed and without invisible characters ([`clean_text`]); none when blank.
 fn clean(v: &Option<String>) -> Option<String> {
-    v.non_blank().map(String::from)
+    v.non_blank().map(clean_text).filter(|s| !s.is_empty())
+}
+
+/// A name: text that holds at least one letter (not only digits, dots or characters that
+/// show nothing).
+fn name(errs: &mut ValidationErrors, field: &str, v: &Option<String>, required: bool) -> Option<String> {
+    let invisible_only = v.non_blank().is_some() && clean(v).is_none();
+    let n = text(errs, field, v, required && !invisible_only);
+    if invisible_only || n.as_deref().is_some_and(|n| !has_letter(n)) {
+        errs.push(FieldError::new(field, "no_letter"));
+    }
+    n
 }
 
 fn text(errs: &mut ValidationErrors, field: &str, v: &Option<String>, required: bool) -> Option<String> {
@@ -251,14 +263,24 @@ pub fn is_phone(s: &str) -> bool {
     allowed && (8..=15).contains(&digits)
 }
 
+/// E-mail addresses as people have them: `local@domain`, where the local part is letters,
+/// digits and `!#$%&'*+/=?^_`{|}~.-` (no quotes, brackets, spaces or markup), and the
+/// domain is two or more labels of letters, digits and inner hyphens.
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace())
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok =
+        (1..=64).contains(&local.len()) && local.split('.').all(|part| !part.is_empty() && part.chars().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.chars().count())
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    local_ok && domain_ok
 }
 
 /// National ID numbers: 6 to 20 letters and digits.
@@ -297,8 +319,8 @@ fn age_on(dob: NaiveDate, day: NaiveDate) -> i32 {
 /// unique) are the store's; this covers everything else.
 pub fn validate_worker(input: &WorkerInput, today: NaiveDate) -> Result<WorkerDraft, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let name_km = text(&mut e, "name_km", &input.name_km, true);
-    let name_latin = text(&mut e, "name_latin", &input.name_latin, true);
+    let name_km = name(&mut e, "name_km", &input.name_km, true);
+    let name_latin = name(&mut e, "name_latin", &input.name_latin, true);
     if let Some(n) = &name_latin {
         if n.chars().count() <= MAX_TEXT && !is_latin_name(n) {
             e.push(FieldError::new("name_latin", "invalid_latin_name"));
@@ -421,8 +443,8 @@ impl OrgInput {
 
 pub fn validate_org(input: &OrgInput) -> Result<OrgDraft, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let name_km = text(&mut e, "name_km", &input.name_km, false);
-    let name_en = text(&mut e, "name_en", &input.name_en, true);
+    let name_km = name(&mut e, "name_km", &input.name_km, false);
+    let name_en = name(&mut e, "name_en", &input.name_en, true);
     let kind = choice(&mut e, "kind", &input.kind, true, OrgKind::parse);
     let registration_no = text(&mut e, "registration_no", &input.registration_no, false);
     let admin_code = text(&mut e, "admin_code", &input.admin_code, true);
@@ -531,9 +553,47 @@ mod tests {
         assert!(is_phone("+855 12 345 678"));
         assert!(!is_phone("12-34"));
         assert!(is_email("a@b.org"));
-        assert!(!is_email("a@b"));
+        assert!(is_email("sok.dara+hr@mosvy.gov.kh"));
+        assert!(is_email("o'brien@xn--p1ai.example"));
+        for bad in [
+            "a@b",
+            "a\"><script>@x.org",
+            "<a>@x.org",
+            "a b@x.org",
+            "a@x..org",
+            ".a@x.org",
+            "a@-x.org",
+            "a@@x.org",
+            "@x.org",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
         assert!(is_latin_name("Sok Chan-Tha"));
         assert!(!is_latin_name("Sok1"));
+    }
+
+    #[test]
+    fn names_are_stored_clean_and_need_a_letter() {
+        let mut w = WorkerInput {
+            name_km: Some("ចាន់\u{200B}សុភា\u{202E}".into()),
+            name_latin: Some("Chan Sophea".into()),
+            sex: Some("female".into()),
+            cadre: Some("para_social_worker".into()),
+            role: Some("ccwc_focal_point".into()),
+            sector: Some("government".into()),
+            workplace_code: Some("020101".into()),
+            status: Some("active".into()),
+            ..Default::default()
+        };
+        assert_eq!(validate_worker(&w, today()).unwrap().name_km, "ចាន់សុភា");
+        for hidden in ["\u{200B}\u{200B}\u{200D}", "\u{202E}", "१२३ ..."] {
+            w.name_km = Some(hidden.into());
+            let e = validate_worker(&w, today()).unwrap_err();
+            let codes: Vec<&str> = e.errors.iter().filter(|e| e.field == "name_km").map(|e| e.code.as_str()).collect();
+            assert_eq!(codes, vec!["no_letter"], "{hidden:?}");
+        }
+        let e = validate_org(&OrgInput { name_en: Some("\u{200B}".into()), ..Default::default() }).unwrap_err();
+        assert_eq!(e.for_field("name_en").map(|e| e.code.as_str()), Some("no_letter"));
     }
 
     #[test]

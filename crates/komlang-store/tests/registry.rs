@@ -392,3 +392,29 @@ async fn an_employer_must_be_an_organization_the_editor_may_see() {
         db.cleanup().await;
     }
 }
+
+/// A zero-width space or a right-to-left override in a name is dropped on the way in, and
+/// searching with or without one finds the same worker.
+#[tokio::test]
+async fn invisible_characters_neither_hide_nor_disguise_a_name() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let w = db
+            .store
+            .create_worker(&admin, &input("ចាន់\u{200B}សុភា\u{202E}", "Chan Sophea", "020101"), today())
+            .await
+            .unwrap();
+        assert_eq!(w.name_km, "ចាន់សុភា");
+        for q in ["ចាន់សុភា", "ចាន់\u{200B}សុភា", "\u{2066}ចាន់"] {
+            let found =
+                db.store.list_workers(&admin, &WorkerQuery { q: Some(q.into()), ..Default::default() }).await.unwrap();
+            assert_eq!(found.total, 1, "{engine:?}: {q:?}");
+        }
+        match db.store.create_worker(&admin, &input("\u{200B}\u{200C}", "Chan Sophea", "020101"), today()).await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.for_field("name_km").unwrap().code, "no_letter"),
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        db.cleanup().await;
+    }
+}

@@ -220,3 +220,58 @@ async fn public_routes_are_rate_limited_per_client_across_servers() {
 fn rand_octet() -> u8 {
     (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 250) as u8
 }
+
+/// Under `--secure-cookies`, the language cookie is `Secure` like the session cookie.
+#[tokio::test]
+async fn every_cookie_is_secure_under_secure_cookies() {
+    for engine in engines() {
+        let config = komlang_web::WebConfig { secure_cookies: true, ..Default::default() };
+        let app = TestApp::start_with(engine, config).await;
+        let r = browser().get(app.url("/lang/en?next=/")).send().await.unwrap();
+        let cookies: Vec<String> =
+            r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        assert!(!cookies.is_empty());
+        for c in &cookies {
+            assert!(c.contains("; Secure"), "{engine:?}: {c}");
+        }
+        let plain = TestApp::start(engine).await;
+        let r = browser().get(plain.url("/lang/en?next=/")).send().await.unwrap();
+        assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"), "plain HTTP keeps working");
+        plain.stop().await;
+        app.stop().await;
+    }
+}
+
+/// A page number past any count is an empty page, not the first one; audit dates must be days.
+#[tokio::test]
+async fn out_of_range_parameters_are_not_read_as_something_else() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let (_, token) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let c = reqwest::Client::new();
+        let get = |path: String| c.get(app.url(&path)).bearer_auth(&token).send();
+        let first: Value = get("/api/v1/audit?page=1".into()).await.unwrap().json().await.unwrap();
+        assert!(first["total"].as_i64().unwrap() > 0, "creating the account is audited");
+        for path in ["/api/v1/audit", "/api/v1/workers", "/api/v1/organizations"] {
+            let r = get(format!("{path}?page=9223372036854775807")).await.unwrap();
+            assert_eq!(r.status(), 200, "{engine:?} {path}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["items"].as_array().unwrap().len(), 0, "{engine:?} {path}: {body}");
+        }
+        for bad in ["notadate", "2023-02-30", "2023-13-01"] {
+            let r = get(format!("/api/v1/audit?from={bad}")).await.unwrap();
+            assert_eq!(r.status(), 400, "{engine:?} {bad}");
+            let r = get(format!("/api/v1/audit?to={bad}")).await.unwrap();
+            assert_eq!(r.status(), 400, "{engine:?} {bad}");
+        }
+        let today = chrono::Utc::now().date_naive();
+        let r: Value = get(format!("/api/v1/audit?from={today}&to={today}")).await.unwrap().json().await.unwrap();
+        assert_eq!(r["total"], first["total"], "{engine:?}: today's entries, both bounds inclusive");
+        let b = browser();
+        common::login(&app, &b, "admin").await;
+        b.get(app.url("/lang/en")).send().await.unwrap();
+        let html = b.get(app.url("/audit?from=2023-02-30")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Not a day: “2023-02-30”"), "{engine:?}: the page says what is wrong");
+        app.stop().await;
+    }
+}

@@ -160,9 +160,17 @@ async fn principal(store: &Store, as_user: Option<&str>) -> Result<Principal> {
     store.principal_for_user(user.id).await?.ok_or_else(|| bad("as", "unknown_user"))
 }
 
+/// Opens a file to read; a file that is missing or unreadable is bad input (exit 2).
+fn open_file(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| {
+        BadInput(vec![FieldError::new("file", "invalid_file").with("message", format!("{}: {e}", path.display()))])
+            .into()
+    })
+}
+
 /// SHA-256 of a file, read in chunks.
 fn file_sha256(path: &Path) -> Result<String> {
-    let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut f = open_file(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -181,7 +189,7 @@ fn file_name(path: &Path) -> String {
 
 /// Opens a table file, refusing what is not CSV/XLSX with a message to act on.
 fn open_table(path: &Path) -> Result<TableReader> {
-    let f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let f = open_file(path)?;
     TableReader::open(&file_name(path), BufReader::with_capacity(1 << 16, f)).map_err(|e| {
         BadInput(vec![FieldError::new("file", "invalid_file").with("message", format!("{}: {e}", path.display()))])
             .into()

@@ -78,6 +78,14 @@ async fn import_workers_reports_rejects_and_duplicates() {
         let text = code(&o, 1);
         assert!(text.contains("row 3: rejected") && text.contains("1 added"), "{text}");
 
+        // A file that is not there is bad input (exit 2, as the README says), naming the file.
+        let missing = dir.join("no-such-file.csv");
+        for kind in ["workers", "organizations", "population"] {
+            let o = komlang(&db, &["import", kind, missing.to_str().unwrap()]);
+            code(&o, 2);
+            assert!(err(&o).contains("no-such-file.csv"), "{kind}: {}", err(&o));
+        }
+
         let file = dir.join("staff.csv");
         std::fs::write(
             &file,

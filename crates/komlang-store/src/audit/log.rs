@@ -55,10 +55,10 @@ pub struct AuditQuery {
     pub entity_id: Option<String>,
     pub username: Option<String>,
     pub action: Option<String>,
-    /// Inclusive lower bound on the date (YYYY-MM-DD).
-    pub from: Option<String>,
-    /// Inclusive upper bound on the date (YYYY-MM-DD).
-    pub to: Option<String>,
+    /// Inclusive lower bound on the day.
+    pub from: Option<chrono::NaiveDate>,
+    /// Inclusive upper bound on the day.
+    pub to: Option<chrono::NaiveDate>,
     pub page: i64,
     pub per_page: i64,
 }
@@ -81,11 +81,12 @@ impl Store {
         if let Some(v) = nonempty(&q.action) {
             f.push(" AND action = ").text(v);
         }
-        if let Some(v) = nonempty(&q.from) {
-            f.push(" AND at >= ").text(v);
+        // `at` is an RFC 3339 text: a day's entries sort from "YYYY-MM-DD" to the next day.
+        if let Some(d) = q.from {
+            f.push(" AND at >= ").text(d.format("%Y-%m-%d").to_string());
         }
-        if let Some(v) = nonempty(&q.to) {
-            f.push(" AND at < ").text(format!("{v}T99"));
+        if let Some(d) = q.to.and_then(|d| d.succ_opt()) {
+            f.push(" AND at < ").text(d.format("%Y-%m-%d").to_string());
         }
         let mut count = Sql::new("SELECT COUNT(*) FROM audit_log");
         count.push(&f.text);
@@ -98,7 +99,10 @@ impl Store {
         );
         list.push(&f.text);
         list.args = f.args;
-        list.push(" ORDER BY id DESC LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        list.push(" ORDER BY id DESC LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
         let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         let items = rows

@@ -143,10 +143,17 @@ impl Sql {
     }
 }
 
+/// The rows to skip for `page` (from 1) of `per_page` rows: a page past any count
+/// (`page=9223372036854775807`) is an empty page, never a product that wraps to the first.
+pub(crate) fn offset(page: i64, per_page: i64) -> i64 {
+    (page.max(1) - 1).saturating_mul(per_page.max(0))
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).
 pub(crate) fn like_pattern(q: &str) -> String {
     let mut s = String::from("%");
-    for c in q.trim().to_lowercase().chars() {
+    // Searched as names are stored: composed, without invisible characters.
+    for c in komlang_core::clean_text(q).to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }

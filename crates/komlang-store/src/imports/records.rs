@@ -374,7 +374,7 @@ impl Store {
         let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         let filter = if all { "" } else { " WHERE user_id = $3" };
         let text = format!("SELECT {SUMMARY_COLS} FROM imports{filter} ORDER BY id DESC LIMIT $1 OFFSET $2");
-        let rows = sqlx::query(&text).bind(per_page).bind((page - 1) * per_page);
+        let rows = sqlx::query(&text).bind(per_page).bind(crate::common::sql::offset(page, per_page));
         let rows = if all { rows } else { rows.bind(p.user_id) };
         let rows = rows.fetch_all(&self.pool).await?;
         Ok(Page { items: rows.iter().map(summary_from_row).collect::<Result<_>>()?, total, page, per_page })

@@ -217,7 +217,7 @@ impl Store {
         } else {
             sql.push(" ORDER BY l.applied_on DESC, l.id DESC");
         }
-        sql.push(" LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        sql.push(" LIMIT ").int(per_page).push(" OFFSET ").int(crate::common::sql::offset(page, per_page));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let items = rows.iter().map(|r| licence_from_row(r, today)).collect::<Result<Vec<_>>>()?;
         Ok(Page { items, total, page, per_page })

@@ -78,7 +78,10 @@ impl Store {
         let mut list = Sql::new(&format!("SELECT {COLS}{from}"));
         list.push(&f.text);
         list.args = f.args;
-        list.push(" ORDER BY o.name_en, o.id LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        list.push(" ORDER BY o.name_en, o.id LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
         Ok(Page { items: rows.iter().map(org_from_row).collect::<Result<_>>()?, total, page, per_page })
     }

@@ -300,7 +300,7 @@ impl Store {
         sql.push(" ORDER BY ce.issued_on DESC, ce.id DESC LIMIT ")
             .int(per_page)
             .push(" OFFSET ")
-            .int((page - 1) * per_page);
+            .int(crate::common::sql::offset(page, per_page));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let items = rows
             .iter()

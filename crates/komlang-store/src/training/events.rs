@@ -177,7 +177,7 @@ impl Store {
         sql.push(" ORDER BY e.starts_on DESC, e.id DESC LIMIT ")
             .int(per_page)
             .push(" OFFSET ")
-            .int((page - 1) * per_page);
+            .int(crate::common::sql::offset(page, per_page));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
         let counts = self.participant_counts(p, &ids).await?;

@@ -178,7 +178,10 @@ impl Store {
         let mut list = Sql::new(&format!("SELECT {COLS} FROM admin_units"));
         list.push(&filter.text);
         list.args = filter.args;
-        list.push(" ORDER BY code LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        list.push(" ORDER BY code LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
         let items = rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?;
         Ok(Page { items, total, page, per_page })

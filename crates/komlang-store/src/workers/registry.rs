@@ -179,7 +179,10 @@ impl Store {
         ));
         list.push(&filter.text);
         list.args = filter.args;
-        list.push(" ORDER BY w.name_latin, w.id LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        list.push(" ORDER BY w.name_latin, w.id LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
         Ok(Page { items: rows.iter().map(row_from_row).collect::<Result<_>>()?, total, page, per_page })
     }

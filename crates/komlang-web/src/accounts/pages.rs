@@ -23,9 +23,14 @@ fn safe_next(next: Option<String>) -> String {
     crate::common::redirect::local_path(next.as_deref())
 }
 
-pub(super) async fn set_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -> Response {
+pub(super) async fn set_lang(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<NextParam>,
+) -> Response {
     let locale = Locale::parse(&code).unwrap_or(Locale::Km);
-    let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.code());
+    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", locale.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(q.next))).into_response()
 }
 

@@ -7,7 +7,7 @@ use komlang_store::{AuditEntry, AuditQuery};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
-use crate::common::extract::query;
+use crate::common::extract::{date_param, query};
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, Paged};
 use crate::AppState;
 
@@ -41,8 +41,8 @@ pub(super) async fn list_audit(
         entity_id: q.entity_id,
         username: q.username,
         action: q.action,
-        from: q.from,
-        to: q.to,
+        from: date_param("from", &q.from)?,
+        to: date_param("to", &q.to)?,
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(50),
     };

@@ -35,6 +35,8 @@ struct AuditPage {
     page: Page<AuditEntry>,
     prev: Option<String>,
     next: Option<String>,
+    /// The `from` or `to` that is not a day (nothing is listed then).
+    bad_date: Option<String>,
 }
 
 impl AuditPage {
@@ -56,17 +58,23 @@ impl AuditPage {
 
 pub(super) async fn audit(State(app): State<AppState>, ctx: Ctx, Query(f): Query<AuditFilters>) -> PageResult {
     let p = ctx.require()?.clone();
+    let day = |v: &str| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok();
+    let bad_date = [&f.from, &f.to].into_iter().find(|v| !v.trim().is_empty() && day(v).is_none()).cloned();
     let q = AuditQuery {
         entity: Some(f.entity.clone()),
         entity_id: Some(f.entity_id.clone()),
         username: Some(f.username.clone()),
         action: Some(f.action.clone()),
-        from: Some(f.from.clone()),
-        to: Some(f.to.clone()),
+        from: day(&f.from),
+        to: day(&f.to),
         page: f.page.parse().unwrap_or(1),
         per_page: 50,
     };
-    let page = app.store.list_audit(&p, &q).await?;
+    let page = if bad_date.is_some() {
+        Page { items: Vec::new(), total: 0, page: 1, per_page: 50 }
+    } else {
+        app.store.list_audit(&p, &q).await?
+    };
     let link = |n: i64| {
         let pairs = [
             ("entity", f.entity.clone()),
@@ -82,5 +90,5 @@ pub(super) async fn audit(State(app): State<AppState>, ctx: Ctx, Query(f): Query
     let prev = (page.page > 1).then(|| link(page.page - 1));
     let next = (page.page < page.pages()).then(|| link(page.page + 1));
     let l = layout(&ctx, "audit").await?;
-    render(&AuditPage { l, f, page, prev, next })
+    render(&AuditPage { l, f, page, prev, next, bad_date })
 }
