@@ -183,3 +183,17 @@ pub(crate) fn engine_of(conn: &sqlx::AnyConnection) -> Engine {
         Engine::Postgres
     }
 }
+
+/// Takes the write lock of a record's row before it is read for a change, so that two
+/// edits of one record are applied one after the other, each to what the other stored:
+/// on PostgreSQL the row's lock, on SQLite the database's write lock (the first write of a
+/// transaction). False when there is no such row.
+pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<bool> {
+    // `table` is one of the schema's names, never input.
+    let n = sqlx::query(&format!("UPDATE {table} SET id = id WHERE id = $1"))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}

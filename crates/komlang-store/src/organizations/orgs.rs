@@ -156,7 +156,22 @@ impl Store {
             return Ok(existing);
         }
         self.check_org_refs(p, &d, Some(id)).await?;
+        // Lock the row, read it again and apply the patch to what is stored (as for workers:
+        // a concurrent edit of other fields survives, and the audit's "before" is true).
         let mut tx = self.pool.begin().await?;
+        if !crate::common::sql::lock_row(&mut tx, "organizations", id).await? {
+            return Err(StoreError::NotFound);
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLS} FROM organizations o JOIN admin_units u ON u.code = o.admin_code WHERE o.id = "
+        ));
+        sql.int(id);
+        let row = sql.query().fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let before = org_from_row(&row)?.org.draft();
+        let d = validate_org(&OrgInput::from_draft(&before).overlay(patch.clone()))?;
+        if d == before {
+            return Ok(existing);
+        }
         sqlx::query(
             "UPDATE organizations SET name_km = $1, name_en = $2, kind = $3, registration_no = $4, admin_code = $5, \
              phone = $6, email = $7, updated_at = $8 WHERE id = $9",

@@ -209,16 +209,8 @@ impl Store {
 
     /// A worker within the principal's scope (None when absent or out of scope).
     pub async fn get_worker(&self, p: &Principal, id: i64) -> Result<Option<Worker>> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {WORKER_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = "
-        ));
-        sql.int(id);
-        if !p.may(Action::ReadWorkers) {
-            return Ok(None);
-        }
-        push_worker_scope(&mut sql, &p.worker_scope());
-        let row = sql.query().fetch_optional(&self.pool).await?;
-        row.as_ref().map(worker_from_row).transpose()
+        let mut conn = self.pool.acquire().await?;
+        worker_in(&mut conn, p, id).await
     }
 
     pub async fn worker_postings(&self, p: &Principal, id: i64) -> Result<Vec<Posting>> {
@@ -443,9 +435,22 @@ impl Store {
             ))));
         }
         let note = change.note.non_blank().map(String::from);
+        // The checks above ran on the record as it was read; now lock it, read it again and
+        // apply the patch to what is stored, so that a concurrent edit of other fields
+        // survives and the audit's "before" is the truth. The fields the patch sets were
+        // checked above; the others are as another edit stored (and checked) them.
         let mut tx = self.pool.begin().await?;
+        if !crate::common::sql::lock_row(&mut tx, "workers", id).await? {
+            return Err(StoreError::NotFound);
+        }
+        let current = worker_in(&mut tx, p, id).await?.ok_or(StoreError::NotFound)?;
+        let before = current.draft();
+        let draft = validate_worker(&WorkerInput::from_draft(&before).overlay(patch.clone()), today)?;
+        if draft == before {
+            return Ok(current);
+        }
         write_worker_update(&mut tx, p, id, &before, &draft, effective, note.as_deref()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(unique_to_invalid)?;
         self.get_worker(p, id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -465,6 +470,20 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A worker in `p`'s scope, read on `conn` (inside a transaction: as that transaction sees it).
+pub(crate) async fn worker_in(conn: &mut AnyConnection, p: &Principal, id: i64) -> Result<Option<Worker>> {
+    if !p.may(Action::ReadWorkers) {
+        return Ok(None);
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {WORKER_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = "
+    ));
+    sql.int(id);
+    push_worker_scope(&mut sql, &p.worker_scope());
+    let row = sql.query().fetch_optional(&mut *conn).await?;
+    row.as_ref().map(worker_from_row).transpose()
 }
 
 fn unique_to_invalid(e: sqlx::Error) -> StoreError {
