@@ -157,7 +157,7 @@ impl Drop for TestDb {
 /// Removes a SQLite file with its journals, and drops a PostgreSQL database.
 async fn remove(sqlite_file: Option<std::path::PathBuf>, pg_admin: Option<(String, String)>) {
     if let Some(path) = sqlite_file {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
+        for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
@@ -211,7 +211,7 @@ mod tests {
 
         async fn exists(&self) -> bool {
             match self {
-                Place::File(path) => ["", "-wal", "-shm", "-journal"]
+                Place::File(path) => ["", "-wal", "-shm", "-journal", ".lock"]
                     .iter()
                     .any(|suffix| std::path::Path::new(&format!("{}{suffix}", path.display())).exists()),
                 Place::Database(name) => {

@@ -277,13 +277,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => {
             let store = open(url).await?;
             println!("Database schema is up to date ({}).", redact(url));
-            let loaded = store.ensure_admin_units().await.context("cannot load the administrative units")?;
-            if loaded > 0 {
-                println!("Loaded {loaded} administrative units of Cambodia.");
+            let r = store.ensure_reference_data().await.context("cannot load the reference data")?;
+            if r.units_loaded > 0 {
+                println!("Loaded {} administrative units of Cambodia.", r.units_loaded);
             } else {
                 println!("Administrative units already loaded ({}).", store.admin_unit_count().await?);
             }
-            if store.ensure_competency_framework().await.context("cannot load the competency framework")? {
+            if r.framework_loaded {
                 println!("Loaded the national competency framework (MoSVY 2019).");
             }
         }
@@ -312,9 +312,12 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve { web } => {
             let store = open(url).await?;
-            let loaded = store.ensure_admin_units().await.context("cannot load the administrative units")?;
-            if loaded > 0 {
-                tracing::info!(loaded, "loaded Cambodia's administrative units");
+            let r = store.ensure_reference_data().await.context("cannot load the reference data")?;
+            if r.units_loaded > 0 {
+                tracing::info!(loaded = r.units_loaded, "loaded Cambodia's administrative units");
+            }
+            if r.framework_loaded {
+                tracing::info!("loaded the national competency framework (MoSVY 2019)");
             }
             serve(store, &web).await?;
         }

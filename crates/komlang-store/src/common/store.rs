@@ -83,11 +83,48 @@ impl<T> Page<T> {
     }
 }
 
+/// What [`Store::ensure_reference_data`] loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceData {
+    /// Administrative units loaded (0 when there were some already).
+    pub units_loaded: usize,
+    /// True when the competency framework was loaded.
+    pub framework_loaded: bool,
+}
+
 /// Handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) engine: Engine,
+    /// SQLite: the file beside the database that app servers lock while one of them
+    /// migrates or loads reference data (`FILE.lock`); none for an in-memory database.
+    lock_file: Option<std::path::PathBuf>,
+}
+
+/// Held while migrating or loading reference data (see [`Store::ensure_reference_data`]).
+enum BootstrapLock {
+    Postgres(sqlx::Transaction<'static, sqlx::Any>),
+    File(std::fs::File),
+    None,
+}
+
+impl BootstrapLock {
+    async fn release(self) -> Result<()> {
+        match self {
+            BootstrapLock::Postgres(tx) => tx.commit().await?,
+            BootstrapLock::File(f) => f.unlock()?,
+            BootstrapLock::None => {}
+        }
+        Ok(())
+    }
+}
+
+/// The database file of an `sqlite:` URL, when it names one.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -130,7 +167,12 @@ impl Store {
         if engine == Engine::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Store { pool, engine })
+        let lock_file = sqlite_file(&url).map(|p| {
+            let mut name = p.into_os_string();
+            name.push(".lock");
+            std::path::PathBuf::from(name)
+        });
+        Ok(Store { pool, engine, lock_file })
     }
 
     /// Connects and brings the schema to the latest version.
@@ -151,13 +193,53 @@ impl Store {
     /// Runs every pending migration, then brings the duplicate-detection keys
     /// up to date ([`Store::ensure_dedup_keys`]). Safe to call from several app servers.
     pub async fn migrate(&self) -> Result<()> {
+        let lock = self.bootstrap_lock().await?;
         match self.engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         self.ensure_dedup_keys().await?;
         self.ensure_training_defaults().await?;
-        Ok(())
+        lock.release().await
+    }
+
+    /// The reference data every instance needs, loaded when missing: Cambodia's
+    /// administrative units (when there are none) and the national competency framework
+    /// (when there is no version). What `komlang migrate` and `komlang serve` both do;
+    /// safe when several servers start at once on an empty database.
+    pub async fn ensure_reference_data(&self) -> Result<ReferenceData> {
+        let lock = self.bootstrap_lock().await?;
+        let units_loaded = self.ensure_admin_units().await?;
+        let framework_loaded = self.ensure_competency_framework().await?;
+        lock.release().await?;
+        Ok(ReferenceData { units_loaded, framework_loaded })
+    }
+
+    /// The lock that lets one app server at a time migrate or load reference data: on
+    /// PostgreSQL a transaction holding an advisory lock (released when it ends, also when it
+    /// is dropped on an error), on SQLite an exclusive lock of `FILE.lock` (released when
+    /// the file is closed, also when the process dies).
+    async fn bootstrap_lock(&self) -> Result<BootstrapLock> {
+        match (self.engine, &self.lock_file) {
+            (Engine::Postgres, _) => {
+                let mut tx = self.pool.begin().await?;
+                // "komlang" as a number: the key every Komlang server agrees on.
+                sqlx::query("SELECT pg_advisory_xact_lock(4807315326)").execute(&mut *tx).await?;
+                Ok(BootstrapLock::Postgres(tx))
+            }
+            (Engine::Sqlite, Some(path)) => {
+                let path = path.clone();
+                let file = tokio::task::spawn_blocking(move || {
+                    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+                    f.lock()?;
+                    Ok::<_, std::io::Error>(f)
+                })
+                .await
+                .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
+                Ok(BootstrapLock::File(file))
+            }
+            (Engine::Sqlite, None) => Ok(BootstrapLock::None),
+        }
     }
 
     /// True when the database answers.
