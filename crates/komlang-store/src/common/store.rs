@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use komlang_core::{FieldError, ValidationErrors};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 
 /// The database engines Komlang runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +153,24 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            // A connection whose transaction did not end cleanly (a COMMIT that failed on a
+            // full disk, then a ROLLBACK that found the transaction already gone) must never
+            // serve another request: its next "transaction" would be a savepoint inside the
+            // dead one, acknowledged but never stored. The ping runs the rollback that
+            // dropping the transaction queued; a connection still inside a transaction after
+            // it is closed, and the pool opens a fresh one.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    if conn.ping().await.is_err() {
+                        return Ok(false);
+                    }
+                    let clean = !conn.is_in_transaction();
+                    if !clean {
+                        tracing::warn!("closing a database connection left inside a failed transaction");
+                    }
+                    Ok(clean)
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
