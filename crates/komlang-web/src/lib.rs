@@ -111,6 +111,9 @@ pub async fn serve(store: Store, listen: SocketAddr, cfg: WebConfig) -> anyhow::
             if let Err(e) = sweeper.session_delete_expired(now).await {
                 tracing::warn!("could not delete expired sessions: {e}");
             }
+            if let Err(e) = sweeper.prune_sign_in_records(now).await {
+                tracing::warn!("could not delete old sign-in attempts and devices: {e}");
+            }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
