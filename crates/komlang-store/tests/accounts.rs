@@ -254,6 +254,11 @@ async fn an_attacker_locks_only_their_own_address_out() {
         assert!(ok(attempt(PASSWORD, "10.0.0.1", None, NOW).await));
         let device = db.store.remember_device(admin.user_id, None, NOW).await.unwrap();
         let device = device.as_str();
+        // The browser keeps its cookie when it signs in again; a value Komlang never issued
+        // (planted by someone else) is replaced, not adopted.
+        assert_eq!(db.store.remember_device(admin.user_id, Some(device), NOW).await.unwrap(), device);
+        let planted = "cd".repeat(32);
+        assert_ne!(db.store.remember_device(admin.user_id, Some(&planted), NOW).await.unwrap(), planted);
 
         // An attacker at 203.0.113.9 guesses: after 5 failures that address is locked out of
         // the account, even with the right password (brute force from one address is refused).

@@ -150,17 +150,23 @@ impl Store {
     }
 
     /// Remembers the browser that just signed in to an account as one of its known devices,
-    /// and returns the device cookie to give it: the one it sent (a browser shared by several
-    /// accounts keeps one cookie, known to each), or a new random one.
+    /// and returns the device cookie to give it: the one it sent if Komlang issued it (a
+    /// browser shared by several accounts keeps one cookie, known to each), or a new random
+    /// one (a value planted in the browser by someone else is never adopted).
     pub async fn remember_device(&self, user_id: i64, sent: Option<&str>, now: i64) -> Result<String> {
-        let value = match sent.filter(|d| is_device_value(d)) {
-            Some(d) => d.to_string(),
-            None => {
-                let mut b = [0u8; 32];
-                rand::thread_rng().fill_bytes(&mut b);
-                hex::encode(b)
-            }
+        let issued = match sent.filter(|d| is_device_value(d)) {
+            Some(d) => sqlx::query("SELECT 1 FROM known_devices WHERE device_hash = $1")
+                .bind(sha256(d))
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|_| d.to_string()),
+            None => None,
         };
+        let value = issued.unwrap_or_else(|| {
+            let mut b = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut b);
+            hex::encode(b)
+        });
         sqlx::query(
             "INSERT INTO known_devices (user_id, device_hash, created_at, last_used_at) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (device_hash, user_id) DO UPDATE SET last_used_at = excluded.last_used_at",
