@@ -6,6 +6,7 @@ pub mod admin;
 pub mod competency;
 pub mod dedup;
 pub mod demo;
+pub mod expiry;
 pub mod import;
 pub mod model;
 pub mod planning;

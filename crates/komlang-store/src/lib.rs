@@ -24,7 +24,11 @@ mod training;
 mod units;
 mod workers;
 
-pub use accounts::{hash_password, LoginOutcome, NewUser, SessionRecord, UserRow};
+pub use accounts::{
+    hash_password, is_device_value, AccountRow, ApiToken, IssuedToken, LoginOutcome, LoginRequest, NewToken, NewUser,
+    SessionRecord, TokenState, UserRow, DEVICE_MAX_AGE_SECS, LOCK_WINDOW_SECS, MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_DEVICE, MAX_FAILURES_PER_IP, MAX_FAILURES_PER_USER, TOKEN_LABEL_MAX,
+};
 pub use audit::{AuditEntry, AuditQuery};
 pub use common::principal::system_principal;
 pub use common::store::{now_text, Engine, Page, ReferenceData, Result, Store, StoreError};

@@ -128,6 +128,9 @@ pub async fn serve(store: Store, listen: SocketAddr, cfg: WebConfig) -> anyhow::
             if let Err(e) = sweeper.rate_limit_sweep(now - 3600).await {
                 tracing::warn!("could not forget old request counts: {e}");
             }
+            if let Err(e) = sweeper.prune_sign_in_records(now).await {
+                tracing::warn!("could not delete old sign-in attempts and devices: {e}");
+            }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });

@@ -109,6 +109,10 @@ enum PageOp {
     Training,
     /// Public pages: certificate verification and the licence register.
     Public,
+    /// An account changing its own password (checked by `own_password_page`).
+    OwnPassword,
+    /// The accounts pages of national administrators (checked by `accounts_page`).
+    Accounts,
 }
 
 /// How the matrix exercises an API route.
@@ -161,6 +165,8 @@ enum ApiOp {
     Training,
     /// The public certificate check and licence register.
     Public,
+    /// The accounts of the system (checked by `accounts_api`).
+    Accounts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +198,17 @@ const ROUTES: &[Route] = &[
     page("POST", "/login", PageOp::Login),
     page("POST", "/logout", PageOp::Logout),
     page("GET", "/lang/{code}", PageOp::Lang),
+    page("GET", "/account/password", PageOp::OwnPassword),
+    page("POST", "/account/password", PageOp::OwnPassword),
+    page("GET", "/accounts", PageOp::Accounts),
+    page("GET", "/accounts/{id}", PageOp::Accounts),
+    page("POST", "/accounts/{id}/disable", PageOp::Accounts),
+    page("POST", "/accounts/{id}/enable", PageOp::Accounts),
+    page("POST", "/accounts/{id}/password", PageOp::Accounts),
+    page("POST", "/accounts/{id}/sessions/end", PageOp::Accounts),
+    page("POST", "/accounts/{id}/tokens", PageOp::Accounts),
+    page("POST", "/accounts/{id}/tokens/revoke", PageOp::Accounts),
+    page("POST", "/accounts/{id}/tokens/{token_id}/revoke", PageOp::Accounts),
     page("GET", "/me", PageOp::Me),
     page("GET", "/workers", PageOp::Workers),
     page("POST", "/workers", PageOp::CreateWorker),
@@ -302,6 +319,15 @@ const ROUTES: &[Route] = &[
     // openapi.rs; accounts, workers, organizations, units, audit, imports: API
     api("GET", "/api/openapi.json", ApiOp::OpenApi),
     api("GET", "/api/v1/me", ApiOp::Me),
+    api("GET", "/api/v1/accounts", ApiOp::Accounts),
+    api("GET", "/api/v1/accounts/{id}", ApiOp::Accounts),
+    api("POST", "/api/v1/accounts/{id}/disable", ApiOp::Accounts),
+    api("POST", "/api/v1/accounts/{id}/enable", ApiOp::Accounts),
+    api("DELETE", "/api/v1/accounts/{id}/sessions", ApiOp::Accounts),
+    api("GET", "/api/v1/accounts/{id}/tokens", ApiOp::Accounts),
+    api("POST", "/api/v1/accounts/{id}/tokens", ApiOp::Accounts),
+    api("DELETE", "/api/v1/accounts/{id}/tokens", ApiOp::Accounts),
+    api("DELETE", "/api/v1/accounts/{id}/tokens/{token_id}", ApiOp::Accounts),
     api("GET", "/api/v1/workers", ApiOp::Workers),
     api("GET", "/api/v1/workers/export", ApiOp::ExportWorkers),
     api("POST", "/api/v1/workers", ApiOp::CreateWorker),
@@ -1991,6 +2017,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
             f.status(at("/api/v1/planning/supply"), s, if reads_planning(who) { 200 } else { 403 }, &v);
         }
         ApiOp::Training => training_api(fx, f, who, route).await,
+        ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
             let (path, body) = match op {
@@ -2872,6 +2899,8 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             f.status(at(path), r.status, if reads_planning(who) { 404 } else { 403 }, "");
         }
         PageOp::Training => training_page(fx, f, who, c, csrf, route).await,
+        PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
+        PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
         PageOp::UploadData => {
             let file = b"admin_code,name,year,value\n01,perm_index,2024,0.5\n".to_vec();
@@ -2939,6 +2968,7 @@ fn concrete(fx: &Fx, path: &str) -> String {
         .replace("{version}", "mosvy-2019")
         .replace("{worker_id}", &fx.wid(W::W1).to_string())
         .replace("{number}", &fx.tr.cert_w1)
+        .replace("{token_id}", "1")
 }
 
 #[tokio::test]
@@ -3088,7 +3118,8 @@ async fn page_posts_without_a_valid_csrf_token_change_nothing() {
                         .to_string(),
                     )
                     .replace("{worker_id}", &fx.wid(W::W1).to_string())
-                    .replace("{number}", &fx.tr.cert_w1);
+                    .replace("{number}", &fx.tr.cert_w1)
+                    .replace("{token_id}", "1");
                 let base: Vec<(String, String)> = match op {
                     PageOp::CreateWorker => form_of(&worker_input("ថ្មី", "New Forged", "010201", None), None),
                     PageOp::CreateOrg => form_of(&org_input("Forged Org", "0102"), None),
@@ -4126,4 +4157,151 @@ async fn public_holder(fx: &Fx) -> (i64, String, String) {
     let approve = DecisionInput { action: "approve".into(), reason: None };
     let lic = s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap().number.unwrap();
     (id, cert, lic)
+}
+
+// ---------------------------------------------------------------------------
+// Accounts: an account's own password; the accounts of the system
+// ---------------------------------------------------------------------------
+
+/// The account the national administrator's checks of the accounts pages and API act on
+/// (created on first use), with a token of its own: the matrix's accounts stay untouched.
+async fn spare_account(fx: &Fx) -> (i64, i64) {
+    let store = &fx.app.db.store;
+    let id = match store.user_by_name("spare").await.unwrap() {
+        Some(u) => u.id,
+        None => {
+            let u = komlang_store::NewUser {
+                username: "spare".into(),
+                password: common::PASSWORD.into(),
+                role: UserRole::NationalViewer,
+                scope_code: None,
+                org_id: None,
+                worker_id: None,
+            };
+            store.create_user(&sys(), &u).await.unwrap().id
+        }
+    };
+    store.set_active(&sys(), id, true).await.unwrap();
+    let token = store.issue_token(&sys(), id, &komlang_store::NewToken::default()).await.unwrap();
+    (id, token.info.id)
+}
+
+async fn own_password_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    match route.method {
+        "GET" => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+        }
+        _ => {
+            // Every role changes its own password; a wrong current password is refused, and
+            // so is a form without the session's CSRF token (nothing changes: the matrix
+            // signs in with the same password throughout).
+            let form = |csrf: &str| -> Vec<(String, String)> {
+                vec![
+                    ("current".into(), "not the password".into()),
+                    ("password".into(), "another password".into()),
+                    ("confirm".into(), "another password".into()),
+                    ("csrf".into(), csrf.into()),
+                ]
+            };
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form(csrf))).await;
+            f.status(at("/account/password (wrong current password)"), r.status, 422, "");
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form(&"0".repeat(48)))).await;
+            f.status(at("/account/password (wrong CSRF)"), r.status, 403, "");
+        }
+    }
+}
+
+async fn accounts_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let store = &fx.app.db.store;
+    let (spare, token) = spare_account(fx).await;
+    let admin = who == Who::Admin;
+    let path = route.path.replace("{id}", &spare.to_string()).replace("{token_id}", &token.to_string());
+    let with_csrf = |mut form: Vec<(String, String)>| {
+        form.push(("csrf".into(), csrf.to_string()));
+        form
+    };
+    if route.method == "GET" {
+        let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+        f.status(at(&path), r.status, if admin { 200 } else { 403 }, "");
+        if admin {
+            f.check(r.body.contains("spare"), || format!("{}: the spare account is not shown", at(&path)));
+        }
+        if route.path.contains("{id}") {
+            let r = fx.page(f, c, Some(who), "GET", "/accounts/999999", None).await;
+            f.status(at("/accounts/999999"), r.status, if admin { 404 } else { 403 }, "");
+        }
+        return;
+    }
+    let form = match route.path {
+        "/accounts/{id}/password" => {
+            vec![("password".into(), "spare password".into()), ("confirm".into(), "spare password".into())]
+        }
+        "/accounts/{id}/tokens" => vec![("label".into(), "matrix".into()), ("expires".into(), "7d".into())],
+        _ => Vec::new(),
+    };
+    let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(form.clone()))).await;
+    let ok = if route.path == "/accounts/{id}/tokens" { 200 } else { 303 };
+    f.status(at(&path), r.status, if admin { ok } else { 403 }, "");
+    // A forged form (without the session's token) is refused, even to administrators.
+    let mut forged = form;
+    forged.push(("csrf".into(), "0".repeat(48)));
+    let r = fx.page(f, c, Some(who), "POST", &path, Some(&forged)).await;
+    f.status(format!("{} (wrong CSRF)", at(&path)), r.status, 403, "");
+    let u = store.user_by_name("spare").await.unwrap().unwrap();
+    let tokens = store.tokens_of(&sys(), spare).await.unwrap();
+    let revoked = tokens.iter().find(|t| t.id == token).map(|t| t.revoked_at.is_some());
+    match route.path {
+        "/accounts/{id}/disable" => f.check(u.active != admin, || format!("{}: active = {}", at(&path), u.active)),
+        "/accounts/{id}/tokens/{token_id}/revoke" | "/accounts/{id}/tokens/revoke" => {
+            f.check(revoked == Some(admin), || format!("{}: token revoked = {revoked:?}", at(&path)));
+        }
+        _ => {}
+    }
+    // The administrator's own account cannot be disabled (422); unknown accounts are 404.
+    if route.path == "/accounts/{id}/disable" && admin {
+        let me = store.user_by_name("admin").await.unwrap().unwrap().id;
+        let own = format!("/accounts/{me}/disable");
+        let r = fx.page(f, c, Some(who), "POST", &own, Some(&with_csrf(Vec::new()))).await;
+        f.status(at(&own), r.status, 422, "");
+    }
+    if route.path == "/accounts/{id}/tokens/{token_id}/revoke" {
+        let unknown = format!("/accounts/{spare}/tokens/999999/revoke");
+        let r = fx.page(f, c, Some(who), "POST", &unknown, Some(&with_csrf(Vec::new()))).await;
+        f.status(at(&unknown), r.status, if admin { 404 } else { 403 }, "");
+    }
+    store.set_active(&sys(), spare, true).await.unwrap();
+}
+
+async fn accounts_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let store = &fx.app.db.store;
+    let (spare, token) = spare_account(fx).await;
+    let admin = who == Who::Admin;
+    let path = route.path.replace("{id}", &spare.to_string()).replace("{token_id}", &token.to_string());
+    let body = (route.method == "POST" && route.path.ends_with("/tokens")).then(|| json!({"label": "matrix"}));
+    let (s, v) = fx.call(f, Some(who), route.method, &path, body.as_ref()).await;
+    let ok = if body.is_some() { 201 } else { 200 };
+    f.status(at(&path), s, if admin { ok } else { 403 }, &v);
+    if !admin {
+        f.check(v["error"] == "forbidden", || format!("{}: {v}", at(&path)));
+    }
+    if route.path.contains("{id}") {
+        let unknown = route.path.replace("{id}", "999999").replace("{token_id}", &token.to_string());
+        let (s, v) = fx.call(f, Some(who), route.method, &unknown, body.as_ref()).await;
+        f.status(at(&unknown), s, if admin { 404 } else { 403 }, &v);
+    }
+    let u = store.user_by_name("spare").await.unwrap().unwrap();
+    match route.path {
+        "/api/v1/accounts/{id}/disable" => {
+            f.check(u.active != admin, || format!("{}: active = {}", at(&path), u.active));
+        }
+        "/api/v1/accounts/{id}/tokens" if route.method == "GET" && admin => {
+            f.check(v.as_array().is_some_and(|a| a.iter().any(|t| t["id"] == token)), || format!("{}: {v}", at(&path)));
+        }
+        _ => {}
+    }
+    store.set_active(&sys(), spare, true).await.unwrap();
 }

@@ -3,7 +3,6 @@
 //! Exit codes: 0 on success, 1 when something failed (database unreachable,
 //! refused operation...), 2 on bad input (unknown role, duplicate username...).
 
-use komlang_core::NonBlank;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,9 +11,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use komlang_core::{FieldError, UserRole, ValidationErrors};
-use komlang_store::{system_principal, NewUser, Store, StoreError, DEMO_ACCOUNTS, DEMO_PASSWORD};
+use komlang_store::{Store, StoreError, DEMO_ACCOUNTS, DEMO_PASSWORD};
 use tracing_subscriber::EnvFilter;
 
+mod accounts;
 mod framework;
 mod planning;
 mod training;
@@ -47,15 +47,15 @@ enum Command {
         #[command(flatten)]
         web: WebArgs,
     },
-    /// Manages accounts.
+    /// Manages accounts: create, list, set a password, disable, enable, sign out everywhere.
     User {
         #[command(subcommand)]
-        command: UserCommand,
+        command: accounts::UserCommand,
     },
-    /// Manages API tokens.
+    /// Manages API tokens: issue (with a label and an expiry), list, revoke.
     Token {
         #[command(subcommand)]
-        command: TokenCommand,
+        command: accounts::TokenCommand,
     },
     /// Manages administrative units.
     AdminUnits {
@@ -111,48 +111,6 @@ struct WebArgs {
 }
 
 #[derive(Subcommand, Debug)]
-enum UserCommand {
-    /// Creates an account.
-    Add {
-        #[arg(long)]
-        username: String,
-        /// At least 8 characters.
-        #[arg(long)]
-        password: String,
-        /// national-admin, national-viewer, provincial-officer, district-officer, org-hr-manager or worker.
-        #[arg(long)]
-        role: String,
-        /// Admin unit code the account is limited to (a province for provincial-officer, a district for district-officer).
-        #[arg(long)]
-        scope: Option<String>,
-        /// Organization id (required for org-hr-manager).
-        #[arg(long)]
-        org: Option<i64>,
-        /// Worker id (required for worker).
-        #[arg(long)]
-        worker: Option<i64>,
-    },
-    /// Sets an account's password.
-    SetPassword {
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        password: String,
-    },
-    /// Lists the accounts.
-    List,
-}
-
-#[derive(Subcommand, Debug)]
-enum TokenCommand {
-    /// Creates an API token for an account and prints it (only on stdout, only once).
-    Create {
-        #[arg(long)]
-        username: String,
-    },
-}
-
-#[derive(Subcommand, Debug)]
 enum AdminUnitsCommand {
     /// Loads another country's units from a directory with country.csv and *Province*, *District*,
     /// *Commune* and optionally *Village* CSV files. Refused when units are already loaded.
@@ -189,6 +147,13 @@ fn explain(e: &FieldError) -> String {
         (_, "invalid_username") => "use 3 to 64 characters: lowercase letters, digits, '.', '_' or '-'".into(),
         (_, "duplicate_username") => "an account with this username already exists".into(),
         (_, "unknown_user") => "no account has this username".into(),
+        (_, "unknown_token") => "this account has no token with this id (see `komlang token list`)".into(),
+        (_, "cannot_disable_self") => "an account cannot disable itself".into(),
+        (_, "last_national_admin") => {
+            "this is the last active national administrator: enable or create another one first".into()
+        }
+        (_, "invalid_expiry") => format!("`{}` is not an expiry: use 90d, 12w or YYYY-MM-DD", p("value")),
+        (_, "expiry_in_past") => "the expiry must lie in the future".into(),
         (_, "password_too_short") => format!("the password must have at least {} characters", p("min")),
         ("role", "unknown_role") => format!("the role must be one of: {}", UserRole::codes().join(", ")),
         (_, "unknown_admin_unit") => format!("no administrative unit has the code `{}`", p("value")),
@@ -321,62 +286,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
             serve(store, &web).await?;
         }
-        Command::User { command } => {
-            let store = open(url).await?;
-            let actor = system_principal("cli");
-            match command {
-                UserCommand::Add { username, password, role, scope, org, worker } => {
-                    let role = UserRole::parse(&role).ok_or_else(|| bad("role", "unknown_role"))?;
-                    let nonempty = |s: Option<String>| s.non_blank().map(String::from);
-                    let u = NewUser {
-                        username: username.trim().to_string(),
-                        password,
-                        role,
-                        scope_code: nonempty(scope),
-                        org_id: org,
-                        worker_id: worker,
-                    };
-                    let row = store.create_user(&actor, &u).await.map_err(store_err)?;
-                    println!("Created account {} ({}).", row.username, row.role);
-                }
-                UserCommand::SetPassword { username, password } => {
-                    match store.set_password(&actor, &username, &password).await {
-                        Err(StoreError::NotFound) => return Err(bad("username", "unknown_user")),
-                        r => r.map_err(store_err)?,
-                    }
-                    println!("Password of {username} changed.");
-                }
-                UserCommand::List => {
-                    let users = store.list_users().await?;
-                    let rows: Vec<[String; 5]> = users
-                        .iter()
-                        .map(|u| {
-                            let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-                            let mut name = u.username.clone();
-                            if !u.active {
-                                name.push_str(" (inactive)");
-                            }
-                            [
-                                name,
-                                u.role.code().to_string(),
-                                opt(u.scope_code.clone()),
-                                opt(u.org_id.map(|v| v.to_string())),
-                                opt(u.worker_id.map(|v| v.to_string())),
-                            ]
-                        })
-                        .collect();
-                    print_table(&["USERNAME", "ROLE", "SCOPE", "ORG", "WORKER"], &rows);
-                }
-            }
-        }
-        Command::Token { command: TokenCommand::Create { username } } => {
-            let store = open(url).await?;
-            let token = match store.create_token(&username).await {
-                Err(StoreError::NotFound) => return Err(bad("username", "unknown_user")),
-                r => r.map_err(store_err)?,
-            };
-            println!("{token}");
-        }
+        Command::User { command } => accounts::user_command(url, command).await?,
+        Command::Token { command } => accounts::token_command(url, command).await?,
         Command::AdminUnits { command: AdminUnitsCommand::Load { dir } } => {
             let store = open(url).await?;
             let existing = store.admin_unit_count().await?;
@@ -401,23 +312,6 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Training { command } => training::run(url, command).await?,
     }
     Ok(())
-}
-
-fn print_table(headers: &[&str], rows: &[[String; 5]]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("{}", parts.join("  ").trim_end());
-    };
-    line(headers.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
-    }
 }
 
 #[tokio::main]

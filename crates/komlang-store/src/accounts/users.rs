@@ -1,21 +1,19 @@
-//! Accounts, password login with rate limiting, and API tokens.
+//! Accounts: creating them, their passwords, disabling and enabling them.
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use komlang_core::*;
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use utoipa::ToSchema;
 
+use super::sessions::delete_sessions;
 use crate::common::audit::record_audit;
 use crate::{now_text, Result, Store, StoreError};
 
-/// Failed logins allowed per username, and per client address, within [`LOCK_WINDOW_SECS`].
-pub const MAX_FAILURES_PER_USER: i64 = 5;
-pub const MAX_FAILURES_PER_IP: i64 = 20;
-pub const LOCK_WINDOW_SECS: i64 = 15 * 60;
+/// The columns [`user_from_row`] reads.
+const USER_COLUMNS: &str = "id, username, role, scope_code, org_id, worker_id, active, created_at, last_login_at";
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -37,16 +35,31 @@ pub struct UserRow {
     pub scope_code: Option<String>,
     pub org_id: Option<i64>,
     pub worker_id: Option<i64>,
+    /// False when the account is disabled: it cannot sign in, and its tokens are refused.
     pub active: bool,
     pub created_at: String,
+    /// When the account last signed in (RFC 3339, UTC).
+    pub last_login_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoginOutcome {
-    Ok(Principal),
-    Invalid,
-    /// Too many failures: try again after this many seconds.
-    Locked(i64),
+/// An account as the accounts page and the API list it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub role: UserRole,
+    /// Admin unit code of the scope; absent for the whole country.
+    pub scope_code: Option<String>,
+    pub org_id: Option<i64>,
+    pub worker_id: Option<i64>,
+    /// False when the account is disabled.
+    pub active: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    /// Unexpired sessions (browsers signed in).
+    pub sessions: i64,
+    /// Tokens neither revoked nor expired.
+    pub tokens: i64,
 }
 
 #[derive(Serialize)]
@@ -69,6 +82,7 @@ fn user_from_row(r: &AnyRow) -> Result<UserRow> {
         worker_id: r.try_get("worker_id")?,
         active: r.try_get::<i64, _>("active")? != 0,
         created_at: r.try_get("created_at")?,
+        last_login_at: r.try_get("last_login_at")?,
     })
 }
 
@@ -80,12 +94,14 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(super) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// Verifies a password off the async threads (Argon2 is deliberately slow).
+pub(super) async fn verify_password_blocking(password: &str, hash: String) -> bool {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false)
 }
 
 fn check_password(errs: &mut ValidationErrors, password: &str) {
@@ -95,7 +111,7 @@ fn check_password(errs: &mut ValidationErrors, password: &str) {
 }
 
 impl Store {
-    async fn principal_of(&self, u: &UserRow) -> Result<Principal> {
+    pub(super) async fn principal_of(&self, u: &UserRow) -> Result<Principal> {
         let unit = match &u.scope_code {
             Some(c) => self.admin_unit(c).await?,
             None => None,
@@ -111,24 +127,27 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(
-            "SELECT id, username, role, scope_code, org_id, worker_id, active, created_at FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// The principal of an active account.
     pub async fn principal_for_user(&self, id: i64) -> Result<Option<Principal>> {
-        let row = sqlx::query(
-            "SELECT id, username, role, scope_code, org_id, worker_id, active, created_at FROM users \
-             WHERE id = $1 AND active = 1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = 1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         match row.as_ref().map(user_from_row).transpose()? {
             Some(u) => Ok(Some(self.principal_of(&u).await?)),
             None => Ok(None),
@@ -136,12 +155,43 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query(
-            "SELECT id, username, role, scope_code, org_id, worker_id, active, created_at FROM users ORDER BY username",
-        )
+        let rows =
+            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Every account with its sessions and live tokens counted (for those who manage accounts).
+    pub async fn accounts(&self, actor: &Principal, now: i64) -> Result<Vec<AccountRow>> {
+        actor.require(Action::ManageAccounts, Target::Any)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, \
+             (SELECT COUNT(*) FROM sessions s WHERE s.user_id = users.id AND s.expires_at > $1) AS sessions, \
+             (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = users.id AND t.revoked_at IS NULL \
+              AND (t.expires_at IS NULL OR t.expires_at > $2)) AS tokens \
+             FROM users ORDER BY username"
+        ))
+        .bind(now)
+        .bind(rfc3339(now))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(|r| Ok(account_row(user_from_row(r)?, r.try_get("sessions")?, r.try_get("tokens")?))).collect()
+    }
+
+    /// One account as [`Store::accounts`] lists it.
+    pub async fn account(&self, actor: &Principal, id: i64, now: i64) -> Result<AccountRow> {
+        actor.require(Action::ManageAccounts, Target::Any)?;
+        let u = self.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
+        let tokens: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(id)
+        .bind(rfc3339(now))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        let sessions = self.sessions_of(id, now).await?;
+        Ok(account_row(u, sessions, tokens))
     }
 
     /// Creates an account after checking that its scope fits its role.
@@ -231,7 +281,16 @@ impl Store {
         self.user_by_name(&u.username).await?.ok_or(StoreError::NotFound)
     }
 
-    pub async fn set_password(&self, actor: &Principal, username: &str, password: &str) -> Result<()> {
+    /// Sets an account's password (audited) and ends its sessions; the number ended. When the
+    /// account is the caller's own, `keep` (the caller's session) stays signed in; an
+    /// administrator setting another account's password ends all of that account's sessions.
+    pub async fn change_password(
+        &self,
+        actor: &Principal,
+        username: &str,
+        password: &str,
+        keep: Option<&str>,
+    ) -> Result<u64> {
         // An unknown name is "not found" only to those who manage accounts.
         let Some(user) = self.user_by_name(username).await? else {
             actor.require(Action::ManageAccounts, Target::Any)?;
@@ -244,96 +303,117 @@ impl Store {
             return Err(StoreError::Invalid(errs));
         }
         let hash = hash_password(password)?;
+        let keep = if actor.user_id == user.id { keep } else { None };
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        let after = serde_json::json!({ "password": "changed" });
+        let ended = delete_sessions(&mut tx, user.id, keep).await?;
+        let after = serde_json::json!({ "password": "changed", "sessions_ended": ended });
         record_audit(&mut tx, actor, "update", "user", &user.id.to_string(), None, Some(&after)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(ended)
     }
 
-    /// Checks a password, refusing when the account or address has failed too
-    /// often recently. Every attempt is recorded.
-    pub async fn login(&self, username: &str, password: &str, ip: &str, now: i64) -> Result<LoginOutcome> {
-        let since = now - LOCK_WINDOW_SECS;
-        let fails = |col: &'static str, v: String| {
-            let pool = self.pool.clone();
-            async move {
-                let r = sqlx::query(&format!(
-                    "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE {col} = $1 AND at > $2 AND success = 0"
-                ))
-                .bind(v)
-                .bind(since)
-                .fetch_one(&pool)
-                .await?;
-                Ok::<(i64, Option<i64>), StoreError>((r.try_get(0)?, r.try_get(1)?))
-            }
-        };
-        let (user_fails, user_first) = fails("username", username.to_string()).await?;
-        let (ip_fails, ip_first) = fails("ip", ip.to_string()).await?;
-        if user_fails >= MAX_FAILURES_PER_USER || ip_fails >= MAX_FAILURES_PER_IP {
-            let first = if user_fails >= MAX_FAILURES_PER_USER { user_first } else { ip_first };
-            return Ok(LoginOutcome::Locked((first.unwrap_or(now) + LOCK_WINDOW_SECS - now).max(1)));
-        }
-        let row = sqlx::query("SELECT id, password_hash FROM users WHERE username = $1 AND active = 1")
-            .bind(username)
+    /// Sets an account's password and ends all its sessions (the command line).
+    pub async fn set_password(&self, actor: &Principal, username: &str, password: &str) -> Result<()> {
+        self.change_password(actor, username, password, None).await.map(|_| ())
+    }
+
+    /// Whether `password` is the account's current password (an account changing its own
+    /// password gives the current one first).
+    pub async fn check_own_password(&self, user_id: i64, password: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND active = 1")
+            .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        let (id, hash) = match row {
-            Some(r) => (Some(r.try_get::<i64, _>(0)?), r.try_get::<String, _>(1)?),
-            // Verify against a fixed hash anyway so timing does not reveal unknown names.
-            None => (None, DUMMY_HASH.to_string()),
-        };
-        let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
-        let success = ok && id.is_some();
-        sqlx::query("INSERT INTO login_attempts (username, ip, at, success) VALUES ($1, $2, $3, $4)")
-            .bind(username)
-            .bind(ip)
-            .bind(now)
-            .bind(success as i64)
-            .execute(&self.pool)
-            .await?;
-        match (success, id) {
-            (true, Some(id)) => {
-                Ok(self.principal_for_user(id).await?.map(LoginOutcome::Ok).unwrap_or(LoginOutcome::Invalid))
-            }
-            _ => Ok(LoginOutcome::Invalid),
-        }
+        let Some(row) = row else { return Ok(false) };
+        Ok(verify_password_blocking(password, row.try_get(0)?).await)
     }
 
-    /// Creates an API token for a user and returns it (only its hash is kept).
-    pub async fn create_token(&self, username: &str) -> Result<String> {
-        let user = self.user_by_name(username).await?.ok_or(StoreError::NotFound)?;
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let token = format!("kml_{}", hex::encode(bytes));
-        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
+    /// Disables (`active` false) or enables an account, audited. A disabled account cannot
+    /// sign in, its sessions are ended at once and its tokens are refused (they are kept, and
+    /// work again if it is enabled, unless revoked or expired meanwhile). Nobody disables
+    /// their own account (`cannot_disable_self`), nor the last active national administrator
+    /// (`last_national_admin`): someone must be left who can enable accounts from the pages.
+    pub async fn set_active(&self, actor: &Principal, user_id: i64, active: bool) -> Result<UserRow> {
+        actor.require(Action::ManageAccounts, Target::Any)?;
+        let mut tx = self.pool.begin().await?;
+        // Taking the national administrators' rows first serializes concurrent changes, so
+        // that two administrators disabling each other cannot leave none.
+        sqlx::query("UPDATE users SET active = active WHERE role = $1")
+            .bind(UserRole::NationalAdmin.code())
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let user = row.as_ref().map(user_from_row).transpose()?.ok_or(StoreError::NotFound)?;
+        if user.active == active {
+            return Ok(user);
+        }
+        if !active {
+            let refuse = |code: &str| {
+                let mut errs = ValidationErrors::default();
+                errs.push(FieldError::new("active", code));
+                Err(StoreError::Invalid(errs))
+            };
+            if actor.user_id == user.id {
+                return refuse("cannot_disable_self");
+            }
+            if user.role == UserRole::NationalAdmin {
+                let others: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE role = $1 AND active = 1 AND id <> $2")
+                    .bind(UserRole::NationalAdmin.code())
+                    .bind(user.id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if others == 0 {
+                    return refuse("last_national_admin");
+                }
+            }
+        }
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active as i64)
             .bind(user.id)
-            .bind(token_hash(&token))
-            .bind(now_text())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(token)
-    }
-
-    /// The principal a bearer token stands for.
-    pub async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(r) => self.principal_for_user(r.try_get(0)?).await,
-            None => Ok(None),
+        let ended = if active { 0 } else { delete_sessions(&mut tx, user.id, None).await? };
+        let before = serde_json::json!({ "active": user.active });
+        let mut after = serde_json::json!({ "active": active });
+        if !active {
+            after["sessions_ended"] = ended.into();
         }
+        record_audit(&mut tx, actor, "update", "user", &user.id.to_string(), Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(UserRow { active, ..user })
     }
 }
 
+fn account_row(u: UserRow, sessions: i64, tokens: i64) -> AccountRow {
+    AccountRow {
+        id: u.id,
+        username: u.username,
+        role: u.role,
+        scope_code: u.scope_code,
+        org_id: u.org_id,
+        worker_id: u.worker_id,
+        active: u.active,
+        created_at: u.created_at,
+        last_login_at: u.last_login_at,
+        sessions,
+        tokens,
+    }
+}
+
+/// Unix seconds as the RFC 3339 text timestamps are kept in (UTC, whole seconds).
+pub(crate) fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Argon2id hash of a random string, verified when the username is unknown.
-const DUMMY_HASH: &str =
+pub(super) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Xg8lJ0Ytj6aG7Yl2yY3xH9Tq3pD5i0M1kqW0f7Zq4aE";

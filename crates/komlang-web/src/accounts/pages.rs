@@ -1,4 +1,7 @@
-//! Signing in and out, and the language switch.
+//! Signing in and out, the language switch, and an account changing its own password.
+//!
+//! A browser that signs in gets a device cookie (`komlang_device`): the lockout spares the
+//! browsers an account has signed in from before (komlang-store's `accounts::login`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -6,12 +9,22 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use komlang_core::*;
-use komlang_store::LoginOutcome;
+use komlang_store::{LoginOutcome, LoginRequest, StoreError, DEVICE_MAX_AGE_SECS};
 use serde::Deserialize;
+use tower_cookies::Cookies;
 
-use crate::common::extract::{random_token, CSRF_KEY, USER_KEY};
-use crate::common::{layout, render, render_status, CsrfForm, Ctx, Layout, Locale, PageResult};
+use crate::common::extract::{own_cookie, random_token, CSRF_KEY, USER_KEY};
+use crate::common::{flash, layout, render, render_status, store_errors, CsrfForm, Ctx, Layout, Locale, PageResult};
 use crate::AppState;
+
+/// The device cookie, under the `__Host-` prefix over HTTPS.
+fn device_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-komlang_device"
+    } else {
+        "komlang_device"
+    }
+}
 
 #[derive(Deserialize)]
 pub(super) struct NextParam {
@@ -61,7 +74,7 @@ pub(super) struct LoginForm {
     pub(super) csrf: String,
 }
 
-pub(super) async fn login(State(app): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm>) -> PageResult {
+pub(super) async fn login(State(app): State<AppState>, ctx: Ctx, jar: Cookies, Form(f): Form<LoginForm>) -> PageResult {
     let next = safe_next(f.next.clone());
     let again = |ctx: &Ctx, error: String| {
         let l = Layout {
@@ -81,11 +94,25 @@ pub(super) async fn login(State(app): State<AppState>, ctx: Ctx, Form(f): Form<L
         return again(&ctx, ctx.i.t("login.expired"));
     }
     let now = chrono::Utc::now().timestamp();
-    match app.store.login(f.username.trim(), &f.password, &ctx.client_ip, now).await? {
+    let secure = app.config.secure_cookies;
+    let device_cookie = device_cookie_name(secure);
+    let sent = jar.get(device_cookie).map(|c| c.value().to_string());
+    let attempt = LoginRequest {
+        username: f.username.trim(),
+        password: &f.password,
+        ip: &ctx.client_ip,
+        device: sent.as_deref(),
+        now,
+    };
+    match app.store.login_from(&attempt).await? {
         LoginOutcome::Ok(p) => {
             ctx.session.cycle_id().await?;
             ctx.session.insert(USER_KEY, p.user_id).await?;
             ctx.session.insert(CSRF_KEY, random_token()).await?;
+            let device = app.store.remember_device(p.user_id, sent.as_deref(), now).await?;
+            let mut cookie = own_cookie(device_cookie, device, secure);
+            cookie.set_max_age(time::Duration::seconds(DEVICE_MAX_AGE_SECS));
+            jar.add(cookie);
             Ok(Redirect::to(&next).into_response())
         }
         LoginOutcome::Invalid => again(&ctx, ctx.i.t("login.invalid")),
@@ -100,4 +127,65 @@ pub(super) async fn logout(ctx: Ctx, Form(f): Form<CsrfForm>) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     ctx.session.flush().await?;
     Ok(Redirect::to("/login").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password.html")]
+struct PasswordPage {
+    l: Layout,
+    errors: Vec<String>,
+}
+
+pub(super) async fn password_form(ctx: Ctx) -> PageResult {
+    ctx.require()?;
+    let l = layout(&ctx, "account").await?;
+    render(&PasswordPage { l, errors: Vec::new() })
+}
+
+#[derive(Deserialize)]
+pub(super) struct OwnPasswordForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+    #[serde(default)]
+    pub(super) current: String,
+    #[serde(default)]
+    pub(super) password: String,
+    #[serde(default)]
+    pub(super) confirm: String,
+}
+
+/// The password form again with its problems (422).
+async fn password_again(ctx: &Ctx, errors: Vec<String>) -> PageResult {
+    let l = layout(ctx, "account").await?;
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { l, errors })
+}
+
+/// An account changes its own password: the current one first; the session it is changed
+/// from stays signed in (under a new id), every other session of the account ends.
+pub(super) async fn change_password(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<OwnPasswordForm>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    if !app.store.check_own_password(p.user_id, &f.current).await? {
+        return password_again(&ctx, vec![ctx.i.t("account.wrong_current")]).await;
+    }
+    if f.password != f.confirm {
+        return password_again(&ctx, vec![ctx.i.t("account.mismatch")]).await;
+    }
+    let keep = ctx.session.id().map(|id| id.to_string());
+    match app.store.change_password(&p, &p.username, &f.password, keep.as_deref()).await {
+        Ok(_) => {}
+        Err(e @ StoreError::Invalid(_)) => {
+            let errs = store_errors(e)?;
+            return password_again(&ctx, errs.errors.iter().map(|e| ctx.i.field_error(e)).collect()).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // A new session id as well, as at signing in.
+    ctx.session.cycle_id().await?;
+    flash(&ctx, "account.password_changed").await?;
+    Ok(Redirect::to("/").into_response())
 }

@@ -51,6 +51,7 @@ impl AuditPage {
         match e.entity.as_str() {
             "worker" => Some(format!("/workers/{}", e.entity_id)),
             "organization" => Some(format!("/organizations/{}", e.entity_id)),
+            "user" => Some(format!("/accounts/{}", e.entity_id)),
             _ => None,
         }
     }

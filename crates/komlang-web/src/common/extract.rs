@@ -1,6 +1,11 @@
 //! What handlers take from a request: the page context [`Ctx`] (who, in which language, the
 //! CSRF token, where), the API caller [`ApiUser`] (from the bearer token), the CSRF field of
 //! a form, and the JSON body and query string of an API call with a 400 when unreadable.
+//!
+//! Anonymous visitors get no stored session: their CSRF token is a cookie of its own
+//! (`komlang_csrf`, checked against the form's copy: a "double-submit" cookie), so that
+//! reading public pages writes nothing to the database. A session is stored from signing in,
+//! and the token of a signed-in account lives in it.
 
 use komlang_core::NonBlank;
 use std::net::SocketAddr;
@@ -15,6 +20,8 @@ use komlang_core::{FieldError, Principal, ValidationErrors};
 use komlang_store::StoreError;
 use rand::RngCore;
 use serde::Deserialize;
+use tower_cookies::cookie::{Cookie, SameSite};
+use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use super::errors::{bad_request, ApiError, ApiResult, PageError};
@@ -25,6 +32,37 @@ use crate::AppState;
 pub const USER_KEY: &str = "uid";
 /// Session key of the session's CSRF token.
 pub const CSRF_KEY: &str = "csrf";
+
+/// The anonymous visitor's CSRF cookie, under the `__Host-` prefix over HTTPS (which a
+/// neighbouring subdomain cannot set).
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-komlang_csrf"
+    } else {
+        "komlang_csrf"
+    }
+}
+
+/// A cookie of Komlang's own: `HttpOnly`, `SameSite=Strict`, path `/`, `Secure` over HTTPS.
+pub fn own_cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_path("/");
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_secure(secure);
+    c
+}
+
+/// The request's cookie jar (tower-sessions' layer puts one in every request); what is
+/// added to it is set on the response.
+pub fn cookies(parts: &Parts) -> Result<Cookies, PageError> {
+    parts.extensions.get::<Cookies>().cloned().ok_or_else(|| PageError::Internal("no cookie jar".into()))
+}
+
+/// Whether a value can be a CSRF token [`random_token`] made (48 hexadecimal digits).
+fn is_token(v: &str) -> bool {
+    v.len() == 48 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 pub fn random_token() -> String {
     let mut b = [0u8; 24];
@@ -152,12 +190,28 @@ where
             Some(SessionUser(user)) => user.clone(),
             None => session_user(parts, &app).await?,
         };
-        let csrf = match session.get::<String>(CSRF_KEY).await? {
-            Some(t) => t,
-            None => {
-                let t = random_token();
-                session.insert(CSRF_KEY, &t).await?;
-                t
+        let csrf = if user.is_some() {
+            // Signed in: the session's token (made when signing in).
+            match session.get::<String>(CSRF_KEY).await? {
+                Some(t) => t,
+                None => {
+                    let t = random_token();
+                    session.insert(CSRF_KEY, &t).await?;
+                    t
+                }
+            }
+        } else {
+            // Anonymous: the CSRF cookie, set now if the browser has none; no session is stored.
+            let secure = app.config.secure_cookies;
+            let jar = cookies(parts)?;
+            let name = csrf_cookie_name(secure);
+            match jar.get(name).map(|c| c.value().to_string()).filter(|v| is_token(v)) {
+                Some(t) => t,
+                None => {
+                    let t = random_token();
+                    jar.add(own_cookie(name, t.clone(), secure));
+                    t
+                }
             }
         };
         let client_ip = client_ip(parts, app.config.proxy_hops);
