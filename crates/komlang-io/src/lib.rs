@@ -545,22 +545,43 @@ fn cell_text(v: &DataRef<'_>) -> String {
     }
 }
 
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(out)
+}
+
+fn csv_error(e: csv::Error) -> IoError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => IoError::Io(io),
+        other => IoError::Io(std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
+fn write_record<W: Write, S: AsRef<str>>(w: &mut csv::Writer<W>, cells: &[S]) -> Result<(), IoError> {
+    w.write_record(cells.iter().map(|c| c.as_ref())).map_err(csv_error)
+}
+
 /// Writes a CSV file for export: UTF-8 with a BOM (so Excel shows Khmer
 /// text), comma-delimited, CRLF line ends, quoted where needed.
 pub fn write_csv<W: Write>(out: W, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), IoError> {
     let mut out = out;
     out.write_all(&[0xEF, 0xBB, 0xBF])?;
-    let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(out);
-    let map = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => IoError::Io(io),
-        other => IoError::Io(std::io::Error::other(format!("{other:?}"))),
-    };
-    w.write_record(headers).map_err(map)?;
+    let mut w = csv_writer(out);
+    write_record(&mut w, headers)?;
     for row in rows {
-        w.write_record(&row).map_err(map)?;
+        write_record(&mut w, &row)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// Rows as [`write_csv`] writes them after its BOM and header: for a file sent in pieces
+/// (the header with `write_csv` and no rows, then the rows page by page).
+pub fn csv_rows<R: AsRef<[String]>>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, IoError> {
+    let mut w = csv_writer(Vec::new());
+    for row in rows {
+        write_record(&mut w, row.as_ref())?;
+    }
+    w.into_inner().map_err(|e| IoError::Io(std::io::Error::other(e.to_string())))
 }
 
 /// Excel's limit on the characters in one cell.
