@@ -8,6 +8,8 @@
 //! - [`TableReader`] streams CSV from any [`Read`] in constant memory and reads
 //!   the first sheet of a workbook; both yield `(row number, cells)`.
 //! - [`write_csv`] (UTF-8 with BOM) and [`write_xlsx`] (text cells, bold frozen header) export.
+//! - [`guard_formula`] and [`unguard_formula`]: no CSV cell written here starts a formula in
+//!   a spreadsheet program, and the CSV reader reads every written cell back unchanged.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Cursor, Read, Seek, Write};
@@ -279,7 +281,7 @@ impl CsvRows {
             let mut cells = Vec::with_capacity(self.record.len());
             for field in self.record.iter() {
                 match std::str::from_utf8(field) {
-                    Ok(s) => cells.push(s.to_string()),
+                    Ok(s) => cells.push(unguard_formula(s).to_string()),
                     Err(_) => {
                         return Some(Err(encoding(Some(row), "this row contains bytes that are not UTF-8")));
                     }
@@ -545,6 +547,65 @@ fn cell_text(v: &DataRef<'_>) -> String {
     }
 }
 
+/// The first characters that make a spreadsheet program (Excel, LibreOffice, Google Sheets)
+/// read a cell as a formula (OWASP "CSV Injection"), with their full-width forms, which some
+/// of them read the same way in East Asian input modes.
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+
+/// True when a spreadsheet program could read `cell` as a formula: it starts with a tab or a
+/// carriage return, or its first character other than white space is one of `= + - @` (or
+/// their full-width forms). A plain negative number (`-12`, `-0.5`) is a number to every
+/// spreadsheet program, not a formula, and is not counted.
+pub fn is_formula_like(cell: &str) -> bool {
+    if cell.starts_with(['\t', '\r']) {
+        return true;
+    }
+    if !cell.trim_start().starts_with(FORMULA_STARTS) {
+        return false;
+    }
+    !is_negative_number(cell)
+}
+
+/// `-` then digits, with at most one `.` between digits.
+fn is_negative_number(cell: &str) -> bool {
+    let Some(digits) = cell.strip_prefix('-') else { return false };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction)
+}
+
+/// True when the cell, without its leading single quotes, is formula-like: such a cell
+/// gets one more `'` in a CSV file.
+fn needs_guard(cell: &str) -> bool {
+    is_formula_like(cell.trim_start_matches('\''))
+}
+
+/// A cell as a CSV file holds it: one single quote `'` before a cell that a spreadsheet
+/// program could read as a formula ([`is_formula_like`]), so that it shows as text, and
+/// before a cell made of single quotes and then such a cell (so that one that began with a
+/// `'` reads back unchanged too). Every other cell is written as it is.
+///
+/// [`unguard_formula`] undoes it: for every text `s`, `unguard_formula(&guard_formula(s)) == s`.
+pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_guard(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// A cell of a CSV file as it was before [`guard_formula`]: one leading `'` is dropped
+/// when what follows is formula-like after its own leading single quotes (`'=1+1` reads
+/// `=1+1`, `''=x` reads `'=x`, `'+855 12 345 678` reads `+855 12 345 678`). A cell like
+/// `'abc` or `'-5` stays as it is. Files from elsewhere follow the same rule: a value typed
+/// as `'=…` (a quote before a formula character) reads without its first quote.
+pub fn unguard_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
+    }
+}
+
 fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(out)
 }
@@ -556,12 +617,22 @@ fn csv_error(e: csv::Error) -> IoError {
     }
 }
 
+/// Every CSV row this crate writes goes through here: each cell through [`guard_formula`].
 fn write_record<W: Write, S: AsRef<str>>(w: &mut csv::Writer<W>, cells: &[S]) -> Result<(), IoError> {
-    w.write_record(cells.iter().map(|c| c.as_ref())).map_err(csv_error)
+    use std::borrow::Cow;
+    fn bytes(c: &str) -> Cow<'_, [u8]> {
+        match guard_formula(c) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        }
+    }
+    w.write_record(cells.iter().map(|c| bytes(c.as_ref()))).map_err(csv_error)
 }
 
 /// Writes a CSV file for export: UTF-8 with a BOM (so Excel shows Khmer
-/// text), comma-delimited, CRLF line ends, quoted where needed.
+/// text), comma-delimited, CRLF line ends, quoted where needed, no cell that a spreadsheet
+/// program would run as a formula ([`guard_formula`]; [`TableReader`] reads them back as
+/// they were).
 pub fn write_csv<W: Write>(out: W, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), IoError> {
     let mut out = out;
     out.write_all(&[0xEF, 0xBB, 0xBF])?;
