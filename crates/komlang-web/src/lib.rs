@@ -44,6 +44,10 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_proxy: bool,
+    /// What an uploaded table may hold and unzip to (rows, cells, characters, bytes).
+    pub upload_limits: komlang_io::ReadLimits,
+    /// How much of the rejected rows an import's report keeps and shows.
+    pub report_limits: komlang_store::ReportLimits,
 }
 
 /// Shared by every request.

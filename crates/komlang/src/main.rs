@@ -253,7 +253,11 @@ async fn open(url: &str) -> Result<Store> {
 }
 
 async fn serve(store: Store, web: &WebArgs) -> Result<()> {
-    let cfg = komlang_web::WebConfig { secure_cookies: web.secure_cookies, trust_proxy: web.trust_proxy };
+    let cfg = komlang_web::WebConfig {
+        secure_cookies: web.secure_cookies,
+        trust_proxy: web.trust_proxy,
+        ..Default::default()
+    };
     komlang_web::serve(store, web.listen, cfg).await
 }
 

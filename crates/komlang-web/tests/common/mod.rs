@@ -1,6 +1,7 @@
 //! A running Komlang on a throw-away database, for HTTP-level tests.
 #![allow(dead_code)]
 
+pub mod bombs;
 pub mod bulk;
 
 use std::net::SocketAddr;
@@ -21,8 +22,13 @@ pub const PASSWORD: &str = "correct horse battery";
 impl TestApp {
     /// Serves a fresh database (Cambodia's provinces, districts and communes loaded).
     pub async fn start(engine: Engine) -> TestApp {
+        TestApp::start_with(engine, komlang_web::WebConfig::default()).await
+    }
+
+    /// The same, with these options (smaller upload limits, …).
+    pub async fn start_with(engine: Engine, config: komlang_web::WebConfig) -> TestApp {
         let db = TestDb::with_units(engine).await;
-        let app = komlang_web::router(db.store.clone(), komlang_web::WebConfig::default());
+        let app = komlang_web::router(db.store.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
