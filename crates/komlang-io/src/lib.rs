@@ -5,15 +5,24 @@
 //!
 //! - [`detect_kind`] tells CSV from XLSX by content, and refuses, with a
 //!   message a user can act on, files in another encoding or format.
-//! - [`TableReader`] streams CSV from any [`Read`] in constant memory and reads
-//!   the first sheet of a workbook; both yield `(row number, cells)`.
+//! - [`TableReader`] streams CSV from any [`Read`] in constant memory and streams the first
+//!   sheet of a workbook row by row; both yield `(row number, cells)`, within
+//!   [`ReadLimits`] (rows, cells per row, characters per cell, what a workbook unzips to).
 //! - [`write_csv`] (UTF-8 with BOM) and [`write_xlsx`] (text cells, bold frozen header) export.
+//! - [`guard_formula`] and [`unguard_formula`]: no CSV cell written here starts a formula in
+//!   a spreadsheet program, and the CSV reader reads every written cell back unchanged.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{Cursor, Read, Seek, Write};
+use std::collections::VecDeque;
+use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
-use calamine::{DataRef, Reader};
+mod limits;
+mod sheet;
+mod write;
+
+pub use limits::{Limit, ReadLimits};
+pub use sheet::format_number;
+pub use write::{csv_rows, guard_formula, is_formula_like, unguard_formula, write_csv, write_xlsx};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +53,9 @@ pub enum IoError {
     /// The XLSX writer failed.
     #[error("writing the XLSX file failed: {0}")]
     Xlsx(String),
+    /// The file goes past one of the [`ReadLimits`] (`max`); `row` when one row does.
+    #[error("{}", limits::limit_message(*limit, *max, *row))]
+    TooLarge { limit: Limit, max: u64, row: Option<u64> },
 }
 
 fn row_prefix(row: Option<u64>) -> String {
@@ -51,9 +63,11 @@ fn row_prefix(row: Option<u64>) -> String {
 }
 
 impl IoError {
-    /// Stable code for translation: `not_utf8`, `not_a_table`, `bad_row`, `empty_file`, `io`, `xlsx`.
+    /// Stable code for translation: `not_utf8`, `not_a_table`, `bad_row`, `empty_file`, `io`,
+    /// `xlsx`, or the [`Limit::code`] of a limit passed.
     pub fn code(&self) -> &'static str {
         match self {
+            IoError::TooLarge { limit, .. } => limit.code(),
             IoError::Encoding { .. } => "not_utf8",
             IoError::NotATable(_) => "not_a_table",
             IoError::Row { .. } => "bad_row",
@@ -68,6 +82,7 @@ impl IoError {
         match self {
             IoError::Encoding { row, .. } => *row,
             IoError::Row { row, .. } => Some(*row),
+            IoError::TooLarge { row, .. } => *row,
             _ => None,
         }
     }
@@ -185,8 +200,10 @@ pub type Row = (u64, Vec<String>);
 ///
 /// Fully empty rows are skipped (their numbers are not reused). Rows shorter
 /// than the header are padded with empty cells; longer ones keep their extra
-/// cells. CSV is read as it is iterated, in constant memory; a workbook's
-/// first sheet is read when the reader is made.
+/// cells. CSV is read as it is iterated, in constant memory; so is a workbook's first
+/// sheet, by a thread of its own, once what the workbook unzips to, its rows and its cells
+/// were checked against the [`ReadLimits`]. A CSV file past a limit yields an error at the
+/// row that goes past it (and nothing after it).
 pub struct TableReader {
     kind: FileKind,
     headers: Vec<String>,
@@ -197,7 +214,7 @@ pub struct TableReader {
 
 enum Rows {
     Csv(Box<CsvRows>),
-    Sheet(std::vec::IntoIter<Row>),
+    Sheet(sheet::SheetRows),
 }
 
 struct CsvRows {
@@ -210,6 +227,9 @@ struct CsvRows {
     /// Line breaks inside quoted cells so far: a line number minus these is the row number.
     inner_breaks: u64,
     done: bool,
+    limits: ReadLimits,
+    /// Non-empty records read so far (the header is the first).
+    records: u64,
 }
 
 /// Passes bytes through, noting where each `\n` is (row numbers come from
@@ -235,6 +255,16 @@ impl<R: Read> Read for LineTracker<R> {
 }
 
 impl CsvRows {
+    /// The limits on the record just read (row `row`), before its cells are copied.
+    fn check_limits(&self, row: u64) -> Result<(), IoError> {
+        self.limits.check_rows(self.records.saturating_sub(1))?;
+        self.limits.check_width(row, self.record.len() as u64)?;
+        for field in self.record.iter() {
+            self.limits.check_cell(row, field)?;
+        }
+        Ok(())
+    }
+
     /// The next record that has a non-blank cell, with its row number.
     fn next_record(&mut self) -> Option<Result<(u64, Vec<String>), IoError>> {
         loop {
@@ -276,10 +306,15 @@ impl CsvRows {
             if self.record.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace())) {
                 continue;
             }
+            self.records += 1;
+            if let Err(e) = self.check_limits(row) {
+                self.done = true;
+                return Some(Err(e));
+            }
             let mut cells = Vec::with_capacity(self.record.len());
             for field in self.record.iter() {
                 match std::str::from_utf8(field) {
-                    Ok(s) => cells.push(s.to_string()),
+                    Ok(s) => cells.push(unguard_formula(s).to_string()),
                     Err(_) => {
                         return Some(Err(encoding(Some(row), "this row contains bytes that are not UTF-8")));
                     }
@@ -291,31 +326,48 @@ impl CsvRows {
 }
 
 impl TableReader {
+    /// Reads a file of either kind from a stream within the upload limits
+    /// ([`ReadLimits::UPLOAD`]); see [`TableReader::open_with`].
+    pub fn open<R: Read + Send + 'static>(file_name: &str, r: R) -> Result<Self, IoError> {
+        Self::open_with(file_name, r, ReadLimits::default())
+    }
+
     /// Reads a file of either kind from a stream: looks at its first bytes
-    /// ([`detect_kind`]), then streams CSV, or reads the whole workbook into memory.
-    pub fn open<R: Read + Send + 'static>(file_name: &str, mut r: R) -> Result<Self, IoError> {
+    /// ([`detect_kind`]), then streams CSV, or reads the whole workbook into memory and
+    /// streams its first sheet.
+    pub fn open_with<R: Read + Send + 'static>(file_name: &str, mut r: R, limits: ReadLimits) -> Result<Self, IoError> {
         let mut head = Vec::with_capacity(HEAD_LEN);
         (&mut r).take(HEAD_LEN as u64).read_to_end(&mut head)?;
         match detect_kind(file_name, &head)? {
-            FileKind::Csv => Self::csv(Cursor::new(head).chain(r)),
+            FileKind::Csv => Self::csv_with(Cursor::new(head).chain(r), limits),
             FileKind::Xlsx => {
                 r.read_to_end(&mut head)?;
-                Self::xlsx(head)
+                Self::xlsx_with(head, limits)
             }
         }
     }
 
-    /// Reads a file of either kind held in memory.
+    /// Reads a file of either kind held in memory, within the upload limits.
     pub fn from_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Self, IoError> {
+        Self::from_bytes_with(file_name, bytes, ReadLimits::default())
+    }
+
+    /// Reads a file of either kind held in memory, within `limits`.
+    pub fn from_bytes_with(file_name: &str, bytes: Vec<u8>, limits: ReadLimits) -> Result<Self, IoError> {
         match detect_kind(file_name, &bytes)? {
-            FileKind::Csv => Self::csv(Cursor::new(bytes)),
-            FileKind::Xlsx => Self::xlsx(bytes),
+            FileKind::Csv => Self::csv_with(Cursor::new(bytes), limits),
+            FileKind::Xlsx => Self::xlsx_with(bytes, limits),
         }
+    }
+
+    /// Streams CSV from `r` within the upload limits; see [`TableReader::csv_with`].
+    pub fn csv<R: Read + Send + 'static>(r: R) -> Result<Self, IoError> {
+        Self::csv_with(r, ReadLimits::default())
     }
 
     /// Streams CSV from `r`: UTF-8 with or without BOM, delimiter `,`, `;` or
     /// tab (guessed from the header line), quotes as Excel writes them.
-    pub fn csv<R: Read + Send + 'static>(mut r: R) -> Result<Self, IoError> {
+    pub fn csv_with<R: Read + Send + 'static>(mut r: R, limits: ReadLimits) -> Result<Self, IoError> {
         // Read the header line (up to 64 KiB) to choose the delimiter, then put it back.
         let mut prefix = Vec::new();
         let mut buf = [0u8; 4096];
@@ -348,8 +400,16 @@ impl TableReader {
             .delimiter(delimiter)
             .buffer_capacity(64 * 1024)
             .from_reader(stream);
-        let mut rows =
-            CsvRows { reader, record: csv::ByteRecord::new(), newlines, lines_done: 0, inner_breaks: 0, done: false };
+        let mut rows = CsvRows {
+            reader,
+            record: csv::ByteRecord::new(),
+            newlines,
+            lines_done: 0,
+            inner_breaks: 0,
+            done: false,
+            limits,
+            records: 0,
+        };
         let (header_row, headers) = match rows.next_record() {
             None => return Err(IoError::Empty),
             Some(Err(e)) => return Err(e),
@@ -365,27 +425,22 @@ impl TableReader {
         })
     }
 
-    /// Reads the first sheet of a workbook (XLSX; also ODS and XLSB) held in memory.
+    /// Reads a workbook held in memory within the upload limits; see [`TableReader::xlsx_with`].
+    pub fn xlsx(bytes: Vec<u8>) -> Result<Self, IoError> {
+        Self::xlsx_with(bytes, ReadLimits::default())
+    }
+
+    /// Reads the first sheet of a workbook (XLSX; also ODS and XLSB) held in memory: first
+    /// what it unzips to, its rows and its cells are checked against `limits` (an error
+    /// names the limit), then its rows are streamed.
     ///
     /// Numbers come out without a trailing `.0` (`45352`, `0.5`); cells
     /// formatted as dates as ISO dates (`2024-03-01`, or `2024-03-01T08:30:00`
     /// with a time); booleans as `TRUE`/`FALSE`; errors as Excel shows them (`#N/A`).
-    pub fn xlsx(bytes: Vec<u8>) -> Result<Self, IoError> {
-        let cells = std::panic::catch_unwind(move || read_first_sheet(bytes))
-            .unwrap_or_else(|_| Err(IoError::NotATable("the workbook is damaged and cannot be read".into())))?;
-        let mut rows = cells.into_iter();
-        let (header_row, headers) = rows.next().ok_or(IoError::Empty)?;
+    pub fn xlsx_with(bytes: Vec<u8>, limits: ReadLimits) -> Result<Self, IoError> {
+        let ((header_row, headers), rows) = sheet::open_sheet(bytes, limits)?;
         let headers: Vec<String> = headers.into_iter().map(|h| h.trim().to_string()).collect();
-        let width = headers.len();
-        let rows: Vec<Row> = rows
-            .map(|(n, mut cells)| {
-                if cells.len() < width {
-                    cells.resize(width, String::new());
-                }
-                (n, cells)
-            })
-            .collect();
-        Ok(Self { kind: FileKind::Xlsx, headers, header_row, delimiter: None, rows: Rows::Sheet(rows.into_iter()) })
+        Ok(Self { kind: FileKind::Xlsx, headers, header_row, delimiter: None, rows: Rows::Sheet(rows) })
     }
 
     /// The header cells (trimmed), in file order.
@@ -412,208 +467,18 @@ impl Iterator for TableReader {
     type Item = Result<Row, IoError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.rows {
-            Rows::Sheet(it) => it.next().map(Ok),
-            Rows::Csv(csv) => {
-                let width = self.headers.len();
-                csv.next_record().map(|r| {
-                    r.map(|(n, mut cells)| {
-                        if cells.len() < width {
-                            cells.resize(width, String::new());
-                        }
-                        (n, cells)
-                    })
-                })
-            }
-        }
-    }
-}
-
-/// Excel's largest column index (XFD) and row count.
-const MAX_COLS: u32 = 16_384;
-const MAX_ROWS: u32 = 1_048_576;
-
-/// The non-empty rows of the first sheet, with 1-based row numbers.
-fn read_first_sheet(bytes: Vec<u8>) -> Result<Vec<Row>, IoError> {
-    let damaged = |e: &dyn std::fmt::Display| {
-        IoError::NotATable(format!("the file is not a readable XLSX or ODS workbook ({e}); save it again as .xlsx"))
-    };
-    // XLSX: read cell by cell (sparse; a stray far-away cell costs nothing).
-    match calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes.as_slice())) {
-        Ok(mut book) => {
-            let Some(name) = book.sheet_names().first().cloned() else { return Err(IoError::Empty) };
-            let mut reader = book.worksheet_cells_reader(&name).map_err(|e| damaged(&e))?;
-            let mut sparse: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
-            while let Some(cell) = reader.next_cell().map_err(|e| damaged(&e))? {
-                let (r, c) = cell.get_position();
-                if r >= MAX_ROWS || c >= MAX_COLS {
-                    continue;
+        let width = self.headers.len();
+        let row = match &mut self.rows {
+            Rows::Sheet(sheet) => sheet.next_row(),
+            Rows::Csv(csv) => csv.next_record(),
+        };
+        row.map(|r| {
+            r.map(|(n, mut cells)| {
+                if cells.len() < width {
+                    cells.resize(width, String::new());
                 }
-                let text = cell_text(cell.get_value());
-                if !text.trim().is_empty() {
-                    sparse.entry(r).or_default().push((c, text));
-                }
-            }
-            Ok(dense_rows(sparse))
-        }
-        Err(xlsx_err) => {
-            // ODS or XLSB.
-            let mut book =
-                calamine::open_workbook_auto_from_rs(Cursor::new(bytes.as_slice())).map_err(|_| damaged(&xlsx_err))?;
-            let range = match book.worksheet_range_at(0) {
-                None => return Err(IoError::Empty),
-                Some(r) => r.map_err(|e| damaged(&e))?,
-            };
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            let mut sparse: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
-            for (i, row) in range.rows().enumerate() {
-                for (j, v) in row.iter().enumerate() {
-                    let text = data_text(v);
-                    if !text.trim().is_empty() {
-                        sparse.entry(r0 + i as u32).or_default().push((c0 + j as u32, text));
-                    }
-                }
-            }
-            Ok(dense_rows(sparse))
-        }
-    }
-}
-
-/// Rows from sparse cells: columns from A (so the header's columns line up),
-/// rows numbered from 1 as the spreadsheet shows them.
-fn dense_rows(sparse: BTreeMap<u32, Vec<(u32, String)>>) -> Vec<Row> {
-    let first_col = sparse.values().flat_map(|cells| cells.iter().map(|c| c.0)).min().unwrap_or(0);
-    sparse
-        .into_iter()
-        .map(|(r, cells)| {
-            let width = cells.iter().map(|c| c.0 - first_col + 1).max().unwrap_or(0) as usize;
-            let mut row = vec![String::new(); width];
-            for (c, text) in cells {
-                row[(c - first_col) as usize] = text;
-            }
-            (u64::from(r) + 1, row)
+                (n, cells)
+            })
         })
-        .collect()
-}
-
-/// The text of a cell of a sheet read whole (ODS, XLSB).
-fn data_text(d: &calamine::Data) -> String {
-    use calamine::Data;
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => format_number(*f),
-        Data::Bool(b) => cell_text(&DataRef::Bool(*b)),
-        Data::DateTime(dt) => cell_text(&DataRef::DateTime(*dt)),
-        Data::Error(e) => e.to_string(),
     }
-}
-
-/// A number as a person would type it: no trailing `.0`, no exponent for whole numbers.
-pub fn format_number(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
-fn cell_text(v: &DataRef<'_>) -> String {
-    match v {
-        DataRef::Empty => String::new(),
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => s.to_string(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => format_number(*f),
-        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        DataRef::DateTime(dt) => {
-            let f = dt.as_f64();
-            // Dates from 1900 to 9999 (also in the 1904 system); anything else stays a number.
-            if dt.is_datetime() && (0.0..2_958_466.0).contains(&f) {
-                match dt.as_datetime() {
-                    Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
-                    Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
-                    None => format_number(f),
-                }
-            } else {
-                format_number(f)
-            }
-        }
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::Error(e) => e.to_string(),
-    }
-}
-
-/// Writes a CSV file for export: UTF-8 with a BOM (so Excel shows Khmer
-/// text), comma-delimited, CRLF line ends, quoted where needed.
-pub fn write_csv<W: Write>(out: W, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), IoError> {
-    let mut out = out;
-    out.write_all(&[0xEF, 0xBB, 0xBF])?;
-    let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(out);
-    let map = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => IoError::Io(io),
-        other => IoError::Io(std::io::Error::other(format!("{other:?}"))),
-    };
-    w.write_record(headers).map_err(map)?;
-    for row in rows {
-        w.write_record(&row).map_err(map)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// Excel's limit on the characters in one cell.
-const MAX_CELL_CHARS: usize = 32_767;
-
-/// Writes an XLSX workbook for export: one sheet, a bold header row that
-/// stays in view (frozen), every cell as text (national IDs and phone
-/// numbers keep their leading zeros). Rows are written as they come, through
-/// a temporary file, so memory stays flat. Errors name the row (as the sheet shows it).
-pub fn write_xlsx<W: Write + Seek + Send>(
-    out: W,
-    headers: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) -> Result<(), IoError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let x = |e: rust_xlsxwriter::XlsxError| IoError::Xlsx(e.to_string());
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let text = Format::new().set_num_format("@");
-    let sheet = book.add_worksheet_with_constant_memory();
-    sheet.set_name("workers").map_err(x)?;
-    for (c, h) in headers.iter().enumerate() {
-        let c = u16::try_from(c).map_err(|_| IoError::Xlsx("too many columns".into()))?;
-        sheet.set_column_width(c, (h.chars().count() as f64 + 4.0).clamp(10.0, 40.0)).map_err(x)?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(x)?;
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(x)?;
-    }
-    for (i, row) in rows.enumerate() {
-        let r = i as u64 + 1;
-        let too_many =
-            || IoError::Row { row: r + 1, message: "more rows than a worksheet can hold (1,048,576)".into() };
-        let r32 = u32::try_from(r).ok().filter(|r| *r < MAX_ROWS).ok_or_else(too_many)?;
-        for (c, v) in row.iter().enumerate() {
-            if v.is_empty() {
-                continue;
-            }
-            let c = u16::try_from(c)
-                .ok()
-                .filter(|c| u32::from(*c) < MAX_COLS)
-                .ok_or_else(|| IoError::Row { row: r + 1, message: "more columns than a worksheet can hold".into() })?;
-            if v.chars().count() > MAX_CELL_CHARS {
-                return Err(IoError::Row {
-                    row: r + 1,
-                    message: format!("a cell is longer than Excel allows ({MAX_CELL_CHARS} characters)"),
-                });
-            }
-            sheet
-                .write_string_with_format(r32, c, v, &text)
-                .map_err(|e| IoError::Row { row: r + 1, message: e.to_string() })?;
-        }
-    }
-    book.save_to_writer(out).map_err(x)?;
-    Ok(())
 }

@@ -49,11 +49,21 @@ pub struct WebConfig {
     /// (certificate verification, the public register), counted across every app server;
     /// 0 for no limit.
     pub public_requests_per_minute: u32,
+    /// What an uploaded table may hold and unzip to (rows, cells, characters, bytes).
+    pub upload_limits: komlang_io::ReadLimits,
+    /// How much of the rejected rows an import's report keeps and shows.
+    pub report_limits: komlang_store::ReportLimits,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { secure_cookies: false, proxy_hops: 0, public_requests_per_minute: 120 }
+        WebConfig {
+            secure_cookies: false,
+            proxy_hops: 0,
+            public_requests_per_minute: 120,
+            upload_limits: komlang_io::ReadLimits::default(),
+            report_limits: komlang_store::ReportLimits::default(),
+        }
     }
 }
 

@@ -113,6 +113,21 @@ impl Driver {
 
     /// A new browser session with a fresh profile (so no cookies carry over).
     async fn session(&mut self) -> Client {
+        self.session_with_prefs(json!({})).await
+    }
+
+    /// A new session that saves downloads into `dir` without asking.
+    async fn downloading_session(&mut self, dir: &Path) -> Client {
+        self.session_with_prefs(json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false,
+        }))
+        .await
+    }
+
+    async fn session_with_prefs(&mut self, prefs: serde_json::Value) -> Client {
         let profile = self.dir.join(format!("profile-{}", PROFILE_COUNTER.fetch_add(1, Ordering::SeqCst)));
         std::fs::create_dir_all(&profile).expect("create browser profile directory");
         let caps = json!({
@@ -131,6 +146,7 @@ impl Driver {
                     "--window-size=1280,1024",
                     format!("--user-data-dir={}", profile.display()),
                 ],
+                "prefs": prefs,
             }
         });
         let serde_json::Value::Object(caps) = caps else { unreachable!() };
@@ -551,6 +567,65 @@ async fn worker_entry_and_search_in_a_real_browser() {
         run(engine, &mut driver).await;
         eprintln!("browser import test on {engine:?}");
         run_import(engine, &mut driver).await;
+    }
+}
+
+/// Downloads the worker list as CSV (well over 1 MB, streamed page by page and compressed on
+/// the way, as Chromium asks for gzip) by clicking its link, and checks the saved file is
+/// whole: every worker in the officer's scope, once, and no one else.
+async fn run_download(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.account("officer", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+    common::bulk::add_workers(&app.db.store, 400, "020101").await;
+    let ids = common::bulk::add_workers(&app.db.store, 4_500, "010201").await;
+    let in_scope: Vec<i64> = ids[400..].to_vec();
+    let dir = driver.dir.join(format!("downloads-{engine:?}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = driver.downloading_session(&dir).await;
+    c.goto(&app.url("/login")).await.unwrap();
+    type_into(&c, "username", "officer").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    c.goto(&app.url("/workers")).await.unwrap();
+    wait_until(&c, "the worker list", || async { exists(&c, "#export").await }).await;
+    click(&c, "#export a[href^='/workers/export.csv']").await;
+
+    // Chromium writes `*.crdownload` and renames it when the download is complete.
+    let started = Instant::now();
+    let file = loop {
+        let names: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let done: Vec<&PathBuf> = names.iter().filter(|p| p.extension().is_some_and(|e| e == "csv")).collect();
+        if let [file] = done.as_slice() {
+            break (*file).clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{engine:?}: no complete download; the directory has {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("komlang-workers-"), "{engine:?}: {name}");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.len() > 1_000_000, "{engine:?}: {} bytes", bytes.len());
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).expect("BOM");
+    let mut r = csv::ReaderBuilder::new().from_reader(body);
+    let got: Vec<i64> = r.records().map(|rec| rec.expect("a whole record")[0].parse().expect("an id")).collect();
+    assert_eq!(got.len(), in_scope.len(), "{engine:?}: every worker in scope, no more");
+    assert!(got == in_scope, "{engine:?}: the workers in scope, in id order");
+
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn big_csv_download_in_a_real_browser() {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    for engine in engines() {
+        eprintln!("browser download test on {engine:?}");
+        run_download(engine, &mut driver).await;
     }
 }
 

@@ -485,13 +485,19 @@ async fn import_through_the_api() {
 }
 
 /// The upload routes carry their own body limit (the largest file), above the router's
-/// default of 2 MB: a file of 2.5 MB (one row and a long column the import ignores) is read,
-/// through the form and through the API.
+/// default of 2 MB: a file of 2.5 MB (two rows and 640 long columns the import ignores, each
+/// within the 2,000 characters a cell may hold) is read, through the form and through the API.
 #[tokio::test]
 async fn uploads_above_the_default_body_limit_are_read() {
     let tail = "para_social_worker,ccwc_focal_point,government,010201,active";
-    let long = "x".repeat(2_500_000);
-    let file = format!("{},ignored\nចាន់ សុភា,Chan Sophea,female,03/02/1991,{tail},{long}\n", HEADERS.join(","));
+    let ignored: Vec<String> = (0..640).map(|i| format!("ignored {i}")).collect();
+    let long = vec!["x".repeat(2_000); 640].join(",");
+    let file = format!(
+        "{},{}\nចាន់ សុភា,Chan Sophea,female,03/02/1991,{tail},{long}\nកែវ ដារ៉ា,Keo Dara,male,04/05/1988,{tail},{long}\n",
+        HEADERS.join(","),
+        ignored.join(",")
+    );
+    assert!(file.len() > 2_500_000);
     for engine in engines() {
         let app = TestApp::start(engine).await;
         let (_, admin) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;

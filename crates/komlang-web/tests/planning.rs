@@ -424,6 +424,7 @@ async fn norms_data_and_supply() {
             partial: false,
             file_name: "population.csv".into(),
             file_sha256: "0".repeat(64),
+            ..Default::default()
         };
         let report =
             app.db.store.import_population(&system_principal("test"), &headers, rows.into_iter(), &opts).await.unwrap();

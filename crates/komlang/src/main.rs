@@ -232,6 +232,7 @@ async fn serve(store: Store, web: &WebArgs) -> Result<()> {
         secure_cookies: web.secure_cookies,
         proxy_hops,
         public_requests_per_minute: web.public_rate_limit,
+        ..Default::default()
     };
     komlang_web::serve(store, web.listen, cfg).await
 }

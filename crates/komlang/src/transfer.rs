@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use komlang_core::import::{check_mapping, guess_mapping, ColumnMapping, RowError};
 use komlang_core::{Cadre, EmploymentStatus, FieldError, Principal, Sector, WorkerRole};
-use komlang_io::TableReader;
+use komlang_io::{ReadLimits, TableReader};
 use komlang_store::{
     system_principal, DupDecision, DupTarget, ImportOptions, ImportReport, Store, WorkerImportOptions, WorkerQuery,
     EXPORT_COLUMNS,
@@ -187,10 +187,13 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
-/// Opens a table file, refusing what is not CSV/XLSX with a message to act on.
+/// Opens a table file, refusing what is not CSV/XLSX with a message to act on. The
+/// command line's limits are those of files its operator chooses
+/// ([`ReadLimits::COMMAND_LINE`]: any number of CSV rows).
 fn open_table(path: &Path) -> Result<TableReader> {
     let f = open_file(path)?;
-    TableReader::open(&file_name(path), BufReader::with_capacity(1 << 16, f)).map_err(|e| {
+    let limits = ReadLimits::COMMAND_LINE;
+    TableReader::open_with(&file_name(path), BufReader::with_capacity(1 << 16, f), limits).map_err(|e| {
         BadInput(vec![FieldError::new("file", "invalid_file").with("message", format!("{}: {e}", path.display()))])
             .into()
     })
@@ -262,6 +265,9 @@ fn print_report(r: &ImportReport, kind: &str) {
             println!("row {}: rejected: {}", rej.row, describe(e));
         }
     }
+    if r.rejected_not_shown() > 0 {
+        println!("{} more rejected rows not shown", r.rejected_not_shown());
+    }
     for d in &r.duplicates {
         let target = match &d.target {
             DupTarget::Existing { worker_id, name_km, name_latin } => {
@@ -289,7 +295,7 @@ fn print_report(r: &ImportReport, kind: &str) {
         r.added,
         r.merged,
         r.duplicates_skipped,
-        r.rejected.len()
+        r.rejected_total()
     );
 }
 
@@ -375,13 +381,13 @@ pub async fn import(url: &str, command: ImportCommand) -> Result<()> {
                 store.import_workers(&p, &headers, rows_of(reader), &mapping, &opts, today).await.map_err(store_err)?;
             tracing::info!(rows = r.rows_total, elapsed_ms = started.elapsed().as_millis() as u64, "import done");
             print_report(&r, "worker");
-            if !r.rejected.is_empty() {
+            if !r.all_valid() {
                 if a.partial && !a.dry_run {
                     let path = rejected_path(&a.file);
                     write_rejected(&path, &headers, &r)?;
-                    println!("Rejected rows saved to {}.", path.display());
+                    saved_rejected(&path, &r);
                 }
-                return Err(RowsRejected { rejected: r.rejected.len(), written: r.committed }.into());
+                return Err(RowsRejected { rejected: r.rejected_total() as usize, written: r.committed }.into());
             }
         }
         ImportCommand::Organizations(a) => {
@@ -410,21 +416,39 @@ async fn table_import(
     let headers = reader.headers().to_vec();
     let store = open(url).await?;
     let p = principal(&store, a.as_user.as_deref()).await?;
-    let opts =
-        ImportOptions { dry_run: a.dry_run, partial: a.partial, file_name: file_name(&a.file), file_sha256: sha };
+    let opts = ImportOptions {
+        dry_run: a.dry_run,
+        partial: a.partial,
+        file_name: file_name(&a.file),
+        file_sha256: sha,
+        ..Default::default()
+    };
     Ok((store, p, headers, reader, opts))
 }
 
 fn finish_table(a: &ImportTableArgs, headers: &[String], r: &ImportReport) -> Result<()> {
-    if r.rejected.is_empty() {
+    if r.all_valid() {
         return Ok(());
     }
     if a.partial && r.committed {
         let path = rejected_path(&a.file);
         write_rejected(&path, headers, r)?;
-        println!("Rejected rows saved to {}.", path.display());
+        saved_rejected(&path, r);
     }
-    Err(RowsRejected { rejected: r.rejected.len(), written: r.committed }.into())
+    Err(RowsRejected { rejected: r.rejected_total() as usize, written: r.committed }.into())
+}
+
+/// Says where the rejected rows went, and which are not there (past the report's limits).
+fn saved_rejected(path: &Path, r: &ImportReport) {
+    println!("Rejected rows saved to {}.", path.display());
+    if r.rejected_not_shown() > 0 {
+        println!(
+            "It holds the first {} rejected rows; {} more are not in it: correct them in the original file and \
+             import it again (the rows already imported are then skipped as duplicates).",
+            r.rejected.len(),
+            r.rejected_not_shown()
+        );
+    }
 }
 
 fn vocab<T>(field: &str, v: Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {

@@ -73,6 +73,9 @@ pub struct WorkerImportOptions {
     pub file_name: String,
     /// SHA-256 of the file, lowercase hex (recorded with the import); see [`sha256_hex`].
     pub file_sha256: String,
+    /// How much of the rejected rows the report keeps.
+    #[serde(default)]
+    pub report: ReportLimits,
 }
 
 /// How to run an organization or population import.
@@ -84,6 +87,100 @@ pub struct ImportOptions {
     pub partial: bool,
     pub file_name: String,
     pub file_sha256: String,
+    /// How much of the rejected rows the report keeps.
+    #[serde(default)]
+    pub report: ReportLimits,
+}
+
+/// How much of the rejected rows a report keeps: the report of a file of many bad rows,
+/// each echoing its cells, must not take the memory (and make the answer) of the whole
+/// file again. The counts are always exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportLimits {
+    /// Rejected rows kept in full (their cells and errors): the first ones, by row number.
+    pub rows: usize,
+    /// Characters of one echoed text (a cell, a value, a column's header); longer ones are
+    /// cut and end in `…`.
+    pub chars: usize,
+    /// Bytes of echoed text the rows kept may hold together (fewer rows are kept past it).
+    pub bytes: usize,
+}
+
+impl ReportLimits {
+    /// The report of every import: the first 1,000 rejected rows, texts cut at 500
+    /// characters (more than any field holds), 4 MiB of them at most.
+    pub const DEFAULT: ReportLimits = ReportLimits { rows: 1_000, chars: 500, bytes: 4 * 1024 * 1024 };
+}
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        ReportLimits::DEFAULT
+    }
+}
+
+/// `s` cut to `max` characters, ending in `…` when it was longer.
+fn cut(s: &mut String, max: usize) {
+    if let Some((at, _)) = s.char_indices().nth(max) {
+        s.truncate(at);
+        s.push('…');
+    }
+}
+
+/// The rejected rows of an import as they come (in any order): counted, each cut to the
+/// limits, and the first ones by row number kept within them.
+#[derive(Debug, Default)]
+pub(crate) struct RejectedRows {
+    limits: ReportLimits,
+    kept: BTreeMap<u64, (RejectedRow, usize)>,
+    bytes: usize,
+    count: u64,
+}
+
+impl RejectedRows {
+    pub(crate) fn new(limits: ReportLimits) -> Self {
+        RejectedRows { limits, ..Default::default() }
+    }
+
+    pub(crate) fn push(&mut self, mut r: RejectedRow) {
+        self.count += 1;
+        let max = self.limits.chars;
+        let mut size = 0;
+        for c in &mut r.cells {
+            cut(c, max);
+            size += c.len();
+        }
+        for e in &mut r.errors {
+            cut(&mut e.value, max);
+            cut(&mut e.column, max);
+            for v in e.params.values_mut() {
+                cut(v, max);
+            }
+            size += e.value.len() + e.column.len() + e.params.values().map(String::len).sum::<usize>();
+        }
+        self.bytes += size;
+        if let Some((_, old)) = self.kept.insert(r.row, (r, size)) {
+            self.bytes -= old;
+        }
+        while self.kept.len() > self.limits.rows.max(1) || (self.bytes > self.limits.bytes && self.kept.len() > 1) {
+            if let Some((_, (_, size))) = self.kept.pop_last() {
+                self.bytes -= size;
+            }
+        }
+    }
+
+    /// Takes in the rows another list counted (a batch read beside the import's work).
+    pub(crate) fn merge(&mut self, other: RejectedRows) {
+        self.count += other.count - other.kept.len() as u64;
+        for (_, (r, _)) in other.kept {
+            self.push(r);
+        }
+    }
+
+    /// Puts the rows kept (in row order) and the count into the report.
+    pub(crate) fn finish(self, report: &mut ImportReport) {
+        report.rejected_count = self.count;
+        report.rejected = self.kept.into_values().map(|(r, _)| r).collect();
+    }
 }
 
 /// A row that was not imported, with its cells as read and every problem.
@@ -145,8 +242,12 @@ pub struct ImportReport {
     pub merged: u64,
     /// Duplicate rows skipped.
     pub duplicates_skipped: u64,
-    /// Every rejected row, in file order.
+    /// The rejected rows, in file order: the first ones, within [`ReportLimits`] (their texts
+    /// cut to its length); [`ImportReport::rejected_count`] counts them all.
     pub rejected: Vec<RejectedRow>,
+    /// Rows rejected, all of them (also those not in `rejected`).
+    #[serde(default)]
+    pub rejected_count: u64,
     /// Every duplicate found, in file order (at most one per row: the best match).
     pub duplicates: Vec<DuplicateFound>,
 }
@@ -154,12 +255,22 @@ pub struct ImportReport {
 impl ImportReport {
     /// True when no row was rejected.
     pub fn all_valid(&self) -> bool {
-        self.rejected.is_empty()
+        self.rejected_total() == 0
+    }
+
+    /// Rows rejected (reports stored before the count was kept listed every one).
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected_count.max(self.rejected.len() as u64)
+    }
+
+    /// Rejected rows counted but not listed in [`ImportReport::rejected`].
+    pub fn rejected_not_shown(&self) -> u64 {
+        self.rejected_total() - self.rejected.len() as u64
     }
 }
 
 /// How many duplicates the stored copy of a report keeps (the counts are
-/// always exact; every rejected row is kept, to be given back as a file).
+/// always exact; the rejected rows are those of the report, within [`ReportLimits`]).
 pub const STORED_REPORT_LIMIT: usize = 1000;
 
 /// The kinds of import.
@@ -293,7 +404,7 @@ pub(crate) async fn finish_import_row(
     stored.committed = true;
     stored.duplicates.truncate(STORED_REPORT_LIMIT);
     let json = to_json(&stored)?;
-    let rejected = report.rejected.len() as u64;
+    let rejected = report.rejected_total();
     sqlx::query(
         "UPDATE imports SET rows_total = $1, rows_added = $2, rows_merged = $3, rows_duplicate_skipped = $4, \
          rows_rejected = $5, report_json = $6 WHERE id = $7",

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::orgs::insert_org;
 use crate::imports::{
     begin_import_row, cell, file_error, find_columns, finish_import_row, ImportHead, ImportOptions, ImportReport,
-    RejectedRow,
+    RejectedRow, RejectedRows,
 };
 use crate::{Result, Store, StoreError};
 
@@ -91,6 +91,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let import_id = begin_import_row(&mut tx, p, &head).await?;
         let mut report = ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() };
+        let mut rejected = RejectedRows::new(opts.report);
         for item in rows {
             let (row, cells) = item.map_err(file_error)?;
             if cells.iter().all(|c| c.trim().is_empty()) {
@@ -139,7 +140,7 @@ impl Store {
                         }
                     })
                     .collect();
-                report.rejected.push(RejectedRow { row, cells, errors });
+                rejected.push(RejectedRow { row, cells, errors });
                 continue;
             }
             let draft = validate_org(&input)?;
@@ -155,7 +156,8 @@ impl Store {
             insert_org(&mut tx, &draft).await?;
             report.added += 1;
         }
-        if !opts.dry_run && (opts.partial || report.rejected.is_empty()) {
+        rejected.finish(&mut report);
+        if !opts.dry_run && (opts.partial || report.all_valid()) {
             finish_import_row(&mut tx, p, import_id, &head, &report).await?;
             tx.commit().await?;
             report.import_id = Some(import_id);

@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 use crate::common::sql::{engine_of, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, cell, file_error, find_columns, finish_import_row, ImportHead, ImportOptions, ImportReport,
-    RejectedRow,
+    RejectedRow, RejectedRows,
 };
 use crate::{Result, Store, StoreError};
 
@@ -126,6 +126,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let import_id = begin_import_row(&mut tx, p, &head).await?;
         let mut report = ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() };
+        let mut rejected = RejectedRows::new(opts.report);
         let mut seen: HashSet<(String, i32, &'static str, String)> = HashSet::new();
         let mut batch: Vec<PopulationRow> = Vec::with_capacity(CHUNK);
         for item in rows {
@@ -183,10 +184,11 @@ impl Store {
                     code: code.to_string(),
                 })
                 .collect();
-            report.rejected.push(RejectedRow { row, cells, errors });
+            rejected.push(RejectedRow { row, cells, errors });
         }
         write_population(&mut tx, &mut batch, import_id, &mut report).await?;
-        if !opts.dry_run && report.rejected.is_empty() {
+        rejected.finish(&mut report);
+        if !opts.dry_run && report.all_valid() {
             finish_import_row(&mut tx, p, import_id, &head, &report).await?;
             tx.commit().await?;
             report.import_id = Some(import_id);

@@ -1,6 +1,7 @@
 //! Files to download: CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read
 //! Khmer) or XLSX, named after what they hold and the day.
 
+use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use komlang_core::NonBlank;
@@ -41,6 +42,55 @@ pub fn attachment(content_type: &str, file_name: &str, body: Vec<u8>) -> Respons
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         body,
+    )
+        .into_response()
+}
+
+/// One piece of a streamed download, as its producer (a task reading page after page)
+/// hands it to [`streamed_attachment`].
+#[derive(Debug)]
+pub enum Piece {
+    /// The next bytes of the file.
+    Bytes(Vec<u8>),
+    /// The producer failed: the download must end as a failed one.
+    Failed(String),
+    /// The file is complete.
+    End,
+}
+
+/// A download streamed from `first` and then what `rest` hands over (never cached).
+///
+/// The body ends normally only after [`Piece::End`]. A [`Piece::Failed`], or a producer that
+/// stops without sending `End` (it failed or panicked), ends the body with an error: hyper
+/// then drops the connection without the last chunk of the chunked transfer (and a
+/// compressed body without the end of its gzip stream), so the client sees a failed
+/// download, never a cut-off file that looks complete. The stream may be polled again after
+/// it ended (the compression layer does), and answers `None` then.
+pub fn streamed_attachment(
+    content_type: &str,
+    file_name: &str,
+    first: Vec<u8>,
+    rest: tokio::sync::mpsc::Receiver<Piece>,
+) -> Response {
+    use futures_util::StreamExt;
+    let rest = futures_util::stream::unfold(Some(rest), |rx| async move {
+        let mut rx = rx?;
+        match rx.recv().await {
+            Some(Piece::Bytes(b)) => Some((Ok(b), Some(rx))),
+            Some(Piece::End) => None,
+            Some(Piece::Failed(e)) => Some((Err(std::io::Error::other(e)), None)),
+            None => Some((Err(std::io::Error::other("the download stopped before its end")), None)),
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest).fuse();
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(body),
     )
         .into_response()
 }

@@ -10,7 +10,7 @@ use komlang_core::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::files::{io_error_text, open_table, sha256_hex, store_rows, MAX_UPLOAD_MB};
+use super::files::{check_table, io_error_text, open_table_within, sha256_hex, store_rows_in, MAX_UPLOAD_MB};
 use super::mapping::apply_saved;
 use super::report::explanation;
 use super::report::{decision_code, row_error_text};
@@ -97,10 +97,26 @@ pub struct ImportReportView {
     pub added: u64,
     pub merged: u64,
     pub duplicates_skipped: u64,
+    /// Rows rejected, all of them.
     pub rejected_count: u64,
+    /// The first rejected rows (at most 1,000, and at most 4 MiB of echoed text; every
+    /// echoed cell or value cut at 500 characters, ending in `…`).
     pub rejected: Vec<RejectedRowView>,
+    /// Rejected rows counted in `rejected_count` but not listed in `rejected`.
+    pub rejected_not_shown: u64,
+    /// Duplicates found, all of them.
+    pub duplicates_count: u64,
+    /// The first duplicates found (at most 1,000).
     pub duplicates: Vec<DuplicateView>,
+    /// Duplicates counted in `duplicates_count` but not listed in `duplicates`.
+    pub duplicates_not_shown: u64,
+    /// "12 more rejected rows not shown", in the caller's language, when some are not listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_shown: Option<String>,
 }
+
+/// Duplicates listed in a report view (the counts are exact).
+const DUPLICATES_SHOWN: usize = komlang_store::STORED_REPORT_LIMIT;
 
 /// An import as recorded: who, when, which file, the counts and the report.
 #[derive(Debug, Serialize, ToSchema)]
@@ -148,7 +164,7 @@ async fn report_view(
 ) -> ApiResult<ImportReportView> {
     let mut visible = std::collections::HashMap::new();
     let mut duplicates = Vec::new();
-    for d in &r.duplicates {
+    for d in r.duplicates.iter().take(DUPLICATES_SHOWN) {
         let (worker_id, existing, other_row) = match &d.target {
             komlang_store::DupTarget::Existing { worker_id, .. } => {
                 let seen = match visible.get(worker_id) {
@@ -207,14 +223,26 @@ async fn report_view(
         added: r.added,
         merged: r.merged,
         duplicates_skipped: r.duplicates_skipped,
-        rejected_count: r.rejected.len() as u64,
+        rejected_count: r.rejected_total(),
         rejected,
+        rejected_not_shown: r.rejected_not_shown(),
+        duplicates_count: r.duplicates.len() as u64,
+        duplicates_not_shown: r.duplicates.len().saturating_sub(DUPLICATES_SHOWN) as u64,
+        not_shown: (r.rejected_not_shown() > 0)
+            .then(|| i.tp("import.rejected_not_shown", &[("count", r.rejected_not_shown().to_string())])),
         duplicates,
     })
 }
 
+/// 413 for a file past a limit (the code names it: `too_many_rows`, `too_many_cells`,
+/// `cell_too_long`, `unzips_too_large`, `too_many_parts`), 400 for a file that cannot be read.
 fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_file", io_error_text(i, e))
+    match e {
+        komlang_io::IoError::TooLarge { limit, .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit.code(), io_error_text(i, e))
+        }
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_file", io_error_text(i, e)),
+    }
 }
 
 /// The uploaded file: the raw body (`text/csv`, the XLSX type or
@@ -279,7 +307,7 @@ async fn uploaded_file(
         (status = 200, description = "Imported (or, in a dry run, every row would be)", body = ImportReportView),
         (status = 400, description = "Not a CSV/XLSX file, not UTF-8, empty, or an unknown mapping name", body = ApiErrorBody),
         (status = 403, body = ApiErrorBody),
-        (status = 413, body = ApiErrorBody),
+        (status = 413, description = "The body is over 64 MB, or the table goes past a limit of rows, cells per row, characters per cell or what a workbook unzips to (the code names it)", body = ApiErrorBody),
         (status = 422, description = "Rows were rejected and nothing was written (the report lists them), or a required column is missing", body = ImportReportView)),
     security(("bearer" = [])))]
 pub(super) async fn import_workers(
@@ -293,7 +321,10 @@ pub(super) async fn import_workers(
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_file", i.t("import.error_empty")));
     }
-    let reader = open_table(&name, &bytes).map_err(|e| bad_file(&i, &e))?;
+    // Read whole once, keeping no row: a file past a limit is refused before the import.
+    let limits = &app.config.upload_limits;
+    check_table(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
+    let reader = open_table_within(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
     let headers = reader.headers().to_vec();
     let mapping = match q.mapping.non_blank() {
         Some(m) => match app.store.mapping(m).await.map_err(|e| ApiError::from_store(&i, e))? {
@@ -321,18 +352,16 @@ pub(super) async fn import_workers(
         default_decision: komlang_store::DupDecision::Skip,
         file_name: name.clone(),
         file_sha256: sha256_hex(&bytes),
+        report: app.config.report_limits,
     };
     let report = app
         .store
-        .import_workers(&p, &headers, store_rows(reader), &mapping, &opts, today())
+        .import_workers(&p, &headers, store_rows_in(i, reader), &mapping, &opts, today())
         .await
         .map_err(|e| ApiError::from_store(&i, e))?;
     let view = report_view(&app, &p, &i, &report, dry_run).await?;
-    let status = if !report.committed && !report.rejected.is_empty() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status =
+        if !report.committed && !report.all_valid() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(view)).into_response())
 }
 

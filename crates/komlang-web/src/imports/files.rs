@@ -4,6 +4,7 @@ use komlang_core::NonBlank;
 use std::collections::{BTreeSet, HashMap};
 
 use komlang_core::*;
+use komlang_io::ReadLimits;
 use komlang_store::StoreError;
 
 use crate::common::{store_err, Ctx, I18n, PageError};
@@ -71,11 +72,22 @@ pub(super) fn kind_of(ctx: &Ctx, p: &Principal, s: Option<&String>) -> Result<Im
 
 /// Why a file cannot be imported, as a sentence in the user's language.
 pub fn io_error_text(i: &I18n, e: &komlang_io::IoError) -> String {
-    use komlang_io::IoError as E;
+    use komlang_io::{IoError as E, Limit};
     match e {
         E::NotATable(_) => i.t("import.error_not_table"),
         E::Encoding { .. } => i.t("import.error_encoding"),
         E::Empty => i.t("import.error_empty"),
+        E::TooLarge { limit, max, row } => {
+            let max = if *limit == Limit::Unzipped { max / (1024 * 1024) } else { *max };
+            let key = match limit {
+                Limit::Rows => "import.error_limit_rows",
+                Limit::CellsPerRow => "import.error_limit_cells",
+                Limit::CellChars => "import.error_limit_chars",
+                Limit::Unzipped => "import.error_limit_unzipped",
+                Limit::ZipEntries => "import.error_limit_parts",
+            };
+            i.tp(key, &[("max", max.to_string()), ("row", row.unwrap_or_default().to_string())])
+        }
         other => i.tp("import.error_read", &[("detail", other.to_string())]),
     }
 }
@@ -86,9 +98,28 @@ pub struct Table {
     pub rows: Vec<(u64, Vec<String>)>,
 }
 
-/// Opens an uploaded file as a table reader.
+/// Opens an uploaded file as a table reader, within the default upload limits.
 pub fn open_table(name: &str, bytes: &[u8]) -> Result<komlang_io::TableReader, komlang_io::IoError> {
-    komlang_io::TableReader::from_bytes(name, bytes.to_vec())
+    open_table_within(&ReadLimits::default(), name, bytes)
+}
+
+/// Opens an uploaded file as a table reader, within `limits` (the server's
+/// [`crate::WebConfig::upload_limits`]).
+pub fn open_table_within(
+    limits: &ReadLimits,
+    name: &str,
+    bytes: &[u8],
+) -> Result<komlang_io::TableReader, komlang_io::IoError> {
+    komlang_io::TableReader::from_bytes_with(name, bytes.to_vec(), *limits)
+}
+
+/// Reads every row of an uploaded file, keeping none: whether it can be read whole within
+/// `limits` (so that a file past a limit is refused at once, the limit named).
+pub fn check_table(limits: &ReadLimits, name: &str, bytes: &[u8]) -> Result<(), komlang_io::IoError> {
+    for row in open_table_within(limits, name, bytes)? {
+        row?;
+    }
+    Ok(())
 }
 
 /// The rows of a reader as the store's imports take them.
@@ -96,9 +127,25 @@ pub fn store_rows(r: komlang_io::TableReader) -> impl Iterator<Item = Result<(u6
     r.map(|row| row.map_err(|e| e.to_string()))
 }
 
-/// The headers and the first `limit` data rows (all with `None`).
+/// The rows of a reader as the store's imports take them, a file that breaks further down
+/// explained in the user's language.
+pub fn store_rows_in(i: I18n, r: komlang_io::TableReader) -> impl Iterator<Item = Result<(u64, Vec<String>), String>> {
+    r.map(move |row| row.map_err(|e| io_error_text(&i, &e)))
+}
+
+/// The headers and the first `limit` data rows (all with `None`), within the default limits.
 pub fn read_table(name: &str, bytes: &[u8], limit: Option<usize>) -> Result<Table, komlang_io::IoError> {
-    let mut r = open_table(name, bytes)?;
+    read_table_within(&ReadLimits::default(), name, bytes, limit)
+}
+
+/// The headers and the first `limit` data rows (all with `None`), within `limits`.
+pub fn read_table_within(
+    limits: &ReadLimits,
+    name: &str,
+    bytes: &[u8],
+    limit: Option<usize>,
+) -> Result<Table, komlang_io::IoError> {
+    let mut r = open_table_within(limits, name, bytes)?;
     let headers = r.headers().to_vec();
     let mut rows = Vec::new();
     for row in r.by_ref() {
@@ -111,12 +158,17 @@ pub fn read_table(name: &str, bytes: &[u8], limit: Option<usize>) -> Result<Tabl
 }
 
 /// The cells of the given rows of a file.
-pub(super) fn rows_by_number(name: &str, bytes: &[u8], wanted: &BTreeSet<u64>) -> HashMap<u64, Vec<String>> {
+pub(super) fn rows_by_number(
+    limits: &ReadLimits,
+    name: &str,
+    bytes: &[u8],
+    wanted: &BTreeSet<u64>,
+) -> HashMap<u64, Vec<String>> {
     let mut out = HashMap::new();
     if wanted.is_empty() {
         return out;
     }
-    if let Ok(mut r) = open_table(name, bytes) {
+    if let Ok(mut r) = open_table_within(limits, name, bytes) {
         for (n, cells) in r.by_ref().flatten() {
             if wanted.contains(&n) {
                 out.insert(n, cells);

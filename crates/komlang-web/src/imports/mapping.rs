@@ -12,7 +12,7 @@ use komlang_core::import::{check_mapping, guess_mapping, ColumnMapping, ImportFi
 use komlang_core::*;
 use komlang_store::StoreError;
 
-use super::files::{kind_of, load_file, read_table, ImportKind, LoadedFile, Table};
+use super::files::{kind_of, load_file, read_table_within, ImportKind, LoadedFile, Table};
 use crate::common::{flash, layout, render_status, store_err, Choice, Ctx, I18n, Layout, PageError, PageResult};
 use crate::AppState;
 
@@ -191,8 +191,8 @@ pub async fn mapping(
         return Ok(Redirect::to(&format!("/imports/files/{id}/preview?kind={}", kind.code())).into_response());
     }
     let file = load_file(&app, &ctx, &p, id).await?;
-    let table =
-        read_table(&file.name, &file.bytes, Some(SAMPLES * 4)).map_err(|e| PageError::Internal(e.to_string()))?;
+    let table = read_table_within(&app.config.upload_limits, &file.name, &file.bytes, Some(SAMPLES * 4))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let mut error = None;
     let mut saved_name = None;
     let mapping = if let Some(name) = get("saved").filter(|s| !s.is_empty()) {
@@ -225,8 +225,8 @@ pub async fn save_mapping(
     ctx.check_csrf(&get("csrf"))?;
     let _ = kind_of(&ctx, &p, Some(&get("kind")))?;
     let file = load_file(&app, &ctx, &p, id).await?;
-    let table =
-        read_table(&file.name, &file.bytes, Some(SAMPLES * 4)).map_err(|e| PageError::Internal(e.to_string()))?;
+    let table = read_table_within(&app.config.upload_limits, &file.name, &file.bytes, Some(SAMPLES * 4))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let mapping = mapping_from_params(&form, table.headers.len())
         .unwrap_or_else(|| ColumnMapping { columns: vec![None; table.headers.len()] });
     if get("action") == "save" {

@@ -21,7 +21,10 @@ use axum::handler::Handler;
 use komlang_core::Action;
 
 pub use api::ImportsApiDoc;
-pub use files::{open_table, read_table, sha256_hex, store_rows, ImportKind, Table, MAX_UPLOAD, MAX_UPLOAD_MB};
+pub use files::{
+    check_table, open_table, open_table_within, read_table, read_table_within, sha256_hex, store_rows, store_rows_in,
+    ImportKind, Table, MAX_UPLOAD, MAX_UPLOAD_MB,
+};
 
 use crate::common::{Gate, Routes};
 

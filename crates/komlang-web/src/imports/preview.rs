@@ -14,7 +14,9 @@ use komlang_store::{
     DupDecision, DupTarget, DuplicateFound, ImportOptions, ImportReport, StoreError, WorkerImportOptions,
 };
 
-use super::files::{kind_of, load_file, open_table, read_table, rows_by_number, store_rows, ImportKind, LoadedFile};
+use super::files::{
+    kind_of, load_file, open_table_within, read_table_within, rows_by_number, store_rows_in, ImportKind, LoadedFile,
+};
 use super::mapping::{mapping_from_params, mapping_params};
 use super::report::{counts, decision_code, decision_parse, explanation, problems, Counts, ProblemView};
 use super::upload::new_page;
@@ -129,7 +131,7 @@ async fn dup_views(
         DupTarget::Row(r) => Some(r),
         _ => None,
     }));
-    let cells = rows_by_number(&file.name, &file.bytes, &wanted);
+    let cells = rows_by_number(&app.config.upload_limits, &file.name, &file.bytes, &wanted);
     let mut out = Vec::new();
     for d in found {
         let decision = chosen.get(&d.row).copied().unwrap_or_else(|| default_decision(d.score));
@@ -203,9 +205,10 @@ async fn run_import(
     flow: &FlowParams,
     dry_run: bool,
 ) -> Result<Result<ImportReport, Vec<String>>, PageError> {
-    let reader = open_table(&file.name, &file.bytes).map_err(|e| PageError::Internal(e.to_string()))?;
+    let reader = open_table_within(&app.config.upload_limits, &file.name, &file.bytes)
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let headers = reader.headers().to_vec();
-    let rows = store_rows(reader);
+    let rows = store_rows_in(*i, reader);
     let opts = WorkerImportOptions {
         dry_run,
         partial: flow.partial,
@@ -213,12 +216,14 @@ async fn run_import(
         default_decision: DupDecision::Skip,
         file_name: file.name.clone(),
         file_sha256: file.sha256.clone(),
+        report: app.config.report_limits,
     };
     let other_opts = ImportOptions {
         dry_run,
         partial: flow.partial,
         file_name: file.name.clone(),
         file_sha256: file.sha256.clone(),
+        report: app.config.report_limits,
     };
     let report = match flow.kind {
         ImportKind::Workers => app.store.import_workers(p, &headers, rows, &flow.mapping, &opts, today()).await,
@@ -308,7 +313,8 @@ pub async fn preview(
     let p = ctx.require()?.clone();
     let params: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let file = load_file(&app, &ctx, &p, id).await?;
-    let table = read_table(&file.name, &file.bytes, Some(0)).map_err(|e| PageError::Internal(e.to_string()))?;
+    let table = read_table_within(&app.config.upload_limits, &file.name, &file.bytes, Some(0))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let mut flow = flow_params(&ctx, &p, &params, table.headers.len())?;
     if flow.kind == ImportKind::Workers && check_mapping(&flow.mapping).is_err() {
         let mut q = vec![("kind".to_string(), "workers".to_string())];
@@ -351,7 +357,8 @@ pub async fn commit(
         return Ok(Redirect::to(&format!("/imports/files/{id}/preview?{q}")).into_response());
     }
     let file = load_file(&app, &ctx, &p, id).await?;
-    let table = read_table(&file.name, &file.bytes, Some(0)).map_err(|e| PageError::Internal(e.to_string()))?;
+    let table = read_table_within(&app.config.upload_limits, &file.name, &file.bytes, Some(0))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let mut flow = flow_params(&ctx, &p, &form, table.headers.len())?;
     if flow.kind == ImportKind::Workers && check_mapping(&flow.mapping).is_err() {
         let mut q = vec![("kind".to_string(), "workers".to_string())];
@@ -370,7 +377,7 @@ pub async fn commit(
         }
         _ => {
             flow.decisions = with_defaults(&report.duplicates, &flow.decisions);
-            let error = ctx.i.tp("import.nothing_written", &[("count", report.rejected.len().to_string())]);
+            let error = ctx.i.tp("import.nothing_written", &[("count", report.rejected_total().to_string())]);
             preview_page(&app, &ctx, &p, id, &file, &flow, &report, Some(error)).await
         }
     }

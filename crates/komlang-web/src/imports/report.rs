@@ -70,12 +70,14 @@ pub struct ProblemView {
     pub reason: String,
 }
 
+/// The problems of the first rejected rows, and how many more rows were rejected (also
+/// those the report itself did not keep, [`ImportReport::rejected_not_shown`]).
 pub(super) fn problems(i: &I18n, report: &ImportReport) -> (Vec<ProblemView>, usize) {
     let mut out = Vec::new();
-    let mut more = 0;
+    let mut more = usize::try_from(report.rejected_not_shown()).unwrap_or(usize::MAX);
     for r in &report.rejected {
         if out.len() >= MAX_PROBLEMS_SHOWN {
-            more += 1;
+            more = more.saturating_add(1);
             continue;
         }
         for e in &r.errors {
@@ -104,7 +106,7 @@ pub(super) fn counts(r: &ImportReport) -> Counts {
         added: r.added,
         merged: r.merged,
         skipped: r.duplicates_skipped,
-        rejected: r.rejected.len() as u64,
+        rejected: r.rejected_total(),
     }
 }
 

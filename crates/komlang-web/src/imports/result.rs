@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use komlang_core::*;
 use komlang_store::{DupTarget, ImportRecord, ImportReport};
 
-use super::files::{read_table, ImportKind, LoadedFile};
+use super::files::{read_table_within, ImportKind, LoadedFile};
 use super::report::{decision_code, explanation, problems, reason_text, Counts, ProblemView};
 use crate::common::export::{attachment, CSV_TYPE};
 use crate::common::{layout, render, store_err, Ctx, I18n, Layout, PageError, PageResult};
@@ -38,6 +38,8 @@ struct ResultPage {
     more_text: String,
     duplicates: Vec<DupLine>,
     rejected_link: Option<String>,
+    /// Said beside the link when the report (and so the file) lacks some rejected rows.
+    rejected_partial: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -100,6 +102,12 @@ pub async fn result(
         Some(f) => format!("/imports/{id}/rejected.csv?file={f}"),
         None => format!("/imports/{id}/rejected.csv"),
     });
+    let rejected_partial = (rejected_link.is_some() && report.rejected_not_shown() > 0).then(|| {
+        i.tp(
+            "import.rejected_file_partial",
+            &[("shown", report.rejected.len().to_string()), ("count", report.rejected_not_shown().to_string())],
+        )
+    });
     let l = layout(&ctx, "imports").await?;
     render(&ResultPage {
         title: i.tp("import.result_title", &[("id", id.to_string())]),
@@ -122,6 +130,7 @@ pub async fn result(
         more_problems: more,
         duplicates,
         rejected_link,
+        rejected_partial,
         l,
     })
 }
@@ -145,7 +154,9 @@ pub async fn rejected_csv(
         report.headers.clone()
     } else {
         match file_of_import(&app, &p, &rec, q.file).await? {
-            Some(f) => read_table(&f.name, &f.bytes, Some(0)).map(|t| t.headers).unwrap_or_default(),
+            Some(f) => read_table_within(&app.config.upload_limits, &f.name, &f.bytes, Some(0))
+                .map(|t| t.headers)
+                .unwrap_or_default(),
             None => Vec::new(),
         }
     };

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use komlang_core::*;
 
-use super::files::{io_error_text, kind_of, read_table, ImportKind, MAX_UPLOAD_MB};
+use super::files::{check_table, io_error_text, kind_of, ImportKind, MAX_UPLOAD_MB};
 use crate::common::{layout, render, render_status, store_err, Choice, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
@@ -166,9 +166,9 @@ pub async fn upload(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart,
     if bytes.is_empty() {
         return new_page(&ctx, &p, kind, Some(i.t("import.error_empty"))).await;
     }
-    // The whole file is read once here, so that a wrong format or encoding
-    // is explained now rather than after the matching.
-    if let Err(e) = read_table(&name, &bytes, None) {
+    // The whole file is read once here (keeping no row), so that a wrong format or
+    // encoding, or a file past a limit, is explained now rather than after the matching.
+    if let Err(e) = check_table(&app.config.upload_limits, &name, &bytes) {
         return new_page(&ctx, &p, kind, Some(io_error_text(&i, &e))).await;
     }
     let id = app.store.save_import_file(&p, &name, &bytes).await.map_err(|e| store_err(&ctx, e))?;

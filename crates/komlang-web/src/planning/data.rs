@@ -27,12 +27,31 @@ pub enum DataRows {
     Vacancies(Vec<VacancyRow>),
 }
 
-/// Reads a CSV or XLSX file of one kind of data.
-pub fn read_data(kind: &str, file_name: &str, bytes: Vec<u8>) -> Result<DataRows, Vec<FieldError>> {
+/// Problems of a data file listed in full; the others are counted ([`capped`]).
+pub const MAX_DATA_ERRORS: usize = 1_000;
+
+/// The first [`MAX_DATA_ERRORS`] problems, then one that says how many more there are: a
+/// file of many bad rows must not make a page (and a list in memory) as big as itself.
+pub fn capped(mut errs: Vec<FieldError>, more: usize) -> Vec<FieldError> {
+    let more = more + errs.len().saturating_sub(MAX_DATA_ERRORS);
+    errs.truncate(MAX_DATA_ERRORS);
+    if more > 0 {
+        errs.push(FieldError::new("file", "more_errors").with("count", more));
+    }
+    errs
+}
+
+/// Reads a CSV or XLSX file of one kind of data, within `limits`.
+pub fn read_data(
+    kind: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    limits: komlang_io::ReadLimits,
+) -> Result<DataRows, Vec<FieldError>> {
     let Some((_, columns)) = DATA_KINDS.iter().find(|(k, _)| *k == kind) else {
         return Err(vec![FieldError::new("kind", "invalid_choice")]);
     };
-    let reader = komlang_io::TableReader::from_bytes(file_name, bytes)
+    let reader = komlang_io::TableReader::from_bytes_with(file_name, bytes, limits)
         .map_err(|e| vec![FieldError::new("file", "invalid_file").with("message", e.to_string())])?;
     let headers: Vec<String> = reader.headers().iter().map(|h| h.trim().to_lowercase()).collect();
     let mut idx = Vec::new();
@@ -49,12 +68,17 @@ pub fn read_data(kind: &str, file_name: &str, bytes: Vec<u8>) -> Result<DataRows
     let mut ind = Vec::new();
     let mut cases = Vec::new();
     let mut vac = Vec::new();
+    let mut more = 0usize;
     for item in reader {
         let (row, cells) =
             item.map_err(|e| vec![FieldError::new("file", "invalid_file").with("message", e.to_string())])?;
         let cell = |k: usize| cells.get(idx[k]).map(|s| s.trim().to_string()).unwrap_or_default();
         let mut bad = |field: &str, code: &str, v: String| {
-            errs.push(FieldError::new(field, code).with("row", row).with("value", v));
+            if errs.len() < MAX_DATA_ERRORS {
+                errs.push(FieldError::new(field, code).with("row", row).with("value", v));
+            } else {
+                more += 1;
+            }
         };
         match kind {
             "indicators" => {
@@ -99,7 +123,7 @@ pub fn read_data(kind: &str, file_name: &str, bytes: Vec<u8>) -> Result<DataRows
         }
     }
     if !errs.is_empty() {
-        return Err(errs);
+        return Err(capped(errs, more));
     }
     Ok(match kind {
         "indicators" => DataRows::Indicators(ind),
@@ -216,7 +240,7 @@ pub(super) async fn upload_data(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return data_page_with(&app, &ctx, &p, kind, vec![i.t("planning.no_file")], None).await;
     };
-    let rows = match read_data(&kind, &name, bytes) {
+    let rows = match read_data(&kind, &name, bytes, app.config.upload_limits) {
         Ok(r) => r,
         Err(errs) => return data_page_with(&app, &ctx, &p, kind, fail(errs), None).await,
     };
@@ -225,7 +249,7 @@ pub(super) async fn upload_data(
             let msg = i.tp("planning.data_saved", &[("n", n.to_string())]);
             data_page_with(&app, &ctx, &p, kind, Vec::new(), Some(msg)).await
         }
-        Err(StoreError::Invalid(v)) => data_page_with(&app, &ctx, &p, kind, fail(v.errors), None).await,
+        Err(StoreError::Invalid(v)) => data_page_with(&app, &ctx, &p, kind, fail(capped(v.errors, 0)), None).await,
         Err(e) => Err(store_error(&ctx, e)),
     }
 }

@@ -1,25 +1,15 @@
 //! The filtered worker list (every page of it, in the caller's scope) as a CSV or XLSX file.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use komlang_core::*;
 use komlang_store::{StoreError, WorkerQuery};
 
 use super::pages::WorkerFilters;
-use crate::common::export::{attachment, CSV_TYPE, XLSX_TYPE};
+use crate::common::export::{attachment, streamed_attachment, Piece, CSV_TYPE, XLSX_TYPE};
 use crate::common::extract::store_err;
 use crate::common::{today, Ctx, ExportFormat, PageResult};
 use crate::AppState;
-
-/// Rows as CSV lines, as [`komlang_io::write_csv`] writes them (after its BOM and header).
-fn csv_lines(rows: &[Vec<String>]) -> std::io::Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    for r in rows {
-        w.write_record(r)?;
-    }
-    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
-}
 
 fn export_error(e: komlang_io::IoError) -> StoreError {
     StoreError::Io(std::io::Error::other(e.to_string()))
@@ -39,39 +29,38 @@ pub(super) async fn export_response(
         ExportFormat::Csv => {
             let mut head = Vec::new();
             komlang_io::write_csv(&mut head, columns, std::iter::empty()).map_err(export_error)?;
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(4);
             let (store, p, q) = (app.store.clone(), p.clone(), q.clone());
             tokio::spawn(async move {
                 let mut pages = store.export_pages(&p, &q);
                 loop {
-                    let chunk = match pages.next_page().await {
-                        Ok(Some(rows)) => csv_lines(&rows),
-                        Ok(None) => break,
-                        Err(e) => Err(std::io::Error::other(e.to_string())),
+                    let piece = match pages.next_page().await {
+                        Ok(Some(rows)) => match komlang_io::csv_rows(rows.iter()) {
+                            Ok(bytes) => Piece::Bytes(bytes),
+                            Err(e) => Piece::Failed(e.to_string()),
+                        },
+                        Ok(None) => Piece::End,
+                        Err(e) => Piece::Failed(e.to_string()),
                     };
-                    let failed = chunk.is_err();
-                    if tx.send(chunk).await.is_err() || failed {
+                    let last = !matches!(piece, Piece::Bytes(_));
+                    if let Piece::Failed(e) = &piece {
+                        tracing::error!("the worker export failed after it started: {e}");
+                    }
+                    // A client that went away closes the channel: stop reading.
+                    if tx.send(piece).await.is_err() || last {
                         break;
                     }
                 }
             });
-            // The first page is read before answering, so that a failing
-            // query is an error rather than a cut-off download.
-            if let Some(first) = rx.recv().await {
-                head.extend(first?);
+            // The first page is read before answering, so that a failing query is an error
+            // page rather than a download that fails at once.
+            match rx.recv().await {
+                Some(Piece::Bytes(first)) => head.extend(first),
+                Some(Piece::Failed(e)) => return Err(StoreError::Io(std::io::Error::other(e))),
+                Some(Piece::End) => return Ok(attachment(CSV_TYPE, &format!("komlang-workers-{stamp}.csv"), head)),
+                None => return Err(StoreError::Io(std::io::Error::other("the export stopped before its first page"))),
             }
-            let rest = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
-            let body = futures_util::StreamExt::chain(futures_util::stream::once(async move { Ok(head) }), rest);
-            let disposition = format!("attachment; filename=\"komlang-workers-{stamp}.csv\"");
-            Ok((
-                [
-                    (header::CONTENT_TYPE, CSV_TYPE.to_string()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                    (header::CACHE_CONTROL, "no-store".to_string()),
-                ],
-                axum::body::Body::from_stream(body),
-            )
-                .into_response())
+            Ok(streamed_attachment(CSV_TYPE, &format!("komlang-workers-{stamp}.csv"), head, rx))
         }
         ExportFormat::Xlsx => {
             let mut rows = Vec::new();

@@ -1,6 +1,9 @@
 //! A running Komlang on a throw-away database, for HTTP-level tests.
 #![allow(dead_code)]
 
+pub mod bombs;
+pub mod bulk;
+
 use std::net::SocketAddr;
 
 use komlang_core::{FieldError, Principal, UserRole};

@@ -35,7 +35,7 @@ use crate::common::scope::push_worker_scope;
 use crate::common::sql::{bulk_insert, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
-    RejectedRow, WorkerImportOptions,
+    RejectedRow, RejectedRows, WorkerImportOptions,
 };
 use crate::units::load_units;
 use crate::workers::{
@@ -147,6 +147,8 @@ struct Ctx<'a> {
 /// What an import changes as it goes.
 struct State {
     report: ImportReport,
+    /// The rejected rows, within the report's limits.
+    rejected: RejectedRows,
     /// Text of the multi-row `INSERT` by number of rows.
     insert_sql: HashMap<usize, String>,
     /// Every stored key, once the import is big enough ([`BLOOM_AFTER_ROWS`]).
@@ -159,7 +161,7 @@ struct State {
 #[derive(Default)]
 struct ReadBatch {
     valid: Vec<Prepared>,
-    rejected: Vec<RejectedRow>,
+    rejected: RejectedRows,
     /// Non-empty rows read.
     rows: u64,
     eof: bool,
@@ -265,7 +267,7 @@ impl Ctx<'_> {
 
 impl State {
     fn reject(&mut self, p: Prepared, errors: Vec<RowError>) {
-        self.report.rejected.push(RejectedRow { row: p.row, cells: p.cells, errors });
+        self.rejected.push(RejectedRow { row: p.row, cells: p.cells, errors });
     }
 
     fn insert_sql(&mut self, engine: Engine, n: usize) -> &str {
@@ -387,6 +389,7 @@ impl Store {
             };
             let mut st = State {
                 report: ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() },
+                rejected: RejectedRows::new(opts.report),
                 insert_sql: HashMap::new(),
                 bloom: None,
                 rows_seen: 0,
@@ -395,7 +398,7 @@ impl Store {
             let mut read = read_batch(&ctx, &mut rows).await?;
             loop {
                 st.report.rows_total += read.rows;
-                st.report.rejected.append(&mut read.rejected);
+                st.rejected.merge(std::mem::take(&mut read.rejected));
                 let batch = std::mem::take(&mut read.valid);
                 if read.eof {
                     process_batch(&ctx, &mut st, &mut tx, &ws, batch).await?;
@@ -410,9 +413,9 @@ impl Store {
             }
 
             let mut report = st.report;
-            report.rejected.sort_by_key(|r| r.row);
+            st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
-            if !opts.dry_run && (opts.partial || report.rejected.is_empty()) {
+            if !opts.dry_run && (opts.partial || report.all_valid()) {
                 finish_import_row(&mut tx, p, import_id, &head, &report).await?;
                 tx.commit().await?;
                 report.import_id = Some(import_id);
@@ -432,7 +435,11 @@ async fn read_batch<I>(ctx: &Ctx<'_>, rows: &mut I) -> Result<ReadBatch>
 where
     I: Iterator<Item = std::result::Result<(u64, Vec<String>), String>>,
 {
-    let mut b = ReadBatch { valid: Vec::with_capacity(READ_BATCH), ..Default::default() };
+    let mut b = ReadBatch {
+        valid: Vec::with_capacity(READ_BATCH),
+        rejected: RejectedRows::new(ctx.opts.report),
+        ..Default::default()
+    };
     let mut n = 0usize;
     while b.valid.len() < READ_BATCH {
         n += 1;
