@@ -7,7 +7,9 @@
 //! - a route with path parameters can answer 404 (no such record in the caller's scope), and
 //!   400 when a numeric one is not a number;
 //! - query parameters can be refused with 400; a body with 400 (not of the documented shape),
-//!   413 (too large) and 422 (invalid fields).
+//!   413 (too large) and 422 (invalid fields);
+//! - an optional query parameter or body field of codes or dates may also be blank, which the
+//!   API reads as none ([`BLANK_PATTERN`]).
 //!
 //! Every error answer is the JSON of [`ApiErrorBody`] (`common::api_layer` makes sure of it).
 //! What a handler documents itself (a 404 without path parameters, a 409, a 422 of a report)
@@ -78,7 +80,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// What each error status means, as the document says it.
 const ERRORS: &[(u16, &str)] = &[
     (400, "Malformed request: a path or query parameter of the wrong type or an unknown code, or a body that is not JSON of the documented shape"),
-    (401, "No bearer token, or one that is unknown or expired, or whose account is disabled"),
+    (401, "No bearer token, or not a valid one"),
     (403, "The caller's role does not allow this"),
     (404, "No such record in the caller's scope"),
     (413, "The body is too large (JSON bodies: 2 MiB)"),

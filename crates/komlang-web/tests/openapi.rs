@@ -211,6 +211,19 @@ fn every_enum_lists_the_codes_the_api_speaks() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The document's blank is exactly what the API reads as none: white space alone, as Rust's
+/// `char::is_whitespace` (and so `NonBlank`) has it, character by character.
+#[test]
+fn the_documented_blank_is_what_the_api_reads_as_none() {
+    let schema = json!({"type": "string", "pattern": komlang_web::openapi::BLANK_PATTERN});
+    let blank = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap();
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        let s = format!("{c}{c}");
+        assert_eq!(blank.is_valid(&json!(s)), s.non_blank().is_none(), "U+{:04X}", c as u32);
+    }
+    assert!(blank.is_valid(&json!("")) && !blank.is_valid(&json!(" a ")));
+}
+
 /// The codes a query parameter's schema lists (through `$ref`, `anyOf`, `oneOf`).
 fn listed_codes(doc: &Value, s: &Value) -> Vec<String> {
     let s = resolve(doc, s);
