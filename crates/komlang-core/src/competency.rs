@@ -811,6 +811,7 @@ pub const ASSESSOR_MAX: usize = 200;
 pub struct RatingInput {
     pub indicator_code: String,
     /// 1 not yet, 2 developing, 3 competent, 4 advanced.
+    #[schema(value_type = Rating)]
     pub rating: i64,
     /// What the rating rests on (observed practice, a case file, a test...).
     #[serde(default)]
@@ -822,9 +823,10 @@ pub struct RatingInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
-    /// `self`, `supervisor` or `training`.
+    #[schema(value_type = AssessmentKind, required = true)]
     pub kind: Option<String>,
     /// The day of the assessment (YYYY-MM-DD), not in the future.
+    #[schema(value_type = String, format = Date, required = true)]
     pub assessed_on: Option<String>,
     /// Who assessed (e.g. the trainer's name); the account recording it when absent.
     pub assessor: Option<String>,

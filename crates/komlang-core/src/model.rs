@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 /// Each variant has a code (stored in the database and used in the API) and
 /// its label key `<prefix>.<code>` is looked up in the translation files.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($variant:ident => $code:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($variant:ident => $code:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name {

@@ -243,7 +243,7 @@ pub struct InstitutionInput {
     pub name_en: String,
     #[serde(default)]
     pub name_km: String,
-    /// `government`, `university`, `ngo` or `other`.
+    #[schema(value_type = InstitutionKind)]
     pub kind: String,
 }
 
@@ -274,7 +274,7 @@ pub struct ProgrammeInput {
     pub title_en: String,
     #[serde(default)]
     pub title_km: String,
-    /// A certificate level code (`vocational_certificate`, `tvc1`, ...).
+    #[schema(value_type = CertificateLevel)]
     pub level: String,
     pub institution_id: i64,
     /// Credits the certificate requires; the level's default when absent.
@@ -476,7 +476,7 @@ pub struct AttendanceInput {
     /// Hours attended by type; the event's hours when absent and the result is `passed`.
     #[serde(default)]
     pub hours: Option<Hours>,
-    /// `pending`, `passed`, `failed` or `absent`.
+    #[schema(value_type = TrainingResult)]
     pub result: String,
 }
 
@@ -519,7 +519,7 @@ pub fn validate_attendance(
 /// recognizes toward a programme (credits follow by the credit rule) and its evidence.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RecognitionInput {
-    /// `rpl` or `rcc`.
+    #[schema(value_type = RecognitionKind)]
     pub kind: String,
     pub programme_id: i64,
     pub hours: Hours,
@@ -842,6 +842,7 @@ impl LicensingRules {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DecisionInput {
     /// `approve` or `reject` (an application); `suspend`, `reinstate`, `lapse` or `revoke` (a licence).
+    #[schema(value_type = LicenceAction)]
     pub action: String,
     /// Why: required to reject, suspend, lapse or revoke.
     #[serde(default)]

@@ -65,27 +65,44 @@ impl std::fmt::Display for ValidationErrors {
 impl std::error::Error for ValidationErrors {}
 
 /// A worker record as submitted (form or API): text fields, all optional, so
-/// that every problem can be reported at once.
+/// that every problem can be reported at once. (The OpenAPI schema says what a valid record
+/// is: the required fields, the codes and the dates; a blank optional field means none.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerInput {
+    #[schema(value_type = String, required = true)]
     pub name_km: Option<String>,
+    /// In Latin letters.
+    #[schema(value_type = String, required = true)]
     pub name_latin: Option<String>,
+    #[schema(value_type = Sex, required = true)]
     pub sex: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<String>,
     pub national_id: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    #[schema(value_type = Cadre, required = true)]
     pub cadre: Option<String>,
+    #[schema(value_type = WorkerRole, required = true)]
     pub role: Option<String>,
+    #[schema(value_type = Sector, required = true)]
     pub sector: Option<String>,
+    /// The employer (an organization in the caller's scope).
     pub org_id: Option<i64>,
     pub position_title: Option<String>,
+    /// Admin unit code of the workplace (a commune, district or province in the caller's scope).
+    #[schema(value_type = String, required = true)]
     pub workplace_code: Option<String>,
+    #[schema(value_type = EmploymentStatus, required = true)]
     pub status: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub start_date: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub end_date: Option<String>,
+    #[schema(value_type = Option<EducationLevel>)]
     pub education_level: Option<String>,
+    #[schema(value_type = Option<EducationField>)]
     pub education_field: Option<String>,
 }
 
@@ -411,9 +428,13 @@ pub fn validate_worker(input: &WorkerInput, today: NaiveDate) -> Result<WorkerDr
 #[serde(deny_unknown_fields)]
 pub struct OrgInput {
     pub name_km: Option<String>,
+    #[schema(value_type = String, required = true)]
     pub name_en: Option<String>,
+    #[schema(value_type = OrgKind, required = true)]
     pub kind: Option<String>,
     pub registration_no: Option<String>,
+    /// Admin unit code of where the organization is (in the caller's scope).
+    #[schema(value_type = String, required = true)]
     pub admin_code: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,

@@ -387,3 +387,20 @@ async fn administrators_add_ratio_norms() {
         db.cleanup().await;
     }
 }
+
+/// Years at the ends of the integers are refused like any other (the span between them used
+/// to overflow: a server error, found by fuzzing the API).
+#[tokio::test]
+async fn a_plan_over_the_widest_years_is_refused_not_a_crash() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let mut req = plan_request("far");
+        (req.start_year, req.target_year) = (i32::MIN, i32::MAX);
+        let codes = match db.store.generate_plan(&admin(), &req).await {
+            Err(StoreError::Invalid(v)) => v.errors.iter().map(|e| e.code.clone()).collect::<Vec<_>>(),
+            other => panic!("{engine:?}: {other:?}"),
+        };
+        assert_eq!(codes, ["plan_too_long", "invalid_year", "invalid_year"], "{engine:?}");
+        db.cleanup().await;
+    }
+}

@@ -1161,6 +1161,9 @@ impl Fx {
         let r = rb.send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
+        f.check(documented(method, path, status), || {
+            format!("{who:?} {method} {path}: {status} is not in the OpenAPI document: {text}")
+        });
         if let Some(who) = who {
             let typed = |s: &str| path.contains(s) || body.is_some_and(|b| b.to_string().contains(s));
             for s in self.secrets(who).into_iter().filter(|s| !typed(s)) {
@@ -4308,4 +4311,29 @@ async fn accounts_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
         _ => {}
     }
     store.set_active(&sys(), spare, true).await.unwrap();
+}
+
+/// Whether the OpenAPI document lists `status` for the operation serving `method path` (a
+/// path outside the API, or served by no operation, is not the document's).
+fn documented(method: &str, path: &str, status: u16) -> bool {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| serde_json::to_value(komlang_web::openapi::document()).unwrap());
+    let path = path.split('?').next().unwrap_or(path);
+    if !path.starts_with("/api/") || path == komlang_web::openapi::DOCUMENT_PATH {
+        return true;
+    }
+    let method = method.to_lowercase();
+    let segments: Vec<&str> = path.split('/').collect();
+    let serving = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(template, item)| {
+            let t: Vec<&str> = template.split('/').collect();
+            item[&method].is_object()
+                && t.len() == segments.len()
+                && t.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|(template, _)| template.split('/').filter(|t| !t.starts_with('{')).count());
+    serving.is_none_or(|(_, item)| item[&method]["responses"][status.to_string()].is_object())
 }

@@ -127,7 +127,7 @@ impl Store {
         let mut errs = ValidationErrors::default();
         if req.target_year < req.start_year {
             errs.push(field_error("target_year", "target_before_start"));
-        } else if req.target_year - req.start_year >= PLAN_YEARS_MAX {
+        } else if i64::from(req.target_year) - i64::from(req.start_year) >= i64::from(PLAN_YEARS_MAX) {
             errs.push(field_error("target_year", "plan_too_long").with("max", PLAN_YEARS_MAX));
         }
         for (field, y) in [("start_year", req.start_year), ("target_year", req.target_year)] {

@@ -21,8 +21,10 @@ pub struct AuditParams {
     /// `create`, `update`, `delete`, `import`.
     pub action: Option<String>,
     /// First day (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -66,7 +66,10 @@ pub fn store_errors(e: StoreError) -> Result<ValidationErrors, PageError> {
 /// Error body of every failed API call.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiErrorBody {
-    /// Machine-readable kind: `validation`, `not_found`, `unauthorized`, `forbidden`, `bad_request`, `conflict`, `internal`.
+    /// Machine-readable kind: `bad_request` (400), `unauthorized` (401), `forbidden` (403),
+    /// `not_found` (404), `method_not_allowed` (405), `conflict` (409), `payload_too_large`
+    /// (413), `unsupported_media_type` (415), `validation` (422), `too_many_requests` (429),
+    /// `internal` (500); a few operations name their own (`bad_file`).
     pub error: String,
     pub message: String,
     /// One entry per bad field (validation errors).
@@ -98,6 +101,19 @@ impl ApiError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+
+    /// The error for a status, with its kind ([`error_kind`]) and `message` (the status's own
+    /// words when empty; never the text of a server error, which is logged instead).
+    pub fn for_status(status: StatusCode, message: impl Into<String>) -> Self {
+        let message = message.into();
+        if status.is_server_error() {
+            tracing::error!("internal error ({status}): {message}");
+            return ApiError::new(status, "internal", "internal error");
+        }
+        let message =
+            if message.is_empty() { status.canonical_reason().unwrap_or("error").to_lowercase() } else { message };
+        ApiError::new(status, error_kind(status), message)
     }
 
     /// 401: no valid bearer token.
@@ -150,6 +166,24 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The `error` kind of an API answer with this status.
+pub fn error_kind(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    }
+}
 
 /// Maps a store error to the API's answer, in the caller's language.
 pub fn store(i: &I18n) -> impl Fn(StoreError) -> ApiError + '_ {

@@ -16,7 +16,9 @@ use super::today;
 pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// A file format to download: `csv` (UTF-8 with a byte-order mark) or `xlsx`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum ExportFormat {
     Csv,
     Xlsx,

@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Query};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use komlang_core::{FieldError, Principal, ValidationErrors};
@@ -266,9 +266,13 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-/// The JSON body of an API call, or 400.
+/// The JSON body of an API call, or 400 (not JSON, not of the right shape, no JSON content
+/// type), or 413 (too large).
 pub fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
+    b.map(|Json(v)| v).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE, e.body_text()),
+        _ => bad_request(e.body_text()),
+    })
 }
 
 /// The query string of an API call, or 400.

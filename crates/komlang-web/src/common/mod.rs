@@ -3,6 +3,7 @@
 //! language. Nothing here uses a feature module (`tests/layering.rs` checks it):
 //! what two features share lives here.
 
+pub mod api_layer;
 pub mod errors;
 pub mod export;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod pagination;
 pub mod redirect;
 pub mod render;
 pub mod routes;
+pub mod schema;
 
 pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
 pub use export::ExportFormat;

@@ -8,7 +8,8 @@
 //! [`Routes`] builds from these both the axum router and the table of [`RouteInfo`]
 //! (`komlang_web::route_table()`), which the permission-matrix test checks route by route.
 //! Paths under `/api/` are the JSON API: they are nested under `/api` with its 404 fallback,
-//! and refused with JSON bodies.
+//! behind one layer ([`api_boundary`](super::api_layer::api_boundary)) that makes every
+//! refusal JSON and bounds JSON bodies.
 //!
 //! The router enforces the gate before the handler runs. Pages: nobody signed in → a
 //! redirect to `/login?next=…`; signed in without the gate's action → the 403 page. API: no
@@ -31,6 +32,7 @@ use komlang_core::{Action, Principal};
 
 use axum::http::{header, HeaderValue};
 
+use super::api_layer::api_boundary;
 use super::errors::{forbidden, no_such_endpoint, too_many_requests, PageError};
 use super::extract::{api_i18n, client_ip, here, session_user, token_user, SessionUser, TokenUser};
 use super::i18n::Locale;
@@ -154,9 +156,9 @@ impl Routes {
     }
 
     /// The router of every route (the API nested at `/api`, answering 404 in JSON for a path
-    /// it does not serve).
+    /// it does not serve, behind [`api_boundary`]: every refusal JSON, JSON bodies bounded).
     pub fn into_router(self) -> Router<AppState> {
-        self.pages.nest("/api", self.api.fallback(no_such_endpoint))
+        self.pages.nest("/api", self.api.fallback(no_such_endpoint).layer(axum::middleware::from_fn(api_boundary)))
     }
 }
 

@@ -166,13 +166,19 @@ pub struct GapParams {
     pub province: Option<String>,
     /// District code, within the caller's scope.
     pub district: Option<String>,
+    #[param(value_type = Option<Cadre>)]
     pub cadre: Option<String>,
+    #[param(value_type = Option<WorkerRole>)]
     pub role: Option<String>,
+    #[param(value_type = Option<Sector>)]
     pub sector: Option<String>,
+    #[param(value_type = Option<Sex>)]
     pub sex: Option<String>,
+    #[param(value_type = Option<EmploymentStatus>)]
     pub status: Option<String>,
     pub org_id: Option<i64>,
-    /// `self`, `supervisor` or `training`: count each worker's latest assessment of this kind.
+    /// Count each worker's latest assessment of this kind.
+    #[param(value_type = Option<AssessmentKind>)]
     pub kind: Option<String>,
     /// `true`: the workers the caller supervises instead of the workers in their scope.
     pub team: Option<bool>,
@@ -287,14 +293,17 @@ pub(super) async fn needs(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `assessments` (every rating of every assessment), `gaps` or `training-needs`.
+    #[param(value_type = ExportTable, required = true, inline)]
     pub table: Option<String>,
     /// `csv` (default) or `xlsx`.
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/competency/export", tag = "competencies", params(ExportParams, GapParams),
     responses((status = 200, description = "CSV (UTF-8 with BOM) or XLSX file of the caller's scope or team",
-        content_type = "text/csv", body = String), (status = 400, body = ApiErrorBody)),
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, body = ApiErrorBody), (status = 404, description = "No such framework version", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn export(
     State(app): State<AppState>,

@@ -14,8 +14,9 @@ use crate::common::export::table_file;
 use crate::common::{store_err, Ctx, ExportFormat, PageResult};
 use crate::AppState;
 
-/// What an export holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an export holds: `assessments`, `gaps` or `training-needs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
 pub enum ExportTable {
     /// Every rating of every assessment in scope.
     Assessments,

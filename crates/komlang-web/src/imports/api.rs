@@ -302,13 +302,13 @@ async fn uploaded_file(
 
 #[utoipa::path(post, path = "/api/v1/imports/workers", tag = "imports", params(ImportParams),
     request_body(description = "The file: raw CSV or XLSX bytes, or a multipart form with one file field",
-        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("multipart/form-data"))),
+        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream"), ("multipart/form-data"))),
     responses(
         (status = 200, description = "Imported (or, in a dry run, every row would be)", body = ImportReportView),
         (status = 400, description = "Not a CSV/XLSX file, not UTF-8, empty, or an unknown mapping name", body = ApiErrorBody),
         (status = 403, body = ApiErrorBody),
         (status = 413, description = "The body is over 64 MB, or the table goes past a limit of rows, cells per row, characters per cell or what a workbook unzips to (the code names it)", body = ApiErrorBody),
-        (status = 422, description = "Rows were rejected and nothing was written (the report lists them), or a required column is missing", body = ImportReportView)),
+        (status = 422, description = "Rows were rejected and nothing was written (the report lists them), or a required column is missing (the error body, one entry per column)", body = ImportRefusal)),
     security(("bearer" = [])))]
 pub(super) async fn import_workers(
     State(app): State<AppState>,
@@ -426,10 +426,28 @@ pub(super) async fn get_import(
     Ok(Json(v))
 }
 
+/// A 422 of an import (the OpenAPI document's schema): the report of the rejected rows, or
+/// the error body naming each missing required column.
+pub struct ImportRefusal;
+
+impl utoipa::PartialSchema for ImportRefusal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::OneOfBuilder;
+        use utoipa::openapi::Ref;
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("ImportReportView"))
+            .item(Ref::from_schema_name("ApiErrorBody"))
+            .into()
+    }
+}
+
+impl ToSchema for ImportRefusal {}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(import_workers, list_imports, get_import),
     components(schemas(
+        ImportRefusal,
         ImportReportView,
         RejectedRowView,
         RowErrorView,

@@ -16,17 +16,18 @@ use crate::common::errors::{bad_request, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
 use crate::common::extract::{body, code_param, query};
-use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, Paged};
+use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat, Paged};
 use crate::AppState;
 
 /// Filters of the licence list and export.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LicenceParams {
-    /// Effective status: `applied`, `active`, `rejected`, `suspended`, `lapsed` (including active
-    /// licences past their expiry) or `revoked`.
+    /// Effective status (`lapsed` includes active licences past their expiry).
+    #[param(value_type = Option<LicenceStatus>)]
     pub status: Option<String>,
-    /// Active licences expiring within this many days from today (0 or more), soonest first.
+    /// Active licences expiring within this many days from today, soonest first.
+    #[param(minimum = 0, maximum = 36500)]
     pub expiring_within_days: Option<i64>,
     /// Text in the holder's name, or a licence number.
     pub q: Option<String>,
@@ -36,11 +37,13 @@ pub struct LicenceParams {
     /// Items per page (default 50).
     pub per_page: Option<i64>,
     /// `csv` or `xlsx`: every matching licence as a file instead of a page.
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/licences", tag = "licensing", params(LicenceParams),
-    responses((status = 200, description = "Licences of workers in the caller's scope (a page; or, with `format`, a CSV or XLSX file of every match)", body = Paged<Licence>),
+    responses((status = 200, description = "Licences of workers in the caller's scope (a page; or, with `format`, a CSV or XLSX file of every match)",
+            content((Paged<Licence> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list_licences(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
 use crate::common::extract::{body, parse_opt, query};
+use crate::common::schema::patch_of;
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, Paged};
 use crate::AppState;
 
@@ -19,6 +20,7 @@ use crate::AppState;
 pub struct OrgParams {
     /// Text in the name, or a registration number.
     pub q: Option<String>,
+    #[param(value_type = Option<OrgKind>)]
     pub kind: Option<String>,
     pub province: Option<String>,
     pub page: Option<i64>,
@@ -69,7 +71,22 @@ pub(super) async fn create_org(
     Ok((StatusCode::CREATED, Json(o)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgInput,
+/// The body of `PATCH /api/v1/organizations/{id}`: the fields of [`OrgInput`] to change.
+pub struct OrgPatch;
+
+impl utoipa::PartialSchema for OrgPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        patch_of(
+            <OrgInput as utoipa::PartialSchema>::schema(),
+            "Fields to change: absent (or null) fields are kept, an empty string clears an optional field.",
+            Vec::new(),
+        )
+    }
+}
+
+impl utoipa::ToSchema for OrgPatch {}
+
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgPatch,
     responses((status = 200, body = OrgRow), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_org(
@@ -96,6 +113,6 @@ pub(super) async fn delete_org(
 #[derive(OpenApi)]
 #[openapi(
     paths(list_orgs, get_org, create_org, update_org, delete_org),
-    components(schemas(Organization, OrgRow, OrgInput, OrgKind))
+    components(schemas(Organization, OrgRow, OrgInput, OrgPatch, OrgKind))
 )]
 pub struct OrganizationsApiDoc;

@@ -78,11 +78,33 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     b.map(|Json(v)| v).map_err(|e| bad_request(e.body_text()))
 }
 
+/// A planning answer's format (the OpenAPI document's schema of `format`): `json` (the
+/// default), `csv` or `xlsx`.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum PlanningFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The levels coverage is shown by (the OpenAPI document's schema of `level`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CoverageLevel {
+    Province,
+    District,
+    Commune,
+}
+
 /// Which coverage to show.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// `province`, `district` or `commune` (default: the level below the caller's area).
+    /// Default: the level below the caller's area.
+    #[param(value_type = Option<CoverageLevel>, inline)]
     pub level: Option<String>,
     /// A norm's name (default `investment-case-2023`).
     pub norm: Option<String>,
@@ -95,13 +117,14 @@ pub struct CoverageParams {
     pub sort: Option<String>,
     /// `asc` (default) or `desc`.
     pub dir: Option<String>,
-    /// `json` (default), `csv` or `xlsx`.
+    #[param(value_type = Option<PlanningFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/planning/coverage", tag = "planning", params(CoverageParams),
     responses(
-        (status = 200, description = "Every unit of the level in the area: workers in post, the norm, the gap, vacancies and ratios", body = CoverageReport),
+        (status = 200, description = "Every unit of the level in the area: workers in post, the norm, the gap, vacancies and ratios (JSON, or with `format` a CSV or XLSX file)",
+            content((CoverageReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, description = "The parent is not an admin unit in the caller's scope", body = ApiErrorBody),
         (status = 422, description = "Unknown norm, or a level above the parent", body = ApiErrorBody)),
@@ -122,7 +145,7 @@ pub(super) async fn coverage(
             default_level(area.as_ref())
         }
     };
-    let format = q.format.as_deref().unwrap_or("json");
+    let format = q.format.non_blank().unwrap_or("json");
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(bad_request(format!("unknown format `{format}`: use json, csv or xlsx")));
     }
@@ -197,12 +220,15 @@ pub(super) async fn create_plan(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlanFormat {
-    /// `json` (default), `csv` or `xlsx` (posts by unit and year with their reasons).
+    /// `csv` and `xlsx`: posts by unit and year with their reasons.
+    #[param(value_type = Option<PlanningFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/planning/plans/{id}", tag = "planning", params(("id" = i64, Path), PlanFormat),
-    responses((status = 200, body = SavedPlan), (status = 403, body = ApiErrorBody),
+    responses((status = 200, description = "The plan (JSON, or with `format` a CSV or XLSX file)",
+            content((SavedPlan = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 403, body = ApiErrorBody),
         (status = 404, description = "No such plan in the caller's scope", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_plan(
@@ -215,7 +241,7 @@ pub(super) async fn get_plan(
     let Some(plan) = app.store.saved_plan(&p, id).await.map_err(|e| fail(&i, e))? else {
         return Err(fail(&i, StoreError::NotFound));
     };
-    match q.format.as_deref().unwrap_or("json") {
+    match q.format.non_blank().unwrap_or("json") {
         "json" => Ok(Json(plan).into_response()),
         f @ ("csv" | "xlsx") => {
             let rows = plan.result.posts.iter().map(|x| {

@@ -39,7 +39,9 @@ pub(super) async fn public_certificate(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RegisterParams {
-    /// At least two characters of the holder's name (Khmer or Latin), or a licence number.
+    /// At least two characters of the holder's name (Khmer or Latin), or a licence number
+    /// (surrounding white space does not count).
+    #[param(required = true, min_length = 2, pattern = r"\S[\s\S]*\S")]
     pub q: Option<String>,
 }
 

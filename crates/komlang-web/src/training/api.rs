@@ -28,11 +28,11 @@ use komlang_store::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::common::errors::{bad_request, not_found, store};
+use crate::common::errors::{not_found, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
 use crate::common::extract::{body, code_param, date_param, query};
-use crate::common::{today, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, Paged};
+use crate::common::{today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, Paged};
 use crate::AppState;
 
 #[utoipa::path(get, path = "/api/v1/training/institutions", tag = "training",
@@ -149,7 +149,8 @@ pub struct CourseParams {
 
 #[utoipa::path(get, path = "/api/v1/training/courses", tag = "training", params(CourseParams),
     responses((status = 200, description = "Modules and courses, by programme and code", body = Vec<Course>),
-        (status = 400, body = ApiErrorBody)),
+        (status = 400, body = ApiErrorBody),
+        (status = 422, description = "`standalone` (`programme_or_standalone`): both `programme_id` and `standalone=true`", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list_courses(
     State(app): State<AppState>,
@@ -158,7 +159,10 @@ pub(super) async fn list_courses(
 ) -> ApiResult<Json<Vec<Course>>> {
     let q = query(q)?;
     let filter = match (q.programme_id, q.standalone.unwrap_or(false)) {
-        (Some(_), true) => return Err(bad_request("give programme_id or standalone=true, not both")),
+        (Some(_), true) => {
+            let e = FieldError::new("standalone", "programme_or_standalone");
+            return Err(ApiError::validation(&i, ValidationErrors::single(e)));
+        }
         (Some(id), false) => Some(Some(id)),
         (None, true) => Some(None),
         (None, false) => None,
@@ -212,8 +216,10 @@ pub(super) async fn update_course(
 #[into_params(parameter_in = Query)]
 pub struct EventParams {
     /// Events ending on or after this date (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     /// Events starting on or before this date (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     /// Province, district or commune code of where events take place.
     pub place: Option<String>,
@@ -271,12 +277,13 @@ pub(super) async fn create_event(
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
     /// `csv` (default) or `xlsx`.
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/training/events/export", tag = "training", params(FormatParams, EventParams),
     responses((status = 200, description = "CSV (UTF-8 with BOM) or XLSX: one row per event and participant the caller sees (an event without one gives one row)",
-        content_type = "text/csv", body = String),
+        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn export_events(
@@ -413,7 +420,7 @@ pub(super) async fn remove_participant(
 
 #[utoipa::path(get, path = "/api/v1/workers/{id}/transcript", tag = "training", params(("id" = i64, Path), FormatParams),
     responses((status = 200, description = "The worker's trainings (hours by type, credits each), `total_credits`, recognitions, certificates (each with its `number`) and progress toward each programme; with `format`, the same as a CSV or XLSX file",
-            body = Transcript),
+            content((Transcript = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody),
         (status = 404, description = "No such worker, or not the caller's to see", body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -520,8 +527,11 @@ pub(super) async fn revoke_certificate(
 pub struct ProgressParams {
     pub province: Option<String>,
     pub district: Option<String>,
+    #[param(value_type = Option<Cadre>)]
     pub cadre: Option<String>,
+    #[param(value_type = Option<WorkerRole>)]
     pub role: Option<String>,
+    #[param(value_type = Option<Sector>)]
     pub sector: Option<String>,
     pub org_id: Option<i64>,
     /// One programme only.
@@ -588,12 +598,14 @@ pub(super) async fn set_target(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CertificateParams {
-    /// A certificate level code (`vocational_certificate`, `tvc1`, ...).
+    #[param(value_type = Option<CertificateLevel>)]
     pub level: Option<String>,
     pub programme_id: Option<i64>,
     /// Issued on or after this date (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     /// Issued on or before this date (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     pub province: Option<String>,
     pub district: Option<String>,
@@ -605,11 +617,13 @@ pub struct CertificateParams {
     /// Items per page (default 50).
     pub per_page: Option<i64>,
     /// `csv` or `xlsx`: every matching certificate as a file instead of a page.
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates", tag = "training", params(CertificateParams),
-    responses((status = 200, description = "The certificate register: certificates of workers in the caller's scope, latest first (a page; or, with `format`, a CSV or XLSX file of every match)", body = Paged<CertificateRow>),
+    responses((status = 200, description = "The certificate register: certificates of workers in the caller's scope, latest first (a page; or, with `format`, a CSV or XLSX file of every match)",
+            content((Paged<CertificateRow> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list_certificate_register(

@@ -18,7 +18,7 @@ use crate::AppState;
 pub struct UnitParams {
     /// Code of the parent unit (e.g. `12` lists Phnom Penh's khans).
     pub parent: Option<String>,
-    /// `country`, `province`, `district`, `commune` or `village`.
+    #[param(value_type = Option<AdminLevel>)]
     pub level: Option<String>,
     /// Text in the Khmer or English name, or an exact code.
     pub q: Option<String>,

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::export::export_response;
 use crate::common::extract::{body, parse_opt, query};
+use crate::common::schema::{nullable, patch_of};
 use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n, Paged};
 use crate::AppState;
 
@@ -27,9 +28,13 @@ pub struct WorkerParams {
     pub province: Option<String>,
     pub district: Option<String>,
     pub commune: Option<String>,
+    #[param(value_type = Option<Cadre>)]
     pub cadre: Option<String>,
+    #[param(value_type = Option<Sector>)]
     pub sector: Option<String>,
+    #[param(value_type = Option<EmploymentStatus>)]
     pub status: Option<String>,
+    #[param(value_type = Option<WorkerRole>)]
     pub role: Option<String>,
     pub org_id: Option<i64>,
     /// 1-based page number.
@@ -100,19 +105,30 @@ pub(super) async fn create_worker(
     Ok((StatusCode::CREATED, Json(w)))
 }
 
-/// Fields to change (absent fields are kept; an empty string clears an
-/// optional field; `org_id: 0` removes the employer), with when the change
-/// takes effect (default today) and why. (The OpenAPI document's schema of the body that
-/// `update_worker` reads field by field.)
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct WorkerPatch {
-    #[serde(flatten)]
-    pub fields: WorkerInput,
-    /// Date a transfer or status change takes effect (YYYY-MM-DD).
-    pub effective_date: Option<String>,
-    pub note: Option<String>,
+/// The body of `PATCH /api/v1/workers/{id}`, which `update_worker` reads field by field: the
+/// fields of [`WorkerInput`] to change, with when the change takes effect and why.
+pub struct WorkerPatch;
+
+impl utoipa::PartialSchema for WorkerPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let text =
+            |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description)).into();
+        let date = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .description(Some("When a transfer or status change takes effect (default today)"))
+            .into();
+        patch_of(
+            <WorkerInput as utoipa::PartialSchema>::schema(),
+            "Fields to change: absent (or null) fields are kept, an empty string clears an optional field, \
+             `org_id: 0` removes the employer; `effective_date` and `note` describe the change.",
+            vec![("effective_date", nullable(date)), ("note", nullable(text("Why (kept in the history)")))],
+        )
+    }
 }
+
+impl ToSchema for WorkerPatch {}
 
 #[utoipa::path(patch, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)), request_body = WorkerPatch,
     responses((status = 200, body = Worker), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
@@ -193,7 +209,7 @@ pub struct FormatParam {
 }
 
 #[utoipa::path(get, path = "/api/v1/workers/export", tag = "workers",
-    params(("format" = Option<String>, Query, description = "`csv` (default, UTF-8 with BOM) or `xlsx`"), WorkerParams),
+    params(("format" = inline(Option<ExportFormat>), Query, description = "`csv` (default, UTF-8 with BOM) or `xlsx`"), WorkerParams),
     responses(
         (status = 200, description = "Every worker of the filtered list in the caller's scope (all pages), one column per WorkerInput field plus id, org_name, org_registration_no and workplace names",
             content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
