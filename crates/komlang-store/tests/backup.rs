@@ -626,3 +626,29 @@ async fn a_backup_of_an_older_schema_restores_and_is_brought_up_to_date() {
         }
     }
 }
+
+/// A backup onto a full disk fails saying so (not "the writer stopped"), and leaves neither
+/// the file nor its `.part`.
+#[tokio::test]
+async fn a_backup_onto_a_full_disk_says_so_and_leaves_no_file() {
+    let Some(dir) = std::env::var_os("KOMLANG_TEST_SMALL_FS").map(PathBuf::from) else {
+        eprintln!("skipped: set KOMLANG_TEST_SMALL_FS to a small empty filesystem (.ci/run does)");
+        return;
+    };
+    let dir = dir.join(format!("full-backup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = small(engines()[0]).await;
+    let filler = dir.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
+    }
+    let out = dir.join("komlang.zip");
+    let e = db.store.backup(&out, &BackupOptions::default()).await.unwrap_err().to_string();
+    let _ = std::fs::remove_file(&filler);
+    assert!(e.contains("No space left on device"), "{e}");
+    assert!(!out.exists() && !dir.join("komlang.zip.part").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    db.cleanup().await;
+}

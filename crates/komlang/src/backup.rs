@@ -107,9 +107,29 @@ fn describe(m: &BackupManifest) -> String {
     )
 }
 
+/// True when writing `out` would replace one of the files of the SQLite database at `db`.
+fn is_database_file(db: &Path, out: &Path) -> bool {
+    // `out` may not exist yet (a `-wal` file comes and goes): its directory does.
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (Ok(db), Ok(dir), Some(name)) = (db.canonicalize(), dir.canonicalize(), out.file_name()) else {
+        return false;
+    };
+    let out = dir.join(name);
+    ["", "-wal", "-shm", "-journal", ".lock"].iter().any(|suffix| {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        name == out.as_os_str()
+    })
+}
+
 pub async fn backup(url: &str, a: BackupArgs) -> Result<()> {
-    if let Some(path) = sqlite_path(url).filter(|p| !p.exists()) {
-        anyhow::bail!("no database at {}", path.display());
+    if let Some(path) = sqlite_path(url) {
+        if !path.exists() {
+            anyhow::bail!("no database at {}", path.display());
+        }
+        if is_database_file(&path, &a.out) {
+            anyhow::bail!("{} is a file of the database itself: write the backup elsewhere", a.out.display());
+        }
     }
     let store = Store::connect(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
     let started = std::time::Instant::now();

@@ -192,6 +192,16 @@ async fn an_instance_moves_between_engines_from_the_command_line() {
     code(&o, 1);
     assert!(err(&o).contains("no database at"), "{}", err(&o));
     assert!(!nowhere.exists());
+    // Nor is a SQLite database overwritten by its own backup.
+    if first == Engine::Sqlite {
+        let db = src.strip_prefix("sqlite://").unwrap();
+        for target in [db.to_string(), format!("{db}-wal")] {
+            let o = komlang(&src, &["backup", "--out", &target]);
+            code(&o, 1);
+            assert!(err(&o).contains("a file of the database itself"), "{}", err(&o));
+        }
+        code(&komlang(&src, &["user", "list"]), 0);
+    }
 
     for db in [src_pg, dst_pg].into_iter().flatten() {
         db.cleanup().await;

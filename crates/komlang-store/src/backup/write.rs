@@ -1,7 +1,7 @@
 //! Taking a backup: one read transaction, tables page by page, rows streamed to the file.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -55,10 +55,14 @@ impl Store {
         drop(tx);
         let written = writer.await.map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())));
         let result = match (read, written) {
-            // The reader's error explains a writer that saw the channel close early.
+            // The writer's error (a full disk) explains a reader that could not send.
+            (_, Err(e)) | (_, Ok(Err(e))) => Err(e),
+            // The reader's error explains a writer that saw the rows stop.
             (Err(e), _) => Err(e),
-            (Ok(()), Err(e)) | (Ok(()), Ok(Err(e))) => Err(e),
-            (Ok(()), Ok(Ok(manifest))) => std::fs::rename(&part, out).map(|()| manifest).map_err(BackupError::from),
+            (Ok(()), Ok(Ok(None))) => Err(writer_stopped()),
+            (Ok(()), Ok(Ok(Some(manifest)))) => {
+                std::fs::rename(&part, out).map(|()| manifest).map_err(BackupError::from)
+            }
         };
         if result.is_err() {
             let _ = std::fs::remove_file(&part);
@@ -205,10 +209,13 @@ impl<'a> Pages<'a> {
 }
 
 /// The file writer: the zip, an entry per table, the manifest last. Returns the manifest with
-/// every table's row count and SHA-256.
-fn write_zip(file: File, mut rx: mpsc::Receiver<Msg>) -> Result<BackupManifest, BackupError> {
-    let zip_err = |e: zip::result::ZipError| BackupError::Io(std::io::Error::other(e.to_string()));
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 16, file));
+/// every table's row count and SHA-256, or None when the reader stopped before the end.
+fn write_zip(file: File, mut rx: mpsc::Receiver<Msg>) -> Result<Option<BackupManifest>, BackupError> {
+    let zip_err = |e: zip::result::ZipError| match e {
+        zip::result::ZipError::Io(io) => BackupError::Io(io),
+        other => BackupError::Io(std::io::Error::other(other.to_string())),
+    };
+    let mut zip = ZipWriter::new(FileSink { inner: BufWriter::with_capacity(1 << 16, file), failed: false });
     let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(true);
     let mut tables: Vec<TableEntry> = Vec::new();
     let mut hash: Option<Sha256> = None;
@@ -245,12 +252,60 @@ fn write_zip(file: File, mut rx: mpsc::Receiver<Msg>) -> Result<BackupManifest, 
                 manifest.tables = tables;
                 zip.start_file(MANIFEST_FILE, opts).map_err(zip_err)?;
                 serde_json::to_writer_pretty(&mut zip, &manifest).map_err(std::io::Error::from)?;
-                let buffered = zip.finish().map_err(zip_err)?;
-                let file = buffered.into_inner().map_err(|e| e.into_error())?;
+                let sink = zip.finish().map_err(zip_err)?;
+                if sink.failed {
+                    return Err(BackupError::Io(std::io::Error::other("a write to the backup file failed")));
+                }
+                let file = sink.inner.into_inner().map_err(|e| e.into_error())?;
                 file.sync_all()?;
-                return Ok(manifest);
+                return Ok(Some(manifest));
             }
         }
     }
-    Err(BackupError::Io(std::io::Error::other("the backup stopped before its end")))
+    Ok(None)
+}
+
+/// The file under the zip. After a failed write (a full disk) it takes in silence what the zip
+/// writes as it is dropped, so that the failure is reported once, by the backup (the file is
+/// then removed).
+struct FileSink {
+    inner: BufWriter<File>,
+    failed: bool,
+}
+
+impl FileSink {
+    fn noting<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+}
+
+impl Write for FileSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.noting(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.noting(r)
+    }
+}
+
+impl Seek for FileSink {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        if self.failed {
+            return Ok(0);
+        }
+        let r = self.inner.seek(pos);
+        self.noting(r)
+    }
 }
