@@ -7,10 +7,12 @@
 //! handle, its errors, the SQL builder, scope helpers, the audit writer) and uses no feature:
 //! `workers`, `organizations`, `units` (admin units), `imports` (imports and the worker export),
 //! `competency`, `planning`, `training`, `licensing`, `accounts` (users and sessions) and
-//! `audit` (reading the log). `demo` loads the demo data set through them.
+//! `audit` (reading the log). `demo` loads the demo data set through them. `backup` copies the whole
+//! instance to a file and back, on either engine (docs/backup.md).
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod common;
 mod competency;
 pub mod demo;

@@ -76,12 +76,19 @@ fn unique_name() -> String {
 impl TestDb {
     /// An empty migrated database (no admin units).
     pub async fn empty(engine: Engine) -> TestDb {
+        let db = TestDb::blank(engine).await;
+        db.store.migrate().await.expect("migrate the test database");
+        db
+    }
+
+    /// A new database without even a schema (what `createdb` or a new SQLite file gives).
+    pub async fn blank(engine: Engine) -> TestDb {
         let name = unique_name();
         match engine {
             Engine::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
                 let url = format!("sqlite://{}", path.display());
-                let store = Store::open(&url).await.expect("open sqlite test database");
+                let store = Store::connect(&url).await.expect("open sqlite test database");
                 TestDb { store, engine, url, pg_admin: None, sqlite_file: Some(path) }
             }
             Engine::Postgres => {
@@ -100,7 +107,7 @@ impl TestDb {
                     Some(i) if i >= scheme_end => format!("{}/{name}", &base[..i]),
                     _ => format!("{base}/{name}"),
                 };
-                let store = Store::open(&url).await.expect("open postgres test database");
+                let store = Store::connect(&url).await.expect("open postgres test database");
                 TestDb { store, engine, url, pg_admin: Some((admin_url, name)), sqlite_file: None }
             }
         }

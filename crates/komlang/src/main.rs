@@ -15,6 +15,7 @@ use komlang_store::{Store, StoreError, DEMO_ACCOUNTS, DEMO_PASSWORD};
 use tracing_subscriber::EnvFilter;
 
 mod accounts;
+mod backup;
 mod framework;
 mod planning;
 mod training;
@@ -62,12 +63,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminUnitsCommand,
     },
+    /// Writes a backup of the whole instance (every record, its history, accounts, ids) while
+    /// the server runs: one consistent moment, checked on restore (docs/backup.md).
+    Backup(backup::BackupArgs),
+    /// Restores a backup into an empty database of either engine (SQLite or PostgreSQL),
+    /// checking the whole file first; --check only checks the file.
+    Restore(backup::RestoreArgs),
     /// Imports workers, organizations or population figures from a CSV or XLSX file.
     Import {
         #[command(subcommand)]
         command: transfer::ImportCommand,
     },
-    /// Exports workers to a CSV or XLSX file.
+    /// Exports workers or organizations to a CSV or XLSX file.
     Export {
         #[command(subcommand)]
         command: transfer::ExportCommand,
@@ -305,6 +312,8 @@ async fn run(cli: Cli) -> Result<()> {
             let n = store.load_admin_units(&parsed.units).await.map_err(store_err)?;
             println!("Loaded {n} administrative units from {} ({} rows skipped).", dir.display(), parsed.skipped.len());
         }
+        Command::Backup(args) => backup::backup(url, args).await?,
+        Command::Restore(args) => backup::restore(url, args).await?,
         Command::Import { command } => transfer::import(url, command).await?,
         Command::Export { command } => transfer::export(url, command).await?,
         Command::Framework { command } => framework::run(url, command).await?,

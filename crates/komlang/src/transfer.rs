@@ -1,5 +1,5 @@
 //! `komlang import workers|organizations|population FILE` and
-//! `komlang export workers`: files in, files out, through the same store
+//! `komlang export workers|organizations`: files in, files out, through the same store
 //! calls as the web pages.
 //!
 //! Exit codes: 0 when every row was (or, with `--dry-run`, would be)
@@ -83,10 +83,14 @@ pub struct ImportTableArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant, reason = "command-line arguments, parsed once per run")]
 pub enum ExportCommand {
     /// Exports workers (every worker, or those matching the filters) to CSV
     /// (UTF-8 with BOM) or XLSX, in the shape `import workers` reads back.
     Workers(ExportWorkersArgs),
+    /// Exports organizations to CSV (UTF-8 with BOM) or XLSX, in the shape
+    /// `import organizations` reads back (import them before their workers).
+    Organizations(crate::backup::ExportOrgsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -459,7 +463,10 @@ fn vocab<T>(field: &str, v: Option<String>, parse: fn(&str) -> Option<T>) -> Res
 }
 
 pub async fn export(url: &str, command: ExportCommand) -> Result<()> {
-    let ExportCommand::Workers(a) = command;
+    let a = match command {
+        ExportCommand::Workers(a) => a,
+        ExportCommand::Organizations(a) => return crate::backup::export_orgs(url, a).await,
+    };
     let format = match a.format.as_deref().map(str::to_ascii_lowercase) {
         Some(f) => f,
         None => {

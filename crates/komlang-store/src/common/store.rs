@@ -130,6 +130,14 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The migrations of an engine, embedded in the binary.
+pub(crate) fn migrations(engine: Engine) -> &'static sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => &SQLITE_MIGRATIONS,
+        Engine::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 /// Current time as stored (RFC 3339, UTC, seconds).
 pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -212,10 +220,7 @@ impl Store {
     /// up to date ([`Store::ensure_dedup_keys`]). Safe to call from several app servers.
     pub async fn migrate(&self) -> Result<()> {
         let lock = self.bootstrap_lock().await?;
-        match self.engine {
-            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
-        }
+        migrations(self.engine).run(&self.pool).await?;
         self.ensure_dedup_keys().await?;
         self.ensure_training_defaults().await?;
         lock.release().await
