@@ -34,7 +34,7 @@ pub struct NewToken {
 }
 
 /// Whether a token works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenState {
     Active,
@@ -43,6 +43,8 @@ pub enum TokenState {
 }
 
 impl TokenState {
+    pub const ALL: [TokenState; 3] = [TokenState::Active, TokenState::Expired, TokenState::Revoked];
+
     pub fn code(self) -> &'static str {
         match self {
             TokenState::Active => "active",

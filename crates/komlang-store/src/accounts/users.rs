@@ -358,7 +358,8 @@ impl Store {
         if !active {
             let refuse = |code: &str| {
                 let mut errs = ValidationErrors::default();
-                errs.push(FieldError::new("active", code));
+                let field = "active";
+                errs.push(FieldError::new(field, code));
                 Err(StoreError::Invalid(errs))
             };
             if actor.user_id == user.id {
