@@ -10,6 +10,7 @@ pub mod form_box;
 pub mod forms;
 pub mod i18n;
 pub mod layout;
+pub mod metrics;
 pub mod names;
 pub mod pagination;
 pub mod redirect;
