@@ -122,6 +122,31 @@ async fn not_ready_while_the_disk_is_full() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// SQLite whose write lock another process holds (a long import): after 5 s the server
+/// answers that it is not ready rather than keep the load balancer waiting.
+#[tokio::test]
+async fn not_ready_while_another_writer_holds_the_database_too_long() {
+    if !engines().contains(&Engine::Sqlite) {
+        eprintln!("skipped: SQLite is not among KOMLANG_TEST_ENGINES");
+        return;
+    }
+    let db = TestDb::empty(Engine::Sqlite).await;
+    let (base, server) = serve(db.store.clone(), WebConfig::default()).await;
+    assert_eq!(ready(&base).await.0, 200);
+    let other = Store::connect(&db.url).await.unwrap();
+    let mut tx = other.pool().begin().await.unwrap();
+    sqlx::query("INSERT INTO meta (key, value) VALUES ('held', '1')").execute(&mut *tx).await.unwrap();
+    let asked = std::time::Instant::now();
+    let (status, body) = ready_afresh(&base).await;
+    assert_eq!((status, body), (503, json!({"status": "unavailable", "reason": "database_timeout"})));
+    assert!(asked.elapsed() < Duration::from_secs(9), "answered after {:?}", asked.elapsed());
+    tx.rollback().await.unwrap();
+    other.close().await;
+    assert_eq!(ready_afresh(&base).await.0, 200, "ready again once the lock is released");
+    server.abort();
+    db.cleanup().await;
+}
+
 /// PostgreSQL that takes no write (a standby after a failover, a database set read-only):
 /// reachable, not ready.
 #[tokio::test]

@@ -123,9 +123,9 @@ impl Collector for StoreCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let pool = self.0.pool_status();
         let gauges = [
-            ("db_pool_connections", "Database connections open (idle or in use)", pool.size),
-            ("db_pool_idle_connections", "Open database connections no request holds", pool.idle),
-            ("db_pool_max_connections", "The most database connections the pool opens", pool.max),
+            ("db_pool_connections", "Database connections open (idle or in use).", pool.size),
+            ("db_pool_idle_connections", "Open database connections no request holds.", pool.idle),
+            ("db_pool_max_connections", "The most database connections the pool opens.", pool.max),
         ];
         for (name, help, value) in gauges {
             let gauge = ConstGauge::new(i64::from(value));
@@ -135,7 +135,7 @@ impl Collector for StoreCollector {
         let errors = ConstCounter::new(komlang_store::database_errors());
         let e = encoder.encode_descriptor(
             "db_errors",
-            "Database errors since the process started: failed queries, connections and commits",
+            "Database errors since the process started: failed queries, connections and commits.",
             None,
             errors.metric_type(),
         )?;

@@ -26,12 +26,16 @@ pub(super) async fn healthz(State(app): State<AppState>) -> impl IntoResponse {
 /// second from each server.
 const REUSE: Duration = Duration::from_secs(1);
 
+/// How long the check write may take: a load balancer gives up on a probe after a few seconds.
+const PATIENCE: Duration = Duration::from_secs(5);
+
 /// The last readiness answer of this server; concurrent requests wait for one check.
 #[derive(Debug, Default)]
 pub struct Readiness(tokio::sync::Mutex<Option<(Instant, Result<(), &'static str>)>>);
 
 impl Readiness {
-    /// Ok, or why the server is not ready (`database_unreachable`, `database_not_writable`).
+    /// Ok, or why the server is not ready (`database_unreachable`, `database_not_writable`,
+    /// `database_timeout`).
     async fn check(&self, app: &AppState) -> Result<(), &'static str> {
         let mut last = self.0.lock().await;
         if let Some((at, answer)) = *last {
@@ -39,11 +43,15 @@ impl Readiness {
                 return answer;
             }
         }
-        let answer = match app.store.check_writable().await {
-            Ok(()) => Ok(()),
-            Err(e) => {
+        let answer = match tokio::time::timeout(PATIENCE, app.store.check_writable()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
                 tracing::warn!("not ready: the database refused a write: {e}");
                 Err(if app.store.ping().await { "database_not_writable" } else { "database_unreachable" })
+            }
+            Err(_) => {
+                tracing::warn!("not ready: the database did not take a write within {PATIENCE:?}");
+                Err("database_timeout")
             }
         };
         *last = Some((Instant::now(), answer));
