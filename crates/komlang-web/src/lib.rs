@@ -195,10 +195,12 @@ pub async fn serve_on(
 /// Checkpoints SQLite's write-ahead log and closes the pool; bounded, so that a request cut
 /// off after the grace period and still holding a connection cannot keep the process alive.
 async fn close_store(store: &Store) {
-    const LIMIT: Duration = Duration::from_secs(10);
+    const LIMIT: Duration = Duration::from_secs(5);
     match tokio::time::timeout(LIMIT, store.checkpoint()).await {
         Ok(Ok(true)) => {}
-        Ok(Ok(false)) => tracing::warn!("the write-ahead log is still in use by another process; it stays"),
+        Ok(Ok(false)) => {
+            tracing::warn!("the write-ahead log is still in use (another process, or a request cut off); it stays");
+        }
         Ok(Err(e)) => tracing::warn!("could not checkpoint the database: {e}"),
         Err(_) => tracing::warn!("could not checkpoint the database within {LIMIT:?}"),
     }

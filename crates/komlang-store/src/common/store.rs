@@ -42,7 +42,7 @@ pub enum StoreError {
     Corrupt(String),
     /// Counted in [`database_errors`] when made from a [`sqlx::Error`] (`?` or [`StoreError::from`]).
     #[error("database error: {0}")]
-    Db(sqlx::Error),
+    Db(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
