@@ -267,11 +267,6 @@ fn web_config(web: &WebArgs) -> Result<komlang_web::WebConfig> {
     })
 }
 
-async fn serve(store: Store, web: &WebArgs) -> Result<()> {
-    let cfg = web_config(web)?;
-    komlang_web::serve(store, web.listen, cfg).await
-}
-
 async fn run(cli: Cli) -> Result<()> {
     let url = cli.db.as_str();
     match cli.command {
@@ -289,9 +284,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo { serve: then_serve, web } => {
-            if then_serve {
-                web_config(&web)?;
-            }
+            // Checked before anything is loaded.
+            let cfg = then_serve.then(|| web_config(&web)).transpose()?;
             let store = open(url).await?;
             let today = chrono::Local::now().date_naive();
             let s = store.load_demo(today).await.context("cannot load the demo data")?;
@@ -310,12 +304,12 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("  {username:<12} {role:<20} {about}");
                 }
             }
-            if then_serve {
-                serve(store, &web).await?;
+            if let Some(cfg) = cfg {
+                komlang_web::serve(store, web.listen, cfg).await?;
             }
         }
         Command::Serve { web } => {
-            web_config(&web)?;
+            let cfg = web_config(&web)?;
             let store = open(url).await?;
             let r = store.ensure_reference_data().await.context("cannot load the reference data")?;
             if r.units_loaded > 0 {
@@ -324,7 +318,7 @@ async fn run(cli: Cli) -> Result<()> {
             if r.framework_loaded {
                 tracing::info!("loaded the national competency framework (MoSVY 2019)");
             }
-            serve(store, &web).await?;
+            komlang_web::serve(store, web.listen, cfg).await?;
         }
         Command::User { command } => accounts::user_command(url, command).await?,
         Command::Token { command } => accounts::token_command(url, command).await?,
