@@ -33,7 +33,9 @@ pub use accounts::{
 };
 pub use audit::{AuditEntry, AuditQuery};
 pub use common::principal::system_principal;
-pub use common::store::{now_text, Engine, Page, ReferenceData, Result, Store, StoreError};
+pub use common::store::{
+    database_errors, now_text, Engine, Page, PoolStatus, ReferenceData, Result, Store, StoreError,
+};
 pub use competency::{
     parse_requirement_target, requirement_target_code, Assessment, AssessmentAccess, AssessmentExportRow,
     CompetencyStanding, FrameworkVersion, GapQuery, GapReport, SupervisorInfo, WorkerGaps, ASSESSMENT_EXPORT_COLUMNS,

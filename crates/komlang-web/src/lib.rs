@@ -9,10 +9,14 @@
 //! the routes into the router; `openapi.rs` merges the features' API documents. See
 //! `docs/architecture.md`.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
+pub use common::metrics::MetricsToken;
 pub use common::routes::{Gate, RouteInfo, Routes};
 use komlang_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -53,6 +57,11 @@ pub struct WebConfig {
     pub upload_limits: komlang_io::ReadLimits,
     /// How much of the rejected rows an import's report keeps and shows.
     pub report_limits: komlang_store::ReportLimits,
+    /// Serve Prometheus metrics at `/metrics` to whoever sends this bearer token; none: no
+    /// metrics (404).
+    pub metrics_token: Option<MetricsToken>,
+    /// [`serve`]: how long requests in flight may run on after SIGTERM or SIGINT.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for WebConfig {
@@ -63,6 +72,8 @@ impl Default for WebConfig {
             public_requests_per_minute: 120,
             upload_limits: komlang_io::ReadLimits::default(),
             report_limits: komlang_store::ReportLimits::default(),
+            metrics_token: None,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -72,6 +83,10 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
+    /// The metrics, when the server serves them.
+    pub metrics: Option<Arc<common::metrics::Metrics>>,
+    /// The last readiness answer (`/readyz`).
+    pub ready: Arc<public::Readiness>,
 }
 
 /// Every route of the application, each declared once with its gate.
@@ -104,8 +119,10 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
-    let state = AppState { store, config };
-    Router::new()
+    let metrics =
+        config.metrics_token.as_ref().map(|token| Arc::new(common::metrics::Metrics::new(store.clone(), token)));
+    let state = AppState { store, config, metrics: metrics.clone(), ready: Arc::default() };
+    let app = Router::new()
         .merge(routes().into_router())
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -123,34 +140,132 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         // unless a route says otherwise (the style sheet).
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(tower_http::compression::CompressionLayer::new())
-        .with_state(state)
+        .with_state(state);
+    match metrics {
+        // Outermost, so that the time counted is the whole answer's.
+        Some(m) => app.layer(axum::middleware::from_fn_with_state(m, common::metrics::record)),
+        None => app,
+    }
 }
 
-/// Serves Komlang on `listen` until Ctrl-C.
+/// Serves Komlang on `listen` until SIGTERM or SIGINT (Ctrl-C), then shuts down gracefully
+/// (see [`serve_on`]).
 pub async fn serve(store: Store, listen: SocketAddr, cfg: WebConfig) -> anyhow::Result<()> {
-    let sweeper = store.clone();
-    tokio::spawn(async move {
-        loop {
-            let now = chrono::Utc::now().timestamp();
-            if let Err(e) = sweeper.session_delete_expired(now).await {
-                tracing::warn!("could not delete expired sessions: {e}");
-            }
-            if let Err(e) = sweeper.rate_limit_sweep(now - 3600).await {
-                tracing::warn!("could not forget old request counts: {e}");
-            }
-            if let Err(e) = sweeper.prune_sign_in_records(now).await {
-                tracing::warn!("could not delete old sign-in attempts and devices: {e}");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        }
-    });
-    let app = router(store, cfg);
+    // Installed before the port opens: from then on a signal never kills the process outright.
+    let signals = Signals::install()?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Komlang listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+    serve_on(store, listener, cfg, signals.next()).await
+}
+
+/// Serves Komlang on `listener` until `stop` completes, then: no new connection is accepted
+/// (the listener is closed), requests in flight are finished for up to
+/// [`WebConfig::shutdown_grace`] (idle keep-alive connections are closed), then the database
+/// pool is closed, on SQLite after moving the write-ahead log into the database file, so
+/// that the file alone is the database again.
+pub async fn serve_on(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    cfg: WebConfig,
+    stop: impl std::future::Future<Output = &'static str> + Send,
+) -> anyhow::Result<()> {
+    let grace = cfg.shutdown_grace;
+    let sweeper = tokio::spawn(sweep(store.clone()));
+    let app = router(store.clone(), cfg);
+    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = drain_rx.await;
         })
-        .await?;
-    Ok(())
+        .into_future();
+    let mut server = std::pin::pin!(server);
+    let result = tokio::select! {
+        r = &mut server => r.map_err(anyhow::Error::from),
+        why = stop => {
+            tracing::info!("{why}: no new connections; finishing the requests in flight (for up to {grace:?})");
+            let _ = drain_tx.send(());
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(r) => r.map_err(anyhow::Error::from),
+                Err(_) => {
+                    tracing::warn!("requests still in flight after {grace:?}: they are cut off");
+                    Ok(())
+                }
+            }
+        }
+    };
+    sweeper.abort();
+    close_store(&store).await;
+    result
+}
+
+/// Checkpoints SQLite's write-ahead log and closes the pool; bounded, so that a request cut
+/// off after the grace period and still holding a connection cannot keep the process alive.
+async fn close_store(store: &Store) {
+    const LIMIT: Duration = Duration::from_secs(5);
+    match tokio::time::timeout(LIMIT, store.checkpoint()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            tracing::warn!("the write-ahead log is still in use (another process, or a request cut off); it stays");
+        }
+        Ok(Err(e)) => tracing::warn!("could not checkpoint the database: {e}"),
+        Err(_) => tracing::warn!("could not checkpoint the database within {LIMIT:?}"),
+    }
+    if tokio::time::timeout(LIMIT, store.close()).await.is_err() {
+        tracing::warn!("database connections still in use after {LIMIT:?}: not closed cleanly");
+    } else {
+        tracing::info!("database closed; stopped");
+    }
+}
+
+/// The signals that stop the server: SIGTERM (service managers, `kill`) and SIGINT (Ctrl-C).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Waits for the first signal; names it.
+    async fn next(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// Hourly: deletes expired sessions, old request counts and old sign-in records.
+async fn sweep(store: Store) {
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        if let Err(e) = store.session_delete_expired(now).await {
+            tracing::warn!("could not delete expired sessions: {e}");
+        }
+        if let Err(e) = store.rate_limit_sweep(now - 3600).await {
+            tracing::warn!("could not forget old request counts: {e}");
+        }
+        if let Err(e) = store.prune_sign_in_records(now).await {
+            tracing::warn!("could not delete old sign-in attempts and devices: {e}");
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }

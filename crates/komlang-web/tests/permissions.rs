@@ -66,6 +66,10 @@ enum PageOp {
     Audit,
     About,
     Health,
+    /// `/readyz`: for load balancers, anyone.
+    Ready,
+    /// `/metrics`: past the gate, only the metrics token opens it; no account's credentials do.
+    Metrics,
     Css,
     ExportCsv,
     ExportXlsx,
@@ -315,6 +319,8 @@ const ROUTES: &[Route] = &[
     page("GET", "/register", PageOp::Public),
     // public
     page("GET", "/healthz", PageOp::Health),
+    page("GET", "/readyz", PageOp::Ready),
+    page("GET", "/metrics", PageOp::Metrics),
     page("GET", "/static/app.css", PageOp::Css),
     // openapi.rs; accounts, workers, organizations, units, audit, imports: API
     api("GET", "/api/openapi.json", ApiOp::OpenApi),
@@ -468,6 +474,8 @@ fn served_anonymously(op: Op) -> bool {
                 | PageOp::About
                 | PageOp::Css
                 | PageOp::Health
+                | PageOp::Ready
+                | PageOp::Metrics
                 | PageOp::Public
         ) | Op::Api(ApiOp::OpenApi | ApiOp::Public)
     )
@@ -952,7 +960,11 @@ fn form_of<T: serde::Serialize>(input: &T, csrf: Option<&str>) -> Vec<(String, S
 
 impl Fx {
     async fn setup(engine: Engine) -> Fx {
-        let app = TestApp::start(engine).await;
+        let config = komlang_web::WebConfig {
+            metrics_token: komlang_web::MetricsToken::new(METRICS_TOKEN),
+            ..Default::default()
+        };
+        let app = TestApp::start_with(engine, config).await;
         let store = &app.db.store;
         let mut o = [0; 2];
         for org in O::ALL {
@@ -2554,6 +2566,11 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             let r = fx.page(f, c, Some(who), "GET", "/healthz", None).await;
             f.status(at("/healthz"), r.status, 200, "");
         }
+        PageOp::Ready => {
+            let r = fx.page(f, c, Some(who), "GET", "/readyz", None).await;
+            f.status(at("/readyz"), r.status, 200, &r.body);
+        }
+        PageOp::Metrics => metrics_check(fx, f, Some((who, c))).await,
         PageOp::ExportCsv | PageOp::ExportXlsx => {
             let ext = if op == PageOp::ExportCsv { "csv" } else { "xlsx" };
             for (query, matches) in worker_filters(fx) {
@@ -2947,6 +2964,32 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
     }
 }
 
+/// The token the matrix's server asks for at `/metrics`.
+const METRICS_TOKEN: &str = "metrics-token-of-the-permission-matrix";
+
+/// `/metrics` answers 401 to a visitor (`who: None`) and to every account, by its session
+/// cookie or its API token, and 200 only to the metrics token.
+async fn metrics_check(fx: &Fx, f: &mut Failures, who: Option<(Who, &Client)>) {
+    let url = fx.app.url("/metrics");
+    let what = format!("{:?} GET /metrics", who.map(|(w, _)| w));
+    let anonymous = browser();
+    let c = who.map_or(&anonymous, |(_, c)| c);
+    let s = c.get(&url).send().await.unwrap().status().as_u16();
+    f.status(format!("{what} (session or none)"), s, 401, "");
+    if let Some((w, _)) = who {
+        let s = fx.api.get(&url).bearer_auth(fx.token(w)).send().await.unwrap().status().as_u16();
+        f.status(format!("{what} with the account's API token"), s, 401, "");
+    }
+    for bad in ["metrics-token-of-the-permission-matri", "metrics-token-of-the-permission-matrixx", ""] {
+        let s = c.get(&url).bearer_auth(bad).send().await.unwrap().status().as_u16();
+        f.status(format!("{what} with the bearer {bad:?}"), s, 401, "");
+    }
+    let r = c.get(&url).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    f.status(format!("{what} with the metrics token"), r.status().as_u16(), 200, "");
+    let body = r.text().await.unwrap();
+    f.check(body.contains("komlang_http_requests_total{"), || format!("{what}: no request counts in {body:.200}"));
+}
+
 // ---------------------------------------------------------------------------
 // Without credentials
 // ---------------------------------------------------------------------------
@@ -3052,9 +3095,10 @@ async fn anonymous_requests_are_turned_away() {
                     let to_login =
                         r.status == 303 && r.location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
                     match (route.method, op) {
-                        ("GET", PageOp::LoginForm | PageOp::About | PageOp::Css | PageOp::Health) => {
+                        ("GET", PageOp::LoginForm | PageOp::About | PageOp::Css | PageOp::Health | PageOp::Ready) => {
                             f.status(&what, r.status, 200, "");
                         }
+                        ("GET", PageOp::Metrics) => metrics_check(&fx, &mut f, None).await,
                         ("GET", PageOp::Lang) => {
                             f.check(r.status == 303 && !to_login, || format!("{what}: {} {:?}", r.status, r.location));
                         }

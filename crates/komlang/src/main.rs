@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -115,6 +116,19 @@ struct WebArgs {
     /// (/verify, /register, /api/v1/public/…), counted across every app server; 0: no limit.
     #[arg(long, env = "KOMLANG_PUBLIC_RATE_LIMIT", value_name = "N", default_value_t = 120)]
     public_rate_limit: u32,
+    /// On SIGTERM or SIGINT the server stops accepting connections and lets the requests in
+    /// flight finish for up to this long (30s, 2m, …), then closes the database and exits.
+    #[arg(long, env = "KOMLANG_SHUTDOWN_GRACE", value_name = "DURATION", default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    shutdown_grace: Duration,
+    /// Serve Prometheus metrics at /metrics, to a scraper that sends the metrics token
+    /// (`Authorization: Bearer TOKEN`).
+    #[arg(long, requires = "metrics_token")]
+    metrics: bool,
+    /// The token /metrics asks for (16 characters or more). Prefer the environment variable:
+    /// a command line is visible to every user of the machine.
+    #[arg(long, env = "KOMLANG_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,6 +175,10 @@ fn explain(e: &FieldError) -> String {
         }
         (_, "invalid_expiry") => format!("`{}` is not an expiry: use 90d, 12w or YYYY-MM-DD", p("value")),
         (_, "expiry_in_past") => "the expiry must lie in the future".into(),
+        ("metrics_token", "too_short") => {
+            format!("the metrics token needs at least {} characters (e.g. `openssl rand -hex 32`)", p("min"))
+        }
+        ("metrics_token", "required") => "--metrics needs --metrics-token or KOMLANG_METRICS_TOKEN".into(),
         (_, "password_too_short") => format!("the password must have at least {} characters", p("min")),
         ("role", "unknown_role") => format!("the role must be one of: {}", UserRole::codes().join(", ")),
         (_, "unknown_admin_unit") => format!("no administrative unit has the code `{}`", p("value")),
@@ -233,15 +251,28 @@ async fn open(url: &str) -> Result<Store> {
     Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))
 }
 
-async fn serve(store: Store, web: &WebArgs) -> Result<()> {
-    let proxy_hops = web.proxy_hops.unwrap_or(u8::from(web.trust_proxy));
-    let cfg = komlang_web::WebConfig {
-        secure_cookies: web.secure_cookies,
-        proxy_hops,
-        public_requests_per_minute: web.public_rate_limit,
-        ..Default::default()
+/// The server's options from the command line.
+fn web_config(web: &WebArgs) -> Result<komlang_web::WebConfig> {
+    let metrics_token = match (&web.metrics, &web.metrics_token) {
+        (true, Some(t)) => Some(komlang_web::MetricsToken::new(t).ok_or_else(|| {
+            BadInput(vec![FieldError::new("metrics_token", "too_short")
+                .with("min", komlang_web::MetricsToken::MIN_LEN.to_string())])
+        })?),
+        (true, None) => return Err(bad("metrics_token", "required")),
+        (false, Some(_)) => {
+            tracing::warn!("metrics are off: give --metrics to serve them");
+            None
+        }
+        (false, None) => None,
     };
-    komlang_web::serve(store, web.listen, cfg).await
+    Ok(komlang_web::WebConfig {
+        secure_cookies: web.secure_cookies,
+        proxy_hops: web.proxy_hops.unwrap_or(u8::from(web.trust_proxy)),
+        public_requests_per_minute: web.public_rate_limit,
+        metrics_token,
+        shutdown_grace: web.shutdown_grace,
+        ..Default::default()
+    })
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -261,6 +292,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo { serve: then_serve, web } => {
+            // Checked before anything is loaded.
+            let cfg = then_serve.then(|| web_config(&web)).transpose()?;
             let store = open(url).await?;
             let today = chrono::Local::now().date_naive();
             let s = store.load_demo(today).await.context("cannot load the demo data")?;
@@ -279,11 +312,12 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("  {username:<12} {role:<20} {about}");
                 }
             }
-            if then_serve {
-                serve(store, &web).await?;
+            if let Some(cfg) = cfg {
+                komlang_web::serve(store, web.listen, cfg).await?;
             }
         }
         Command::Serve { web } => {
+            let cfg = web_config(&web)?;
             let store = open(url).await?;
             let r = store.ensure_reference_data().await.context("cannot load the reference data")?;
             if r.units_loaded > 0 {
@@ -292,7 +326,7 @@ async fn run(cli: Cli) -> Result<()> {
             if r.framework_loaded {
                 tracing::info!("loaded the national competency framework (MoSVY 2019)");
             }
-            serve(store, &web).await?;
+            komlang_web::serve(store, web.listen, cfg).await?;
         }
         Command::User { command } => accounts::user_command(url, command).await?,
         Command::Token { command } => accounts::token_command(url, command).await?,
@@ -368,5 +402,28 @@ mod tests {
         let c = Cli::try_parse_from(["komlang", "demo", "--serve", "--db", "sqlite://x.db"]).unwrap();
         assert_eq!(c.db, "sqlite://x.db");
         assert!(matches!(c.command, Command::Demo { serve: true, .. }));
+    }
+
+    #[test]
+    fn serve_options() {
+        let web = |args: &[&str]| match Cli::try_parse_from([&["komlang", "serve"], args].concat()) {
+            Ok(Cli { command: Command::Serve { web }, .. }) => Ok(web),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        let w = web(&[]).unwrap();
+        assert_eq!(w.shutdown_grace, Duration::from_secs(30));
+        assert!(!w.metrics);
+        let w = web(&["--shutdown-grace", "2m"]).unwrap();
+        assert_eq!(w.shutdown_grace, Duration::from_secs(120));
+        assert_eq!(web(&["--shutdown-grace", "soon"]).unwrap_err(), clap::error::ErrorKind::ValueValidation);
+        assert_eq!(web(&["--metrics"]).unwrap_err(), clap::error::ErrorKind::MissingRequiredArgument);
+        let w = web(&["--metrics", "--metrics-token", "0123456789abcdef"]).unwrap();
+        assert!(web_config(&w).unwrap().metrics_token.is_some());
+        let w = web(&["--metrics", "--metrics-token", "short"]).unwrap();
+        let e = web_config(&w).unwrap_err();
+        assert!(e.downcast_ref::<BadInput>().is_some_and(|b| b.0[0].code == "too_short"), "{e}");
+        let w = web(&["--metrics-token", "0123456789abcdef"]).unwrap();
+        assert!(web_config(&w).unwrap().metrics_token.is_none(), "metrics without --metrics");
     }
 }

@@ -40,12 +40,31 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// Counted in [`database_errors`] when made from a [`sqlx::Error`] (`?` or [`StoreError::from`]).
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Database errors (of every store in this process) since it started.
+static DATABASE_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many database errors this process has met since it started: failed queries,
+/// connections and commits (a full disk, a read-only database, no connection free in
+/// time…), but not the unique violations the store answers as conflicts or invalid input.
+/// For the server's metrics.
+pub fn database_errors() -> u64 {
+    DATABASE_ERRORS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        DATABASE_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        StoreError::Db(e)
+    }
 }
 
 impl From<komlang_core::Denied> for StoreError {
@@ -270,7 +289,58 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
+    /// Connections of the pool: open, idle among them, and the most it opens.
+    pub fn pool_status(&self) -> PoolStatus {
+        PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    /// Whether the database takes a write: a row of the `meta` table (`ready_check`, the
+    /// time) written in a transaction and committed, as every change is. Fails on a full
+    /// disk, a read-only file or database (a standby after a failover), a lost connection.
+    pub async fn check_writable(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('ready_check', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// SQLite: moves every change of the write-ahead log into the database file and empties
+    /// the log (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the file alone is the whole
+    /// database. False when a reader or writer of another process kept part of the log.
+    /// PostgreSQL: nothing to do (true).
+    pub async fn checkpoint(&self) -> Result<bool> {
+        if self.engine != Engine::Sqlite {
+            return Ok(true);
+        }
+        // busy, frames in the log, frames moved: busy is 0 when the checkpoint completed.
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+        let busy: i64 = sqlx::Row::try_get(&row, 0)?;
+        Ok(busy == 0)
+    }
+
+    /// Closes every connection, waiting for those in use to be given back.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// See [`Store::pool_status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open, idle or in use.
+    pub size: u32,
+    /// Open connections no request holds.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }

@@ -64,7 +64,7 @@ fn unique_to_conflict(e: sqlx::Error, message: String) -> StoreError {
             return StoreError::Conflict(message);
         }
     }
-    StoreError::Db(e)
+    StoreError::from(e)
 }
 
 /// Writes a framework version (and its required levels); makes it current when asked.

@@ -160,7 +160,7 @@ impl Store {
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => invalid("name", "norm_name_taken"),
-            _ => StoreError::Db(e),
+            _ => StoreError::from(e),
         })?;
         let id: i64 = row.try_get(0)?;
         let after = serde_json::json!({"name": norm.name, "rules": norm.rules});

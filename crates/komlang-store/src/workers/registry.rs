@@ -495,7 +495,7 @@ fn unique_to_invalid(e: sqlx::Error) -> StoreError {
             )));
         }
     }
-    StoreError::Db(e)
+    StoreError::from(e)
 }
 
 /// Writes an update whose draft was validated and checked: the record, a new

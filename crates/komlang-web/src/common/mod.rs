@@ -11,6 +11,7 @@ pub mod form_box;
 pub mod forms;
 pub mod i18n;
 pub mod layout;
+pub mod metrics;
 pub mod names;
 pub mod pagination;
 pub mod redirect;

@@ -1,4 +1,4 @@
-//! Pages for anyone, signed in or not: about, the health check and the style sheet.
+//! Pages for anyone, signed in or not: about and the style sheet.
 
 use askama::Template;
 use axum::http::header;
@@ -6,7 +6,6 @@ use axum::response::IntoResponse;
 use komlang_core::*;
 
 use crate::common::{layout, render, Ctx, Layout, PageResult};
-use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "public/about.html")]
@@ -24,12 +23,4 @@ const CSS: &str = include_str!("../../static/app.css");
 
 pub(super) async fn css() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], CSS)
-}
-
-pub(super) async fn healthz(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
-    if app.store.ping().await {
-        (axum::http::StatusCode::OK, "ok")
-    } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-    }
 }
