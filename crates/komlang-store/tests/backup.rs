@@ -317,6 +317,9 @@ async fn a_backup_taken_while_writers_run_is_one_moment() {
             writers.push(tokio::spawn(async move {
                 let p = system_principal("writer");
                 let mut i = 0u64;
+                // Each writer deletes only what it added itself: the other writer's worker
+                // could go between its creation and the read that answers it.
+                let mut previous = None;
                 while !stop.load(Ordering::SeqCst) {
                     i += 1;
                     let w = store
@@ -324,8 +327,11 @@ async fn a_backup_taken_while_writers_run_is_one_moment() {
                         .await
                         .unwrap();
                     if i.is_multiple_of(3) {
-                        store.delete_worker(&p, w.id - 1).await.ok();
+                        if let Some(id) = previous {
+                            store.delete_worker(&p, id).await.unwrap();
+                        }
                     }
+                    previous = Some(w.id);
                     writes.fetch_add(1, Ordering::SeqCst);
                 }
             }));
