@@ -275,3 +275,52 @@ async fn out_of_range_parameters_are_not_read_as_something_else() {
         app.stop().await;
     }
 }
+
+/// A body of optional fields must still be a JSON object: serde reads a struct from an
+/// array too, so `[null, null]` used to issue a token (found by schemathesis).
+#[tokio::test]
+async fn a_json_array_is_not_a_body_of_optional_fields() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let (_, admin) = app.account("admin", UserRole::NationalAdmin, None, None, None).await;
+        let (viewer, _) = app.account("viewer", UserRole::NationalViewer, None, None, None).await;
+        let c = reqwest::Client::new();
+        let r = c
+            .post(app.url(&format!("/api/v1/accounts/{}/tokens", viewer.user_id)))
+            .bearer_auth(&admin)
+            .json(&json!([null, null]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{engine:?}");
+        let tokens: Value = c
+            .get(app.url(&format!("/api/v1/accounts/{}/tokens", viewer.user_id)))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tokens.as_array().unwrap().len(), 1, "{engine:?}: only the token the test made");
+        let org: Value = c
+            .post(app.url("/api/v1/organizations"))
+            .bearer_auth(&admin)
+            .json(&json!({"name_en": "Care", "kind": "ngo", "admin_code": "02"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = c
+            .patch(app.url(&format!("/api/v1/organizations/{}", org["id"])))
+            .bearer_auth(&admin)
+            .json(&json!([null]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{engine:?}");
+        app.stop().await;
+    }
+}

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::common::errors::store;
-use crate::common::extract::body;
+use crate::common::extract::{body, object_body};
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, I18n};
 use crate::AppState;
 
@@ -150,9 +150,9 @@ pub(super) async fn issue_token(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-    b: Result<Json<TokenInput>, JsonRejection>,
+    b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let input = body(b)?;
+    let input: TokenInput = object_body(b)?;
     let expires_at = match input.expires.non_blank() {
         None => None,
         Some(x) => Some(

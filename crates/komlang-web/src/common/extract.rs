@@ -275,6 +275,15 @@ pub fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     })
 }
 
+/// The JSON body of an API call that must be an object (serde would also read a struct from
+/// an array, so `[null, null]` would pass as a body whose fields are all optional), or 400.
+pub fn object_body<T: serde::de::DeserializeOwned>(
+    b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
+) -> ApiResult<T> {
+    let map = body(b)?;
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| bad_request(e.to_string()))
+}
+
 /// The query string of an API call, or 400.
 pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     q.map(|Query(v)| v).map_err(|e| bad_request(e.body_text()))

@@ -19,7 +19,16 @@ pub fn local_path(next: Option<&str>) -> String {
     }
     let Ok(base) = Url::parse(BASE) else { return "/".into() };
     match base.join(next) {
-        Ok(u) if u.origin() == base.origin() => u[Position::BeforePath..Position::AfterQuery].to_string(),
+        // Dot segments are resolved by the join (`/.//host` becomes `//host`): what comes
+        // out must itself be a path that no browser reads as another host.
+        Ok(u) if u.origin() == base.origin() => {
+            let path = &u[Position::BeforePath..Position::AfterQuery];
+            if path.starts_with("//") {
+                "/".into()
+            } else {
+                path.to_string()
+            }
+        }
         _ => "/".into(),
     }
 }
@@ -51,6 +60,10 @@ mod tests {
             "evil.example",
             "",
             "/%09/evil.example/..",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/%2e//evil.example",
+            "/./\\evil.example",
         ] {
             let got = local_path(Some(hostile));
             assert!(got == "/" || (got.starts_with('/') && !got.starts_with("//")), "{hostile:?} → {got:?}");
@@ -58,6 +71,8 @@ mod tests {
         }
         assert_eq!(local_path(Some("//evil.example")), "/");
         assert_eq!(local_path(Some("/\t/evil.example")), "/");
+        assert_eq!(local_path(Some("/.//evil.example")), "/");
+        assert_eq!(local_path(Some("/a/..//evil.example")), "/");
         assert_eq!(local_path(None), "/");
     }
 }

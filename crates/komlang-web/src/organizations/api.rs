@@ -10,7 +10,7 @@ use komlang_store::{OrgQuery, OrgRow, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
-use crate::common::extract::{body, parse_opt, query};
+use crate::common::extract::{body, object_body, parse_opt, query};
 use crate::common::schema::patch_of;
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, Paged};
 use crate::AppState;
@@ -93,9 +93,9 @@ pub(super) async fn update_org(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-    b: Result<Json<OrgInput>, JsonRejection>,
+    b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> ApiResult<Json<OrgRow>> {
-    let input = body(b)?;
+    let input: OrgInput = object_body(b)?;
     Ok(Json(app.store.update_org(&p, id, &input).await.map_err(|e| ApiError::from_store(&i, e))?))
 }
 
