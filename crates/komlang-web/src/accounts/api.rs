@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::common::errors::store;
-use crate::common::extract::{body, object_body};
+use crate::common::extract::object_body;
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, I18n};
 use crate::AppState;
 
