@@ -183,6 +183,17 @@ async fn remove(sqlite_file: Option<std::path::PathBuf>, pg_admin: Option<(Strin
     }
 }
 
+/// Fills the filesystem of `dir` with one file (`dir/filler`) until no byte more fits, for
+/// disk-full tests on a small filesystem; removing the file gives the space back.
+pub fn fill_disk(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let Ok(mut f) = std::fs::File::create(&path) else { return path };
+    let chunk = vec![0u8; 4096];
+    while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::HashSet;
-use std::io::Write;
 
 use chrono::NaiveDate;
 use komlang_core::validate::WorkerInput;
@@ -29,15 +28,6 @@ fn worker(name: &str) -> WorkerInput {
 /// A number written in letters (`a` for 0 … `j` for 9): Latin names hold no digits.
 fn letters(n: usize) -> String {
     n.to_string().chars().map(|d| char::from(b'a' + d.to_digit(10).unwrap_or(0) as u8)).collect()
-}
-
-/// Fills the filesystem of `dir` with one file until no byte more fits.
-fn fill(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("filler");
-    let mut f = std::fs::File::create(&path).unwrap();
-    let chunk = vec![0u8; 4096];
-    while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
-    path
 }
 
 /// SQLite on a full disk: a write is acknowledged only once it is stored, no id is handed
@@ -66,7 +56,7 @@ async fn a_full_disk_loses_no_acknowledged_write_and_recovers_by_itself() {
     let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
     let admin = system_principal("test");
 
-    let filler = fill(&dir);
+    let filler = komlang_store::testing::fill_disk(&dir);
     // Eight writers on the full disk.
     let write = |round: &'static str, writers: usize, each: usize| {
         let mut tasks = Vec::new();

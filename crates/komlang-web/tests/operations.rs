@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -73,15 +72,6 @@ async fn readiness_commits_a_write() {
     }
 }
 
-/// Fills the filesystem of `dir` with one file until no byte more fits.
-fn fill(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("filler");
-    let mut f = std::fs::File::create(&path).unwrap();
-    let chunk = vec![0u8; 4096];
-    while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
-    path
-}
-
 /// SQLite on a full disk: the database still answers (`/healthz` 200), but takes no write, so
 /// the server is not ready (503), counts the database error, and is ready again by itself once
 /// space returns.
@@ -106,7 +96,7 @@ async fn not_ready_while_the_disk_is_full() {
 
     // An empty write-ahead log: the next write must grow it, and the disk has no room.
     assert!(store.checkpoint().await.unwrap());
-    let filler = fill(&dir);
+    let filler = komlang_store::testing::fill_disk(&dir);
     let (status, body) = ready_afresh(&base).await;
     assert_eq!((status, body), (503, json!({"status": "unavailable", "reason": "database_not_writable"})));
     assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200, "the database still answers");
