@@ -226,19 +226,17 @@ impl Store {
         self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
         let mut tx = self.pool.begin().await?;
         let now = now_text();
-        let ids: Vec<i64> =
-            sqlx::query("SELECT id FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id")
+        // The tokens this statement revoked (not those a concurrent revocation took first).
+        let mut ids: Vec<i64> =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id")
+                .bind(&now)
                 .bind(user_id)
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<std::result::Result<_, _>>()?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(&now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        ids.sort_unstable();
         for id in &ids {
             let before = serde_json::json!({ "revoked_at": null });
             let after = serde_json::json!({ "revoked_at": now, "user_id": user_id });

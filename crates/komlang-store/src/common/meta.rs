@@ -1,6 +1,6 @@
 //! The `meta` table: small named values (versions of loaded data, settings).
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::{Result, Store};
 
@@ -14,10 +14,15 @@ pub(crate) async fn meta_insert_new(tx: &mut Transaction<'_, Any>, key: &str, va
     Ok(r.rows_affected() == 1)
 }
 
+/// A meta value, read on a connection (inside a transaction).
+pub(crate) async fn meta_get_on(conn: &mut AnyConnection, key: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.get::<String, _>(0)))
+}
+
 impl Store {
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
+        meta_get_on(&mut *self.pool.acquire().await?, key).await
     }
 
     /// Sets a meta value, replacing any earlier one.

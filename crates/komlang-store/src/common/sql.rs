@@ -197,3 +197,30 @@ pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, table: &str, id: i6
         .rows_affected();
     Ok(n > 0)
 }
+
+/// [`lock_row`] of a record that must exist: NotFound when it does not (any more).
+pub(crate) async fn lock_existing(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<()> {
+    if lock_row(conn, table, id).await? {
+        Ok(())
+    } else {
+        Err(crate::StoreError::NotFound)
+    }
+}
+
+/// Takes a transaction-long lock on a named record that is not one row of its own (a set of
+/// settings, the requirements of one cadre, a target that may not exist yet) before it is read
+/// for a change, so that two changes of it are applied one after the other and each audit's
+/// "before" is what the other stored: on PostgreSQL an advisory lock on the name, released
+/// when the transaction ends; on SQLite the database's write lock (a write statement takes it,
+/// even one that changes no row).
+pub(crate) async fn lock_key(conn: &mut sqlx::AnyConnection, key: &str) -> crate::Result<()> {
+    match engine_of(conn) {
+        Engine::Postgres => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut *conn).await?;
+        }
+        Engine::Sqlite => {
+            sqlx::query("UPDATE meta SET value = value WHERE key = $1").bind(key).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}

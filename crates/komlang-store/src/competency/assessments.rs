@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::supervisors::AssessmentAccess;
 use crate::common::audit::record_audit;
 use crate::common::rows::{date_col, parse_col};
-use crate::common::sql::{engine_of, Sql};
+use crate::common::sql::{engine_of, lock_existing, Sql};
 use crate::{now_text, Result, Store, StoreError};
 
 /// An assessment with its ratings and the scores of the competencies it rates.
@@ -155,18 +155,23 @@ pub(crate) async fn insert_assessment(
 impl Store {
     /// Reads assessments (with their ratings) matching a `WHERE` clause over `competency_assessments a`.
     pub(super) async fn read_assessments(&self, filter: &str, id: i64) -> Result<Vec<Assessment>> {
+        self.read_assessments_on(&mut *self.pool.acquire().await?, filter, id).await
+    }
+
+    /// [`Store::read_assessments`] on a connection (inside a transaction that locked them).
+    async fn read_assessments_on(&self, conn: &mut AnyConnection, filter: &str, id: i64) -> Result<Vec<Assessment>> {
         let rows = sqlx::query(&format!(
             "SELECT {ASSESSMENT_COLS} FROM competency_assessments a WHERE {filter} ORDER BY a.assessed_on, a.id"
         ))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let ratings = sqlx::query(&format!(
             "SELECT r.assessment_id, r.indicator_code, r.rating, r.evidence FROM competency_ratings r \
              JOIN competency_assessments a ON a.id = r.assessment_id WHERE {filter}"
         ))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let mut by_assessment: HashMap<i64, Vec<RatedIndicator>> = HashMap::new();
         for r in &ratings {
@@ -183,8 +188,7 @@ impl Store {
             let id: i64 = r.try_get("id")?;
             let version: String = r.try_get("framework_version")?;
             if !frameworks.contains_key(&version) {
-                let fw = self
-                    .framework(&version)
+                let fw = super::framework::framework_on(&mut *conn, &version)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("assessment {id}: no framework {version}")))?;
                 frameworks.insert(version.clone(), fw);
@@ -307,13 +311,18 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let (d, fw) = self.check_assessment(&access, input, Some(&existing.framework_version), today).await?;
+        // Locked, then read again: the audit's "before" is what a concurrent change stored.
+        let mut tx = self.pool.begin().await?;
+        let existing = self.locked_assessment(&mut tx, id).await?;
+        if !access.may_record(existing.kind) {
+            return Err(StoreError::Forbidden);
+        }
         let assessor = d.assessor.clone().unwrap_or_else(|| existing.assessor.clone());
         let before = audited(existing.worker_id, &draft_of(&existing), &existing.assessor);
         let after = audited(existing.worker_id, &d, &assessor);
         if before == after {
             return Ok(existing);
         }
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE competency_assessments SET kind = $1, assessed_on = $2, assessor = $3, notes = $4, updated_at = $5 \
              WHERE id = $6",
@@ -342,12 +351,23 @@ impl Store {
         if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);
         }
-        let before = audited(existing.worker_id, &draft_of(&existing), &existing.assessor);
         let mut tx = self.pool.begin().await?;
+        let existing = self.locked_assessment(&mut tx, id).await?;
+        if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
+            return Err(StoreError::Forbidden);
+        }
+        let before = audited(existing.worker_id, &draft_of(&existing), &existing.assessor);
         sqlx::query("DELETE FROM competency_ratings WHERE assessment_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM competency_assessments WHERE id = $1").bind(id).execute(&mut *tx).await?;
         record_audit(&mut tx, p, "delete", "competency_assessment", &id.to_string(), Some(&before), None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Locks an assessment's row and reads it again with its ratings; NotFound when it was
+    /// deleted meanwhile.
+    async fn locked_assessment(&self, conn: &mut AnyConnection, id: i64) -> Result<Assessment> {
+        lock_existing(conn, "competency_assessments", id).await?;
+        self.read_assessments_on(conn, "a.id = $1", id).await?.pop().ok_or(StoreError::NotFound)
     }
 }

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
 use crate::common::principal::system_principal;
-use crate::common::sql::{engine_of, Sql};
+use crate::common::sql::{engine_of, lock_key, Sql};
 use crate::{now_text, Result, Store, StoreError};
 
 /// Name recorded as the loader of the framework shipped with Komlang.
@@ -266,19 +266,7 @@ impl Store {
     /// One framework version; `None` when there is no such version.
     pub async fn framework(&self, version: &str) -> Result<Option<Framework>> {
         self.ensure_competency_framework().await?;
-        let row = sqlx::query("SELECT framework_json FROM competency_frameworks WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let json: String = r.try_get(0)?;
-                serde_json::from_str(&json)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt(format!("stored competency framework {version}: {e}")))
-            }
-        }
+        framework_on(&mut *self.pool.acquire().await?, version).await
     }
 
     /// The named version, or the current one.
@@ -295,27 +283,7 @@ impl Store {
 
     /// Every required level set for a framework version.
     pub async fn competency_requirements(&self, version: &str) -> Result<Vec<RequiredLevel>> {
-        let rows = sqlx::query(
-            "SELECT applies_kind, applies_code, competency_code, level FROM competency_requirements \
-             WHERE framework_version = $1 ORDER BY applies_kind, applies_code, competency_code",
-        )
-        .bind(version)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("applies_kind")?;
-                let code: String = r.try_get("applies_code")?;
-                let applies_to = parse_requirement_target(&format!("{kind}:{code}"))
-                    .ok_or_else(|| StoreError::Corrupt(format!("requirement for {kind}:{code}")))?;
-                let level: i64 = r.try_get("level")?;
-                Ok(RequiredLevel {
-                    applies_to,
-                    competency_code: r.try_get("competency_code")?,
-                    level: Rating::from_value(level).ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
-                })
-            })
-            .collect()
+        requirements_on(&mut *self.pool.acquire().await?, version).await
     }
 
     /// Replaces the levels one cadre or role requires in a framework version (national
@@ -339,8 +307,12 @@ impl Store {
         if !errs.is_empty() {
             return Err(StoreError::Invalid(errs));
         }
-        let before: BTreeMap<String, u8> = self
-            .competency_requirements(version)
+        let (kind, code) = applies_parts(applies_to);
+        let id = format!("{version}/{kind}:{code}");
+        // Locked, then read: the audit's "before" is what a concurrent change stored.
+        let mut tx = self.pool.begin().await?;
+        lock_key(&mut tx, &format!("competency_requirement:{id}")).await?;
+        let before: BTreeMap<String, u8> = requirements_on(&mut tx, version)
             .await?
             .into_iter()
             .filter(|r| r.applies_to == applies_to)
@@ -350,8 +322,6 @@ impl Store {
         if before == after {
             return Ok(());
         }
-        let (kind, code) = applies_parts(applies_to);
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM competency_requirements WHERE framework_version = $1 AND applies_kind = $2 \
              AND applies_code = $3",
@@ -364,9 +334,51 @@ impl Store {
         let reqs: Vec<RequiredLevel> =
             levels.iter().map(|(c, l)| RequiredLevel { applies_to, competency_code: c.clone(), level: *l }).collect();
         write_requirements(&mut tx, version, &reqs).await?;
-        let id = format!("{version}/{kind}:{code}");
         record_audit(&mut tx, p, "update", "competency_requirement", &id, Some(&before), Some(&after)).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A stored framework version, read on a connection (inside a transaction, without taking a
+/// second connection from the pool).
+pub(crate) async fn framework_on(conn: &mut sqlx::AnyConnection, version: &str) -> Result<Option<Framework>> {
+    let row = sqlx::query("SELECT framework_json FROM competency_frameworks WHERE version = $1")
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let json: String = r.try_get(0)?;
+            serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("stored competency framework {version}: {e}")))
+        }
+    }
+}
+
+/// The levels every cadre and role requires in a framework version, read on a connection.
+async fn requirements_on(conn: &mut sqlx::AnyConnection, version: &str) -> Result<Vec<RequiredLevel>> {
+    let rows = sqlx::query(
+        "SELECT applies_kind, applies_code, competency_code, level FROM competency_requirements \
+         WHERE framework_version = $1 ORDER BY applies_kind, applies_code, competency_code",
+    )
+    .bind(version)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("applies_kind")?;
+            let code: String = r.try_get("applies_code")?;
+            let applies_to = parse_requirement_target(&format!("{kind}:{code}"))
+                .ok_or_else(|| StoreError::Corrupt(format!("requirement for {kind}:{code}")))?;
+            let level: i64 = r.try_get("level")?;
+            Ok(RequiredLevel {
+                applies_to,
+                competency_code: r.try_get("competency_code")?,
+                level: Rating::from_value(level).ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+            })
+        })
+        .collect()
 }

@@ -3,11 +3,12 @@
 use komlang_core::competency::AssessmentKind;
 use komlang_core::*;
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
 use crate::common::rows::parse_col;
+use crate::common::sql::lock_existing;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Result, Store, StoreError};
 
@@ -56,23 +57,7 @@ impl AssessmentAccess {
 
 impl Store {
     pub(crate) async fn supervisor_row(&self, worker_id: i64) -> Result<Option<SupervisorInfo>> {
-        let row = sqlx::query(
-            "SELECT s.supervisor_user_id, u.username, u.role, s.set_at, s.set_by FROM worker_supervisors s \
-             JOIN users u ON u.id = s.supervisor_user_id WHERE s.worker_id = $1",
-        )
-        .bind(worker_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(SupervisorInfo {
-                user_id: r.try_get("supervisor_user_id")?,
-                username: r.try_get("username")?,
-                role: parse_col(&r, "role", UserRole::parse)?,
-                set_at: r.try_get("set_at")?,
-                set_by: r.try_get("set_by")?,
-            })
-        })
-        .transpose()
+        supervisor_on(&mut *self.pool.acquire().await?, worker_id).await
     }
 
     /// What the caller may do with a worker's assessments; `None` when they may not see them.
@@ -159,11 +144,14 @@ impl Store {
                 Some(u)
             }
         };
-        let before = self.supervisor_row(worker_id).await?;
+        // The worker's row is locked, then its supervisor read: the audit's "before" is what a
+        // concurrent change stored.
+        let mut tx = self.pool.begin().await?;
+        lock_existing(&mut tx, "workers", worker_id).await?;
+        let before = supervisor_on(&mut tx, worker_id).await?;
         if before.as_ref().map(|s| s.user_id) == user.as_ref().map(|u| u.id) {
             return Ok(before);
         }
-        let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM worker_supervisors WHERE worker_id = $1").bind(worker_id).execute(&mut *tx).await?;
         if let Some(u) = &user {
             sqlx::query(
@@ -208,4 +196,25 @@ impl Store {
         .await?;
         rows.iter().map(brief_from_row).collect()
     }
+}
+
+/// A worker's supervisor, read on a connection.
+async fn supervisor_on(conn: &mut AnyConnection, worker_id: i64) -> Result<Option<SupervisorInfo>> {
+    let row = sqlx::query(
+        "SELECT s.supervisor_user_id, u.username, u.role, s.set_at, s.set_by FROM worker_supervisors s \
+         JOIN users u ON u.id = s.supervisor_user_id WHERE s.worker_id = $1",
+    )
+    .bind(worker_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(SupervisorInfo {
+            user_id: r.try_get("supervisor_user_id")?,
+            username: r.try_get("username")?,
+            role: parse_col(&r, "role", UserRole::parse)?,
+            set_at: r.try_get("set_at")?,
+            set_by: r.try_get("set_by")?,
+        })
+    })
+    .transpose()
 }

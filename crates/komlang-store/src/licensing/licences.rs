@@ -12,7 +12,7 @@ use crate::common::audit::record_audit;
 use crate::common::numbers::{push_name_or_number, random_number};
 use crate::common::rows::{date_col, opt_date, parse_col};
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::Sql;
+use crate::common::sql::{lock_existing, Sql};
 use crate::common::store::invalid;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Page, Result, Store, StoreError};
@@ -232,29 +232,42 @@ impl Store {
     }
 
     async fn licence_row(&self, p: &Principal, id: i64, today: NaiveDate) -> Result<Licence> {
+        self.licence_row_on(&mut *self.pool.acquire().await?, p, id, today).await
+    }
+
+    /// [`Store::licence_row`] on a connection: locked first inside a transaction, so that two
+    /// decisions on one licence are taken one after the other, each on what the other stored.
+    async fn locked_licence(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: i64,
+        today: NaiveDate,
+    ) -> Result<Licence> {
+        lock_existing(conn, "licences", id).await?;
+        self.licence_row_on(conn, p, id, today).await
+    }
+
+    async fn licence_row_on(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: i64,
+        today: NaiveDate,
+    ) -> Result<Licence> {
         let mut sql = self.licence_select();
         sql.push(" AND l.id = ").int(id);
         push_worker_scope(&mut sql, &p.worker_scope());
         if !p.may(Action::ReadWorkers) {
             return Err(StoreError::NotFound);
         }
-        let row = sql.query().fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sql.query().fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
         licence_from_row(&row, today)
     }
 
     /// Continuing-education minutes: passed training of the worker in events ending in `[from, to]`.
     async fn ce_minutes(&self, worker_id: i64, from: NaiveDate, to: NaiveDate) -> Result<i64> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(tp.teaching_minutes + tp.lab_minutes + tp.field_minutes), 0) AS BIGINT) \
-             FROM training_participants tp JOIN training_events e ON e.id = tp.event_id \
-             WHERE tp.worker_id = $1 AND tp.result = 'passed' AND e.ends_on >= $2 AND e.ends_on <= $3",
-        )
-        .bind(worker_id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
+        ce_minutes(&mut *self.pool.acquire().await?, worker_id, from, to).await
     }
 
     pub async fn licence(&self, p: &Principal, id: i64, today: NaiveDate) -> Result<LicenceDetail> {
@@ -361,9 +374,12 @@ impl Store {
         let before = self.licence_row(p, id, today).await?;
         p.require(Action::DecideLicence, Target::Any)?;
         let (action, reason) = validate_decision(input)?;
-        let to = action.apply(before.effective_status).map_err(ValidationErrors::single)?;
+        action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         let rules = self.licensing_rules().await?;
         let mut tx = self.pool.begin().await?;
+        // Decided on the licence as stored now (a concurrent decision came first).
+        let before = self.locked_licence(&mut tx, p, id, today).await?;
+        let to = action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         match action {
             LicenceAction::Approve => {
                 let number = loop {
@@ -424,15 +440,25 @@ impl Store {
             )));
         }
         let rules = self.licensing_rules().await?;
+        let mut tx = self.pool.begin().await?;
+        // Renewed from the term as stored now: two renewals at once add two terms only if each
+        // is allowed on what the other stored.
+        let before = self.locked_licence(&mut tx, p, id, today).await?;
+        if before.status != LicenceStatus::Active {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                FieldError::new("action", "action_not_allowed")
+                    .with("action", "renew")
+                    .with("status", before.effective_status.code()),
+            )));
+        }
         let start = before.term_start.or(before.issued_on).unwrap_or(before.applied_on);
-        let ce = self.ce_minutes(before.worker.id, start, today).await?;
+        let ce = ce_minutes(&mut tx, before.worker.id, start, today).await?;
         rules.check_renewal(ce).map_err(ValidationErrors::single)?;
         let next_start = match before.expires_on {
             Some(exp) if exp >= today => exp.succ_opt().unwrap_or(exp),
             _ => today,
         };
         let expires = rules.expiry(next_start);
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE licences SET term_start = $1, expires_on = $2, renewals = renewals + 1, updated_at = $3 WHERE id = $4",
         )
@@ -487,4 +513,19 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Continuing-education minutes: passed training of the worker in events ending in `[from, to]`.
+async fn ce_minutes(conn: &mut AnyConnection, worker_id: i64, from: NaiveDate, to: NaiveDate) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(tp.teaching_minutes + tp.lab_minutes + tp.field_minutes), 0) AS BIGINT) \
+         FROM training_participants tp JOIN training_events e ON e.id = tp.event_id \
+         WHERE tp.worker_id = $1 AND tp.result = 'passed' AND e.ends_on >= $2 AND e.ends_on <= $3",
+    )
+    .bind(worker_id)
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
 }

@@ -4,11 +4,11 @@ use komlang_core::validate::{validate_org, OrgInput};
 use komlang_core::*;
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::common::audit::record_audit;
 use crate::common::scope::{push_org_scope, seat_in_reach};
-use crate::common::sql::{like_pattern, Sql};
+use crate::common::sql::{like_pattern, lock_existing, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
 #[derive(Debug, Default, Clone)]
@@ -159,15 +159,13 @@ impl Store {
         // Lock the row, read it again and apply the patch to what is stored (as for workers:
         // a concurrent edit of other fields survives, and the audit's "before" is true).
         let mut tx = self.pool.begin().await?;
-        if !crate::common::sql::lock_row(&mut tx, "organizations", id).await? {
-            return Err(StoreError::NotFound);
+        lock_existing(&mut tx, "organizations", id).await?;
+        let stored = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        if stored.org.admin_code != existing.org.admin_code {
+            // Moved meanwhile: changed only by those whose area holds its new seat.
+            self.require_seat_in_reach(p, &stored).await?;
         }
-        let mut sql = Sql::new(&format!(
-            "SELECT {COLS} FROM organizations o JOIN admin_units u ON u.code = o.admin_code WHERE o.id = "
-        ));
-        sql.int(id);
-        let row = sql.query().fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
-        let before = org_from_row(&row)?.org.draft();
+        let before = stored.org.draft();
         let d = validate_org(&OrgInput::from_draft(&before).overlay(patch.clone()))?;
         if d == before {
             return Ok(existing);
@@ -209,11 +207,23 @@ impl Store {
             return Err(StoreError::Conflict(format!("organization {id} is referred to by {refs} records")));
         }
         let mut tx = self.pool.begin().await?;
+        // Locked, then read: the audit keeps the record as it was when deleted.
+        lock_existing(&mut tx, "organizations", id).await?;
+        let before = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?.org.draft();
         sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        record_audit(&mut tx, p, "delete", "organization", &id.to_string(), Some(&existing.org.draft()), None).await?;
+        record_audit(&mut tx, p, "delete", "organization", &id.to_string(), Some(&before), None).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// An organization as stored, read on a connection (no scope: the caller has checked it).
+async fn org_on(conn: &mut AnyConnection, id: i64) -> Result<Option<OrgRow>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLS} FROM organizations o JOIN admin_units u ON u.code = o.admin_code WHERE o.id = "
+    ));
+    sql.int(id);
+    sql.query().fetch_optional(&mut *conn).await?.as_ref().map(org_from_row).transpose()
 }
 
 pub(crate) async fn insert_org(tx: &mut sqlx::Transaction<'_, sqlx::Any>, d: &OrgDraft) -> Result<i64> {

@@ -14,7 +14,7 @@ use super::minutes;
 use crate::common::audit::record_audit;
 use crate::common::meta::meta_insert_new;
 use crate::common::rows::parse_col;
-use crate::common::sql::Sql;
+use crate::common::sql::{lock_existing, Sql};
 use crate::{now_text, Result, Store, StoreError};
 
 /// Meta key recording that the default catalogue and Table 11 targets were written.
@@ -211,11 +211,7 @@ impl Store {
     }
 
     pub async fn institution(&self, id: i64) -> Result<Option<Institution>> {
-        let row = sqlx::query(&format!("SELECT {INSTITUTION_COLS} FROM training_institutions WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(institution_from_row).transpose()
+        institution_on(&mut *self.pool.acquire().await?, id).await
     }
 
     pub async fn create_institution(&self, p: &Principal, input: &InstitutionInput) -> Result<Institution> {
@@ -228,15 +224,19 @@ impl Store {
 
     async fn save_institution(&self, p: &Principal, id: Option<i64>, input: &InstitutionInput) -> Result<Institution> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
+        // The record is locked, then read: the audit's "before" is what a concurrent change stored.
+        let mut tx = self.pool.begin().await?;
         let before = match id {
             Some(id) => {
-                let x = self.institution(id).await?.ok_or(StoreError::NotFound)?;
+                let x = {
+                    lock_existing(&mut tx, "training_institutions", id).await?;
+                    institution_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
+                };
                 Some(InstitutionDraft { code: x.code, name_en: x.name_en, name_km: x.name_km, kind: x.kind })
             }
             None => None,
         };
         let d = validate_institution(input)?;
-        let mut tx = self.pool.begin().await?;
         if code_taken(&mut tx, "training_institutions", &d.code, id).await? {
             return Err(duplicate_code(&d.code));
         }
@@ -281,9 +281,7 @@ impl Store {
     }
 
     pub async fn programme(&self, id: i64) -> Result<Option<Programme>> {
-        let row =
-            sqlx::query(&format!("{PROGRAMME_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(programme_from_row).transpose()
+        programme_on(&mut *self.pool.acquire().await?, id).await
     }
 
     pub async fn create_programme(&self, p: &Principal, input: &ProgrammeInput) -> Result<Programme> {
@@ -297,9 +295,13 @@ impl Store {
 
     async fn save_programme(&self, p: &Principal, id: Option<i64>, input: &ProgrammeInput) -> Result<Programme> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
+        let mut tx = self.pool.begin().await?;
         let before = match id {
             Some(id) => {
-                let x = self.programme(id).await?.ok_or(StoreError::NotFound)?;
+                let x = {
+                    lock_existing(&mut tx, "training_programmes", id).await?;
+                    programme_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
+                };
                 Some(ProgrammeDraft {
                     code: x.code,
                     title_en: x.title_en,
@@ -312,7 +314,6 @@ impl Store {
             None => None,
         };
         let d = validate_programme(input)?;
-        let mut tx = self.pool.begin().await?;
         let mut errs = ValidationErrors::default();
         if code_taken(&mut tx, "training_programmes", &d.code, id).await? {
             errs.push(FieldError::new("code", "duplicate_code").with("value", &d.code));
@@ -381,8 +382,7 @@ impl Store {
     }
 
     pub async fn course(&self, id: i64) -> Result<Option<Course>> {
-        let row = sqlx::query(&format!("{COURSE_SELECT} WHERE c.id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(course_from_row).transpose()
+        course_on(&mut *self.pool.acquire().await?, id).await
     }
 
     /// Adds a module to a programme, or a course on its own. Competency codes must be of the
@@ -399,9 +399,14 @@ impl Store {
 
     async fn save_course(&self, p: &Principal, id: Option<i64>, input: &CourseInput) -> Result<Course> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
+        let fw = self.current_framework().await?;
+        let mut tx = self.pool.begin().await?;
         let before = match id {
             Some(id) => {
-                let x = self.course(id).await?.ok_or(StoreError::NotFound)?;
+                let x = {
+                    lock_existing(&mut tx, "training_courses", id).await?;
+                    course_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
+                };
                 Some(CourseDraft {
                     code: x.code,
                     title_en: x.title_en,
@@ -413,11 +418,9 @@ impl Store {
             }
             None => None,
         };
-        let fw = self.current_framework().await?;
         let known: std::collections::HashSet<String> =
             fw.areas.iter().flat_map(|a| a.competencies.iter().map(|c| c.code.clone())).collect();
         let d = validate_course(input, |c| known.contains(c))?;
-        let mut tx = self.pool.begin().await?;
         let mut errs = ValidationErrors::default();
         if code_taken(&mut tx, "training_courses", &d.code, id).await? {
             errs.push(FieldError::new("code", "duplicate_code").with("value", &d.code));
@@ -456,6 +459,24 @@ impl Store {
         tx.commit().await?;
         self.course(id).await?.ok_or(StoreError::NotFound)
     }
+}
+
+async fn institution_on(conn: &mut AnyConnection, id: i64) -> Result<Option<Institution>> {
+    let row = sqlx::query(&format!("SELECT {INSTITUTION_COLS} FROM training_institutions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(institution_from_row).transpose()
+}
+
+async fn programme_on(conn: &mut AnyConnection, id: i64) -> Result<Option<Programme>> {
+    let row = sqlx::query(&format!("{PROGRAMME_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(programme_from_row).transpose()
+}
+
+async fn course_on(conn: &mut AnyConnection, id: i64) -> Result<Option<Course>> {
+    let row = sqlx::query(&format!("{COURSE_SELECT} WHERE c.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(course_from_row).transpose()
 }
 
 pub(crate) async fn insert_course(conn: &mut AnyConnection, d: &CourseDraft) -> Result<i64> {

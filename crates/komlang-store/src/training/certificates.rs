@@ -227,12 +227,20 @@ impl Store {
             return Err(invalid("number", "already_revoked"));
         }
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE certificates SET revoked_on = $1, revoke_reason = $2 WHERE id = $3")
-            .bind(today.to_string())
-            .bind(reason)
-            .bind(cert.id)
-            .execute(&mut *tx)
-            .await?;
+        // Only a certificate still valid as stored now: of two revocations at once, the second
+        // is refused, and the first reason stays.
+        let n = sqlx::query(
+            "UPDATE certificates SET revoked_on = $1, revoke_reason = $2 WHERE id = $3 AND revoked_on IS NULL",
+        )
+        .bind(today.to_string())
+        .bind(reason)
+        .bind(cert.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(invalid("number", "already_revoked"));
+        }
         let before = serde_json::json!({"number": cert.number, "revoked_on": null, "revoke_reason": null});
         let after = serde_json::json!({"number": cert.number, "revoked_on": today, "revoke_reason": reason});
         record_audit(&mut tx, p, "revoke", "certificate", &cert.id.to_string(), Some(&before), Some(&after)).await?;

@@ -7,14 +7,14 @@ use komlang_core::training::*;
 use komlang_core::*;
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::{h, minutes};
 use crate::common::audit::record_audit;
 use crate::common::rows::{date_col, parse_col};
 use crate::common::scope::{push_area, push_worker_scope};
-use crate::common::sql::Sql;
+use crate::common::sql::{lock_existing, Sql};
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Page, Result, Store, StoreError};
 
@@ -327,9 +327,21 @@ impl Store {
     }
 
     pub async fn update_training_event(&self, p: &Principal, id: i64, input: &EventInput) -> Result<TrainingEvent> {
-        let before = self.runnable_event(p, id).await?;
+        let seen = self.runnable_event(p, id).await?;
         let (d, m) = self.check_event(p, input).await?;
+        // Locked, then read again: the audit's "before" is what a concurrent change stored, and
+        // a change that moved the event out of the caller's reach meanwhile is not overwritten.
         let mut tx = self.pool.begin().await?;
+        lock_existing(&mut tx, "training_events", id).await?;
+        let row = sqlx::query(&format!("SELECT {EVENT_COLS} {EVENT_FROM} WHERE e.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let before = event_from_row(&row, 0, 0)?;
+        if before.place_code != seen.place_code && !self.may_run_training_at(p, &before.place_code).await? {
+            return Err(StoreError::NotFound);
+        }
         sqlx::query(
             "UPDATE training_events SET course_id = $1, institution_id = $2, starts_on = $3, ends_on = $4, \
              place_code = $5, venue = $6, trainers = $7, teaching_minutes = $8, lab_minutes = $9, field_minutes = $10, \
@@ -458,6 +470,7 @@ impl Store {
         let event_minutes = ev.hours.to_minutes("", &mut e);
         let d = validate_attendance(input, &event_minutes, ev.days)?;
         let mut tx = self.pool.begin().await?;
+        let before = locked_participant(&mut tx, event_id, before).await?;
         sqlx::query(
             "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
              field_minutes = $4, result = $5, updated_by = $6, updated_at = $7 WHERE event_id = $8 AND worker_id = $9",
@@ -500,8 +513,9 @@ impl Store {
         let m = ev.hours.to_minutes("", &mut ValidationErrors::default());
         let now = now_text();
         let mut tx = self.pool.begin().await?;
+        let mut recorded = 0;
         for x in &pending {
-            sqlx::query(
+            let n = sqlx::query(
                 "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
                  field_minutes = $4, result = 'passed', updated_by = $5, updated_at = $6 \
                  WHERE event_id = $7 AND worker_id = $8 AND result = 'pending'",
@@ -515,14 +529,20 @@ impl Store {
             .bind(event_id)
             .bind(x.worker.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            // Recorded meanwhile by someone else (or removed): left as they stored it.
+            if n == 0 {
+                continue;
+            }
+            recorded += 1;
             let key = format!("{event_id}/{}", x.worker.id);
             let b = serde_json::json!({"days_attended": x.days_attended, "hours": x.hours, "result": x.result});
             let a = serde_json::json!({"days_attended": ev.days, "hours": ev.hours, "result": TrainingResult::Passed});
             record_audit(&mut tx, p, "update", "training_participant", &key, Some(&b), Some(&a)).await?;
         }
         tx.commit().await?;
-        Ok(pending.len())
+        Ok(recorded)
     }
 
     pub async fn remove_participant(&self, p: &Principal, event_id: i64, worker_id: i64) -> Result<()> {
@@ -534,6 +554,7 @@ impl Store {
             .find(|x| x.worker.id == worker_id)
             .ok_or(StoreError::NotFound)?;
         let mut tx = self.pool.begin().await?;
+        let before = locked_participant(&mut tx, event_id, before).await?;
         sqlx::query("DELETE FROM training_participants WHERE event_id = $1 AND worker_id = $2")
             .bind(event_id)
             .bind(worker_id)
@@ -608,12 +629,17 @@ impl Store {
 }
 
 fn participant_from_row(r: &AnyRow) -> Result<Participant> {
+    attendance_from_row(r, r.try_get("event_id")?, brief_from_row(r)?)
+}
+
+/// A participant's attendance, hours and result as a row holds them.
+fn attendance_from_row(r: &AnyRow, event_id: i64, worker: WorkerBrief) -> Result<Participant> {
     let m = minutes(r, "")?;
     let result = parse_col(r, "result", TrainingResult::parse)?;
     let days: Option<i64> = r.try_get("days_attended")?;
     Ok(Participant {
-        event_id: r.try_get("event_id")?,
-        worker: brief_from_row(r)?,
+        event_id,
+        worker,
         days_attended: days.map(|d| d.max(0) as u32),
         hours: m.hours(),
         credits: if result == TrainingResult::Passed { m.credits() } else { 0.0 },
@@ -621,4 +647,28 @@ fn participant_from_row(r: &AnyRow) -> Result<Participant> {
         updated_by: r.try_get("updated_by")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// Locks a participant's row and reads its attendance again, over what the caller read before
+/// (the worker and the event stay): the audit's "before" is what a concurrent change stored.
+/// NotFound when the participant was removed meanwhile.
+async fn locked_participant(conn: &mut AnyConnection, event_id: i64, seen: Participant) -> Result<Participant> {
+    let n = sqlx::query("UPDATE training_participants SET event_id = event_id WHERE event_id = $1 AND worker_id = $2")
+        .bind(event_id)
+        .bind(seen.worker.id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let r = sqlx::query(
+        "SELECT tp.days_attended, tp.teaching_minutes, tp.lab_minutes, tp.field_minutes, tp.result, tp.updated_by, \
+         tp.updated_at FROM training_participants tp WHERE tp.event_id = $1 AND tp.worker_id = $2",
+    )
+    .bind(event_id)
+    .bind(seen.worker.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    attendance_from_row(&r, event_id, seen.worker)
 }

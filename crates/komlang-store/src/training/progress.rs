@@ -14,7 +14,7 @@ use super::minutes;
 use crate::common::audit::record_audit;
 use crate::common::rows::parse_col;
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::Sql;
+use crate::common::sql::{lock_key, Sql};
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{Result, Store};
 
@@ -311,7 +311,39 @@ impl Store {
         let Some(level) = level.filter(|_| errs.is_empty()) else {
             return Err(errs.into());
         };
+        let key = format!("{code}/{}/{}", level.code(), input.year);
         let mut tx = self.pool.begin().await?;
+        // Locked, then read: the audit's "before" is the target as stored (none for a new one).
+        lock_key(&mut tx, &format!("training_target:{key}")).await?;
+        let before = sqlx::query(
+            "SELECT group_code, group_en, level, year, target, roles FROM training_targets \
+             WHERE group_code = $1 AND level = $2 AND year = $3",
+        )
+        .bind(code)
+        .bind(level.code())
+        .bind(input.year as i64)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| -> Result<TargetInput> {
+            let roles: String = r.try_get("roles")?;
+            Ok(TargetInput {
+                group_code: r.try_get("group_code")?,
+                group_en: r.try_get("group_en")?,
+                level: r.try_get("level")?,
+                year: r.try_get::<i64, _>("year")? as i32,
+                target: r.try_get("target")?,
+                roles: roles.split_whitespace().map(str::to_string).collect(),
+            })
+        })
+        .transpose()?;
+        let after = TargetInput {
+            group_code: code.to_string(),
+            group_en: input.group_en.trim().to_string(),
+            level: level.code().to_string(),
+            year: input.year,
+            target: input.target,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
         sqlx::query(
             "INSERT INTO training_targets (group_code, group_en, level, year, target, roles) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (group_code, level, year) DO UPDATE SET \
@@ -325,8 +357,8 @@ impl Store {
         .bind(roles.join(" "))
         .execute(&mut *tx)
         .await?;
-        let key = format!("{code}/{}/{}", level.code(), input.year);
-        record_audit(&mut tx, p, "update", "training_target", &key, None, Some(input)).await?;
+        let action = if before.is_some() { "update" } else { "create" };
+        record_audit(&mut tx, p, action, "training_target", &key, before.as_ref(), Some(&after)).await?;
         tx.commit().await?;
         Ok(())
     }

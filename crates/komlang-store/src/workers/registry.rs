@@ -14,7 +14,7 @@ use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_de
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::{like_pattern, Sql};
+use crate::common::sql::{like_pattern, lock_existing, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
 /// Filters for the worker list. Empty strings mean "no filter".
@@ -457,9 +457,12 @@ impl Store {
     /// Deletes a record entered by mistake (national administrators only);
     /// people who leave are given a status, not deleted.
     pub async fn delete_worker(&self, p: &Principal, id: i64) -> Result<()> {
-        let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
+        self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::DeleteWorker, Target::Any)?;
         let mut tx = self.pool.begin().await?;
+        // Locked, then read: the audit keeps the record as it was when deleted.
+        lock_existing(&mut tx, "workers", id).await?;
+        let existing = worker_in(&mut tx, p, id).await?.ok_or(StoreError::NotFound)?;
         sqlx::query("UPDATE users SET worker_id = NULL WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM worker_dedup_keys WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM postings WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
