@@ -2,51 +2,16 @@
 //! the same rules as the pages and the API (docs/access.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use komlang_store::testing::{engines, TestDb};
-use komlang_store::{Engine, Store};
-use sqlx::Row;
+use komlang_store::Engine;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-#[track_caller]
-fn code(o: &Output, expected: i32) -> String {
-    assert_eq!(o.status.code(), Some(expected), "{}", text(o));
-    text(o)
-}
-
-async fn count(url: &str, sql: &str) -> i64 {
-    let store = Store::connect(url).await.unwrap();
-    let v: i64 = sqlx::query(sql).fetch_one(store.pool()).await.unwrap().get(0);
-    store.close().await;
-    v
-}
-
-fn dir(engine: Engine) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("komlang-access-cli-{engine:?}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn officers_import_organizations_in_scope_but_not_population() {
     for engine in engines() {
-        let d = dir(engine);
+        let d = temp_dir(&format!("access-{engine:?}"));
         let pg = match engine {
             Engine::Postgres => Some(TestDb::empty(Engine::Postgres).await),
             Engine::Sqlite => None,
@@ -75,25 +40,26 @@ async fn officers_import_organizations_in_scope_but_not_population() {
         )
         .unwrap();
         let o = komlang(&db, &["import", "organizations", orgs.to_str().unwrap(), "--as", "btb"]);
-        let t = code(&o, 1);
+        let t = said(&o, 1);
         assert!(t.contains("row 3") && t.contains("out_of_scope"), "{t}");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM organizations WHERE name_en IN ('Help BB', 'Far')").await, 0);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM organizations WHERE name_en IN ('Help BB', 'Far')").await, 0);
         std::fs::write(&orgs, "name_en,name_km,kind,registration_no,admin_code\nHelp BB,ជំនួយ,ngo,MOI-7,02\n").unwrap();
         let t = code(&komlang(&db, &["import", "organizations", orgs.to_str().unwrap(), "--as", "btb"]), 0);
         assert!(t.contains("1 added"), "{t}");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM organizations WHERE name_en = 'Help BB'").await, 1);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM organizations WHERE name_en = 'Help BB'").await, 1);
 
         // A national viewer imports nothing.
         let o = komlang(&db, &["import", "organizations", orgs.to_str().unwrap(), "--as", "viewer"]);
-        let t = code(&o, 3);
+        let t = said(&o, 3);
         assert!(t.contains("not allowed"), "{t}");
 
         // Population figures: national administrators only, even for units in one's scope.
         let pop = d.join("pop.csv");
         std::fs::write(&pop, "Admin unit code,Year,Sex,Age group,Count\n02,2024,total,total,1036523\n").unwrap();
-        let t = code(&komlang(&db, &["import", "population", pop.to_str().unwrap(), "--as", "btb"]), 3);
+        let o = komlang(&db, &["import", "population", pop.to_str().unwrap(), "--as", "btb"]);
+        let t = said(&o, 3);
         assert!(t.contains("not allowed"), "{t}");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM population").await, 0);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM population").await, 0);
         let t = code(&komlang(&db, &["import", "population", pop.to_str().unwrap()]), 0);
         assert!(t.contains("1 added"), "{t}");
 

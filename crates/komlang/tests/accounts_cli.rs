@@ -2,39 +2,11 @@
 //! API tokens, on every engine.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
-
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::SessionRecord;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {out}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
-
-#[track_caller]
-fn bad_input(o: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert!(err.contains(needle), "`{needle}` not in stderr: {err}");
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn accounts_and_tokens_from_the_command_line() {

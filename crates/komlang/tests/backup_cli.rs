@@ -3,54 +3,12 @@
 //! workers exported from one database import into an empty one.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::engines;
 use komlang_store::{Engine, Store};
 use sqlx::Row;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn code(o: &Output, expected: i32) -> String {
-    assert_eq!(o.status.code(), Some(expected), "stdout: {}\nstderr: {}", out(o), err(o));
-    out(o)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("komlang-backup-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A new database of the engine (nothing in it), and what to drop afterwards.
-async fn database(engine: Engine, dir: &Path, name: &str) -> (String, Option<TestDb>) {
-    match engine {
-        Engine::Sqlite => (format!("sqlite://{}", dir.join(format!("{name}.db")).display()), None),
-        Engine::Postgres => {
-            let db = TestDb::blank(Engine::Postgres).await;
-            (db.url.clone(), Some(db))
-        }
-    }
-}
+mod common;
+use common::*;
 
 async fn rows(url: &str, sql: &str) -> Vec<String> {
     let store = Store::connect(url).await.unwrap();
@@ -88,10 +46,10 @@ const WORKERS: &str = "SELECT w.name_km, w.name_latin, w.sex, w.date_of_birth, w
     FROM workers w LEFT JOIN organizations o ON o.id = w.org_id";
 
 #[tokio::test]
-async fn organizations_and_workers_exported_import_into_an_empty_database() {
+async fn organizations_and_workers_exported_import_into_an_empty_blank_database() {
     for engine in engines() {
         let dir = temp_dir(&format!("export-{engine:?}"));
-        let (src, src_pg) = database(engine, &dir, "src").await;
+        let (src, src_pg) = blank_database(engine, &dir, "src").await;
         code(&komlang(&src, &["demo"]), 0);
         let n_orgs = scalar(&src, "SELECT COUNT(*) FROM organizations").await;
         let n_workers = scalar(&src, "SELECT COUNT(*) FROM workers").await;
@@ -114,7 +72,7 @@ async fn organizations_and_workers_exported_import_into_an_empty_database() {
         code(&o, 2);
 
         // Into an empty database: organizations first (from the workbook), then workers.
-        let (dst, dst_pg) = database(engine, &dir, "dst").await;
+        let (dst, dst_pg) = blank_database(engine, &dir, "dst").await;
         code(&komlang(&dst, &["migrate"]), 0);
         let text = code(&komlang(&dst, &["import", "organizations", orgs_xlsx.to_str().unwrap()]), 0);
         assert!(text.contains(&format!("{n_orgs} organization rows: {n_orgs} added")), "{engine:?}: {text}");
@@ -139,7 +97,7 @@ async fn an_instance_moves_between_engines_from_the_command_line() {
     let all = engines();
     let (first, second) = (all[0], *all.get(1).unwrap_or(&all[0]));
     let dir = temp_dir("move");
-    let (src, src_pg) = database(first, &dir, "src").await;
+    let (src, src_pg) = blank_database(first, &dir, "src").await;
     code(&komlang(&src, &["migrate"]), 0);
     code(
         &komlang(
@@ -162,7 +120,7 @@ async fn an_instance_moves_between_engines_from_the_command_line() {
     let text = code(&komlang(&src, &["restore", f, "--check"]), 0);
     assert!(text.contains("every checksum and count matches") && text.contains("schema version 7"), "{text}");
 
-    let (dst, dst_pg) = database(second, &dir, "dst").await;
+    let (dst, dst_pg) = blank_database(second, &dir, "dst").await;
     let text = code(&komlang(&dst, &["restore", f]), 0);
     assert!(text.contains("Every table holds the backup's row count"), "{text}");
     for sql in [

@@ -1,41 +1,11 @@
 //! The `komlang` binary end to end, on every engine the suite runs against.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
-
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::Engine;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env_remove("KOMLANG_LISTEN")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), stdout(o), stderr(o));
-    stdout(o)
-}
-
-#[track_caller]
-fn bad_input(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(2), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
-    assert!(stderr(o).contains(needle), "`{needle}` not in stderr: {}", stderr(o));
-}
+mod common;
+use common::*;
 
 const PW: &str = "correct horse";
 
@@ -96,8 +66,8 @@ fn exercise(db: &str) {
 
     // Another country's units are refused once units are loaded.
     let o = komlang(db, &["admin-units", "load", "--dir", "."]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("already loaded"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("already loaded"), "{}", err(&o));
 }
 
 #[tokio::test]
@@ -124,10 +94,10 @@ async fn commands_work_on_every_engine() {
 fn bad_database_url_and_usage_fail_cleanly() {
     let o = komlang("mysql://nowhere/db", &["migrate"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("unsupported database URL"), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(err(&o).contains("unsupported database URL"), "{}", err(&o));
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
     let o = komlang("sqlite://unused.db", &["user", "add", "--username", "x"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 }
 
 #[test]
@@ -147,13 +117,13 @@ fn admin_units_load_reads_another_country() {
     let o = komlang(&db, &["admin-units", "load", "--dir", csv.to_str().unwrap()]);
     let out = ok(&o);
     assert!(out.contains("Loaded 4 administrative units"), "{out}");
-    assert!(stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(err(&o).contains("warning"), "{}", err(&o));
     // The bundled units are not added on top.
     let out = ok(&komlang(&db, &["migrate"]));
     assert!(out.contains("already loaded (4)"), "{out}");
     let fresh = format!("sqlite://{}", dir.join("fresh.db").display());
     let o = komlang(&fresh, &["admin-units", "load", "--dir", dir.join("missing").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("dir: invalid_file"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("dir: invalid_file"), "{}", err(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,38 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use komlang_io::{is_formula_like, TableReader};
-use komlang_store::testing::{engines, TestDb};
-use komlang_store::Engine;
+use komlang_store::testing::engines;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-#[track_caller]
-fn code(o: &Output, expected: i32) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(expected), "stdout: {out}\nstderr: {}", String::from_utf8_lossy(&o.stderr));
-    out
-}
-
-async fn database(engine: Engine, dir: &Path, name: &str) -> (String, Option<TestDb>) {
-    match engine {
-        Engine::Sqlite => (format!("sqlite://{}", dir.join(format!("{name}.db")).display()), None),
-        Engine::Postgres => {
-            let db = TestDb::empty(Engine::Postgres).await;
-            (db.url.clone(), Some(db))
-        }
-    }
-}
+mod common;
+use common::*;
 
 /// Every cell of a CSV file as a spreadsheet program splits it, none of them a formula.
 #[track_caller]

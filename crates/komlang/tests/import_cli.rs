@@ -4,61 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::engines;
 use komlang_store::{Engine, Store};
 use sqlx::Row;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn code(o: &Output, expected: i32) -> String {
-    assert_eq!(o.status.code(), Some(expected), "stdout: {}\nstderr: {}", out(o), err(o));
-    out(o)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("komlang-import-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A database URL for the engine, and what to drop afterwards.
-async fn database(engine: Engine, dir: &Path, name: &str) -> (String, Option<TestDb>) {
-    match engine {
-        Engine::Sqlite => (format!("sqlite://{}", dir.join(format!("{name}.db")).display()), None),
-        Engine::Postgres => {
-            let db = TestDb::empty(Engine::Postgres).await;
-            (db.url.clone(), Some(db))
-        }
-    }
-}
-
-async fn scalar(url: &str, sql: &str) -> i64 {
-    let store = Store::connect(url).await.unwrap();
-    let v: i64 = sqlx::query(sql).fetch_one(store.pool()).await.unwrap().get(0);
-    store.close().await;
-    v
-}
+mod common;
+use common::*;
 
 const HEADER: &str = "ឈ្មោះ,Name (Latin),Sex,Date of birth,National ID,Cadre,Role,Sector,Workplace code,Status,Employer";
 

@@ -3,38 +3,10 @@
 //! lists the first 1,000 and says how many more there are, on the screen and beside the file.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::path::Path;
-use std::process::{Command, Output};
+use komlang_store::testing::engines;
 
-use komlang_store::testing::{engines, TestDb};
-use komlang_store::Engine;
-
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-#[track_caller]
-fn code(o: &Output, expected: i32) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(expected), "stdout: {out}\nstderr: {}", String::from_utf8_lossy(&o.stderr));
-    out
-}
-
-async fn database(engine: Engine, dir: &Path) -> (String, Option<TestDb>) {
-    match engine {
-        Engine::Sqlite => (format!("sqlite://{}", dir.join("k.db").display()), None),
-        Engine::Postgres => {
-            let db = TestDb::empty(Engine::Postgres).await;
-            (db.url.clone(), Some(db))
-        }
-    }
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn many_rejected_rows_are_counted_and_long_cells_read() {
@@ -42,7 +14,7 @@ async fn many_rejected_rows_are_counted_and_long_cells_read() {
         let dir = std::env::temp_dir().join(format!("komlang-limits-cli-{engine:?}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let (db, pg) = database(engine, &dir).await;
+        let (db, pg) = database(engine, &dir, "k").await;
         code(&komlang(&db, &["migrate"]), 0);
         let mut text = String::from("name_km,name_latin,sex,cadre,role,sector,workplace_code,status,notes\n");
         text.push_str(&format!(

@@ -1,33 +1,12 @@
 //! `komlang coverage` and `komlang plan` end to end, with the built binary, on every engine.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
-
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::Engine;
 use serde_json::Value;
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {out}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
+mod common;
+use common::*;
 
 fn exercise(db: &str) {
     ok(&komlang(db, &["migrate"]));

@@ -2,37 +2,14 @@
 //! verification and its exit codes, licences about to expire, exports and the licensing rules.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
-
 use chrono::{Days, NaiveDate};
 use komlang_core::training::{AttendanceInput, CourseInput, DecisionInput, EventInput, Hours, ProgrammeInput};
 use komlang_core::validate::WorkerInput;
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::{system_principal, Store};
 
-fn komlang(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komlang"))
-        .args(args)
-        .args(["--db", db])
-        .env_remove("KOMLANG_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run komlang")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn exit(o: &Output, code: i32) -> String {
-    assert_eq!(o.status.code(), Some(code), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
-    stdout(o)
-}
+mod common;
+use common::*;
 
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
@@ -123,71 +100,71 @@ async fn exercise(db: &TestDb) {
     std::fs::create_dir_all(&dir).unwrap();
 
     // Verification: 0 valid, 1 revoked, 2 unknown or not a number.
-    let out = exit(&komlang(url, &["training", "verify", &valid.to_lowercase()]), 0);
+    let out = code(&komlang(url, &["training", "verify", &valid.to_lowercase()]), 0);
     assert!(out.contains(&format!("{valid}  VALID")) && out.contains("Chan Sreymom"), "{out}");
     assert!(out.contains("Child protection basics"), "{out}");
     let o = komlang(url, &["training", "verify", &revoked]);
-    let out = exit(&o, 1);
+    let out = code(&o, 1);
     assert!(out.contains("REVOKED") && out.contains("revoked on:"), "{out}");
-    assert!(stderr(&o).contains("was revoked"), "{}", stderr(&o));
+    assert!(err(&o).contains("was revoked"), "{}", err(&o));
     let o = komlang(url, &["training", "verify", "C-0000-0000-0000-0"]);
-    exit(&o, 2);
-    assert!(stderr(&o).contains("unknown_certificate"), "{}", stderr(&o));
+    code(&o, 2);
+    assert!(err(&o).contains("unknown_certificate"), "{}", err(&o));
     let o = komlang(url, &["training", "verify", "hello"]);
-    exit(&o, 2);
-    assert!(stderr(&o).contains("not_a_certificate_number"), "{}", stderr(&o));
+    code(&o, 2);
+    assert!(err(&o).contains("not_a_certificate_number"), "{}", err(&o));
 
     // Licences expiring: listed only when the window reaches the expiry.
     let days = (db.store.licences(&system_principal("t"), &Default::default(), today()).await.unwrap().items[0]
         .days_to_expiry)
         .unwrap();
-    let out = exit(&komlang(url, &["training", "licences-expiring", "--days", &days.to_string()]), 0);
+    let out = code(&komlang(url, &["training", "licences-expiring", "--days", &days.to_string()]), 0);
     assert!(out.starts_with("NUMBER"), "{out}");
     assert!(out.contains(&licence) && out.contains("Chan Sreymom"), "{out}");
     assert!(out.contains("1 licence(s) expire within"), "{out}");
-    let out = exit(&komlang(url, &["training", "licences-expiring", "--days", &(days - 1).to_string()]), 0);
+    let out = code(&komlang(url, &["training", "licences-expiring", "--days", &(days - 1).to_string()]), 0);
     assert!(!out.contains(&licence) && out.contains("0 licence(s)"), "{out}");
-    let csv = exit(&komlang(url, &["training", "licences-expiring", "--days", "5000", "--format", "csv"]), 0);
+    let csv = code(&komlang(url, &["training", "licences-expiring", "--days", "5000", "--format", "csv"]), 0);
     assert!(csv.starts_with("\u{feff}licence_number,worker_id,"), "{csv}");
     assert!(csv.contains(&licence), "{csv}");
     let file = dir.join("expiring.xlsx");
     let f = file.to_str().unwrap();
-    let out = exit(&komlang(url, &["training", "licences-expiring", "--days", "5000", "--out", f]), 0);
+    let out = code(&komlang(url, &["training", "licences-expiring", "--days", "5000", "--out", f]), 0);
     assert!(out.contains("written to"), "{out}");
     assert!(std::fs::read(&file).unwrap().starts_with(b"PK"));
 
     // Exports.
     let file = dir.join("events.csv");
     let f = file.to_str().unwrap();
-    let out = exit(&komlang(url, &["training", "export", "events", "--out", f]), 0);
+    let out = code(&komlang(url, &["training", "export", "events", "--out", f]), 0);
     assert!(out.contains("Exported 2 row(s)"), "{out}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("\u{feff}event_id,course_code,") && text.contains("Keo Sophal"), "{text}");
     let file = dir.join("certificates.csv");
     let f = file.to_str().unwrap();
-    let out = exit(&komlang(url, &["training", "export", "certificates", "--out", f]), 0);
+    let out = code(&komlang(url, &["training", "export", "certificates", "--out", f]), 0);
     assert!(out.contains("Exported 2 row(s)"), "{out}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("\u{feff}certificate_number,level,"), "{text}");
     assert!(text.contains(&format!("{valid},allied_certificate")) && text.contains(&revoked), "{text}");
     let file = dir.join("licences.xlsx");
     let f = file.to_str().unwrap();
-    exit(&komlang(url, &["training", "export", "licences", "--status", "active", "--out", f]), 0);
+    code(&komlang(url, &["training", "export", "licences", "--status", "active", "--out", f]), 0);
     assert!(std::fs::read(&file).unwrap().starts_with(b"PK"));
     let o = komlang(url, &["training", "export", "events", "--format", "pdf", "--out", f]);
-    exit(&o, 2);
-    assert!(stderr(&o).contains("format: invalid_choice"), "{}", stderr(&o));
+    code(&o, 2);
+    assert!(err(&o).contains("format: invalid_choice"), "{}", err(&o));
     let o = komlang(url, &["training", "export", "licences", "--status", "valid", "--out", f]);
-    exit(&o, 2);
+    code(&o, 2);
 
     // Licensing rules.
-    let out = exit(&komlang(url, &["training", "rules"]), 0);
+    let out = code(&komlang(url, &["training", "rules"]), 0);
     assert_eq!(out, "term_years: 3\nrenewal_ce_hours: 30\n");
-    let out = exit(&komlang(url, &["training", "rules", "--ce-hours", "20"]), 0);
+    let out = code(&komlang(url, &["training", "rules", "--ce-hours", "20"]), 0);
     assert_eq!(out, "term_years: 3\nrenewal_ce_hours: 20\n");
     let o = komlang(url, &["training", "rules", "--term-years", "0"]);
-    exit(&o, 2);
-    assert!(stderr(&o).contains("term_years: out_of_range (must be between 1 and 10)"), "{}", stderr(&o));
+    code(&o, 2);
+    assert!(err(&o).contains("term_years: out_of_range (must be between 1 and 10)"), "{}", err(&o));
     assert_eq!(db.store.licensing_rules().await.unwrap().renewal_ce_hours, 20);
 
     std::fs::remove_dir_all(&dir).unwrap();
