@@ -59,4 +59,7 @@ pub use training::{
     TRANSCRIPT_EXPORT_COLUMNS,
 };
 pub use units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
-pub use workers::{WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY};
+pub use workers::{
+    WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, COUNT_LIMIT, DEDUP_KEYS_FINGERPRINT_KEY,
+    SEARCH_KEY_VERSION_KEY,
+};

@@ -121,6 +121,6 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
 }

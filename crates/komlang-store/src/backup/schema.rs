@@ -14,12 +14,14 @@ pub(crate) struct LiveTable {
     pub key: Vec<String>,
 }
 
-/// The tables of the database (not the migrations' own), by name.
+/// The tables of the database (not the migrations' own), by name: on SQLite, ordinary
+/// tables only, not the search index (`workers_search`, an FTS5 virtual table, and its
+/// shadow tables), which is derived from `workers` and kept by triggers.
 pub(crate) async fn live_tables(conn: &mut AnyConnection, engine: Engine) -> Result<Vec<String>, BackupError> {
     let sql = match engine {
         Engine::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-             AND name <> '_sqlx_migrations' ORDER BY name"
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' ORDER BY name"
         }
         Engine::Postgres => {
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \

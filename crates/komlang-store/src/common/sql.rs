@@ -134,12 +134,17 @@ impl Sql {
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {
-            q = match a {
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::Int(v) => q.bind(*v),
-            };
+            q = bind_arg(q, a.clone());
         }
         q
+    }
+}
+
+/// Binds one argument to the next placeholder of `q`.
+pub(crate) fn bind_arg<'q>(q: Query<'q, Any, AnyArguments<'q>>, a: Arg) -> Query<'q, Any, AnyArguments<'q>> {
+    match a {
+        Arg::Text(v) => q.bind(v),
+        Arg::Int(v) => q.bind(v),
     }
 }
 
@@ -161,6 +166,20 @@ pub(crate) fn like_pattern(q: &str) -> String {
     }
     s.push('%');
     s
+}
+
+/// A LIKE pattern (used with `ESCAPE '\'`) matching text that contains `s` as it is.
+pub(crate) fn contains_pattern(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    p.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// The start of a multi-row `INSERT` of rows that cannot conflict (new

@@ -91,14 +91,24 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Every match, or (when `total_is_lower_bound`) a bound: there are more than `total`.
     pub total: i64,
+    /// Set when the list stopped counting at `total` (the worker list counts up to
+    /// [`crate::COUNT_LIMIT`]).
+    pub total_is_lower_bound: bool,
     pub page: i64,
     pub per_page: i64,
 }
 
 impl<T> Page<T> {
+    /// Pages of `total` rows (when `total` is a bound, the pages known to exist).
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// True when a page follows this one.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages() || (self.total_is_lower_bound && self.items.len() as i64 == self.per_page)
     }
 }
 
@@ -235,12 +245,13 @@ impl Store {
         &self.pool
     }
 
-    /// Runs every pending migration, then brings the duplicate-detection keys
-    /// up to date ([`Store::ensure_dedup_keys`]). Safe to call from several app servers.
+    /// Runs every pending migration, then brings the duplicate-detection keys and the
+    /// search keys up to date ([`Store::ensure_dedup_keys`], [`Store::ensure_search_keys`]). Safe to call from several app servers.
     pub async fn migrate(&self) -> Result<()> {
         let lock = self.bootstrap_lock().await?;
         migrations(self.engine).run(&self.pool).await?;
         self.ensure_dedup_keys().await?;
+        self.ensure_search_keys().await?;
         self.ensure_training_defaults().await?;
         lock.release().await
     }

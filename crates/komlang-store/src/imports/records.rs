@@ -488,7 +488,13 @@ impl Store {
         let rows = sqlx::query(&text).bind(per_page).bind(crate::common::sql::offset(page, per_page));
         let rows = if all { rows } else { rows.bind(p.user_id) };
         let rows = rows.fetch_all(&self.pool).await?;
-        Ok(Page { items: rows.iter().map(summary_from_row).collect::<Result<_>>()?, total, page, per_page })
+        Ok(Page {
+            items: rows.iter().map(summary_from_row).collect::<Result<_>>()?,
+            total,
+            total_is_lower_bound: false,
+            page,
+            per_page,
+        })
     }
 
     /// One committed import with its report (None when absent or not the

@@ -200,7 +200,7 @@ impl Store {
         let per_page = q.per_page.clamp(1, 10_000);
         let page = q.page.max(1);
         if !p.may(Action::ReadWorkers) {
-            return Ok(Page { items: vec![], total: 0, page, per_page });
+            return Ok(Page { items: vec![], total: 0, total_is_lower_bound: false, page, per_page });
         }
         let f = self.licence_filter(p, q, today);
         let mut count = Sql::for_engine(
@@ -220,7 +220,7 @@ impl Store {
         sql.push(" LIMIT ").int(per_page).push(" OFFSET ").int(crate::common::sql::offset(page, per_page));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let items = rows.iter().map(|r| licence_from_row(r, today)).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
 
     pub async fn worker_licences(&self, p: &Principal, worker_id: i64, today: NaiveDate) -> Result<Vec<Licence>> {

@@ -83,7 +83,13 @@ impl Store {
             .push(" OFFSET ")
             .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
-        Ok(Page { items: rows.iter().map(org_from_row).collect::<Result<_>>()?, total, page, per_page })
+        Ok(Page {
+            items: rows.iter().map(org_from_row).collect::<Result<_>>()?,
+            total,
+            total_is_lower_bound: false,
+            page,
+            per_page,
+        })
     }
 
     /// An organization within the principal's scope.

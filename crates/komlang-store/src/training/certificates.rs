@@ -287,7 +287,7 @@ impl Store {
         let per_page = q.per_page.clamp(1, 10_000);
         let page = q.page.max(1);
         if !p.may(Action::ReadWorkers) {
-            return Ok(Page { items: vec![], total: 0, page, per_page });
+            return Ok(Page { items: vec![], total: 0, total_is_lower_bound: false, page, per_page });
         }
         let from = " FROM certificates ce JOIN training_programmes p ON p.id = ce.programme_id \
              JOIN training_institutions i ON i.id = p.institution_id JOIN workers w ON w.id = ce.worker_id \
@@ -314,7 +314,7 @@ impl Store {
             .iter()
             .map(|r| Ok(CertificateRow { certificate: certificate_from_row(r)?, holder: brief_from_row(r)? }))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
 
     /// The register of the query as rows of [`CERTIFICATE_EXPORT_COLUMNS`].

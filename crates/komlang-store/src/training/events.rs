@@ -189,7 +189,7 @@ impl Store {
                 event_from_row(r, n, passed)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
 
     /// Participants and passes per event, counting only the workers the caller sees.

@@ -184,7 +184,7 @@ impl Store {
             .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
         let items = rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
 
     /// Every admin unit, from the country down (by level, then code).

@@ -5,6 +5,7 @@ mod brief;
 mod dedup_keys;
 mod profile;
 mod registry;
+mod search_keys;
 
 pub use brief::WorkerBrief;
 pub(crate) use brief::{brief_from_row, BRIEF_COLS};
@@ -12,6 +13,8 @@ pub use dedup_keys::DEDUP_KEYS_FINGERPRINT_KEY;
 pub(crate) use dedup_keys::{dedup_person, insert_dedup_keys, keys_for, stored_keys};
 pub use profile::WorkerProfile;
 pub(crate) use registry::{
-    date_text, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, WORKER_COLS,
+    draft_args, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, DRAFT_COLUMNS,
+    WORKER_COLS,
 };
-pub use registry::{WorkerChange, WorkerQuery, WorkerRow};
+pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT};
+pub use search_keys::SEARCH_KEY_VERSION_KEY;

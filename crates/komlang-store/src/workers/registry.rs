@@ -14,8 +14,8 @@ use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_de
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::{like_pattern, lock_existing, Sql};
-use crate::{now_text, Page, Result, Store, StoreError};
+use crate::common::sql::{bind_arg, contains_pattern, lock_existing, Arg, Sql};
+use crate::{now_text, Engine, Page, Result, Store, StoreError};
 
 /// Filters for the worker list. Empty strings mean "no filter".
 #[derive(Debug, Default, Clone)]
@@ -130,20 +130,84 @@ pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
+/// Lists count exactly up to this many rows; past it, `total` is this bound and
+/// `total_is_lower_bound` is set ("more than 10,000"), so that no count reads every row.
+pub const COUNT_LIMIT: i64 = 10_000;
+
+/// Shortest query the trigram index answers (FTS5 `trigram`, `pg_trgm`); shorter ones are
+/// looked up by reading the keys.
+const TRIGRAM: usize = 3;
+
+/// A search of the worker list: the query's key ([`search_key`]) and the text as typed,
+/// which a national ID must equal.
+struct Search {
+    key: String,
+    /// `key` followed by the highest character: `key <= k < hi` when `k` starts with `key`
+    /// (keys compare byte by byte on both engines and hold no U+10FFFF).
+    hi: String,
+    nid: String,
+}
+
+impl Search {
+    fn of(q: &WorkerQuery) -> Option<Search> {
+        let t = q.q.non_blank()?;
+        let key = search_key(t);
+        if key.is_empty() {
+            return None;
+        }
+        let hi = format!("{key}\u{10FFFF}");
+        Some(Search { key, hi, nid: t.to_string() })
+    }
+
+    fn like(&self) -> String {
+        contains_pattern(&self.key)
+    }
+
+    /// `w` is a best match of this tier or a better one, as SQL over `workers w`:
+    /// 0 the national ID is the query, 1 the Latin name starts with it, 2 the Khmer name
+    /// does, 3 any other match (inside a name, or in the phone).
+    fn push_tier(&self, sql: &mut Sql) {
+        sql.push("(CASE WHEN w.national_id = ").text(self.nid.clone());
+        sql.push(" THEN 0 WHEN w.search_key >= ").text(self.key.clone());
+        sql.push(" AND w.search_key < ").text(self.hi.clone());
+        sql.push(" THEN 1 WHEN w.search_km >= ").text(self.key.clone());
+        sql.push(" AND w.search_km < ").text(self.hi.clone());
+        sql.push(" THEN 2 ELSE 3 END)");
+    }
+}
+
+/// Joins and columns of a line of the worker list.
+const LIST_FROM: &str = " JOIN admin_units u ON u.code = w.workplace_code LEFT JOIN organizations o ON o.id = w.org_id";
+const LIST_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.status, w.org_id, \
+     o.name_en AS org_name, w.position_title, w.workplace_code, u.name_en AS u_name_en, \
+     u.name_km AS u_name_km, u.province_code";
+
 impl Store {
-    pub(crate) fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
+    /// The ids of the workers a search matches, as a subquery: the key found in the search
+    /// key (the trigram index: FTS5 on SQLite, `pg_trgm` on PostgreSQL, which answers the
+    /// `LIKE`; a query shorter than a trigram reads the keys), or the national ID equal to
+    /// the query.
+    fn search_ids(&self, s: &Search) -> Sql {
+        let mut sql = Sql::new("SELECT ");
+        if self.engine == Engine::Sqlite && s.key.chars().count() >= TRIGRAM {
+            // A phrase of trigrams: the key as a substring, whatever characters it holds.
+            let phrase = format!("\"{}\"", s.key.replace('"', "\"\""));
+            sql.push("rowid AS id FROM workers_search WHERE workers_search MATCH ").text(phrase);
+        } else {
+            sql.push("id FROM workers WHERE search_key LIKE ").text(s.like()).push(" ESCAPE '\\'");
+        }
+        sql.push(" UNION ALL SELECT id FROM workers WHERE national_id = ").text(s.nid.clone());
+        sql.push(" AND COALESCE(search_key, '') NOT LIKE ").text(s.like()).push(" ESCAPE '\\'");
+        sql
+    }
+
+    /// The scope and the filters other than the search (over `workers w JOIN admin_units u`).
+    fn worker_base_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
         let mut f = Sql::new(" WHERE 1 = 1");
         if !p.may(Action::ReadWorkers) {
             f.push(" AND 1 = 0");
         }
         push_worker_scope(&mut f, &p.worker_scope());
-        if let Some(t) = q.q.non_blank() {
-            let pat = like_pattern(t);
-            f.push(" AND (LOWER(w.name_latin) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
-            f.push(" OR LOWER(w.name_km) LIKE ").text(pat.clone()).push(" ESCAPE '\\'");
-            f.push(" OR w.national_id = ").text(t);
-            f.push(" OR w.phone LIKE ").text(pat).push(" ESCAPE '\\')");
-        }
         push_attribute_filters(
             &mut f,
             &AttributeFilter {
@@ -161,30 +225,153 @@ impl Store {
         f
     }
 
-    /// Workers matching `q` within the principal's scope; `total` counts every match.
+    /// Every condition of `q` (scope, filters, search) over `workers w JOIN admin_units u`.
+    pub(crate) fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
+        let mut f = self.worker_base_filter(p, q);
+        if let Some(s) = Search::of(q) {
+            f.push(" AND w.id IN (").append(&self.search_ids(&s)).push(")");
+        }
+        f
+    }
+
+    /// Workers matching `q` within the principal's scope, a page at a time.
+    ///
+    /// Without a search, in order of Latin name then id. With one, best match first (see
+    /// [`Search::push_tier`]: the national ID, then names starting with the query), then by
+    /// name (the search key, which starts with the Latin name; the Khmer name's for names
+    /// found by their start in Khmer), then id; the matches are found through the trigram
+    /// index and, when there are many, each page is read from an index in order
+    /// (docs/architecture.md, "Search").
+    ///
+    /// `total` counts the matches up to [`COUNT_LIMIT`]; past it, `total` is that bound and
+    /// `total_is_lower_bound` is set.
     pub async fn list_workers(&self, p: &Principal, q: &WorkerQuery) -> Result<Page<WorkerRow>> {
-        let filter = self.worker_filter(p, q);
-        let from = " FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-                    LEFT JOIN organizations o ON o.id = w.org_id";
-        let mut count = Sql::new(&format!("SELECT COUNT(*){from}"));
-        count.push(&filter.text);
-        count.args = filter.args.clone();
-        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let base = self.worker_base_filter(p, q);
         let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
         let page = q.page.max(1);
-        let mut list = Sql::new(&format!(
-            "SELECT w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.status, w.org_id, \
-             o.name_en AS org_name, w.position_title, w.workplace_code, u.name_en AS u_name_en, \
-             u.name_km AS u_name_km, u.province_code{from}"
-        ));
-        list.push(&filter.text);
-        list.args = filter.args;
-        list.push(" ORDER BY w.name_latin, w.id LIMIT ")
-            .int(per_page)
-            .push(" OFFSET ")
-            .int(crate::common::sql::offset(page, per_page));
-        let rows = list.query().fetch_all(&self.pool).await?;
-        Ok(Page { items: rows.iter().map(row_from_row).collect::<Result<_>>()?, total, page, per_page })
+        let offset = crate::common::sql::offset(page, per_page);
+        let trivial = base.args.is_empty() && base.text == " WHERE 1 = 1";
+        let search = Search::of(q);
+
+        // The count, bounded: one more than the limit tells that there are more.
+        let mut inner = Sql::new("SELECT 1 FROM ");
+        match &search {
+            Some(s) => {
+                inner.push("(").append(&self.search_ids(s)).push(") m");
+                if !trivial {
+                    inner.push(" JOIN workers w ON w.id = m.id JOIN admin_units u ON u.code = w.workplace_code");
+                    inner.append(&base);
+                }
+            }
+            None if trivial => {
+                inner.push("workers w");
+            }
+            None => {
+                inner.push("workers w JOIN admin_units u ON u.code = w.workplace_code").append(&base);
+            }
+        }
+        inner.push(" LIMIT ").int(COUNT_LIMIT + 1);
+        let mut count = Sql::new("SELECT COUNT(*) FROM (");
+        count.append(&inner).push(") c");
+        let n: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let (total, total_is_lower_bound) = if n > COUNT_LIMIT { (COUNT_LIMIT, true) } else { (n, false) };
+
+        let rows = match &search {
+            None => {
+                let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
+                list.append(&base);
+                list.push(" ORDER BY w.name_latin, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
+                list.query().fetch_all(&self.pool).await?
+            }
+            Some(s) if !total_is_lower_bound => {
+                // At most COUNT_LIMIT matches: sorted whole.
+                let mut list = Sql::new(&format!("SELECT {LIST_COLS}, "));
+                s.push_tier(&mut list);
+                list.push(" AS tier, CASE WHEN ");
+                s.push_tier(&mut list);
+                list.push(" = 2 THEN w.search_km ELSE w.search_key END AS sort_name FROM (");
+                list.append(&self.search_ids(s)).push(") m JOIN workers w ON w.id = m.id").push(LIST_FROM);
+                list.append(&base);
+                list.push(" ORDER BY tier, sort_name, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
+                list.query().fetch_all(&self.pool).await?
+            }
+            Some(s) => self.search_page_by_tiers(s, &base, offset, per_page).await?,
+        };
+        Ok(Page {
+            items: rows.iter().map(row_from_row).collect::<Result<_>>()?,
+            total,
+            total_is_lower_bound,
+            page,
+            per_page,
+        })
+    }
+
+    /// A page of a search with many matches, read tier by tier, each tier from an index in
+    /// its order: the national ID (unique), the Latin names starting with the query (a range
+    /// of `workers_search_key`), the Khmer names starting with it (a range of
+    /// `workers_search_km`), then the other matches (`workers_search_key` read in order, each
+    /// key tested; the matches are many, so a page is found after a few times its size).
+    /// No tier is sorted, and the earlier tiers are counted only as far as the page starts.
+    async fn search_page_by_tiers(&self, s: &Search, base: &Sql, offset: i64, per_page: i64) -> Result<Vec<AnyRow>> {
+        let mut skip = offset;
+        let mut rows: Vec<AnyRow> = Vec::new();
+        for tier in 0..4u8 {
+            let want = per_page - rows.len() as i64;
+            if want <= 0 {
+                break;
+            }
+            let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
+            list.append(base);
+            let order = self.push_tier_condition(&mut list, s, tier);
+            list.push(order).push(" LIMIT ").int(want).push(" OFFSET ").int(skip);
+            let got = list.query().fetch_all(&self.pool).await?;
+            if got.is_empty() && skip > 0 && tier < 3 {
+                // The page starts past this tier: how many rows it holds (at most `skip`).
+                let mut inner = Sql::new("SELECT 1 FROM workers w JOIN admin_units u ON u.code = w.workplace_code");
+                inner.append(base);
+                self.push_tier_condition(&mut inner, s, tier);
+                inner.push(" LIMIT ").int(skip);
+                let mut count = Sql::new("SELECT COUNT(*) FROM (");
+                count.append(&inner).push(") c");
+                let n: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+                skip -= n;
+                continue;
+            }
+            skip = 0;
+            rows.extend(got);
+        }
+        Ok(rows)
+    }
+
+    /// Appends the condition of one tier of a search (each condition implies the match) and
+    /// returns the order in which its index reads it.
+    fn push_tier_condition(&self, sql: &mut Sql, s: &Search, tier: u8) -> &'static str {
+        match tier {
+            0 => {
+                sql.push(" AND w.national_id = ").text(s.nid.clone());
+                " ORDER BY w.id"
+            }
+            1 => {
+                sql.push(" AND w.search_key >= ").text(s.key.clone()).push(" AND w.search_key < ").text(s.hi.clone());
+                sql.push(" AND ");
+                s.push_tier(sql);
+                sql.push(" = 1");
+                " ORDER BY w.search_key, w.id"
+            }
+            2 => {
+                sql.push(" AND w.search_km >= ").text(s.key.clone()).push(" AND w.search_km < ").text(s.hi.clone());
+                sql.push(" AND ");
+                s.push_tier(sql);
+                sql.push(" = 2");
+                " ORDER BY w.search_km, w.id"
+            }
+            _ => {
+                sql.push(" AND w.search_key LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
+                s.push_tier(sql);
+                sql.push(" = 3");
+                " ORDER BY w.search_key, w.id"
+            }
+        }
     }
 
     /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`).
@@ -514,35 +701,17 @@ pub(crate) async fn write_worker_update(
     effective: NaiveDate,
     note: Option<&str>,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE workers SET name_km = $1, name_latin = $2, sex = $3, date_of_birth = $4, national_id = $5, \
-         phone = $6, email = $7, cadre = $8, role = $9, sector = $10, org_id = $11, position_title = $12, \
-         workplace_code = $13, status = $14, start_date = $15, end_date = $16, education_level = $17, \
-         education_field = $18, updated_at = $19 WHERE id = $20",
-    )
-    .bind(&draft.name_km)
-    .bind(&draft.name_latin)
-    .bind(draft.sex.code())
-    .bind(date_text(draft.date_of_birth))
-    .bind(&draft.national_id)
-    .bind(&draft.phone)
-    .bind(&draft.email)
-    .bind(draft.cadre.code())
-    .bind(draft.role.code())
-    .bind(draft.sector.code())
-    .bind(draft.org_id)
-    .bind(&draft.position_title)
-    .bind(&draft.workplace_code)
-    .bind(draft.status.code())
-    .bind(date_text(draft.start_date))
-    .bind(date_text(draft.end_date))
-    .bind(draft.education_level.map(|v| v.code()))
-    .bind(draft.education_field.map(|v| v.code()))
-    .bind(now_text())
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(unique_to_invalid)?;
+    let mut sql = String::from("UPDATE workers SET ");
+    for (i, c) in DRAFT_COLUMNS.iter().enumerate() {
+        sql.push_str(&format!("{c} = ${}, ", i + 1));
+    }
+    let n = DRAFT_COLUMNS.len();
+    sql.push_str(&format!("updated_at = ${} WHERE id = ${}", n + 1, n + 2));
+    let mut q = sqlx::query(&sql);
+    for a in draft_args(draft) {
+        q = bind_arg(q, a);
+    }
+    q.bind(now_text()).bind(id).execute(&mut *conn).await.map_err(unique_to_invalid)?;
     let leaving = draft.status.is_separated() && !before.status.is_separated();
     let returning = !draft.status.is_separated() && before.status.is_separated();
     if draft.posting_differs(before) || leaving || returning {
@@ -567,38 +736,75 @@ pub(crate) async fn write_worker_update(
     Ok(())
 }
 
+/// The columns every write of a worker's record sets from its draft, in the order of
+/// [`draft_args`]: what the form or file gave, and what the store derives from it (the search
+/// keys). Every writer of workers (create, update, the import's batches) writes these
+/// columns with these values, so that what is derived is computed in this one place.
+pub(crate) const DRAFT_COLUMNS: [&str; 20] = [
+    "name_km",
+    "name_latin",
+    "sex",
+    "date_of_birth",
+    "national_id",
+    "phone",
+    "email",
+    "cadre",
+    "role",
+    "sector",
+    "org_id",
+    "position_title",
+    "workplace_code",
+    "status",
+    "start_date",
+    "end_date",
+    "education_level",
+    "education_field",
+    "search_key",
+    "search_km",
+];
+
+/// The values of [`DRAFT_COLUMNS`] for a draft.
+pub(crate) fn draft_args(d: &WorkerDraft) -> [Arg; 20] {
+    let text = |v: &str| Arg::Text(Some(v.to_string()));
+    let opt = |v: Option<&str>| Arg::Text(v.map(String::from));
+    [
+        text(&d.name_km),
+        text(&d.name_latin),
+        text(d.sex.code()),
+        Arg::Text(date_text(d.date_of_birth)),
+        opt(d.national_id.as_deref()),
+        opt(d.phone.as_deref()),
+        opt(d.email.as_deref()),
+        text(d.cadre.code()),
+        text(d.role.code()),
+        text(d.sector.code()),
+        Arg::Int(d.org_id),
+        opt(d.position_title.as_deref()),
+        text(&d.workplace_code),
+        text(d.status.code()),
+        Arg::Text(date_text(d.start_date)),
+        Arg::Text(date_text(d.end_date)),
+        opt(d.education_level.map(|v| v.code())),
+        opt(d.education_field.map(|v| v.code())),
+        Arg::Text(Some(worker_search_key(&d.name_latin, &d.name_km, d.phone.as_deref()))),
+        Arg::Text(Some(search_key(&d.name_km))),
+    ]
+}
+
 pub(crate) async fn insert_worker(conn: &mut AnyConnection, d: &WorkerDraft, synthetic: bool) -> Result<i64> {
     let now = now_text();
-    let row = sqlx::query(
-        "INSERT INTO workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
-         sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
-         education_field, synthetic, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
-    )
-    .bind(&d.name_km)
-    .bind(&d.name_latin)
-    .bind(d.sex.code())
-    .bind(date_text(d.date_of_birth))
-    .bind(&d.national_id)
-    .bind(&d.phone)
-    .bind(&d.email)
-    .bind(d.cadre.code())
-    .bind(d.role.code())
-    .bind(d.sector.code())
-    .bind(d.org_id)
-    .bind(&d.position_title)
-    .bind(&d.workplace_code)
-    .bind(d.status.code())
-    .bind(date_text(d.start_date))
-    .bind(date_text(d.end_date))
-    .bind(d.education_level.map(|v| v.code()))
-    .bind(d.education_field.map(|v| v.code()))
-    .bind(synthetic as i64)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(unique_to_invalid)?;
+    let n = DRAFT_COLUMNS.len();
+    let placeholders: Vec<String> = (1..=n + 3).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO workers ({}, synthetic, created_at, updated_at) VALUES ({}) RETURNING id",
+        DRAFT_COLUMNS.join(", "),
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for a in draft_args(d) {
+        q = bind_arg(q, a);
+    }
+    let row = q.bind(synthetic as i64).bind(&now).bind(&now).fetch_one(&mut *conn).await.map_err(unique_to_invalid)?;
     let id: i64 = row.try_get(0)?;
     insert_dedup_keys(&mut *conn, &person_keys(id, &dedup_person(d)), false).await?;
     Ok(id)

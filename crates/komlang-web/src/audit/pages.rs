@@ -72,7 +72,7 @@ pub(super) async fn audit(State(app): State<AppState>, ctx: Ctx, Query(f): Query
         per_page: 50,
     };
     let page = if bad_date.is_some() {
-        Page { items: Vec::new(), total: 0, page: 1, per_page: 50 }
+        Page { items: Vec::new(), total: 0, total_is_lower_bound: false, page: 1, per_page: 50 }
     } else {
         app.store.list_audit(&p, &q).await?
     };

@@ -403,6 +403,7 @@ pub(super) async fn list_imports(
     Ok(Json(Paged {
         items: page.items.iter().map(import_view).collect(),
         total: page.total,
+        total_is_lower_bound: page.total_is_lower_bound,
         page: page.page,
         per_page: page.per_page,
     }))

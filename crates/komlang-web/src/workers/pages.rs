@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::forms::may_edit_worker;
 use crate::common::forms::choices;
 use crate::common::names::{org_display, province_choices, unit_name};
+use crate::common::pagination::grouped;
 use crate::common::{layout, render, Choice, Ctx, Layout, Locale, PageResult};
 use crate::AppState;
 
@@ -106,13 +107,25 @@ impl WorkersPage {
         (self.page.page > 1).then(|| self.f.link(self.page.page - 1))
     }
     fn next(&self) -> Option<String> {
-        (self.page.page < self.page.pages()).then(|| self.f.link(self.page.page + 1))
+        self.page.has_next().then(|| self.f.link(self.page.page + 1))
     }
+    /// "Page 2 of 7", or "Page 2" when the count stopped at a bound (the last page is unknown).
     fn page_of(&self) -> String {
-        self.l.i.tp("common.page_of", &[("page", self.page.page.to_string()), ("pages", self.page.pages().to_string())])
+        if self.page.total_is_lower_bound {
+            self.l.i.tp("common.page_n", &[("page", self.page.page.to_string())])
+        } else {
+            self.l
+                .i
+                .tp("common.page_of", &[("page", self.page.page.to_string()), ("pages", self.page.pages().to_string())])
+        }
     }
+    /// "Results: 42", or "Results: more than 10,000".
     fn results(&self) -> String {
-        self.l.i.tp("common.results", &[("total", self.page.total.to_string())])
+        if self.page.total_is_lower_bound {
+            self.l.i.tp("common.results_more_than", &[("total", grouped(self.page.total))])
+        } else {
+            self.l.i.tp("common.results", &[("total", self.page.total.to_string())])
+        }
     }
     fn place(&self, w: &WorkerRow) -> String {
         unit_name(&self.l.i, &w.workplace_name_km, &w.workplace_name_en)

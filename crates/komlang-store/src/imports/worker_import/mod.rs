@@ -32,14 +32,15 @@ pub use self::bloom::{BLOOM_AFTER_ROWS, BLOOM_BYTES};
 use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
 use crate::common::rows::opt_date;
 use crate::common::scope::push_worker_scope;
-use crate::common::sql::{bulk_insert, Placeholders, Sql};
+use crate::common::sql::{bind_arg, bulk_insert, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
     RejectedRow, RejectedRows, WorkerImportOptions,
 };
 use crate::units::load_units;
 use crate::workers::{
-    date_text, dedup_person, insert_dedup_keys, stored_keys, worker_from_row, write_worker_update, WORKER_COLS,
+    dedup_person, draft_args, insert_dedup_keys, stored_keys, worker_from_row, write_worker_update, DRAFT_COLUMNS,
+    WORKER_COLS,
 };
 use crate::{now_text, Engine, Result, Store, StoreError};
 
@@ -47,8 +48,9 @@ use crate::{now_text, Engine, Result, Store, StoreError};
 pub const READ_BATCH: usize = 500;
 /// Workers per multi-row `INSERT`.
 const INSERT_CHUNK: usize = 500;
-/// Parameters per worker in that `INSERT`.
-const INSERT_PARAMS: usize = 22;
+/// Parameters per worker in that `INSERT`: the draft's columns, then `import_row`,
+/// `created_at`, `updated_at` and `import_id`.
+const INSERT_PARAMS: usize = DRAFT_COLUMNS.len() + 4;
 /// Keys per `key IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 4096;
 
@@ -275,11 +277,9 @@ impl State {
             let mut ph = Placeholders::for_engine(engine);
             let mut s = String::with_capacity(400 + n * 120);
             s.push_str(bulk_insert(engine));
-            s.push_str(
-                " workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
-                 sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
-                 education_field, import_row, created_at, updated_at, import_id, synthetic) VALUES ",
-            );
+            s.push_str(" workers (");
+            s.push_str(&DRAFT_COLUMNS.join(", "));
+            s.push_str(", import_row, created_at, updated_at, import_id, synthetic) VALUES ");
             for i in 0..n {
                 if i > 0 {
                     s.push_str(", ");
@@ -701,30 +701,10 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
         let sql = st.insert_sql(ctx.engine, chunk.len());
         let mut q = sqlx::query(sql);
         for p in chunk {
-            let d = &p.draft;
-            q = q
-                .bind(d.name_km.as_str())
-                .bind(d.name_latin.as_str())
-                .bind(d.sex.code())
-                .bind(date_text(d.date_of_birth))
-                .bind(d.national_id.as_deref())
-                .bind(d.phone.as_deref())
-                .bind(d.email.as_deref())
-                .bind(d.cadre.code())
-                .bind(d.role.code())
-                .bind(d.sector.code())
-                .bind(d.org_id)
-                .bind(d.position_title.as_deref())
-                .bind(d.workplace_code.as_str())
-                .bind(d.status.code())
-                .bind(date_text(d.start_date))
-                .bind(date_text(d.end_date))
-                .bind(d.education_level.map(|v| v.code()))
-                .bind(d.education_field.map(|v| v.code()))
-                .bind(p.row as i64)
-                .bind(ctx.now.as_str())
-                .bind(ctx.now.as_str())
-                .bind(import_id);
+            for a in draft_args(&p.draft) {
+                q = bind_arg(q, a);
+            }
+            q = q.bind(p.row as i64).bind(ctx.now.as_str()).bind(ctx.now.as_str()).bind(import_id);
         }
         let rows = q.fetch_all(&mut *conn).await?;
         let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());

@@ -1,0 +1,532 @@
+//! Worker search through the trigram index, on every engine: the same matches as the
+//! substring search it replaced (and as a plain reading of every record), kept exact as
+//! records are created, imported, changed and deleted; best matches first; counts bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use komlang_core::import::guess_mapping;
+use komlang_core::validate::WorkerInput;
+use komlang_core::*;
+use komlang_store::testing::{engines, TestDb};
+use komlang_store::{
+    system_principal, DupDecision, Store, WorkerChange, WorkerImportOptions, WorkerQuery, WorkerRow, COUNT_LIMIT,
+};
+use sqlx::Row;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+/// A small deterministic generator (no dependency, the same data on every run).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+        v[self.below(v.len())]
+    }
+}
+
+const LATIN: &[&str] = &[
+    "Sok",
+    "SOK",
+    "sok",
+    "Chan",
+    "Dara",
+    "Sophea",
+    "Vanna",
+    "Sokha",
+    "Pisey",
+    "Rith",
+    "Bopha",
+    "Kosal",
+    "Amélie",
+    "AMELIE",
+    "Ánh",
+    "Thérèse",
+    "Rasok",
+    "O'Neil",
+    "Saint-Just",
+    "Ly",
+    "Mey",
+];
+const KHMER: &[&str] = &[
+    "សុខ",
+    "ចាន់",
+    "ដារ៉ា",
+    "សុភា",
+    "វណ្ណា",
+    "ពិសី",
+    "ស្រីមុំ",
+    "បុប្ផា",
+    "សុខា",
+    "ចាន់\u{200B}ធា",
+    "ស%ខ",
+    "ក_ល",
+    "ម\\ន",
+    "sokha",
+    "Sok",
+    "សុខ១២",
+    "ឆ្នាំ២០២៤",
+];
+
+/// A worker's fields: Khmer name, Latin name, phone, national ID.
+type Fields = (String, String, Option<String>, Option<String>);
+
+fn fields(r: &mut Rng, i: usize) -> Fields {
+    let km = format!("{} {}", r.pick(KHMER), r.pick(KHMER));
+    let latin = format!("{} {}", r.pick(LATIN), r.pick(LATIN));
+    let phone = match r.below(3) {
+        0 => None,
+        1 => Some(format!("0{:08}", r.next() % 100_000_000)),
+        _ => Some(format!("012 {:03} {:03}", r.next() % 1000, r.next() % 1000)),
+    };
+    let nid = (r.below(2) == 0).then(|| format!("N{:07}", i));
+    (km, latin, phone, nid)
+}
+
+fn input(f: &Fields, i: usize) -> WorkerInput {
+    WorkerInput {
+        name_km: Some(f.0.clone()),
+        name_latin: Some(f.1.clone()),
+        phone: f.2.clone(),
+        national_id: f.3.clone(),
+        sex: Some("female".into()),
+        date_of_birth: Some(format!("19{:02}-{:02}-{:02}", 60 + i % 40, 1 + i % 12, 1 + i % 28)),
+        cadre: Some("para_social_worker".into()),
+        role: Some("ccwc_focal_point".into()),
+        sector: Some("government".into()),
+        workplace_code: Some(if i % 3 == 0 { "010201" } else { "020101" }.into()),
+        status: Some("active".into()),
+        start_date: Some("2019-01-15".into()),
+        ..Default::default()
+    }
+}
+
+const HEADERS: &[&str] = &[
+    "ឈ្មោះ",
+    "Name (Latin)",
+    "Sex",
+    "Date of birth",
+    "National ID",
+    "Phone",
+    "Cadre",
+    "Role",
+    "Sector",
+    "Workplace code",
+    "Status",
+    "Start date",
+];
+
+fn import_row(f: &Fields, i: usize) -> Vec<String> {
+    let w = input(f, i);
+    [
+        w.name_km,
+        w.name_latin,
+        Some("F".into()),
+        w.date_of_birth,
+        w.national_id,
+        w.phone,
+        w.cadre,
+        w.role,
+        w.sector,
+        w.workplace_code,
+        w.status,
+        w.start_date,
+    ]
+    .into_iter()
+    .map(Option::unwrap_or_default)
+    .collect()
+}
+
+/// Imports the rows in one transaction (every row kept, even when it looks like another).
+async fn import(store: &Store, rows: Vec<Vec<String>>) {
+    let admin = system_principal("test");
+    let headers: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
+    let mapping = guess_mapping(&headers);
+    let opts = WorkerImportOptions {
+        file_name: "staff.csv".into(),
+        file_sha256: "ab".repeat(32),
+        default_decision: DupDecision::KeepBoth,
+        ..Default::default()
+    };
+    let numbered = rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
+    let report = store.import_workers(&admin, &headers, numbered, &mapping, &opts, today()).await.unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+}
+
+/// A stored worker as the oracle sees it.
+struct Stored {
+    id: i64,
+    latin: String,
+    km: String,
+    phone: Option<String>,
+    nid: Option<String>,
+}
+
+async fn stored(store: &Store) -> Vec<Stored> {
+    let rows = sqlx::query("SELECT id, name_latin, name_km, phone, national_id FROM workers ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| Stored {
+            id: r.get("id"),
+            latin: r.get("name_latin"),
+            km: r.get("name_km"),
+            phone: r.get("phone"),
+            nid: r.get("national_id"),
+        })
+        .collect()
+}
+
+/// What a search must answer, in order, read off every record: each field's key holds the
+/// query's key, or the national ID is the query; best tier first, then by name, then id.
+fn expected(all: &[Stored], q: &str) -> Vec<i64> {
+    let t = q.trim();
+    let k = search_key(t);
+    let mut hits: Vec<(u8, String, i64)> = Vec::new();
+    for w in all {
+        let (lk, kk, pk) = (search_key(&w.latin), search_key(&w.km), search_key(w.phone.as_deref().unwrap_or("")));
+        let nid = w.nid.as_deref() == Some(t);
+        if !(nid || lk.contains(&k) || kk.contains(&k) || pk.contains(&k)) {
+            continue;
+        }
+        let tier = if nid {
+            0
+        } else if lk.starts_with(&k) {
+            1
+        } else if kk.starts_with(&k) {
+            2
+        } else {
+            3
+        };
+        let name = if tier == 2 { kk } else { worker_search_key(&w.latin, &w.km, w.phone.as_deref()) };
+        hits.push((tier, name, w.id));
+    }
+    hits.sort();
+    hits.into_iter().map(|h| h.2).collect()
+}
+
+/// Every page of a search, in order.
+async fn search_all(store: &Store, q: &str, per_page: i64) -> (Vec<i64>, Vec<WorkerRow>) {
+    let admin = system_principal("test");
+    let mut ids = Vec::new();
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let got = store
+            .list_workers(&admin, &WorkerQuery { q: Some(q.into()), page, per_page, ..Default::default() })
+            .await
+            .unwrap();
+        let n = got.items.len() as i64;
+        ids.extend(got.items.iter().map(|r| r.id));
+        rows.extend(got.items);
+        if n < per_page {
+            break;
+        }
+    }
+    (ids, rows)
+}
+
+/// The search this one replaced: `LIKE` over the lower-cased names and the phone, the
+/// national ID equal.
+async fn old_like(store: &Store, q: &str) -> BTreeSet<i64> {
+    let mut pat = String::from("%");
+    for c in clean_text(q).to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pat.push('\\');
+        }
+        pat.push(c);
+    }
+    pat.push('%');
+    let rows = sqlx::query(
+        "SELECT w.id FROM workers w WHERE (LOWER(w.name_latin) LIKE $1 ESCAPE '\\' \
+         OR LOWER(w.name_km) LIKE $1 ESCAPE '\\' OR w.national_id = $2 OR w.phone LIKE $1 ESCAPE '\\')",
+    )
+    .bind(&pat)
+    .bind(q.trim())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    rows.iter().map(|r| r.get::<i64, _>(0)).collect()
+}
+
+/// Queries: fixed ones (case, accents, zero-width characters, Khmer digits, LIKE
+/// metacharacters, short ones) and pieces of the stored names, phones and IDs.
+fn queries(all: &[Stored], r: &mut Rng) -> Vec<String> {
+    let mut qs: Vec<String> = [
+        "sok",
+        "SOK",
+        "Sok",
+        "ok d",
+        "sokha",
+        "a",
+        "so",
+        "ly",
+        "amelie",
+        "AMÉLIE",
+        "ánh",
+        "anh",
+        "therese",
+        "o'n",
+        "-j",
+        "សុខ",
+        "ស",
+        "សុ",
+        "ចាន់\u{200B}ធា",
+        "ចាន់ធា",
+        "\u{2066}សុភា",
+        "ស្រី",
+        "្រ",
+        "១២",
+        "12",
+        "២០២៤",
+        "2024",
+        "%",
+        "_",
+        "\\",
+        "ស%ខ",
+        "ក_ល",
+        "ម\\ន",
+        "%ខ",
+        "012",
+        "012 3",
+        "N0000",
+        "zzz",
+        "ស ច",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for _ in 0..40 {
+        let w = &all[r.below(all.len())];
+        let src = match r.below(4) {
+            0 => w.latin.clone(),
+            1 => w.km.clone(),
+            2 => w.phone.clone().unwrap_or_else(|| w.latin.clone()),
+            _ => w.nid.clone().unwrap_or_else(|| w.km.clone()),
+        };
+        let chars: Vec<char> = src.chars().collect();
+        let len = 1 + r.below(chars.len().min(6));
+        let at = r.below(chars.len() - len + 1);
+        let piece: String = chars[at..at + len].iter().collect();
+        qs.push(if r.below(2) == 0 { piece.to_uppercase() } else { piece });
+        if let Some(n) = &w.nid {
+            qs.push(n.clone());
+        }
+    }
+    qs
+}
+
+/// Checks every query against the oracle and the old search.
+async fn check_searches(store: &Store, engine: komlang_store::Engine, r: &mut Rng, stage: &str) {
+    let all = stored(store).await;
+    for q in queries(&all, r) {
+        let want = expected(&all, &q);
+        let (got, _) = search_all(store, &q, 7).await;
+        assert_eq!(got, want, "{engine:?} {stage}: matches and order of {q:?}");
+        let page1 = store
+            .list_workers(&system_principal("t"), &WorkerQuery { q: Some(q.clone()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(page1.total, want.len() as i64, "{engine:?} {stage}: count of {q:?}");
+        assert!(!page1.total_is_lower_bound);
+
+        // Where the query's key is the query as the old search lowered it, the old
+        // search's matches are all found; on records whose fields' keys are their lower
+        // case (no accents, single spaces), exactly those.
+        let t = q.trim();
+        if search_key(t) == clean_text(t).to_lowercase() {
+            let old = old_like(store, &q).await;
+            let new: BTreeSet<i64> = got.iter().copied().collect();
+            assert!(old.is_subset(&new), "{engine:?} {stage}: {q:?} lost {:?}", old.difference(&new));
+            let plain: BTreeSet<i64> = all
+                .iter()
+                .filter(|w| {
+                    [Some(w.latin.as_str()), Some(w.km.as_str()), w.phone.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .all(|f| search_key(f) == f.to_ascii_lowercase())
+                })
+                .map(|w| w.id)
+                .collect();
+            assert_eq!(
+                old.intersection(&plain).collect::<Vec<_>>(),
+                new.intersection(&plain).collect::<Vec<_>>(),
+                "{engine:?} {stage}: {q:?} on plain records"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn search_finds_what_the_substring_search_found_as_records_change() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let mut r = Rng(7);
+        let mut n = 0;
+        // Created one by one, then imported in one transaction.
+        let mut ids = Vec::new();
+        for _ in 0..40 {
+            let f = fields(&mut r, n);
+            ids.push(db.store.create_worker(&admin, &input(&f, n), today()).await.unwrap().id);
+            n += 1;
+        }
+        let mut rows = Vec::new();
+        for _ in 0..160 {
+            let f = fields(&mut r, n);
+            rows.push(import_row(&f, n));
+            n += 1;
+        }
+        import(&db.store, rows).await;
+        check_searches(&db.store, engine, &mut r, "created and imported").await;
+
+        // Renamed, new phones, deleted: the index follows.
+        for &id in ids.iter().take(15) {
+            let f = fields(&mut r, n);
+            n += 1;
+            let patch = WorkerInput {
+                name_km: Some(f.0),
+                name_latin: Some(f.1),
+                phone: Some(f.2.unwrap_or_else(|| "099 000 111".into())),
+                ..Default::default()
+            };
+            db.store.update_worker(&admin, id, &patch, &WorkerChange::default(), today()).await.unwrap();
+        }
+        for &id in ids.iter().skip(30) {
+            db.store.delete_worker(&admin, id).await.unwrap();
+        }
+        check_searches(&db.store, engine, &mut r, "changed and deleted").await;
+
+        // A merge inside an import changes a stored worker's names within the import's transaction.
+        let target = &stored(&db.store).await[0];
+        let mut merged = import_row(&fields(&mut r, n), n);
+        merged[0] = target.km.clone();
+        merged[1] = "Zzyzx Merged".into();
+        merged[3] = String::new();
+        merged[4] = target.nid.clone().unwrap_or_else(|| "NMERGE001".into());
+        if target.nid.is_none() {
+            sqlx::query("UPDATE workers SET national_id = 'NMERGE001' WHERE id = $1")
+                .bind(target.id)
+                .execute(db.store.pool())
+                .await
+                .unwrap();
+        }
+        let headers: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
+        let opts = WorkerImportOptions {
+            file_name: "merge.csv".into(),
+            file_sha256: "cd".repeat(32),
+            default_decision: DupDecision::Merge,
+            ..Default::default()
+        };
+        let report = db
+            .store
+            .import_workers(&admin, &headers, [Ok((2, merged))].into_iter(), &guess_mapping(&headers), &opts, today())
+            .await
+            .unwrap();
+        assert_eq!(report.merged, 1, "{engine:?}: {report:?}");
+        let (found, _) = search_all(&db.store, "zzyzx", 50).await;
+        assert_eq!(found, vec![target.id], "{engine:?}: the merged name is found");
+        check_searches(&db.store, engine, &mut r, "merged").await;
+        db.cleanup().await;
+    }
+}
+
+/// The keys of rows written without them (before the migration, or by a tool writing SQL)
+/// are filled in when the store starts, and those rows are found.
+#[tokio::test]
+async fn missing_keys_are_filled_in_at_start() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let w = db.store.create_worker(&admin, &input(&fields(&mut Rng(3), 0), 0), today()).await.unwrap();
+        sqlx::query(
+            "UPDATE workers SET search_key = NULL, search_km = NULL, name_latin = 'Quillon Vorte' WHERE id = $1",
+        )
+        .bind(w.id)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+        assert!(search_all(&db.store, "quillon", 50).await.0.is_empty(), "{engine:?}: no key, not found");
+        assert_eq!(db.store.ensure_search_keys().await.unwrap(), 1);
+        assert_eq!(search_all(&db.store, "quillon", 50).await.0, vec![w.id], "{engine:?}");
+        assert_eq!(search_all(&db.store, "qu", 50).await.0, vec![w.id], "{engine:?}: short query");
+        assert_eq!(db.store.ensure_search_keys().await.unwrap(), 0, "{engine:?}: nothing left to do");
+        db.cleanup().await;
+    }
+}
+
+/// Past [`COUNT_LIMIT`] matches, the count stops and says so, and each page is read tier
+/// by tier from the indexes: the pages are still the matches in the order of the oracle.
+#[tokio::test]
+async fn many_matches_are_counted_to_a_bound_and_paged_in_order() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let admin = system_principal("test");
+        let mut r = Rng(11);
+        let n = COUNT_LIMIT as usize + 300;
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
+            // Every name holds "ok": a Latin name starting with it, a Khmer name starting
+            // with it, or "ok" inside a word.
+            let mut km = format!("{} {}", r.pick(KHMER), r.pick(KHMER));
+            let latin = match i % 3 {
+                0 => format!("Ok{} {}", r.pick(LATIN).to_lowercase(), r.pick(LATIN)),
+                1 => {
+                    km = format!("ok{}", r.pick(KHMER));
+                    format!("{} {}", r.pick(&["Chan", "Dara", "Vanna"]), r.pick(&["Ly", "Mey"]))
+                }
+                _ => format!("{} Rasok{}", r.pick(LATIN), r.pick(&["", "a", "ha"])),
+            };
+            rows.push(import_row(&(km, latin, None, None), i));
+        }
+        import(&db.store, rows).await;
+        let all = stored(&db.store).await;
+
+        let first = db
+            .store
+            .list_workers(&admin, &WorkerQuery { q: Some("ok".into()), per_page: 500, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!((first.total, first.total_is_lower_bound), (COUNT_LIMIT, true), "{engine:?}");
+        assert!(first.has_next());
+        let plain = db.store.list_workers(&admin, &WorkerQuery::default()).await.unwrap();
+        assert_eq!((plain.total, plain.total_is_lower_bound), (COUNT_LIMIT, true), "{engine:?}: list without search");
+        // A filter that leaves fewer: counted exactly.
+        let q = WorkerQuery { province: Some("01".into()), ..Default::default() };
+        let province = db.store.list_workers(&admin, &q).await.unwrap();
+        assert_eq!(province.total as usize, n.div_ceil(3), "{engine:?}: workers of province 01");
+        assert!(!province.total_is_lower_bound);
+
+        for q in ["ok", "OK", "okc", "ras"] {
+            let want = expected(&all, q);
+            let (got, _) = search_all(&db.store, q, 500).await;
+            assert_eq!(got.len(), want.len(), "{engine:?}: {q}");
+            assert!(got == want, "{engine:?}: order of {q}");
+        }
+        // Pages that start inside a later tier (one row a page, past the first tiers).
+        for page in [3400, 3401, 6800, 6801, 10_299, 10_300, 10_301] {
+            let got = db
+                .store
+                .list_workers(&admin, &WorkerQuery { q: Some("ok".into()), page, per_page: 1, ..Default::default() })
+                .await
+                .unwrap();
+            let want = expected(&all, "ok");
+            assert_eq!(
+                got.items.iter().map(|w| w.id).collect::<Vec<_>>(),
+                want.get(page as usize - 1).copied().into_iter().collect::<Vec<_>>(),
+                "{engine:?}: page {page}"
+            );
+        }
+        db.cleanup().await;
+    }
+}
