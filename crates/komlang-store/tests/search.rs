@@ -104,7 +104,7 @@ fn input(f: &Fields, i: usize) -> WorkerInput {
         cadre: Some("para_social_worker".into()),
         role: Some("ccwc_focal_point".into()),
         sector: Some("government".into()),
-        workplace_code: Some(if i % 3 == 0 { "010201" } else { "020101" }.into()),
+        workplace_code: Some(if i.is_multiple_of(3) { "010201" } else { "020101" }.into()),
         status: Some("active".into()),
         start_date: Some("2019-01-15".into()),
         ..Default::default()

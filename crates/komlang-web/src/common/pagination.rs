@@ -34,7 +34,7 @@ pub fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -54,6 +54,11 @@ pub fn page_link(query: &str, page: i64) -> String {
     }
 }
 
+/// The links to the previous and next pages, where there are such pages.
+pub fn prev_next(page: i64, pages: i64, link: impl Fn(i64) -> String) -> (Option<String>, Option<String>) {
+    ((page > 1).then(|| link(page - 1)), (page < pages).then(|| link(page + 1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::grouped;
@@ -66,9 +71,4 @@ mod tests {
         assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(grouped(-1000), "-1,000");
     }
-}
-
-/// The links to the previous and next pages, where there are such pages.
-pub fn prev_next(page: i64, pages: i64, link: impl Fn(i64) -> String) -> (Option<String>, Option<String>) {
-    ((page > 1).then(|| link(page - 1)), (page < pages).then(|| link(page + 1)))
 }
