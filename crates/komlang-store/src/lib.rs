@@ -59,4 +59,6 @@ pub use training::{
     TRANSCRIPT_EXPORT_COLUMNS,
 };
 pub use units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
-pub use workers::{WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY};
+pub use workers::{
+    TallyCompaction, WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, DEDUP_KEYS_FINGERPRINT_KEY,
+};

@@ -355,6 +355,8 @@ impl Store {
         tx.commit().await?;
         // Later migrations, and what the store derives from the records (duplicate keys).
         self.migrate().await?;
+        // The tallies the triggers wrote batch by batch, merged.
+        self.compact_worker_tallies().await?;
         Ok(RestoreSummary { manifest, tables: counts })
     }
 }

@@ -5,6 +5,7 @@ mod brief;
 mod dedup_keys;
 mod profile;
 mod registry;
+mod tallies;
 
 pub use brief::WorkerBrief;
 pub(crate) use brief::{brief_from_row, BRIEF_COLS};
@@ -15,3 +16,5 @@ pub(crate) use registry::{
     date_text, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, WORKER_COLS,
 };
 pub use registry::{WorkerChange, WorkerQuery, WorkerRow};
+pub(crate) use tallies::tally_area;
+pub use tallies::TallyCompaction;

@@ -187,8 +187,13 @@ impl Store {
         Ok(Page { items: rows.iter().map(row_from_row).collect::<Result<_>>()?, total, page, per_page })
     }
 
-    /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`).
+    /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`, `role`):
+    /// from the tallies for an area (the cost of the number of groups, not of workers), from
+    /// the records for an organization's staff or one's own record.
     pub async fn count_workers_by(&self, p: &Principal, column: &str) -> Result<Vec<(String, i64)>> {
+        if let Some(area) = super::tally_area(p) {
+            return self.tallied_counts(&area, column).await;
+        }
         let col = match column {
             "cadre" => "w.cadre",
             "sector" => "w.sector",

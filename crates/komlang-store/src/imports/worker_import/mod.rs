@@ -363,7 +363,7 @@ impl Store {
             conn.close_on_drop();
             sqlite_bulk_settings(&mut conn).await?;
         }
-        async {
+        let report = async {
             let mut tx = conn.begin().await?;
             if self.engine == Engine::Postgres {
                 postgres_bulk_settings(&mut tx).await?;
@@ -425,7 +425,13 @@ impl Store {
             }
             Ok::<_, StoreError>(report)
         }
-        .await
+        .await?;
+        drop(conn);
+        if report.committed {
+            // The tallies the triggers wrote batch by batch, merged (PostgreSQL).
+            self.compact_worker_tallies().await?;
+        }
+        Ok(report)
     }
 }
 

@@ -1,0 +1,102 @@
+//! Worker tallies: how many workers there are per workplace unit and per (cadre, sector, role,
+//! status), kept by the database's triggers on `workers` in the same transaction as every
+//! change (migration 0009). The home page's counts and planning's coverage sum them instead of
+//! counting every worker: the cost is the number of groups (units × kinds of worker), not the
+//! number of workers.
+//!
+//! A group's count is the sum of its rows' `n`. On SQLite the triggers keep one row per group;
+//! on PostgreSQL they append one delta row per group a statement touched (no writer updates a
+//! shared row, so writers neither wait for each other nor deadlock on the tallies), and
+//! [`Store::compact_worker_tallies`] merges the rows now and then.
+
+use komlang_core::access::WorkerScope;
+use komlang_core::{Action, Principal, Scope};
+use sqlx::Row;
+
+use crate::common::scope::push_area;
+use crate::common::sql::Sql;
+use crate::{Engine, Result, Store};
+
+/// The columns a tally groups by (besides the workplace).
+pub(crate) const TALLY_COLUMNS: [&str; 4] = ["cadre", "sector", "role", "status"];
+
+/// The area whose workers `p` reads, when the tallies can answer for it: a geographic scope
+/// without an organization filter. An organization's HR manager (its staff, found through
+/// `workers_org`) and a worker (their own record) are counted from the records.
+pub(crate) fn tally_area(p: &Principal) -> Option<Scope> {
+    if !p.may(Action::ReadWorkers) {
+        return None;
+    }
+    match p.worker_scope() {
+        WorkerScope::Area { scope, org_id: None } => Some(scope),
+        _ => None,
+    }
+}
+
+/// Rows merged by the last compaction, and rows there are now, as
+/// [`Store::compact_worker_tallies`] reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TallyCompaction {
+    pub rows_before: i64,
+    pub rows_after: i64,
+}
+
+impl Store {
+    /// Counts of workers in `area` grouped by one tallied column (`cadre`, `sector`, `role`,
+    /// `status`), from the tallies; groups with no worker left out.
+    pub(crate) async fn tallied_counts(&self, area: &Scope, column: &str) -> Result<Vec<(String, i64)>> {
+        let Some(col) = TALLY_COLUMNS.iter().find(|c| **c == column) else {
+            return Err(crate::StoreError::Corrupt(format!("no tally by {column}")));
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT t.{col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t \
+             JOIN admin_units u ON u.code = t.workplace_code WHERE 1 = 1"
+        ));
+        push_area(&mut sql, area);
+        sql.push(&format!(" GROUP BY t.{col} HAVING SUM(t.n) <> 0 ORDER BY t.{col}"));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+    }
+
+    /// Rows of the tally table (what a reader of the whole country sums).
+    pub async fn worker_tally_rows(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM worker_tallies").fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// Merges the tally rows into one row per group (and drops the groups that are down to
+    /// zero). On PostgreSQL one statement deletes every row it sees and inserts their sums, so
+    /// that a reader sees either the rows before or the rows after, which sum the same; deltas
+    /// written meanwhile by other transactions are not visible to it and stay. One compaction
+    /// at a time (an advisory lock; another caller returns at once). Called after an import,
+    /// after a restore and by the server now and then; never needed for correctness.
+    pub async fn compact_worker_tallies(&self) -> Result<TallyCompaction> {
+        let count = "SELECT COUNT(*) FROM worker_tallies";
+        if self.engine == Engine::Sqlite {
+            // One row per group already; one statement (a transaction that read first could
+            // not take the write lock while another writer holds it).
+            let rows_before: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
+            sqlx::query("DELETE FROM worker_tallies WHERE n = 0").execute(&self.pool).await?;
+            let rows_after: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
+            return Ok(TallyCompaction { rows_before, rows_after });
+        }
+        let mut tx = self.pool.begin().await?;
+        // The key of the compaction lock (the bootstrap lock's, plus one).
+        let got: bool =
+            sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
+        let rows_before: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        if !got {
+            return Ok(TallyCompaction { rows_before, rows_after: rows_before });
+        }
+        let cols = "workplace_code, cadre, sector, role, status";
+        sqlx::query(&format!(
+            "WITH merged AS (DELETE FROM worker_tallies RETURNING {cols}, n) \
+             INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, SUM(n) FROM merged \
+             GROUP BY {cols} HAVING SUM(n) <> 0"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let rows_after: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        tx.commit().await?;
+        Ok(TallyCompaction { rows_before, rows_after })
+    }
+}
