@@ -39,8 +39,6 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec { self_refs: &["parent_code"], ..reference("admin_units") },
     records("organizations"),
     records("workers"),
-    // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
-    not_carried("worker_tallies"),
     records("postings"),
     records("status_changes"),
     records("users"),
@@ -81,6 +79,8 @@ pub const TABLES: &[TableSpec] = &[
     records("licences"),
     records("licence_actions"),
     not_carried("rate_limits"),
+    // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
+    not_carried("worker_tallies"),
 ];
 
 /// The table of this name.
