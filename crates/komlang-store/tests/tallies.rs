@@ -12,7 +12,7 @@ use komlang_core::validate::{OrgInput, WorkerInput};
 use komlang_core::*;
 use komlang_store::backup::BackupOptions;
 use komlang_store::testing::{engines, TestDb};
-use komlang_store::{system_principal, Engine, Store, WorkerChange, WorkerImportOptions};
+use komlang_store::{system_principal, Engine, Store, WorkerChange, WorkerImportOptions, WorkerQuery};
 use sqlx::Row;
 
 fn today() -> NaiveDate {
@@ -130,6 +130,38 @@ async fn check(store: &Store, org: Option<i64>, what: &str) {
             .map(|r| (r.get(0), r.get(1)))
             .collect();
             assert_eq!(got, want, "{what}: {} by {col}", p.username);
+        }
+        // The worker list's total, unfiltered and filtered on tallied columns.
+        let filters = [
+            WorkerQuery::default(),
+            WorkerQuery { status: Some(EmploymentStatus::Active), ..Default::default() },
+            WorkerQuery { province: Some("02".into()), cadre: Some(Cadre::ParaProfessional), ..Default::default() },
+            WorkerQuery {
+                commune: Some("020101".into()),
+                role: Some(WorkerRole::CcwcFocalPoint),
+                ..Default::default()
+            },
+            WorkerQuery { sector: Some(Sector::Ngo), district: Some("0201".into()), ..Default::default() },
+        ];
+        for f in filters {
+            let got = store.list_workers(&p, &WorkerQuery { per_page: 1, ..f.clone() }).await.unwrap().total;
+            let mut want_sql =
+                format!("SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE {cond}");
+            for (col, v) in [
+                ("u.province_code", f.province.clone()),
+                ("u.district_code", f.district.clone()),
+                ("u.commune_code", f.commune.clone()),
+                ("w.cadre", f.cadre.map(|c| c.code().to_string())),
+                ("w.sector", f.sector.map(|c| c.code().to_string())),
+                ("w.status", f.status.map(|c| c.code().to_string())),
+                ("w.role", f.role.map(|c| c.code().to_string())),
+            ] {
+                if let Some(v) = v {
+                    want_sql.push_str(&format!(" AND {col} = '{v}'"));
+                }
+            }
+            let want: i64 = sqlx::query(&want_sql).fetch_one(store.pool()).await.unwrap().get(0);
+            assert_eq!(got, want, "{what}: {} list total {f:?}", p.username);
         }
     }
 }

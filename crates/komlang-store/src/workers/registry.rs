@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_dedup_keys};
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
-use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
+use crate::common::scope::{push_area, push_attribute_filters, push_worker_scope, AttributeFilter};
 use crate::common::sql::{like_pattern, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
@@ -161,15 +161,51 @@ impl Store {
         f
     }
 
-    /// Workers matching `q` within the principal's scope; `total` counts every match.
+    /// The count of the workers `q` matches, summed from the worker tallies, when the tallies
+    /// hold every filter (place, cadre, sector, status, role) and the caller reads an area.
+    fn tallied_total(&self, p: &Principal, q: &WorkerQuery) -> Option<Sql> {
+        if q.q.non_blank().is_some() || q.org_id.is_some() {
+            return None;
+        }
+        let area = super::tally_area(p)?;
+        let mut sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(w.n), 0) AS BIGINT) FROM worker_tallies w \
+             JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
+        );
+        push_area(&mut sql, &area);
+        push_attribute_filters(
+            &mut sql,
+            &AttributeFilter {
+                province: q.province.as_deref(),
+                district: q.district.as_deref(),
+                commune: q.commune.as_deref(),
+                cadre: q.cadre,
+                sector: q.sector,
+                status: q.status,
+                role: q.role,
+                sex: None,
+                org_id: None,
+            },
+        );
+        Some(sql)
+    }
+
+    /// Workers matching `q` within the principal's scope; `total` counts every match (from
+    /// the worker tallies when they hold every filter).
     pub async fn list_workers(&self, p: &Principal, q: &WorkerQuery) -> Result<Page<WorkerRow>> {
         let filter = self.worker_filter(p, q);
         let from = " FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
                     LEFT JOIN organizations o ON o.id = w.org_id";
-        let mut count = Sql::new(&format!("SELECT COUNT(*){from}"));
-        count.push(&filter.text);
-        count.args = filter.args.clone();
-        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let total = match self.tallied_total(p, q) {
+            // No name search and no employer: the total is summed from the tallies.
+            Some(sql) => sql.query().fetch_one(&self.pool).await?.try_get(0)?,
+            None => {
+                let mut count = Sql::new(&format!("SELECT COUNT(*){from}"));
+                count.push(&filter.text);
+                count.args = filter.args.clone();
+                count.query().fetch_one(&self.pool).await?.try_get(0)?
+            }
+        };
         let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
         let page = q.page.max(1);
         let mut list = Sql::new(&format!(
