@@ -350,25 +350,26 @@ impl Store {
         if !p.may(Action::ReadWorkers) {
             return Ok((0, 0));
         }
+        // Driven by the certificates and licences (their partial and expiry indexes), not by
+        // every worker: the cost of the holders, whatever the size of the registry. The joins
+        // are written in that order as CROSS JOINs, which SQLite keeps (it would otherwise start
+        // from the admin units of a scope and probe every holder for each of them); PostgreSQL
+        // plans them as inner joins.
         let mut out = [0i64; 2];
-        for (k, cond) in [
-            // Driven by the certificates and licences (their partial and expiry indexes), not
-            // by every worker: the cost of the holders, whatever the size of the registry.
-            "w.id IN (SELECT ce.worker_id FROM certificates ce WHERE ce.revoked_on IS NULL)",
-            "w.id IN (SELECT l.worker_id FROM licences l WHERE l.status = 'active' AND l.expires_on >= ",
+        for (k, head) in [
+            "SELECT COUNT(DISTINCT ce.worker_id) FROM certificates ce CROSS JOIN workers w CROSS JOIN admin_units u \
+             WHERE w.id = ce.worker_id AND ce.revoked_on IS NULL",
+            "SELECT COUNT(DISTINCT l.worker_id) FROM licences l CROSS JOIN workers w CROSS JOIN admin_units u \
+             WHERE w.id = l.worker_id AND l.status = 'active' AND l.expires_on >= ",
         ]
         .into_iter()
         .enumerate()
         {
-            let mut sql = Sql::for_engine(
-                "SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE ",
-                self.engine,
-            );
-            sql.push(cond);
+            let mut sql = Sql::for_engine(head, self.engine);
             if k == 1 {
-                sql.text(today.to_string()).push(")");
+                sql.text(today.to_string());
             }
-            sql.push(" AND w.status IN ('active', 'on_leave')");
+            sql.push(" AND u.code = w.workplace_code AND w.status IN ('active', 'on_leave')");
             push_worker_scope(&mut sql, &p.worker_scope());
             out[k] = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
         }

@@ -428,8 +428,12 @@ impl Store {
         .await?;
         drop(conn);
         if report.committed {
-            // The tallies the triggers wrote batch by batch, merged (PostgreSQL).
-            self.compact_worker_tallies().await?;
+            // The tallies the triggers wrote batch by batch, merged (PostgreSQL). The import
+            // is in whatever happens here: a failure only leaves more rows to sum until the
+            // server's next merge.
+            if let Err(e) = self.compact_worker_tallies().await {
+                tracing::warn!("could not merge the worker tallies after the import: {e}");
+            }
         }
         Ok(report)
     }
