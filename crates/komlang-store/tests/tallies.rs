@@ -22,7 +22,7 @@ fn today() -> NaiveDate {
 fn who(role: UserRole, scope: Option<(&str, AdminLevel)>, org_id: Option<i64>) -> Principal {
     Principal {
         user_id: 0,
-        username: "t".into(),
+        username: format!("{}-{}", role.code(), scope.map(|s| s.0).unwrap_or("all")),
         role,
         scope: match scope {
             None => Scope::Nation,
@@ -375,6 +375,90 @@ async fn concurrent_writers_and_compactions_keep_the_tallies_exact() {
         let workers: i64 = sqlx::query("SELECT COUNT(*) FROM workers").fetch_one(db.store.pool()).await.unwrap().get(0);
         assert_eq!(workers, 4 * (25 - 5));
         check(&db.store, None, &format!("{engine:?}: concurrent writers")).await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn certified_and_licensed_count_holders_in_post_once_in_every_scope() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let s = &db.store;
+        let admin = system_principal("t");
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            ids.push(s.create_worker(&admin, &input(i), today()).await.unwrap().id);
+        }
+        let programmes: Vec<i64> = sqlx::query("SELECT id FROM training_programmes ORDER BY id LIMIT 2")
+            .fetch_all(s.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(programmes.len(), 2);
+        for (k, id) in ids.iter().enumerate() {
+            // Certificates: one in 3 workers, one in 6 with a second programme, one in 5 revoked.
+            for (j, prog) in programmes.iter().enumerate() {
+                if k % 3 == 0 && (j == 0 || k % 6 == 0) {
+                    let revoked = (k % 5 == 0 && j == 0).then_some("2026-01-01");
+                    sqlx::query(
+                        "INSERT INTO certificates (number, worker_id, programme_id, level, issued_on, issued_by, \
+                         revoked_on, created_at) VALUES ($1, $2, $3, 'certificate', '2025-01-01', 't', $4, '2025-01-01T00:00:00Z')",
+                    )
+                    .bind(format!("C-{id}-{prog}"))
+                    .bind(*id)
+                    .bind(*prog)
+                    .bind(revoked)
+                    .execute(s.pool())
+                    .await
+                    .unwrap();
+                }
+            }
+            // Licences: active and valid, active but past expiry, suspended.
+            let licence = match k % 4 {
+                0 => Some(("active", "2027-01-01")),
+                1 => Some(("active", "2026-01-01")),
+                2 => Some(("suspended", "2027-01-01")),
+                _ => None,
+            };
+            if let Some((status, expires)) = licence {
+                sqlx::query(
+                    "INSERT INTO licences (worker_id, number, status, applied_on, expires_on, created_at, updated_at) \
+                     VALUES ($1, $2, $3, '2024-01-01', $4, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+                )
+                .bind(*id)
+                .bind(format!("L-{id}"))
+                .bind(status)
+                .bind(expires)
+                .execute(s.pool())
+                .await
+                .unwrap();
+            }
+        }
+        for (p, cond) in readers(None) {
+            let got = s.certified_and_licensed(&p, today()).await.unwrap();
+            let count = |holder: &str| {
+                format!(
+                    "SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                     WHERE {cond} AND w.status IN ('active', 'on_leave') AND EXISTS ({holder})"
+                )
+            };
+            let mut want = [0i64; 2];
+            for (k, holder) in [
+                "SELECT 1 FROM certificates ce WHERE ce.worker_id = w.id AND ce.revoked_on IS NULL",
+                "SELECT 1 FROM licences l WHERE l.worker_id = w.id AND l.status = 'active' AND l.expires_on >= '2026-11-26'",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                want[k] = sqlx::query(&count(holder)).fetch_one(s.pool()).await.unwrap().get(0);
+            }
+            assert_eq!(got, (want[0], want[1]), "{engine:?}: {}", p.username);
+            if p.scope == Scope::Nation {
+                assert!(want[0] > 0 && want[1] > 0, "the data has holders in post");
+            }
+        }
         db.cleanup().await;
     }
 }

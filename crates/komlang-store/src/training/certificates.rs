@@ -355,21 +355,28 @@ impl Store {
         // are written in that order as CROSS JOINs, which SQLite keeps (it would otherwise start
         // from the admin units of a scope and probe every holder for each of them); PostgreSQL
         // plans them as inner joins.
+        // The admin units only for an area smaller than the country.
+        let (units, unit_of) = match p.scope {
+            Scope::Unit { .. } => (" CROSS JOIN admin_units u", " AND u.code = w.workplace_code"),
+            Scope::Nation => ("", ""),
+        };
         let mut out = [0i64; 2];
         for (k, head) in [
-            "SELECT COUNT(DISTINCT ce.worker_id) FROM certificates ce CROSS JOIN workers w CROSS JOIN admin_units u \
-             WHERE w.id = ce.worker_id AND ce.revoked_on IS NULL",
-            "SELECT COUNT(DISTINCT l.worker_id) FROM licences l CROSS JOIN workers w CROSS JOIN admin_units u \
-             WHERE w.id = l.worker_id AND l.status = 'active' AND l.expires_on >= ",
+            "SELECT COUNT(DISTINCT ce.worker_id) FROM certificates ce CROSS JOIN workers w",
+            "SELECT COUNT(DISTINCT l.worker_id) FROM licences l CROSS JOIN workers w",
         ]
         .into_iter()
         .enumerate()
         {
             let mut sql = Sql::for_engine(head, self.engine);
-            if k == 1 {
+            sql.push(units);
+            if k == 0 {
+                sql.push(" WHERE w.id = ce.worker_id AND ce.revoked_on IS NULL");
+            } else {
+                sql.push(" WHERE w.id = l.worker_id AND l.status = 'active' AND l.expires_on >= ");
                 sql.text(today.to_string());
             }
-            sql.push(" AND u.code = w.workplace_code AND w.status IN ('active', 'on_leave')");
+            sql.push(unit_of).push(" AND w.status IN ('active', 'on_leave')");
             push_worker_scope(&mut sql, &p.worker_scope());
             out[k] = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
         }

@@ -48,9 +48,11 @@ impl Store {
         let Some(col) = TALLY_COLUMNS.iter().find(|c| **c == column) else {
             return Err(crate::StoreError::Corrupt(format!("no tally by {column}")));
         };
+        // The admin units only for an area smaller than the country.
+        let join =
+            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
         let mut sql = Sql::new(&format!(
-            "SELECT t.{col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t \
-             JOIN admin_units u ON u.code = t.workplace_code WHERE 1 = 1"
+            "SELECT t.{col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t{join} WHERE 1 = 1"
         ));
         push_area(&mut sql, area);
         sql.push(&format!(" GROUP BY t.{col} HAVING SUM(t.n) <> 0 ORDER BY t.{col}"));
@@ -87,9 +89,13 @@ impl Store {
         if !got {
             return Ok(TallyCompaction { rows_before, rows_after: rows_before });
         }
+        // Only the groups with more than one row (or down to zero): a merge costs what was
+        // written since the last one, not the whole table.
         let cols = "workplace_code, cadre, sector, role, status";
         sqlx::query(&format!(
-            "WITH merged AS (DELETE FROM worker_tallies RETURNING {cols}, n) \
+            "WITH merged AS (DELETE FROM worker_tallies WHERE ({cols}) IN \
+             (SELECT {cols} FROM worker_tallies GROUP BY {cols} HAVING COUNT(*) > 1 OR SUM(n) = 0) \
+             RETURNING {cols}, n) \
              INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, SUM(n) FROM merged \
              GROUP BY {cols} HAVING SUM(n) <> 0"
         ))
@@ -97,6 +103,11 @@ impl Store {
         .await?;
         let rows_after: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
         tx.commit().await?;
+        if rows_before - rows_after > 10_000 {
+            // The merged rows are dead tuples that every reader's scan would still read until
+            // autovacuum comes: cleared now (the table is small; VACUUM stops no reader or writer).
+            sqlx::query("VACUUM (ANALYZE) worker_tallies").execute(&self.pool).await?;
+        }
         Ok(TallyCompaction { rows_before, rows_after })
     }
 }
