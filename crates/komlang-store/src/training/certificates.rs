@@ -350,7 +350,13 @@ impl Store {
         if !p.may(Action::ReadWorkers) {
             return Ok((0, 0));
         }
-        // Driven by the certificates and licences (their partial and expiry indexes), not by
+        // Certified: from the worker tallies (the triggers on `certificates` keep a flag on
+        // each worker, tallied with the rest) when the caller reads an area.
+        let tallied = match crate::workers::tally_area(p) {
+            Some(area) => Some(self.tallied_certified(&area).await?),
+            None => None,
+        };
+        // Otherwise, and for the licences (valid on a day: not tallied), driven by the certificates and licences (their partial and expiry indexes), not by
         // every worker: the cost of the holders, whatever the size of the registry. The joins
         // are written in that order as CROSS JOINs, which SQLite keeps (it would otherwise start
         // from the admin units of a scope and probe every holder for each of them); PostgreSQL
@@ -368,6 +374,10 @@ impl Store {
         .into_iter()
         .enumerate()
         {
+            if let (0, Some(n)) = (k, tallied) {
+                out[0] = n;
+                continue;
+            }
             let mut sql = Sql::for_engine(head, self.engine);
             sql.push(units);
             if k == 0 {

@@ -1,5 +1,5 @@
 //! Worker tallies: how many workers there are per workplace unit and per (cadre, sector, role,
-//! status), kept by the database's triggers on `workers` in the same transaction as every
+//! status, certified), kept by the database's triggers on `workers` in the same transaction as every
 //! change (migration 0009). The home page's counts and planning's coverage sum them instead of
 //! counting every worker: the cost is the number of groups (units × kinds of worker), not the
 //! number of workers.
@@ -60,6 +60,19 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
     }
 
+    /// Workers in post (active or on leave) in `area` holding a valid certificate (the
+    /// `certified` flag the triggers on `certificates` keep on each worker), from the tallies.
+    pub(crate) async fn tallied_certified(&self, area: &Scope) -> Result<i64> {
+        let join =
+            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let mut sql = Sql::new(&format!(
+            "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM worker_tallies t{join} \
+             WHERE t.certified = 1 AND t.status IN ('active', 'on_leave')"
+        ));
+        push_area(&mut sql, area);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
     /// Rows of the tally table (what a reader of the whole country sums).
     pub async fn worker_tally_rows(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM worker_tallies").fetch_one(&self.pool).await?.try_get(0)?)
@@ -91,7 +104,7 @@ impl Store {
         }
         // Only the groups with more than one row (or down to zero): a merge costs what was
         // written since the last one, not the whole table.
-        let cols = "workplace_code, cadre, sector, role, status";
+        let cols = "workplace_code, cadre, sector, role, status, certified";
         sqlx::query(&format!(
             "WITH merged AS (DELETE FROM worker_tallies WHERE ({cols}) IN \
              (SELECT {cols} FROM worker_tallies GROUP BY {cols} HAVING COUNT(*) > 1 OR SUM(n) = 0) \
