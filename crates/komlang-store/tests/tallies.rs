@@ -56,7 +56,7 @@ fn input(i: usize) -> WorkerInput {
     WorkerInput {
         name_km: Some("ឈ្មោះ".into()),
         name_latin: Some(name("Worker", i)),
-        sex: Some(if i % 2 == 0 { "female" } else { "male" }.into()),
+        sex: Some(if i.is_multiple_of(2) { "female" } else { "male" }.into()),
         cadre: Some(CADRES[i % 3].into()),
         role: Some(ROLES[(i / 3) % 3].into()),
         sector: Some(SECTORS[(i / 2) % 3].into()),
@@ -175,7 +175,10 @@ async fn check(store: &Store, org: Option<i64>, what: &str) {
     }
 }
 
-fn rows_of(ids: std::ops::Range<usize>, bad: Option<usize>) -> (Vec<String>, Vec<Result<(u64, Vec<String>), String>>) {
+/// Numbered rows of a file, as the import reads them.
+type Rows = Vec<Result<(u64, Vec<String>), String>>;
+
+fn rows_of(ids: std::ops::Range<usize>, bad: Option<usize>) -> (Vec<String>, Rows) {
     let headers: Vec<String> =
         ["Name (Khmer)", "Name (Latin)", "Sex", "Cadre", "Role", "Sector", "Workplace code", "Status"]
             .iter()
@@ -248,7 +251,8 @@ async fn tallies_follow_every_kind_of_change() {
         check(s, Some(org), "created").await;
 
         // Each tallied field changed in turn, and a field no tally holds.
-        let edits: [(&str, fn(&mut WorkerInput)); 6] = [
+        type Edit = (&'static str, fn(&mut WorkerInput));
+        let edits: [Edit; 6] = [
             ("workplace", |w| w.workplace_code = Some("120101".into())),
             ("cadre", |w| w.cadre = Some("para_professional".into())),
             ("sector", |w| w.sector = Some("volunteer".into())),

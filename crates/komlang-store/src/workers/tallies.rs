@@ -117,10 +117,32 @@ impl Store {
         let rows_after: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
         tx.commit().await?;
         if rows_before - rows_after > 10_000 {
-            // The merged rows are dead tuples that every reader's scan would still read until
-            // autovacuum comes: cleared now (the table is small; VACUUM stops no reader or writer).
-            sqlx::query("VACUUM (ANALYZE) worker_tallies").execute(&self.pool).await?;
+            self.shrink_worker_tallies(cols).await?;
         }
         Ok(TallyCompaction { rows_before, rows_after })
+    }
+
+    /// After a big merge on PostgreSQL (after an import, a million delta rows into a few
+    /// thousand), the table's file keeps the pages of the rows merged away, which every scan
+    /// of the tallies would still read: VACUUM frees them, the live rows are moved once into
+    /// that free space at the front (same sums, one statement), and a second VACUUM cuts the
+    /// now empty end of the file. VACUUM stops no reader or writer (it gives up the cut if it
+    /// cannot take its brief lock at once).
+    async fn shrink_worker_tallies(&self, cols: &str) -> Result<()> {
+        sqlx::query("VACUUM worker_tallies").execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        let got: bool =
+            sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
+        if got {
+            sqlx::query(&format!(
+                "WITH moved AS (DELETE FROM worker_tallies RETURNING {cols}, n) \
+                 INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, n FROM moved"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        sqlx::query("VACUUM (ANALYZE) worker_tallies").execute(&self.pool).await?;
+        Ok(())
     }
 }
