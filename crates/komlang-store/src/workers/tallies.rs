@@ -127,7 +127,9 @@ impl Store {
     /// of the tallies would still read: VACUUM frees them, the live rows are moved once into
     /// that free space at the front (same sums, one statement), and a second VACUUM cuts the
     /// now empty end of the file. VACUUM stops no reader or writer (it gives up the cut if it
-    /// cannot take its brief lock at once).
+    /// cannot take its brief lock at once). Best effort: a snapshot older than the merge (a long
+    /// transaction elsewhere in the database) keeps the rows from being freed, and autovacuum
+    /// cuts the file later.
     async fn shrink_worker_tallies(&self, cols: &str) -> Result<()> {
         sqlx::query("VACUUM worker_tallies").execute(&self.pool).await?;
         let mut tx = self.pool.begin().await?;
@@ -142,7 +144,9 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        sqlx::query("VACUUM (ANALYZE) worker_tallies").execute(&self.pool).await?;
+        // INDEX_CLEANUP ON: else VACUUM may leave the moved rows' dead line pointers (it skips
+        // the index when few pages hold any), and pages holding them cannot be cut.
+        sqlx::query("VACUUM (INDEX_CLEANUP ON, ANALYZE) worker_tallies").execute(&self.pool).await?;
         Ok(())
     }
 }
