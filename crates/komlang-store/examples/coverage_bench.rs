@@ -9,16 +9,20 @@
 //!
 //! A throw-away database per engine (as the tests make them) gets Cambodia's
 //! 2025 provinces, districts and communes, N synthetic workers (default
-//! 100,000) spread over them and population figures for every commune.
+//! 100,000) spread over them and population figures for every commune. Also timed: the home
+//! page's counts (from the worker tallies, before and after they are merged) and, for
+//! comparison, the same counts taken from every worker as they were before the tallies.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::time::Instant;
 
 use komlang_core::planning::INVESTMENT_CASE;
 use komlang_core::AdminLevel;
+use komlang_core::{Principal, Scope};
 use komlang_store::planning::{FactsQuery, PlanRequest};
 use komlang_store::system_principal;
 use komlang_store::testing::{engines, TestDb};
+use komlang_store::Store;
 
 #[tokio::main]
 async fn main() {
@@ -82,8 +86,79 @@ async fn main() {
         }
         tx.commit().await.unwrap();
         println!("{engine:?}: {n} workers and population loaded in {:.1} s", started.elapsed().as_secs_f64());
-
+        // Certificates for one worker in 20, licences for one in 50 (one in 100 of them lapsed).
+        for sql in [
+            "INSERT INTO certificates (number, worker_id, programme_id, level, issued_on, issued_by, created_at) \
+             SELECT 'C-' || id, id, (SELECT MIN(id) FROM training_programmes), 'certificate', '2025-01-01', 'bench', \
+             '2025-01-01T00:00:00Z' FROM workers WHERE id % 20 = 0",
+            "INSERT INTO licences (worker_id, number, status, applied_on, issued_on, term_start, expires_on, \
+             created_at, updated_at) SELECT id, 'L-' || id, 'active', '2024-01-01', '2024-01-02', '2024-01-02', \
+             CASE WHEN id % 100 = 0 THEN '2025-06-01' ELSE '2027-01-01' END, '2024-01-02T00:00:00Z', \
+             '2024-01-02T00:00:00Z' FROM workers WHERE id % 50 = 0",
+        ] {
+            sqlx::query(sql).execute(s.pool()).await.unwrap();
+        }
         let p = system_principal("bench");
+        let province = Principal { scope: Scope::Unit { code: "12".into(), level: AdminLevel::Province }, ..p.clone() };
+
+        // Worker tallies: as the load left them (PostgreSQL: one delta row per group and
+        // statement), then merged as an import or the server does.
+        let rows = s.worker_tally_rows().await.unwrap();
+        println!("  tally rows after the load: {rows}");
+        println!("  home counts before merging: {:.1} ms", median(|| overview(s, &p)).await);
+        let t = Instant::now();
+        let c = s.compact_worker_tallies().await.unwrap();
+        println!(
+            "  tallies merged: {} -> {} rows in {:.1} ms",
+            c.rows_before,
+            c.rows_after,
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+        println!("  home counts, the country: {:.1} ms", median(|| overview(s, &p)).await);
+        println!("  home counts, one province: {:.1} ms", median(|| overview(s, &province)).await);
+        // What the home counts cost when every worker is counted (the queries before the tallies).
+        let old = || async {
+            for col in ["cadre", "sector", "status"] {
+                sqlx::query(&format!(
+                    "SELECT w.{col}, COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                     WHERE 1 = 1 GROUP BY w.{col} ORDER BY w.{col}"
+                ))
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
+            }
+            // The licence count of then is left out: on SQLite it scans the valid licences
+            // once per worker (no index on licences.worker_id for status 'active' alone).
+            for cond in ["EXISTS (SELECT 1 FROM certificates ce WHERE ce.worker_id = w.id AND ce.revoked_on IS NULL)"] {
+                sqlx::query(&format!(
+                    "SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                     WHERE {cond} AND w.status IN ('active', 'on_leave')"
+                ))
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+            }
+        };
+        println!(
+            "  the same counted from the records (before the tallies; without the licences): {:.1} ms",
+            median(old).await
+        );
+        let old_coverage = || async {
+            sqlx::query(
+                "SELECT u.province_code AS k, w.sector, w.cadre, w.role, COUNT(*) AS n FROM workers w \
+                 JOIN admin_units u ON u.code = w.workplace_code \
+                 WHERE w.status IN ('active', 'on_leave') AND u.province_code IS NOT NULL \
+                 GROUP BY u.province_code, w.sector, w.cadre, w.role",
+            )
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+        };
+        println!(
+            "  coverage's worker count by province from the records (before the tallies): {:.1} ms",
+            median(old_coverage).await
+        );
+
         for level in [AdminLevel::Province, AdminLevel::District, AdminLevel::Commune] {
             let q = FactsQuery { level, parent: None, year: 2025 };
             let mut times = Vec::new();
@@ -128,6 +203,36 @@ async fn main() {
             "  plan of 2,079 posts over the country (facts read + plan): {:.1} ms ({total} placed)",
             times[2].as_secs_f64() * 1000.0
         );
-        db.cleanup().await;
+        if std::env::var_os("COVERAGE_BENCH_KEEP").is_some() {
+            // Left for a look with sqlite3 or psql.
+            println!("  kept: {}", db.url);
+            std::mem::forget(db);
+        } else {
+            db.cleanup().await;
+        }
     }
+}
+
+/// The home page's reads: counts by cadre, sector and status, and the certified and licensed.
+async fn overview(s: &Store, p: &Principal) {
+    for col in ["cadre", "sector", "status"] {
+        s.count_workers_by(p, col).await.unwrap();
+    }
+    s.certified_and_licensed(p, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).await.unwrap();
+}
+
+/// Median of 5 runs, in milliseconds.
+async fn median<F, Fut>(mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        f().await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[2]
 }

@@ -171,6 +171,7 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let grace = cfg.shutdown_grace;
     let sweeper = tokio::spawn(sweep(store.clone()));
+    let compactor = tokio::spawn(compact_tallies(store.clone()));
     let app = router(store.clone(), cfg);
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -194,6 +195,7 @@ pub async fn serve_on(
         }
     };
     sweeper.abort();
+    compactor.abort();
     close_store(&store).await;
     result
 }
@@ -254,6 +256,25 @@ impl Signals {
 }
 
 /// Hourly: deletes expired sessions, old request counts and old sign-in records.
+/// Merges the worker tallies' rows (PostgreSQL appends one per group and statement; see
+/// `Store::compact_worker_tallies`) once they have grown well past what the last merge left:
+/// a count of the table's rows every minute, a merge now and then. Readers are right either
+/// way; this keeps what they sum small.
+async fn compact_tallies(store: Store) {
+    let mut merged = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        match store.worker_tally_rows().await {
+            Ok(rows) if rows > 2 * merged + 10_000 => match store.compact_worker_tallies().await {
+                Ok(c) => merged = c.rows_after,
+                Err(e) => tracing::warn!("could not merge the worker tallies: {e}"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not count the worker tallies: {e}"),
+        }
+    }
+}
+
 async fn sweep(store: Store) {
     loop {
         let now = chrono::Utc::now().timestamp();

@@ -355,6 +355,10 @@ impl Store {
         tx.commit().await?;
         // Later migrations, and what the store derives from the records (duplicate keys).
         self.migrate().await?;
+        // The tallies the triggers wrote batch by batch, merged (only shorter to sum).
+        if let Err(e) = self.compact_worker_tallies().await {
+            tracing::warn!("could not merge the worker tallies after the restore: {e}");
+        }
         Ok(RestoreSummary { manifest, tables: counts })
     }
 }

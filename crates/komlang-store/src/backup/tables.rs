@@ -8,7 +8,8 @@
 pub struct TableSpec {
     pub name: &'static str,
     /// False for what a restore need not bring back: stored sessions (everyone signs in
-    /// again) and the public pages' rate-limit counters.
+    /// again), the public pages' rate-limit counters and the worker tallies (which the
+    /// database's triggers rebuild as the workers are restored).
     pub carried: bool,
     /// Rows a new database holds before anyone has used it, written by Komlang itself when it
     /// migrates or starts (reference data, the built-in planning norm, the default training
@@ -78,6 +79,8 @@ pub const TABLES: &[TableSpec] = &[
     records("licences"),
     records("licence_actions"),
     not_carried("rate_limits"),
+    // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
+    not_carried("worker_tallies"),
 ];
 
 /// The table of this name.

@@ -171,14 +171,15 @@ impl Store {
             return Ok(units);
         }
 
-        // Workers, grouped by unit and kind.
+        // Workers, grouped by unit and kind: summed from the worker tallies (kept by the
+        // database with every change), the cost of the number of groups, not of workers.
         let mut sql = Sql::new(&format!(
-            "SELECT {col} AS k, w.sector, w.cadre, w.role, COUNT(*) AS n FROM workers w \
+            "SELECT {col} AS k, w.sector, w.cadre, w.role, CAST(SUM(w.n) AS BIGINT) AS n FROM worker_tallies w \
              JOIN admin_units u ON u.code = w.workplace_code \
              WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
         ));
         push_area(&mut sql, &area);
-        sql.push(&format!(" GROUP BY {col}, w.sector, w.cadre, w.role"));
+        sql.push(&format!(" GROUP BY {col}, w.sector, w.cadre, w.role HAVING SUM(w.n) <> 0"));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let mut groups: Vec<(String, Sector, Cadre, WorkerRole, u32)> = Vec::with_capacity(rows.len());
         for r in &rows {

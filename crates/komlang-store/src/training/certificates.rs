@@ -358,23 +358,43 @@ impl Store {
         if !p.may(Action::ReadWorkers) {
             return Ok((0, 0));
         }
+        // Certified: from the worker tallies (the triggers on `certificates` keep a flag on
+        // each worker, tallied with the rest) when the caller reads an area.
+        let tallied = match crate::workers::tally_area(p) {
+            Some(area) => Some(self.tallied_certified(&area).await?),
+            None => None,
+        };
+        // Otherwise, and for the licences (valid on a day: not tallied), driven by the certificates and licences (their partial and expiry indexes), not by
+        // every worker: the cost of the holders, whatever the size of the registry. The joins
+        // are written in that order as CROSS JOINs, which SQLite keeps (it would otherwise start
+        // from the admin units of a scope and probe every holder for each of them); PostgreSQL
+        // plans them as inner joins.
+        // The admin units only for an area smaller than the country.
+        let (units, unit_of) = match p.scope {
+            Scope::Unit { .. } => (" CROSS JOIN admin_units u", " AND u.code = w.workplace_code"),
+            Scope::Nation => ("", ""),
+        };
         let mut out = [0i64; 2];
-        for (k, cond) in [
-            "EXISTS (SELECT 1 FROM certificates ce WHERE ce.worker_id = w.id AND ce.revoked_on IS NULL)",
-            "EXISTS (SELECT 1 FROM licences l WHERE l.worker_id = w.id AND l.status = 'active' AND l.expires_on >= ",
+        for (k, head) in [
+            "SELECT COUNT(DISTINCT ce.worker_id) FROM certificates ce CROSS JOIN workers w",
+            "SELECT COUNT(DISTINCT l.worker_id) FROM licences l CROSS JOIN workers w",
         ]
         .into_iter()
         .enumerate()
         {
-            let mut sql = Sql::for_engine(
-                "SELECT COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE ",
-                self.engine,
-            );
-            sql.push(cond);
-            if k == 1 {
-                sql.text(today.to_string()).push(")");
+            if let (0, Some(n)) = (k, tallied) {
+                out[0] = n;
+                continue;
             }
-            sql.push(" AND w.status IN ('active', 'on_leave')");
+            let mut sql = Sql::for_engine(head, self.engine);
+            sql.push(units);
+            if k == 0 {
+                sql.push(" WHERE w.id = ce.worker_id AND ce.revoked_on IS NULL");
+            } else {
+                sql.push(" WHERE w.id = l.worker_id AND l.status = 'active' AND l.expires_on >= ");
+                sql.text(today.to_string());
+            }
+            sql.push(unit_of).push(" AND w.status IN ('active', 'on_leave')");
             push_worker_scope(&mut sql, &p.worker_scope());
             out[k] = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
         }

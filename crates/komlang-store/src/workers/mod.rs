@@ -6,6 +6,7 @@ mod dedup_keys;
 mod profile;
 mod registry;
 mod search_keys;
+mod tallies;
 
 pub use brief::WorkerBrief;
 pub(crate) use brief::{brief_from_row, BRIEF_COLS};
@@ -18,3 +19,5 @@ pub(crate) use registry::{
 };
 pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
+pub(crate) use tallies::tally_area;
+pub use tallies::TallyCompaction;

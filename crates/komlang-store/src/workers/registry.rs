@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_dedup_keys};
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
-use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
+use crate::common::scope::{push_area, push_attribute_filters, push_worker_scope, AttributeFilter};
 use crate::common::sql::{bind_arg, contains_pattern, lock_existing, Arg, Sql};
 use crate::{now_text, Engine, Page, Result, Store, StoreError};
 
@@ -225,6 +225,35 @@ impl Store {
         f
     }
 
+    /// The count of the workers `q` matches, summed from the worker tallies, when the tallies
+    /// hold every filter (place, cadre, sector, status, role) and the caller reads an area.
+    fn tallied_total(&self, p: &Principal, q: &WorkerQuery) -> Option<Sql> {
+        if q.q.non_blank().is_some() || q.org_id.is_some() {
+            return None;
+        }
+        let area = super::tally_area(p)?;
+        let mut sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(w.n), 0) AS BIGINT) FROM worker_tallies w \
+             JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
+        );
+        push_area(&mut sql, &area);
+        push_attribute_filters(
+            &mut sql,
+            &AttributeFilter {
+                province: q.province.as_deref(),
+                district: q.district.as_deref(),
+                commune: q.commune.as_deref(),
+                cadre: q.cadre,
+                sector: q.sector,
+                status: q.status,
+                role: q.role,
+                sex: None,
+                org_id: None,
+            },
+        );
+        Some(sql)
+    }
+
     /// Every condition of `q` (scope, filters, search) over `workers w JOIN admin_units u`.
     pub(crate) fn worker_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
         let mut f = self.worker_base_filter(p, q);
@@ -253,28 +282,16 @@ impl Store {
         let trivial = base.args.is_empty() && base.text == " WHERE 1 = 1";
         let search = Search::of(q);
 
-        // The count, bounded: one more than the limit tells that there are more.
-        let mut inner = Sql::new("SELECT 1 FROM ");
-        match &search {
-            Some(s) => {
-                inner.push("(").append(&self.search_ids(s)).push(") m");
-                if !trivial {
-                    inner.push(" JOIN workers w ON w.id = m.id JOIN admin_units u ON u.code = w.workplace_code");
-                    inner.append(&base);
-                }
-            }
-            None if trivial => {
-                inner.push("workers w");
-            }
-            None => {
-                inner.push("workers w JOIN admin_units u ON u.code = w.workplace_code").append(&base);
-            }
-        }
-        inner.push(" LIMIT ").int(COUNT_LIMIT + 1);
-        let mut count = Sql::new("SELECT COUNT(*) FROM (");
-        count.append(&inner).push(") c");
-        let n: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
-        let (total, total_is_lower_bound) = if n > COUNT_LIMIT { (COUNT_LIMIT, true) } else { (n, false) };
+        // Without a name search or an employer, the exact total is summed from the worker
+        // tallies (a few rows per unit); otherwise the matches are counted, bounded: one more
+        // than the limit tells that there are more.
+        let (total, total_is_lower_bound) = match self.tallied_total(p, q) {
+            Some(sql) => (sql.query().fetch_one(&self.pool).await?.try_get(0)?, false),
+            None => match self.bounded_count(&base, search.as_ref(), trivial).await? {
+                n if n > COUNT_LIMIT => (COUNT_LIMIT, true),
+                n => (n, false),
+            },
+        };
 
         let rows = match &search {
             None => {
@@ -304,6 +321,30 @@ impl Store {
             page,
             per_page,
         })
+    }
+
+    /// The matches of a filter (and search) counted up to one more than [`COUNT_LIMIT`].
+    async fn bounded_count(&self, base: &Sql, search: Option<&Search>, trivial: bool) -> Result<i64> {
+        let mut inner = Sql::new("SELECT 1 FROM ");
+        match search {
+            Some(s) => {
+                inner.push("(").append(&self.search_ids(s)).push(") m");
+                if !trivial {
+                    inner.push(" JOIN workers w ON w.id = m.id JOIN admin_units u ON u.code = w.workplace_code");
+                    inner.append(base);
+                }
+            }
+            None if trivial => {
+                inner.push("workers w");
+            }
+            None => {
+                inner.push("workers w JOIN admin_units u ON u.code = w.workplace_code").append(base);
+            }
+        }
+        inner.push(" LIMIT ").int(COUNT_LIMIT + 1);
+        let mut count = Sql::new("SELECT COUNT(*) FROM (");
+        count.append(&inner).push(") c");
+        Ok(count.query().fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     /// A page of a search with many matches, read tier by tier, each tier from an index in
@@ -374,8 +415,13 @@ impl Store {
         }
     }
 
-    /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`).
+    /// Counts of workers in scope grouped by a column (`cadre`, `sector`, `status`, `role`):
+    /// from the tallies for an area (the cost of the number of groups, not of workers), from
+    /// the records for an organization's staff or one's own record.
     pub async fn count_workers_by(&self, p: &Principal, column: &str) -> Result<Vec<(String, i64)>> {
+        if let Some(area) = super::tally_area(p) {
+            return self.tallied_counts(&area, column).await;
+        }
         let col = match column {
             "cadre" => "w.cadre",
             "sector" => "w.sector",

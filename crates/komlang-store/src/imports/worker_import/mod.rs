@@ -363,7 +363,7 @@ impl Store {
             conn.close_on_drop();
             sqlite_bulk_settings(&mut conn).await?;
         }
-        async {
+        let report = async {
             let mut tx = conn.begin().await?;
             if self.engine == Engine::Postgres {
                 postgres_bulk_settings(&mut tx).await?;
@@ -425,7 +425,17 @@ impl Store {
             }
             Ok::<_, StoreError>(report)
         }
-        .await
+        .await?;
+        drop(conn);
+        if report.committed {
+            // The tallies the triggers wrote batch by batch, merged (PostgreSQL). The import
+            // is in whatever happens here: a failure only leaves more rows to sum until the
+            // server's next merge.
+            if let Err(e) = self.compact_worker_tallies().await {
+                tracing::warn!("could not merge the worker tallies after the import: {e}");
+            }
+        }
+        Ok(report)
     }
 }
 

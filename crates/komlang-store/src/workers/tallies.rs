@@ -1,0 +1,152 @@
+//! Worker tallies: how many workers there are per workplace unit and per (cadre, sector, role,
+//! status, certified), kept by the database's triggers on `workers` in the same transaction as every
+//! change (migration 0009). The home page's counts and planning's coverage sum them instead of
+//! counting every worker: the cost is the number of groups (units × kinds of worker), not the
+//! number of workers.
+//!
+//! A group's count is the sum of its rows' `n`. On SQLite the triggers keep one row per group;
+//! on PostgreSQL they append one delta row per group a statement touched (no writer updates a
+//! shared row, so writers neither wait for each other nor deadlock on the tallies), and
+//! [`Store::compact_worker_tallies`] merges the rows now and then.
+
+use komlang_core::access::WorkerScope;
+use komlang_core::{Action, Principal, Scope};
+use sqlx::Row;
+
+use crate::common::scope::push_area;
+use crate::common::sql::Sql;
+use crate::{Engine, Result, Store};
+
+/// The columns a tally groups by (besides the workplace).
+pub(crate) const TALLY_COLUMNS: [&str; 4] = ["cadre", "sector", "role", "status"];
+
+/// The area whose workers `p` reads, when the tallies can answer for it: a geographic scope
+/// without an organization filter. An organization's HR manager (its staff, found through
+/// `workers_org`) and a worker (their own record) are counted from the records.
+pub(crate) fn tally_area(p: &Principal) -> Option<Scope> {
+    if !p.may(Action::ReadWorkers) {
+        return None;
+    }
+    match p.worker_scope() {
+        WorkerScope::Area { scope, org_id: None } => Some(scope),
+        _ => None,
+    }
+}
+
+/// Rows merged by the last compaction, and rows there are now, as
+/// [`Store::compact_worker_tallies`] reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TallyCompaction {
+    pub rows_before: i64,
+    pub rows_after: i64,
+}
+
+impl Store {
+    /// Counts of workers in `area` grouped by one tallied column (`cadre`, `sector`, `role`,
+    /// `status`), from the tallies; groups with no worker left out.
+    pub(crate) async fn tallied_counts(&self, area: &Scope, column: &str) -> Result<Vec<(String, i64)>> {
+        let Some(col) = TALLY_COLUMNS.iter().find(|c| **c == column) else {
+            return Err(crate::StoreError::Corrupt(format!("no tally by {column}")));
+        };
+        // The admin units only for an area smaller than the country.
+        let join =
+            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let mut sql = Sql::new(&format!(
+            "SELECT t.{col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t{join} WHERE 1 = 1"
+        ));
+        push_area(&mut sql, area);
+        sql.push(&format!(" GROUP BY t.{col} HAVING SUM(t.n) <> 0 ORDER BY t.{col}"));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+    }
+
+    /// Workers in post (active or on leave) in `area` holding a valid certificate (the
+    /// `certified` flag the triggers on `certificates` keep on each worker), from the tallies.
+    pub(crate) async fn tallied_certified(&self, area: &Scope) -> Result<i64> {
+        let join =
+            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let mut sql = Sql::new(&format!(
+            "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM worker_tallies t{join} \
+             WHERE t.certified = 1 AND t.status IN ('active', 'on_leave')"
+        ));
+        push_area(&mut sql, area);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// Rows of the tally table (what a reader of the whole country sums).
+    pub async fn worker_tally_rows(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM worker_tallies").fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// Merges the tally rows into one row per group (and drops the groups that are down to
+    /// zero). On PostgreSQL one statement deletes every row it sees and inserts their sums, so
+    /// that a reader sees either the rows before or the rows after, which sum the same; deltas
+    /// written meanwhile by other transactions are not visible to it and stay. One compaction
+    /// at a time (an advisory lock; another caller returns at once). Called after an import,
+    /// after a restore and by the server now and then; never needed for correctness.
+    pub async fn compact_worker_tallies(&self) -> Result<TallyCompaction> {
+        let count = "SELECT COUNT(*) FROM worker_tallies";
+        if self.engine == Engine::Sqlite {
+            // One row per group already; one statement (a transaction that read first could
+            // not take the write lock while another writer holds it).
+            let rows_before: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
+            sqlx::query("DELETE FROM worker_tallies WHERE n = 0").execute(&self.pool).await?;
+            let rows_after: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
+            return Ok(TallyCompaction { rows_before, rows_after });
+        }
+        let mut tx = self.pool.begin().await?;
+        // The key of the compaction lock (the bootstrap lock's, plus one).
+        let got: bool =
+            sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
+        let rows_before: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        if !got {
+            return Ok(TallyCompaction { rows_before, rows_after: rows_before });
+        }
+        // Only the groups with more than one row (or down to zero): a merge costs what was
+        // written since the last one, not the whole table.
+        let cols = "workplace_code, cadre, sector, role, status, certified";
+        sqlx::query(&format!(
+            "WITH merged AS (DELETE FROM worker_tallies WHERE ({cols}) IN \
+             (SELECT {cols} FROM worker_tallies GROUP BY {cols} HAVING COUNT(*) > 1 OR SUM(n) = 0) \
+             RETURNING {cols}, n) \
+             INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, SUM(n) FROM merged \
+             GROUP BY {cols} HAVING SUM(n) <> 0"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let rows_after: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        tx.commit().await?;
+        if rows_before - rows_after > 10_000 {
+            self.shrink_worker_tallies(cols).await?;
+        }
+        Ok(TallyCompaction { rows_before, rows_after })
+    }
+
+    /// After a big merge on PostgreSQL (after an import, a million delta rows into a few
+    /// thousand), the table's file keeps the pages of the rows merged away, which every scan
+    /// of the tallies would still read: VACUUM frees them, the live rows are moved once into
+    /// that free space at the front (same sums, one statement), and a second VACUUM cuts the
+    /// now empty end of the file. VACUUM stops no reader or writer (it gives up the cut if it
+    /// cannot take its brief lock at once). Best effort: a snapshot older than the merge (a long
+    /// transaction elsewhere in the database) keeps the rows from being freed, and autovacuum
+    /// cuts the file later.
+    async fn shrink_worker_tallies(&self, cols: &str) -> Result<()> {
+        sqlx::query("VACUUM worker_tallies").execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        let got: bool =
+            sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
+        if got {
+            sqlx::query(&format!(
+                "WITH moved AS (DELETE FROM worker_tallies RETURNING {cols}, n) \
+                 INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, n FROM moved"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        // INDEX_CLEANUP ON: else VACUUM may leave the moved rows' dead line pointers (it skips
+        // the index when few pages hold any), and pages holding them cannot be cut.
+        sqlx::query("VACUUM (INDEX_CLEANUP ON, ANALYZE) worker_tallies").execute(&self.pool).await?;
+        Ok(())
+    }
+}
