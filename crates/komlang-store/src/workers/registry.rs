@@ -198,7 +198,9 @@ impl Store {
             let phrase = format!("\"{}\"", s.key.replace('"', "\"\""));
             sql.push("rowid AS id FROM workers_search WHERE workers_search MATCH ").text(phrase);
         } else {
-            sql.push("id FROM workers WHERE search_key LIKE ").text(s.like()).push(" ESCAPE '\\'");
+            // `|| ''`: not the trigram index, which cannot narrow a key this short (a
+            // PostgreSQL generic plan would read all of it); the keys are read instead.
+            sql.push("id FROM workers WHERE (search_key || '') LIKE ").text(s.like()).push(" ESCAPE '\\'");
         }
         sql.push(" UNION ALL SELECT id FROM workers WHERE national_id = ").text(s.nid.clone());
         sql.push(" AND COALESCE(search_key, '') NOT LIKE ").text(s.like()).push(" ESCAPE '\\'");
@@ -388,7 +390,9 @@ impl Store {
                 " ORDER BY w.search_km, w.id"
             }
             _ => {
-                sql.push(" AND w.search_key LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
+                // Tested on each key read in order (`|| ''` keeps PostgreSQL from fetching
+                // every match through the trigram index and sorting them).
+                sql.push(" AND (w.search_key || '') LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
                 s.push_tier(sql);
                 sql.push(" = 3");
                 " ORDER BY w.search_key, w.id"
