@@ -134,6 +134,10 @@ pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
 /// `total_is_lower_bound` is set ("more than 10,000"), so that no count reads every row.
 pub const COUNT_LIMIT: i64 = 10_000;
 
+/// A list without search holding more rows than this is read in name order from the name
+/// index rather than found through its filter and sorted.
+const DENSE: i64 = 2_000;
+
 /// Shortest query the trigram index answers (FTS5 `trigram`, `pg_trgm`); shorter ones are
 /// looked up by reading the keys.
 const TRIGRAM: usize = 3;
@@ -194,7 +198,9 @@ impl Store {
             let phrase = format!("\"{}\"", s.key.replace('"', "\"\""));
             sql.push("rowid AS id FROM workers_search WHERE workers_search MATCH ").text(phrase);
         } else {
-            sql.push("id FROM workers WHERE search_key LIKE ").text(s.like()).push(" ESCAPE '\\'");
+            // `|| ''`: not the trigram index, which cannot narrow a key this short (a
+            // PostgreSQL generic plan would read all of it); the keys are read instead.
+            sql.push("id FROM workers WHERE (search_key || '') LIKE ").text(s.like()).push(" ESCAPE '\\'");
         }
         sql.push(" UNION ALL SELECT id FROM workers WHERE national_id = ").text(s.nid.clone());
         sql.push(" AND COALESCE(search_key, '') NOT LIKE ").text(s.like()).push(" ESCAPE '\\'");
@@ -294,10 +300,28 @@ impl Store {
         };
 
         let rows = match &search {
-            None => {
+            None if n <= DENSE => {
+                // Few rows: found through the filter's index (a commune's units, an
+                // organization), then sorted.
                 let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
                 list.append(&base);
                 list.push(" ORDER BY w.name_latin, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
+                list.query().fetch_all(&self.pool).await?
+            }
+            None => {
+                // Many rows: read in name order from `workers_name_latin`, each row's place
+                // checked, rather than every row of the filter sorted. `CROSS JOIN` keeps
+                // `workers` the outer loop on SQLite (whose planner, without statistics,
+                // would start from the filter's index); PostgreSQL plans it as any join.
+                let mut list = Sql::new(&format!(
+                    "SELECT {LIST_COLS} FROM workers w CROSS JOIN admin_units u \
+                     LEFT JOIN organizations o ON o.id = w.org_id"
+                ));
+                list.append(&base);
+                list.push(" AND u.code = w.workplace_code ORDER BY w.name_latin, w.id LIMIT ")
+                    .int(per_page)
+                    .push(" OFFSET ")
+                    .int(offset);
                 list.query().fetch_all(&self.pool).await?
             }
             Some(s) if !total_is_lower_bound => {
@@ -407,7 +431,9 @@ impl Store {
                 " ORDER BY w.search_km, w.id"
             }
             _ => {
-                sql.push(" AND w.search_key LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
+                // Tested on each key read in order (`|| ''` keeps PostgreSQL from fetching
+                // every match through the trigram index and sorting them).
+                sql.push(" AND (w.search_key || '') LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
                 s.push_tier(sql);
                 sql.push(" = 3");
                 " ORDER BY w.search_key, w.id"

@@ -33,20 +33,29 @@ impl Store {
                 "SELECT id, name_latin, name_km, phone FROM workers WHERE search_key IS NULL AND id > $1 \
                  ORDER BY id LIMIT $2"
             };
-            let mut tx = self.pool.begin().await?;
-            let rows = sqlx::query(sql).bind(last).bind(BATCH).fetch_all(&mut *tx).await?;
+            // Read outside the transaction: a database with every key takes no write lock.
+            let rows = sqlx::query(sql).bind(last).bind(BATCH).fetch_all(&self.pool).await?;
             let Some(r) = rows.last() else { break };
             last = r.try_get("id")?;
+            let mut tx = self.pool.begin().await?;
             for r in &rows {
                 let latin: String = r.try_get("name_latin")?;
                 let km: String = r.try_get("name_km")?;
                 let phone: Option<String> = r.try_get("phone")?;
-                sqlx::query("UPDATE workers SET search_key = $1, search_km = $2 WHERE id = $3")
-                    .bind(worker_search_key(&latin, &km, phone.as_deref()))
-                    .bind(search_key(&km))
-                    .bind(r.try_get::<i64, _>("id")?)
-                    .execute(&mut *tx)
-                    .await?;
+                // Only while the fields are those read: a writer that changed them since
+                // wrote their keys itself.
+                sqlx::query(
+                    "UPDATE workers SET search_key = $1, search_km = $2 WHERE id = $3 AND name_latin = $4 \
+                     AND name_km = $5 AND COALESCE(phone, '') = $6",
+                )
+                .bind(worker_search_key(&latin, &km, phone.as_deref()))
+                .bind(search_key(&km))
+                .bind(r.try_get::<i64, _>("id")?)
+                .bind(&latin)
+                .bind(&km)
+                .bind(phone.as_deref().unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             done += rows.len() as u64;
