@@ -1,5 +1,5 @@
 //! Two people changing one record at once, through two stores on one database (two app
-//! servers), for every editable record besides workers and organizations (those are in
+//! servers; the second connects to the database the first migrated), for every editable record besides workers and organizations (those are in
 //! `registry.rs`): each change is applied to what the other stored, so the audit log chains
 //! (each entry's "before" is the "after" of the entry before it) and a one-time action
 //! (revoking a certificate, approving a licence) happens once.
@@ -67,7 +67,7 @@ async fn assert_chained(store: &Store, entity: &str, id: &str, n: usize) {
 async fn simultaneous_changes_of_training_records_chain_in_the_audit() {
     for engine in engines() {
         let db = TestDb::with_units(engine).await;
-        let (s1, s2) = (&db.store, &Store::open(&db.url).await.unwrap());
+        let (s1, s2) = (&db.store, &Store::connect(&db.url).await.unwrap());
 
         let inst =
             InstitutionInput { code: "CWCC".into(), name_en: "CWCC".into(), kind: "ngo".into(), ..Default::default() };
@@ -147,7 +147,7 @@ async fn simultaneous_changes_of_training_records_chain_in_the_audit() {
 async fn simultaneous_changes_of_settings_targets_requirements_and_supervisors_chain_in_the_audit() {
     for engine in engines() {
         let db = TestDb::with_units(engine).await;
-        let (s1, s2) = (&db.store, &Store::open(&db.url).await.unwrap());
+        let (s1, s2) = (&db.store, &Store::connect(&db.url).await.unwrap());
         let w = add_worker(s1, "Chan Dara").await;
         for name in ["sup-a", "sup-b"] {
             s1.create_user(
@@ -225,7 +225,7 @@ async fn simultaneous_changes_of_settings_targets_requirements_and_supervisors_c
 async fn one_time_actions_happen_once_when_two_people_take_them_at_once() {
     for engine in engines() {
         let db = TestDb::with_units(engine).await;
-        let (s1, s2) = (&db.store, &Store::open(&db.url).await.unwrap());
+        let (s1, s2) = (&db.store, &Store::connect(&db.url).await.unwrap());
         let w = add_worker(s1, "Ly Nary").await;
         let version = s1.current_framework().await.unwrap().version;
 

@@ -300,7 +300,7 @@ impl Store {
         };
 
         let rows = match &search {
-            None if n <= DENSE => {
+            None if total <= DENSE => {
                 // Few rows: found through the filter's index (a commune's units, an
                 // organization), then sorted.
                 let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
