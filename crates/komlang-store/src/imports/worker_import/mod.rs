@@ -15,6 +15,7 @@
 //! lookups of keys that cannot be stored. See `docs/import.md`.
 
 mod bloom;
+mod copy;
 mod rows;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use sqlx::{AnyConnection, Connection, Row};
 
 use self::bloom::Bloom;
 pub use self::bloom::{BLOOM_AFTER_ROWS, BLOOM_BYTES};
+use self::copy::{push_field, stage_tables, Stage};
 use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
 use crate::common::rows::opt_date;
 use crate::common::scope::push_worker_scope;
@@ -47,8 +49,73 @@ use crate::{now_text, Engine, Result, Store, StoreError};
 pub const READ_BATCH: usize = 500;
 /// Workers per multi-row `INSERT`.
 const INSERT_CHUNK: usize = 500;
-/// Parameters per worker in that `INSERT`.
-const INSERT_PARAMS: usize = 22;
+
+/// The columns an import writes for each new worker, in the order of
+/// [`worker_values`]. The one list both writers use: the multi-row `INSERT`
+/// (SQLite) and `COPY` (PostgreSQL), so a new column is one change here and
+/// one there.
+const IMPORT_WORKER_COLUMNS: [&str; 23] = [
+    "name_km",
+    "name_latin",
+    "sex",
+    "date_of_birth",
+    "national_id",
+    "phone",
+    "email",
+    "cadre",
+    "role",
+    "sector",
+    "org_id",
+    "position_title",
+    "workplace_code",
+    "status",
+    "start_date",
+    "end_date",
+    "education_level",
+    "education_field",
+    "import_row",
+    "created_at",
+    "updated_at",
+    "import_id",
+    "synthetic",
+];
+
+/// A value of a new worker's column.
+enum Val<'a> {
+    Text(Option<&'a str>),
+    Owned(Option<String>),
+    Int(Option<i64>),
+}
+
+/// The values of [`IMPORT_WORKER_COLUMNS`] for a row.
+fn worker_values<'a>(ctx: &'a Ctx<'_>, p: &'a Prepared) -> [Val<'a>; IMPORT_WORKER_COLUMNS.len()] {
+    let d = &p.draft;
+    [
+        Val::Text(Some(d.name_km.as_str())),
+        Val::Text(Some(d.name_latin.as_str())),
+        Val::Text(Some(d.sex.code())),
+        Val::Owned(date_text(d.date_of_birth)),
+        Val::Text(d.national_id.as_deref()),
+        Val::Text(d.phone.as_deref()),
+        Val::Text(d.email.as_deref()),
+        Val::Text(Some(d.cadre.code())),
+        Val::Text(Some(d.role.code())),
+        Val::Text(Some(d.sector.code())),
+        Val::Int(d.org_id),
+        Val::Text(d.position_title.as_deref()),
+        Val::Text(Some(d.workplace_code.as_str())),
+        Val::Text(Some(d.status.code())),
+        Val::Owned(date_text(d.start_date)),
+        Val::Owned(date_text(d.end_date)),
+        Val::Text(d.education_level.map(|v| v.code())),
+        Val::Text(d.education_field.map(|v| v.code())),
+        Val::Int(Some(p.row as i64)),
+        Val::Text(Some(ctx.now.as_str())),
+        Val::Text(Some(ctx.now.as_str())),
+        Val::Int(Some(ctx.import_id)),
+        Val::Int(Some(0)),
+    ]
+}
 /// Keys per `key IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 4096;
 
@@ -155,6 +222,24 @@ struct State {
     bloom: Option<Bloom>,
     /// Valid rows looked up so far.
     rows_seen: u64,
+    /// PostgreSQL: the staging connection new workers are copied through.
+    stage: Option<Stage>,
+    /// Rows sent through `COPY` ([`Store::import_rows_copied`]).
+    copied_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Time spent in each phase of the database work (logged at the end).
+    timings: Timings,
+}
+
+/// Where an import's database time goes (the reading and checking of rows
+/// overlaps with it), logged at the end of each import (`RUST_LOG=info`).
+#[derive(Default, Debug)]
+struct Timings {
+    lookup: std::time::Duration,
+    copy: std::time::Duration,
+    workers: std::time::Duration,
+    keys: std::time::Duration,
+    history: std::time::Duration,
+    merge: std::time::Duration,
 }
 
 /// The rows read for one batch.
@@ -275,21 +360,21 @@ impl State {
             let mut ph = Placeholders::for_engine(engine);
             let mut s = String::with_capacity(400 + n * 120);
             s.push_str(bulk_insert(engine));
-            s.push_str(
-                " workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, \
-                 sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
-                 education_field, import_row, created_at, updated_at, import_id, synthetic) VALUES ",
-            );
+            s.push_str(" workers (");
+            s.push_str(&IMPORT_WORKER_COLUMNS.join(", "));
+            s.push_str(") VALUES ");
             for i in 0..n {
                 if i > 0 {
                     s.push_str(", ");
                 }
                 s.push('(');
-                for _ in 0..INSERT_PARAMS {
+                for c in 0..IMPORT_WORKER_COLUMNS.len() {
+                    if c > 0 {
+                        s.push_str(", ");
+                    }
                     ph.push_next(&mut s);
-                    s.push_str(", ");
                 }
-                s.push_str("0)");
+                s.push(')');
             }
             s.push_str(" RETURNING id, import_row");
             s
@@ -363,7 +448,15 @@ impl Store {
             conn.close_on_drop();
             sqlite_bulk_settings(&mut conn).await?;
         }
-        async {
+        // PostgreSQL: new workers go through `COPY` on a staging connection of
+        // their own (`copy.rs`), whose tables are dropped once the import's
+        // transaction has ended, whichever way it ended.
+        let stage = match &self.pg_options {
+            Some(o) => Some(Stage::open(o, &IMPORT_WORKER_COLUMNS).await?),
+            None => None,
+        };
+        let stage_name = stage.as_ref().map(|s| s.name.clone());
+        let result = async {
             let mut tx = conn.begin().await?;
             if self.engine == Engine::Postgres {
                 postgres_bulk_settings(&mut tx).await?;
@@ -393,6 +486,9 @@ impl Store {
                 insert_sql: HashMap::new(),
                 bloom: None,
                 rows_seen: 0,
+                stage,
+                copied_rows: self.copied_rows.clone(),
+                timings: Timings::default(),
             };
             let mut rows = rows;
             let mut read = read_batch(&ctx, &mut rows).await?;
@@ -412,6 +508,13 @@ impl Store {
                 read = next?;
             }
 
+            tracing::info!(
+                "import {import_id}: {} rows, database time {:?} ({})",
+                st.report.rows_total,
+                st.timings,
+                if st.stage.is_some() { "COPY" } else { "INSERT" }
+            );
+            drop(st.stage.take());
             let mut report = st.report;
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
@@ -425,7 +528,16 @@ impl Store {
             }
             Ok::<_, StoreError>(report)
         }
-        .await
+        .await;
+        if let Some(name) = stage_name {
+            // After the transaction (committed or rolled back by now: a
+            // failed one's rollback runs before this statement).
+            let drop_stage = format!("DROP TABLE IF EXISTS {}", stage_tables(&name));
+            if let Err(e) = sqlx::query(&drop_stage).execute(&mut *conn).await {
+                tracing::warn!("import staging tables {name} left (the next import drops them): {e}");
+            }
+        }
+        result
     }
 }
 
@@ -533,7 +645,9 @@ async fn process_batch(
     }
     keys.sort_unstable();
     keys.dedup();
+    let started = std::time::Instant::now();
     let mut cands = lookup_candidates(conn, ctx.engine, ws, &keys).await?;
+    st.timings.lookup += started.elapsed();
 
     let mut added = BatchAdded::default();
     let mut pending: Vec<Prepared> = Vec::with_capacity(batch.len());
@@ -576,7 +690,10 @@ async fn process_batch(
                         .await?
                         .try_get(0)?,
                 };
-                match merge_row(ctx, conn, worker_id, &prep).await? {
+                let started = std::time::Instant::now();
+                let merged = merge_row(ctx, conn, worker_id, &prep).await?;
+                st.timings.merge += started.elapsed();
+                match merged {
                     Ok(after) => {
                         st.report.merged += 1;
                         let person = dedup_person(&after);
@@ -695,56 +812,17 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
     }
     // Rows of this flush: row numbers increase through the file.
     let (first, last) = (pending[0].row as i64, pending[pending.len() - 1].row as i64);
-    let mut pairs: Vec<(i64, String)> = Vec::with_capacity(pending.len() * 4);
-    for chunk in pending.chunks(INSERT_CHUNK) {
-        let import_id = ctx.import_id;
-        let sql = st.insert_sql(ctx.engine, chunk.len());
-        let mut q = sqlx::query(sql);
-        for p in chunk {
-            let d = &p.draft;
-            q = q
-                .bind(d.name_km.as_str())
-                .bind(d.name_latin.as_str())
-                .bind(d.sex.code())
-                .bind(date_text(d.date_of_birth))
-                .bind(d.national_id.as_deref())
-                .bind(d.phone.as_deref())
-                .bind(d.email.as_deref())
-                .bind(d.cadre.code())
-                .bind(d.role.code())
-                .bind(d.sector.code())
-                .bind(d.org_id)
-                .bind(d.position_title.as_deref())
-                .bind(d.workplace_code.as_str())
-                .bind(d.status.code())
-                .bind(date_text(d.start_date))
-                .bind(date_text(d.end_date))
-                .bind(d.education_level.map(|v| v.code()))
-                .bind(d.education_field.map(|v| v.code()))
-                .bind(p.row as i64)
-                .bind(ctx.now.as_str())
-                .bind(ctx.now.as_str())
-                .bind(import_id);
-        }
-        let rows = q.fetch_all(&mut *conn).await?;
-        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let (id, row): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            ids.insert(row, id);
-        }
-        for p in chunk {
-            let id =
-                *ids.get(&(p.row as i64)).ok_or_else(|| StoreError::Corrupt("inserted row not returned".into()))?;
-            pairs.extend(p.keys.iter().map(|k| (id, k.clone())));
-        }
+    if st.stage.is_some() {
+        copy_new_workers(ctx, st, conn, pending, first, last).await?;
+    } else {
+        insert_new_workers(ctx, st, conn, pending).await?;
     }
-    insert_dedup_keys(conn, &pairs, false).await?;
     if let Some(bloom) = &mut st.bloom {
-        for (_, k) in &pairs {
+        for k in pending.iter().flat_map(|p| p.keys.iter()) {
             bloom.insert(k);
         }
     }
-
+    let started = std::time::Instant::now();
     // Opening postings and statuses, as `create_worker` writes them, for the
     // rows just written, without a round trip per row (through the
     // `workers_import` index: the rows of this import in this range of rows).
@@ -774,7 +852,126 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
     .bind(last)
     .execute(&mut *conn)
     .await?;
+    st.timings.history += started.elapsed();
     pending.clear();
+    Ok(())
+}
+
+/// The new workers and their keys written with multi-row `INSERT`s (bound
+/// parameters), their ids read back to write their keys.
+async fn insert_new_workers(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    conn: &mut AnyConnection,
+    pending: &[Prepared],
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut pairs: Vec<(i64, String)> = Vec::with_capacity(pending.len() * 4);
+    for chunk in pending.chunks(INSERT_CHUNK) {
+        let sql = st.insert_sql(ctx.engine, chunk.len());
+        let mut q = sqlx::query(sql);
+        for p in chunk {
+            for v in worker_values(ctx, p) {
+                q = match v {
+                    Val::Text(v) => q.bind(v),
+                    Val::Owned(v) => q.bind(v),
+                    Val::Int(v) => q.bind(v),
+                };
+            }
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let (id, row): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            ids.insert(row, id);
+        }
+        for p in chunk {
+            let id =
+                *ids.get(&(p.row as i64)).ok_or_else(|| StoreError::Corrupt("inserted row not returned".into()))?;
+            pairs.extend(p.keys.iter().map(|k| (id, k.clone())));
+        }
+    }
+    let inserted = std::time::Instant::now();
+    st.timings.workers += inserted - started;
+    insert_dedup_keys(conn, &pairs, false).await?;
+    st.timings.keys += inserted.elapsed();
+    Ok(())
+}
+
+/// PostgreSQL: the new workers and their keys copied to the import's staging
+/// tables (`COPY`, on the staging connection), then moved by the import's
+/// transaction into `workers` and `worker_dedup_keys`, set-based.
+async fn copy_new_workers(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    conn: &mut AnyConnection,
+    pending: &[Prepared],
+    first: i64,
+    last: i64,
+) -> Result<()> {
+    let Some(stage) = st.stage.as_mut() else {
+        return Err(StoreError::Corrupt("no staging connection".into()));
+    };
+    let started = std::time::Instant::now();
+    let mut buf: Vec<u8> = Vec::with_capacity(pending.len() * 256);
+    let mut int = String::new();
+    for p in pending {
+        for (i, v) in worker_values(ctx, p).into_iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            match v {
+                Val::Text(v) => push_field(&mut buf, v),
+                Val::Owned(v) => push_field(&mut buf, v.as_deref()),
+                Val::Int(v) => {
+                    int.clear();
+                    if let Some(v) = v {
+                        int.push_str(&v.to_string());
+                    }
+                    push_field(&mut buf, v.map(|_| int.as_str()));
+                }
+            }
+        }
+        buf.push(b'\n');
+    }
+    let copied = stage.copy_workers(&buf).await?;
+    buf.clear();
+    for p in pending {
+        for k in &p.keys {
+            push_field(&mut buf, Some(&p.row.to_string()));
+            buf.push(b'\t');
+            push_field(&mut buf, Some(k));
+            buf.push(b'\n');
+        }
+    }
+    stage.copy_keys(&buf).await?;
+    st.copied_rows.fetch_add(copied, std::sync::atomic::Ordering::Relaxed);
+    let copied_at = std::time::Instant::now();
+    st.timings.copy += copied_at - started;
+
+    let cols = IMPORT_WORKER_COLUMNS.join(", ");
+    let name = &stage.name;
+    let move_workers = format!(
+        "INSERT INTO workers ({cols}) SELECT {cols} FROM {name} \
+         WHERE import_row >= $1 AND import_row <= $2 ORDER BY import_row"
+    );
+    let moved = sqlx::query(&move_workers).bind(first).bind(last).execute(&mut *conn).await?;
+    if moved.rows_affected() != pending.len() as u64 {
+        return Err(StoreError::Corrupt(format!(
+            "{} staged workers moved, {} expected",
+            moved.rows_affected(),
+            pending.len()
+        )));
+    }
+    let workers_at = std::time::Instant::now();
+    st.timings.workers += workers_at - copied_at;
+    let move_keys = format!(
+        "INSERT INTO worker_dedup_keys (worker_id, key) SELECT w.id, k.key FROM {name}_keys k \
+         JOIN workers w ON w.import_id = $1 AND w.import_row = k.import_row \
+         WHERE k.import_row >= $2 AND k.import_row <= $3"
+    );
+    sqlx::query(&move_keys).bind(ctx.import_id).bind(first).bind(last).execute(&mut *conn).await?;
+    st.timings.keys += workers_at.elapsed();
     Ok(())
 }
 
