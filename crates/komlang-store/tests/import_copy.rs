@@ -6,7 +6,6 @@
 
 use chrono::NaiveDate;
 use komlang_core::import::guess_mapping;
-use komlang_core::*;
 use komlang_store::testing::{engines, TestDb};
 use komlang_store::{system_principal, Engine, ImportReport, Store, StoreError, WorkerImportOptions};
 use sqlx::Row;

@@ -965,10 +965,12 @@ async fn copy_new_workers(
     }
     let workers_at = std::time::Instant::now();
     st.timings.workers += workers_at - copied_at;
+    // The range on both sides: the planner does not carry it across the join,
+    // and would otherwise read every worker of the import for each batch.
     let move_keys = format!(
-        "INSERT INTO worker_dedup_keys (worker_id, key) SELECT w.id, k.key FROM {name}_keys k \
-         JOIN workers w ON w.import_id = $1 AND w.import_row = k.import_row \
-         WHERE k.import_row >= $2 AND k.import_row <= $3"
+        "INSERT INTO worker_dedup_keys (worker_id, key) SELECT w.id, k.key FROM workers w \
+         JOIN {name}_keys k ON k.import_row = w.import_row AND k.import_row >= $2 AND k.import_row <= $3 \
+         WHERE w.import_id = $1 AND w.import_row >= $2 AND w.import_row <= $3"
     );
     sqlx::query(&move_keys).bind(ctx.import_id).bind(first).bind(last).execute(&mut *conn).await?;
     st.timings.keys += workers_at.elapsed();
