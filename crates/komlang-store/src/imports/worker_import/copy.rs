@@ -19,9 +19,10 @@
 //! are dropped by the next import.
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{Connection, Row};
+use sqlx::{AnyConnection, Connection, Row};
 
-use crate::Result;
+use super::{worker_values, Ctx, Prepared, State, Val, IMPORT_WORKER_COLUMNS};
+use crate::{Result, StoreError};
 
 /// The first key of the advisory locks naming staging tables ("kl").
 const STAGE_LOCK_CLASS: i32 = 0x6b6c;
@@ -83,6 +84,85 @@ impl Stage {
     pub(super) async fn copy_keys(&mut self, data: &[u8]) -> Result<u64> {
         copy(&mut self.conn, &self.copy_keys, data).await
     }
+}
+
+/// PostgreSQL: the new workers and their keys copied to the import's staging
+/// tables (`COPY`, on the staging connection), then moved by the import's
+/// transaction into `workers` and `worker_dedup_keys`, set-based.
+pub(super) async fn copy_new_workers(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    conn: &mut AnyConnection,
+    pending: &[Prepared],
+    first: i64,
+    last: i64,
+) -> Result<()> {
+    let Some(stage) = st.stage.as_mut() else {
+        return Err(StoreError::Corrupt("no staging connection".into()));
+    };
+    let started = std::time::Instant::now();
+    let mut buf: Vec<u8> = Vec::with_capacity(pending.len() * 256);
+    let mut int = String::new();
+    for p in pending {
+        for (i, v) in worker_values(ctx, p).into_iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            match v {
+                Val::Text(v) => push_field(&mut buf, v),
+                Val::Owned(v) => push_field(&mut buf, v.as_deref()),
+                Val::Int(v) => {
+                    int.clear();
+                    if let Some(v) = v {
+                        int.push_str(&v.to_string());
+                    }
+                    push_field(&mut buf, v.map(|_| int.as_str()));
+                }
+            }
+        }
+        buf.push(b'\n');
+    }
+    let copied = stage.copy_workers(&buf).await?;
+    buf.clear();
+    for p in pending {
+        for k in &p.keys {
+            push_field(&mut buf, Some(&p.row.to_string()));
+            buf.push(b'\t');
+            push_field(&mut buf, Some(k));
+            buf.push(b'\n');
+        }
+    }
+    stage.copy_keys(&buf).await?;
+    st.copied_rows.fetch_add(copied, std::sync::atomic::Ordering::Relaxed);
+    let copied_at = std::time::Instant::now();
+    st.timings.copy += copied_at - started;
+
+    let cols = IMPORT_WORKER_COLUMNS.join(", ");
+    let name = &stage.name;
+    let move_workers = format!(
+        "INSERT INTO workers ({cols}) SELECT {cols} FROM {name} \
+         WHERE import_row >= $1 AND import_row <= $2 ORDER BY import_row"
+    );
+    let moved = sqlx::query(&move_workers).bind(first).bind(last).execute(&mut *conn).await?;
+    if moved.rows_affected() != pending.len() as u64 {
+        return Err(StoreError::Corrupt(format!(
+            "{} staged workers moved, {} expected",
+            moved.rows_affected(),
+            pending.len()
+        )));
+    }
+    let workers_at = std::time::Instant::now();
+    st.timings.workers += workers_at - copied_at;
+    // The range on both sides: the planner does not carry it across the join,
+    // and would otherwise read every worker of the import for each batch.
+    let move_keys = format!(
+        "INSERT INTO worker_dedup_keys (worker_id, key) SELECT w.id, k.key FROM workers w \
+         JOIN {name}_keys k ON k.import_row = w.import_row AND k.import_row >= $2 AND k.import_row <= $3 \
+         WHERE w.import_id = $1 AND w.import_row >= $2 AND w.import_row <= $3"
+    );
+    sqlx::query(&move_keys).bind(ctx.import_id).bind(first).bind(last).execute(&mut *conn).await?;
+    st.timings.keys += workers_at.elapsed();
+    Ok(())
 }
 
 async fn copy(conn: &mut PgConnection, statement: &str, data: &[u8]) -> Result<u64> {
