@@ -1,10 +1,13 @@
 //! `komlang-bench`: how fast `komlang import workers` loads a big file, and
 //! how much memory it takes, on SQLite and PostgreSQL, next to the engines'
-//! own bulk loads of the same rows (`sqlite3 .import`, `psql \copy`).
+//! own bulk loads of the same rows (`sqlite3 .import`, `psql \copy`); and,
+//! with `komlang-bench load`, how `komlang serve` answers many clients on a
+//! big registry (`load.rs`).
 //!
 //! ```sh
 //! cargo build --release -p komlang -p komlang-bench
-//! cargo run --release -p komlang-bench -- --rows 1000000
+//! target/release/komlang-bench --rows 1000000          # the import bench
+//! target/release/komlang-bench load --rows 1000000     # the load bench
 //! ```
 //!
 //! The import runs as a child process (`komlang import workers FILE`,
@@ -14,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a developer's benchmark tool, run on generated files")]
 
 mod gen;
+mod load;
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -22,11 +26,33 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use komlang_core::AdminLevel;
 
 #[derive(Parser, Debug)]
-#[command(name = "komlang-bench", about = "Benchmark of komlang's bulk import against the engines' own bulk loads")]
+#[command(
+    name = "komlang-bench",
+    about = "Benchmarks of komlang: the bulk import against the engines' own bulk loads (the default), \
+             and `load`: the server under many clients",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
+    #[command(flatten)]
+    import: Args,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// The import benchmark (also what `komlang-bench` without a subcommand runs).
+    Import(Args),
+    /// Builds (or reuses) a registry of --rows workers on each engine, serves it with
+    /// `komlang serve` and drives it with --clients concurrent clients for --seconds.
+    Load(load::LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
 struct Args {
     /// Rows in the generated worker file.
     #[arg(long, default_value_t = 1_000_000)]
@@ -107,8 +133,8 @@ struct Row {
     note: String,
 }
 
-fn komlang_bin(args: &Args) -> Result<PathBuf> {
-    let bin = match &args.komlang {
+fn komlang_bin(komlang: Option<&PathBuf>) -> Result<PathBuf> {
+    let bin = match komlang {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("komlang"),
     };
@@ -235,23 +261,40 @@ fn raw_columns() -> String {
     gen::COLUMNS.iter().map(|c| format!("{c} TEXT")).collect::<Vec<_>>().join(", ")
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    std::fs::create_dir_all(&args.dir)?;
-    let dir = std::fs::canonicalize(&args.dir)?;
+/// The URL of database `name` on the server of `pg_url`.
+fn pg_database_url(pg_url: &str, name: &str) -> String {
+    let base = pg_url.split('?').next().unwrap_or(pg_url);
+    match base.rfind('/') {
+        Some(i) if i > base.find("://").map(|j| j + 2).unwrap_or(0) => format!("{}/{name}", &base[..i]),
+        _ => format!("{base}/{name}"),
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Writes the worker file (`rows` rows) and the organizations' file.
+fn generate(file: &Path, orgs: &Path, rows: u64, seed: u64) -> Result<gen::GenSummary> {
     let units = komlang_store::bundled_cambodia_units();
     let communes: Vec<String> =
         units.iter().filter(|u| u.level == AdminLevel::Commune).map(|u| u.code.clone()).collect();
     let provinces: Vec<String> =
         units.iter().filter(|u| u.level == AdminLevel::Province).map(|u| u.code.clone()).collect();
-
-    let file = dir.join(format!("workers-{}.csv", args.rows));
-    let orgs = dir.join("orgs.csv");
     let started = Instant::now();
-    let g =
-        gen::write_workers(BufWriter::with_capacity(1 << 20, File::create(&file)?), args.rows, &communes, args.seed)?;
-    gen::write_orgs(File::create(&orgs)?, &provinces)?;
-    let bytes = std::fs::metadata(&file)?.len();
+    let g = gen::write_workers(BufWriter::with_capacity(1 << 20, File::create(file)?), rows, &communes, seed)?;
+    gen::write_orgs(File::create(orgs)?, &provinces)?;
+    let bytes = std::fs::metadata(file)?.len();
     println!(
         "Generated {} ({} rows, {:.1} MB) in {:.1} s: {} repeated rows, {} respelled, {} without date of birth.",
         file.display(),
@@ -262,10 +305,28 @@ fn main() -> Result<()> {
         g.respelled,
         g.without_dob
     );
+    Ok(g)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => import_bench(cli.import),
+        Some(BenchCommand::Import(args)) => import_bench(args),
+        Some(BenchCommand::Load(args)) => load::run(args),
+    }
+}
+
+fn import_bench(args: Args) -> Result<()> {
+    std::fs::create_dir_all(&args.dir)?;
+    let dir = std::fs::canonicalize(&args.dir)?;
+    let file = dir.join(format!("workers-{}.csv", args.rows));
+    let orgs = dir.join("orgs.csv");
+    let g = generate(&file, &orgs, args.rows, args.seed)?;
     if args.generate_only {
         return Ok(());
     }
-    let bin = komlang_bin(&args)?;
+    let bin = komlang_bin(args.komlang.as_ref())?;
     let mut table: Vec<Row> = Vec::new();
 
     for engine in &args.engines {
@@ -335,11 +396,7 @@ fn main() -> Result<()> {
             "postgres" | "postgresql" => {
                 let name = format!("komlang_bench_{}", std::process::id());
                 run_ok(Command::new("psql").arg(&args.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]))?;
-                let base = args.pg_url.split('?').next().unwrap_or(&args.pg_url);
-                let url = match base.rfind('/') {
-                    Some(i) if i > base.find("://").map(|j| j + 2).unwrap_or(0) => format!("{}/{name}", &base[..i]),
-                    _ => format!("{base}/{name}"),
-                };
+                let url = pg_database_url(&args.pg_url, &name);
                 let result = (|| -> Result<()> {
                     setup(&bin, &url, &orgs)?;
                     println!("PostgreSQL: importing with komlang...");

@@ -129,6 +129,12 @@ pub struct Store {
     /// SQLite: the file beside the database that app servers lock while one of them
     /// migrates or loads reference data (`FILE.lock`); none for an in-memory database.
     lock_file: Option<std::path::PathBuf>,
+    /// PostgreSQL: how to open a native connection (not through `Any`) for the
+    /// `COPY ... FROM STDIN` of a worker import (`imports/worker_import/copy.rs`).
+    pub(crate) pg_options: Option<sqlx::postgres::PgConnectOptions>,
+    /// Worker rows this store's imports have sent through `COPY` (see
+    /// [`Store::import_rows_copied`]).
+    pub(crate) copied_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Held while migrating or loading reference data (see [`Store::ensure_reference_data`]).
@@ -227,7 +233,11 @@ impl Store {
             name.push(".lock");
             std::path::PathBuf::from(name)
         });
-        Ok(Store { pool, engine, lock_file })
+        let pg_options = match engine {
+            Engine::Postgres => Some(sqlx::postgres::PgConnectOptions::from_str(&url)?),
+            Engine::Sqlite => None,
+        };
+        Ok(Store { pool, engine, lock_file, pg_options, copied_rows: Default::default() })
     }
 
     /// Connects and brings the schema to the latest version.
@@ -245,8 +255,16 @@ impl Store {
         &self.pool
     }
 
+    /// How many worker rows the imports of this store (and its clones) have sent to
+    /// PostgreSQL through `COPY ... FROM STDIN` (always 0 on SQLite, whose imports
+    /// write with multi-row `INSERT`s). For tests and diagnostics.
+    pub fn import_rows_copied(&self) -> u64 {
+        self.copied_rows.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Runs every pending migration, then brings the duplicate-detection keys and the
-    /// search keys up to date ([`Store::ensure_dedup_keys`], [`Store::ensure_search_keys`]). Safe to call from several app servers.
+    /// search keys up to date ([`Store::ensure_dedup_keys`], [`Store::ensure_search_keys`]).
+    /// Safe to call from several app servers.
     pub async fn migrate(&self) -> Result<()> {
         let lock = self.bootstrap_lock().await?;
         migrations(self.engine).run(&self.pool).await?;

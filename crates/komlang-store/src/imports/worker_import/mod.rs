@@ -15,6 +15,7 @@
 //! lookups of keys that cannot be stored. See `docs/import.md`.
 
 mod bloom;
+mod copy;
 mod rows;
 
 use std::collections::HashMap;
@@ -29,10 +30,11 @@ use sqlx::{AnyConnection, Connection, Row};
 
 use self::bloom::Bloom;
 pub use self::bloom::{BLOOM_AFTER_ROWS, BLOOM_BYTES};
+use self::copy::{copy_new_workers, stage_tables, Stage};
 use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
 use crate::common::rows::opt_date;
 use crate::common::scope::push_worker_scope;
-use crate::common::sql::{bind_arg, bulk_insert, Placeholders, Sql};
+use crate::common::sql::{bulk_insert, Arg, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
     RejectedRow, RejectedRows, WorkerImportOptions,
@@ -48,9 +50,50 @@ use crate::{now_text, Engine, Result, Store, StoreError};
 pub const READ_BATCH: usize = 500;
 /// Workers per multi-row `INSERT`.
 const INSERT_CHUNK: usize = 500;
-/// Parameters per worker in that `INSERT`: the draft's columns, then `import_row`,
-/// `created_at`, `updated_at` and `import_id`.
-const INSERT_PARAMS: usize = DRAFT_COLUMNS.len() + 4;
+
+/// The columns an import writes for each new worker, in the order of [`worker_values`]:
+/// those of every write of a worker ([`DRAFT_COLUMNS`], search keys included), then the
+/// import's own. The one list both writers use: the multi-row `INSERT` (SQLite) and `COPY`
+/// (PostgreSQL).
+const IMPORT_WORKER_COLUMNS: [&str; DRAFT_COLUMNS.len() + 5] = {
+    let extra = ["import_row", "created_at", "updated_at", "import_id", "synthetic"];
+    let mut out = [""; DRAFT_COLUMNS.len() + 5];
+    let mut i = 0;
+    while i < DRAFT_COLUMNS.len() {
+        out[i] = DRAFT_COLUMNS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        out[i + j] = extra[j];
+        j += 1;
+    }
+    out
+};
+
+/// A value of a new worker's column.
+enum Val<'a> {
+    Text(Option<&'a str>),
+    Owned(Option<String>),
+    Int(Option<i64>),
+}
+
+/// The values of [`IMPORT_WORKER_COLUMNS`] for a row.
+fn worker_values<'a>(ctx: &'a Ctx<'_>, p: &'a Prepared) -> Vec<Val<'a>> {
+    let mut v: Vec<Val<'a>> = Vec::with_capacity(IMPORT_WORKER_COLUMNS.len());
+    v.extend(draft_args(&p.draft).into_iter().map(|a| match a {
+        Arg::Text(t) => Val::Owned(t),
+        Arg::Int(i) => Val::Int(i),
+    }));
+    v.extend([
+        Val::Int(Some(p.row as i64)),
+        Val::Text(Some(ctx.now.as_str())),
+        Val::Text(Some(ctx.now.as_str())),
+        Val::Int(Some(ctx.import_id)),
+        Val::Int(Some(0)),
+    ]);
+    v
+}
 /// Keys per `key IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 4096;
 
@@ -157,6 +200,24 @@ struct State {
     bloom: Option<Bloom>,
     /// Valid rows looked up so far.
     rows_seen: u64,
+    /// PostgreSQL: the staging connection new workers are copied through.
+    stage: Option<Stage>,
+    /// Rows sent through `COPY` ([`Store::import_rows_copied`]).
+    copied_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Time spent in each phase of the database work (logged at the end).
+    timings: Timings,
+}
+
+/// Where an import's database time goes (the reading and checking of rows
+/// overlaps with it), logged at the end of each import (`RUST_LOG=info`).
+#[derive(Default, Debug)]
+struct Timings {
+    lookup: std::time::Duration,
+    copy: std::time::Duration,
+    workers: std::time::Duration,
+    keys: std::time::Duration,
+    history: std::time::Duration,
+    merge: std::time::Duration,
 }
 
 /// The rows read for one batch.
@@ -278,18 +339,20 @@ impl State {
             let mut s = String::with_capacity(400 + n * 120);
             s.push_str(bulk_insert(engine));
             s.push_str(" workers (");
-            s.push_str(&DRAFT_COLUMNS.join(", "));
-            s.push_str(", import_row, created_at, updated_at, import_id, synthetic) VALUES ");
+            s.push_str(&IMPORT_WORKER_COLUMNS.join(", "));
+            s.push_str(") VALUES ");
             for i in 0..n {
                 if i > 0 {
                     s.push_str(", ");
                 }
                 s.push('(');
-                for _ in 0..INSERT_PARAMS {
+                for c in 0..IMPORT_WORKER_COLUMNS.len() {
+                    if c > 0 {
+                        s.push_str(", ");
+                    }
                     ph.push_next(&mut s);
-                    s.push_str(", ");
                 }
-                s.push_str("0)");
+                s.push(')');
             }
             s.push_str(" RETURNING id, import_row");
             s
@@ -363,7 +426,15 @@ impl Store {
             conn.close_on_drop();
             sqlite_bulk_settings(&mut conn).await?;
         }
-        let report = async {
+        // PostgreSQL: new workers go through `COPY` on a staging connection of
+        // their own (`copy.rs`), whose tables are dropped once the import's
+        // transaction has ended, whichever way it ended.
+        let stage = match &self.pg_options {
+            Some(o) => Some(Stage::open(o, &IMPORT_WORKER_COLUMNS).await?),
+            None => None,
+        };
+        let stage_name = stage.as_ref().map(|s| s.name.clone());
+        let result = async {
             let mut tx = conn.begin().await?;
             if self.engine == Engine::Postgres {
                 postgres_bulk_settings(&mut tx).await?;
@@ -393,6 +464,9 @@ impl Store {
                 insert_sql: HashMap::new(),
                 bloom: None,
                 rows_seen: 0,
+                stage,
+                copied_rows: self.copied_rows.clone(),
+                timings: Timings::default(),
             };
             let mut rows = rows;
             let mut read = read_batch(&ctx, &mut rows).await?;
@@ -412,6 +486,13 @@ impl Store {
                 read = next?;
             }
 
+            tracing::info!(
+                "import {import_id}: {} rows, database time {:?} ({})",
+                st.report.rows_total,
+                st.timings,
+                if st.stage.is_some() { "COPY" } else { "INSERT" }
+            );
+            drop(st.stage.take());
             let mut report = st.report;
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
@@ -425,8 +506,17 @@ impl Store {
             }
             Ok::<_, StoreError>(report)
         }
-        .await?;
+        .await;
+        if let Some(name) = stage_name {
+            // After the transaction (committed or rolled back by now: a
+            // failed one's rollback runs before this statement).
+            let drop_stage = format!("DROP TABLE IF EXISTS {}", stage_tables(&name));
+            if let Err(e) = sqlx::query(&drop_stage).execute(&mut *conn).await {
+                tracing::warn!("import staging tables {name} left (the next import drops them): {e}");
+            }
+        }
         drop(conn);
+        let report = result?;
         if report.committed {
             // The tallies the triggers wrote batch by batch, merged (PostgreSQL). The import
             // is in whatever happens here: a failure only leaves more rows to sum until the
@@ -543,7 +633,9 @@ async fn process_batch(
     }
     keys.sort_unstable();
     keys.dedup();
+    let started = std::time::Instant::now();
     let mut cands = lookup_candidates(conn, ctx.engine, ws, &keys).await?;
+    st.timings.lookup += started.elapsed();
 
     let mut added = BatchAdded::default();
     let mut pending: Vec<Prepared> = Vec::with_capacity(batch.len());
@@ -586,7 +678,10 @@ async fn process_batch(
                         .await?
                         .try_get(0)?,
                 };
-                match merge_row(ctx, conn, worker_id, &prep).await? {
+                let started = std::time::Instant::now();
+                let merged = merge_row(ctx, conn, worker_id, &prep).await?;
+                st.timings.merge += started.elapsed();
+                match merged {
                     Ok(after) => {
                         st.report.merged += 1;
                         let person = dedup_person(&after);
@@ -705,36 +800,17 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
     }
     // Rows of this flush: row numbers increase through the file.
     let (first, last) = (pending[0].row as i64, pending[pending.len() - 1].row as i64);
-    let mut pairs: Vec<(i64, String)> = Vec::with_capacity(pending.len() * 4);
-    for chunk in pending.chunks(INSERT_CHUNK) {
-        let import_id = ctx.import_id;
-        let sql = st.insert_sql(ctx.engine, chunk.len());
-        let mut q = sqlx::query(sql);
-        for p in chunk {
-            for a in draft_args(&p.draft) {
-                q = bind_arg(q, a);
-            }
-            q = q.bind(p.row as i64).bind(ctx.now.as_str()).bind(ctx.now.as_str()).bind(import_id);
-        }
-        let rows = q.fetch_all(&mut *conn).await?;
-        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let (id, row): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            ids.insert(row, id);
-        }
-        for p in chunk {
-            let id =
-                *ids.get(&(p.row as i64)).ok_or_else(|| StoreError::Corrupt("inserted row not returned".into()))?;
-            pairs.extend(p.keys.iter().map(|k| (id, k.clone())));
-        }
+    if st.stage.is_some() {
+        copy_new_workers(ctx, st, conn, pending, first, last).await?;
+    } else {
+        insert_new_workers(ctx, st, conn, pending).await?;
     }
-    insert_dedup_keys(conn, &pairs, false).await?;
     if let Some(bloom) = &mut st.bloom {
-        for (_, k) in &pairs {
+        for k in pending.iter().flat_map(|p| p.keys.iter()) {
             bloom.insert(k);
         }
     }
-
+    let started = std::time::Instant::now();
     // Opening postings and statuses, as `create_worker` writes them, for the
     // rows just written, without a round trip per row (through the
     // `workers_import` index: the rows of this import in this range of rows).
@@ -764,7 +840,49 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
     .bind(last)
     .execute(&mut *conn)
     .await?;
+    st.timings.history += started.elapsed();
     pending.clear();
+    Ok(())
+}
+
+/// The new workers and their keys written with multi-row `INSERT`s (bound
+/// parameters), their ids read back to write their keys.
+async fn insert_new_workers(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    conn: &mut AnyConnection,
+    pending: &[Prepared],
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut pairs: Vec<(i64, String)> = Vec::with_capacity(pending.len() * 4);
+    for chunk in pending.chunks(INSERT_CHUNK) {
+        let sql = st.insert_sql(ctx.engine, chunk.len());
+        let mut q = sqlx::query(sql);
+        for p in chunk {
+            for v in worker_values(ctx, p) {
+                q = match v {
+                    Val::Text(v) => q.bind(v),
+                    Val::Owned(v) => q.bind(v),
+                    Val::Int(v) => q.bind(v),
+                };
+            }
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let (id, row): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            ids.insert(row, id);
+        }
+        for p in chunk {
+            let id =
+                *ids.get(&(p.row as i64)).ok_or_else(|| StoreError::Corrupt("inserted row not returned".into()))?;
+            pairs.extend(p.keys.iter().map(|k| (id, k.clone())));
+        }
+    }
+    let inserted = std::time::Instant::now();
+    st.timings.workers += inserted - started;
+    insert_dedup_keys(conn, &pairs, false).await?;
+    st.timings.keys += inserted.elapsed();
     Ok(())
 }
 

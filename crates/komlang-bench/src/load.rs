@@ -1,0 +1,634 @@
+//! `komlang-bench load`: a registry of `--rows` workers served by `komlang
+//! serve`, driven by `--clients` concurrent clients for `--seconds`, with the
+//! requests people make most (searches, filtered lists, profiles, the home
+//! page, coverage, a few edits); next to the searches, the engine's own
+//! indexed query for the same terms (the ceiling). See BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::Row;
+
+use crate::{loadavg, machine, run_ok, setup};
+
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// Workers in the registry.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Engines to run: sqlite, postgres or both.
+    #[arg(long, default_value = "sqlite,postgres", value_delimiter = ',')]
+    engines: Vec<String>,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// How long the clients run, per engine.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Use the database a previous run built (`DIR/load-ROWS.db`, PostgreSQL database
+    /// `komlang_load_ROWS`) when it holds the workers; build it otherwise.
+    #[arg(long)]
+    reuse: bool,
+    /// Working directory (generated files, SQLite databases, logs).
+    #[arg(long, default_value = "target/bench")]
+    dir: PathBuf,
+    /// PostgreSQL server on which the database is built.
+    #[arg(long, env = "KOMLANG_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    /// The komlang binary to run (default: the one next to this program).
+    #[arg(long)]
+    komlang: Option<PathBuf>,
+    /// Port `komlang serve` listens on (127.0.0.1).
+    #[arg(long, default_value_t = 18_080)]
+    port: u16,
+    /// Seed of the generator and of the request mix.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// The kinds of requests, with their share of the mix (out of the sum of the weights).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    SearchLatin,
+    SearchKhmer,
+    SearchShort,
+    ListFiltered,
+    Profile,
+    Home,
+    CoverageProvince,
+    CoverageDistrict,
+    CoverageCommune,
+    Patch,
+}
+
+const MIX: &[(Kind, u32)] = &[
+    (Kind::SearchLatin, 20),
+    (Kind::SearchKhmer, 10),
+    (Kind::SearchShort, 5),
+    (Kind::ListFiltered, 15),
+    (Kind::Profile, 30),
+    (Kind::Home, 5),
+    (Kind::CoverageProvince, 3),
+    (Kind::CoverageDistrict, 3),
+    (Kind::CoverageCommune, 2),
+    (Kind::Patch, 2),
+];
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::SearchLatin => "search `q`, Latin, 3-6 letters",
+            Kind::SearchKhmer => "search `q`, Khmer name",
+            Kind::SearchShort => "search `q`, 1-2 letters",
+            Kind::ListFiltered => "list, province + cadre",
+            Kind::Profile => "GET /api/v1/workers/{id}",
+            Kind::Home => "home page GET /",
+            Kind::CoverageProvince => "coverage, provinces",
+            Kind::CoverageDistrict => "coverage, districts",
+            Kind::CoverageCommune => "coverage, communes",
+            Kind::Patch => "PATCH /api/v1/workers/{id}",
+        }
+    }
+}
+
+/// What the requests are made of: workers drawn from the registry.
+struct Sample {
+    ids: Vec<i64>,
+    latin: Vec<String>,
+    khmer: Vec<String>,
+    provinces: Vec<String>,
+}
+
+/// Cadres of the generated workers.
+const CADRES: &[&str] = &["para_social_worker", "para_professional", "professional_social_worker", "allied_worker"];
+
+impl Sample {
+    /// A search term of a kind: part of a Latin name (3 to 6 letters, or 1 to 2), or a Khmer name.
+    fn term(&self, kind: Kind, rng: &mut StdRng) -> String {
+        match kind {
+            Kind::SearchKhmer => self.khmer[rng.gen_range(0..self.khmer.len())].clone(),
+            _ => {
+                let word: Vec<char> = self.latin[rng.gen_range(0..self.latin.len())].chars().collect();
+                let (lo, hi) = if kind == Kind::SearchShort { (1, 2) } else { (3, 6) };
+                let len = rng.gen_range(lo..=hi).min(word.len());
+                let start = rng.gen_range(0..=word.len() - len);
+                word[start..start + len].iter().collect::<String>().to_lowercase()
+            }
+        }
+    }
+
+    fn path(&self, kind: Kind, rng: &mut StdRng) -> (reqwest::Method, String) {
+        let id = self.ids[rng.gen_range(0..self.ids.len())];
+        let get = reqwest::Method::GET;
+        match kind {
+            Kind::SearchLatin | Kind::SearchKhmer | Kind::SearchShort => {
+                (get, format!("/api/v1/workers?q={}", encode(&self.term(kind, rng))))
+            }
+            Kind::ListFiltered => (
+                get,
+                format!(
+                    "/api/v1/workers?province={}&cadre={}",
+                    self.provinces[rng.gen_range(0..self.provinces.len())],
+                    CADRES[rng.gen_range(0..CADRES.len())]
+                ),
+            ),
+            Kind::Profile => (get, format!("/api/v1/workers/{id}")),
+            Kind::Home => (get, "/".into()),
+            Kind::CoverageProvince => (get, "/api/v1/planning/coverage?level=province".into()),
+            Kind::CoverageDistrict => (get, "/api/v1/planning/coverage?level=district".into()),
+            Kind::CoverageCommune => (get, "/api/v1/planning/coverage?level=commune".into()),
+            Kind::Patch => (reqwest::Method::PATCH, format!("/api/v1/workers/{id}")),
+        }
+    }
+}
+
+/// Percent-encoding of a query value.
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One engine's database: its URL, and how long building it took (none when reused).
+struct Db {
+    url: String,
+    built: Option<crate::Run>,
+}
+
+fn count_workers(engine: &str, url: &str, db_file: &Path) -> Option<u64> {
+    let out = match engine {
+        "sqlite" => run_ok(Command::new("sqlite3").arg(db_file).arg("SELECT COUNT(*) FROM workers")),
+        _ => run_ok(Command::new("psql").arg(url).args(["-qtAc", "SELECT COUNT(*) FROM workers"])),
+    };
+    out.ok().and_then(|s| s.trim().parse().ok())
+}
+
+/// Builds (or, with `--reuse`, finds) the engine's database of `--rows` workers:
+/// the import bench's generated file imported with `komlang import workers`.
+fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
+    let file = dir.join(format!("load-{}.db", a.rows));
+    let name = format!("komlang_load_{}", a.rows);
+    let url = match engine {
+        "sqlite" => format!("sqlite://{}", file.display()),
+        _ => crate::pg_database_url(&a.pg_url, &name),
+    };
+    // The import keeps 96.8% of the generated rows (the others are its duplicates).
+    let enough = a.rows * 9 / 10;
+    if a.reuse && count_workers(engine, &url, &file).is_some_and(|n| n >= enough) {
+        println!("{engine}: reusing {}", crate::redact(&url));
+        return Ok(Db { url, built: None });
+    }
+    match engine {
+        "sqlite" => {
+            for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+        _ => {
+            run_ok(
+                Command::new("psql")
+                    .arg(&a.pg_url)
+                    .args(["-qtAc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]),
+            )?;
+            run_ok(Command::new("psql").arg(&a.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]))?;
+        }
+    }
+    let csv = dir.join(format!("workers-{}.csv", a.rows));
+    let orgs = dir.join("orgs.csv");
+    crate::generate(&csv, &orgs, a.rows, a.seed)?;
+    setup(bin, &url, &orgs)?;
+    println!("{engine}: importing {} rows with komlang import workers...", a.rows);
+    let log = dir.join(format!("load-import-{engine}.log"));
+    let run = crate::import_workers(bin, &url, &csv, &log)?;
+    if run.exit != 0 {
+        bail!("the import failed: see {}", log.display());
+    }
+    println!(
+        "{engine}: imported in {:.1} s ({:.0} rows/s, peak RSS {:.0} MB)",
+        run.seconds,
+        a.rows as f64 / run.seconds,
+        run.peak_rss_kb as f64 / 1024.0
+    );
+    Ok(Db { url, built: Some(run) })
+}
+
+/// An account for the clients and its API token (`komlang user add`, `komlang token create`).
+fn token(bin: &Path, url: &str) -> Result<(String, String)> {
+    let (user, password) = ("loadbench".to_string(), "load-bench-password".to_string());
+    // Already there when the database is reused: then its password is set again.
+    if run_ok(Command::new(bin).args([
+        "user",
+        "add",
+        "--username",
+        &user,
+        "--password",
+        &password,
+        "--role",
+        "national-admin",
+        "--db",
+        url,
+    ]))
+    .is_err()
+    {
+        run_ok(Command::new(bin).args([
+            "user",
+            "set-password",
+            "--username",
+            &user,
+            "--password",
+            &password,
+            "--db",
+            url,
+        ]))?;
+    }
+    let out =
+        run_ok(Command::new(bin).args(["token", "create", "--username", &user, "--label", "load bench", "--db", url]))?;
+    let token = out.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().to_string();
+    Ok((token, password))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM: the server's graceful shutdown; then wait for it.
+        #[allow(unsafe_code, reason = "sending SIGTERM to the child this program started")]
+        // SAFETY: kill(2) on the pid of our own child.
+        unsafe {
+            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(bin: &Path, url: &str, port: u16, log: &Path) -> Result<Server> {
+    let out = std::fs::File::create(log)?;
+    let child = Command::new(bin)
+        .args(["serve", "--db", url, "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::from(out.try_clone()?))
+        .stderr(Stdio::from(out))
+        .spawn()
+        .context("cannot start komlang serve")?;
+    Ok(Server(child))
+}
+
+/// Per kind: latencies (µs) of the answered requests, and the failures.
+#[derive(Default)]
+struct Tally {
+    micros: Vec<u64>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+async fn sample(engine: &str, url: &str, provinces: Vec<String>) -> Result<Sample> {
+    let sql = "SELECT id, name_latin, name_km FROM workers ORDER BY random() LIMIT 5000";
+    let rows: Vec<(i64, String, String)> = match engine {
+        "sqlite" => {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
+            let r = sqlx::query(sql).fetch_all(&pool).await?;
+            let v = r.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+            pool.close().await;
+            v
+        }
+        _ => {
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+            let r = sqlx::query(sql).fetch_all(&pool).await?;
+            let v = r.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+            pool.close().await;
+            v
+        }
+    };
+    if rows.is_empty() {
+        bail!("no workers in the database");
+    }
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    Ok(Sample {
+        ids: rows.iter().map(|r| r.0).collect(),
+        latin: rows.iter().flat_map(|r| words(&r.1)).collect(),
+        khmer: rows.iter().flat_map(|r| words(&r.2)).collect(),
+        provinces,
+    })
+}
+
+/// Signs in through the login form (the home page is a page: it wants a session).
+async fn sign_in(web: &reqwest::Client, base: &str, password: &str) -> Result<()> {
+    let page = web.get(format!("{base}/login")).send().await?.text().await?;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("no CSRF token on the login page")?;
+    let r = web
+        .post(format!("{base}/login"))
+        .form(&[("username", "loadbench"), ("password", password), ("csrf", csrf), ("next", "/")])
+        .send()
+        .await?;
+    let body = r.text().await?;
+    if body.contains("name=\"password\"") {
+        bail!("sign-in refused");
+    }
+    Ok(())
+}
+
+struct Drive<'a> {
+    base: String,
+    token: String,
+    password: &'a str,
+    clients: usize,
+    seconds: u64,
+    seed: u64,
+}
+
+async fn drive(d: &Drive<'_>, sample: Arc<Sample>) -> Result<(BTreeMap<Kind, Tally>, f64)> {
+    let api = reqwest::Client::builder().pool_max_idle_per_host(d.clients).build()?;
+    let web = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(d.clients).build()?;
+    sign_in(&web, &d.base, d.password).await?;
+    let total: u32 = MIX.iter().map(|m| m.1).sum();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(d.seconds);
+    let mut tasks = Vec::new();
+    for c in 0..d.clients {
+        let (api, web, sample, base, token) =
+            (api.clone(), web.clone(), sample.clone(), d.base.clone(), d.token.clone());
+        let seed = d.seed.wrapping_mul(1000).wrapping_add(c as u64);
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut out: BTreeMap<Kind, Tally> = BTreeMap::new();
+            let mut edits = 0u64;
+            while Instant::now() < deadline {
+                let mut pick = rng.gen_range(0..total);
+                let kind = MIX
+                    .iter()
+                    .find(|(_, w)| {
+                        if pick < *w {
+                            return true;
+                        }
+                        pick -= w;
+                        false
+                    })
+                    .map(|m| m.0)
+                    .unwrap_or(Kind::Profile);
+                let (method, path) = sample.path(kind, &mut rng);
+                let url = format!("{base}{path}");
+                let req = match kind {
+                    Kind::Home => web.get(url),
+                    Kind::Patch => {
+                        edits += 1;
+                        api.request(method, url)
+                            .bearer_auth(&token)
+                            .json(&serde_json::json!({ "position_title": format!("Officer {c}-{edits}") }))
+                    }
+                    _ => api.request(method, url).bearer_auth(&token),
+                };
+                let t = Instant::now();
+                let res = match req.send().await {
+                    Ok(r) => {
+                        let status = r.status();
+                        match r.bytes().await {
+                            Ok(_) if status.is_success() => Ok(()),
+                            Ok(b) => Err(format!("{status}: {}", String::from_utf8_lossy(&b[..b.len().min(200)]))),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let us = t.elapsed().as_micros() as u64;
+                let tally = out.entry(kind).or_default();
+                match res {
+                    Ok(()) => tally.micros.push(us),
+                    Err(e) => {
+                        tally.errors += 1;
+                        tally.first_error.get_or_insert(format!("{path}: {e}"));
+                    }
+                }
+            }
+            out
+        }));
+    }
+    let mut all: BTreeMap<Kind, Tally> = BTreeMap::new();
+    for t in tasks {
+        for (k, v) in t.await? {
+            let e = all.entry(k).or_default();
+            e.micros.extend(v.micros);
+            e.errors += v.errors;
+            if e.first_error.is_none() {
+                e.first_error = v.first_error;
+            }
+        }
+    }
+    Ok((all, started.elapsed().as_secs_f64()))
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+/// The engine's own indexed search for the same terms, on one connection, timed
+/// directly (count and first page, as the API answers): an FTS5 trigram index on a
+/// temporary copy of the names (SQLite), a `pg_trgm` GIN index on a copy table
+/// (PostgreSQL). What an index could give the search, whatever the program in front.
+struct Ceiling {
+    kind: Kind,
+    micros: Vec<u64>,
+    build_seconds: f64,
+}
+
+async fn ceiling(engine: &str, url: &str, terms: &[(Kind, Vec<String>)]) -> Result<Vec<Ceiling>> {
+    let patterns = |ts: &[String]| ts.iter().map(|t| format!("%{}%", t.to_lowercase())).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    match engine {
+        "sqlite" => {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
+            let t = Instant::now();
+            sqlx::query("CREATE VIRTUAL TABLE temp.bench_names USING fts5(names, tokenize = 'trigram')")
+                .execute(&pool)
+                .await?;
+            sqlx::query(
+                "INSERT INTO temp.bench_names (rowid, names) SELECT id, lower(name_latin) || ' ' || name_km FROM main.workers",
+            )
+            .execute(&pool)
+            .await?;
+            let build_seconds = t.elapsed().as_secs_f64();
+            for (kind, ts) in terms {
+                let mut micros = Vec::new();
+                for p in patterns(ts) {
+                    let t = Instant::now();
+                    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.bench_names WHERE names LIKE ?1")
+                        .bind(&p)
+                        .fetch_one(&pool)
+                        .await?;
+                    let _ = sqlx::query("SELECT rowid FROM temp.bench_names WHERE names LIKE ?1 LIMIT 25")
+                        .bind(&p)
+                        .fetch_all(&pool)
+                        .await?;
+                    micros.push(t.elapsed().as_micros() as u64);
+                }
+                out.push(Ceiling { kind: *kind, micros, build_seconds });
+            }
+            pool.close().await;
+        }
+        _ => {
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+            let t = Instant::now();
+            for s in [
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                "DROP TABLE IF EXISTS bench_names",
+                "CREATE TABLE bench_names AS SELECT id, lower(name_latin) || ' ' || name_km AS names FROM workers",
+                "CREATE INDEX ON bench_names USING gin (names gin_trgm_ops)",
+                "ANALYZE bench_names",
+            ] {
+                sqlx::query(s).execute(&pool).await?;
+            }
+            let build_seconds = t.elapsed().as_secs_f64();
+            for (kind, ts) in terms {
+                let mut micros = Vec::new();
+                for p in patterns(ts) {
+                    let t = Instant::now();
+                    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bench_names WHERE names LIKE $1")
+                        .bind(&p)
+                        .fetch_one(&pool)
+                        .await?;
+                    let _ = sqlx::query("SELECT id FROM bench_names WHERE names LIKE $1 LIMIT 25")
+                        .bind(&p)
+                        .fetch_all(&pool)
+                        .await?;
+                    micros.push(t.elapsed().as_micros() as u64);
+                }
+                out.push(Ceiling { kind: *kind, micros, build_seconds });
+            }
+            sqlx::query("DROP TABLE bench_names").execute(&pool).await?;
+            pool.close().await;
+        }
+    }
+    Ok(out)
+}
+
+async fn wait_ready(base: &str, server: &mut Server) -> Result<()> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(300) {
+        if let Some(status) = server.0.try_wait()? {
+            bail!("komlang serve exited: {status}");
+        }
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status().is_success() {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("komlang serve not ready after 300 s")
+}
+
+pub fn run(a: LoadArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.dir)?;
+    let dir = std::fs::canonicalize(&a.dir)?;
+    let bin = crate::komlang_bin(a.komlang.as_ref())?;
+    let units = komlang_store::bundled_cambodia_units();
+    let provinces: Vec<String> =
+        units.iter().filter(|u| u.level == komlang_core::AdminLevel::Province).map(|u| u.code.clone()).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut report = String::new();
+    for engine in &a.engines {
+        let engine = match engine.trim() {
+            "sqlite" => "sqlite",
+            "postgres" | "postgresql" => "postgres",
+            other => bail!("unknown engine `{other}`: use sqlite or postgres"),
+        };
+        let db = prepare(engine, &a, &bin, &dir)?;
+        let (token, password) = token(&bin, &db.url)?;
+        let sample = Arc::new(rt.block_on(sample(engine, &db.url, provinces.clone()))?);
+        let log = dir.join(format!("load-serve-{engine}.log"));
+        let mut server = serve(&bin, &db.url, a.port, &log)?;
+        let base = format!("http://127.0.0.1:{}", a.port);
+        rt.block_on(wait_ready(&base, &mut server))?;
+        println!("{engine}: {} clients for {} s...", a.clients, a.seconds);
+        let load_before = loadavg();
+        let d = Drive { base, token, password: &password, clients: a.clients, seconds: a.seconds, seed: a.seed };
+        let (tallies, elapsed) = rt.block_on(drive(&d, sample.clone()))?;
+        let load_after = loadavg();
+        drop(server);
+        // The ceiling, once the server is gone (nothing else on the database).
+        let mut rng = StdRng::seed_from_u64(a.seed);
+        let terms: Vec<(Kind, Vec<String>)> = [Kind::SearchLatin, Kind::SearchKhmer]
+            .iter()
+            .map(|k| (*k, (0..200).map(|_| sample.term(*k, &mut rng)).collect()))
+            .collect();
+        println!("{engine}: the engine's own indexed search...");
+        let ceilings = rt.block_on(ceiling(engine, &db.url, &terms))?;
+
+        let mut t = String::new();
+        t.push_str(&format!(
+            "\n### {} — {} workers{}, {} clients, {:.0} s, load {:.1} / {:.1}\n\n",
+            if engine == "sqlite" { "SQLite" } else { "PostgreSQL" },
+            count_workers(engine, &db.url, &dir.join(format!("load-{}.db", a.rows))).unwrap_or(0),
+            match &db.built {
+                Some(r) => format!(" (built: import {:.1} s)", r.seconds),
+                None => " (reused)".into(),
+            },
+            a.clients,
+            elapsed,
+            load_before,
+            load_after
+        ));
+        t.push_str("| request | count | req/s | p50 ms | p99 ms | errors | engine's indexed query (1 connection): p50 / p99 ms |\n");
+        t.push_str("|---|---:|---:|---:|---:|---:|---|\n");
+        let mut all = 0usize;
+        for (kind, mut tally) in tallies {
+            tally.micros.sort_unstable();
+            all += tally.micros.len();
+            let ceil = ceilings
+                .iter()
+                .find(|c| c.kind == kind)
+                .map(|c| {
+                    let mut m = c.micros.clone();
+                    m.sort_unstable();
+                    format!(
+                        "{:.2} / {:.2} ({} terms; index built in {:.1} s)",
+                        pct(&m, 0.5),
+                        pct(&m, 0.99),
+                        m.len(),
+                        c.build_seconds
+                    )
+                })
+                .unwrap_or_default();
+            t.push_str(&format!(
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {} | {} |\n",
+                kind.label(),
+                tally.micros.len(),
+                tally.micros.len() as f64 / elapsed,
+                pct(&tally.micros, 0.5),
+                pct(&tally.micros, 0.99),
+                tally.errors,
+                ceil
+            ));
+            if let Some(e) = tally.first_error {
+                eprintln!("{engine}: first error of `{}`: {e}", kind.label());
+            }
+        }
+        t.push_str(&format!("| **all** | {all} | {:.1} | | | | |\n", all as f64 / elapsed));
+        println!("{t}");
+        report.push_str(&t);
+    }
+    println!("\nMachine: {}", machine());
+    println!("Command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+    println!("{report}");
+    Ok(())
+}
