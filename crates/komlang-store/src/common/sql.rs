@@ -206,7 +206,9 @@ pub(crate) fn engine_of(conn: &sqlx::AnyConnection) -> Engine {
 /// Takes the write lock of a record's row before it is read for a change, so that two
 /// edits of one record are applied one after the other, each to what the other stored:
 /// on PostgreSQL the row's lock, on SQLite the database's write lock (the first write of a
-/// transaction). False when there is no such row.
+/// transaction). False when there is no such row. A change that then finds nothing to do
+/// ends its transaction with an explicit rollback: on SQLite a transaction left to be rolled
+/// back when dropped keeps the write lock a moment longer than the call.
 pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<bool> {
     // `table` is one of the schema's names, never input.
     let n = sqlx::query(&format!("UPDATE {table} SET id = id WHERE id = $1"))

@@ -321,6 +321,7 @@ impl Store {
         let before = audited(existing.worker_id, &draft_of(&existing), &existing.assessor);
         let after = audited(existing.worker_id, &d, &assessor);
         if before == after {
+            tx.rollback().await?;
             return Ok(existing);
         }
         sqlx::query(

@@ -320,6 +320,7 @@ impl Store {
             .collect();
         let after: BTreeMap<String, u8> = levels.iter().map(|(k, v)| (k.clone(), v.value())).collect();
         if before == after {
+            tx.rollback().await?;
             return Ok(());
         }
         sqlx::query(

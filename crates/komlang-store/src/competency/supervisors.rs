@@ -150,6 +150,7 @@ impl Store {
         lock_existing(&mut tx, "workers", worker_id).await?;
         let before = supervisor_on(&mut tx, worker_id).await?;
         if before.as_ref().map(|s| s.user_id) == user.as_ref().map(|u| u.id) {
+            tx.rollback().await?;
             return Ok(before);
         }
         sqlx::query("DELETE FROM worker_supervisors WHERE worker_id = $1").bind(worker_id).execute(&mut *tx).await?;

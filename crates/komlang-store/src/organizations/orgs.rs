@@ -174,6 +174,7 @@ impl Store {
         let before = stored.org.draft();
         let d = validate_org(&OrgInput::from_draft(&before).overlay(patch.clone()))?;
         if d == before {
+            tx.rollback().await?;
             return Ok(existing);
         }
         sqlx::query(

@@ -146,6 +146,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let claimed = meta_insert_new(&mut tx, DEFAULTS_KEY, "1").await?;
         if !claimed {
+            // Ended now, not when dropped: the insert that found the key took SQLite's write
+            // lock, and a rollback left for later would hold it after this returns (another
+            // server's next write would fail as "database is locked").
+            tx.rollback().await?;
             return Ok(());
         }
         let now = now_text();

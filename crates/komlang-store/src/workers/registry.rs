@@ -706,6 +706,7 @@ impl Store {
         let before = current.draft();
         let draft = validate_worker(&WorkerInput::from_draft(&before).overlay(patch.clone()), today)?;
         if draft == before {
+            tx.rollback().await?;
             return Ok(current);
         }
         write_worker_update(&mut tx, p, id, &before, &draft, effective, note.as_deref()).await?;
