@@ -251,7 +251,7 @@ impl Store {
     pub async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>> {
         let now = chrono::Utc::now().timestamp();
         let row = sqlx::query(
-            "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+            "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash(token))
@@ -260,14 +260,18 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let (id, user_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let last_used: Option<String> = row.try_get(2)?;
         let principal = self.principal_for_user(user_id).await?;
-        if principal.is_some() {
+        // Written only when the note is a minute old: a write on every request would take
+        // SQLite's one write lock for each API call, and every call would queue behind it.
+        let stale = rfc3339(now - LAST_USED_EVERY_SECS);
+        if principal.is_some() && last_used.is_none_or(|t| t < stale) {
             sqlx::query(
                 "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
             )
             .bind(rfc3339(now))
             .bind(id)
-            .bind(rfc3339(now - LAST_USED_EVERY_SECS))
+            .bind(&stale)
             .execute(&self.pool)
             .await?;
         }

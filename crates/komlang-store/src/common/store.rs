@@ -219,6 +219,13 @@ impl Store {
                     if engine == Engine::Sqlite {
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    } else {
+                        // Statements are prepared once per connection and run many times;
+                        // after five runs PostgreSQL may switch to a generic plan, blind to
+                        // the values, which for a name search (`LIKE $1` over the trigram
+                        // index) reads far more than the value's own plan. Every statement
+                        // is planned for its values.
+                        sqlx::query("SET plan_cache_mode = force_custom_plan").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
