@@ -135,7 +135,7 @@ impl Store {
             hashes.push(h);
         }
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Claim the load first: a concurrent loader waits here and then finds the row.
         if !meta_insert_new(&mut tx, DEMO_VERSION_KEY, DEMO_VERSION).await? {
             tx.rollback().await?;

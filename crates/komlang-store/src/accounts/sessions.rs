@@ -89,7 +89,7 @@ impl Store {
     pub async fn end_sessions(&self, actor: &Principal, user_id: i64, keep: Option<&str>) -> Result<u64> {
         actor.require(Action::ManageAccounts, Target::Any)?;
         let own = actor.user_id == user_id;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if sqlx::query("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?.is_none() {
             return Err(StoreError::NotFound);
         }

@@ -140,7 +140,7 @@ impl Store {
         let token = format!("kml_{}", hex::encode(bytes));
         let prefix = token[..TOKEN_PREFIX_LEN].to_string();
         let expires_at = t.expires_at.map(|e| rfc3339(e.timestamp()));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO api_tokens (user_id, token_hash, created_at, label, prefix, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -192,7 +192,7 @@ impl Store {
     /// Revokes one token of an account (audited); revoking it again changes nothing.
     pub async fn revoke_token(&self, actor: &Principal, user_id: i64, token_id: i64) -> Result<ApiToken> {
         actor.require(Action::ManageAccounts, Target::Any)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_text();
         let n =
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
@@ -224,7 +224,7 @@ impl Store {
     pub async fn revoke_all_tokens(&self, actor: &Principal, user_id: i64) -> Result<u64> {
         actor.require(Action::ManageAccounts, Target::Any)?;
         self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_text();
         // The tokens this statement revoked (not those a concurrent revocation took first).
         let mut ids: Vec<i64> =

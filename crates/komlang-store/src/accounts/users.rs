@@ -254,7 +254,7 @@ impl Store {
             return Err(StoreError::Invalid(errs));
         }
         let hash = hash_password(&u.password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO users (username, password_hash, role, scope_code, org_id, worker_id, active, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id",
@@ -304,7 +304,7 @@ impl Store {
         }
         let hash = hash_password(password)?;
         let keep = if actor.user_id == user.id { keep } else { None };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(user.id)
@@ -340,7 +340,7 @@ impl Store {
     /// (`last_national_admin`): someone must be left who can enable accounts from the pages.
     pub async fn set_active(&self, actor: &Principal, user_id: i64, active: bool) -> Result<UserRow> {
         actor.require(Action::ManageAccounts, Target::Any)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Taking the national administrators' rows first serializes concurrent changes, so
         // that two administrators disabling each other cannot leave none.
         sqlx::query("UPDATE users SET active = active WHERE role = $1")

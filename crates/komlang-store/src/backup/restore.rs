@@ -271,7 +271,7 @@ impl Store {
         let upto = migrations(engine).iter().filter(|m| m.version <= manifest.schema_version).cloned().collect();
         Migrator::new(UpTo(upto)).await?.run(&self.pool).await?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let live = live_tables(&mut tx, engine).await?;
         check_empty(&mut tx, &live).await?;
         for spec in TABLES.iter().filter(|s| s.carried && live.iter().any(|t| t == s.name)) {

@@ -247,6 +247,18 @@ impl Store {
         Ok(Store { pool, engine, lock_file, pg_options, copied_rows: Default::default() })
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the database's write lock at
+    /// once (`BEGIN IMMEDIATE`), waiting for it as long as the busy timeout allows: a
+    /// transaction that read first and wrote then (the full-text index reads its settings
+    /// on a connection's first use of it) cannot wait for a writer that holds the lock, and
+    /// would fail at once with "database is locked". On PostgreSQL a plain `BEGIN`.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Connects and brings the schema to the latest version.
     pub async fn open(url: &str) -> Result<Store> {
         let s = Store::connect(url).await?;
@@ -300,7 +312,7 @@ impl Store {
     async fn bootstrap_lock(&self) -> Result<BootstrapLock> {
         match (self.engine, &self.lock_file) {
             (Engine::Postgres, _) => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // "komlang" as a number: the key every Komlang server agrees on.
                 sqlx::query("SELECT pg_advisory_xact_lock(4807315326)").execute(&mut *tx).await?;
                 Ok(BootstrapLock::Postgres(tx))
@@ -338,7 +350,7 @@ impl Store {
     /// time) written in a transaction and committed, as every change is. Fails on a full
     /// disk, a read-only file or database (a standby after a failover), a lost connection.
     pub async fn check_writable(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('ready_check', $1) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

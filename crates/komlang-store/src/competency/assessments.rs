@@ -287,7 +287,7 @@ impl Store {
         }
         let (d, fw) = self.check_assessment(&access, input, None, today).await?;
         let assessor = d.assessor.clone().unwrap_or_else(|| p.username.clone());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let uid = (p.user_id > 0).then_some(p.user_id);
         let id = insert_assessment(&mut tx, &fw, worker_id, &d, &assessor, (uid, &p.username), &now_text()).await?;
         let after = audited(worker_id, &d, &assessor);
@@ -312,7 +312,7 @@ impl Store {
         }
         let (d, fw) = self.check_assessment(&access, input, Some(&existing.framework_version), today).await?;
         // Locked, then read again: the audit's "before" is what a concurrent change stored.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = self.locked_assessment(&mut tx, id).await?;
         if !access.may_record(existing.kind) {
             return Err(StoreError::Forbidden);
@@ -352,7 +352,7 @@ impl Store {
         if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = self.locked_assessment(&mut tx, id).await?;
         if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);

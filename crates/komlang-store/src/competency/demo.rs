@@ -101,7 +101,7 @@ impl Store {
         let sangke = account("sangke", UserRole::DistrictOfficer).await?;
         let focal = worker_account.as_ref().and_then(|u| u.worker_id);
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = meta_insert_new(&mut tx, DEMO_COMPETENCIES_KEY, DEMO_COMPETENCIES_VERSION).await?;
         if !claimed {
             tx.rollback().await?;

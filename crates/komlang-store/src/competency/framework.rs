@@ -166,7 +166,7 @@ impl Store {
         }
         let fw = bundled();
         let reqs = default_requirements(&fw);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         match insert_framework(&mut tx, &fw, FRAMEWORK_SYSTEM_LOADER, true, &reqs).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Ok(false),
@@ -208,7 +208,7 @@ impl Store {
             None => default_requirements(fw),
         };
         reqs.retain(|r| fw.competency(&r.competency_code).is_some());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_framework(&mut tx, fw, &p.username, true, &reqs).await?;
         let after = AuditedFramework {
             version: &fw.version,
@@ -310,7 +310,7 @@ impl Store {
         let (kind, code) = applies_parts(applies_to);
         let id = format!("{version}/{kind}:{code}");
         // Locked, then read: the audit's "before" is what a concurrent change stored.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_key(&mut tx, &format!("competency_requirement:{id}")).await?;
         let before: BTreeMap<String, u8> = requirements_on(&mut tx, version)
             .await?

@@ -146,7 +146,7 @@ impl Store {
         };
         // The worker's row is locked, then its supervisor read: the audit's "before" is what a
         // concurrent change stored.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_existing(&mut tx, "workers", worker_id).await?;
         let before = supervisor_on(&mut tx, worker_id).await?;
         if before.as_ref().map(|s| s.user_id) == user.as_ref().map(|u| u.id) {

@@ -343,7 +343,7 @@ impl Store {
             )));
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO licences (worker_id, status, applied_on, application_note, created_at, updated_at) \
              VALUES ($1, 'applied', $2, $3, $4, $5) RETURNING id",
@@ -376,7 +376,7 @@ impl Store {
         let (action, reason) = validate_decision(input)?;
         action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         let rules = self.licensing_rules().await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Decided on the licence as stored now (a concurrent decision came first).
         let before = self.locked_licence(&mut tx, p, id, today).await?;
         let to = action.apply(before.effective_status).map_err(ValidationErrors::single)?;
@@ -440,7 +440,7 @@ impl Store {
             )));
         }
         let rules = self.licensing_rules().await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Renewed from the term as stored now: two renewals at once add two terms only if each
         // is allowed on what the other stored.
         let before = self.locked_licence(&mut tx, p, id, today).await?;

@@ -27,7 +27,7 @@ impl Store {
     ) -> Result<LicensingRules> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let rules = LicensingRules::validate(term_years, renewal_ce_hours)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Locked, then read: the audit's "before" is what a concurrent change stored.
         lock_key(&mut tx, "licensing_rules").await?;
         let before = rules_on(&mut tx).await?;

@@ -145,7 +145,7 @@ impl Store {
         p.require(Action::EditOrg, Target::Any)?;
         let d = validate_org(input)?;
         self.check_org_refs(p, &d, None).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_org(&mut tx, &d).await?;
         record_audit(&mut tx, p, "create", "organization", &id.to_string(), None, Some(&d)).await?;
         tx.commit().await?;
@@ -164,7 +164,7 @@ impl Store {
         self.check_org_refs(p, &d, Some(id)).await?;
         // Lock the row, read it again and apply the patch to what is stored (as for workers:
         // a concurrent edit of other fields survives, and the audit's "before" is true).
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_existing(&mut tx, "organizations", id).await?;
         let stored = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         if stored.org.admin_code != existing.org.admin_code {
@@ -213,7 +213,7 @@ impl Store {
         if refs > 0 {
             return Err(StoreError::Conflict(format!("organization {id} is referred to by {refs} records")));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Locked, then read: the audit keeps the record as it was when deleted.
         lock_existing(&mut tx, "organizations", id).await?;
         let before = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?.org.draft();

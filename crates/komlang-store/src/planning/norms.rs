@@ -145,7 +145,7 @@ impl Store {
         }
         let title = |s: &str| if s.trim().is_empty() { norm.name.clone() } else { s.trim().to_string() };
         let rules_json = serde_json::to_string(&norm.rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO planning_norms (name, title_en, title_km, rules_json, builtin, created_by, created_at) \
              VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id",
@@ -233,7 +233,7 @@ impl Store {
             return Err(StoreError::Invalid(errs));
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for r in rows {
             sqlx::query(
                 "INSERT INTO planning_indicators (admin_code, name, year, value, recorded_by, recorded_at) \
@@ -296,7 +296,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (admin_code, as_of) DO UPDATE SET \
              {column} = excluded.{column}, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (code, as_of, count) in &rows {
             sqlx::query(&sql)
                 .bind(*code)

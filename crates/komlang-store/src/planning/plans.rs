@@ -198,7 +198,7 @@ impl Store {
         req.name = name.to_string();
         let params_json = serde_json::to_string(&req).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let result_json = serde_json::to_string(&outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO planning_plans (name, norm_name, scope_code, start_year, target_year, params_json, \
              result_json, total_posts, created_by_user_id, created_by, created_at) \

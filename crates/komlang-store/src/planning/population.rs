@@ -123,7 +123,7 @@ impl Store {
             file_sha256: &opts.file_sha256,
             partial: false,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let import_id = begin_import_row(&mut tx, p, &head).await?;
         let mut report = ImportReport { dry_run: opts.dry_run, headers: headers.to_vec(), ..Default::default() };
         let mut rejected = RejectedRows::new(opts.report);

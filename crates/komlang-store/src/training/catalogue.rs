@@ -143,7 +143,7 @@ impl Store {
     /// Writes the default institutions, certificate programmes and the Table 11 targets once
     /// (called by [`Store::migrate`]); later changes by users are kept.
     pub(crate) async fn ensure_training_defaults(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = meta_insert_new(&mut tx, DEFAULTS_KEY, "1").await?;
         if !claimed {
             // Ended now, not when dropped: the insert that found the key took SQLite's write
@@ -229,7 +229,7 @@ impl Store {
     async fn save_institution(&self, p: &Principal, id: Option<i64>, input: &InstitutionInput) -> Result<Institution> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         // The record is locked, then read: the audit's "before" is what a concurrent change stored.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {
@@ -299,7 +299,7 @@ impl Store {
 
     async fn save_programme(&self, p: &Principal, id: Option<i64>, input: &ProgrammeInput) -> Result<Programme> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {
@@ -404,7 +404,7 @@ impl Store {
     async fn save_course(&self, p: &Principal, id: Option<i64>, input: &CourseInput) -> Result<Course> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let fw = self.current_framework().await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {

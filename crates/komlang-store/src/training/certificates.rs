@@ -169,7 +169,7 @@ impl Store {
                     .with("need", pr.credits_required),
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let number = loop {
             let n = random_number(NumberKind::Certificate);
             if sqlx::query("SELECT 1 FROM certificates WHERE number = $1")
@@ -226,7 +226,7 @@ impl Store {
         if !cert.valid {
             return Err(invalid("number", "already_revoked"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Only a certificate still valid as stored now: of two revocations at once, the second
         // is refused, and the first reason stays.
         let n = sqlx::query(

@@ -233,7 +233,7 @@ impl Store {
         let demo_worker =
             self.user_by_name("worker").await?.filter(|u| u.role == UserRole::Worker).and_then(|u| u.worker_id);
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = meta_insert_new(&mut tx, DEMO_TRAINING_KEY, DEMO_TRAINING_VERSION).await?;
         if !claimed {
             tx.rollback().await?;

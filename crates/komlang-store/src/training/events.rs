@@ -288,7 +288,7 @@ impl Store {
         p.require(Action::RunTraining, Target::Any)?;
         let (d, m) = self.check_event(p, input).await?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO training_events (course_id, institution_id, starts_on, ends_on, place_code, venue, trainers, \
              teaching_minutes, lab_minutes, field_minutes, created_by, created_at, updated_at) \
@@ -331,7 +331,7 @@ impl Store {
         let (d, m) = self.check_event(p, input).await?;
         // Locked, then read again: the audit's "before" is what a concurrent change stored, and
         // a change that moved the event out of the caller's reach meanwhile is not overwritten.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_existing(&mut tx, "training_events", id).await?;
         let row = sqlx::query(&format!("SELECT {EVENT_COLS} {EVENT_FROM} WHERE e.id = $1"))
             .bind(id)
@@ -418,7 +418,7 @@ impl Store {
             return Err(errs.into());
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut added = 0;
         for id in worker_ids {
             let r = sqlx::query(
@@ -469,7 +469,7 @@ impl Store {
         let mut e = ValidationErrors::default();
         let event_minutes = ev.hours.to_minutes("", &mut e);
         let d = validate_attendance(input, &event_minutes, ev.days)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = locked_participant(&mut tx, event_id, before).await?;
         sqlx::query(
             "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
@@ -512,7 +512,7 @@ impl Store {
             .collect();
         let m = ev.hours.to_minutes("", &mut ValidationErrors::default());
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut recorded = 0;
         for x in &pending {
             let n = sqlx::query(
@@ -553,7 +553,7 @@ impl Store {
             .into_iter()
             .find(|x| x.worker.id == worker_id)
             .ok_or(StoreError::NotFound)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = locked_participant(&mut tx, event_id, before).await?;
         sqlx::query("DELETE FROM training_participants WHERE event_id = $1 AND worker_id = $2")
             .bind(event_id)

@@ -312,7 +312,7 @@ impl Store {
             return Err(errs.into());
         };
         let key = format!("{code}/{}/{}", level.code(), input.year);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Locked, then read: the audit's "before" is the target as stored (none for a new one).
         lock_key(&mut tx, &format!("training_target:{key}")).await?;
         let before = sqlx::query(

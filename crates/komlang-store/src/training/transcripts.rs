@@ -227,7 +227,7 @@ impl Store {
         if prog.level == CertificateLevel::Continuing {
             return Err(invalid("programme_id", "no_certificate_programme"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO training_recognitions (worker_id, kind, programme_id, teaching_minutes, lab_minutes, \
              field_minutes, evidence, assessor, assessed_on, recorded_by, created_at) \

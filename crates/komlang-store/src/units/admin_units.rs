@@ -101,7 +101,7 @@ impl Store {
         if self.admin_unit_count().await? > 0 {
             return Err(StoreError::Conflict("administrative units are already loaded".into()));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in units.chunks(400) {
             let mut sql = Sql::new(&format!("INSERT INTO admin_units ({COLS}) VALUES "));
             for (i, u) in chunk.iter().enumerate() {

@@ -212,7 +212,7 @@ impl Store {
         if self.meta_get(DEDUP_KEYS_FINGERPRINT_KEY).await?.as_deref() == Some(fingerprint.as_str()) {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Rules changed (or never applied): recompute every worker's keys.
         sqlx::query("DELETE FROM worker_dedup_keys").execute(&mut *tx).await?;
         let mut last = 0i64;

@@ -638,7 +638,7 @@ impl Store {
             input.org_id = Some(own);
         }
         let draft = self.validate_with_refs(p, &input, today, None).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_worker(&mut tx, &draft, false).await?;
         let start = draft.start_date.unwrap_or(today);
         let posting_end = draft.end_date.filter(|_| draft.status.is_separated());
@@ -698,7 +698,7 @@ impl Store {
         // apply the patch to what is stored, so that a concurrent edit of other fields
         // survives and the audit's "before" is the truth. The fields the patch sets were
         // checked above; the others are as another edit stored (and checked) them.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !crate::common::sql::lock_row(&mut tx, "workers", id).await? {
             return Err(StoreError::NotFound);
         }
@@ -719,7 +719,7 @@ impl Store {
     pub async fn delete_worker(&self, p: &Principal, id: i64) -> Result<()> {
         self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::DeleteWorker, Target::Any)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Locked, then read: the audit keeps the record as it was when deleted.
         lock_existing(&mut tx, "workers", id).await?;
         let existing = worker_in(&mut tx, p, id).await?.ok_or(StoreError::NotFound)?;

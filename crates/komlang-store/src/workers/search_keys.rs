@@ -37,7 +37,7 @@ impl Store {
             let rows = sqlx::query(sql).bind(last).bind(BATCH).fetch_all(&self.pool).await?;
             let Some(r) = rows.last() else { break };
             last = r.try_get("id")?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             for r in &rows {
                 let latin: String = r.try_get("name_latin")?;
                 let km: String = r.try_get("name_km")?;

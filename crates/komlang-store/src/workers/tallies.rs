@@ -94,7 +94,7 @@ impl Store {
             let rows_after: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
             return Ok(TallyCompaction { rows_before, rows_after });
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // The key of the compaction lock (the bootstrap lock's, plus one).
         let got: bool =
             sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
@@ -132,7 +132,7 @@ impl Store {
     /// cuts the file later.
     async fn shrink_worker_tallies(&self, cols: &str) -> Result<()> {
         sqlx::query("VACUUM worker_tallies").execute(&self.pool).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let got: bool =
             sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
         if got {

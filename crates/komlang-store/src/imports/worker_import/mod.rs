@@ -435,7 +435,11 @@ impl Store {
         };
         let stage_name = stage.as_ref().map(|s| s.name.clone());
         let result = async {
-            let mut tx = conn.begin().await?;
+            // SQLite: the write lock first (see `Store::begin_write`).
+            let mut tx = match self.engine {
+                Engine::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+                Engine::Postgres => conn.begin().await?,
+            };
             if self.engine == Engine::Postgres {
                 postgres_bulk_settings(&mut tx).await?;
             }
