@@ -33,6 +33,23 @@ pub struct WorkerQuery {
     pub per_page: i64,
 }
 
+impl WorkerQuery {
+    /// The query's filters on a worker's place and attributes (not the search).
+    fn attributes(&self) -> AttributeFilter<'_> {
+        AttributeFilter {
+            province: self.province.as_deref(),
+            district: self.district.as_deref(),
+            commune: self.commune.as_deref(),
+            cadre: self.cadre,
+            sector: self.sector,
+            status: self.status,
+            role: self.role,
+            sex: None,
+            org_id: self.org_id,
+        }
+    }
+}
+
 /// One line of the worker list.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct WorkerRow {
@@ -214,20 +231,7 @@ impl Store {
             f.push(" AND 1 = 0");
         }
         push_worker_scope(&mut f, &p.worker_scope());
-        push_attribute_filters(
-            &mut f,
-            &AttributeFilter {
-                province: q.province.as_deref(),
-                district: q.district.as_deref(),
-                commune: q.commune.as_deref(),
-                cadre: q.cadre,
-                sector: q.sector,
-                status: q.status,
-                role: q.role,
-                sex: None,
-                org_id: q.org_id,
-            },
-        );
+        push_attribute_filters(&mut f, &q.attributes());
         f
     }
 
@@ -243,20 +247,7 @@ impl Store {
              JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
         );
         push_area(&mut sql, &area);
-        push_attribute_filters(
-            &mut sql,
-            &AttributeFilter {
-                province: q.province.as_deref(),
-                district: q.district.as_deref(),
-                commune: q.commune.as_deref(),
-                cadre: q.cadre,
-                sector: q.sector,
-                status: q.status,
-                role: q.role,
-                sex: None,
-                org_id: None,
-            },
-        );
+        push_attribute_filters(&mut sql, &q.attributes());
         Some(sql)
     }
 
