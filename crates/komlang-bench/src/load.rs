@@ -50,6 +50,25 @@ pub struct LoadArgs {
     /// Seed of the generator and of the request mix.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The requests: `full`, what people do (searches, lists, profiles, the home page,
+    /// coverage, edits), or `search`, searches and profiles only (the search aims).
+    #[arg(long, value_enum, default_value_t = Mix::Full)]
+    mix: Mix,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mix {
+    Full,
+    Search,
+}
+
+impl Mix {
+    fn weights(self) -> &'static [(Kind, u32)] {
+        match self {
+            Mix::Full => MIX,
+            Mix::Search => SEARCH_MIX,
+        }
+    }
 }
 
 /// The kinds of requests, with their share of the mix (out of the sum of the weights).
@@ -79,6 +98,11 @@ const MIX: &[(Kind, u32)] = &[
     (Kind::CoverageCommune, 2),
     (Kind::Patch, 2),
 ];
+
+/// `--mix search`: the searches in the proportions of the full mix, and profiles (the point
+/// lookup the searches' latency is compared with).
+const SEARCH_MIX: &[(Kind, u32)] =
+    &[(Kind::SearchLatin, 40), (Kind::SearchKhmer, 20), (Kind::SearchShort, 10), (Kind::Profile, 30)];
 
 impl Kind {
     fn label(self) -> &'static str {
@@ -350,13 +374,15 @@ struct Drive<'a> {
     clients: usize,
     seconds: u64,
     seed: u64,
+    mix: Mix,
 }
 
 async fn drive(d: &Drive<'_>, sample: Arc<Sample>) -> Result<(BTreeMap<Kind, Tally>, f64)> {
     let api = reqwest::Client::builder().pool_max_idle_per_host(d.clients).build()?;
     let web = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(d.clients).build()?;
     sign_in(&web, &d.base, d.password).await?;
-    let total: u32 = MIX.iter().map(|m| m.1).sum();
+    let mix = d.mix.weights();
+    let total: u32 = mix.iter().map(|m| m.1).sum();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(d.seconds);
     let mut tasks = Vec::new();
@@ -370,7 +396,7 @@ async fn drive(d: &Drive<'_>, sample: Arc<Sample>) -> Result<(BTreeMap<Kind, Tal
             let mut edits = 0u64;
             while Instant::now() < deadline {
                 let mut pick = rng.gen_range(0..total);
-                let kind = MIX
+                let kind = mix
                     .iter()
                     .find(|(_, w)| {
                         if pick < *w {
@@ -441,7 +467,7 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 }
 
 /// The engine's own indexed search for the same terms, on one connection, timed
-/// directly (count and first page, as the API answers): an FTS5 trigram index on a
+/// directly (the matches counted up to the API's bound, and a first page): an FTS5 trigram index on a
 /// temporary copy of the names (SQLite), a `pg_trgm` GIN index on a copy table
 /// (PostgreSQL). What an index could give the search, whatever the program in front.
 struct Ceiling {
@@ -470,10 +496,13 @@ async fn ceiling(engine: &str, url: &str, terms: &[(Kind, Vec<String>)]) -> Resu
                 let mut micros = Vec::new();
                 for p in patterns(ts) {
                     let t = Instant::now();
-                    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.bench_names WHERE names LIKE ?1")
-                        .bind(&p)
-                        .fetch_one(&pool)
-                        .await?;
+                    let _: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM temp.bench_names WHERE names LIKE ?1 LIMIT ?2)",
+                    )
+                    .bind(&p)
+                    .bind(komlang_store::COUNT_LIMIT + 1)
+                    .fetch_one(&pool)
+                    .await?;
                     let _ = sqlx::query("SELECT rowid FROM temp.bench_names WHERE names LIKE ?1 LIMIT 25")
                         .bind(&p)
                         .fetch_all(&pool)
@@ -501,10 +530,13 @@ async fn ceiling(engine: &str, url: &str, terms: &[(Kind, Vec<String>)]) -> Resu
                 let mut micros = Vec::new();
                 for p in patterns(ts) {
                     let t = Instant::now();
-                    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bench_names WHERE names LIKE $1")
-                        .bind(&p)
-                        .fetch_one(&pool)
-                        .await?;
+                    let _: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM bench_names WHERE names LIKE $1 LIMIT $2) c",
+                    )
+                    .bind(&p)
+                    .bind(komlang_store::COUNT_LIMIT + 1)
+                    .fetch_one(&pool)
+                    .await?;
                     let _ = sqlx::query("SELECT id FROM bench_names WHERE names LIKE $1 LIMIT 25")
                         .bind(&p)
                         .fetch_all(&pool)
@@ -561,7 +593,15 @@ pub fn run(a: LoadArgs) -> Result<()> {
         rt.block_on(wait_ready(&base, &mut server))?;
         println!("{engine}: {} clients for {} s...", a.clients, a.seconds);
         let load_before = loadavg();
-        let d = Drive { base, token, password: &password, clients: a.clients, seconds: a.seconds, seed: a.seed };
+        let d = Drive {
+            base,
+            token,
+            password: &password,
+            clients: a.clients,
+            seconds: a.seconds,
+            seed: a.seed,
+            mix: a.mix,
+        };
         let (tallies, elapsed) = rt.block_on(drive(&d, sample.clone()))?;
         let load_after = loadavg();
         drop(server);
@@ -576,7 +616,7 @@ pub fn run(a: LoadArgs) -> Result<()> {
 
         let mut t = String::new();
         t.push_str(&format!(
-            "\n### {} — {} workers{}, {} clients, {:.0} s, load {:.1} / {:.1}\n\n",
+            "\n### {} — {} workers{}, {} clients, mix `{:?}`, {:.0} s, load {:.1} / {:.1}\n\n",
             if engine == "sqlite" { "SQLite" } else { "PostgreSQL" },
             count_workers(engine, &db.url, &dir.join(format!("load-{}.db", a.rows))).unwrap_or(0),
             match &db.built {
@@ -584,6 +624,7 @@ pub fn run(a: LoadArgs) -> Result<()> {
                 None => " (reused)".into(),
             },
             a.clients,
+            a.mix,
             elapsed,
             load_before,
             load_after

@@ -135,6 +135,9 @@ pub struct Store {
     /// Worker rows this store's imports have sent through `COPY` (see
     /// [`Store::import_rows_copied`]).
     pub(crate) copied_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// How many keys the last tier of a big search reads in order before it sorts its
+    /// matches instead (see [`Store::with_search_windows`]).
+    pub(crate) search_windows: [i64; 2],
 }
 
 /// Held while migrating or loading reference data (see [`Store::ensure_reference_data`]).
@@ -219,6 +222,11 @@ impl Store {
                     if engine == Engine::Sqlite {
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                        // 16 MiB of pages per connection (SQLite's default is 2 MiB): a
+                        // national registry's indexes and tallies stay in the connection's
+                        // cache instead of being read again from the file on every request
+                        // (coverage at a million workers: 105 -> 46 ms).
+                        sqlx::query("PRAGMA cache_size = -16384").execute(&mut *conn).await?;
                     } else {
                         // Statements are prepared once per connection and run many times;
                         // after five runs PostgreSQL may switch to a generic plan, blind to
@@ -244,7 +252,14 @@ impl Store {
             Engine::Postgres => Some(sqlx::postgres::PgConnectOptions::from_str(&url)?),
             Engine::Sqlite => None,
         };
-        Ok(Store { pool, engine, lock_file, pg_options, copied_rows: Default::default() })
+        Ok(Store {
+            pool,
+            engine,
+            lock_file,
+            pg_options,
+            copied_rows: Default::default(),
+            search_windows: crate::workers::SEARCH_WINDOWS,
+        })
     }
 
     /// Begins a transaction that writes. On SQLite it takes the database's write lock at
@@ -257,6 +272,16 @@ impl Store {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// The same store, whose big searches look for the page of their last tier among the
+    /// first `windows[0]`, then `windows[1]` keys in name order before sorting the tier's
+    /// matches (default [`crate::workers::SEARCH_WINDOWS`]). The pages are the same
+    /// whatever the windows; tests make them small to reach every way of finding a page
+    /// with few workers.
+    pub fn with_search_windows(mut self, windows: [i64; 2]) -> Store {
+        self.search_windows = windows;
+        self
     }
 
     /// Connects and brings the schema to the latest version.

@@ -17,7 +17,7 @@ pub(crate) use registry::{
     draft_args, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, DRAFT_COLUMNS,
     WORKER_COLS,
 };
-pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT};
+pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT, SEARCH_WINDOWS};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
 pub(crate) use tallies::tally_area;
 pub use tallies::TallyCompaction;

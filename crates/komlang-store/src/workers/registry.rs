@@ -147,9 +147,18 @@ pub(crate) fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
-/// Lists count exactly up to this many rows; past it, `total` is this bound and
-/// `total_is_lower_bound` is set ("more than 10,000"), so that no count reads every row.
-pub const COUNT_LIMIT: i64 = 10_000;
+/// Searches count exactly up to this many matches; past it, `total` is this bound and
+/// `total_is_lower_bound` is set ("more than 1,000"), so that no count reads every match:
+/// counting costs a read of each match (a recheck of the row on PostgreSQL), and a
+/// thousand is more than anyone pages through; a narrower search is the way on. Lists
+/// without a search are counted exactly from the worker tallies.
+pub const COUNT_LIMIT: i64 = 1_000;
+
+/// How many keys, read in order from `workers_search_key` (the index alone), the last tier
+/// of a big search looks through for its page before it sorts its matches instead: the
+/// matches of a common term are met within the first few thousand keys, those of a term
+/// found in a few family names only far along (docs/architecture.md, "Search").
+pub const SEARCH_WINDOWS: [i64; 2] = [2_000, 20_000];
 
 /// A list without search holding more rows than this is read in name order from the name
 /// index rather than found through its filter and sorted.
@@ -210,10 +219,14 @@ impl Store {
     /// the query.
     fn search_ids(&self, s: &Search) -> Sql {
         let mut sql = Sql::new("SELECT ");
-        if self.engine == Engine::Sqlite && s.key.chars().count() >= TRIGRAM {
+        let trigrams = s.key.chars().count() >= TRIGRAM;
+        if trigrams && self.engine == Engine::Sqlite {
             // A phrase of trigrams: the key as a substring, whatever characters it holds.
             let phrase = format!("\"{}\"", s.key.replace('"', "\"\""));
             sql.push("rowid AS id FROM workers_search WHERE workers_search MATCH ").text(phrase);
+        } else if trigrams {
+            // `pg_trgm` answers the `LIKE` (every statement is planned for its values).
+            sql.push("id FROM workers WHERE search_key LIKE ").text(s.like()).push(" ESCAPE '\\'");
         } else {
             // `|| ''`: not the trigram index, which cannot narrow a key this short (a
             // PostgreSQL generic plan would read all of it); the keys are read instead.
@@ -316,15 +329,21 @@ impl Store {
                 list.query().fetch_all(&self.pool).await?
             }
             Some(s) if !total_is_lower_bound => {
-                // At most COUNT_LIMIT matches: sorted whole.
-                let mut list = Sql::new(&format!("SELECT {LIST_COLS}, "));
-                s.push_tier(&mut list);
-                list.push(" AS tier, CASE WHEN ");
-                s.push_tier(&mut list);
-                list.push(" = 2 THEN w.search_km ELSE w.search_key END AS sort_name FROM (");
-                list.append(&self.search_ids(s)).push(") m JOIN workers w ON w.id = m.id").push(LIST_FROM);
-                list.append(&base);
-                list.push(" ORDER BY tier, sort_name, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
+                // At most COUNT_LIMIT matches: sorted whole, by what each match's row holds
+                // (tier, name); only the page's rows are joined to their place and employer.
+                let mut sorted = Sql::new("SELECT w.id, ");
+                s.push_tier(&mut sorted);
+                sorted.push(" AS tier, CASE WHEN ");
+                s.push_tier(&mut sorted);
+                sorted.push(" = 2 THEN w.search_km ELSE w.search_key END AS sort_name FROM (");
+                sorted
+                    .append(&self.search_ids(s))
+                    .push(") m JOIN workers w ON w.id = m.id JOIN admin_units u ON u.code = w.workplace_code");
+                sorted.append(&base);
+                sorted.push(" ORDER BY tier, sort_name, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
+                let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM ("));
+                list.append(&sorted).push(") p JOIN workers w ON w.id = p.id").push(LIST_FROM);
+                list.push(" ORDER BY p.tier, p.sort_name, p.id");
                 list.query().fetch_all(&self.pool).await?
             }
             Some(s) => self.search_page_by_tiers(s, &base, offset, per_page).await?,
@@ -365,23 +384,22 @@ impl Store {
     /// A page of a search with many matches, read tier by tier, each tier from an index in
     /// its order: the national ID (unique), the Latin names starting with the query (a range
     /// of `workers_search_key`), the Khmer names starting with it (a range of
-    /// `workers_search_km`), then the other matches (`workers_search_key` read in order, each
-    /// key tested; the matches are many, so a page is found after a few times its size).
-    /// No tier is sorted, and the earlier tiers are counted only as far as the page starts.
+    /// `workers_search_km`), then the other matches ([`Store::last_tier_page`]). The first
+    /// three tiers are not sorted, and are counted only as far as the page starts.
     async fn search_page_by_tiers(&self, s: &Search, base: &Sql, offset: i64, per_page: i64) -> Result<Vec<AnyRow>> {
         let mut skip = offset;
         let mut rows: Vec<AnyRow> = Vec::new();
-        for tier in 0..4u8 {
+        for tier in 0..3u8 {
             let want = per_page - rows.len() as i64;
             if want <= 0 {
-                break;
+                return Ok(rows);
             }
             let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
             list.append(base);
             let order = self.push_tier_condition(&mut list, s, tier);
             list.push(order).push(" LIMIT ").int(want).push(" OFFSET ").int(skip);
             let got = list.query().fetch_all(&self.pool).await?;
-            if got.is_empty() && skip > 0 && tier < 3 {
+            if got.is_empty() && skip > 0 {
                 // The page starts past this tier: how many rows it holds (at most `skip`).
                 let mut inner = Sql::new("SELECT 1 FROM workers w JOIN admin_units u ON u.code = w.workplace_code");
                 inner.append(base);
@@ -396,11 +414,53 @@ impl Store {
             skip = 0;
             rows.extend(got);
         }
+        let want = per_page - rows.len() as i64;
+        if want > 0 {
+            rows.extend(self.last_tier_page(s, base, skip, want).await?);
+        }
         Ok(rows)
     }
 
-    /// Appends the condition of one tier of a search (each condition implies the match) and
-    /// returns the order in which its index reads it.
+    /// The page of the last tier of a big search (any other match, in name order): looked
+    /// for among the first keys in name order, read from the key index alone (a few
+    /// thousand, then more), which holds it when the matches are common; else the tier's
+    /// matches found through the trigram index, sorted (their number is what it costs: a term
+    /// met in a few family names only); a key too short for trigrams reads on in order.
+    async fn last_tier_page(&self, s: &Search, base: &Sql, skip: i64, want: i64) -> Result<Vec<AnyRow>> {
+        let tier_of = |sql: &mut Sql, key: &str| {
+            sql.push(&format!(" AND {key} LIKE ")).text(s.like()).push(" ESCAPE '\\' AND ");
+            s.push_tier(sql);
+            sql.push(" = 3");
+        };
+        for window in self.search_windows {
+            let mut list = Sql::new(&format!(
+                "SELECT {LIST_COLS} FROM (SELECT id, search_key FROM workers ORDER BY search_key, id LIMIT {window}) k \
+                 JOIN workers w ON w.id = k.id{LIST_FROM}"
+            ));
+            list.append(base);
+            tier_of(&mut list, "k.search_key");
+            list.push(" ORDER BY k.search_key, k.id LIMIT ").int(want).push(" OFFSET ").int(skip);
+            let got = list.query().fetch_all(&self.pool).await?;
+            if got.len() as i64 == want {
+                return Ok(got);
+            }
+        }
+        let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM "));
+        if s.key.chars().count() >= TRIGRAM {
+            list.push("(").append(&self.search_ids(s)).push(") m JOIN workers w ON w.id = m.id");
+            list.push(LIST_FROM).append(base);
+            tier_of(&mut list, "w.search_key");
+        } else {
+            list.push("workers w").push(LIST_FROM).append(base);
+            // Tested on each key read in order (`|| ''`: not through the trigram index).
+            tier_of(&mut list, "(w.search_key || '')");
+        }
+        list.push(" ORDER BY w.search_key, w.id LIMIT ").int(want).push(" OFFSET ").int(skip);
+        Ok(list.query().fetch_all(&self.pool).await?)
+    }
+
+    /// Appends the condition of one of the first three tiers of a search (each condition
+    /// implies the match) and returns the order in which its index reads it.
     fn push_tier_condition(&self, sql: &mut Sql, s: &Search, tier: u8) -> &'static str {
         match tier {
             0 => {
@@ -414,20 +474,12 @@ impl Store {
                 sql.push(" = 1");
                 " ORDER BY w.search_key, w.id"
             }
-            2 => {
+            _ => {
                 sql.push(" AND w.search_km >= ").text(s.key.clone()).push(" AND w.search_km < ").text(s.hi.clone());
                 sql.push(" AND ");
                 s.push_tier(sql);
                 sql.push(" = 2");
                 " ORDER BY w.search_km, w.id"
-            }
-            _ => {
-                // Tested on each key read in order (`|| ''` keeps PostgreSQL from fetching
-                // every match through the trigram index and sorting them).
-                sql.push(" AND (w.search_key || '') LIKE ").text(s.like()).push(" ESCAPE '\\' AND ");
-                s.push_tier(sql);
-                sql.push(" = 3");
-                " ORDER BY w.search_key, w.id"
             }
         }
     }
