@@ -10,8 +10,9 @@ pub struct Paged<T> {
     pub items: Vec<T>,
     /// Every match in the caller's scope; when `total_is_lower_bound`, there are more than this.
     pub total: i64,
-    /// True when the list stopped counting at `total` (the worker list counts exactly up to
-    /// 10,000 matches; past that it answers `total: 10000` and `true`: "more than 10,000").
+    /// True when the list stopped counting at `total` (a search of the worker list counts
+    /// exactly up to 1,000 matches; past that it answers `total: 1000` and `true`: "more than
+    /// 1,000").
     pub total_is_lower_bound: bool,
     pub page: i64,
     pub per_page: i64,

@@ -119,7 +119,7 @@ impl WorkersPage {
                 .tp("common.page_of", &[("page", self.page.page.to_string()), ("pages", self.page.pages().to_string())])
         }
     }
-    /// "Results: 42", or "Results: more than 10,000".
+    /// "Results: 42", or "Results: more than 1,000".
     fn results(&self) -> String {
         if self.page.total_is_lower_bound {
             self.l.i.tp("common.results_more_than", &[("total", grouped(self.page.total))])
