@@ -126,7 +126,14 @@ async fn check(store: &Store, org: Option<i64>, what: &str) {
     let (tallied, counted) = tallied_and_counted(store).await;
     assert_eq!(tallied, counted, "{what}: tallies per group");
     for (p, cond) in readers(org) {
-        for col in ["cadre", "sector", "status", "role"] {
+        // The home page's groupings, read at once: the same as each one alone.
+        let cols = ["cadre", "sector", "status", "role"];
+        let each = store.count_workers_by_each(&p, &cols).await.unwrap();
+        assert_eq!(each.len(), cols.len());
+        for (col, got) in cols.into_iter().zip(each) {
+            assert_eq!(got, store.count_workers_by(&p, col).await.unwrap(), "{what}: {} by {col}, at once", p.username);
+        }
+        for col in cols {
             let got = store.count_workers_by(&p, col).await.unwrap();
             let want: Vec<(String, i64)> = sqlx::query(&format!(
                 "SELECT w.{col}, COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code \

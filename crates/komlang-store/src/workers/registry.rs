@@ -540,6 +540,19 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
     }
 
+    /// [`Store::count_workers_by`] for each of `columns`, in their order: from one read of
+    /// the tallies for an area (the home page's three groupings).
+    pub async fn count_workers_by_each(&self, p: &Principal, columns: &[&str]) -> Result<Vec<Vec<(String, i64)>>> {
+        if let Some(area) = super::tally_area(p) {
+            return self.tallied_counts_each(&area, columns).await;
+        }
+        let mut out = Vec::with_capacity(columns.len());
+        for column in columns {
+            out.push(self.count_workers_by(p, column).await?);
+        }
+        Ok(out)
+    }
+
     /// A worker within the principal's scope (None when absent or out of scope).
     pub async fn get_worker(&self, p: &Principal, id: i64) -> Result<Option<Worker>> {
         let mut conn = self.pool.acquire().await?;

@@ -60,6 +60,36 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
     }
 
+    /// Counts by each of several columns at once (`tallied_counts` of each), from one
+    /// read of the area's tallies grouped by all of them, folded here.
+    pub(crate) async fn tallied_counts_each(&self, area: &Scope, columns: &[&str]) -> Result<Vec<Vec<(String, i64)>>> {
+        let mut cols = Vec::with_capacity(columns.len());
+        for column in columns {
+            let Some(col) = TALLY_COLUMNS.iter().find(|c| *c == column) else {
+                return Err(crate::StoreError::Corrupt(format!("no tally by {column}")));
+            };
+            cols.push(format!("t.{col}"));
+        }
+        if cols.is_empty() {
+            return Ok(Vec::new());
+        }
+        let join =
+            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let list = cols.join(", ");
+        let mut sql =
+            Sql::new(&format!("SELECT {list}, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t{join} WHERE 1 = 1"));
+        push_area(&mut sql, area);
+        sql.push(&format!(" GROUP BY {list}"));
+        let mut sums = vec![std::collections::BTreeMap::<String, i64>::new(); cols.len()];
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let n: i64 = r.try_get("n")?;
+            for (i, sum) in sums.iter_mut().enumerate() {
+                *sum.entry(r.try_get::<String, _>(i)?).or_default() += n;
+            }
+        }
+        Ok(sums.into_iter().map(|m| m.into_iter().filter(|(_, n)| *n != 0).collect()).collect())
+    }
+
     /// Workers in post (active or on leave) in `area` holding a valid certificate (the
     /// `certified` flag the triggers on `certificates` keep on each worker), from the tallies.
     pub(crate) async fn tallied_certified(&self, area: &Scope) -> Result<i64> {

@@ -47,8 +47,9 @@ pub(super) async fn home(State(app): State<AppState>, ctx: Ctx) -> PageResult {
     let i = ctx.i;
     let mut groups = Vec::new();
     let mut total = 0;
-    for (col, title) in [("cadre", "home.by_cadre"), ("sector", "home.by_sector"), ("status", "home.by_status")] {
-        let counts = app.store.count_workers_by(&p, col).await?;
+    let by = [("cadre", "home.by_cadre"), ("sector", "home.by_sector"), ("status", "home.by_status")];
+    let all = app.store.count_workers_by_each(&p, &by.map(|b| b.0)).await?;
+    for ((col, title), counts) in by.into_iter().zip(all) {
         total = counts.iter().map(|(_, n)| n).sum();
         let max = counts.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
         let bars = counts
