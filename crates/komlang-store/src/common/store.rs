@@ -227,6 +227,14 @@ impl Store {
                         // cache instead of being read again from the file on every request
                         // (coverage at a million workers: 105 -> 46 ms).
                         sqlx::query("PRAGMA cache_size = -16384").execute(&mut *conn).await?;
+                        // Reads through a map of the file (up to 2 GiB, SQLite's cap) rather
+                        // than a system call a page: the connections share the system's page
+                        // cache instead of each copying pages into its own (searches at a
+                        // million workers, 64 clients: 298 -> 409 requests a second). The
+                        // process's resident memory counts the mapped pages it has read
+                        // (shared with the page cache, reclaimed by the system: see
+                        // docs/operations.md). An import turns it off for its connection.
+                        sqlx::query("PRAGMA mmap_size = 2147483648").execute(&mut *conn).await?;
                     } else {
                         // Statements are prepared once per connection and run many times;
                         // after five runs PostgreSQL may switch to a generic plan, blind to

@@ -593,6 +593,8 @@ pub const SQLITE_IMPORT_CACHE_KIB: i64 = 64 * 1024;
 /// The connection is closed after the import (see `import_workers`).
 async fn sqlite_bulk_settings(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")).execute(&mut *conn).await?;
+    // Its own cache only, so that its memory stays bounded whatever the size of the file.
+    sqlx::query("PRAGMA mmap_size = 0").execute(&mut *conn).await?;
     sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
     sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
     Ok(())
