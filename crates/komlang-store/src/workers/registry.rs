@@ -453,14 +453,18 @@ impl Store {
     /// for among the first keys in name order, read from the key index alone (a few
     /// thousand, then more), which holds it when the matches are common; else the tier's
     /// matches found through the trigram index, sorted (their number is what it costs: a term
-    /// met in a few family names only); a key too short for trigrams reads on in order.
+    /// met in a few family names only); a key too short for trigrams reads on in name order,
+    /// from the key index alone too.
     async fn last_tier_page(&self, s: &Search, base: &Sql, skip: i64, want: i64) -> Result<Vec<AnyRow>> {
-        for window in self.search_windows {
+        let short = s.key.chars().count() < TRIGRAM;
+        // The windows, then, for a key too short for trigrams, every key in order.
+        let windows = self.search_windows.map(Some);
+        for window in windows.into_iter().chain(short.then_some(None)) {
             // The window's keys that are matches of this tier, tested on the key alone (no
             // row is read but those the scope needs and those of the page).
+            let limit = window.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
             let mut page = Sql::new(&format!(
-                "SELECT k.id, k.search_key FROM (SELECT id, search_key FROM workers \
-                 ORDER BY search_key, id LIMIT {window}) k"
+                "SELECT k.id, k.search_key FROM (SELECT id, search_key FROM workers ORDER BY search_key, id{limit}) k"
             ));
             if base.text != " WHERE 1 = 1" || !base.args.is_empty() {
                 page.push(" JOIN workers w ON w.id = k.id JOIN admin_units u ON u.code = w.workplace_code");
@@ -472,20 +476,15 @@ impl Store {
             list.append(&page).push(") p JOIN workers w ON w.id = p.id").push(LIST_FROM);
             list.push(" ORDER BY p.search_key, p.id");
             let got = list.query().fetch_all(&self.pool).await?;
-            if got.len() as i64 == want {
+            if got.len() as i64 == want || window.is_none() {
                 return Ok(got);
             }
         }
-        let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM "));
-        if s.key.chars().count() >= TRIGRAM {
-            list.push("(").append(&self.search_ids(s)).push(") m JOIN workers w ON w.id = m.id");
-            list.push(LIST_FROM).append(base);
-            s.push_last_tier(&mut list, self.engine, "w.search_key", "w.id");
-        } else {
-            list.push("workers w").push(LIST_FROM).append(base);
-            // Tested on each key read in order (`|| ''`: not through the trigram index).
-            s.push_last_tier(&mut list, self.engine, "(w.search_key || '')", "w.id");
-        }
+        // The tier's matches, found through the trigram index, sorted.
+        let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM ("));
+        list.append(&self.search_ids(s)).push(") m JOIN workers w ON w.id = m.id");
+        list.push(LIST_FROM).append(base);
+        s.push_last_tier(&mut list, self.engine, "w.search_key", "w.id");
         list.push(" ORDER BY w.search_key, w.id LIMIT ").int(want).push(" OFFSET ").int(skip);
         Ok(list.query().fetch_all(&self.pool).await?)
     }
