@@ -568,3 +568,70 @@ async fn many_matches_are_counted_to_a_bound_and_paged_in_order() {
         db.cleanup().await;
     }
 }
+
+/// On PostgreSQL a search of three characters or more finds its matches through the trigram
+/// index (`workers_search_trgm`), not by reading the table: with sequential scans made dear
+/// for the database's sessions, the index's scan count grows with each such search, and not
+/// with a search too short for trigrams. (A shape of the query that no index can answer,
+/// as `(search_key || '') LIKE`, had every search read the whole table, with the same
+/// results.) Right after an import too: the import moves its entries out of the index's
+/// pending list and takes statistics, without which the planner reads a B-tree whole.
+#[tokio::test]
+async fn postgres_searches_go_through_the_trigram_index() {
+    for engine in engines().into_iter().filter(|e| *e == komlang_store::Engine::Postgres) {
+        let db = TestDb::with_units(engine).await;
+        let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+        let rows = (0..3000)
+            .map(|i| {
+                // One in a hundred holds the rare word searched for.
+                let word = if i % 100 == 0 { "Quillon" } else { "Dara" };
+                let latin = format!("Sok {word}{}{}{}", letter(i / 676), letter(i / 26), letter(i));
+                import_row(&("សុខ សុខា".into(), latin, None, None), i)
+            })
+            .collect();
+        import(&db.store, rows).await;
+        let name = db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+        sqlx::query(&format!("ALTER DATABASE \"{name}\" SET enable_seqscan = off"))
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        let store = Store::connect(&db.url).await.unwrap();
+        let scans = || async {
+            // The servers' counters are flushed within a second of a statement.
+            sqlx::query("SELECT pg_stat_clear_snapshot()").execute(store.pool()).await.unwrap();
+            let n: i64 = sqlx::query(
+                "SELECT COALESCE(SUM(idx_scan), 0)::BIGINT FROM pg_stat_user_indexes \
+                 WHERE indexrelname = 'workers_search_trgm'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get(0);
+            n
+        };
+        let settled = |before: i64| async move {
+            let mut n = before;
+            for _ in 0..40 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                n = scans().await;
+                if n > before {
+                    break;
+                }
+            }
+            n
+        };
+        let before = scans().await;
+        let (ids, _) = search_all(&store, "quillon", 50).await;
+        assert_eq!(ids.len(), 30, "one in a hundred");
+        let after = settled(before).await;
+        assert!(after > before, "a search of six letters did not read the trigram index ({before} -> {after})");
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let before = scans().await;
+        let all = stored(&store).await;
+        assert_eq!(search_all(&store, "ra", 500).await.0, expected(&all, "ra"));
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(scans().await, before, "a search of two letters cannot use trigrams");
+        store.pool().close().await;
+        db.cleanup().await;
+    }
+}
