@@ -5,7 +5,7 @@
 //! indexed query for the same terms (the ceiling). See BENCHMARKS.md.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,12 +19,8 @@ use crate::{loadavg, machine, run_ok, setup};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
-    /// Workers in the registry.
-    #[arg(long, default_value_t = 1_000_000)]
-    rows: u64,
-    /// Engines to run: sqlite, postgres or both.
-    #[arg(long, default_value = "sqlite,postgres", value_delimiter = ',')]
-    engines: Vec<String>,
+    #[command(flatten)]
+    common: crate::Common,
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     clients: usize,
@@ -35,21 +31,9 @@ pub struct LoadArgs {
     /// `komlang_load_ROWS`) when it holds the workers; build it otherwise.
     #[arg(long)]
     reuse: bool,
-    /// Working directory (generated files, SQLite databases, logs).
-    #[arg(long, default_value = "target/bench")]
-    dir: PathBuf,
-    /// PostgreSQL server on which the database is built.
-    #[arg(long, env = "KOMLANG_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    pg_url: String,
-    /// The komlang binary to run (default: the one next to this program).
-    #[arg(long)]
-    komlang: Option<PathBuf>,
     /// Port `komlang serve` listens on (127.0.0.1).
     #[arg(long, default_value_t = 18_080)]
     port: u16,
-    /// Seed of the generator and of the request mix.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     /// The requests: `full`, what people do (searches, lists, profiles, the home page,
     /// coverage, edits), or `search`, searches and profiles only (the search aims).
     #[arg(long, value_enum, default_value_t = Mix::Full)]
@@ -202,14 +186,14 @@ fn count_workers(engine: &str, url: &str, db_file: &Path) -> Option<u64> {
 /// Builds (or, with `--reuse`, finds) the engine's database of `--rows` workers:
 /// the import bench's generated file imported with `komlang import workers`.
 fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
-    let file = dir.join(format!("load-{}.db", a.rows));
-    let name = format!("komlang_load_{}", a.rows);
+    let file = dir.join(format!("load-{}.db", a.common.rows));
+    let name = format!("komlang_load_{}", a.common.rows);
     let url = match engine {
         "sqlite" => format!("sqlite://{}", file.display()),
-        _ => crate::pg_database_url(&a.pg_url, &name),
+        _ => crate::pg_database_url(&a.common.pg_url, &name),
     };
     // The import keeps 96.8% of the generated rows (the others are its duplicates).
-    let enough = a.rows * 9 / 10;
+    let enough = a.common.rows * 9 / 10;
     if a.reuse && count_workers(engine, &url, &file).is_some_and(|n| n >= enough) {
         println!("{engine}: reusing {}", crate::redact(&url));
         return Ok(Db { url, built: None });
@@ -223,17 +207,17 @@ fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
         _ => {
             run_ok(
                 Command::new("psql")
-                    .arg(&a.pg_url)
+                    .arg(&a.common.pg_url)
                     .args(["-qtAc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]),
             )?;
-            run_ok(Command::new("psql").arg(&a.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]))?;
+            run_ok(Command::new("psql").arg(&a.common.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]))?;
         }
     }
-    let csv = dir.join(format!("workers-{}.csv", a.rows));
+    let csv = dir.join(format!("workers-{}.csv", a.common.rows));
     let orgs = dir.join("orgs.csv");
-    crate::generate(&csv, &orgs, a.rows, a.seed)?;
+    crate::generate(&csv, &orgs, a.common.rows, a.common.seed)?;
     setup(bin, &url, &orgs)?;
-    println!("{engine}: importing {} rows with komlang import workers...", a.rows);
+    println!("{engine}: importing {} rows with komlang import workers...", a.common.rows);
     let log = dir.join(format!("load-import-{engine}.log"));
     let run = crate::import_workers(bin, &url, &csv, &log)?;
     if run.exit != 0 {
@@ -242,7 +226,7 @@ fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
     println!(
         "{engine}: imported in {:.1} s ({:.0} rows/s, peak RSS {:.0} MB)",
         run.seconds,
-        a.rows as f64 / run.seconds,
+        a.common.rows as f64 / run.seconds,
         run.peak_rss_kb as f64 / 1024.0
     );
     Ok(Db { url, built: Some(run) })
@@ -317,24 +301,22 @@ struct Tally {
     first_error: Option<String>,
 }
 
-async fn sample(engine: &str, url: &str, provinces: Vec<String>) -> Result<Sample> {
-    let sql = "SELECT id, name_latin, name_km FROM workers ORDER BY random() LIMIT 5000";
-    let rows: Vec<(i64, String, String)> = match engine {
-        "sqlite" => {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
-            let r = sqlx::query(sql).fetch_all(&pool).await?;
-            let v = r.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-            pool.close().await;
-            v
-        }
-        _ => {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
-            let r = sqlx::query(sql).fetch_all(&pool).await?;
-            let v = r.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-            pool.close().await;
-            v
-        }
-    };
+/// One connection to the bench's database, whichever the engine.
+async fn connect(url: &str) -> Result<sqlx::AnyPool> {
+    sqlx::any::install_default_drivers();
+    Ok(sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await?)
+}
+
+async fn sample(url: &str, provinces: Vec<String>) -> Result<Sample> {
+    let pool = connect(url).await?;
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query("SELECT id, name_latin, name_km FROM workers ORDER BY random() LIMIT 5000")
+            .fetch_all(&pool)
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    pool.close().await;
     if rows.is_empty() {
         bail!("no workers in the database");
     }
@@ -477,78 +459,56 @@ struct Ceiling {
 }
 
 async fn ceiling(engine: &str, url: &str, terms: &[(Kind, Vec<String>)]) -> Result<Vec<Ceiling>> {
-    let patterns = |ts: &[String]| ts.iter().map(|t| format!("%{}%", t.to_lowercase())).collect::<Vec<_>>();
-    let mut out = Vec::new();
-    match engine {
-        "sqlite" => {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
-            let t = Instant::now();
-            sqlx::query("CREATE VIRTUAL TABLE temp.bench_names USING fts5(names, tokenize = 'trigram')")
-                .execute(&pool)
-                .await?;
-            sqlx::query(
+    // A copy of the names and its trigram index (what the engine's own substring search
+    // reads), the table it is in, the column of its ids, and what removes it afterwards.
+    let (build, table, id, cleanup): (&[&str], &str, &str, Option<&str>) = match engine {
+        "sqlite" => (
+            &[
+                "CREATE VIRTUAL TABLE temp.bench_names USING fts5(names, tokenize = 'trigram')",
                 "INSERT INTO temp.bench_names (rowid, names) SELECT id, lower(name_latin) || ' ' || name_km FROM main.workers",
-            )
-            .execute(&pool)
-            .await?;
-            let build_seconds = t.elapsed().as_secs_f64();
-            for (kind, ts) in terms {
-                let mut micros = Vec::new();
-                for p in patterns(ts) {
-                    let t = Instant::now();
-                    let _: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM (SELECT 1 FROM temp.bench_names WHERE names LIKE ?1 LIMIT ?2)",
-                    )
-                    .bind(&p)
-                    .bind(komlang_store::COUNT_LIMIT + 1)
-                    .fetch_one(&pool)
-                    .await?;
-                    let _ = sqlx::query("SELECT rowid FROM temp.bench_names WHERE names LIKE ?1 LIMIT 25")
-                        .bind(&p)
-                        .fetch_all(&pool)
-                        .await?;
-                    micros.push(t.elapsed().as_micros() as u64);
-                }
-                out.push(Ceiling { kind: *kind, micros, build_seconds });
-            }
-            pool.close().await;
-        }
-        _ => {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
-            let t = Instant::now();
-            for s in [
+            ],
+            "temp.bench_names",
+            "rowid",
+            None,
+        ),
+        _ => (
+            &[
                 "CREATE EXTENSION IF NOT EXISTS pg_trgm",
                 "DROP TABLE IF EXISTS bench_names",
                 "CREATE TABLE bench_names AS SELECT id, lower(name_latin) || ' ' || name_km AS names FROM workers",
                 "CREATE INDEX ON bench_names USING gin (names gin_trgm_ops)",
                 "ANALYZE bench_names",
-            ] {
-                sqlx::query(s).execute(&pool).await?;
-            }
-            let build_seconds = t.elapsed().as_secs_f64();
-            for (kind, ts) in terms {
-                let mut micros = Vec::new();
-                for p in patterns(ts) {
-                    let t = Instant::now();
-                    let _: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM (SELECT 1 FROM bench_names WHERE names LIKE $1 LIMIT $2) c",
-                    )
-                    .bind(&p)
-                    .bind(komlang_store::COUNT_LIMIT + 1)
-                    .fetch_one(&pool)
-                    .await?;
-                    let _ = sqlx::query("SELECT id FROM bench_names WHERE names LIKE $1 LIMIT 25")
-                        .bind(&p)
-                        .fetch_all(&pool)
-                        .await?;
-                    micros.push(t.elapsed().as_micros() as u64);
-                }
-                out.push(Ceiling { kind: *kind, micros, build_seconds });
-            }
-            sqlx::query("DROP TABLE bench_names").execute(&pool).await?;
-            pool.close().await;
-        }
+            ],
+            "bench_names",
+            "id",
+            Some("DROP TABLE bench_names"),
+        ),
+    };
+    let pool = connect(url).await?;
+    let t = Instant::now();
+    for s in build {
+        sqlx::query(s).execute(&pool).await?;
     }
+    let build_seconds = t.elapsed().as_secs_f64();
+    let count = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE names LIKE $1 LIMIT $2) c");
+    let page = format!("SELECT {id} FROM {table} WHERE names LIKE $1 LIMIT 25");
+    let mut out = Vec::new();
+    for (kind, ts) in terms {
+        let mut micros = Vec::new();
+        for term in ts {
+            let p = format!("%{}%", term.to_lowercase());
+            let t = Instant::now();
+            let _: i64 =
+                sqlx::query_scalar(&count).bind(&p).bind(komlang_store::COUNT_LIMIT + 1).fetch_one(&pool).await?;
+            let _ = sqlx::query(&page).bind(&p).fetch_all(&pool).await?;
+            micros.push(t.elapsed().as_micros() as u64);
+        }
+        out.push(Ceiling { kind: *kind, micros, build_seconds });
+    }
+    if let Some(s) = cleanup {
+        sqlx::query(s).execute(&pool).await?;
+    }
+    pool.close().await;
     Ok(out)
 }
 
@@ -570,15 +530,14 @@ async fn wait_ready(base: &str, server: &mut Server) -> Result<()> {
 }
 
 pub fn run(a: LoadArgs) -> Result<()> {
-    std::fs::create_dir_all(&a.dir)?;
-    let dir = std::fs::canonicalize(&a.dir)?;
-    let bin = crate::komlang_bin(a.komlang.as_ref())?;
+    let dir = a.common.workdir()?;
+    let bin = crate::komlang_bin(a.common.komlang.as_ref())?;
     let units = komlang_store::bundled_cambodia_units();
     let provinces: Vec<String> =
         units.iter().filter(|u| u.level == komlang_core::AdminLevel::Province).map(|u| u.code.clone()).collect();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut report = String::new();
-    for engine in &a.engines {
+    for engine in &a.common.engines {
         let engine = match engine.trim() {
             "sqlite" => "sqlite",
             "postgres" | "postgresql" => "postgres",
@@ -586,7 +545,7 @@ pub fn run(a: LoadArgs) -> Result<()> {
         };
         let db = prepare(engine, &a, &bin, &dir)?;
         let (token, password) = token(&bin, &db.url)?;
-        let sample = Arc::new(rt.block_on(sample(engine, &db.url, provinces.clone()))?);
+        let sample = Arc::new(rt.block_on(sample(&db.url, provinces.clone()))?);
         let log = dir.join(format!("load-serve-{engine}.log"));
         let mut server = serve(&bin, &db.url, a.port, &log)?;
         let base = format!("http://127.0.0.1:{}", a.port);
@@ -599,14 +558,14 @@ pub fn run(a: LoadArgs) -> Result<()> {
             password: &password,
             clients: a.clients,
             seconds: a.seconds,
-            seed: a.seed,
+            seed: a.common.seed,
             mix: a.mix,
         };
         let (tallies, elapsed) = rt.block_on(drive(&d, sample.clone()))?;
         let load_after = loadavg();
         drop(server);
         // The ceiling, once the server is gone (nothing else on the database).
-        let mut rng = StdRng::seed_from_u64(a.seed);
+        let mut rng = StdRng::seed_from_u64(a.common.seed);
         let terms: Vec<(Kind, Vec<String>)> = [Kind::SearchLatin, Kind::SearchKhmer]
             .iter()
             .map(|k| (*k, (0..200).map(|_| sample.term(*k, &mut rng)).collect()))
@@ -618,7 +577,7 @@ pub fn run(a: LoadArgs) -> Result<()> {
         t.push_str(&format!(
             "\n### {} — {} workers{}, {} clients, mix `{:?}`, {:.0} s, load {:.1} / {:.1}\n\n",
             if engine == "sqlite" { "SQLite" } else { "PostgreSQL" },
-            count_workers(engine, &db.url, &dir.join(format!("load-{}.db", a.rows))).unwrap_or(0),
+            count_workers(engine, &db.url, &dir.join(format!("load-{}.db", a.common.rows))).unwrap_or(0),
             match &db.built {
                 Some(r) => format!(" (built: import {:.1} s)", r.seconds),
                 None => " (reused)".into(),

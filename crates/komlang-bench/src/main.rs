@@ -52,9 +52,10 @@ enum BenchCommand {
     Load(load::LoadArgs),
 }
 
+/// What both benchmarks take: the registry's size, the engines, where they work.
 #[derive(clap::Args, Debug)]
-struct Args {
-    /// Rows in the generated worker file.
+pub struct Common {
+    /// Rows in the generated worker file (workers in the registry).
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
     /// Engines to run: sqlite, postgres or both.
@@ -63,15 +64,29 @@ struct Args {
     /// Working directory (generated files, SQLite databases, logs).
     #[arg(long, default_value = "target/bench")]
     dir: PathBuf,
-    /// PostgreSQL server in which a throw-away database is created.
+    /// PostgreSQL server on which the bench's databases are created.
     #[arg(long, env = "KOMLANG_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg_url: String,
     /// The komlang binary to run (default: the one next to this program).
     #[arg(long)]
     komlang: Option<PathBuf>,
-    /// Seed of the generator.
+    /// Seed of the generator (and of the load bench's request mix).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+impl Common {
+    /// The working directory, created when missing, as an absolute path.
+    fn workdir(&self) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir)?;
+        Ok(std::fs::canonicalize(&self.dir)?)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct Args {
+    #[command(flatten)]
+    common: Common,
     /// Only write the files (workers-ROWS.csv and orgs.csv) and stop.
     #[arg(long)]
     generate_only: bool,
@@ -318,18 +333,17 @@ fn main() -> Result<()> {
 }
 
 fn import_bench(args: Args) -> Result<()> {
-    std::fs::create_dir_all(&args.dir)?;
-    let dir = std::fs::canonicalize(&args.dir)?;
-    let file = dir.join(format!("workers-{}.csv", args.rows));
+    let dir = args.common.workdir()?;
+    let file = dir.join(format!("workers-{}.csv", args.common.rows));
     let orgs = dir.join("orgs.csv");
-    let g = generate(&file, &orgs, args.rows, args.seed)?;
+    let g = generate(&file, &orgs, args.common.rows, args.common.seed)?;
     if args.generate_only {
         return Ok(());
     }
-    let bin = komlang_bin(args.komlang.as_ref())?;
+    let bin = komlang_bin(args.common.komlang.as_ref())?;
     let mut table: Vec<Row> = Vec::new();
 
-    for engine in &args.engines {
+    for engine in &args.common.engines {
         match engine.trim() {
             "sqlite" => {
                 let db = dir.join("bench.db");
@@ -395,8 +409,10 @@ fn import_bench(args: Args) -> Result<()> {
             }
             "postgres" | "postgresql" => {
                 let name = format!("komlang_bench_{}", std::process::id());
-                run_ok(Command::new("psql").arg(&args.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]))?;
-                let url = pg_database_url(&args.pg_url, &name);
+                run_ok(
+                    Command::new("psql").arg(&args.common.pg_url).args(["-qtAc", &format!("CREATE DATABASE {name}")]),
+                )?;
+                let url = pg_database_url(&args.common.pg_url, &name);
                 let result = (|| -> Result<()> {
                     setup(&bin, &url, &orgs)?;
                     println!("PostgreSQL: importing with komlang...");
@@ -433,7 +449,7 @@ fn import_bench(args: Args) -> Result<()> {
                     let floor_name = format!("{name}_floor");
                     run_ok(
                         Command::new("psql")
-                            .arg(&args.pg_url)
+                            .arg(&args.common.pg_url)
                             .args(["-qtAc", &format!("CREATE DATABASE {floor_name}")]),
                     )?;
                     let floor_url = url.replace(&name, &floor_name);
@@ -453,7 +469,7 @@ fn import_bench(args: Args) -> Result<()> {
                         run_ok(Command::new("psql").arg(&floor_url).args(["-qtAc", "SELECT COUNT(*) FROM workers"]));
                     let _ = run_ok(
                         Command::new("psql")
-                            .arg(&args.pg_url)
+                            .arg(&args.common.pg_url)
                             .args(["-qtAc", &format!("DROP DATABASE IF EXISTS {floor_name} WITH (FORCE)")]),
                     );
                     table.push(Row {
@@ -468,7 +484,7 @@ fn import_bench(args: Args) -> Result<()> {
                 if !args.keep {
                     let _ = run_ok(
                         Command::new("psql")
-                            .arg(&args.pg_url)
+                            .arg(&args.common.pg_url)
                             .args(["-qtAc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]),
                     );
                 }

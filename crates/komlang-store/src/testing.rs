@@ -194,6 +194,27 @@ pub fn fill_disk(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The options of a test's worker import: a file name and a digest, the rest by default.
+pub fn import_options() -> crate::WorkerImportOptions {
+    crate::WorkerImportOptions { file_name: "staff.csv".into(), file_sha256: "ab".repeat(32), ..Default::default() }
+}
+
+/// Imports a table of workers as `p` would upload it: `headers` mapped as the import guesses
+/// them, the rows numbered from 2 as in a file under its header line.
+pub async fn import_table(
+    store: &Store,
+    p: &komlang_core::Principal,
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+    opts: &crate::WorkerImportOptions,
+    today: chrono::NaiveDate,
+) -> crate::Result<crate::ImportReport> {
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let mapping = komlang_core::import::guess_mapping(&headers);
+    let rows = rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
+    store.import_workers(p, &headers, rows, &mapping, opts, today).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use komlang_core::import::{guess_mapping, ColumnMapping};
 use komlang_core::validate::{OrgInput, WorkerInput};
 use komlang_core::*;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, import_options as opts, import_table, TestDb};
 use komlang_store::{
     system_principal, AuditQuery, DupDecision, DupTarget, ImportOptions, ImportReport, NewUser, Store, StoreError,
     WorkerChange, WorkerImportOptions, WorkerQuery, EXPORT_COLUMNS,
@@ -69,13 +69,7 @@ async fn import(
     rows: Vec<Vec<String>>,
     opts: &WorkerImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    let headers = s(headers);
-    let mapping = guess_mapping(&headers);
-    store.import_workers(p, &headers, numbered(rows).into_iter().map(Ok), &mapping, opts, today()).await
-}
-
-fn opts() -> WorkerImportOptions {
-    WorkerImportOptions { file_name: "staff.csv".into(), file_sha256: "ab".repeat(32), ..Default::default() }
+    import_table(store, p, headers, rows, opts, today()).await
 }
 
 async fn count(store: &Store, table: &str) -> i64 {

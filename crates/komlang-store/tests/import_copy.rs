@@ -5,8 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
 use chrono::NaiveDate;
-use komlang_core::import::guess_mapping;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, import_options as opts, import_table, TestDb};
 use komlang_store::{system_principal, Engine, ImportReport, Store, StoreError, WorkerImportOptions};
 use sqlx::Row;
 
@@ -66,14 +65,7 @@ fn people(n: usize) -> Vec<Vec<String>> {
 }
 
 async fn import(store: &Store, rows: Vec<Vec<String>>, opts: &WorkerImportOptions) -> Result<ImportReport, StoreError> {
-    let headers: Vec<String> = HEADERS.iter().map(|s| s.to_string()).collect();
-    let mapping = guess_mapping(&headers);
-    let rows = rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
-    store.import_workers(&system_principal("test"), &headers, rows, &mapping, opts, today()).await
-}
-
-fn opts() -> WorkerImportOptions {
-    WorkerImportOptions { file_name: "staff.csv".into(), file_sha256: "cd".repeat(32), ..Default::default() }
+    import_table(store, &system_principal("test"), HEADERS, rows, opts, today()).await
 }
 
 /// Row counts of every table an import writes, and the staging tables left on PostgreSQL.

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use komlang_core::import::guess_mapping;
 use komlang_core::validate::WorkerInput;
 use komlang_core::*;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, import_options, import_table, TestDb};
 use komlang_store::{
     system_principal, DupDecision, Store, WorkerChange, WorkerImportOptions, WorkerQuery, WorkerRow, COUNT_LIMIT,
     SEARCH_WINDOWS,
@@ -150,17 +150,8 @@ fn import_row(f: &Fields, i: usize) -> Vec<String> {
 
 /// Imports the rows in one transaction (every row kept, even when it looks like another).
 async fn import(store: &Store, rows: Vec<Vec<String>>) {
-    let admin = system_principal("test");
-    let headers: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
-    let mapping = guess_mapping(&headers);
-    let opts = WorkerImportOptions {
-        file_name: "staff.csv".into(),
-        file_sha256: "ab".repeat(32),
-        default_decision: DupDecision::KeepBoth,
-        ..Default::default()
-    };
-    let numbered = rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
-    let report = store.import_workers(&admin, &headers, numbered, &mapping, &opts, today()).await.unwrap();
+    let opts = WorkerImportOptions { default_decision: DupDecision::KeepBoth, ..import_options() };
+    let report = import_table(store, &system_principal("test"), HEADERS, rows, &opts, today()).await.unwrap();
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
 }
 

@@ -230,6 +230,15 @@ fn second_field(engine: Engine, key: &str) -> String {
     }
 }
 
+/// The filter of a reader who sees every worker, asking for all of them.
+const NO_FILTER: &str = " WHERE 1 = 1";
+
+/// Whether a filter of [`Store::worker_base_filter`] keeps every worker (no row need be read
+/// to apply it).
+fn unfiltered(base: &Sql) -> bool {
+    base.args.is_empty() && base.text == NO_FILTER
+}
+
 /// Joins and columns of a line of the worker list.
 const LIST_FROM: &str = " JOIN admin_units u ON u.code = w.workplace_code LEFT JOIN organizations o ON o.id = w.org_id";
 const LIST_COLS: &str = "w.id, w.name_km, w.name_latin, w.sex, w.cadre, w.role, w.sector, w.status, w.org_id, \
@@ -267,7 +276,7 @@ impl Store {
 
     /// The scope and the filters other than the search (over `workers w JOIN admin_units u`).
     fn worker_base_filter(&self, p: &Principal, q: &WorkerQuery) -> Sql {
-        let mut f = Sql::new(" WHERE 1 = 1");
+        let mut f = Sql::new(NO_FILTER);
         if !p.may(Action::ReadWorkers) {
             f.push(" AND 1 = 0");
         }
@@ -317,7 +326,7 @@ impl Store {
         let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
         let page = q.page.max(1);
         let offset = crate::common::sql::offset(page, per_page);
-        let trivial = base.args.is_empty() && base.text == " WHERE 1 = 1";
+        let trivial = unfiltered(&base);
         let search = Search::of(q);
 
         // Without a name search or an employer, the exact total is summed from the worker
@@ -466,7 +475,7 @@ impl Store {
             let mut page = Sql::new(&format!(
                 "SELECT k.id, k.search_key FROM (SELECT id, search_key FROM workers ORDER BY search_key, id{limit}) k"
             ));
-            if base.text != " WHERE 1 = 1" || !base.args.is_empty() {
+            if !unfiltered(base) {
                 page.push(" JOIN workers w ON w.id = k.id JOIN admin_units u ON u.code = w.workplace_code");
             }
             page.append(base);

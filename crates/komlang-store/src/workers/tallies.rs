@@ -45,19 +45,7 @@ impl Store {
     /// Counts of workers in `area` grouped by one tallied column (`cadre`, `sector`, `role`,
     /// `status`), from the tallies; groups with no worker left out.
     pub(crate) async fn tallied_counts(&self, area: &Scope, column: &str) -> Result<Vec<(String, i64)>> {
-        let Some(col) = TALLY_COLUMNS.iter().find(|c| **c == column) else {
-            return Err(crate::StoreError::Corrupt(format!("no tally by {column}")));
-        };
-        // The admin units only for an area smaller than the country.
-        let join =
-            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
-        let mut sql = Sql::new(&format!(
-            "SELECT t.{col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t{join} WHERE 1 = 1"
-        ));
-        push_area(&mut sql, area);
-        sql.push(&format!(" GROUP BY t.{col} HAVING SUM(t.n) <> 0 ORDER BY t.{col}"));
-        let rows = sql.query().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+        Ok(self.tallied_counts_each(area, &[column]).await?.pop().unwrap_or_default())
     }
 
     /// Counts by each of several columns at once (`tallied_counts` of each), from one
@@ -73,8 +61,7 @@ impl Store {
         if cols.is_empty() {
             return Ok(Vec::new());
         }
-        let join =
-            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let join = units_join(area);
         let list = cols.join(", ");
         let mut sql =
             Sql::new(&format!("SELECT {list}, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t{join} WHERE 1 = 1"));
@@ -93,8 +80,7 @@ impl Store {
     /// Workers in post (active or on leave) in `area` holding a valid certificate (the
     /// `certified` flag the triggers on `certificates` keep on each worker), from the tallies.
     pub(crate) async fn tallied_certified(&self, area: &Scope) -> Result<i64> {
-        let join =
-            if matches!(area, Scope::Unit { .. }) { " JOIN admin_units u ON u.code = t.workplace_code" } else { "" };
+        let join = units_join(area);
         let mut sql = Sql::new(&format!(
             "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM worker_tallies t{join} \
              WHERE t.certified = 1 AND t.status IN ('active', 'on_leave')"
@@ -178,5 +164,15 @@ impl Store {
         // the index when few pages hold any), and pages holding them cannot be cut.
         sqlx::query("VACUUM (INDEX_CLEANUP ON, ANALYZE) worker_tallies").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// The join of the tallies (`t`) to their admin units (`u`), needed only for an area smaller
+/// than the country.
+fn units_join(area: &Scope) -> &'static str {
+    if matches!(area, Scope::Unit { .. }) {
+        " JOIN admin_units u ON u.code = t.workplace_code"
+    } else {
+        ""
     }
 }
