@@ -147,6 +147,25 @@ vocabulary!(
     }
 );
 
+/// A record that carries a version (`migrations/*/0010_record_versions.sql`): its `ETag`.
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+/// Implements [`Versioned`] for record types with a `version: i64` field.
+#[macro_export]
+macro_rules! versioned {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::Versioned for $t {
+            fn version(&self) -> i64 {
+                self.version
+            }
+        })*
+    };
+}
+
+versioned!(Worker, Organization);
+
 /// A worker as stored, with the current posting and status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Worker {
@@ -177,6 +196,9 @@ pub struct Worker {
     pub synthetic: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Raised by every change of the record: send it back (`If-Match`, a form's `version`)
+    /// to change the record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 /// The validated content of a worker record (what create and update write).
@@ -283,6 +305,9 @@ pub struct Organization {
     pub email: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Raised by every change of the record: send it back (`If-Match`, a form's `version`)
+    /// to change the record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 /// The validated content of an organization record.

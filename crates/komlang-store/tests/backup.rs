@@ -332,7 +332,7 @@ async fn a_backup_taken_while_writers_run_is_one_moment() {
                         .unwrap();
                     if i.is_multiple_of(3) {
                         if let Some(id) = previous {
-                            store.delete_worker(&p, id).await.unwrap();
+                            store.delete_worker(&p, id, None).await.unwrap();
                         }
                     }
                     previous = Some(w.id);

@@ -302,24 +302,27 @@ async fn refused_assessments_say_why_field_by_field() {
 
         // Changing: the kind's rule holds; the version stays.
         let sup = store.create_assessment(&prov, w.id, &ok, today()).await.unwrap();
-        assert!(matches!(store.update_assessment(&me, sup.id, &own, today()).await, Err(StoreError::Forbidden)));
-        assert!(matches!(store.update_assessment(&prov, mine.id, &own, today()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(store.update_assessment(&me, sup.id, &own, today(), None).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            store.update_assessment(&prov, mine.id, &own, today(), None).await,
+            Err(StoreError::Forbidden)
+        ));
         let mut moved = ok.clone();
         moved.framework_version = Some("other".into());
         assert_eq!(
-            fields(store.update_assessment(&prov, sup.id, &moved, today()).await),
+            fields(store.update_assessment(&prov, sup.id, &moved, today(), None).await),
             vec![pair("framework_version", "version_fixed")]
         );
         let mut changed = input("training", "2026-11-25", vec![rating("values.01.1", 2), rating("skills.01.1", 4)]);
         changed.notes = Some("after the course".into());
-        let u = store.update_assessment(&prov, sup.id, &changed, today()).await.unwrap();
+        let u = store.update_assessment(&prov, sup.id, &changed, today(), None).await.unwrap();
         assert_eq!(
             (u.kind, u.ratings.len(), u.notes.as_deref()),
             (AssessmentKind::Training, 2, Some("after the course"))
         );
-        assert!(matches!(store.delete_assessment(&viewer, sup.id).await, Err(StoreError::Forbidden)));
-        assert!(matches!(store.delete_assessment(&me, sup.id).await, Err(StoreError::Forbidden)));
-        store.delete_assessment(&prov, sup.id).await.unwrap();
+        assert!(matches!(store.delete_assessment(&viewer, sup.id, None).await, Err(StoreError::Forbidden)));
+        assert!(matches!(store.delete_assessment(&me, sup.id, None).await, Err(StoreError::Forbidden)));
+        store.delete_assessment(&prov, sup.id, None).await.unwrap();
         assert!(store.get_assessment(&admin, sup.id).await.unwrap().is_none());
         // Every change is audited, with the ratings as fields.
         let audit = store
@@ -429,7 +432,7 @@ async fn only_the_worker_their_supervisor_and_their_scope_see_assessments() {
             .unwrap();
         assert_eq!(audit.total, 2);
         // Deleting the worker deletes their assessments.
-        store.delete_worker(&admin, w.id).await.unwrap();
+        store.delete_worker(&admin, w.id, None).await.unwrap();
         assert!(store.get_assessment(&admin, a.id).await.unwrap().is_none());
         db.cleanup().await;
     }
@@ -614,7 +617,10 @@ async fn required_levels_are_set_per_cadre_and_role_by_national_admins() {
         // The worker's gaps use the higher of cadre and role.
         let w = add_worker(&db, "Sok Dara", "010201").await; // para social worker, CCWC focal point
         let member = WorkerInput { role: Some("ccwc_member".into()), ..Default::default() };
-        store.update_worker(&admin, w.id, &member, &komlang_store::WorkerChange::default(), today()).await.unwrap();
+        store
+            .update_worker(&admin, w.id, &member, &komlang_store::WorkerChange::default(), today(), None)
+            .await
+            .unwrap();
         store
             .create_assessment(
                 &admin,

@@ -94,21 +94,26 @@ async fn simultaneous_changes_of_training_records_chain_in_the_audit() {
         for t in 0..TRIALS {
             let a = InstitutionInput { name_en: format!("CWCC a{t}"), ..inst.clone() };
             let b = InstitutionInput { name_en: format!("CWCC b{t}"), ..inst.clone() };
-            let (x, y) =
-                tokio::join!(s1.update_institution(admin(), i.id, &a), s2.update_institution(admin(), i.id, &b));
+            let (x, y) = tokio::join!(
+                s1.update_institution(admin(), i.id, &a, None),
+                s2.update_institution(admin(), i.id, &b, None)
+            );
             x.unwrap();
             y.unwrap();
 
             let a = CourseInput { title_en: format!("Module a{t}"), ..course.clone() };
             let b = CourseInput { hours: Hours { teaching: 11.0 + t as f64, ..Default::default() }, ..course.clone() };
-            let (x, y) = tokio::join!(s1.update_course(admin(), c.id, &a), s2.update_course(admin(), c.id, &b));
+            let (x, y) =
+                tokio::join!(s1.update_course(admin(), c.id, &a, None), s2.update_course(admin(), c.id, &b, None));
             x.unwrap();
             y.unwrap();
 
             let a = EventInput { venue: Some(format!("Hall {t}")), ..event.clone() };
             let b = EventInput { trainers: Some(format!("Trainer {t}")), ..event.clone() };
-            let (x, y) =
-                tokio::join!(s1.update_training_event(admin(), e.id, &a), s2.update_training_event(admin(), e.id, &b));
+            let (x, y) = tokio::join!(
+                s1.update_training_event(admin(), e.id, &a, None),
+                s2.update_training_event(admin(), e.id, &b, None)
+            );
             x.unwrap();
             y.unwrap();
 
@@ -119,8 +124,8 @@ async fn simultaneous_changes_of_training_records_chain_in_the_audit() {
                 ..Default::default()
             };
             let (x, y) = tokio::join!(
-                s1.record_attendance(admin(), e.id, w.id, &a),
-                s2.record_attendance(admin(), e.id, w.id, &b)
+                s1.record_attendance(admin(), e.id, w.id, &a, None),
+                s2.record_attendance(admin(), e.id, w.id, &b, None)
             );
             x.unwrap();
             y.unwrap();
@@ -242,8 +247,8 @@ async fn one_time_actions_happen_once_when_two_people_take_them_at_once() {
             let notes = |who: &str| AssessmentInput { notes: Some(format!("{who} {t}")), ..rating(2) };
             let (first, second) = (notes("first"), notes("second"));
             let (x, y) = tokio::join!(
-                s1.update_assessment(admin(), a.id, &first, today()),
-                s2.update_assessment(admin(), a.id, &second, today())
+                s1.update_assessment(admin(), a.id, &first, today(), None),
+                s2.update_assessment(admin(), a.id, &second, today(), None)
             );
             x.unwrap();
             y.unwrap();
@@ -254,8 +259,8 @@ async fn one_time_actions_happen_once_when_two_people_take_them_at_once() {
         let applied = s1.apply_licence(admin(), w.id, None, today()).await.unwrap();
         let approve = DecisionInput { action: "approve".into(), reason: None };
         let (x, y) = tokio::join!(
-            s1.decide_licence(admin(), applied.id, &approve, today()),
-            s2.decide_licence(admin(), applied.id, &approve, today())
+            s1.decide_licence(admin(), applied.id, &approve, today(), None),
+            s2.decide_licence(admin(), applied.id, &approve, today(), None)
         );
         assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(), 1, "{engine:?}: {x:?} {y:?}");
         let refused = if x.is_ok() { y } else { x };
@@ -268,8 +273,8 @@ async fn one_time_actions_happen_once_when_two_people_take_them_at_once() {
         let before = s1.worker_licences(admin(), w.id, today()).await.unwrap();
         let first_expiry = before[0].expires_on.unwrap();
         let (x, y) = tokio::join!(
-            s1.renew_licence(admin(), applied.id, today()),
-            s2.renew_licence(admin(), applied.id, today())
+            s1.renew_licence(admin(), applied.id, today(), None),
+            s2.renew_licence(admin(), applied.id, today(), None)
         );
         x.unwrap();
         y.unwrap();

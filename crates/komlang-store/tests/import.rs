@@ -614,11 +614,11 @@ async fn keys_follow_every_change_and_are_backfilled() {
         assert!(before.iter().any(|k| k.starts_with('i') && k.len() == 17), "{before:?}");
         let patch =
             WorkerInput { name_latin: Some("Chan Dara".into()), national_id: Some("".into()), ..Default::default() };
-        db.store.update_worker(&admin, ids[1], &patch, &WorkerChange::default(), today()).await.unwrap();
+        db.store.update_worker(&admin, ids[1], &patch, &WorkerChange::default(), today(), None).await.unwrap();
         let after = keys(ids[1]).await;
         assert_ne!(before, after);
         assert!(!after.iter().any(|k| k.starts_with('i')), "{after:?}");
-        db.store.delete_worker(&admin, ids[1]).await.unwrap();
+        db.store.delete_worker(&admin, ids[1], None).await.unwrap();
         assert!(keys(ids[1]).await.is_empty());
 
         // Backfill: keys lost (or made by other rules) are computed again, once.

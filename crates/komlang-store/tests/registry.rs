@@ -62,7 +62,7 @@ async fn scope_limits_what_is_listed_counted_and_changed() {
         assert_eq!(page.items[0].id, a.id);
         assert!(db.store.get_worker(&prov, b.id).await.unwrap().is_none());
         let patch = WorkerInput { phone: Some("012 345 678".into()), ..Default::default() };
-        let r = db.store.update_worker(&prov, b.id, &patch, &WorkerChange::default(), today()).await;
+        let r = db.store.update_worker(&prov, b.id, &patch, &WorkerChange::default(), today(), None).await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{engine:?}: {r:?}");
         // Creating in another province is refused, with the field named.
         let r = db.store.create_worker(&prov, &input("ហេង លី", "Heng Ly", "020101"), today()).await;
@@ -89,11 +89,11 @@ async fn transfers_and_status_changes_keep_history_and_are_audited() {
         let w = db.store.create_worker(&admin, &input("កែវ ចន្ធូ", "Keo Chanthou", "010201"), today()).await.unwrap();
         let patch = WorkerInput { workplace_code: Some("010202".into()), ..Default::default() };
         let change = WorkerChange { effective_date: NaiveDate::from_ymd_opt(2024, 6, 1), note: None };
-        db.store.update_worker(&admin, w.id, &patch, &change, today()).await.unwrap();
+        db.store.update_worker(&admin, w.id, &patch, &change, today(), None).await.unwrap();
         let patch = WorkerInput { status: Some("on_leave".into()), ..Default::default() };
         let change =
             WorkerChange { effective_date: NaiveDate::from_ymd_opt(2025, 1, 1), note: Some("maternity".into()) };
-        let now = db.store.update_worker(&admin, w.id, &patch, &change, today()).await.unwrap();
+        let now = db.store.update_worker(&admin, w.id, &patch, &change, today(), None).await.unwrap();
         assert_eq!(now.status, EmploymentStatus::OnLeave);
         assert_eq!(now.workplace_code, "010202");
 
@@ -113,7 +113,7 @@ async fn transfers_and_status_changes_keep_history_and_are_audited() {
         // Leaving closes the current posting on the end date.
         let patch =
             WorkerInput { status: Some("retired".into()), end_date: Some("2026-06-30".into()), ..Default::default() };
-        db.store.update_worker(&admin, w.id, &patch, &WorkerChange::default(), today()).await.unwrap();
+        db.store.update_worker(&admin, w.id, &patch, &WorkerChange::default(), today(), None).await.unwrap();
         let postings = db.store.worker_postings(&admin, w.id).await.unwrap();
         assert_eq!(postings.len(), 2, "{engine:?}: no new posting on leaving");
         assert_eq!(postings[0].end_date, NaiveDate::from_ymd_opt(2026, 6, 30));
@@ -222,10 +222,11 @@ async fn org_staff_and_workers_see_only_their_own() {
         assert_eq!(db.store.list_workers(&me, &WorkerQuery::default()).await.unwrap().total, 1);
         assert!(db.store.get_worker(&me, theirs.id).await.unwrap().is_none());
         let ok = WorkerInput { phone: Some("097 111 2222".into()), ..Default::default() };
-        let updated = db.store.update_worker(&me, created.id, &ok, &WorkerChange::default(), today()).await.unwrap();
+        let updated =
+            db.store.update_worker(&me, created.id, &ok, &WorkerChange::default(), today(), None).await.unwrap();
         assert_eq!(updated.phone.as_deref(), Some("097 111 2222"));
         let not_ok = WorkerInput { cadre: Some("professional_social_worker".into()), ..Default::default() };
-        match db.store.update_worker(&me, created.id, &not_ok, &WorkerChange::default(), today()).await {
+        match db.store.update_worker(&me, created.id, &not_ok, &WorkerChange::default(), today(), None).await {
             Err(StoreError::Invalid(e)) => assert_eq!(e.for_field("cadre").unwrap().code, "not_editable"),
             other => panic!("{engine:?}: {other:?}"),
         }
@@ -291,7 +292,7 @@ async fn a_profile_is_the_worker_with_employer_place_history_and_supervisor_in_s
         let w = db.store.create_worker(&admin, &i, today()).await.unwrap();
         let moved = WorkerInput { workplace_code: Some("020102".into()), ..Default::default() };
         let change = WorkerChange { effective_date: NaiveDate::from_ymd_opt(2024, 1, 1), note: None };
-        db.store.update_worker(&admin, w.id, &moved, &change, today()).await.unwrap();
+        db.store.update_worker(&admin, w.id, &moved, &change, today(), None).await.unwrap();
         principal(&db, "sup", UserRole::DistrictOfficer, Some("0201"), None).await;
         db.store.set_worker_supervisor(&admin, w.id, Some("sup")).await.unwrap();
 
@@ -365,7 +366,7 @@ async fn an_employer_must_be_an_organization_the_editor_may_see() {
         // A hidden organization and a missing one give the same answer, and nothing changes.
         for hidden_or_missing in [elsewhere.org.id, 987_654] {
             let patch = WorkerInput { org_id: Some(hidden_or_missing), ..Default::default() };
-            match db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today()).await {
+            match db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today(), None).await {
                 Err(StoreError::Invalid(e)) => {
                     let f = e.for_field("org_id").unwrap();
                     assert_eq!((f.code.as_str(), f.params.len()), ("unknown_organization", 0), "{engine:?}");
@@ -381,14 +382,18 @@ async fn an_employer_must_be_an_organization_the_editor_may_see() {
         // Visible organizations may be named: seated in the area, or with staff there.
         for ok in [local.org.id, national.org.id] {
             let patch = WorkerInput { org_id: Some(ok), ..Default::default() };
-            let now = db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today()).await.unwrap();
+            let now =
+                db.store.update_worker(&officer, w.id, &patch, &WorkerChange::default(), today(), None).await.unwrap();
             assert_eq!(now.org_id, Some(ok));
         }
         // Seen because of its staff is not enough to change the organization itself.
         let rename = OrgInput { name_en: Some("Renamed".into()), ..Default::default() };
-        assert!(matches!(db.store.update_org(&officer, national.org.id, &rename).await, Err(StoreError::Forbidden)));
-        assert!(matches!(db.store.delete_org(&officer, national.org.id).await, Err(StoreError::Forbidden)));
-        assert!(db.store.update_org(&officer, local.org.id, &rename).await.is_ok());
+        assert!(matches!(
+            db.store.update_org(&officer, national.org.id, &rename, None).await,
+            Err(StoreError::Forbidden)
+        ));
+        assert!(matches!(db.store.delete_org(&officer, national.org.id, None).await, Err(StoreError::Forbidden)));
+        assert!(db.store.update_org(&officer, local.org.id, &rename, None).await.is_ok());
         db.cleanup().await;
     }
 }
@@ -435,8 +440,8 @@ async fn simultaneous_edits_of_one_record_are_all_kept_and_audited_truthfully() 
             let phone = WorkerInput { phone: Some(format!("012 345 {:03}", trial)), ..Default::default() };
             let change = WorkerChange::default();
             let (a, b) = tokio::join!(
-                db.store.update_worker(&admin, w.id, &title, &change, today()),
-                second.update_worker(&admin, w.id, &phone, &change, today()),
+                db.store.update_worker(&admin, w.id, &title, &change, today(), None),
+                second.update_worker(&admin, w.id, &phone, &change, today(), None),
             );
             a.unwrap();
             b.unwrap();
@@ -447,8 +452,8 @@ async fn simultaneous_edits_of_one_record_are_all_kept_and_audited_truthfully() 
             let name = OrgInput { name_en: Some(format!("Battambang Care {trial}")), ..Default::default() };
             let phone = OrgInput { phone: Some(format!("053 952 {:03}", trial)), ..Default::default() };
             let (a, b) = tokio::join!(
-                db.store.update_org(&admin, org.org.id, &name),
-                second.update_org(&admin, org.org.id, &phone)
+                db.store.update_org(&admin, org.org.id, &name, None),
+                second.update_org(&admin, org.org.id, &phone, None)
             );
             a.unwrap();
             b.unwrap();

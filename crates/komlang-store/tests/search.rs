@@ -392,10 +392,10 @@ async fn search_finds_what_the_substring_search_found_as_records_change() {
                 phone: Some(f.2.unwrap_or_else(|| "099 000 111".into())),
                 ..Default::default()
             };
-            db.store.update_worker(&admin, id, &patch, &WorkerChange::default(), today()).await.unwrap();
+            db.store.update_worker(&admin, id, &patch, &WorkerChange::default(), today(), None).await.unwrap();
         }
         for &id in ids.iter().skip(30) {
-            db.store.delete_worker(&admin, id).await.unwrap();
+            db.store.delete_worker(&admin, id, None).await.unwrap();
         }
         check_searches(&db.store, engine, &mut r, "changed and deleted").await;
 

@@ -271,18 +271,18 @@ async fn tallies_follow_every_kind_of_change() {
             let mut patch = WorkerInput::default();
             edit(&mut patch);
             for id in ids.iter().skip(k).step_by(4) {
-                s.update_worker(&admin, *id, &patch, &WorkerChange::default(), today()).await.unwrap();
+                s.update_worker(&admin, *id, &patch, &WorkerChange::default(), today(), None).await.unwrap();
             }
             check(s, Some(org), &format!("{engine:?}: {what} edited")).await;
         }
         // A status change with its date and note (a worker leaves).
         let change = WorkerChange { effective_date: Some(today()), note: Some("moved on".into()) };
         let patch = WorkerInput { status: Some("left".into()), ..Default::default() };
-        s.update_worker(&admin, ids[1], &patch, &change, today()).await.unwrap();
+        s.update_worker(&admin, ids[1], &patch, &change, today(), None).await.unwrap();
         check(s, Some(org), "status change").await;
 
         for id in ids.iter().step_by(7) {
-            s.delete_worker(&admin, *id).await.unwrap();
+            s.delete_worker(&admin, *id, None).await.unwrap();
         }
         check(s, Some(org), "deleted").await;
 
@@ -373,10 +373,12 @@ async fn concurrent_writers_and_compactions_keep_the_tallies_exact() {
                             status: Some("on_leave".into()),
                             ..Default::default()
                         };
-                        s.update_worker(&admin, mine[i / 2], &patch, &WorkerChange::default(), today()).await.unwrap();
+                        s.update_worker(&admin, mine[i / 2], &patch, &WorkerChange::default(), today(), None)
+                            .await
+                            .unwrap();
                     }
                     if i % 5 == 4 {
-                        s.delete_worker(&admin, mine.remove(0)).await.unwrap();
+                        s.delete_worker(&admin, mine.remove(0), None).await.unwrap();
                     }
                 }
             }));
@@ -481,10 +483,10 @@ async fn certified_and_licensed_count_holders_in_post_once_in_every_scope() {
                 .collect();
         assert!(certified.len() >= 3, "{certified:?}");
         let patch = WorkerInput { workplace_code: Some("120101".into()), ..Default::default() };
-        s.update_worker(&admin, certified[0], &patch, &WorkerChange::default(), today()).await.unwrap();
+        s.update_worker(&admin, certified[0], &patch, &WorkerChange::default(), today(), None).await.unwrap();
         let patch = WorkerInput { status: Some("left".into()), ..Default::default() };
-        s.update_worker(&admin, certified[1], &patch, &WorkerChange::default(), today()).await.unwrap();
-        s.delete_worker(&admin, certified[2]).await.unwrap();
+        s.update_worker(&admin, certified[1], &patch, &WorkerChange::default(), today(), None).await.unwrap();
+        s.delete_worker(&admin, certified[2], None).await.unwrap();
         holders(s, "holders moved, left, deleted", false).await;
         db.cleanup().await;
     }

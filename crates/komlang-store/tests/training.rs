@@ -177,10 +177,10 @@ async fn credits_are_computed_from_mixed_hours_and_bad_input_is_refused() {
         // Negative hours are refused; a pass with no hours given takes the event's hours.
         let neg = AttendanceInput { hours: Some(Hours { teaching: -2.0, ..Default::default() }), ..passed() };
         assert_eq!(
-            fields(s.record_attendance(&officer, ev, w.id, &neg).await),
+            fields(s.record_attendance(&officer, ev, w.id, &neg, None).await),
             vec![pair("hours.teaching", "negative_hours")]
         );
-        let part = s.record_attendance(&officer, ev, w.id, &passed()).await.unwrap();
+        let part = s.record_attendance(&officer, ev, w.id, &passed(), None).await.unwrap();
         // 30 h teaching (2) + 45 h workshop (1.5) + 90 h field (2) = 5.5 credits.
         assert_eq!(part.credits, 5.5, "{engine:?}");
         let t = s.transcript(&officer, w.id).await.unwrap();
@@ -195,7 +195,7 @@ async fn credits_are_computed_from_mixed_hours_and_bad_input_is_refused() {
 
         // A failed result earns nothing.
         let failed = AttendanceInput { result: "failed".into(), ..Default::default() };
-        s.record_attendance(&officer, ev, w.id, &failed).await.unwrap();
+        s.record_attendance(&officer, ev, w.id, &failed, None).await.unwrap();
         assert_eq!(s.transcript(&officer, w.id).await.unwrap().total_credits, 0.0);
 
         // An event ending before it starts; an event outside the officer's province.
@@ -266,7 +266,7 @@ async fn certificates_need_every_credit_and_numbers_verify_publicly() {
             module_event(s, &officer, Some(vc), "VC-BIG", "02", Hours { teaching: 420.0, ..Default::default() }).await;
         s.add_participants(&officer, ev, &[a.id, b.id]).await.unwrap();
         for w in [a.id, b.id] {
-            s.record_attendance(&officer, ev, w, &passed()).await.unwrap();
+            s.record_attendance(&officer, ev, w, &passed(), None).await.unwrap();
         }
         let not_yet = s.issue_certificate(&admin(), a.id, vc, today()).await;
         match not_yet {
@@ -400,9 +400,12 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
 
         // Decisions: only the national administrator; reasons where required.
         let approve = DecisionInput { action: "approve".into(), reason: None };
-        assert!(matches!(s.decide_licence(&officer, applied.id, &approve, today()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            s.decide_licence(&officer, applied.id, &approve, today(), None).await,
+            Err(StoreError::Forbidden)
+        ));
         let issued_on = today() - Days::new(3 * 365 - 30);
-        let lic = s.decide_licence(&admin(), applied.id, &approve, issued_on).await.unwrap();
+        let lic = s.decide_licence(&admin(), applied.id, &approve, issued_on, None).await.unwrap();
         let number = lic.number.clone().unwrap();
         assert!(number.starts_with("L-"), "{number}");
         assert_eq!(issued_on, date(2023, 12, 27));
@@ -411,7 +414,7 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         assert_eq!(lic.expires_on, Some(date(2026, 12, 26)));
         let suspend = DecisionInput { action: "suspend".into(), reason: None };
         assert_eq!(
-            fields(s.decide_licence(&admin(), lic.id, &suspend, today()).await),
+            fields(s.decide_licence(&admin(), lic.id, &suspend, today(), None).await),
             vec![pair("reason", "reason_required")]
         );
 
@@ -426,8 +429,8 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         // Renewal needs the CE hours in the term: 12 are not 30.
         let ce = module_event(s, &admin(), None, "CE-1", "02", Hours { teaching: 12.0, ..Default::default() }).await;
         s.add_participants(&admin(), ce, &[sw.id]).await.unwrap();
-        s.record_attendance(&admin(), ce, sw.id, &passed()).await.unwrap();
-        let short = s.renew_licence(&admin(), lic.id, today()).await;
+        s.record_attendance(&admin(), ce, sw.id, &passed(), None).await.unwrap();
+        let short = s.renew_licence(&admin(), lic.id, today(), None).await;
         match short {
             Err(StoreError::Invalid(e)) => {
                 let f = &e.errors[0];
@@ -437,7 +440,7 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
             other => panic!("{other:?}"),
         }
         s.set_licensing_rules(&admin(), 3, 10).await.unwrap();
-        let renewed = s.renew_licence(&admin(), lic.id, today()).await.unwrap();
+        let renewed = s.renew_licence(&admin(), lic.id, today(), None).await.unwrap();
         assert_eq!(renewed.renewals, 1);
         assert_eq!(renewed.term_start, Some(date(2026, 12, 27)));
         assert_eq!(renewed.expires_on, Some(date(2029, 12, 26)));
@@ -451,12 +454,12 @@ async fn licences_are_decided_renewed_on_ce_hours_and_listed_by_expiry() {
         assert_eq!(s.public_register(&number.to_lowercase(), today()).await.unwrap()[0].name_latin, "Sok Pisey");
         assert!(s.public_register("p", today()).await.unwrap().is_empty(), "two characters at least");
         let suspend = DecisionInput { action: "suspend".into(), reason: Some("Complaint under review".into()) };
-        s.decide_licence(&admin(), lic.id, &suspend, today()).await.unwrap();
+        s.decide_licence(&admin(), lic.id, &suspend, today(), None).await.unwrap();
         assert!(s.public_register("pisey", today()).await.unwrap().is_empty());
-        let approve_again = s.decide_licence(&admin(), lic.id, &approve, today()).await;
+        let approve_again = s.decide_licence(&admin(), lic.id, &approve, today(), None).await;
         assert_eq!(fields(approve_again), vec![pair("action", "action_not_allowed")]);
         let reinstate = DecisionInput { action: "reinstate".into(), reason: None };
-        s.decide_licence(&admin(), lic.id, &reinstate, today()).await.unwrap();
+        s.decide_licence(&admin(), lic.id, &reinstate, today(), None).await.unwrap();
 
         // Past its expiry, an active licence counts as lapsed.
         let later = renewed.expires_on.unwrap() + Days::new(1);
@@ -549,7 +552,7 @@ async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
         let ev =
             module_event(s, &officer, Some(vc), "VC-BIG", "02", Hours { teaching: 420.0, ..Default::default() }).await;
         s.add_participants(&officer, ev, &[w.id]).await.unwrap();
-        s.record_attendance(&officer, ev, w.id, &passed()).await.unwrap();
+        s.record_attendance(&officer, ev, w.id, &passed(), None).await.unwrap();
         let eligible =
             |t: komlang_store::Transcript| t.progress.iter().find(|p| p.programme_id == vc).unwrap().eligible;
         assert!(!eligible(s.transcript(&officer, w.id).await.unwrap()));
@@ -564,13 +567,13 @@ async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
             institution_id: prog.institution_id,
             credits_required: Some(28),
         };
-        assert!(matches!(s.update_programme(&officer, vc, &input).await, Err(StoreError::Forbidden)));
-        let updated = s.update_programme(&admin(), vc, &input).await.unwrap();
+        assert!(matches!(s.update_programme(&officer, vc, &input, None).await, Err(StoreError::Forbidden)));
+        let updated = s.update_programme(&admin(), vc, &input, None).await.unwrap();
         assert_eq!((updated.id, updated.credits_required), (vc, 28));
         assert!(eligible(s.transcript(&officer, w.id).await.unwrap()), "{engine:?}");
         input.code = "TVC1-PP".into();
-        assert_eq!(fields(s.update_programme(&admin(), vc, &input).await), vec![pair("code", "duplicate_code")]);
-        assert!(matches!(s.update_programme(&admin(), 999_999, &input).await, Err(StoreError::NotFound)));
+        assert_eq!(fields(s.update_programme(&admin(), vc, &input, None).await), vec![pair("code", "duplicate_code")]);
+        assert!(matches!(s.update_programme(&admin(), 999_999, &input, None).await, Err(StoreError::NotFound)));
 
         // A module's hours change for future events; the event held keeps its hours.
         let course = s.courses(Some(Some(vc))).await.unwrap().into_iter().find(|c| c.code == "VC-BIG").unwrap();
@@ -582,7 +585,7 @@ async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
             competencies: vec!["skills.01".into()],
             ..Default::default()
         };
-        let c = s.update_course(&admin(), course.id, &change).await.unwrap();
+        let c = s.update_course(&admin(), course.id, &change, None).await.unwrap();
         assert_eq!((c.credits, c.competencies.clone()), (2.0, vec!["skills.01".to_string()]));
         assert_eq!(s.training_event(&officer, ev).await.unwrap().unwrap().credits, 28.0);
         assert_eq!(s.transcript(&officer, w.id).await.unwrap().total_credits, 28.0);
@@ -594,7 +597,7 @@ async fn the_catalogue_is_kept_up_to_date_and_eligibility_follows() {
             name_km: nisa.name_km.clone(),
             kind: "government".into(),
         };
-        assert_eq!(s.update_institution(&admin(), nisa.id, &rename).await.unwrap().name_en, rename.name_en);
+        assert_eq!(s.update_institution(&admin(), nisa.id, &rename, None).await.unwrap().name_en, rename.name_en);
         let audit = s
             .list_audit(&admin(), &AuditQuery { entity: Some("training_programme".into()), ..Default::default() })
             .await

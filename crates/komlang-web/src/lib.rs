@@ -62,6 +62,10 @@ pub struct WebConfig {
     pub metrics_token: Option<MetricsToken>,
     /// [`serve`]: how long requests in flight may run on after SIGTERM or SIGINT.
     pub shutdown_grace: Duration,
+    /// Refuse (428) an API write to a versioned record that comes without `If-Match`. Off in
+    /// this release, so that API clients written before versions existed keep working
+    /// (`docs/api.md`, "Editing safely").
+    pub require_if_match: bool,
 }
 
 impl Default for WebConfig {
@@ -74,6 +78,7 @@ impl Default for WebConfig {
             report_limits: komlang_store::ReportLimits::default(),
             metrics_token: None,
             shutdown_grace: Duration::from_secs(30),
+            require_if_match: false,
         }
     }
 }

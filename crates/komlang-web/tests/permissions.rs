@@ -1068,7 +1068,7 @@ impl Fx {
     async fn remove_assessments_since(&self, before: &BTreeSet<i64>) -> Vec<i64> {
         let made: Vec<i64> = self.assessment_ids().await.difference(before).copied().collect();
         for id in &made {
-            self.app.db.store.delete_assessment(&sys(), *id).await.unwrap();
+            self.app.db.store.delete_assessment(&sys(), *id, None).await.unwrap();
         }
         made
     }
@@ -1122,20 +1122,20 @@ impl Fx {
                 education_level: Some(String::new()),
                 ..Default::default()
             };
-            store.update_worker(&sys(), self.wid(w), &patch, &WorkerChange::default(), today()).await.unwrap();
+            store.update_worker(&sys(), self.wid(w), &patch, &WorkerChange::default(), today(), None).await.unwrap();
         }
         for o in O::ALL {
             let patch = OrgInput { phone: Some(String::new()), ..Default::default() };
-            store.update_org(&sys(), self.oid(o), &patch).await.unwrap();
+            store.update_org(&sys(), self.oid(o), &patch, None).await.unwrap();
         }
     }
 
     async fn remove_worker(&self, id: i64) {
-        self.app.db.store.delete_worker(&sys(), id).await.unwrap();
+        self.app.db.store.delete_worker(&sys(), id, None).await.unwrap();
     }
 
     async fn remove_org(&self, id: i64) {
-        self.app.db.store.delete_org(&sys(), id).await.unwrap();
+        self.app.db.store.delete_org(&sys(), id, None).await.unwrap();
     }
 
     /// Strings that must never reach `who`: names, national IDs and
@@ -1939,7 +1939,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
                 let gone = fx.app.db.store.get_assessment(&sys(), id).await.unwrap().is_none();
                 f.check(gone == (want == 204), || format!("{}: deleted = {gone}", at(&path)));
                 if !gone {
-                    fx.app.db.store.delete_assessment(&sys(), id).await.unwrap();
+                    fx.app.db.store.delete_assessment(&sys(), id, None).await.unwrap();
                 }
             }
         }
@@ -2826,7 +2826,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
                 let gone = fx.app.db.store.get_assessment(&sys(), id).await.unwrap().is_none();
                 f.check(gone == (want == 303), || format!("{}: deleted = {gone}", at(&path)));
                 if !gone {
-                    fx.app.db.store.delete_assessment(&sys(), id).await.unwrap();
+                    fx.app.db.store.delete_assessment(&sys(), id, None).await.unwrap();
                 }
             }
         }
@@ -3380,7 +3380,7 @@ async fn training_fixture(app: &TestApp, w: &[i64; 4]) -> TrainingFx {
         s.add_participants(&sys(), e, &who).await.unwrap();
         for id in who {
             let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
-            s.record_attendance(&sys(), e, id, &pass).await.unwrap();
+            s.record_attendance(&sys(), e, id, &pass, None).await.unwrap();
         }
         events.push(e);
     }
@@ -3392,7 +3392,7 @@ async fn training_fixture(app: &TestApp, w: &[i64; 4]) -> TrainingFx {
     let mut lics = Vec::new();
     for id in [w[0], w[1]] {
         let l = s.apply_licence(&sys(), id, None, today()).await.unwrap();
-        lics.push(s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap());
+        lics.push(s.decide_licence(&sys(), l.id, &approve, today(), None).await.unwrap());
     }
     let nisa = s.institutions().await.unwrap().into_iter().find(|i| i.code == "NISA").unwrap().id;
     TrainingFx {
@@ -3834,7 +3834,7 @@ async fn restore_w3(fx: &Fx) {
     let w3 = fx.wid(W::W3);
     if s.add_participants(&sys(), fx.tr.e1, &[w3]).await.unwrap() == 1 {
         let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
-        s.record_attendance(&sys(), fx.tr.e1, w3, &pass).await.unwrap();
+        s.record_attendance(&sys(), fx.tr.e1, w3, &pass, None).await.unwrap();
     }
 }
 
@@ -3852,7 +3852,7 @@ async fn reject_open_licence(fx: &Fx, w: W) {
     let reject = komlang_core::training::DecisionInput { action: "reject".into(), reason: Some("check".into()) };
     for l in s.worker_licences(&sys(), fx.wid(w), today()).await.unwrap() {
         if l.status == komlang_core::training::LicenceStatus::Applied {
-            s.decide_licence(&sys(), l.id, &reject, today()).await.unwrap();
+            s.decide_licence(&sys(), l.id, &reject, today(), None).await.unwrap();
         }
     }
 }
@@ -4202,11 +4202,11 @@ async fn public_holder(fx: &Fx) -> (i64, String, String) {
     let id = s.create_worker(&sys(), &input, today()).await.unwrap().id;
     s.add_participants(&sys(), fx.tr.e2, &[id]).await.unwrap();
     let pass = AttendanceInput { result: "passed".into(), ..Default::default() };
-    s.record_attendance(&sys(), fx.tr.e2, id, &pass).await.unwrap();
+    s.record_attendance(&sys(), fx.tr.e2, id, &pass, None).await.unwrap();
     let cert = s.issue_certificate(&sys(), id, fx.tr.vc, today()).await.unwrap().number;
     let l = s.apply_licence(&sys(), id, None, today()).await.unwrap();
     let approve = DecisionInput { action: "approve".into(), reason: None };
-    let lic = s.decide_licence(&sys(), l.id, &approve, today()).await.unwrap().number.unwrap();
+    let lic = s.decide_licence(&sys(), l.id, &approve, today(), None).await.unwrap().number.unwrap();
     (id, cert, lic)
 }
 

@@ -582,7 +582,7 @@ async fn the_administrator_changes_the_catalogue_and_eligibility_follows() {
         let ev = store.create_training_event(&sys, &ev).await.unwrap();
         store.add_participants(&sys, ev.id, &[w.id]).await.unwrap();
         let pass = komlang_core::training::AttendanceInput { result: "passed".into(), ..Default::default() };
-        store.record_attendance(&sys, ev.id, w.id, &pass).await.unwrap();
+        store.record_attendance(&sys, ev.id, w.id, &pass, None).await.unwrap();
         let transcript = format!("/workers/{}/transcript", w.id);
         let (_, page) = get(&admin, &app, &transcript).await;
         let issue_form = format!("action=\"/workers/{}/certificates\"", w.id);

@@ -121,6 +121,11 @@ struct WebArgs {
     #[arg(long, env = "KOMLANG_SHUTDOWN_GRACE", value_name = "DURATION", default_value = "30s",
           value_parser = humantime::parse_duration)]
     shutdown_grace: Duration,
+    /// Refuse (428) an API change of a versioned record (a worker, an organization, an
+    /// assessment, a training record, a licence) sent without `If-Match`: once the API's clients
+    /// send the version they read, nobody's change is overwritten unseen.
+    #[arg(long, env = "KOMLANG_REQUIRE_IF_MATCH")]
+    require_if_match: bool,
     /// Serve Prometheus metrics at /metrics, to a scraper that sends the metrics token
     /// (`Authorization: Bearer TOKEN`).
     #[arg(long, requires = "metrics_token")]
@@ -271,6 +276,7 @@ fn web_config(web: &WebArgs) -> Result<komlang_web::WebConfig> {
         public_requests_per_minute: web.public_rate_limit,
         metrics_token,
         shutdown_grace: web.shutdown_grace,
+        require_if_match: web.require_if_match,
         ..Default::default()
     })
 }

@@ -83,13 +83,13 @@ async fn records(store: &Store) -> (String, String, String) {
     let passed = AttendanceInput { result: "passed".into(), ..Default::default() };
     let mut numbers = Vec::new();
     for w in [w1, w2] {
-        store.record_attendance(&admin, ev.id, w, &passed).await.unwrap();
+        store.record_attendance(&admin, ev.id, w, &passed, None).await.unwrap();
         numbers.push(store.issue_certificate(&admin, w, prog.id, today()).await.unwrap().number);
     }
     store.revoke_certificate(&admin, &numbers[1], "issued in error", today()).await.unwrap();
     let l = store.apply_licence(&admin, w1, None, today()).await.unwrap();
     let approve = DecisionInput { action: "approve".into(), reason: None };
-    let l = store.decide_licence(&admin, l.id, &approve, today()).await.unwrap();
+    let l = store.decide_licence(&admin, l.id, &approve, today(), None).await.unwrap();
     (numbers[0].clone(), numbers[1].clone(), l.number.unwrap())
 }
 

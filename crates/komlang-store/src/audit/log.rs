@@ -104,23 +104,40 @@ impl Store {
             .push(" OFFSET ")
             .int(crate::common::sql::offset(page, per_page));
         let rows = list.query().fetch_all(&self.pool).await?;
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    user_id: r.try_get("user_id")?,
-                    username: r.try_get("username")?,
-                    action: r.try_get("action")?,
-                    entity: r.try_get("entity")?,
-                    entity_id: r.try_get("entity_id")?,
-                    before: parse(r.try_get("before_json")?),
-                    after: parse(r.try_get("after_json")?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
         Ok(Page { items, total, total_is_lower_bound: false, page, per_page })
     }
+}
+
+impl Store {
+    /// The last `limit` audited changes of one record, newest first: who changed it and when,
+    /// for a form whose record was changed meanwhile. The caller has checked that the record
+    /// is within the account's reach.
+    pub async fn last_changes_of(&self, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, user_id, username, action, entity, entity_id, before_json, after_json FROM audit_log \
+             WHERE entity = $1 AND entity_id = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(entity)
+        .bind(entity_id)
+        .bind(limit.clamp(1, 50))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
+
+fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        user_id: r.try_get("user_id")?,
+        username: r.try_get("username")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        entity_id: r.try_get("entity_id")?,
+        before: parse(r.try_get("before_json")?),
+        after: parse(r.try_get("after_json")?),
+    })
 }

@@ -206,25 +206,54 @@ pub(crate) fn engine_of(conn: &sqlx::AnyConnection) -> Engine {
 /// Takes the write lock of a record's row before it is read for a change, so that two
 /// edits of one record are applied one after the other, each to what the other stored:
 /// on PostgreSQL the row's lock, on SQLite the database's write lock (the first write of a
-/// transaction). False when there is no such row. A change that then finds nothing to do
-/// ends its transaction with an explicit rollback: on SQLite a transaction left to be rolled
-/// back when dropped keeps the write lock a moment longer than the call.
-pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<bool> {
+/// transaction). It takes the lock by raising the record's version
+/// (`migrations/*/0010_record_versions.sql`): a change that commits has moved the version on
+/// once, one that rolls back leaves it as it was. Answers the version the record had before,
+/// or None when there is no such row. A change that then finds nothing to do ends its
+/// transaction with an explicit rollback: on SQLite a transaction left to be rolled back when
+/// dropped keeps the write lock a moment longer than the call.
+pub(crate) async fn lock_version(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<Option<i64>> {
     // `table` is one of the schema's names, never input.
-    let n = sqlx::query(&format!("UPDATE {table} SET id = id WHERE id = $1"))
+    let row = sqlx::query(&format!("UPDATE {table} SET version = version + 1 WHERE id = $1 RETURNING version"))
         .bind(id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n > 0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some(sqlx::Row::try_get::<i64, _>(&r, 0)? - 1)),
+    }
 }
 
-/// [`lock_row`] of a record that must exist: NotFound when it does not (any more).
-pub(crate) async fn lock_existing(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<()> {
-    if lock_row(conn, table, id).await? {
-        Ok(())
-    } else {
-        Err(crate::StoreError::NotFound)
+/// [`lock_version`] without raising the version, for a change beside the record rather than of
+/// it (a worker's supervisor): NotFound when there is no such row.
+pub(crate) async fn lock_beside(conn: &mut sqlx::AnyConnection, table: &str, id: i64) -> crate::Result<()> {
+    let n = sqlx::query(&format!("UPDATE {table} SET id = id WHERE id = $1")).bind(id).execute(&mut *conn).await?;
+    if n.rows_affected() == 0 {
+        return Err(crate::StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// [`lock_version`] of a record that must exist, and be at the version the writer read when one
+/// is given (a form's hidden `version`, an API call's `If-Match`): NotFound when it does not
+/// exist (any more), Stale when someone else changed it meanwhile.
+pub(crate) async fn lock_existing(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    id: i64,
+    expected: Option<i64>,
+) -> crate::Result<()> {
+    match lock_version(conn, table, id).await? {
+        None => Err(crate::StoreError::NotFound),
+        Some(stored) => check_version(stored, expected),
+    }
+}
+
+/// Stale unless the stored version is the one expected (or none is).
+pub(crate) fn check_version(stored: i64, expected: Option<i64>) -> crate::Result<()> {
+    match expected {
+        Some(v) if v != stored => Err(crate::StoreError::Stale { current: stored }),
+        _ => Ok(()),
     }
 }
 

@@ -38,6 +38,10 @@ pub enum StoreError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
+    /// The record was changed by someone else since the writer read it: it is now at version
+    /// `current`, and the write changed nothing.
+    #[error("the record was changed by someone else meanwhile (it is now at version {current})")]
+    Stale { current: i64 },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     /// Counted in [`database_errors`] when made from a [`sqlx::Error`] (`?` or [`StoreError::from`]).

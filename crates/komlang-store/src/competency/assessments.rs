@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::supervisors::AssessmentAccess;
 use crate::common::audit::record_audit;
 use crate::common::rows::{date_col, parse_col};
-use crate::common::sql::{engine_of, lock_existing, Sql};
+use crate::common::sql::{check_version, engine_of, lock_existing, Sql};
 use crate::{now_text, Result, Store, StoreError};
 
 /// An assessment with its ratings and the scores of the competencies it rates.
@@ -35,6 +35,9 @@ pub struct Assessment {
     pub recorded_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
     /// Rated indicators, in framework order.
     pub ratings: Vec<RatedIndicator>,
     /// The competencies with at least one rated indicator, in framework order.
@@ -48,7 +51,7 @@ impl Assessment {
 }
 
 const ASSESSMENT_COLS: &str = "a.id, a.worker_id, a.framework_version, a.kind, a.assessed_on, a.assessor, a.notes, \
-     a.recorded_by, a.created_at, a.updated_at";
+     a.recorded_by, a.created_at, a.updated_at, a.version";
 
 /// An assessment as the audit log keeps it: one field per rating and evidence note, so that
 /// the log shows exactly what changed.
@@ -211,6 +214,7 @@ impl Store {
                 recorded_by: r.try_get("recorded_by")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
                 ratings,
                 scores,
             });
@@ -297,15 +301,18 @@ impl Store {
     }
 
     /// Replaces an assessment's fields and ratings (its framework version stays). The caller
-    /// must be allowed to record both its kind and the new kind.
+    /// must be allowed to record both its kind and the new kind. With `expected`, only if the
+    /// assessment is still at that version.
     pub async fn update_assessment(
         &self,
         p: &Principal,
         id: i64,
         input: &AssessmentInput,
         today: NaiveDate,
+        expected: Option<i64>,
     ) -> Result<Assessment> {
         let existing = self.get_assessment(p, id).await?.ok_or(StoreError::NotFound)?;
+        check_version(existing.version, expected)?;
         let access = self.assessment_access(p, existing.worker_id).await?.ok_or(StoreError::NotFound)?;
         if !access.may_record(existing.kind) {
             return Err(StoreError::Forbidden);
@@ -313,7 +320,7 @@ impl Store {
         let (d, fw) = self.check_assessment(&access, input, Some(&existing.framework_version), today).await?;
         // Locked, then read again: the audit's "before" is what a concurrent change stored.
         let mut tx = self.begin_write().await?;
-        let existing = self.locked_assessment(&mut tx, id).await?;
+        let existing = self.locked_assessment(&mut tx, id, expected).await?;
         if !access.may_record(existing.kind) {
             return Err(StoreError::Forbidden);
         }
@@ -345,15 +352,16 @@ impl Store {
     }
 
     /// Deletes an assessment entered by mistake: whoever may record its kind for the worker,
-    /// or a national administrator. Audited with the whole assessment.
-    pub async fn delete_assessment(&self, p: &Principal, id: i64) -> Result<()> {
+    /// or a national administrator. Audited with the whole assessment. With `expected`, only if
+    /// the assessment is still at that version.
+    pub async fn delete_assessment(&self, p: &Principal, id: i64, expected: Option<i64>) -> Result<()> {
         let existing = self.get_assessment(p, id).await?.ok_or(StoreError::NotFound)?;
         let access = self.assessment_access(p, existing.worker_id).await?.ok_or(StoreError::NotFound)?;
         if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);
         }
         let mut tx = self.begin_write().await?;
-        let existing = self.locked_assessment(&mut tx, id).await?;
+        let existing = self.locked_assessment(&mut tx, id, expected).await?;
         if !access.may_record(existing.kind) && !p.may(Action::DeleteAnyAssessment) {
             return Err(StoreError::Forbidden);
         }
@@ -366,9 +374,11 @@ impl Store {
     }
 
     /// Locks an assessment's row and reads it again with its ratings; NotFound when it was
-    /// deleted meanwhile.
-    async fn locked_assessment(&self, conn: &mut AnyConnection, id: i64) -> Result<Assessment> {
-        lock_existing(conn, "competency_assessments", id).await?;
+    /// deleted meanwhile, Stale when changed meanwhile and `expected` is given.
+    async fn locked_assessment(&self, conn: &mut AnyConnection, id: i64, expected: Option<i64>) -> Result<Assessment> {
+        lock_existing(conn, "competency_assessments", id, expected).await?;
         self.read_assessments_on(conn, "a.id = $1", id).await?.pop().ok_or(StoreError::NotFound)
     }
 }
+
+komlang_core::versioned!(Assessment);

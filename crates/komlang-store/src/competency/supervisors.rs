@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
 use crate::common::rows::parse_col;
-use crate::common::sql::lock_existing;
+use crate::common::sql::lock_beside;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Result, Store, StoreError};
 
@@ -147,7 +147,7 @@ impl Store {
         // The worker's row is locked, then its supervisor read: the audit's "before" is what a
         // concurrent change stored.
         let mut tx = self.begin_write().await?;
-        lock_existing(&mut tx, "workers", worker_id).await?;
+        lock_beside(&mut tx, "workers", worker_id).await?;
         let before = supervisor_on(&mut tx, worker_id).await?;
         if before.as_ref().map(|s| s.user_id) == user.as_ref().map(|u| u.id) {
             tx.rollback().await?;

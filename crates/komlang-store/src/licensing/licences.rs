@@ -12,7 +12,7 @@ use crate::common::audit::record_audit;
 use crate::common::numbers::{push_name_or_number, random_number};
 use crate::common::rows::{date_col, opt_date, parse_col};
 use crate::common::scope::{push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::{lock_existing, Sql};
+use crate::common::sql::{check_version, lock_existing, Sql};
 use crate::common::store::invalid;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Page, Result, Store, StoreError};
@@ -56,6 +56,9 @@ pub struct Licence {
     pub renewals: i64,
     /// Days from today to the expiry (negative once past).
     pub days_to_expiry: Option<i64>,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to decide on or
+    /// renew the licence only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 /// A licence with its history and continuing-education standing.
@@ -85,7 +88,7 @@ pub struct LicenceQuery {
 }
 
 const LICENCE_COLS: &str = "l.id AS licence_id, l.number, l.status, l.applied_on, l.application_note, l.decided_on, \
-     l.decided_by, l.reason, l.issued_on, l.term_start, l.expires_on, l.renewals";
+     l.decided_by, l.reason, l.issued_on, l.term_start, l.expires_on, l.renewals, l.version";
 
 fn licence_from_row(r: &AnyRow, today: NaiveDate) -> Result<Licence> {
     let status = parse_col(r, "status", LicenceStatus::parse)?;
@@ -106,6 +109,7 @@ fn licence_from_row(r: &AnyRow, today: NaiveDate) -> Result<Licence> {
         expires_on,
         renewals: r.try_get("renewals")?,
         days_to_expiry: expires_on.map(|d| (d - today).num_days()),
+        version: r.try_get("version")?,
     })
 }
 
@@ -243,8 +247,9 @@ impl Store {
         p: &Principal,
         id: i64,
         today: NaiveDate,
+        expected: Option<i64>,
     ) -> Result<Licence> {
-        lock_existing(conn, "licences", id).await?;
+        lock_existing(conn, "licences", id, expected).await?;
         self.licence_row_on(conn, p, id, today).await
     }
 
@@ -364,21 +369,24 @@ impl Store {
     }
 
     /// Approves or rejects an application; suspends, reinstates, lapses or revokes a licence.
+    /// With `expected`, only if the licence is still at that version.
     pub async fn decide_licence(
         &self,
         p: &Principal,
         id: i64,
         input: &DecisionInput,
         today: NaiveDate,
+        expected: Option<i64>,
     ) -> Result<Licence> {
         let before = self.licence_row(p, id, today).await?;
+        check_version(before.version, expected)?;
         p.require(Action::DecideLicence, Target::Any)?;
         let (action, reason) = validate_decision(input)?;
         action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         let rules = self.licensing_rules().await?;
         let mut tx = self.begin_write().await?;
         // Decided on the licence as stored now (a concurrent decision came first).
-        let before = self.locked_licence(&mut tx, p, id, today).await?;
+        let before = self.locked_licence(&mut tx, p, id, today, expected).await?;
         let to = action.apply(before.effective_status).map_err(ValidationErrors::single)?;
         match action {
             LicenceAction::Approve => {
@@ -429,8 +437,16 @@ impl Store {
     /// Renews a licence for another term when the worker's continuing-education hours in the
     /// current term reach the rules'; refused with the hours had and needed otherwise. A licence
     /// still in its term is renewed from its expiry; one that has run out, from today.
-    pub async fn renew_licence(&self, p: &Principal, id: i64, today: NaiveDate) -> Result<Licence> {
+    /// With `expected`, only if the licence is still at that version.
+    pub async fn renew_licence(
+        &self,
+        p: &Principal,
+        id: i64,
+        today: NaiveDate,
+        expected: Option<i64>,
+    ) -> Result<Licence> {
         let before = self.licence_row(p, id, today).await?;
+        check_version(before.version, expected)?;
         p.require(Action::DecideLicence, Target::Any)?;
         if before.status != LicenceStatus::Active {
             return Err(StoreError::Invalid(ValidationErrors::single(
@@ -443,7 +459,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // Renewed from the term as stored now: two renewals at once add two terms only if each
         // is allowed on what the other stored.
-        let before = self.locked_licence(&mut tx, p, id, today).await?;
+        let before = self.locked_licence(&mut tx, p, id, today, expected).await?;
         if before.status != LicenceStatus::Active {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 FieldError::new("action", "action_not_allowed")
@@ -528,4 +544,12 @@ async fn ce_minutes(conn: &mut AnyConnection, worker_id: i64, from: NaiveDate, t
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.try_get(0)?)
+}
+
+komlang_core::versioned!(Licence);
+
+impl komlang_core::Versioned for LicenceDetail {
+    fn version(&self) -> i64 {
+        self.licence.version
+    }
 }

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::common::audit::record_audit;
 use crate::common::scope::{push_org_scope, seat_in_reach};
-use crate::common::sql::{like_pattern, lock_existing, Sql};
+use crate::common::sql::{check_version, like_pattern, lock_existing, Sql};
 use crate::{now_text, Page, Result, Store, StoreError};
 
 #[derive(Debug, Default, Clone)]
@@ -30,7 +30,7 @@ pub struct OrgRow {
 }
 
 const COLS: &str = "o.id, o.name_km, o.name_en, o.kind, o.registration_no, o.admin_code, o.phone, o.email, \
-    o.created_at, o.updated_at, u.name_en AS u_name_en, u.name_km AS u_name_km";
+    o.created_at, o.updated_at, o.version, u.name_en AS u_name_en, u.name_km AS u_name_km";
 
 fn org_from_row(r: &AnyRow) -> Result<OrgRow> {
     let kind: String = r.try_get("kind")?;
@@ -46,6 +46,7 @@ fn org_from_row(r: &AnyRow) -> Result<OrgRow> {
             email: r.try_get("email")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
         },
         admin_name_en: r.try_get("u_name_en")?,
         admin_name_km: r.try_get("u_name_km")?,
@@ -152,8 +153,11 @@ impl Store {
         self.get_org(p, id).await?.ok_or(StoreError::NotFound)
     }
 
-    pub async fn update_org(&self, p: &Principal, id: i64, patch: &OrgInput) -> Result<OrgRow> {
+    /// Applies the fields present in `patch`; with `expected`, only if the record is still at
+    /// that version (else [`StoreError::Stale`], nothing changed).
+    pub async fn update_org(&self, p: &Principal, id: i64, patch: &OrgInput, expected: Option<i64>) -> Result<OrgRow> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
+        check_version(existing.org.version, expected)?;
         p.require(Action::EditOrg, Target::Any)?;
         self.require_seat_in_reach(p, &existing).await?;
         let before = existing.org.draft();
@@ -165,7 +169,7 @@ impl Store {
         // Lock the row, read it again and apply the patch to what is stored (as for workers:
         // a concurrent edit of other fields survives, and the audit's "before" is true).
         let mut tx = self.begin_write().await?;
-        lock_existing(&mut tx, "organizations", id).await?;
+        lock_existing(&mut tx, "organizations", id, expected).await?;
         let stored = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         if stored.org.admin_code != existing.org.admin_code {
             // Moved meanwhile: changed only by those whose area holds its new seat.
@@ -198,7 +202,8 @@ impl Store {
     }
 
     /// Deletes an organization that no worker, posting or account refers to.
-    pub async fn delete_org(&self, p: &Principal, id: i64) -> Result<()> {
+    /// With `expected`, only if the record is still at that version.
+    pub async fn delete_org(&self, p: &Principal, id: i64, expected: Option<i64>) -> Result<()> {
         let existing = self.get_org(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::DeleteOrg, Target::Any)?;
         self.require_seat_in_reach(p, &existing).await?;
@@ -215,7 +220,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         // Locked, then read: the audit keeps the record as it was when deleted.
-        lock_existing(&mut tx, "organizations", id).await?;
+        lock_existing(&mut tx, "organizations", id, expected).await?;
         let before = org_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?.org.draft();
         sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(&mut *tx).await?;
         record_audit(&mut tx, p, "delete", "organization", &id.to_string(), Some(&before), None).await?;
@@ -251,4 +256,10 @@ pub(crate) async fn insert_org(tx: &mut sqlx::Transaction<'_, sqlx::Any>, d: &Or
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.try_get(0)?)
+}
+
+impl komlang_core::Versioned for OrgRow {
+    fn version(&self) -> i64 {
+        self.org.version
+    }
 }

@@ -27,6 +27,9 @@ pub struct Institution {
     pub name_en: String,
     pub name_km: String,
     pub kind: InstitutionKind,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -43,6 +46,9 @@ pub struct Programme {
     pub modules: i64,
     /// Credits the modules plan, by the credit rule.
     pub planned_credits: f64,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 /// A module of a programme, or a course on its own (`programme_id` none).
@@ -58,6 +64,9 @@ pub struct Course {
     pub credits: f64,
     /// Framework competency codes the module covers.
     pub competencies: Vec<String>,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 fn duplicate_code(code: &str) -> StoreError {
@@ -79,7 +88,7 @@ async fn exists(conn: &mut AnyConnection, table: &str, id: i64) -> Result<bool> 
     Ok(row.is_some())
 }
 
-const INSTITUTION_COLS: &str = "id, code, name_en, name_km, kind";
+const INSTITUTION_COLS: &str = "id, code, name_en, name_km, kind, version";
 
 fn institution_from_row(r: &AnyRow) -> Result<Institution> {
     Ok(Institution {
@@ -88,11 +97,12 @@ fn institution_from_row(r: &AnyRow) -> Result<Institution> {
         name_en: r.try_get("name_en")?,
         name_km: r.try_get("name_km")?,
         kind: parse_col(r, "kind", InstitutionKind::parse)?,
+        version: r.try_get("version")?,
     })
 }
 
 const PROGRAMME_SELECT: &str = "SELECT p.id, p.code, p.title_en, p.title_km, p.level, p.institution_id, \
-     i.code AS institution_code, p.credits_required, \
+     i.code AS institution_code, p.credits_required, p.version, \
      (SELECT COUNT(*) FROM training_courses c WHERE c.programme_id = p.id) AS modules, \
      (SELECT CAST(COALESCE(SUM(c.teaching_minutes), 0) AS BIGINT) FROM training_courses c WHERE c.programme_id = p.id) AS teaching_minutes, \
      (SELECT CAST(COALESCE(SUM(c.lab_minutes), 0) AS BIGINT) FROM training_courses c WHERE c.programme_id = p.id) AS lab_minutes, \
@@ -112,11 +122,12 @@ fn programme_from_row(r: &AnyRow) -> Result<Programme> {
         credits_required: credits.max(0) as u32,
         modules: r.try_get("modules")?,
         planned_credits: minutes(r, "")?.credits(),
+        version: r.try_get("version")?,
     })
 }
 
 const COURSE_SELECT: &str = "SELECT c.id, c.code, c.title_en, c.title_km, c.programme_id, p.code AS programme_code, \
-     c.teaching_minutes, c.lab_minutes, c.field_minutes, c.competencies \
+     c.teaching_minutes, c.lab_minutes, c.field_minutes, c.competencies, c.version \
      FROM training_courses c LEFT JOIN training_programmes p ON p.id = c.programme_id";
 
 fn course_from_row(r: &AnyRow) -> Result<Course> {
@@ -132,6 +143,7 @@ fn course_from_row(r: &AnyRow) -> Result<Course> {
         hours: m.hours(),
         credits: m.credits(),
         competencies: comps.split_whitespace().map(str::to_string).collect(),
+        version: r.try_get("version")?,
     })
 }
 
@@ -219,21 +231,33 @@ impl Store {
     }
 
     pub async fn create_institution(&self, p: &Principal, input: &InstitutionInput) -> Result<Institution> {
-        self.save_institution(p, None, input).await
+        self.save_institution(p, None, input, None).await
     }
 
-    pub async fn update_institution(&self, p: &Principal, id: i64, input: &InstitutionInput) -> Result<Institution> {
-        self.save_institution(p, Some(id), input).await
+    pub async fn update_institution(
+        &self,
+        p: &Principal,
+        id: i64,
+        input: &InstitutionInput,
+        expected: Option<i64>,
+    ) -> Result<Institution> {
+        self.save_institution(p, Some(id), input, expected).await
     }
 
-    async fn save_institution(&self, p: &Principal, id: Option<i64>, input: &InstitutionInput) -> Result<Institution> {
+    async fn save_institution(
+        &self,
+        p: &Principal,
+        id: Option<i64>,
+        input: &InstitutionInput,
+        expected: Option<i64>,
+    ) -> Result<Institution> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         // The record is locked, then read: the audit's "before" is what a concurrent change stored.
         let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {
-                    lock_existing(&mut tx, "training_institutions", id).await?;
+                    lock_existing(&mut tx, "training_institutions", id, expected).await?;
                     institution_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
                 };
                 Some(InstitutionDraft { code: x.code, name_en: x.name_en, name_km: x.name_km, kind: x.kind })
@@ -276,7 +300,7 @@ impl Store {
         let action = if before.is_some() { "update" } else { "create" };
         record_audit(&mut tx, p, action, "training_institution", &id.to_string(), before.as_ref(), Some(&d)).await?;
         tx.commit().await?;
-        Ok(Institution { id, code: d.code, name_en: d.name_en, name_km: d.name_km, kind: d.kind })
+        self.institution(id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn programmes(&self) -> Result<Vec<Programme>> {
@@ -289,21 +313,33 @@ impl Store {
     }
 
     pub async fn create_programme(&self, p: &Principal, input: &ProgrammeInput) -> Result<Programme> {
-        self.save_programme(p, None, input).await
+        self.save_programme(p, None, input, None).await
     }
 
     /// Changes a programme; a change of its required credits changes who is eligible (computed).
-    pub async fn update_programme(&self, p: &Principal, id: i64, input: &ProgrammeInput) -> Result<Programme> {
-        self.save_programme(p, Some(id), input).await
+    pub async fn update_programme(
+        &self,
+        p: &Principal,
+        id: i64,
+        input: &ProgrammeInput,
+        expected: Option<i64>,
+    ) -> Result<Programme> {
+        self.save_programme(p, Some(id), input, expected).await
     }
 
-    async fn save_programme(&self, p: &Principal, id: Option<i64>, input: &ProgrammeInput) -> Result<Programme> {
+    async fn save_programme(
+        &self,
+        p: &Principal,
+        id: Option<i64>,
+        input: &ProgrammeInput,
+        expected: Option<i64>,
+    ) -> Result<Programme> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {
-                    lock_existing(&mut tx, "training_programmes", id).await?;
+                    lock_existing(&mut tx, "training_programmes", id, expected).await?;
                     programme_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
                 };
                 Some(ProgrammeDraft {
@@ -392,23 +428,35 @@ impl Store {
     /// Adds a module to a programme, or a course on its own. Competency codes must be of the
     /// current framework.
     pub async fn create_course(&self, p: &Principal, input: &CourseInput) -> Result<Course> {
-        self.save_course(p, None, input).await
+        self.save_course(p, None, input, None).await
     }
 
     /// Changes a module or course. Events already held keep the hours they were given, and
     /// participants the hours recorded for them.
-    pub async fn update_course(&self, p: &Principal, id: i64, input: &CourseInput) -> Result<Course> {
-        self.save_course(p, Some(id), input).await
+    pub async fn update_course(
+        &self,
+        p: &Principal,
+        id: i64,
+        input: &CourseInput,
+        expected: Option<i64>,
+    ) -> Result<Course> {
+        self.save_course(p, Some(id), input, expected).await
     }
 
-    async fn save_course(&self, p: &Principal, id: Option<i64>, input: &CourseInput) -> Result<Course> {
+    async fn save_course(
+        &self,
+        p: &Principal,
+        id: Option<i64>,
+        input: &CourseInput,
+        expected: Option<i64>,
+    ) -> Result<Course> {
         p.require(Action::KeepTrainingCatalogue, Target::Any)?;
         let fw = self.current_framework().await?;
         let mut tx = self.begin_write().await?;
         let before = match id {
             Some(id) => {
                 let x = {
-                    lock_existing(&mut tx, "training_courses", id).await?;
+                    lock_existing(&mut tx, "training_courses", id, expected).await?;
                     course_on(&mut tx, id).await?.ok_or(StoreError::NotFound)?
                 };
                 Some(CourseDraft {
@@ -501,3 +549,5 @@ pub(crate) async fn insert_course(conn: &mut AnyConnection, d: &CourseDraft) -> 
     .await?;
     Ok(row.try_get(0)?)
 }
+
+komlang_core::versioned!(Institution, Programme, Course);

@@ -14,7 +14,7 @@ use super::{h, minutes};
 use crate::common::audit::record_audit;
 use crate::common::rows::{date_col, parse_col};
 use crate::common::scope::{push_area, push_worker_scope};
-use crate::common::sql::{lock_existing, Sql};
+use crate::common::sql::{check_version, lock_existing, Sql};
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{now_text, Page, Result, Store, StoreError};
 
@@ -50,6 +50,9 @@ pub struct TrainingEvent {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -63,6 +66,9 @@ pub struct Participant {
     pub result: TrainingResult,
     pub updated_by: String,
     pub updated_at: String,
+    /// Raised by every change: send it back (`If-Match`, a form's `version`) to change the
+    /// record only if nobody else has changed it meanwhile.
+    pub version: i64,
 }
 
 /// Which events a list shows. Empty fields mean "no filter".
@@ -88,7 +94,7 @@ const EVENT_COLS: &str = "e.id, e.course_id, c.code AS course_code, c.title_en A
      c.title_km AS course_title_km, c.programme_id, p.code AS programme_code, e.institution_id, \
      i.code AS institution_code, e.starts_on, e.ends_on, e.place_code, u.name_en AS place_name_en, \
      u.name_km AS place_name_km, e.venue, e.trainers, e.teaching_minutes, e.lab_minutes, e.field_minutes, \
-     e.created_by, e.created_at, e.updated_at";
+     e.created_by, e.created_at, e.updated_at, e.version";
 
 fn event_from_row(r: &AnyRow, participants: i64, passed: i64) -> Result<TrainingEvent> {
     let m = minutes(r, "")?;
@@ -119,6 +125,7 @@ fn event_from_row(r: &AnyRow, participants: i64, passed: i64) -> Result<Training
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -326,13 +333,21 @@ impl Store {
         Ok(ev)
     }
 
-    pub async fn update_training_event(&self, p: &Principal, id: i64, input: &EventInput) -> Result<TrainingEvent> {
+    /// Changes an event; with `expected`, only if it is still at that version.
+    pub async fn update_training_event(
+        &self,
+        p: &Principal,
+        id: i64,
+        input: &EventInput,
+        expected: Option<i64>,
+    ) -> Result<TrainingEvent> {
         let seen = self.runnable_event(p, id).await?;
+        check_version(seen.version, expected)?;
         let (d, m) = self.check_event(p, input).await?;
         // Locked, then read again: the audit's "before" is what a concurrent change stored, and
         // a change that moved the event out of the caller's reach meanwhile is not overwritten.
         let mut tx = self.begin_write().await?;
-        lock_existing(&mut tx, "training_events", id).await?;
+        lock_existing(&mut tx, "training_events", id, expected).await?;
         let row = sqlx::query(&format!("SELECT {EVENT_COLS} {EVENT_FROM} WHERE e.id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -388,7 +403,7 @@ impl Store {
         let mut sql = Sql::for_engine(
             &format!(
                 "SELECT {BRIEF_COLS}, tp.event_id, tp.days_attended, tp.teaching_minutes, tp.lab_minutes, \
-                 tp.field_minutes, tp.result, tp.updated_by, tp.updated_at FROM training_participants tp \
+                 tp.field_minutes, tp.result, tp.updated_by, tp.updated_at, tp.version FROM training_participants tp \
                  JOIN workers w ON w.id = tp.worker_id JOIN admin_units u ON u.code = w.workplace_code \
                  WHERE tp.event_id = "
             ),
@@ -451,13 +466,15 @@ impl Store {
         Ok(added)
     }
 
-    /// Records a participant's attendance, hours and result.
+    /// Records a participant's attendance, hours and result; with `expected`, only if the
+    /// participant's record is still at that version.
     pub async fn record_attendance(
         &self,
         p: &Principal,
         event_id: i64,
         worker_id: i64,
         input: &AttendanceInput,
+        expected: Option<i64>,
     ) -> Result<Participant> {
         let ev = self.runnable_event(p, event_id).await?;
         let before = self
@@ -468,9 +485,10 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let mut e = ValidationErrors::default();
         let event_minutes = ev.hours.to_minutes("", &mut e);
+        check_version(before.version, expected)?;
         let d = validate_attendance(input, &event_minutes, ev.days)?;
         let mut tx = self.begin_write().await?;
-        let before = locked_participant(&mut tx, event_id, before).await?;
+        let before = locked_participant(&mut tx, event_id, before, expected).await?;
         sqlx::query(
             "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
              field_minutes = $4, result = $5, updated_by = $6, updated_at = $7 WHERE event_id = $8 AND worker_id = $9",
@@ -517,7 +535,7 @@ impl Store {
         for x in &pending {
             let n = sqlx::query(
                 "UPDATE training_participants SET days_attended = $1, teaching_minutes = $2, lab_minutes = $3, \
-                 field_minutes = $4, result = 'passed', updated_by = $5, updated_at = $6 \
+                 field_minutes = $4, result = 'passed', updated_by = $5, updated_at = $6, version = version + 1 \
                  WHERE event_id = $7 AND worker_id = $8 AND result = 'pending'",
             )
             .bind(ev.days as i64)
@@ -545,7 +563,14 @@ impl Store {
         Ok(recorded)
     }
 
-    pub async fn remove_participant(&self, p: &Principal, event_id: i64, worker_id: i64) -> Result<()> {
+    /// Removes a participant; with `expected`, only if their record is still at that version.
+    pub async fn remove_participant(
+        &self,
+        p: &Principal,
+        event_id: i64,
+        worker_id: i64,
+        expected: Option<i64>,
+    ) -> Result<()> {
         self.runnable_event(p, event_id).await?;
         let before = self
             .participants_of(p, event_id)
@@ -553,8 +578,9 @@ impl Store {
             .into_iter()
             .find(|x| x.worker.id == worker_id)
             .ok_or(StoreError::NotFound)?;
+        check_version(before.version, expected)?;
         let mut tx = self.begin_write().await?;
-        let before = locked_participant(&mut tx, event_id, before).await?;
+        let before = locked_participant(&mut tx, event_id, before, expected).await?;
         sqlx::query("DELETE FROM training_participants WHERE event_id = $1 AND worker_id = $2")
             .bind(event_id)
             .bind(worker_id)
@@ -646,25 +672,33 @@ fn attendance_from_row(r: &AnyRow, event_id: i64, worker: WorkerBrief) -> Result
         result,
         updated_by: r.try_get("updated_by")?,
         updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
     })
 }
 
-/// Locks a participant's row and reads its attendance again, over what the caller read before
-/// (the worker and the event stay): the audit's "before" is what a concurrent change stored.
-/// NotFound when the participant was removed meanwhile.
-async fn locked_participant(conn: &mut AnyConnection, event_id: i64, seen: Participant) -> Result<Participant> {
-    let n = sqlx::query("UPDATE training_participants SET event_id = event_id WHERE event_id = $1 AND worker_id = $2")
-        .bind(event_id)
-        .bind(seen.worker.id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
+/// Locks a participant's row (raising its version, as `common::sql::lock_version` does for records with
+/// an id) and reads its attendance again, over what the caller read before (the worker and the
+/// event stay): the audit's "before" is what a concurrent change stored. NotFound when the
+/// participant was removed meanwhile, Stale when changed meanwhile and `expected` is given.
+async fn locked_participant(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    seen: Participant,
+    expected: Option<i64>,
+) -> Result<Participant> {
+    let locked = sqlx::query(
+        "UPDATE training_participants SET version = version + 1 WHERE event_id = $1 AND worker_id = $2 \
+         RETURNING version",
+    )
+    .bind(event_id)
+    .bind(seen.worker.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    check_version(locked.try_get::<i64, _>(0)? - 1, expected)?;
     let r = sqlx::query(
         "SELECT tp.days_attended, tp.teaching_minutes, tp.lab_minutes, tp.field_minutes, tp.result, tp.updated_by, \
-         tp.updated_at FROM training_participants tp WHERE tp.event_id = $1 AND tp.worker_id = $2",
+         tp.updated_at, tp.version FROM training_participants tp WHERE tp.event_id = $1 AND tp.worker_id = $2",
     )
     .bind(event_id)
     .bind(seen.worker.id)
@@ -672,3 +706,5 @@ async fn locked_participant(conn: &mut AnyConnection, event_id: i64, seen: Parti
     .await?;
     attendance_from_row(&r, event_id, seen.worker)
 }
+
+komlang_core::versioned!(TrainingEvent, Participant);

@@ -14,7 +14,7 @@ use super::dedup_keys::{dedup_person, insert_dedup_keys, person_keys, replace_de
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
 use crate::common::scope::{push_area, push_attribute_filters, push_worker_scope, AttributeFilter};
-use crate::common::sql::{bind_arg, contains_pattern, lock_existing, Arg, Sql};
+use crate::common::sql::{bind_arg, check_version, contains_pattern, lock_existing, Arg, Sql};
 use crate::{now_text, Engine, Page, Result, Store, StoreError};
 
 /// Filters for the worker list. Empty strings mean "no filter".
@@ -81,7 +81,7 @@ pub struct WorkerChange {
 pub(crate) const WORKER_COLS: &str =
     "w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
     w.cadre, w.role, w.sector, w.org_id, w.position_title, w.workplace_code, w.status, w.start_date, w.end_date, \
-    w.education_level, w.education_field, w.synthetic, w.created_at, w.updated_at";
+    w.education_level, w.education_field, w.synthetic, w.created_at, w.updated_at, w.version";
 
 fn vocab<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let s: String = r.try_get(col)?;
@@ -120,6 +120,7 @@ pub(crate) fn worker_from_row(r: &AnyRow) -> Result<Worker> {
         synthetic: r.try_get::<i64, _>("synthetic")? != 0,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -746,7 +747,8 @@ impl Store {
 
     /// Applies the fields present in `patch`. A change of employer, role,
     /// position or workplace closes the current posting and opens a new one;
-    /// a change of status is added to the status history.
+    /// a change of status is added to the status history. With `expected`, only if the
+    /// record is still at that version (else [`StoreError::Stale`], nothing changed).
     pub async fn update_worker(
         &self,
         p: &Principal,
@@ -754,8 +756,10 @@ impl Store {
         patch: &WorkerInput,
         change: &WorkerChange,
         today: NaiveDate,
+        expected: Option<i64>,
     ) -> Result<Worker> {
         let existing = self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
+        check_version(existing.version, expected)?;
         // Another's record wholly, or one's own contact details only.
         let own_contact_only = !p.allows(Action::EditWorker, Target::worker(id));
         if own_contact_only {
@@ -794,9 +798,7 @@ impl Store {
         // survives and the audit's "before" is the truth. The fields the patch sets were
         // checked above; the others are as another edit stored (and checked) them.
         let mut tx = self.begin_write().await?;
-        if !crate::common::sql::lock_row(&mut tx, "workers", id).await? {
-            return Err(StoreError::NotFound);
-        }
+        lock_existing(&mut tx, "workers", id, expected).await?;
         let current = worker_in(&mut tx, p, id).await?.ok_or(StoreError::NotFound)?;
         let before = current.draft();
         let draft = validate_worker(&WorkerInput::from_draft(&before).overlay(patch.clone()), today)?;
@@ -811,12 +813,13 @@ impl Store {
 
     /// Deletes a record entered by mistake (national administrators only);
     /// people who leave are given a status, not deleted.
-    pub async fn delete_worker(&self, p: &Principal, id: i64) -> Result<()> {
+    /// With `expected`, only if the record is still at that version.
+    pub async fn delete_worker(&self, p: &Principal, id: i64, expected: Option<i64>) -> Result<()> {
         self.get_worker(p, id).await?.ok_or(StoreError::NotFound)?;
         p.require(Action::DeleteWorker, Target::Any)?;
         let mut tx = self.begin_write().await?;
         // Locked, then read: the audit keeps the record as it was when deleted.
-        lock_existing(&mut tx, "workers", id).await?;
+        lock_existing(&mut tx, "workers", id, expected).await?;
         let existing = worker_in(&mut tx, p, id).await?.ok_or(StoreError::NotFound)?;
         sqlx::query("UPDATE users SET worker_id = NULL WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM worker_dedup_keys WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;

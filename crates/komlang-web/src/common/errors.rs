@@ -1,7 +1,7 @@
 //! Why a request failed, as a page ([`PageError`]) or as an API answer ([`ApiError`]), and
 //! the one mapping of the store's errors to either: 404 for a record outside the caller's
 //! scope, 403 for an act their role does not allow, 422 with every bad field for invalid
-//! input, 409 for a conflict.
+//! input, 409 for a conflict, 412 for a change of a record someone else changed meanwhile.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +22,8 @@ pub enum PageError {
     Forbidden(Locale),
     /// More requests from this client address than a public page allows in a minute.
     TooManyRequests(Locale),
+    /// Someone else changed the record since the page was opened; nothing was done.
+    Stale(Locale),
     Internal(String),
 }
 
@@ -35,6 +37,7 @@ impl IntoResponse for PageError {
             PageError::NotFound(l) => error_page(StatusCode::NOT_FOUND, l, "common.not_found"),
             PageError::Forbidden(l) => error_page(StatusCode::FORBIDDEN, l, "common.forbidden"),
             PageError::TooManyRequests(l) => error_page(StatusCode::TOO_MANY_REQUESTS, l, "common.too_many_requests"),
+            PageError::Stale(l) => error_page(StatusCode::CONFLICT, l, "stale.action"),
             PageError::Internal(e) => {
                 tracing::error!("internal error: {e}");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
@@ -67,8 +70,10 @@ pub fn store_errors(e: StoreError) -> Result<ValidationErrors, PageError> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiErrorBody {
     /// Machine-readable kind: `bad_request` (400), `unauthorized` (401), `forbidden` (403),
-    /// `not_found` (404), `method_not_allowed` (405), `conflict` (409), `payload_too_large`
-    /// (413), `unsupported_media_type` (415), `validation` (422), `too_many_requests` (429),
+    /// `not_found` (404), `method_not_allowed` (405), `conflict` (409), `precondition_failed`
+    /// (412: the record changed since it was read), `payload_too_large` (413),
+    /// `unsupported_media_type` (415), `validation` (422), `precondition_required` (428: send
+    /// `If-Match`), `too_many_requests` (429),
     /// `internal` (500); a few operations name their own (`bad_file`).
     pub error: String,
     pub message: String,
@@ -91,11 +96,17 @@ pub struct ApiFieldError {
 pub struct ApiError {
     status: StatusCode,
     body: ApiErrorBody,
+    /// For a stale change (412): the record's current version, sent as its `ETag`.
+    etag: Option<i64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
-        ApiError { status, body: ApiErrorBody { error: error.into(), message: message.into(), fields: Vec::new() } }
+        ApiError {
+            status,
+            body: ApiErrorBody { error: error.into(), message: message.into(), fields: Vec::new() },
+            etag: None,
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -145,6 +156,7 @@ impl ApiError {
                 message: "invalid input; nothing was saved".into(),
                 fields,
             },
+            etag: None,
         }
     }
 
@@ -154,6 +166,17 @@ impl ApiError {
             StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your scope"),
             StoreError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Stale { current } => ApiError {
+                etag: Some(current),
+                ..ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    format!(
+                        "the record was changed by someone else since you read it (it is now at version {current}, \
+                         ETag \"{current}\"); nothing was saved: read it again and apply your change to it"
+                    ),
+                )
+            },
             other => ApiError::internal(other),
         }
     }
@@ -161,7 +184,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut r = (self.status, Json(self.body)).into_response();
+        if let Some(v) = self.etag {
+            r.headers_mut().insert(axum::http::header::ETAG, super::versions::etag(v));
+        }
+        r
     }
 }
 
@@ -176,6 +203,8 @@ pub fn error_kind(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::CONFLICT => "conflict",
+        StatusCode::PRECONDITION_FAILED => "precondition_failed",
+        StatusCode::PRECONDITION_REQUIRED => "precondition_required",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "validation",

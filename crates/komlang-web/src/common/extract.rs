@@ -152,6 +152,7 @@ pub fn store_err(ctx: &Ctx, e: StoreError) -> PageError {
     match e {
         StoreError::NotFound => ctx.not_found(),
         StoreError::Forbidden => ctx.forbidden(),
+        StoreError::Stale { .. } => PageError::Stale(ctx.i.locale),
         other => other.into(),
     }
 }
@@ -259,11 +260,14 @@ where
     }
 }
 
-/// A form that carries only its CSRF token (delete buttons, logout).
+/// A form that carries only its CSRF token (delete buttons, logout), and for an act on a
+/// stored record the record's version as the page showed it (`common::versions`).
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
     pub csrf: String,
+    #[serde(default, deserialize_with = "super::versions::hidden_version")]
+    pub record_version: Option<i64>,
 }
 
 /// The JSON body of an API call, or 400 (not JSON, not of the right shape, no JSON content

@@ -9,7 +9,7 @@ use komlang_core::{FieldError, ValidationErrors};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::forms::Choice;
+use super::forms::{Choice, Versioning};
 use super::i18n::I18n;
 
 pub type FormMap = HashMap<String, String>;
@@ -132,6 +132,8 @@ pub struct FormBox {
     pub has_errors: bool,
     /// Messages of problems that belong to no field of the form.
     pub other_errors: Vec<String>,
+    /// The form of a stored record: its version as read, and what changed meanwhile.
+    pub edit: Versioning,
 }
 
 /// Builds a [`FormBox`]: fields added one by one take their values and problems from the map
@@ -219,6 +221,7 @@ impl<'a> Fb<'a> {
             has_errors: !self.errors.is_empty(),
             other_errors,
             fields: self.fields,
+            edit: Versioning::default(),
         }
     }
 }

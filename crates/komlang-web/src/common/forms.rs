@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use komlang_core::{Action, NonBlank, ValidationErrors};
 use serde::{Deserialize, Deserializer};
 
+use super::conflict::ConflictView;
 use super::i18n::{I18n, Labeled};
 use super::layout::Layout;
 use super::render::{render, render_status, PageResult};
@@ -24,6 +25,7 @@ where
 }
 
 /// One choice in a select box.
+#[derive(Clone)]
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -118,14 +120,46 @@ struct FormPage {
     cancel: String,
     fields: Vec<FieldView>,
     has_errors: bool,
+    edit: Versioning,
 }
 
-/// A record form; with problems it answers 422 so nothing looks saved.
+/// What the form of a stored record carries besides its fields (`common::versions`): the
+/// record's version as read and its values then (hidden fields), and, when someone else
+/// changed it meanwhile, the conflict to show.
+#[derive(Default)]
+pub struct Versioning {
+    pub version: Option<i64>,
+    /// The record's values when the form was opened ([`base_text`](super::conflict::base_text)).
+    pub base: String,
+    pub conflict: Option<ConflictView>,
+}
+
+/// A new record's form; with problems it answers 422 so nothing looks saved.
 pub fn show_form(l: Layout, title: String, target: String, fields: Vec<FieldView>, has_errors: bool) -> PageResult {
-    let page = FormPage { title, action: target.clone(), cancel: target, fields, has_errors, l };
-    if has_errors {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    show_edit_form(l, title, target, fields, has_errors, Versioning::default())
+}
+
+/// A stored record's form: 422 with problems, 409 when someone else changed the record
+/// meanwhile, so that nothing looks saved.
+pub fn show_edit_form(
+    l: Layout,
+    title: String,
+    target: String,
+    fields: Vec<FieldView>,
+    has_errors: bool,
+    edit: Versioning,
+) -> PageResult {
+    let status = if edit.conflict.is_some() {
+        StatusCode::CONFLICT
+    } else if has_errors {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
+        StatusCode::OK
+    };
+    let page = FormPage { title, action: target.clone(), cancel: target, fields, has_errors, edit, l };
+    if status == StatusCode::OK {
         render(&page)
+    } else {
+        render_status(status, &page)
     }
 }

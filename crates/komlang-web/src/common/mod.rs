@@ -4,6 +4,7 @@
 //! what two features share lives here.
 
 pub mod api_layer;
+pub mod conflict;
 pub mod errors;
 pub mod export;
 pub mod extract;
@@ -18,6 +19,7 @@ pub mod redirect;
 pub mod render;
 pub mod routes;
 pub mod schema;
+pub mod versions;
 
 pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
 pub use export::ExportFormat;
@@ -28,6 +30,7 @@ pub use layout::Layout;
 pub use pagination::Paged;
 pub use render::{flash, layout, render, render_status, PageResult};
 pub use routes::{Gate, RouteInfo, Routes};
+pub use versions::{IfMatch, Tagged};
 
 /// Today, on the server's clock (dates of records and of exports).
 pub fn today() -> chrono::NaiveDate {

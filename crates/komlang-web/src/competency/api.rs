@@ -18,7 +18,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::export::{export_file, ExportTable};
 use crate::common::errors::{bad_request, store};
 use crate::common::extract::{body, query};
+use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n};
+use crate::common::{IfMatch, Tagged};
 use crate::AppState;
 
 /// A whole framework version: its areas, their competencies (with the knowledge sub-group in
@@ -89,49 +91,51 @@ pub(super) async fn create_assessment(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
     b: Result<Json<AssessmentInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Assessment>)> {
+) -> ApiResult<(StatusCode, Tagged<Assessment>)> {
     let input = body(b)?;
     let a = app.store.create_assessment(&p, id, &input, today()).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(a)))
+    Ok((StatusCode::CREATED, Tagged(a)))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path)),
-    responses((status = 200, body = Assessment), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Assessment, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
 pub(super) async fn get_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Assessment>> {
+) -> ApiResult<Tagged<Assessment>> {
     match app.store.get_assessment(&p, id).await.map_err(store(&i))? {
-        Some(a) => Ok(Json(a)),
+        Some(a) => Ok(Tagged(a)),
         None => Err(ApiError::from_store(&i, StoreError::NotFound)),
     }
 }
 
-#[utoipa::path(put, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path), IfMatchHeader),
     request_body(content = AssessmentInput, description = "The whole assessment: its ratings replace the stored ones; the framework version stays"),
-    responses((status = 200, body = Assessment), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+    responses(VersionedWrite, (status = 200, body = Assessment), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<AssessmentInput>, JsonRejection>,
-) -> ApiResult<Json<Assessment>> {
+) -> ApiResult<Tagged<Assessment>> {
     let input = body(b)?;
-    Ok(Json(app.store.update_assessment(&p, id, &input, today()).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.update_assessment(&p, id, &input, today(), expected).await.map_err(store(&i))?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
+#[utoipa::path(delete, path = "/api/v1/assessments/{id}", tag = "competencies", params(("id" = i64, Path), IfMatchHeader),
+    responses(VersionedWrite, (status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn delete_assessment(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    app.store.delete_assessment(&p, id).await.map_err(store(&i))?;
+    app.store.delete_assessment(&p, id, expected).await.map_err(store(&i))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

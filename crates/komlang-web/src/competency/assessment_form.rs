@@ -15,7 +15,10 @@ use serde::Deserialize;
 
 use super::assessments::access_or_404;
 use super::labels::{framework_of, group_label, rating_label, worker_title};
+use crate::common::conflict::{as_sent, base_from, base_text, stale_form, PlainField};
+use crate::common::forms::Versioning;
 use crate::common::names::pick;
+use crate::common::versions::{form_version, VERSION_FIELD};
 use crate::common::{flash, layout, render, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
@@ -62,6 +65,8 @@ struct AssessmentFormPage {
     ratings_error: String,
     has_errors: bool,
     areas: Vec<FormArea>,
+    /// A stored assessment's version as read, and what changed meanwhile.
+    edit: Versioning,
 }
 
 /// The values of a form: from a stored assessment, or as submitted.
@@ -84,6 +89,18 @@ impl FormValues {
             ratings: a.ratings.iter().map(|r| (r.indicator_code.clone(), r.rating.value().to_string())).collect(),
             evidence: a.ratings.iter().filter_map(|r| Some((r.indicator_code.clone(), r.evidence.clone()?))).collect(),
         }
+    }
+
+    /// The values as the form's fields name them.
+    fn to_map(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        m.insert("kind".to_string(), self.kind.clone());
+        m.insert("assessed_on".to_string(), self.assessed_on.clone());
+        m.insert("assessor".to_string(), self.assessor.clone());
+        m.insert("notes".to_string(), self.notes.clone());
+        m.extend(self.ratings.iter().map(|(k, v)| (format!("r.{k}"), v.clone())));
+        m.extend(self.evidence.iter().map(|(k, v)| (format!("e.{k}"), v.clone())));
+        m
     }
 
     fn of_form(form: &HashMap<String, String>) -> Self {
@@ -151,7 +168,7 @@ async fn invalid_form(
     let kinds = access.kinds();
     let page =
         form_page(&i, l, fw, access.worker, title, action.clone(), action, &kinds, &FormValues::of_form(form), errors);
-    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &AssessmentFormPage { edit: as_sent(form), ..page })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -251,6 +268,7 @@ fn form_page(
         ratings_error: err("ratings"),
         has_errors: !errors.is_empty(),
         areas,
+        edit: Versioning::default(),
         l,
     }
 }
@@ -376,6 +394,8 @@ pub(super) async fn edit_assessment(State(app): State<AppState>, ctx: Ctx, Path(
         &FormValues::of_assessment(&a),
         &ValidationErrors::default(),
     );
+    let base = base_text(&FormValues::of_assessment(&a).to_map());
+    let page = AssessmentFormPage { edit: Versioning { version: Some(a.version), base, conflict: None }, ..page };
     render(&page)
 }
 
@@ -396,8 +416,9 @@ pub(super) async fn update_assessment(
     }
     let fw = framework_of(&app, &ctx, Some(&a.framework_version)).await?;
     let (input, pre) = input_of_form(&form, &fw.version);
+    let expected = form_version(form.get(VERSION_FIELD).map(String::as_str));
     let result = if pre.is_empty() {
-        app.store.update_assessment(&p, id, &input, today()).await
+        app.store.update_assessment(&p, id, &input, today(), expected).await
     } else {
         Err(StoreError::Invalid(all_problems(&fw, &input, pre)))
     };
@@ -410,6 +431,66 @@ pub(super) async fn update_assessment(
             invalid_form(&ctx, &fw, access, "competency.edit_assessment", format!("/assessments/{id}"), &form, &errors)
                 .await
         }
+        Err(StoreError::Stale { .. }) => stale_assessment(&app, &ctx, &p, id, &fw, access, &form).await,
         Err(e) => Err(store_err(&ctx, e)),
     }
+}
+
+/// An assessment's form sent against an assessment someone else changed meanwhile: shown again
+/// on the assessment as it is now, with this form's changes on top and what changed listed.
+async fn stale_assessment(
+    app: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    fw: &Framework,
+    access: AssessmentAccess,
+    form: &HashMap<String, String>,
+) -> PageResult {
+    let i = ctx.i;
+    let Some(now) = app.store.get_assessment(p, id).await.map_err(|e| store_err(ctx, e))? else {
+        return Err(ctx.not_found());
+    };
+    let theirs = FormValues::of_assessment(&now).to_map();
+    let base = base_from(form.get("base").map(String::as_str));
+    let texts: HashMap<&str, &str> = fw.indicators().map(|(_, _, x)| (x.code.as_str(), x.text_en.as_str())).collect();
+    let ratings: Vec<Choice> = Rating::ALL
+        .iter()
+        .map(|r| Choice { value: r.value().to_string(), label: rating_label(&i, *r), selected: false })
+        .collect();
+    // Every field any of the three holds: the assessment's own, then its ratings and evidence.
+    let mut names: Vec<&String> = theirs.keys().chain(base.keys()).chain(form.keys()).collect();
+    names.sort_by_key(|n| (n.contains('.'), (*n).clone()));
+    names.dedup();
+    let mut fields: Vec<PlainField> = names
+        .into_iter()
+        .filter_map(|name| {
+            let (label, options) = match name.split_once('.') {
+                None if ["kind", "assessed_on", "assessor", "notes"].contains(&name.as_str()) => {
+                    (i.t(&format!("competency.{name}")), Vec::new())
+                }
+                Some(("r", code)) => {
+                    (format!("{code} {} · {}", texts.get(code)?, i.t("competency.rating")), ratings.clone())
+                }
+                Some(("e", code)) => {
+                    (format!("{code} {} · {}", texts.get(code)?, i.t("competency.evidence")), Vec::new())
+                }
+                _ => return None,
+            };
+            let value = theirs.get(name.as_str()).cloned().unwrap_or_default();
+            Some(PlainField { name: name.clone(), label, value, options })
+        })
+        .collect();
+    let back = format!("/assessments/{id}");
+    let edit =
+        stale_form(app, &i, "competency_assessment", &id.to_string(), now.version, &mut fields, form, back).await?;
+    let merged: HashMap<String, String> = fields.into_iter().map(|f| (f.name, f.value)).collect();
+    let title = format!("{} — {}", i.t("competency.edit_assessment"), worker_title(&access.worker));
+    let l = layout(ctx, "workers").await?;
+    let kinds = access.kinds();
+    let action = format!("/assessments/{id}");
+    let v = FormValues::of_form(&merged);
+    let page =
+        form_page(&i, l, fw, access.worker, title, action.clone(), action, &kinds, &v, &ValidationErrors::default());
+    render_status(StatusCode::CONFLICT, &AssessmentFormPage { edit, ..page })
 }

@@ -322,7 +322,7 @@ pub(super) async fn delete_assessment(
     let Some(a) = app.store.get_assessment(&p, id).await.map_err(|e| store_err(&ctx, e))? else {
         return Err(ctx.not_found());
     };
-    app.store.delete_assessment(&p, id).await.map_err(|e| store_err(&ctx, e))?;
+    app.store.delete_assessment(&p, id, f.record_version).await.map_err(|e| store_err(&ctx, e))?;
     flash(&ctx, "common.deleted").await?;
     Ok(Redirect::to(&format!("/workers/{}/assessments", a.worker_id)).into_response())
 }

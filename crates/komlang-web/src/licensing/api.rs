@@ -16,7 +16,9 @@ use crate::common::errors::{bad_request, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
 use crate::common::extract::{body, code_param, query};
+use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat, Paged};
+use crate::common::{IfMatch, Tagged};
 use crate::AppState;
 
 /// Filters of the licence list and export.
@@ -112,27 +114,28 @@ pub(super) async fn apply_licence(
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
     b: Result<Json<ApplyInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Licence>)> {
+) -> ApiResult<(StatusCode, Tagged<Licence>)> {
     let input = body(b)?;
     let l = app.store.apply_licence(&p, id, input.note.as_deref(), today()).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(l)))
+    Ok((StatusCode::CREATED, Tagged(l)))
 }
 
 #[utoipa::path(get, path = "/api/v1/licences/{id}", tag = "licensing", params(("id" = i64, Path)),
-    responses((status = 200, description = "The licence, its history and the continuing-education hours of its term", body = LicenceDetail),
+    responses((status = 200, description = "The licence, its history and the continuing-education hours of its term", body = LicenceDetail,
+            headers(("ETag" = String, description = "The licence's version: send it as If-Match to decide on or renew it"))),
         (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_licence(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<LicenceDetail>> {
-    Ok(Json(app.store.licence(&p, id, today()).await.map_err(store(&i))?))
+) -> ApiResult<Tagged<LicenceDetail>> {
+    Ok(Tagged(app.store.licence(&p, id, today()).await.map_err(store(&i))?))
 }
 
-#[utoipa::path(post, path = "/api/v1/licences/{id}/decision", tag = "licensing", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/licences/{id}/decision", tag = "licensing", params(("id" = i64, Path), IfMatchHeader),
     request_body = DecisionInput,
-    responses((status = 200, body = Licence), (status = 400, body = ApiErrorBody),
+    responses(VersionedWrite, (status = 200, body = Licence), (status = 400, body = ApiErrorBody),
         (status = 403, description = "Only national administrators decide", body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
         (status = 422, description = "`action` (`invalid_choice`, `action_not_allowed` with `action` and `status`), `reason` (`reason_required`)", body = ApiErrorBody)),
@@ -141,14 +144,15 @@ pub(super) async fn decide_licence(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<DecisionInput>, JsonRejection>,
-) -> ApiResult<Json<Licence>> {
+) -> ApiResult<Tagged<Licence>> {
     let input = body(b)?;
-    Ok(Json(app.store.decide_licence(&p, id, &input, today()).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.decide_licence(&p, id, &input, today(), expected).await.map_err(store(&i))?))
 }
 
-#[utoipa::path(post, path = "/api/v1/licences/{id}/renew", tag = "licensing", params(("id" = i64, Path)),
-    responses((status = 200, description = "Renewed for another term (from the expiry, or from today once expired)", body = Licence),
+#[utoipa::path(post, path = "/api/v1/licences/{id}/renew", tag = "licensing", params(("id" = i64, Path), IfMatchHeader),
+    responses(VersionedWrite, (status = 200, description = "Renewed for another term (from the expiry, or from today once expired)", body = Licence),
         (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
         (status = 422, description = "`ce_hours`: `insufficient_ce_hours` with `have` and `need` hours; `action`: `action_not_allowed` for a licence that is not active", body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -156,8 +160,9 @@ pub(super) async fn renew_licence(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Licence>> {
-    Ok(Json(app.store.renew_licence(&p, id, today()).await.map_err(store(&i))?))
+    IfMatch(expected): IfMatch,
+) -> ApiResult<Tagged<Licence>> {
+    Ok(Tagged(app.store.renew_licence(&p, id, today(), expected).await.map_err(store(&i))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/licensing/rules", tag = "licensing",

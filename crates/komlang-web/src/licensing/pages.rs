@@ -11,12 +11,14 @@ use komlang_core::*;
 use komlang_store::{LicenceDetail, LicenceQuery, StoreError, LICENCE_EXPORT_COLUMNS};
 use serde::{Deserialize, Serialize};
 
+use crate::common::conflict::{changed_meanwhile, opened_at};
 use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::{
     integer, messages, no_errors, num, query_string, select_choices, values_of, vchoices, Fb, FormBox, FormMap,
 };
 use crate::common::names::province_choices;
 use crate::common::pagination::page_link;
+use crate::common::versions::form_version;
 use crate::common::{
     flash, layout, render, render_status, store_err, today, Choice, CsrfForm, Ctx, I18n, Layout, PageResult,
 };
@@ -286,7 +288,9 @@ async fn licence_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, failed:
         let mut b = Fb::new(&i, "decision", v, e);
         b.select("action", "training.decision_action", &allowed, true);
         b.add("reason", "training.reason", "textarea", false).hint = i.t("training.reason_hint");
-        Some(b.finish(i.t("training.decide"), format!("/licences/{id}/decision"), i.t("common.save")))
+        let mut fb = b.finish(i.t("training.decide"), format!("/licences/{id}/decision"), i.t("common.save"));
+        fb.edit = opened_at(d.licence.version, &fb.fields);
+        Some(fb)
     } else {
         None
     };
@@ -344,6 +348,9 @@ pub(super) async fn licence_page(State(app): State<AppState>, ctx: Ctx, Path(id)
 #[serde(default)]
 pub(super) struct DecisionForm {
     pub csrf: String,
+    /// The licence's version when the page was opened.
+    #[serde(skip_serializing)]
+    pub record_version: String,
     pub action: String,
     #[serde(deserialize_with = "crate::common::forms::non_blank")]
     pub reason: Option<String>,
@@ -358,12 +365,17 @@ pub(super) async fn decide_licence(
     let p = ctx.require()?.clone();
     ctx.check_csrf(&form.csrf)?;
     let input = DecisionInput { action: form.action.trim().to_string(), reason: form.reason.clone() };
-    match app.store.decide_licence(&p, id, &input, today()).await {
+    match app.store.decide_licence(&p, id, &input, today(), form_version(Some(&form.record_version))).await {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/licences/{id}")).into_response())
         }
         Err(StoreError::Invalid(e)) => {
+            licence_view(&app, &ctx, &p, id, LicenceFailure::Decision(&values_of(&form), &e)).await
+        }
+        Err(StoreError::Stale { .. }) => {
+            // Shown as it is now (its history lists what was done meanwhile), the entry kept.
+            let e = changed_meanwhile(&app, "licence", &id.to_string()).await?;
             licence_view(&app, &ctx, &p, id, LicenceFailure::Decision(&values_of(&form), &e)).await
         }
         Err(e) => Err(store_err(&ctx, e)),
@@ -378,12 +390,16 @@ pub(super) async fn renew_licence(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(&f.csrf)?;
-    match app.store.renew_licence(&p, id, today()).await {
+    match app.store.renew_licence(&p, id, today(), f.record_version).await {
         Ok(_) => {
             flash(&ctx, "training.licence_renewed").await?;
             Ok(Redirect::to(&format!("/licences/{id}")).into_response())
         }
         Err(StoreError::Invalid(e)) => licence_view(&app, &ctx, &p, id, LicenceFailure::Renew(&e)).await,
+        Err(StoreError::Stale { .. }) => {
+            let e = changed_meanwhile(&app, "licence", &id.to_string()).await?;
+            licence_view(&app, &ctx, &p, id, LicenceFailure::Renew(&e)).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }

@@ -12,7 +12,9 @@ use utoipa::{IntoParams, OpenApi};
 
 use crate::common::extract::{body, object_body, parse_opt, query};
 use crate::common::schema::patch_of;
+use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{ApiError, ApiErrorBody, ApiResult, ApiUser, Paged};
+use crate::common::{IfMatch, Tagged};
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -46,14 +48,14 @@ pub(super) async fn list_orgs(
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
-    responses((status = 200, body = OrgRow), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = OrgRow, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
 pub(super) async fn get_org(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<OrgRow>> {
+) -> ApiResult<Tagged<OrgRow>> {
     match app.store.get_org(&p, id).await.map_err(|e| ApiError::from_store(&i, e))? {
-        Some(o) => Ok(Json(o)),
+        Some(o) => Ok(Tagged(o)),
         None => Err(ApiError::from_store(&i, StoreError::NotFound)),
     }
 }
@@ -65,10 +67,10 @@ pub(super) async fn create_org(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<OrgInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<OrgRow>)> {
+) -> ApiResult<(StatusCode, Tagged<OrgRow>)> {
     let input = body(b)?;
     let o = app.store.create_org(&p, &input).await.map_err(|e| ApiError::from_store(&i, e))?;
-    Ok((StatusCode::CREATED, Json(o)))
+    Ok((StatusCode::CREATED, Tagged(o)))
 }
 
 /// The body of `PATCH /api/v1/organizations/{id}`: the fields of [`OrgInput`] to change.
@@ -86,27 +88,29 @@ impl utoipa::PartialSchema for OrgPatch {
 
 impl utoipa::ToSchema for OrgPatch {}
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrgPatch,
-    responses((status = 200, body = OrgRow), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path), IfMatchHeader), request_body = OrgPatch,
+    responses(VersionedWrite, (status = 200, body = OrgRow), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_org(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
-) -> ApiResult<Json<OrgRow>> {
+) -> ApiResult<Tagged<OrgRow>> {
     let input: OrgInput = object_body(b)?;
-    Ok(Json(app.store.update_org(&p, id, &input).await.map_err(|e| ApiError::from_store(&i, e))?))
+    Ok(Tagged(app.store.update_org(&p, id, &input, expected).await.map_err(|e| ApiError::from_store(&i, e))?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path), IfMatchHeader),
+    responses(VersionedWrite, (status = 204), (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)), security(("bearer" = [])))]
 pub(super) async fn delete_org(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    app.store.delete_org(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?;
+    app.store.delete_org(&p, id, expected).await.map_err(|e| ApiError::from_store(&i, e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

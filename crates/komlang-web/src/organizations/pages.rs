@@ -13,11 +13,13 @@ use komlang_core::*;
 use komlang_store::{OrgQuery, OrgRow, Page, StoreError, WorkerQuery, WorkerRow};
 use serde::Deserialize;
 
+use crate::common::conflict::{as_sent, opened_at, stale_form};
 use crate::common::errors::store_errors;
 use crate::common::extract::store_err;
-use crate::common::forms::{choices, show_form, FieldView, FormBuilder};
+use crate::common::forms::{choices, show_edit_form, show_form, FieldView, FormBuilder};
 use crate::common::layout::ErrorPage;
 use crate::common::names::{org_display, unit_name};
+use crate::common::versions::{form_version, VERSION_FIELD};
 use crate::common::{flash, layout, render, render_status, Choice, CsrfForm, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
@@ -172,23 +174,23 @@ pub(super) async fn edit_org(State(app): State<AppState>, ctx: Ctx, Path(id): Pa
     if !p.may(Action::EditOrg) {
         return Err(ctx.forbidden());
     }
+    let fields = org_fields(&ctx.i, &org_values(&o), &ValidationErrors::default());
+    let l = layout(&ctx, "organizations").await?;
+    let opened = opened_at(o.org.version, &fields);
+    let title = format!("{} — {}", ctx.i.t("org.edit_title"), o.org.name_en);
+    show_edit_form(l, title, format!("/organizations/{id}"), fields, false, opened)
+}
+
+/// An organization's record as its form's values.
+fn org_values(o: &OrgRow) -> HashMap<String, String> {
     let input = OrgInput::from_draft(&o.org.draft());
-    let values: HashMap<String, String> = serde_json::to_value(&input)
+    serde_json::to_value(&input)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
-        .collect();
-    let fields = org_fields(&ctx.i, &values, &ValidationErrors::default());
-    let l = layout(&ctx, "organizations").await?;
-    show_form(
-        l,
-        format!("{} — {}", ctx.i.t("org.edit_title"), o.org.name_en),
-        format!("/organizations/{id}"),
-        fields,
-        false,
-    )
+        .collect()
 }
 
 pub(super) async fn update_org(
@@ -199,18 +201,29 @@ pub(super) async fn update_org(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    match app.store.update_org(&p, id, &org_input_from_form(&form)).await {
+    let expected = form_version(form.get(VERSION_FIELD).map(String::as_str));
+    match app.store.update_org(&p, id, &org_input_from_form(&form), expected).await {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/organizations/{id}")).into_response())
         }
         Err(StoreError::NotFound) => Err(ctx.not_found()),
         Err(StoreError::Forbidden) => Err(ctx.forbidden()),
+        Err(StoreError::Stale { .. }) => {
+            // Shown again on the record as it is now, with this form's changes on top.
+            let Some(now) = app.store.get_org(&p, id).await? else { return Err(ctx.not_found()) };
+            let mut fields = org_fields(&ctx.i, &org_values(&now), &ValidationErrors::default());
+            let back = format!("/organizations/{id}");
+            let (entity, key) = ("organization", id.to_string());
+            let edit = stale_form(&app, &ctx.i, entity, &key, now.org.version, &mut fields, &form, back).await?;
+            let l = layout(&ctx, "organizations").await?;
+            show_edit_form(l, ctx.i.t("org.edit_title"), format!("/organizations/{id}"), fields, true, edit)
+        }
         Err(e) => {
             let errors = store_errors(e)?;
             let fields = org_fields(&ctx.i, &form, &errors);
             let l = layout(&ctx, "organizations").await?;
-            show_form(l, ctx.i.t("org.edit_title"), format!("/organizations/{id}"), fields, true)
+            show_edit_form(l, ctx.i.t("org.edit_title"), format!("/organizations/{id}"), fields, true, as_sent(&form))
         }
     }
 }
@@ -223,7 +236,7 @@ pub(super) async fn delete_org(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(&f.csrf)?;
-    match app.store.delete_org(&p, id).await {
+    match app.store.delete_org(&p, id, f.record_version).await {
         Ok(()) => {
             flash(&ctx, "common.deleted").await?;
             Ok(Redirect::to("/organizations").into_response())

@@ -32,7 +32,9 @@ use crate::common::errors::{not_found, store};
 use crate::common::export::download;
 use crate::common::export::format_param;
 use crate::common::extract::{body, code_param, date_param, query};
+use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{today, ApiError, ApiErrorBody, ApiFieldError, ApiResult, ApiUser, ExportFormat, Paged};
+use crate::common::{IfMatch, Tagged};
 use crate::AppState;
 
 #[utoipa::path(get, path = "/api/v1/training/institutions", tag = "training",
@@ -55,25 +57,26 @@ pub(super) async fn create_institution(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<InstitutionInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Institution>)> {
+) -> ApiResult<(StatusCode, Tagged<Institution>)> {
     let input = body(b)?;
     let r = app.store.create_institution(&p, &input).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(r)))
+    Ok((StatusCode::CREATED, Tagged(r)))
 }
 
-#[utoipa::path(put, path = "/api/v1/training/institutions/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/training/institutions/{id}", tag = "training", params(("id" = i64, Path), IfMatchHeader),
     request_body = InstitutionInput,
-    responses((status = 200, body = Institution), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+    responses(VersionedWrite, (status = 200, body = Institution), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn update_institution(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<InstitutionInput>, JsonRejection>,
-) -> ApiResult<Json<Institution>> {
+) -> ApiResult<Tagged<Institution>> {
     let input = body(b)?;
-    Ok(Json(app.store.update_institution(&p, id, &input).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.update_institution(&p, id, &input, expected).await.map_err(store(&i))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/training/programmes", tag = "training",
@@ -95,15 +98,15 @@ pub(super) async fn create_programme(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<ProgrammeInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Programme>)> {
+) -> ApiResult<(StatusCode, Tagged<Programme>)> {
     let input = body(b)?;
     let r = app.store.create_programme(&p, &input).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(r)))
+    Ok((StatusCode::CREATED, Tagged(r)))
 }
 
-#[utoipa::path(put, path = "/api/v1/training/programmes/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/training/programmes/{id}", tag = "training", params(("id" = i64, Path), IfMatchHeader),
     request_body = ProgrammeInput,
-    responses((status = 200, description = "The programme as changed; eligibility follows its required credits", body = Programme),
+    responses(VersionedWrite, (status = 200, description = "The programme as changed; eligibility follows its required credits", body = Programme),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -111,10 +114,11 @@ pub(super) async fn update_programme(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<ProgrammeInput>, JsonRejection>,
-) -> ApiResult<Json<Programme>> {
+) -> ApiResult<Tagged<Programme>> {
     let input = body(b)?;
-    Ok(Json(app.store.update_programme(&p, id, &input).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.update_programme(&p, id, &input, expected).await.map_err(store(&i))?))
 }
 
 /// A programme with its modules.
@@ -125,17 +129,23 @@ pub struct ProgrammeDetail {
     pub modules: Vec<Course>,
 }
 
+impl komlang_core::Versioned for ProgrammeDetail {
+    fn version(&self) -> i64 {
+        self.programme.version
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/training/programmes/{id}", tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, body = ProgrammeDetail), (status = 404, body = ApiErrorBody)),
+    responses((status = 200, body = ProgrammeDetail, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_programme(
     State(app): State<AppState>,
     ApiUser(_caller, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<ProgrammeDetail>> {
+) -> ApiResult<Tagged<ProgrammeDetail>> {
     let programme = app.store.programme(id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?;
     let modules = app.store.courses(Some(Some(id))).await.map_err(store(&i))?;
-    Ok(Json(ProgrammeDetail { programme, modules }))
+    Ok(Tagged(ProgrammeDetail { programme, modules }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -178,26 +188,26 @@ pub(super) async fn create_course(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<CourseInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Course>)> {
+) -> ApiResult<(StatusCode, Tagged<Course>)> {
     let input = body(b)?;
     let r = app.store.create_course(&p, &input).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(r)))
+    Ok((StatusCode::CREATED, Tagged(r)))
 }
 
 #[utoipa::path(get, path = "/api/v1/training/courses/{id}", tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, body = Course), (status = 404, body = ApiErrorBody)),
+    responses((status = 200, body = Course, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_course(
     State(app): State<AppState>,
     ApiUser(_caller, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Course>> {
-    Ok(Json(app.store.course(id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?))
+) -> ApiResult<Tagged<Course>> {
+    Ok(Tagged(app.store.course(id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?))
 }
 
-#[utoipa::path(put, path = "/api/v1/training/courses/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/training/courses/{id}", tag = "training", params(("id" = i64, Path), IfMatchHeader),
     request_body = CourseInput,
-    responses((status = 200, description = "The module or course as changed; events already held keep their hours", body = Course),
+    responses(VersionedWrite, (status = 200, description = "The module or course as changed; events already held keep their hours", body = Course),
         (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -205,10 +215,11 @@ pub(super) async fn update_course(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<CourseInput>, JsonRejection>,
-) -> ApiResult<Json<Course>> {
+) -> ApiResult<Tagged<Course>> {
     let input = body(b)?;
-    Ok(Json(app.store.update_course(&p, id, &input).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.update_course(&p, id, &input, expected).await.map_err(store(&i))?))
 }
 
 /// Filters of the event list and export.
@@ -267,10 +278,10 @@ pub(super) async fn create_event(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<EventInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<TrainingEvent>)> {
+) -> ApiResult<(StatusCode, Tagged<TrainingEvent>)> {
     let input = body(b)?;
     let e = app.store.create_training_event(&p, &input).await.map_err(store(&i))?;
-    Ok((StatusCode::CREATED, Json(e)))
+    Ok((StatusCode::CREATED, Tagged(e)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -299,21 +310,21 @@ pub(super) async fn export_events(
 }
 
 #[utoipa::path(get, path = "/api/v1/training/events/{id}", tag = "training", params(("id" = i64, Path)),
-    responses((status = 200, body = TrainingEvent), (status = 403, body = ApiErrorBody),
+    responses((status = 200, body = TrainingEvent, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))), (status = 403, body = ApiErrorBody),
         (status = 404, description = "No such event, or placed outside the caller's scope", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_event(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<TrainingEvent>> {
+) -> ApiResult<Tagged<TrainingEvent>> {
     let e = app.store.training_event(&p, id).await.map_err(store(&i))?.ok_or_else(|| not_found(&i))?;
-    Ok(Json(e))
+    Ok(Tagged(e))
 }
 
-#[utoipa::path(put, path = "/api/v1/training/events/{id}", tag = "training", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/training/events/{id}", tag = "training", params(("id" = i64, Path), IfMatchHeader),
     request_body(content = EventInput, description = "The whole event; hours absent: the course's"),
-    responses((status = 200, body = TrainingEvent), (status = 400, body = ApiErrorBody),
+    responses(VersionedWrite, (status = 200, body = TrainingEvent), (status = 400, body = ApiErrorBody),
         (status = 403, description = "The caller sees the event but does not run training there", body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -321,10 +332,11 @@ pub(super) async fn update_event(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<EventInput>, JsonRejection>,
-) -> ApiResult<Json<TrainingEvent>> {
+) -> ApiResult<Tagged<TrainingEvent>> {
     let input = body(b)?;
-    Ok(Json(app.store.update_training_event(&p, id, &input).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.update_training_event(&p, id, &input, expected).await.map_err(store(&i))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/training/events/{id}/participants", tag = "training", params(("id" = i64, Path)),
@@ -389,9 +401,9 @@ pub(super) async fn pass_pending(
 }
 
 #[utoipa::path(put, path = "/api/v1/training/events/{id}/participants/{worker_id}", tag = "training",
-    params(("id" = i64, Path), ("worker_id" = i64, Path)),
+    params(("id" = i64, Path), ("worker_id" = i64, Path), IfMatchHeader),
     request_body(content = AttendanceInput, description = "Days attended, hours by type (absent and `passed`: the event's hours) and the result"),
-    responses((status = 200, body = Participant), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+    responses(VersionedWrite, (status = 200, body = Participant), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, description = "No such event or participant in the caller's scope", body = ApiErrorBody),
         (status = 422, description = "`result`, `days_attended` (`more_days_than_event`), `hours.*` (`negative_hours`, `too_many_hours`)", body = ApiErrorBody)),
     security(("bearer" = [])))]
@@ -399,22 +411,24 @@ pub(super) async fn record_attendance(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path((id, worker_id)): Path<(i64, i64)>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<AttendanceInput>, JsonRejection>,
-) -> ApiResult<Json<Participant>> {
+) -> ApiResult<Tagged<Participant>> {
     let input = body(b)?;
-    Ok(Json(app.store.record_attendance(&p, id, worker_id, &input).await.map_err(store(&i))?))
+    Ok(Tagged(app.store.record_attendance(&p, id, worker_id, &input, expected).await.map_err(store(&i))?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/training/events/{id}/participants/{worker_id}", tag = "training",
-    params(("id" = i64, Path), ("worker_id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
+    params(("id" = i64, Path), ("worker_id" = i64, Path), IfMatchHeader),
+    responses(VersionedWrite, (status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn remove_participant(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path((id, worker_id)): Path<(i64, i64)>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    app.store.remove_participant(&p, id, worker_id).await.map_err(store(&i))?;
+    app.store.remove_participant(&p, id, worker_id, expected).await.map_err(store(&i))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -23,6 +23,11 @@ use crate::AppState;
 #[serde(default)]
 pub(super) struct InstitutionForm {
     pub csrf: String,
+    /// The record's version and values when the form was opened (changing a record).
+    #[serde(skip_serializing)]
+    pub record_version: String,
+    #[serde(skip_serializing)]
+    pub base: String,
     pub code: String,
     pub name_en: String,
     pub name_km: String,
@@ -34,6 +39,11 @@ pub(super) struct InstitutionForm {
 #[serde(default)]
 pub(super) struct ProgrammeForm {
     pub csrf: String,
+    /// The record's version and values when the form was opened (changing a record).
+    #[serde(skip_serializing)]
+    pub record_version: String,
+    #[serde(skip_serializing)]
+    pub base: String,
     pub code: String,
     pub title_en: String,
     pub title_km: String,
@@ -48,6 +58,11 @@ pub(super) struct ProgrammeForm {
 #[serde(default)]
 pub(super) struct CourseForm {
     pub csrf: String,
+    /// The record's version and values when the form was opened (changing a record).
+    #[serde(skip_serializing)]
+    pub record_version: String,
+    #[serde(skip_serializing)]
+    pub base: String,
     pub programme_id: String,
     pub back: String,
     pub code: String,

@@ -12,7 +12,9 @@ use super::catalogue::{
     course_form, course_input, institution_form, institution_input, programme_form, programme_input, CourseForm,
     InstitutionForm, ProgrammeForm,
 };
+use crate::common::conflict::{as_sent, opened_at, stale_form};
 use crate::common::form_box::{no_errors, num, values_of, FormBox, FormMap};
+use crate::common::versions::{form_version, VERSION_FIELD};
 use crate::common::{flash, layout, render, render_status, store_err, Ctx, Layout, PageError, PageResult};
 use crate::AppState;
 
@@ -33,6 +35,23 @@ enum Editing {
 }
 
 impl Editing {
+    fn version(&self) -> i64 {
+        match self {
+            Editing::Institution(x) => x.version,
+            Editing::Programme(x) => x.version,
+            Editing::Course(x) => x.version,
+        }
+    }
+
+    /// The audit log's name of the record and its id.
+    fn audited(&self) -> (&'static str, String) {
+        match self {
+            Editing::Institution(x) => ("training_institution", x.id.to_string()),
+            Editing::Programme(x) => ("training_programme", x.id.to_string()),
+            Editing::Course(x) => ("training_course", x.id.to_string()),
+        }
+    }
+
     fn values(&self) -> FormMap {
         let mut v = FormMap::new();
         let mut put = |k: &str, x: String| {
@@ -85,16 +104,22 @@ impl Editing {
     }
 }
 
-async fn edit_view(
-    app: &AppState,
-    ctx: &Ctx,
-    editing: &Editing,
-    failed: Option<(&FormMap, &ValidationErrors)>,
-) -> PageResult {
+/// How the form is shown: as opened, sent back with problems, or sent against a record that
+/// someone else changed meanwhile (with the form as sent).
+enum Shown<'a> {
+    Opened,
+    Failed(&'a FormMap, &'a ValidationErrors),
+    Stale(&'a FormMap),
+}
+
+async fn edit_view(app: &AppState, ctx: &Ctx, editing: &Editing, shown: Shown<'_>) -> PageResult {
     let i = ctx.i;
     let current = editing.values();
     let none = no_errors();
-    let (values, errors) = failed.unwrap_or((&current, &none));
+    let (values, errors) = match shown {
+        Shown::Failed(values, errors) => (values, errors),
+        _ => (&current, &none),
+    };
     let (action, back) = editing.paths();
     let mut fb = match editing {
         Editing::Institution(_) => institution_form(&i, values, errors),
@@ -109,12 +134,27 @@ async fn edit_view(
     fb.title = String::new();
     fb.action = action;
     fb.submit = i.t("common.save");
+    let status = match shown {
+        Shown::Opened => {
+            fb.edit = opened_at(editing.version(), &fb.fields);
+            StatusCode::OK
+        }
+        Shown::Failed(sent, _) => {
+            fb.edit = as_sent(sent);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Shown::Stale(sent) => {
+            let (entity, key) = editing.audited();
+            fb.edit = stale_form(app, &i, entity, &key, editing.version(), &mut fb.fields, sent, back.clone()).await?;
+            StatusCode::CONFLICT
+        }
+    };
     let l = layout(ctx, "training").await?;
     let page = EditPage { l, title, back, fb };
-    if failed.is_some() {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
+    if status == StatusCode::OK {
         render(&page)
+    } else {
+        render_status(status, &page)
     }
 }
 
@@ -130,17 +170,17 @@ async fn editing(app: &AppState, ctx: &Ctx, kind: &str, id: i64) -> Result<Editi
 
 pub(super) async fn edit_institution(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let e = editing(&app, &ctx, "institution", id).await?;
-    edit_view(&app, &ctx, &e, None).await
+    edit_view(&app, &ctx, &e, Shown::Opened).await
 }
 
 pub(super) async fn edit_programme(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let e = editing(&app, &ctx, "programme", id).await?;
-    edit_view(&app, &ctx, &e, None).await
+    edit_view(&app, &ctx, &e, Shown::Opened).await
 }
 
 pub(super) async fn edit_course(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let e = editing(&app, &ctx, "course", id).await?;
-    edit_view(&app, &ctx, &e, None).await
+    edit_view(&app, &ctx, &e, Shown::Opened).await
 }
 
 /// The changed record's form, as posted.
@@ -166,6 +206,19 @@ impl Submitted {
             Submitted::Course(f) => values_of(f),
         }
     }
+
+    /// The form as sent, with the version and values it was opened with.
+    fn sent(&self) -> FormMap {
+        let (version, base) = match self {
+            Submitted::Institution(f) => (&f.record_version, &f.base),
+            Submitted::Programme(f) => (&f.record_version, &f.base),
+            Submitted::Course(f) => (&f.record_version, &f.base),
+        };
+        let mut v = self.values();
+        v.insert(VERSION_FIELD.into(), version.clone());
+        v.insert("base".into(), base.clone());
+        v
+    }
 }
 
 /// Saves a changed institution, programme or course; the form again, with its problems, when refused.
@@ -173,15 +226,17 @@ async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, submitted: &S
     let p = ctx.require()?.clone();
     ctx.check_csrf(submitted.csrf())?;
     let e = editing(app, ctx, kind, id).await?;
+    let sent = submitted.sent();
+    let expected = form_version(sent.get(VERSION_FIELD).map(String::as_str));
     let mut pre = no_errors();
     let result = match submitted {
         Submitted::Institution(form) => {
-            app.store.update_institution(&p, id, &institution_input(form)).await.map(|_| ())
+            app.store.update_institution(&p, id, &institution_input(form), expected).await.map(|_| ())
         }
         Submitted::Programme(form) => {
             let input = programme_input(form, &mut pre);
             if pre.is_empty() {
-                app.store.update_programme(&p, id, &input).await.map(|_| ())
+                app.store.update_programme(&p, id, &input, expected).await.map(|_| ())
             } else {
                 Err(StoreError::Invalid(pre))
             }
@@ -189,7 +244,7 @@ async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, submitted: &S
         Submitted::Course(form) => {
             let input = course_input(form, &mut pre);
             if pre.is_empty() {
-                app.store.update_course(&p, id, &input).await.map(|_| ())
+                app.store.update_course(&p, id, &input, expected).await.map(|_| ())
             } else {
                 Err(StoreError::Invalid(pre))
             }
@@ -208,7 +263,12 @@ async fn save_edit(app: &AppState, ctx: &Ctx, kind: &str, id: i64, submitted: &S
             };
             Ok(Redirect::to(&back).into_response())
         }
-        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Some((&submitted.values(), &errs))).await,
+        Err(StoreError::Invalid(errs)) => edit_view(app, ctx, &e, Shown::Failed(&sent, &errs)).await,
+        Err(StoreError::Stale { .. }) => {
+            // Shown again on the record as it is now, with this form's changes on top.
+            let now = editing(app, ctx, kind, id).await?;
+            edit_view(app, ctx, &now, Shown::Stale(&sent)).await
+        }
         Err(other) => Err(store_err(ctx, other)),
     }
 }

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::institution_view;
 use super::shared::{course_title, hours_fields, hours_of, hours_values, HoursForm};
+use crate::common::conflict::{as_sent, opened_at, stale_form};
 use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::{integer, no_errors, query_string, values_of, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::pagination::page_link;
+use crate::common::versions::{form_version, VERSION_FIELD};
 use crate::common::{
     flash, layout, render, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageError, PageResult,
 };
@@ -192,6 +194,11 @@ fn event_form(
 #[serde(default)]
 pub(super) struct EventForm {
     csrf: String,
+    /// The event's version and values when the form was opened (changing an event).
+    #[serde(skip_serializing)]
+    record_version: String,
+    #[serde(skip_serializing)]
+    base: String,
     course_id: String,
     institution_id: String,
     starts_on: String,
@@ -228,6 +235,19 @@ struct EventFormPage {
     cancel: String,
 }
 
+/// Which event form is shown.
+enum EventEdit<'a> {
+    /// A new event's.
+    New,
+    /// A stored event's, at this version.
+    Opened(i64),
+    /// Sent back with problems (the form as sent).
+    Failed(&'a FormMap),
+    /// Sent against an event someone else changed meanwhile (now at this version).
+    Stale(i64, &'a FormMap),
+}
+
+/// The event form; `action` is also where "cancel" leads.
 async fn show_event_form(
     app: &AppState,
     ctx: &Ctx,
@@ -235,18 +255,50 @@ async fn show_event_form(
     errors: &ValidationErrors,
     action: String,
     title: String,
-    cancel: String,
+    edit: EventEdit<'_>,
 ) -> PageResult {
     let courses = app.store.courses(None).await?;
     let institutions = app.store.institutions().await?;
-    let fb = event_form(&ctx.i, &courses, &institutions, values, errors, action, title);
+    let mut fb = event_form(&ctx.i, &courses, &institutions, values, errors, action.clone(), title);
+    let status = match edit {
+        EventEdit::New if errors.is_empty() => StatusCode::OK,
+        EventEdit::New => StatusCode::UNPROCESSABLE_ENTITY,
+        EventEdit::Opened(version) => {
+            fb.edit = opened_at(version, &fb.fields);
+            StatusCode::OK
+        }
+        EventEdit::Failed(sent) => {
+            fb.edit = as_sent(sent);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        EventEdit::Stale(version, sent) => {
+            let id = action.rsplit('/').next().unwrap_or_default().to_string();
+            fb.edit =
+                stale_form(app, &ctx.i, "training_event", &id, version, &mut fb.fields, sent, action.clone()).await?;
+            StatusCode::CONFLICT
+        }
+    };
     let l = layout(ctx, "training").await?;
-    let page = EventFormPage { l, fb, cancel };
-    if errors.is_empty() {
+    let page = EventFormPage { l, fb, cancel: action };
+    if status == StatusCode::OK {
         render(&page)
     } else {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        render_status(status, &page)
     }
+}
+
+/// An event's values as its form shows them.
+fn event_values(ev: &TrainingEvent) -> FormMap {
+    let mut values = FormMap::new();
+    values.insert("course_id".into(), ev.course_id.to_string());
+    values.insert("institution_id".into(), ev.institution_id.map(|x| x.to_string()).unwrap_or_default());
+    values.insert("starts_on".into(), ev.starts_on.to_string());
+    values.insert("ends_on".into(), ev.ends_on.to_string());
+    values.insert("place_code".into(), ev.place_code.clone());
+    values.insert("venue".into(), ev.venue.clone().unwrap_or_default());
+    values.insert("trainers".into(), ev.trainers.clone().unwrap_or_default());
+    hours_values(&mut values, &ev.hours);
+    values
 }
 
 pub(super) async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResult {
@@ -265,7 +317,7 @@ pub(super) async fn new_event(State(app): State<AppState>, ctx: Ctx) -> PageResu
         &no_errors(),
         "/training/events".into(),
         ctx.i.t("training.new_event"),
-        "/training/events".into(),
+        EventEdit::New,
     )
     .await
 }
@@ -289,7 +341,7 @@ pub(super) async fn create_event(State(app): State<AppState>, ctx: Ctx, Form(for
                 &e,
                 "/training/events".into(),
                 ctx.i.t("training.new_event"),
-                "/training/events".into(),
+                EventEdit::New,
             )
             .await
         }
@@ -320,23 +372,14 @@ pub(super) async fn runnable_event(
 pub(super) async fn edit_event(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let p = ctx.require()?.clone();
     let ev = runnable_event(&app, &ctx, &p, id).await?;
-    let mut values = FormMap::new();
-    values.insert("course_id".into(), ev.course_id.to_string());
-    values.insert("institution_id".into(), ev.institution_id.map(|x| x.to_string()).unwrap_or_default());
-    values.insert("starts_on".into(), ev.starts_on.to_string());
-    values.insert("ends_on".into(), ev.ends_on.to_string());
-    values.insert("place_code".into(), ev.place_code.clone());
-    values.insert("venue".into(), ev.venue.clone().unwrap_or_default());
-    values.insert("trainers".into(), ev.trainers.clone().unwrap_or_default());
-    hours_values(&mut values, &ev.hours);
     show_event_form(
         &app,
         &ctx,
-        &values,
+        &event_values(&ev),
         &no_errors(),
         format!("/training/events/{id}"),
         ctx.i.t("training.edit_event"),
-        format!("/training/events/{id}"),
+        EventEdit::Opened(ev.version),
     )
     .await
 }
@@ -351,27 +394,29 @@ pub(super) async fn update_event(
     ctx.check_csrf(&form.csrf)?;
     runnable_event(&app, &ctx, &p, id).await?;
     let (input, pre) = event_input(&form);
+    let mut sent = values_of(&form);
+    sent.insert(VERSION_FIELD.into(), form.record_version.clone());
+    sent.insert("base".into(), form.base.clone());
     let result = if pre.is_empty() {
-        app.store.update_training_event(&p, id, &input).await
+        app.store.update_training_event(&p, id, &input, form_version(Some(&form.record_version))).await
     } else {
         Err(StoreError::Invalid(pre))
     };
+    let (action, title) = (format!("/training/events/{id}"), ctx.i.t("training.edit_event"));
     match result {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/training/events/{id}")).into_response())
         }
         Err(StoreError::Invalid(e)) => {
-            show_event_form(
-                &app,
-                &ctx,
-                &values_of(&form),
-                &e,
-                format!("/training/events/{id}"),
-                ctx.i.t("training.edit_event"),
-                format!("/training/events/{id}"),
-            )
-            .await
+            show_event_form(&app, &ctx, &sent, &e, action, title, EventEdit::Failed(&sent)).await
+        }
+        Err(StoreError::Stale { .. }) => {
+            // Shown again on the event as it is now, with this form's changes on top.
+            let now = runnable_event(&app, &ctx, &p, id).await?;
+            let values = event_values(&now);
+            show_event_form(&app, &ctx, &values, &no_errors(), action, title, EventEdit::Stale(now.version, &sent))
+                .await
         }
         Err(e) => Err(store_err(&ctx, e)),
     }

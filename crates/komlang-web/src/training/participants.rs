@@ -15,8 +15,10 @@ use serde::Deserialize;
 
 use super::events::{runnable_event, visible_event};
 use super::shared::{course_title, hours_of, HoursForm};
+use crate::common::conflict::changed_meanwhile;
 use crate::common::form_box::{integer, messages, no_errors, num, select_choices, typed_with_list, vchoices};
 use crate::common::names::pick;
+use crate::common::versions::form_version;
 use crate::common::{flash, layout, render_status, store_err, Choice, CsrfForm, Ctx, Layout, PageResult};
 use crate::AppState;
 
@@ -38,6 +40,8 @@ pub struct ParticipantRow {
     pub f_field: String,
     pub results: Vec<Choice>,
     pub errors: Vec<String>,
+    /// The participant's record version, which the row's forms send back.
+    pub version: i64,
 }
 
 #[derive(Template)]
@@ -169,6 +173,7 @@ async fn event_view_finding(
                 f_field,
                 results: select_choices(&results, &f_result),
                 errors,
+                version: x.version,
             }
         })
         .collect();
@@ -239,6 +244,9 @@ pub(super) struct AddParticipantsForm {
 #[serde(default)]
 pub(super) struct AttendanceForm {
     pub csrf: String,
+    /// The participant's version when the page was opened.
+    #[serde(skip_serializing)]
+    pub record_version: String,
     pub days_attended: String,
     #[serde(flatten)]
     pub hours: HoursForm,
@@ -310,7 +318,7 @@ pub(super) async fn record_attendance(
         result: form.result.trim().to_string(),
     };
     let result = if pre.is_empty() {
-        app.store.record_attendance(&p, id, worker_id, &input).await
+        app.store.record_attendance(&p, id, worker_id, &input, form_version(Some(&form.record_version))).await
     } else {
         let seen = app.store.event_participants(&p, id).await.map_err(|e| store_err(&ctx, e))?;
         if !seen.iter().any(|x| x.worker.id == worker_id) {
@@ -326,6 +334,11 @@ pub(super) async fn record_attendance(
         Err(StoreError::Invalid(e)) => {
             event_view(&app, &ctx, &p, id, EventFailure::Attendance(worker_id, &form, &e)).await
         }
+        Err(StoreError::Stale { .. }) => {
+            // The row shows what is saved now beside the user's entry, kept in its form.
+            let e = changed_meanwhile(&app, "training_participant", &format!("{id}/{worker_id}")).await?;
+            event_view(&app, &ctx, &p, id, EventFailure::Attendance(worker_id, &form, &e)).await
+        }
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
@@ -338,7 +351,7 @@ pub(super) async fn remove_participant(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(&f.csrf)?;
-    app.store.remove_participant(&p, id, worker_id).await.map_err(|e| store_err(&ctx, e))?;
+    app.store.remove_participant(&p, id, worker_id, f.record_version).await.map_err(|e| store_err(&ctx, e))?;
     flash(&ctx, "common.deleted").await?;
     Ok(Redirect::to(&format!("/training/events/{id}#participants")).into_response())
 }

@@ -15,7 +15,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::export::export_response;
 use crate::common::extract::{body, parse_opt, query};
 use crate::common::schema::{nullable, patch_of};
-use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n, Paged};
+use crate::common::versions::{IfMatchHeader, VersionedWrite};
+use crate::common::{today, ApiError, ApiErrorBody, ApiResult, ApiUser, ExportFormat, I18n, IfMatch, Paged, Tagged};
 use crate::AppState;
 
 /// Filters of the worker list.
@@ -80,14 +81,15 @@ fn worker_query(i: &I18n, q: &WorkerParams) -> ApiResult<WorkerQuery> {
 }
 
 #[utoipa::path(get, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)),
-    responses((status = 200, body = Worker), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Worker, headers(("ETag" = String, description = "The record's version: send it as If-Match to change it"))),
+        (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
 pub(super) async fn get_worker(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Worker>> {
+) -> ApiResult<Tagged<Worker>> {
     match app.store.get_worker(&p, id).await.map_err(|e| ApiError::from_store(&i, e))? {
-        Some(w) => Ok(Json(w)),
+        Some(w) => Ok(Tagged(w)),
         None => Err(ApiError::from_store(&i, StoreError::NotFound)),
     }
 }
@@ -99,10 +101,10 @@ pub(super) async fn create_worker(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     b: Result<Json<WorkerInput>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Worker>)> {
+) -> ApiResult<(StatusCode, Tagged<Worker>)> {
     let input = body(b)?;
     let w = app.store.create_worker(&p, &input, today()).await.map_err(|e| ApiError::from_store(&i, e))?;
-    Ok((StatusCode::CREATED, Json(w)))
+    Ok((StatusCode::CREATED, Tagged(w)))
 }
 
 /// The body of `PATCH /api/v1/workers/{id}`, which `update_worker` reads field by field: the
@@ -130,15 +132,16 @@ impl utoipa::PartialSchema for WorkerPatch {
 
 impl ToSchema for WorkerPatch {}
 
-#[utoipa::path(patch, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)), request_body = WorkerPatch,
-    responses((status = 200, body = Worker), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+#[utoipa::path(patch, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path), IfMatchHeader), request_body = WorkerPatch,
+    responses((status = 200, body = Worker), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody), VersionedWrite),
     security(("bearer" = [])))]
 pub(super) async fn update_worker(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     b: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
-) -> ApiResult<Json<Worker>> {
+) -> ApiResult<Tagged<Worker>> {
     let mut map = body(b)?;
     let text = |v: Option<serde_json::Value>| -> ApiResult<Option<String>> {
         match v {
@@ -164,20 +167,21 @@ pub(super) async fn update_worker(
     };
     let w = app
         .store
-        .update_worker(&p, id, &fields, &WorkerChange { effective_date, note }, today())
+        .update_worker(&p, id, &fields, &WorkerChange { effective_date, note }, today(), expected)
         .await
         .map_err(|e| ApiError::from_store(&i, e))?;
-    Ok(Json(w))
+    Ok(Tagged(w))
 }
 
-#[utoipa::path(delete, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/workers/{id}", tag = "workers", params(("id" = i64, Path), IfMatchHeader),
+    responses((status = 204), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), VersionedWrite), security(("bearer" = [])))]
 pub(super) async fn delete_worker(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    app.store.delete_worker(&p, id).await.map_err(|e| ApiError::from_store(&i, e))?;
+    app.store.delete_worker(&p, id, expected).await.map_err(|e| ApiError::from_store(&i, e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,10 +11,12 @@ use komlang_core::validate::{WorkerInput, SELF_EDITABLE_FIELDS};
 use komlang_core::*;
 use komlang_store::{OrgQuery, StoreError, WorkerChange};
 
+use crate::common::conflict::{as_sent, opened_at, stale_form};
 use crate::common::errors::store_errors;
 use crate::common::extract::store_err;
-use crate::common::forms::{show_form, FieldView, FormBuilder};
+use crate::common::forms::{show_edit_form, show_form, FieldView, FormBuilder};
 use crate::common::names::org_display;
+use crate::common::versions::{form_version, VERSION_FIELD};
 use crate::common::{flash, layout, today, Choice, CsrfForm, Ctx, I18n, PageError, PageResult};
 use crate::AppState;
 
@@ -183,7 +185,9 @@ pub(super) async fn edit_worker(State(app): State<AppState>, ctx: Ctx, Path(id):
     let values = worker_values(&WorkerInput::from_draft(&w.draft()));
     let fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), true).await?;
     let l = layout(&ctx, "workers").await?;
-    show_form(l, format!("{} — {}", ctx.i.t("worker.edit_title"), w.name_km), format!("/workers/{id}"), fields, false)
+    let opened = opened_at(w.version, &fields);
+    let title = format!("{} — {}", ctx.i.t("worker.edit_title"), w.name_km);
+    show_edit_form(l, title, format!("/workers/{id}"), fields, false, opened)
 }
 
 pub(super) async fn update_worker(
@@ -225,11 +229,13 @@ pub(super) async fn update_worker(
         }
     };
     let change = WorkerChange { effective_date, note: form.get("note").cloned() };
+    let expected = form_version(form.get(VERSION_FIELD).map(String::as_str));
     let result = if pre.is_empty() {
-        app.store.update_worker(&p, id, &patch, &change, today()).await
+        app.store.update_worker(&p, id, &patch, &change, today(), expected).await
     } else {
         Err(StoreError::Invalid(pre))
     };
+    let title = format!("{} — {}", ctx.i.t("worker.edit_title"), existing.name_km);
     match result {
         Ok(_) => {
             flash(&ctx, "common.saved").await?;
@@ -237,17 +243,22 @@ pub(super) async fn update_worker(
         }
         Err(StoreError::NotFound) => Err(ctx.not_found()),
         Err(StoreError::Forbidden) => Err(ctx.forbidden()),
+        Err(StoreError::Stale { .. }) => {
+            // Shown again on the record as it is now, with this form's changes on top.
+            let Some(now) = app.store.get_worker(&p, id).await? else { return Err(ctx.not_found()) };
+            let values = worker_values(&WorkerInput::from_draft(&now.draft()));
+            let mut fields = worker_fields(&app, &ctx.i, &p, &values, &ValidationErrors::default(), true).await?;
+            let back = format!("/workers/{id}");
+            let edit =
+                stale_form(&app, &ctx.i, "worker", &id.to_string(), now.version, &mut fields, &form, back).await?;
+            let l = layout(&ctx, "workers").await?;
+            show_edit_form(l, title, format!("/workers/{id}"), fields, true, edit)
+        }
         Err(e) => {
             let errors = store_errors(e)?;
             let fields = worker_fields(&app, &ctx.i, &p, &form, &errors, true).await?;
             let l = layout(&ctx, "workers").await?;
-            show_form(
-                l,
-                format!("{} — {}", ctx.i.t("worker.edit_title"), existing.name_km),
-                format!("/workers/{id}"),
-                fields,
-                true,
-            )
+            show_edit_form(l, title, format!("/workers/{id}"), fields, true, as_sent(&form))
         }
     }
 }
@@ -260,7 +271,7 @@ pub(super) async fn delete_worker(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     ctx.check_csrf(&f.csrf)?;
-    match app.store.delete_worker(&p, id).await {
+    match app.store.delete_worker(&p, id, f.record_version).await {
         Ok(()) => {
             flash(&ctx, "common.deleted").await?;
             Ok(Redirect::to("/workers").into_response())

@@ -34,7 +34,7 @@ use self::copy::{copy_new_workers, stage_tables, Stage};
 use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
 use crate::common::rows::opt_date;
 use crate::common::scope::push_worker_scope;
-use crate::common::sql::{bulk_insert, Arg, Placeholders, Sql};
+use crate::common::sql::{bulk_insert, lock_version, Arg, Placeholders, Sql};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, DupDecision, DupTarget, DuplicateFound, ImportHead, ImportReport,
     RejectedRow, RejectedRows, WorkerImportOptions,
@@ -919,40 +919,53 @@ async fn merge_row(
     worker_id: i64,
     prep: &Prepared,
 ) -> Result<std::result::Result<WorkerDraft, Vec<RowError>>> {
-    let row = sqlx::query(&format!("SELECT {WORKER_COLS} FROM workers w WHERE w.id = $1"))
-        .bind(worker_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let before = worker_from_row(&row)?.draft();
-    let merged = WorkerInput::from_draft(&before).overlay(prep.patch.clone());
-    let draft = match validate_worker(&merged, ctx.today) {
-        Ok(d) => d,
-        Err(v) => {
-            return Ok(Err(v
-                .errors
-                .iter()
-                .map(|e| {
-                    let col = ImportField::parse(&e.field).and_then(|f| ctx.col(f));
-                    row_error(prep.row, ctx.headers, &prep.cells, col, &e.field, &e.code)
-                })
-                .collect()))
+    // Read, and when the row changes the record, lock it (raising its version) and merge again
+    // if someone else changed it between the read and the lock.
+    let mut locked = false;
+    loop {
+        let row = sqlx::query(&format!("SELECT {WORKER_COLS} FROM workers w WHERE w.id = $1"))
+            .bind(worker_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let stored = worker_from_row(&row)?;
+        let before = stored.draft();
+        let merged = WorkerInput::from_draft(&before).overlay(prep.patch.clone());
+        let draft = match validate_worker(&merged, ctx.today) {
+            Ok(d) => d,
+            Err(v) => {
+                return Ok(Err(v
+                    .errors
+                    .iter()
+                    .map(|e| {
+                        let col = ImportField::parse(&e.field).and_then(|f| ctx.col(f));
+                        row_error(prep.row, ctx.headers, &prep.cells, col, &e.field, &e.code)
+                    })
+                    .collect()))
+            }
+        };
+        if draft == before {
+            return Ok(Ok(draft));
         }
-    };
-    if draft == before {
+        if !locked {
+            locked = true;
+            let at = lock_version(conn, "workers", worker_id).await?;
+            if at != Some(stored.version) {
+                continue;
+            }
+        }
+        if let Some(nid) = draft.national_id.as_deref().filter(|n| before.national_id.as_deref() != Some(*n)) {
+            let taken = sqlx::query("SELECT id FROM workers WHERE national_id = $1 AND id <> $2")
+                .bind(nid)
+                .bind(worker_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if taken.is_some() {
+                return Ok(Err(vec![nid_error(ctx, prep)]));
+            }
+        }
+        let note = format!("import {}", ctx.import_id);
+        // `write_worker_update` works on a transaction; the import's is this connection.
+        write_worker_update(conn, ctx.p, worker_id, &before, &draft, ctx.today, Some(&note)).await?;
         return Ok(Ok(draft));
     }
-    if let Some(nid) = draft.national_id.as_deref().filter(|n| before.national_id.as_deref() != Some(*n)) {
-        let taken = sqlx::query("SELECT id FROM workers WHERE national_id = $1 AND id <> $2")
-            .bind(nid)
-            .bind(worker_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if taken.is_some() {
-            return Ok(Err(vec![nid_error(ctx, prep)]));
-        }
-    }
-    let note = format!("import {}", ctx.import_id);
-    // `write_worker_update` works on a transaction; the import's is this connection.
-    write_worker_update(conn, ctx.p, worker_id, &before, &draft, ctx.today, Some(&note)).await?;
-    Ok(Ok(draft))
 }
