@@ -134,6 +134,8 @@ pub struct FormBox {
     pub other_errors: Vec<String>,
     /// The form of a stored record: its version as read, and what changed meanwhile.
     pub edit: Versioning,
+    /// Where "cancel" leads, beside the submit button (none when empty).
+    pub cancel: String,
 }
 
 /// Builds a [`FormBox`]: fields added one by one take their values and problems from the map
@@ -222,6 +224,7 @@ impl<'a> Fb<'a> {
             other_errors,
             fields: self.fields,
             edit: Versioning::default(),
+            cancel: String::new(),
         }
     }
 }

@@ -231,8 +231,8 @@ fn event_input(form: &EventForm) -> (EventInput, ValidationErrors) {
 #[template(path = "training/event_form.html")]
 struct EventFormPage {
     l: Layout,
+    title: String,
     fb: FormBox,
-    cancel: String,
 }
 
 /// Which event form is shown.
@@ -279,7 +279,9 @@ async fn show_event_form(
         }
     };
     let l = layout(ctx, "training").await?;
-    let page = EventFormPage { l, fb, cancel: action };
+    let title = std::mem::take(&mut fb.title);
+    fb.cancel = action;
+    let page = EventFormPage { l, title, fb };
     if status == StatusCode::OK {
         render(&page)
     } else {

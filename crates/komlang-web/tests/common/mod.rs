@@ -136,3 +136,51 @@ pub async fn login(app: &TestApp, client: &reqwest::Client, username: &str) {
         .unwrap();
     assert_eq!(r.status(), 303, "login of {username} should redirect");
 }
+
+/// The fields of the form `selector` in a page, as a browser would send them: every named
+/// input (ticked boxes only), the selected choice of every select (else its first), and every
+/// text area.
+pub fn form_fields(html: &str, selector: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    let form_sel = scraper::Selector::parse(selector).unwrap();
+    let form = doc.select(&form_sel).next().unwrap_or_else(|| panic!("no form {selector} in the page"));
+    let fields = scraper::Selector::parse("input[name], select[name], textarea[name]").unwrap();
+    let option = scraper::Selector::parse("option").unwrap();
+    let mut out = Vec::new();
+    for f in form.select(&fields) {
+        let el = f.value();
+        let name = el.attr("name").unwrap_or_default().to_string();
+        match el.name() {
+            "input" => {
+                let kind = el.attr("type").unwrap_or("text");
+                if matches!(kind, "checkbox" | "radio") && el.attr("checked").is_none() {
+                    continue;
+                }
+                if matches!(kind, "submit" | "button") {
+                    continue;
+                }
+                out.push((name, el.attr("value").unwrap_or_default().to_string()));
+            }
+            "select" => {
+                let opts: Vec<_> = f.select(&option).collect();
+                let chosen = opts.iter().find(|o| o.value().attr("selected").is_some()).or(opts.first());
+                if let Some(o) = chosen {
+                    out.push((name, o.value().attr("value").unwrap_or_default().to_string()));
+                }
+            }
+            _ => out.push((name, f.text().collect())),
+        }
+    }
+    out
+}
+
+/// Sets a field of a form read by [`form_fields`].
+pub fn set_field(fields: &mut [(String, String)], name: &str, value: &str) {
+    let f = fields.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no field {name}"));
+    f.1 = value.to_string();
+}
+
+/// A field's value in a form read by [`form_fields`].
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no field {name}"))
+}
