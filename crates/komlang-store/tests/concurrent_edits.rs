@@ -297,3 +297,35 @@ async fn one_time_actions_happen_once_when_two_people_take_them_at_once() {
         db.cleanup().await;
     }
 }
+
+/// Two app servers change one worker at once, each against the version both read: exactly one
+/// change is made, the other is refused as stale naming the version the winner left, and the
+/// record holds the winner's change alone. Repeated, as the order of the two is up to chance.
+#[tokio::test]
+async fn simultaneous_changes_under_one_version_make_one_change() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let (s1, s2) = (&db.store, &Store::connect(&db.url).await.unwrap());
+        let w = add_worker(s1, "Sok Sopheap").await;
+        let change = komlang_store::WorkerChange::default();
+        for trial in 0..TRIALS {
+            let read = s1.get_worker(admin(), w.id).await.unwrap().unwrap().version;
+            let a = WorkerInput { phone: Some(format!("011 000 {trial:03}")), ..Default::default() };
+            let b = WorkerInput { phone: Some(format!("022 000 {trial:03}")), ..Default::default() };
+            let (ra, rb) = tokio::join!(
+                s1.update_worker(admin(), w.id, &a, &change, today(), Some(read)),
+                s2.update_worker(admin(), w.id, &b, &change, today(), Some(read)),
+            );
+            let stored = s1.get_worker(admin(), w.id).await.unwrap().unwrap();
+            assert_eq!(stored.version, read + 1, "{engine:?}: one change made");
+            match (ra, rb) {
+                (Ok(won), Err(StoreError::Stale { current })) | (Err(StoreError::Stale { current }), Ok(won)) => {
+                    assert_eq!(current, read + 1, "{engine:?}");
+                    assert_eq!(stored.phone, won.phone, "{engine:?}: the winner's change alone");
+                }
+                other => panic!("{engine:?}: one change and one refusal, not {other:?}"),
+            }
+        }
+        db.cleanup().await;
+    }
+}

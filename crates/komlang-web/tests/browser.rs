@@ -558,6 +558,70 @@ async fn run_import(engine: komlang_store::Engine, driver: &mut Driver) {
     app.stop().await;
 }
 
+/// Someone else saves the worker while the officer has its form open in Chromium: the officer's
+/// save is refused and shows the conflict, field by field, with the other change and the
+/// officer's on the form; "save my changes on top" then keeps both.
+async fn run_conflict(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.account("officer", UserRole::ProvincialOfficer, Some("01"), None, None).await;
+    let input = komlang_core::validate::WorkerInput {
+        name_km: Some(NAME_KM.into()),
+        name_latin: Some(NAME_LATIN.into()),
+        sex: Some("female".into()),
+        cadre: Some("para_social_worker".into()),
+        role: Some("ccwc_focal_point".into()),
+        sector: Some("government".into()),
+        workplace_code: Some("010201".into()),
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    let today = komlang_web::common::today();
+    let other = komlang_store::system_principal("district-officer");
+    let w = app.db.store.create_worker(&other, &input, today).await.unwrap();
+    let c = driver.session().await;
+    c.goto(&app.url("/login")).await.unwrap();
+    type_into(&c, "username", "officer").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+
+    c.goto(&app.url(&format!("/workers/{}/edit", w.id))).await.unwrap();
+    wait_until(&c, "the edit form", || async { exists(&c, "#f-email").await }).await;
+    // Meanwhile, another person saves a new phone number.
+    let phone = komlang_core::validate::WorkerInput { phone: Some("012 987 654".into()), ..Default::default() };
+    let change = komlang_store::WorkerChange::default();
+    app.db.store.update_worker(&other, w.id, &phone, &change, today, None).await.unwrap();
+    type_into(&c, "f-email", "officer@example.org").await;
+    click(&c, "form.record button[type=submit]").await;
+    wait_until(&c, "the conflict", || async { exists(&c, "#conflict").await }).await;
+    let stored = app.db.store.get_worker(&other, w.id).await.unwrap().unwrap();
+    assert_eq!(stored.email, None, "{engine:?}: nothing was saved");
+    let table = text_of(&c, "table.conflict-fields").await;
+    assert!(table.contains("012 987 654") && table.contains("officer@example.org"), "{engine:?}: {table}");
+    assert!(text_of(&c, "#conflict").await.contains("district-officer"), "{engine:?}: who changed it");
+    assert_eq!(value_of(&c, "f-phone").await, "012 987 654", "{engine:?}: their change is on the form");
+    assert_eq!(value_of(&c, "f-email").await, "officer@example.org", "{engine:?}: the officer's too");
+    click(&c, "form.record button[type=submit]").await;
+    wait_until(&c, "the profile", || async { exists(&c, "#postings").await }).await;
+    let stored = app.db.store.get_worker(&other, w.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.phone.as_deref(), stored.email.as_deref()),
+        (Some("012 987 654"), Some("officer@example.org")),
+        "{engine:?}: both changes kept"
+    );
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn editing_a_worker_someone_else_changed_in_a_real_browser() {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    for engine in engines() {
+        run_conflict(engine, &mut driver).await;
+    }
+}
+
 #[tokio::test]
 async fn worker_entry_and_search_in_a_real_browser() {
     let mut driver = Driver::start();

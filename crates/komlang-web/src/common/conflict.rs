@@ -15,31 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::errors::PageError;
 use super::form_box::Field;
-use super::forms::{Choice, FieldView, Versioning};
+use super::forms::{Choice, FieldView};
 use super::i18n::I18n;
-use super::versions::{form_version, VERSION_FIELD};
+use super::versions::{form_version, Versioning, VERSION_FIELD};
+pub use super::versions::{ConflictRow, ConflictView};
 use komlang_store::AuditEntry;
-
-/// One field that either side changed.
-pub struct ConflictRow {
-    pub label: String,
-    pub base: String,
-    pub theirs: String,
-    pub yours: String,
-    /// What the form holds now.
-    pub now: String,
-    /// Both changed it, to different values: the user's entry is on the form.
-    pub clash: bool,
-}
-
-/// The conflict as the form template shows it.
-pub struct ConflictView {
-    /// Where "drop my changes" leads: the record's page.
-    pub drop_to: String,
-    pub rows: Vec<ConflictRow>,
-    /// Who changed the record meanwhile, and when, in the interface language.
-    pub changed_by: Vec<String>,
-}
 
 /// The form's values after a three-way merge of the named fields, and which fields either side
 /// changed (with whether both did, differently), in the order of `names`.

@@ -186,13 +186,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.status, Json(self.body)).into_response();
         if let Some(v) = self.etag {
-            r.headers_mut().insert(axum::http::header::ETAG, super::versions::etag(v));
+            r.headers_mut().insert(axum::http::header::ETAG, etag(v));
         }
         r
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The `ETag` of a record at `version` (`common::versions`): a strong tag, since `If-Match`
+/// compares strongly.
+pub fn etag(version: i64) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
+}
 
 /// The `error` kind of an API answer with this status.
 pub fn error_kind(status: StatusCode) -> &'static str {

@@ -9,8 +9,9 @@ use komlang_core::{FieldError, ValidationErrors};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::forms::{Choice, Versioning};
+use super::forms::Choice;
 use super::i18n::I18n;
+use super::versions::Versioning;
 
 pub type FormMap = HashMap<String, String>;
 

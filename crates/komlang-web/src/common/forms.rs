@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use komlang_core::{Action, NonBlank, ValidationErrors};
 use serde::{Deserialize, Deserializer};
 
-use super::conflict::ConflictView;
 use super::i18n::{I18n, Labeled};
 use super::layout::Layout;
 use super::render::{render, render_status, PageResult};
+pub use super::versions::Versioning;
 
 /// A form field left blank is none, anything else is its text without surrounding white space:
 /// for optional text fields of typed forms, as
@@ -121,17 +121,6 @@ struct FormPage {
     fields: Vec<FieldView>,
     has_errors: bool,
     edit: Versioning,
-}
-
-/// What the form of a stored record carries besides its fields (`common::versions`): the
-/// record's version as read and its values then (hidden fields), and, when someone else
-/// changed it meanwhile, the conflict to show.
-#[derive(Default)]
-pub struct Versioning {
-    pub version: Option<i64>,
-    /// The record's values when the form was opened ([`base_text`](super::conflict::base_text)).
-    pub base: String,
-    pub conflict: Option<ConflictView>,
 }
 
 /// A new record's form; with problems it answers 422 so nothing looks saved.

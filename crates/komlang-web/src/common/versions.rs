@@ -13,12 +13,40 @@ use axum::Json;
 use komlang_core::Versioned;
 use serde::Serialize;
 
+pub use super::errors::etag;
 use super::errors::ApiError;
 use crate::AppState;
 
-/// The `ETag` of a record at `version`: a strong tag, since `If-Match` compares strongly.
-pub fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+/// What the form of a stored record carries besides its fields: the record's version as read
+/// and its values then (hidden fields), and, when someone else changed it meanwhile, the
+/// conflict to show (`common::conflict`).
+#[derive(Default)]
+pub struct Versioning {
+    pub version: Option<i64>,
+    /// The record's values when the form was opened (`common::conflict::base_text`).
+    pub base: String,
+    pub conflict: Option<ConflictView>,
+}
+
+/// One field that either side changed.
+pub struct ConflictRow {
+    pub label: String,
+    pub base: String,
+    pub theirs: String,
+    pub yours: String,
+    /// What the form holds now.
+    pub now: String,
+    /// Both changed it, to different values: the user's entry is on the form.
+    pub clash: bool,
+}
+
+/// The conflict as the form templates show it (`common/conflict.html`).
+pub struct ConflictView {
+    /// Where "drop my changes" leads: the record's page.
+    pub drop_to: String,
+    pub rows: Vec<ConflictRow>,
+    /// Who changed the record meanwhile, and when, in the interface language.
+    pub changed_by: Vec<String>,
 }
 
 /// A versioned record as an API answer: its JSON with its `ETag`.
@@ -135,6 +163,9 @@ pub struct IfMatchHeader(
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum VersionedWrite {
+    /// `If-Match` holds more than one tag (or a value that is not text).
+    #[response(status = 400)]
+    Unclear(super::errors::ApiErrorBody),
     /// The record was changed since the `If-Match` version; nothing was saved. The answer's
     /// `ETag` is the record's current version.
     #[response(status = 412, headers(("ETag" = String, description = "The record's current version")))]
