@@ -30,6 +30,7 @@ pub mod common;
 pub mod accounts;
 pub mod audit;
 pub mod competency;
+pub mod field;
 pub mod imports;
 pub mod licensing;
 pub mod organizations;
@@ -107,6 +108,7 @@ fn routes() -> Routes {
     let r = training::routes(r);
     let r = licensing::routes(r);
     let r = audit::routes(r);
+    let r = field::routes(r);
     let r = public::routes(r);
     openapi::routes(r)
 }

@@ -613,6 +613,121 @@ async fn run_conflict(engine: komlang_store::Engine, driver: &mut Driver) {
     app.stop().await;
 }
 
+/// Chromium's network emulation (chromedriver's `network_conditions`): cut or back.
+#[derive(Debug)]
+struct Network {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Network {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/chromium/network_conditions", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let conditions = json!({"network_conditions": {"offline": self.offline, "latency": 0,
+            "download_throughput": 1_048_576, "upload_throughput": 1_048_576}});
+        (axum::http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+async fn count_of(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+}
+
+/// A district officer opens the field app, loses the connection, adds a worker and changes
+/// another's phone; meanwhile someone else changes that worker's phone. When the connection
+/// returns, the new worker is saved and the officer is shown the conflict instead of
+/// overwriting the other change; "apply mine on top" then saves the officer's phone.
+async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.account("district", UserRole::DistrictOfficer, Some("0102"), None, None).await;
+    let today = komlang_web::common::today();
+    let other = komlang_store::system_principal("another-officer");
+    let worker = |name: &str| komlang_core::validate::WorkerInput {
+        name_km: Some(NAME_KM.into()),
+        name_latin: Some(name.into()),
+        sex: Some("female".into()),
+        cadre: Some("para_social_worker".into()),
+        role: Some("ccwc_focal_point".into()),
+        sector: Some("government".into()),
+        workplace_code: Some("010201".into()),
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    let a = app.db.store.create_worker(&other, &worker("Chan Dara"), today).await.unwrap();
+    app.db.store.create_worker(&other, &worker("Keo Sophal"), today).await.unwrap();
+    let c = driver.session().await;
+    c.goto(&app.url("/login")).await.unwrap();
+    type_into(&c, "username", "district").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    // Every page links the manifest; the service worker is served from the root.
+    assert!(exists(&c, "link[rel=manifest][href='/manifest.webmanifest']").await, "{engine:?}");
+    c.goto(&app.url("/field")).await.unwrap();
+    wait_until(&c, "the workers on the device", || async { count_of(&c, "#field-workers li").await == 2 }).await;
+
+    c.issue_cmd(Network { offline: true }).await.unwrap();
+    wait_until(&c, "the offline status", || async {
+        c.find(Locator::Id("field-status")).await.unwrap().attr("data-state").await.unwrap().as_deref()
+            == Some("offline")
+    })
+    .await;
+    // A new worker.
+    click(&c, "#field-add-worker summary").await;
+    let add = c.find(Locator::Id("field-add")).await.unwrap();
+    for (name, value) in [("name_km", "សុខ ស្រីនី"), ("name_latin", "Sok Sreyny"), ("workplace_code", "010201")]
+    {
+        add.find(Locator::Css(&format!("[name={name}]"))).await.unwrap().send_keys(value).await.unwrap();
+    }
+    for (name, value) in [("sex", "female"), ("cadre", "para_social_worker"), ("role", "ccwc_member")] {
+        add.find(Locator::Css(&format!("select[name={name}]"))).await.unwrap().select_by_value(value).await.unwrap();
+    }
+    click(&c, "#field-add button[type=submit]").await;
+    // A changed phone number.
+    click(&c, &format!("#field-workers li[data-worker='{}'] .edit-worker", a.id)).await;
+    let phone = c.find(Locator::Css(&format!("form.field-edit[data-worker='{}'] [name=phone]", a.id))).await.unwrap();
+    phone.send_keys("011 222 333").await.unwrap();
+    click(&c, &format!("form.field-edit[data-worker='{}'] button[type=submit]", a.id)).await;
+    wait_until(&c, "two changes waiting", || async { count_of(&c, "li.change[data-state=waiting]").await == 2 }).await;
+    assert!(text_of(&c, "#field-status").await.contains('2'), "{engine:?}: the waiting changes are counted");
+    assert_eq!(worker_total(&app).await, 2, "{engine:?}: nothing reached the server");
+
+    // Meanwhile someone else changes the same worker's phone.
+    let theirs = komlang_core::validate::WorkerInput { phone: Some("099 888 777".into()), ..Default::default() };
+    let change = komlang_store::WorkerChange::default();
+    app.db.store.update_worker(&other, a.id, &theirs, &change, today, None).await.unwrap();
+
+    c.issue_cmd(Network { offline: false }).await.unwrap();
+    wait_until(&c, "the changes sent", || async {
+        count_of(&c, "li.change[data-state=saved]").await == 1
+            && count_of(&c, "li.change[data-state=conflict]").await == 1
+    })
+    .await;
+    assert_eq!(worker_total(&app).await, 3, "{engine:?}: the new worker was saved");
+    let stored = app.db.store.get_worker(&other, a.id).await.unwrap().unwrap();
+    assert_eq!(stored.phone.as_deref(), Some("099 888 777"), "{engine:?}: not overwritten unseen");
+    let table = text_of(&c, "li.change[data-state=conflict] table").await;
+    assert!(table.contains("099 888 777") && table.contains("011 222 333"), "{engine:?}: {table}");
+    click(&c, "li.change[data-state=conflict] .apply-mine").await;
+    wait_until(&c, "the officer's change saved", || async { count_of(&c, "li.change[data-state=saved]").await == 2 })
+        .await;
+    let stored = app.db.store.get_worker(&other, a.id).await.unwrap().unwrap();
+    assert_eq!(stored.phone.as_deref(), Some("011 222 333"), "{engine:?}: applied on top once chosen");
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn working_offline_in_a_real_browser() {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    for engine in engines() {
+        run_offline(engine, &mut driver).await;
+    }
+}
+
 #[tokio::test]
 async fn editing_a_worker_someone_else_changed_in_a_real_browser() {
     let mut driver = Driver::start();

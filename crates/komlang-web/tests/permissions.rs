@@ -42,6 +42,12 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PageOp {
     Home,
+    /// The field app's page and its data.
+    Field,
+    /// A change sent from the field app.
+    FieldChange,
+    /// The manifest, the service worker, the scripts and the icon.
+    Assets,
     LoginForm,
     Login,
     Logout,
@@ -322,6 +328,14 @@ const ROUTES: &[Route] = &[
     page("GET", "/readyz", PageOp::Ready),
     page("GET", "/metrics", PageOp::Metrics),
     page("GET", "/static/app.css", PageOp::Css),
+    page("GET", "/field", PageOp::Field),
+    page("GET", "/field/data", PageOp::Field),
+    page("POST", "/field/changes", PageOp::FieldChange),
+    page("GET", "/manifest.webmanifest", PageOp::Assets),
+    page("GET", "/sw.js", PageOp::Assets),
+    page("GET", "/static/field.js", PageOp::Assets),
+    page("GET", "/static/komlang.js", PageOp::Assets),
+    page("GET", "/static/icon.svg", PageOp::Assets),
     // openapi.rs; accounts, workers, organizations, units, audit, imports: API
     api("GET", "/api/openapi.json", ApiOp::OpenApi),
     api("GET", "/api/v1/me", ApiOp::Me),
@@ -473,6 +487,7 @@ fn served_anonymously(op: Op) -> bool {
                 | PageOp::Lang
                 | PageOp::About
                 | PageOp::Css
+                | PageOp::Assets
                 | PageOp::Health
                 | PageOp::Ready
                 | PageOp::Metrics
@@ -2961,6 +2976,62 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             let r = fx.page(f, c, Some(who), "GET", "/static/app.css", None).await;
             f.status(at("/static/app.css"), r.status, 200, "");
         }
+        PageOp::Assets => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+        }
+        PageOp::Field => {
+            // The page, and the data the device keeps: only the caller's scope (the page helper
+            // checks that nothing out of scope is named), and workers' records only for those
+            // who change them.
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+            if route.path == "/field/data" {
+                let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let ids: Vec<i64> = v["workers"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|w| w["id"].as_i64()).collect())
+                    .unwrap_or_default();
+                let want: Vec<i64> = if who.creates_workers() {
+                    let mut w: Vec<i64> = W::ALL.iter().filter(|w| who.sees_worker(**w)).map(|w| fx.wid(*w)).collect();
+                    w.sort_unstable();
+                    w
+                } else {
+                    Vec::new()
+                };
+                let mut got = ids.clone();
+                got.sort_unstable();
+                f.check(got == want, || format!("{}: workers {ids:?}, want {want:?}", at(route.path)));
+                let me = v["me"]["id"].as_i64();
+                let want_me = (who == Who::SelfW1).then(|| fx.wid(W::W1));
+                f.check(me == want_me, || format!("{}: me {me:?}, want {want_me:?}", at(route.path)));
+            }
+        }
+        PageOp::FieldChange => {
+            // A phone number changed in the field: as the pages allow, and only with the CSRF token.
+            for (n, w) in W::ALL.into_iter().enumerate() {
+                let before = fx.stored_phone(w).await;
+                let phone = phone_for(5, who, n);
+                let body = json!({"id": format!("{who:?}-{n}"), "kind": "update_worker", "worker_id": fx.wid(w),
+                                  "fields": {"phone": phone}});
+                let url = fx.app.url("/field/changes");
+                let forged = c.post(&url).header("x-csrf-token", "forged").json(&body).send().await.unwrap();
+                f.status(format!("{} without the CSRF token", at(route.path)), forged.status().as_u16(), 403, "");
+                let r = c.post(&url).header("x-csrf-token", csrf).json(&body).send().await.unwrap();
+                let want = if !who.sees_worker(w) {
+                    404
+                } else if !who.writes_workers() {
+                    403
+                } else {
+                    200
+                };
+                f.status(format!("{} {{worker {n}}}", at(route.path)), r.status().as_u16(), want, "");
+                let after = fx.stored_phone(w).await;
+                let expected = if want == 200 { Some(phone) } else { before };
+                f.check(after == expected, || format!("{}: stored phone {after:?}, want {expected:?}", at(route.path)));
+            }
+            fx.restore_contacts().await;
+        }
     }
 }
 
@@ -3095,7 +3166,15 @@ async fn anonymous_requests_are_turned_away() {
                     let to_login =
                         r.status == 303 && r.location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
                     match (route.method, op) {
-                        ("GET", PageOp::LoginForm | PageOp::About | PageOp::Css | PageOp::Health | PageOp::Ready) => {
+                        (
+                            "GET",
+                            PageOp::LoginForm
+                            | PageOp::About
+                            | PageOp::Css
+                            | PageOp::Assets
+                            | PageOp::Health
+                            | PageOp::Ready,
+                        ) => {
                             f.status(&what, r.status, 200, "");
                         }
                         ("GET", PageOp::Metrics) => metrics_check(&fx, &mut f, None).await,

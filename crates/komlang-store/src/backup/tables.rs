@@ -8,8 +8,9 @@
 pub struct TableSpec {
     pub name: &'static str,
     /// False for what a restore need not bring back: stored sessions (everyone signs in
-    /// again), the public pages' rate-limit counters and the worker tallies (which the
-    /// database's triggers rebuild as the workers are restored).
+    /// again), the public pages' rate-limit counters, the worker tallies (which the
+    /// database's triggers rebuild as the workers are restored) and the answers kept for
+    /// changes sent from the field.
     pub carried: bool,
     /// Rows a new database holds before anyone has used it, written by Komlang itself when it
     /// migrates or starts (reference data, the built-in planning norm, the default training
@@ -81,6 +82,9 @@ pub const TABLES: &[TableSpec] = &[
     not_carried("rate_limits"),
     // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
     not_carried("worker_tallies"),
+    // The answers given to changes sent from the field, kept a while so that one sent twice is
+    // made once: a restored database starts without them.
+    not_carried("field_changes"),
 ];
 
 /// The table of this name.

@@ -562,6 +562,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The workers of the principal's scope in name order, whole records, at most `limit` of
+    /// them, and whether there were more: what a field officer's device keeps for working
+    /// without a connection (a district's few hundred).
+    pub async fn scope_workers(&self, p: &Principal, limit: i64) -> Result<(Vec<Worker>, bool)> {
+        if !p.may(Action::ReadWorkers) {
+            return Ok((Vec::new(), false));
+        }
+        let mut sql = Sql::for_engine(
+            &format!("SELECT {WORKER_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1"),
+            self.engine,
+        );
+        push_worker_scope(&mut sql, &p.worker_scope());
+        sql.push(" ORDER BY w.name_latin, w.id LIMIT ").int(limit.clamp(1, 5000) + 1);
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        let mut out = rows.iter().map(worker_from_row).collect::<Result<Vec<_>>>()?;
+        let more = out.len() as i64 > limit;
+        out.truncate(limit.max(0) as usize);
+        Ok((out, more))
+    }
+
     /// A worker within the principal's scope (None when absent or out of scope).
     pub async fn get_worker(&self, p: &Principal, id: i64) -> Result<Option<Worker>> {
         let mut conn = self.pool.acquire().await?;

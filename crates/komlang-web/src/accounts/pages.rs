@@ -126,7 +126,10 @@ pub(super) async fn login(State(app): State<AppState>, ctx: Ctx, jar: Cookies, F
 pub(super) async fn logout(ctx: Ctx, Form(f): Form<CsrfForm>) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     ctx.session.flush().await?;
-    Ok(Redirect::to("/login").into_response())
+    // The browser forgets what this site kept on the device (the field app's records and
+    // queue, the service worker's copies): a phone left signed out holds nothing of the account.
+    let clear = [(axum::http::HeaderName::from_static("clear-site-data"), "\"cache\", \"storage\"")];
+    Ok((clear, Redirect::to("/login")).into_response())
 }
 
 #[derive(Template)]
