@@ -667,6 +667,21 @@ async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
     assert!(exists(&c, "link[rel=manifest][href='/manifest.webmanifest']").await, "{engine:?}");
     c.goto(&app.url("/field")).await.unwrap();
     wait_until(&c, "the workers on the device", || async { count_of(&c, "#field-workers li").await == 2 }).await;
+    // Usable on a phone 360 px wide: nothing wider than the screen.
+    c.set_window_size(360, 740).await.unwrap();
+    for path in ["/field", "/workers", "/"] {
+        if path != "/field" {
+            c.goto(&app.url(path)).await.unwrap();
+        }
+        let widths = c
+            .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+            .await
+            .unwrap();
+        let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        assert!(inner <= 360 && scroll <= inner, "{engine:?} {path}: {scroll} px wide in a {inner} px window");
+    }
+    c.goto(&app.url("/field")).await.unwrap();
+    wait_until(&c, "the workers on the device", || async { count_of(&c, "#field-workers li").await == 2 }).await;
 
     c.issue_cmd(Network { offline: true }).await.unwrap();
     wait_until(&c, "the offline status", || async {
