@@ -673,10 +673,8 @@ async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
         if path != "/field" {
             c.goto(&app.url(path)).await.unwrap();
         }
-        let widths = c
-            .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
-            .await
-            .unwrap();
+        let widths =
+            c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
         let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
         assert!(inner <= 360 && scroll <= inner, "{engine:?} {path}: {scroll} px wide in a {inner} px window");
     }
