@@ -107,6 +107,45 @@ pub struct WorkerInput {
 }
 
 impl WorkerInput {
+    /// The input of a form or a device's change, whose fields are all text (`get` answers a
+    /// field by name, none when absent). `org_id` is a number; blank asks to remove the
+    /// employer (`Some(0)`), as in a PATCH; one that is not a number is a problem.
+    pub fn from_text(get: impl Fn(&str) -> Option<String>) -> (Self, ValidationErrors) {
+        let mut errs = ValidationErrors::default();
+        let org_id = match get("org_id").as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(0),
+            Some(s) => match s.parse::<i64>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    errs.push(FieldError::new("org_id", "invalid_number"));
+                    None
+                }
+            },
+        };
+        let input = WorkerInput {
+            name_km: get("name_km"),
+            name_latin: get("name_latin"),
+            sex: get("sex"),
+            date_of_birth: get("date_of_birth"),
+            national_id: get("national_id"),
+            phone: get("phone"),
+            email: get("email"),
+            cadre: get("cadre"),
+            role: get("role"),
+            sector: get("sector"),
+            org_id,
+            position_title: get("position_title"),
+            workplace_code: get("workplace_code"),
+            status: get("status"),
+            start_date: get("start_date"),
+            end_date: get("end_date"),
+            education_level: get("education_level"),
+            education_field: get("education_field"),
+        };
+        (input, errs)
+    }
+
     /// The input that reproduces an existing record (the base for edits).
     pub fn from_draft(d: &WorkerDraft) -> Self {
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());

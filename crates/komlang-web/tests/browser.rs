@@ -503,11 +503,7 @@ async fn run_import(engine: komlang_store::Engine, driver: &mut Driver) {
     let file = driver.dir.join(format!("staff-{engine:?}.csv"));
     std::fs::write(&file, IMPORT_CSV).expect("write the file to upload");
     let c = driver.session().await;
-    c.goto(&app.url("/login")).await.unwrap();
-    type_into(&c, "username", "officer").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    sign_in(&c, &app, "officer").await;
     if html_lang(&c).await != "km" {
         switch_language(&c, "km").await;
     }
@@ -579,11 +575,7 @@ async fn run_conflict(engine: komlang_store::Engine, driver: &mut Driver) {
     let other = komlang_store::system_principal("district-officer");
     let w = app.db.store.create_worker(&other, &input, today).await.unwrap();
     let c = driver.session().await;
-    c.goto(&app.url("/login")).await.unwrap();
-    type_into(&c, "username", "officer").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    sign_in(&c, &app, "officer").await;
 
     c.goto(&app.url(&format!("/workers/{}/edit", w.id))).await.unwrap();
     wait_until(&c, "the edit form", || async { exists(&c, "#f-email").await }).await;
@@ -631,6 +623,15 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Network {
     }
 }
 
+/// Signs `username` in through the login form and waits for the signed-in home page.
+async fn sign_in(c: &Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    type_into(c, "username", username).await;
+    type_into(c, "password", PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    wait_until(c, "the signed-in home page", || async { exists(c, "form.logout").await }).await;
+}
+
 async fn count_of(c: &Client, css: &str) -> usize {
     c.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
 }
@@ -658,11 +659,7 @@ async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
     let a = app.db.store.create_worker(&other, &worker("Chan Dara"), today).await.unwrap();
     app.db.store.create_worker(&other, &worker("Keo Sophal"), today).await.unwrap();
     let c = driver.session().await;
-    c.goto(&app.url("/login")).await.unwrap();
-    type_into(&c, "username", "district").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    sign_in(&c, &app, "district").await;
     // Every page links the manifest; the service worker is served from the root.
     assert!(exists(&c, "link[rel=manifest][href='/manifest.webmanifest']").await, "{engine:?}");
     c.goto(&app.url("/field")).await.unwrap();
@@ -774,11 +771,7 @@ async fn run_download(engine: komlang_store::Engine, driver: &mut Driver) {
     let dir = driver.dir.join(format!("downloads-{engine:?}"));
     std::fs::create_dir_all(&dir).unwrap();
     let c = driver.downloading_session(&dir).await;
-    c.goto(&app.url("/login")).await.unwrap();
-    type_into(&c, "username", "officer").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, "form[action='/login'] button[type=submit]").await;
-    wait_until(&c, "the signed-in home page", || async { exists(&c, "form.logout").await }).await;
+    sign_in(&c, &app, "officer").await;
     c.goto(&app.url("/workers")).await.unwrap();
     wait_until(&c, "the worker list", || async { exists(&c, "#export").await }).await;
     click(&c, "#export a[href^='/workers/export.csv']").await;

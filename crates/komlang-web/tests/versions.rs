@@ -450,11 +450,46 @@ async fn two_people_editing_one_worker_see_each_others_changes() {
     }
 }
 
+/// Two browsers open the form `selector` at `edit`; `b` changes `theirs` and saves first;
+/// `a` changes `mine` on the form opened before and sends it to `target`: 409, nothing saved, the
+/// conflict shown. Answers the form `a` gets back.
+#[allow(clippy::too_many_arguments)]
+async fn overtaken(
+    app: &TestApp,
+    (a, b): (&reqwest::Client, &reqwest::Client),
+    edit: &str,
+    target: &str,
+    selector: &str,
+    theirs: (&str, &str),
+    mine: (&str, &str),
+) -> Vec<(String, String)> {
+    use common::{field, form_fields, set_field, Texts};
+    let open = |c: &reqwest::Client| {
+        let (c, url) = (c.clone(), app.url(edit));
+        async move {
+            let page = c.get(url).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+            form_fields(&page, selector)
+        }
+    };
+    let (mut fa, mut fb) = (open(a).await, open(b).await);
+    assert_eq!(field(&fa, "record_version"), field(&fb, "record_version"), "{edit}");
+    set_field(&mut fb, theirs.0, theirs.1);
+    assert_eq!(b.post(app.url(target)).form(&fb).send().await.unwrap().status(), 303, "{edit}");
+    set_field(&mut fa, mine.0, mine.1);
+    let r = a.post(app.url(target)).header("accept-language", "en").form(&fa).send().await.unwrap();
+    assert_eq!(r.status(), 409, "{edit}");
+    let text = r.text().await.unwrap();
+    assert!(text.contains(&Texts::new(komlang_web::common::i18n::Locale::En).t("stale.title")), "{edit}");
+    let merged = form_fields(&text, selector);
+    assert_eq!((field(&merged, theirs.0), field(&merged, mine.0)), (theirs.1, mine.1), "{edit}");
+    merged
+}
+
 /// The forms of the training catalogue, an event, an assessment and a licence's decision carry
 /// the record's version, and a stale one changes nothing and says so.
 #[tokio::test]
 async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
-    use common::{browser, field, form_fields, login, set_field, Texts};
+    use common::{browser, field, form_fields, login, set_field};
     for engine in engines() {
         let app = TestApp::start(engine).await;
         let (_, admin) = app.account("first", UserRole::NationalAdmin, None, None, None).await;
@@ -462,14 +497,9 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
         let (a, b) = (browser(), browser());
         login(&app, &a, "first").await;
         login(&app, &b, "second").await;
-        let en = Texts::new(komlang_web::common::i18n::Locale::En);
-        let page = |c: &reqwest::Client, path: String| {
-            let c = c.clone();
-            let url = app.url(&path);
-            async move { c.get(url).header("accept-language", "en").send().await.unwrap().text().await.unwrap() }
-        };
+        let both = (&a, &b);
 
-        // A course of the catalogue.
+        // A course of the catalogue: the other's title and the user's hours both kept.
         let c = send(
             &app,
             &admin,
@@ -480,28 +510,10 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
         )
         .await;
         let cid = c.body["id"].as_i64().unwrap();
-        let mut fa = form_fields(&page(&a, format!("/training/courses/{cid}/edit")).await, "form.record");
-        let mut fb = form_fields(&page(&b, format!("/training/courses/{cid}/edit")).await, "form.record");
-        assert_eq!(field(&fa, "record_version"), "1", "{engine:?}");
-        set_field(&mut fb, "title_en", "Second");
-        assert_eq!(b.post(app.url(&format!("/training/courses/{cid}"))).form(&fb).send().await.unwrap().status(), 303);
-        set_field(&mut fa, "hours.lab", "3");
-        let r = a
-            .post(app.url(&format!("/training/courses/{cid}")))
-            .header("accept-language", "en")
-            .form(&fa)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 409);
-        let text = r.text().await.unwrap();
-        assert!(text.contains(&en.t("stale.title")));
-        let merged = form_fields(&text, "form.record");
-        assert_eq!((field(&merged, "title_en"), field(&merged, "hours.lab")), ("Second", "3"));
-        assert_eq!(
-            a.post(app.url(&format!("/training/courses/{cid}"))).form(&merged).send().await.unwrap().status(),
-            303
-        );
+        let (edit, target) = (format!("/training/courses/{cid}/edit"), format!("/training/courses/{cid}"));
+        let merged =
+            overtaken(&app, both, &edit, &target, "form.record", ("title_en", "Second"), ("hours.lab", "3")).await;
+        assert_eq!(a.post(app.url(&target)).form(&merged).send().await.unwrap().status(), 303, "{engine:?}");
         let now = get(&app, &admin, &format!("/api/v1/training/courses/{cid}")).await.body;
         assert_eq!((now["title_en"].as_str(), now["hours"]["lab"].as_f64()), (Some("Second"), Some(3.0)));
 
@@ -516,17 +528,10 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
         )
         .await;
         let eid = ev.body["id"].as_i64().unwrap();
-        let mut fa = form_fields(&page(&a, format!("/training/events/{eid}/edit")).await, "form.record");
-        let mut fb = form_fields(&page(&b, format!("/training/events/{eid}/edit")).await, "form.record");
-        set_field(&mut fb, "venue", "Hall B");
-        assert_eq!(b.post(app.url(&format!("/training/events/{eid}"))).form(&fb).send().await.unwrap().status(), 303);
-        set_field(&mut fa, "trainers", "NISA");
-        let r = a.post(app.url(&format!("/training/events/{eid}"))).form(&fa).send().await.unwrap();
-        assert_eq!(r.status(), 409);
-        let merged = form_fields(&r.text().await.unwrap(), "form.record");
-        assert_eq!((field(&merged, "venue"), field(&merged, "trainers")), ("Hall B", "NISA"));
+        let (edit, target) = (format!("/training/events/{eid}/edit"), format!("/training/events/{eid}"));
+        overtaken(&app, both, &edit, &target, "form.record", ("venue", "Hall B"), ("trainers", "NISA")).await;
 
-        // An assessment.
+        // An assessment: nothing saved until the merged form is sent.
         let w = add_worker(&app, "Mao Dara").await;
         let fw = get(&app, &admin, "/api/v1/competency-frameworks/current").await.body;
         let code = fw["areas"][0]["competencies"][0]["indicators"][0]["code"].as_str().unwrap().to_string();
@@ -540,27 +545,14 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
         )
         .await;
         let aid = made.body["id"].as_i64().unwrap();
-        let mut fa = form_fields(&page(&a, format!("/assessments/{aid}/edit")).await, "#assessment-form");
-        let mut fb = form_fields(&page(&b, format!("/assessments/{aid}/edit")).await, "#assessment-form");
-        assert_eq!(field(&fa, "record_version"), "1");
-        set_field(&mut fb, "notes", "Seen in the field");
-        assert_eq!(b.post(app.url(&format!("/assessments/{aid}"))).form(&fb).send().await.unwrap().status(), 303);
-        set_field(&mut fa, &format!("r.{code}"), "4");
-        let r = a
-            .post(app.url(&format!("/assessments/{aid}")))
-            .header("accept-language", "en")
-            .form(&fa)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 409);
-        let text = r.text().await.unwrap();
-        assert!(text.contains(&en.t("stale.title")));
-        let merged = form_fields(&text, "#assessment-form");
-        assert_eq!((field(&merged, "notes"), field(&merged, &format!("r.{code}"))), ("Seen in the field", "4"));
+        let (edit, target) = (format!("/assessments/{aid}/edit"), format!("/assessments/{aid}"));
+        let rating = format!("r.{code}");
+        let merged =
+            overtaken(&app, both, &edit, &target, "#assessment-form", ("notes", "Seen in the field"), (&rating, "4"))
+                .await;
         let stored = get(&app, &admin, &format!("/api/v1/assessments/{aid}")).await.body;
-        assert_eq!(stored["ratings"][0]["rating"], 2, "nothing saved");
-        assert_eq!(a.post(app.url(&format!("/assessments/{aid}"))).form(&merged).send().await.unwrap().status(), 303);
+        assert_eq!(stored["ratings"][0]["rating"], 2, "{engine:?}: nothing saved");
+        assert_eq!(a.post(app.url(&target)).form(&merged).send().await.unwrap().status(), 303);
         let stored = get(&app, &admin, &format!("/api/v1/assessments/{aid}")).await.body;
         assert_eq!(
             (stored["ratings"][0]["rating"].as_i64(), stored["notes"].as_str()),
@@ -572,8 +564,12 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
             send(&app, &admin, Method::POST, &format!("/api/v1/workers/{}/licences", w.id), Some(json!({})), None)
                 .await;
         let lid = applied.body["id"].as_i64().unwrap();
-        let mut fa = form_fields(&page(&a, format!("/licences/{lid}")).await, "#decision-form");
-        let mut fb = form_fields(&page(&b, format!("/licences/{lid}")).await, "#decision-form");
+        let page = |c: &reqwest::Client| {
+            let (c, url) = (c.clone(), app.url(&format!("/licences/{lid}")));
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        let mut fa = form_fields(&page(&a).await, "#decision-form");
+        let mut fb = form_fields(&page(&b).await, "#decision-form");
         set_field(&mut fb, "action", "approve");
         assert_eq!(b.post(app.url(&format!("/licences/{lid}/decision"))).form(&fb).send().await.unwrap().status(), 303);
         set_field(&mut fa, "action", "reject");
@@ -589,6 +585,7 @@ async fn other_forms_refuse_a_stale_version_and_keep_the_entry() {
         let text = r.text().await.unwrap();
         assert!(text.contains("Someone else (second,"), "{text}");
         assert!(text.contains("Incomplete file"), "the entry is kept");
+        assert_eq!(field(&form_fields(&text, "#decision-form"), "record_version"), "2", "{engine:?}");
         let stored = get(&app, &admin, &format!("/api/v1/licences/{lid}")).await.body;
         assert_eq!(stored["licence"]["status"], "active", "the stale rejection did nothing");
         app.stop().await;

@@ -73,48 +73,45 @@ pub trait FormField {
     fn set(&mut self, value: &str);
 }
 
-impl FormField for FieldView {
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn label(&self) -> &str {
-        &self.label
-    }
-    fn value(&self) -> &str {
-        &self.value
-    }
-    fn options(&self) -> &[Choice] {
-        &self.options
-    }
-    fn set(&mut self, value: &str) {
-        self.value = value.to_string();
-        for o in self.options.iter_mut() {
-            o.selected = o.value == value;
+/// Implements [`FormField`] for a field type with `name`, `label`, `value` and `options`, and how
+/// it takes a value.
+macro_rules! form_field {
+    ($t:ty, |$field:ident, $value:ident| $set:block) => {
+        impl FormField for $t {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn label(&self) -> &str {
+                &self.label
+            }
+            fn value(&self) -> &str {
+                &self.value
+            }
+            fn options(&self) -> &[Choice] {
+                &self.options
+            }
+            fn set(&mut self, $value: &str) {
+                let $field = self;
+                $set
+            }
         }
-    }
+    };
 }
 
-impl FormField for Field {
-    fn name(&self) -> &str {
-        &self.name
+form_field!(FieldView, |f, value| {
+    f.value = value.to_string();
+    for o in f.options.iter_mut() {
+        o.selected = o.value == value;
     }
-    fn label(&self) -> &str {
-        &self.label
+});
+
+form_field!(Field, |f, value| {
+    f.value = value.to_string();
+    let ticked: Vec<&str> = value.split_whitespace().collect();
+    for o in f.options.iter_mut() {
+        o.selected = if f.kind == "checkboxes" { ticked.contains(&o.value.as_str()) } else { o.value == value };
     }
-    fn value(&self) -> &str {
-        &self.value
-    }
-    fn options(&self) -> &[Choice] {
-        &self.options
-    }
-    fn set(&mut self, value: &str) {
-        self.value = value.to_string();
-        let ticked: Vec<&str> = value.split_whitespace().collect();
-        for o in self.options.iter_mut() {
-            o.selected = if self.kind == "checkboxes" { ticked.contains(&o.value.as_str()) } else { o.value == value };
-        }
-    }
-}
+});
 
 /// A field of a form drawn by its own template (an assessment's ratings), for the merge.
 pub struct PlainField {
@@ -124,23 +121,9 @@ pub struct PlainField {
     pub options: Vec<Choice>,
 }
 
-impl FormField for PlainField {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn label(&self) -> &str {
-        &self.label
-    }
-    fn value(&self) -> &str {
-        &self.value
-    }
-    fn options(&self) -> &[Choice] {
-        &self.options
-    }
-    fn set(&mut self, value: &str) {
-        self.value = value.to_string();
-    }
-}
+form_field!(PlainField, |f, value| {
+    f.value = value.to_string();
+});
 
 /// The values of a record's form fields, by name.
 pub fn field_values<F: FormField>(fields: &[F]) -> HashMap<String, String> {

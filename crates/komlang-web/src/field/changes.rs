@@ -50,7 +50,7 @@ pub(super) struct FieldChange {
 /// The fields a device may change of a worker: contact details and status.
 const WORKER_FIELDS: &[&str] = &["phone", "email", "status"];
 /// The fields of a new worker.
-const NEW_WORKER_FIELDS: &[&str] = &[
+pub(super) const NEW_WORKER_FIELDS: &[&str] = &[
     "name_km",
     "name_latin",
     "sex",
@@ -135,24 +135,9 @@ fn only(fields: &HashMap<String, String>, allowed: &[&str]) -> Result<(), Valida
     }
 }
 
+/// The fields as a worker's input (the caller has checked which fields are sent: no `org_id`).
 fn worker_input(fields: &HashMap<String, String>) -> WorkerInput {
-    let get = |k: &str| fields.get(k).cloned();
-    WorkerInput {
-        name_km: get("name_km"),
-        name_latin: get("name_latin"),
-        sex: get("sex"),
-        date_of_birth: get("date_of_birth"),
-        national_id: get("national_id"),
-        phone: get("phone"),
-        email: get("email"),
-        cadre: get("cadre"),
-        role: get("role"),
-        sector: get("sector"),
-        workplace_code: get("workplace_code"),
-        status: get("status"),
-        start_date: get("start_date"),
-        ..Default::default()
-    }
+    WorkerInput::from_text(|k| fields.get(k).cloned()).0
 }
 
 async fn add_worker(

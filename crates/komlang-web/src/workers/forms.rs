@@ -108,40 +108,7 @@ pub(super) async fn new_worker(State(app): State<AppState>, ctx: Ctx) -> PageRes
 
 /// A submitted worker form: every field as text.
 fn worker_input_from_form(form: &HashMap<String, String>) -> (WorkerInput, ValidationErrors) {
-    let mut errs = ValidationErrors::default();
-    let get = |k: &str| form.get(k).cloned();
-    let org_id = match form.get("org_id").map(|s| s.trim()) {
-        None => None,
-        Some("") => Some(0),
-        Some(s) => match s.parse::<i64>() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                errs.push(FieldError::new("org_id", "invalid_number"));
-                None
-            }
-        },
-    };
-    let input = WorkerInput {
-        name_km: get("name_km"),
-        name_latin: get("name_latin"),
-        sex: get("sex"),
-        date_of_birth: get("date_of_birth"),
-        national_id: get("national_id"),
-        phone: get("phone"),
-        email: get("email"),
-        cadre: get("cadre"),
-        role: get("role"),
-        sector: get("sector"),
-        org_id,
-        position_title: get("position_title"),
-        workplace_code: get("workplace_code"),
-        status: get("status"),
-        start_date: get("start_date"),
-        end_date: get("end_date"),
-        education_level: get("education_level"),
-        education_field: get("education_field"),
-    };
-    (input, errs)
+    WorkerInput::from_text(|k| form.get(k).cloned())
 }
 
 pub(super) async fn create_worker(
