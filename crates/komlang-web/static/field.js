@@ -127,6 +127,7 @@
         next.answer = body;
         if (body.state === "saved") {
           applyLocally(next, body);
+          if (next.kind === "add_worker") renderData();
           var rec = body.worker || body.participant;
           // Later changes made on top of this one go on from its new version.
           if (rec) state.queue.forEach(function (c) {
@@ -155,6 +156,7 @@
   function changeView(c) {
     var what = c.kind === "add_worker" ? t("new_worker") + ": " + (c.fields.name_latin || c.fields.name_km || "")
       : c.kind === "attendance" ? t("attendance") + ": " + (c.title || "")
+      : c.kind === "self_assessment" ? t("self_assessment") + " · " + (c.fields.assessed_on || "")
       : (c.title || "") + ": " + Object.keys(c.fields).map(function (k) { return c.fields[k]; }).join(", ");
     var li = el("li", { "class": "change " + c.state, "data-state": c.state, "data-change": c.id }, [
       el("span", { "class": "tag", text: t(c.state) }), document.createTextNode(" " + what)
@@ -194,6 +196,7 @@
       li.appendChild(el("button", { type: "button", "class": "secondary drop-mine", text: t("drop_mine"), on: { click: function () {
         applyLocally(c, a);
         drop(c);
+        renderData();
       } } }));
     }
     return li;
@@ -303,13 +306,52 @@
     ]);
   }
 
+  function selfAssessmentForm(d) {
+    var sa = d.self_assessment;
+    var day = new Date().toISOString().slice(0, 10);
+    var f = el("form", { "class": "record", id: "field-self" }, [
+      row(t("assessed_on"), el("input", { name: "assessed_on", type: "date", value: day })),
+      row(t("notes"), el("textarea", { name: "notes", rows: "2" }))
+    ]);
+    sa.competencies.forEach(function (c) {
+      var set = el("fieldset", { "class": "competency" }, [el("legend", { text: c.name })]);
+      c.indicators.forEach(function (x) {
+        set.appendChild(row(x.text, select("r." + x.code, "rating", "", true)));
+      });
+      f.appendChild(set);
+    });
+    f.appendChild(el("div", { "class": "actions" }, [el("button", { type: "submit", text: t("save_offline") })]));
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = values(f), fields = { framework_version: sa.framework_version };
+      Object.keys(v).forEach(function (k) { if (v[k]) fields[k] = v[k]; });
+      queue({ kind: "self_assessment", worker_id: d.me.id, fields: fields, title: t("self_assessment") });
+      f.reset();
+    });
+    return el("details", { id: "field-self-assessment" }, [el("summary", { text: t("self_assessment") }), f]);
+  }
+
+  // The changes (and the status line) are drawn again whenever the queue moves; the records
+  // only when new ones arrive, and never under the user's fingers: while a form of them has
+  // entries not yet saved, drawing waits until it is saved.
+  var changesBox = el("div", { id: "field-changes-box" });
+  var dataBox = el("div", { id: "field-data" });
+  root.appendChild(changesBox);
+  root.appendChild(dataBox);
+  var typing = false, stale = false;
+  dataBox.addEventListener("input", function () { typing = true; });
+  dataBox.addEventListener("submit", function () {
+    typing = false;
+    if (stale) setTimeout(renderData, 0);
+  });
+
   function render() {
     var d = state.data;
-    while (root.firstChild) root.removeChild(root.firstChild);
     var n = waitingCount();
     var online = navigator.onLine;
     setStatus((online ? t("online") : t("offline")) + (d ? " · " + t("fetched") + " " + d.fetched_at.replace("T", " ").slice(0, 16) : "") +
       (n ? " · " + t("waiting_n").replace("%{n}", String(n)) : ""), online ? "online" : "offline");
+    while (changesBox.firstChild) changesBox.removeChild(changesBox.firstChild);
     var changes = el("section", { id: "field-changes" }, [el("h2", { text: t("changes") })]);
     if (state.queue.length) {
       var ul = el("ul", { "class": "plain" });
@@ -324,16 +366,24 @@
     } else {
       changes.appendChild(el("p", { "class": "muted", text: t("no_changes") }));
     }
-    root.appendChild(changes);
+    changesBox.appendChild(changes);
+  }
+
+  function renderData() {
+    if (typing) { stale = true; return; }
+    stale = false;
+    var d = state.data;
+    while (dataBox.firstChild) dataBox.removeChild(dataBox.firstChild);
     if (!d) return;
-    if (d.me) root.appendChild(el("section", { id: "field-me" }, [el("h2", { text: t("my_record") }),
+    if (d.me) dataBox.appendChild(el("section", { id: "field-me" }, [el("h2", { text: t("my_record") }),
       el("p", { text: d.me.name_km + " · " + d.me.name_latin }), workerForm(d.me)]));
-    if (d.may.add_worker) root.appendChild(addWorkerForm());
-    if (d.workers.length) root.appendChild(workerList(d));
+    if (d.me && d.self_assessment) dataBox.appendChild(selfAssessmentForm(d));
+    if (d.may.add_worker) dataBox.appendChild(addWorkerForm());
+    if (d.workers.length) dataBox.appendChild(workerList(d));
     if (d.events.length) {
       var sec = el("section", { id: "field-training" }, [el("h2", { text: t("training") })]);
       d.events.forEach(function (ev) { sec.appendChild(eventView(ev)); });
-      root.appendChild(sec);
+      dataBox.appendChild(sec);
     }
   }
 
@@ -350,6 +400,7 @@
         if (d) {
           state.data = d;
           store();
+          renderData();
         }
         render();
         send();
@@ -360,5 +411,6 @@
   window.addEventListener("online", function () { refresh(); });
   window.addEventListener("offline", function () { render(); });
   render();
+  renderData();
   refresh();
 })();

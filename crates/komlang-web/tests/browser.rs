@@ -726,6 +726,29 @@ async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
     let stored = app.db.store.get_worker(&other, a.id).await.unwrap().unwrap();
     assert_eq!(stored.phone.as_deref(), Some("011 222 333"), "{engine:?}: applied on top once chosen");
     driver.close(c).await;
+
+    // A worker fills a self-assessment without a connection; it is saved when it returns.
+    let (dara, _) = app.account("dara", UserRole::Worker, None, None, Some(a.id)).await;
+    let c = driver.session().await;
+    sign_in(&c, &app, "dara").await;
+    c.goto(&app.url("/field")).await.unwrap();
+    wait_until(&c, "the self-assessment form", || async { exists(&c, "#field-self-assessment").await }).await;
+    c.issue_cmd(Network { offline: true }).await.unwrap();
+    click(&c, "#field-self-assessment summary").await;
+    let first = c.find(Locator::Css("#field-self select[name^='r.']")).await.unwrap();
+    let code = first.attr("name").await.unwrap().unwrap_or_default();
+    first.select_by_value("3").await.unwrap();
+    click(&c, "#field-self button[type=submit]").await;
+    wait_until(&c, "the assessment waiting", || async { count_of(&c, "li.change[data-state=waiting]").await == 1 })
+        .await;
+    c.issue_cmd(Network { offline: false }).await.unwrap();
+    wait_until(&c, "the assessment saved", || async { count_of(&c, "li.change[data-state=saved]").await == 1 }).await;
+    let list = app.db.store.list_assessments(&dara, a.id).await.unwrap();
+    assert_eq!(list.len(), 1, "{engine:?}");
+    assert_eq!(list[0].kind.code(), "self");
+    assert_eq!(format!("r.{}", list[0].ratings[0].indicator_code), code);
+    assert_eq!(list[0].ratings[0].rating.value(), 3);
+    driver.close(c).await;
     app.stop().await;
 }
 

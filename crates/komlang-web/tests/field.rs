@@ -209,3 +209,56 @@ async fn pages_are_light_on_a_slow_connection() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_worker_fills_a_self_assessment_from_the_field() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let w = add_worker(&app, "Chan Dara", "010201").await;
+        let other = add_worker(&app, "Keo Sophal", "010201").await;
+        let (me, _) = app.account("dara", UserRole::Worker, None, None, Some(w.id)).await;
+        let c = browser();
+        login(&app, &c, "dara").await;
+        let csrf = csrf_of(&c.get(app.url("/field")).send().await.unwrap().text().await.unwrap());
+        let data: Value = c.get(app.url("/field/data")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(data["me"]["id"], w.id, "{engine:?}");
+        assert!(data["workers"].as_array().unwrap().is_empty(), "a worker keeps only their own record");
+        let form = &data["self_assessment"];
+        let code = form["competencies"][0]["indicators"][0]["code"].as_str().unwrap().to_string();
+        let version = form["framework_version"].as_str().unwrap().to_string();
+        assert_eq!(data["choices"]["rating"].as_array().unwrap().len(), 4);
+
+        // A rating that is not a number, and a field no self-assessment has: refused by name.
+        let (s, v) = send(
+            &app,
+            &c,
+            &csrf,
+            json!({"id": "s-1", "kind": "self_assessment", "worker_id": w.id, "fields": {format!("r.{code}"): "x", "kind": "supervisor"}}),
+        )
+        .await;
+        assert_eq!(s, 422, "{v}");
+        let mut refused: Vec<&str> =
+            v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        refused.sort_unstable();
+        assert_eq!(refused, vec!["kind".to_string(), format!("rating.{code}")]);
+        // Someone else's record: as if it did not exist.
+        let (s, _) = send(
+            &app,
+            &c,
+            &csrf,
+            json!({"id": "s-2", "kind": "self_assessment", "worker_id": other.id, "fields": {format!("r.{code}"): "3"}}),
+        )
+        .await;
+        assert_eq!(s, 404);
+        // Saved once, even sent twice.
+        let good = json!({"id": "s-3", "kind": "self_assessment", "worker_id": w.id,
+            "fields": {"framework_version": version, "assessed_on": today().to_string(), format!("r.{code}"): "3"}});
+        let (s, v) = send(&app, &c, &csrf, good.clone()).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("saved")), "{v}");
+        assert_eq!(send(&app, &c, &csrf, good).await.1, v);
+        let list = app.db.store.list_assessments(&me, w.id).await.unwrap();
+        assert_eq!(list.len(), 1, "{engine:?}");
+        assert_eq!((list[0].kind.code(), list[0].ratings[0].rating.value()), ("self", 3));
+        app.stop().await;
+    }
+}

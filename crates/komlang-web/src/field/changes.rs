@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use komlang_core::competency::{AssessmentInput, AssessmentKind, RatingInput};
 use komlang_core::training::{AttendanceInput, Hours};
 use komlang_core::validate::WorkerInput;
 use komlang_core::*;
@@ -30,7 +31,7 @@ use crate::AppState;
 pub(super) struct FieldChange {
     /// Made by the device, unique among the account's changes.
     id: String,
-    /// `add_worker`, `update_worker` or `attendance`.
+    /// `add_worker`, `update_worker`, `attendance` or `self_assessment`.
     kind: String,
     #[serde(default)]
     worker_id: Option<i64>,
@@ -105,6 +106,7 @@ pub(super) async fn apply_change(
         "add_worker" => add_worker(&app, &p, &i, &change).await?,
         "update_worker" => update_worker(&app, &p, &i, &change).await?,
         "attendance" => attendance(&app, &p, &i, &change).await?,
+        "self_assessment" => self_assessment(&app, &p, &i, &change).await?,
         other => (StatusCode::BAD_REQUEST, refused_with(format!("unknown kind of change `{other}`"))),
     };
     if body["state"] == "saved" {
@@ -261,6 +263,47 @@ async fn attendance(
             let label = |k: &str| i.t(&format!("training.{k}"));
             Ok(conflict(&theirs, c, label, json!({"participant": f}), x.version))
         }
+        Err(e) => refusal(i, e),
+    }
+}
+
+/// A self-assessment filled on the device: `assessed_on`, `notes`, `framework_version` and one
+/// field `r.<indicator code>` per rating (1 to 4).
+async fn self_assessment(
+    app: &AppState,
+    p: &Principal,
+    i: &I18n,
+    c: &FieldChange,
+) -> Result<(StatusCode, Value), PageError> {
+    let Some(worker_id) = c.worker_id else {
+        return Ok((StatusCode::BAD_REQUEST, refused_with("worker_id is required".into())));
+    };
+    let mut errs = ValidationErrors::default();
+    let mut ratings = Vec::new();
+    for (k, v) in &c.fields {
+        match k.strip_prefix("r.") {
+            Some(code) => match v.trim().parse::<i64>() {
+                Ok(rating) => ratings.push(RatingInput { indicator_code: code.to_string(), rating, evidence: None }),
+                Err(_) => errs.push(FieldError::new(&format!("rating.{code}"), "invalid_number").with("value", v)),
+            },
+            None if ["assessed_on", "notes", "framework_version"].contains(&k.as_str()) => {}
+            None => errs.push(FieldError::new(k, "not_editable")),
+        }
+    }
+    if !errs.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, refused(i, &errs)));
+    }
+    ratings.sort_by(|a, b| a.indicator_code.cmp(&b.indicator_code));
+    let input = AssessmentInput {
+        kind: Some(AssessmentKind::SelfAssessment.code().into()),
+        assessed_on: c.fields.get("assessed_on").cloned(),
+        assessor: None,
+        notes: c.fields.get("notes").cloned(),
+        framework_version: c.fields.get("framework_version").cloned(),
+        ratings,
+    };
+    match app.store.create_assessment(p, worker_id, &input, today()).await {
+        Ok(a) => Ok((StatusCode::OK, json!({"state": "saved", "assessment": {"id": a.id, "version": a.version}}))),
         Err(e) => refusal(i, e),
     }
 }

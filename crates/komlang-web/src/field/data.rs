@@ -7,6 +7,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use komlang_core::competency::{AssessmentKind, Rating};
 use komlang_core::training::TrainingResult;
 use komlang_core::*;
 use komlang_store::{EventQuery, Participant, TrainingEvent};
@@ -84,6 +85,27 @@ struct FieldEvent {
     participants: Vec<FieldParticipant>,
 }
 
+/// The competency framework as a self-assessment form needs it: each competency with its
+/// indicators, in the account's language.
+#[derive(Serialize)]
+struct SelfAssessmentForm {
+    framework_version: String,
+    competencies: Vec<FormCompetency>,
+}
+
+#[derive(Serialize)]
+struct FormCompetency {
+    code: String,
+    name: String,
+    indicators: Vec<FormIndicator>,
+}
+
+#[derive(Serialize)]
+struct FormIndicator {
+    code: String,
+    text: String,
+}
+
 #[derive(Serialize)]
 struct May {
     add_worker: bool,
@@ -100,6 +122,8 @@ pub(super) struct FieldData {
     /// More workers are in scope than the device keeps.
     truncated: bool,
     events: Vec<FieldEvent>,
+    /// For a worker's own account: the form of a self-assessment.
+    self_assessment: Option<SelfAssessmentForm>,
     choices: serde_json::Map<String, serde_json::Value>,
     fetched_at: String,
 }
@@ -117,6 +141,10 @@ pub(super) async fn field_data(State(app): State<AppState>, ctx: Ctx) -> Result<
     let i = ctx.i;
     let me = match p.worker_id {
         Some(id) => app.store.get_worker(&p, id).await?.map(|w| FieldWorker::of(&w)),
+        None => None,
+    };
+    let self_assessment = match p.worker_id {
+        Some(id) => self_assessment_form(&app, &p, &i, id).await?,
         None => None,
     };
     let keeps_records = p.may(Action::EditWorker) || p.may(Action::CreateWorker);
@@ -144,6 +172,13 @@ pub(super) async fn field_data(State(app): State<AppState>, ctx: Ctx) -> Result<
     c.insert("role".into(), choices(&i, WorkerRole::ALL, WorkerRole::code));
     c.insert("sector".into(), choices(&i, Sector::ALL, Sector::code));
     c.insert(
+        "rating".into(),
+        Rating::ALL
+            .iter()
+            .map(|r| serde_json::json!([r.value().to_string(), format!("{} · {}", r.value(), i.label(*r))]))
+            .collect(),
+    );
+    c.insert(
         "result".into(),
         TrainingResult::ALL.iter().map(|r| serde_json::json!([r.code(), i.t(&r.label_key())])).collect(),
     );
@@ -158,9 +193,37 @@ pub(super) async fn field_data(State(app): State<AppState>, ctx: Ctx) -> Result<
         workers: workers.iter().map(FieldWorker::of).collect(),
         truncated,
         events,
+        self_assessment,
         choices: c,
         fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }))
+}
+
+/// The self-assessment form of the account's own record, when it may record one.
+async fn self_assessment_form(
+    app: &AppState,
+    p: &Principal,
+    i: &I18n,
+    worker_id: i64,
+) -> Result<Option<SelfAssessmentForm>, PageError> {
+    let Some(access) = app.store.assessment_access(p, worker_id).await? else { return Ok(None) };
+    if !access.may_record(AssessmentKind::SelfAssessment) {
+        return Ok(None);
+    }
+    let fw = app.store.current_framework().await?;
+    let competencies = fw
+        .competencies()
+        .map(|(_, c)| FormCompetency {
+            code: c.code.clone(),
+            name: pick(i, &c.name_en, &c.name_km),
+            indicators: c
+                .indicators
+                .iter()
+                .map(|x| FormIndicator { code: x.code.clone(), text: pick(i, &x.text_en, &x.text_km) })
+                .collect(),
+        })
+        .collect();
+    Ok(Some(SelfAssessmentForm { framework_version: fw.version, competencies }))
 }
 
 async fn field_event(app: &AppState, p: &Principal, i: &I18n, ev: &TrainingEvent) -> Result<FieldEvent, PageError> {

@@ -51,6 +51,9 @@ const TEXT_KEYS: &[&str] = &[
     "clear_saved",
     "new_worker",
     "attendance",
+    "self_assessment",
+    "assessed_on",
+    "notes",
 ];
 
 pub(super) async fn field_page(ctx: Ctx) -> PageResult {
