@@ -146,6 +146,13 @@ async fn every_editable_record_refuses_a_stale_version() {
         let two =
             send(&app, &admin, Method::PATCH, &path, Some(json!({"email": "e@f.kh"})), Some("\"3\", \"4\"")).await;
         assert_eq!(two.status, 400);
+        // A value that is not a tag is malformed; a tag without its quotes is taken.
+        for bad in ["\"4", ""] {
+            let r = send(&app, &admin, Method::PATCH, &path, Some(json!({"email": "e@f.kh"})), Some(bad)).await;
+            assert_eq!(r.status, 400, "If-Match {bad:?}");
+        }
+        let bare = send(&app, &admin, Method::PATCH, &path, Some(json!({"email": "e@f.kh"})), Some("4")).await;
+        assert_eq!((bare.status, bare.etag.as_deref()), (200, Some("\"5\"")));
         // Deleting under a stale version deletes nothing.
         assert_eq!(send(&app, &admin, Method::DELETE, &path, None, Some("\"1\"")).await.status, 412);
         assert_eq!(get(&app, &admin, &path).await.status, 200);

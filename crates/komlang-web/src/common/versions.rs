@@ -63,7 +63,8 @@ impl<T: Serialize + Versioned> IntoResponse for Tagged<T> {
 
 /// The version a change of a record expects, from `If-Match`: none when the header is absent
 /// (unless the server requires it: 428) or `*`. A tag that names no version of Komlang's
-/// (`"abc"`) matches none, so the change is refused as stale (412), as HTTP asks.
+/// (`"abc"`) matches none, so the change is refused as stale (412), as HTTP asks; a value that
+/// is not one entity tag (no quotes, two tags, nothing) is refused as malformed (400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IfMatch(pub Option<i64>);
 
@@ -88,7 +89,7 @@ impl FromRequestParts<AppState> for IfMatch {
             tags.extend(v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string));
         }
         match tags.as_slice() {
-            [t] => Ok(IfMatch(parse_tag(t))),
+            [t] => parse_tag(t).map(IfMatch).ok_or_else(one_version),
             _ => Err(one_version()),
         }
     }
@@ -98,16 +99,26 @@ fn one_version() -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "If-Match must hold one ETag: the record's, as you read it")
 }
 
-/// The version an `If-Match` tag names: none for `*`; for a tag that is not one of Komlang's,
-/// a version no record has (so it never matches).
-fn parse_tag(tag: &str) -> Option<i64> {
+/// The version an `If-Match` tag names (`Some(None)` for `*`); for a tag that is not one of
+/// Komlang's, a version no record has (so it never matches); none when the value is not a tag
+/// at all (empty, quoted at one end only, other characters than the documented pattern's). A
+/// weak tag is taken as the strong one it weakens (clients and proxies add `W/`), and a version
+/// without its quotes as the tag (some clients drop them).
+fn parse_tag(tag: &str) -> Option<Option<i64>> {
     if tag == "*" {
+        return Some(None);
+    }
+    let t = tag.strip_prefix("W/").unwrap_or(tag);
+    let inner = match (t.strip_prefix('"'), t.strip_suffix('"')) {
+        (Some(rest), Some(_)) if t.len() >= 2 => &rest[..rest.len() - 1],
+        (None, None) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => t,
+        _ => return None,
+    };
+    // The characters of the documented pattern (IfMatchHeader).
+    if !inner.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
         return None;
     }
-    // A weak tag is taken as the strong one it weakens: clients and proxies add `W/`.
-    let t = tag.strip_prefix("W/").unwrap_or(tag);
-    let inner = t.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
-    Some(inner.and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0).unwrap_or(0))
+    Some(Some(inner.parse::<i64>().ok().filter(|v| *v > 0).unwrap_or(0)))
 }
 
 /// The name of a record form's hidden field that holds the record's version as read.
@@ -135,13 +146,21 @@ mod tests {
 
     #[test]
     fn tags_name_versions() {
-        assert_eq!(parse_tag("\"7\""), Some(7));
-        assert_eq!(parse_tag("W/\"7\""), Some(7));
-        assert_eq!(parse_tag("*"), None);
+        assert_eq!(parse_tag("\"7\""), Some(Some(7)));
+        assert_eq!(parse_tag("W/\"7\""), Some(Some(7)));
+        assert_eq!(parse_tag("*"), Some(None));
         // Not a version of Komlang's: matches no record.
-        assert_eq!(parse_tag("\"abc\""), Some(0));
-        assert_eq!(parse_tag("7"), Some(0));
-        assert_eq!(parse_tag("\"-3\""), Some(0));
+        assert_eq!(parse_tag("\"abc\""), Some(Some(0)));
+        assert_eq!(parse_tag("\"-3\""), Some(Some(0)));
+        // Without its quotes: the tag all the same.
+        assert_eq!(parse_tag("7"), Some(Some(7)));
+        assert_eq!(parse_tag("0"), Some(Some(0)));
+        // Not a tag.
+        assert_eq!(parse_tag("\"7"), None);
+        assert_eq!(parse_tag("7\""), None);
+        assert_eq!(parse_tag("\""), None);
+        assert_eq!(parse_tag("{}"), None);
+        assert_eq!(parse_tag("\"a b\""), None);
         assert_eq!(etag(12), HeaderValue::from_static("\"12\""));
         assert_eq!(form_version(Some(" 4 ")), Some(4));
         assert_eq!(form_version(Some("")), None);
@@ -154,16 +173,18 @@ mod tests {
 pub struct IfMatchHeader(
     /// The record's `ETag` as you read it (`"3"`): the change is made only if the record is
     /// still at that version, else 412 and nothing changes. `*` or none: whatever the version
-    /// (unless the server requires `If-Match`: then 428).
+    /// (unless the server requires `If-Match`: then 428). One tag, in double quotes (`W/`, and a
+    /// version without its quotes, are taken too); anything else answers 400.
     #[allow(dead_code)]
-    Option<String>,
+    #[param(required = false, pattern = r#"^(\*|(W/)?"[0-9A-Za-z._-]*"|[0-9]+)$"#)]
+    String,
 );
 
 /// The answers to a change of a versioned record that `If-Match` adds, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum VersionedWrite {
-    /// `If-Match` holds more than one tag (or a value that is not text).
+    /// `If-Match` is not one entity tag (no quotes, two tags, nothing, not text).
     #[response(status = 400)]
     Unclear(super::errors::ApiErrorBody),
     /// The record was changed since the `If-Match` version; nothing was saved. The answer's
