@@ -752,34 +752,33 @@ async fn run_offline(engine: komlang_store::Engine, driver: &mut Driver) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn working_offline_in_a_real_browser() {
+/// Starts chromedriver and runs `scenario` on every engine under test, one after the other.
+async fn in_chromium(what: &str, mut scenario: impl AsyncFnMut(komlang_store::Engine, &mut Driver)) {
     let mut driver = Driver::start();
     driver.wait_ready().await;
     for engine in engines() {
-        run_offline(engine, &mut driver).await;
+        eprintln!("browser {what} test on {engine:?}");
+        scenario(engine, &mut driver).await;
     }
+}
+
+#[tokio::test]
+async fn working_offline_in_a_real_browser() {
+    in_chromium("offline", run_offline).await;
 }
 
 #[tokio::test]
 async fn editing_a_worker_someone_else_changed_in_a_real_browser() {
-    let mut driver = Driver::start();
-    driver.wait_ready().await;
-    for engine in engines() {
-        run_conflict(engine, &mut driver).await;
-    }
+    in_chromium("conflict", run_conflict).await;
 }
 
 #[tokio::test]
 async fn worker_entry_and_search_in_a_real_browser() {
-    let mut driver = Driver::start();
-    driver.wait_ready().await;
-    for engine in engines() {
-        eprintln!("browser test on {engine:?}");
-        run(engine, &mut driver).await;
-        eprintln!("browser import test on {engine:?}");
-        run_import(engine, &mut driver).await;
-    }
+    in_chromium("entry, search and import", async |engine, driver: &mut Driver| {
+        run(engine, driver).await;
+        run_import(engine, driver).await;
+    })
+    .await;
 }
 
 /// Downloads the worker list as CSV (well over 1 MB, streamed page by page and compressed on
@@ -829,12 +828,7 @@ async fn run_download(engine: komlang_store::Engine, driver: &mut Driver) {
 
 #[tokio::test]
 async fn big_csv_download_in_a_real_browser() {
-    let mut driver = Driver::start();
-    driver.wait_ready().await;
-    for engine in engines() {
-        eprintln!("browser download test on {engine:?}");
-        run_download(engine, &mut driver).await;
-    }
+    in_chromium("download", run_download).await;
 }
 
 /// Issues a certificate in the store, then, without signing in, opens its public verification
@@ -906,10 +900,5 @@ async fn run_verify(engine: komlang_store::Engine, driver: &mut Driver) {
 
 #[tokio::test]
 async fn public_certificate_verification_in_a_real_browser() {
-    let mut driver = Driver::start();
-    driver.wait_ready().await;
-    for engine in engines() {
-        eprintln!("browser verification test on {engine:?}");
-        run_verify(engine, &mut driver).await;
-    }
+    in_chromium("verification", run_verify).await;
 }
