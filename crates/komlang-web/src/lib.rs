@@ -294,6 +294,9 @@ async fn sweep(store: Store) {
         if let Err(e) = store.prune_sign_in_records(now).await {
             tracing::warn!("could not delete old sign-in attempts and devices: {e}");
         }
+        if let Err(e) = store.prune_field_change_answers().await {
+            tracing::warn!("could not forget old answers to field changes: {e}");
+        }
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }

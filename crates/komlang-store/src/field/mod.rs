@@ -22,7 +22,7 @@ impl Store {
     }
 
     /// Keeps the answer to a change that was made (a second keeper of the same id is ignored:
-    /// the first answer stands), and forgets answers older than [`FIELD_ANSWER_DAYS`].
+    /// the first answer stands).
     pub async fn keep_field_change_answer(
         &self,
         user_id: i64,
@@ -40,10 +40,18 @@ impl Store {
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(FIELD_ANSWER_DAYS))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        sqlx::query("DELETE FROM field_changes WHERE at < $1").bind(cutoff).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Forgets the answers older than [`FIELD_ANSWER_DAYS`] (the server's hourly sweep);
+    /// answers how many.
+    pub async fn prune_field_change_answers(&self) -> Result<u64> {
+        let cutoff = (chrono::Utc::now() - chrono::Duration::days(FIELD_ANSWER_DAYS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM field_changes WHERE at < $1").bind(cutoff).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(n.rows_affected())
     }
 }

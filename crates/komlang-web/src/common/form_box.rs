@@ -87,6 +87,18 @@ pub fn integer(k: &str, typed: &str, errs: &mut ValidationErrors) -> Option<i64>
     }
 }
 
+/// A count typed in field `k` (empty: none): a whole number from 0 up (days attended…).
+pub fn count(k: &str, typed: &str, errs: &mut ValidationErrors) -> Option<u32> {
+    let n = integer(k, typed, errs)?;
+    match u32::try_from(n) {
+        Ok(c) => Some(c),
+        Err(_) => {
+            errs.push(FieldError::new(k, "invalid_number").with("value", n));
+            None
+        }
+    }
+}
+
 pub fn vchoices<T: Copy>(
     i: &I18n,
     all: &[T],

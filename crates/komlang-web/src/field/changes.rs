@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 
 use super::data::{FieldParticipant, FieldWorker};
 use crate::common::conflict::merge;
+use crate::common::form_box::count;
 use crate::common::{today, Ctx, I18n, PageError};
 use crate::AppState;
 
@@ -230,16 +231,7 @@ async fn attendance(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, refused(i, &errs)));
     }
     let mut errs = ValidationErrors::default();
-    let days = match c.fields.get("days_attended").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(d) => match d.parse::<u32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errs.push(FieldError::new("days_attended", "invalid_number").with("value", d));
-                None
-            }
-        },
-    };
+    let days = count("days_attended", c.fields.get("days_attended").map(String::as_str).unwrap_or(""), &mut errs);
     if !errs.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, refused(i, &errs)));
     }

@@ -128,12 +128,13 @@ pub(super) struct FieldData {
     fetched_at: String,
 }
 
+/// A vocabulary's choices as the device's forms take them: `[code, label]`.
 fn choices<T: Copy + crate::common::i18n::Labeled>(
     i: &I18n,
     all: &[T],
     code: fn(T) -> &'static str,
 ) -> serde_json::Value {
-    all.iter().map(|v| serde_json::json!([code(*v), i.label(*v)])).collect()
+    crate::common::forms::choices(i, all, code, "").into_iter().map(|c| serde_json::json!([c.value, c.label])).collect()
 }
 
 pub(super) async fn field_data(State(app): State<AppState>, ctx: Ctx) -> Result<Json<FieldData>, PageError> {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::events::{runnable_event, visible_event};
 use super::shared::{course_title, hours_of, HoursForm};
 use crate::common::conflict::changed_meanwhile;
-use crate::common::form_box::{integer, messages, no_errors, num, select_choices, typed_with_list, vchoices};
+use crate::common::form_box::{count, messages, no_errors, num, select_choices, typed_with_list, vchoices};
 use crate::common::names::pick;
 use crate::common::versions::form_version;
 use crate::common::{flash, layout, render_status, store_err, Choice, CsrfForm, Ctx, Layout, PageResult};
@@ -304,14 +304,7 @@ pub(super) async fn record_attendance(
     ctx.check_csrf(&form.csrf)?;
     runnable_event(&app, &ctx, &p, id).await?;
     let mut pre = no_errors();
-    let days = integer("days_attended", &form.days_attended, &mut pre);
-    let days_attended = match days {
-        Some(d) if d < 0 || d > u32::MAX as i64 => {
-            pre.push(FieldError::new("days_attended", "invalid_number").with("value", d));
-            None
-        }
-        d => d.map(|d| d as u32),
-    };
+    let days_attended = count("days_attended", &form.days_attended, &mut pre);
     let input = AttendanceInput {
         days_attended,
         hours: hours_of(&form.hours, &mut pre),
