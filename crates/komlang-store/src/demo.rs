@@ -120,6 +120,7 @@ impl Store {
         if self.meta_get(DEMO_VERSION_KEY).await?.is_some() {
             self.load_demo_competencies(today).await?;
             self.load_demo_training(today).await?;
+            self.load_demo_establishment(today).await?;
             return self.existing_demo_summary().await;
         }
         let started = Instant::now();
@@ -141,6 +142,7 @@ impl Store {
             tx.rollback().await?;
             self.load_demo_competencies(today).await?;
             self.load_demo_training(today).await?;
+            self.load_demo_establishment(today).await?;
             return self.existing_demo_summary().await;
         }
 
@@ -260,6 +262,7 @@ impl Store {
         // Competency assessments for the demo province, and the demo worker's supervisor.
         self.load_demo_competencies(today).await?;
         self.load_demo_training(today).await?;
+        self.load_demo_establishment(today).await?;
         Ok(DemoSummary {
             already_loaded: false,
             organizations: counts.organizations,

@@ -16,6 +16,7 @@ pub mod backup;
 mod common;
 mod competency;
 pub mod demo;
+pub mod establishment;
 mod field;
 mod imports;
 mod licensing;

@@ -44,6 +44,8 @@ async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
         "training_targets",
         "licences",
         "licence_actions",
+        "posts",
+        "establishment_records",
     ] {
         out.push((t, count(store, t).await));
     }
@@ -57,8 +59,10 @@ async fn fingerprint(store: &Store) -> Vec<String> {
         "SELECT id, name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, role, sector, org_id, \
          position_title, workplace_code, status, start_date, end_date, education_level, education_field, synthetic \
          FROM workers ORDER BY id",
-        "SELECT id, worker_id, org_id, role, position_title, workplace_code, start_date, end_date FROM postings \
-         ORDER BY id",
+        "SELECT id, worker_id, org_id, role, position_title, workplace_code, start_date, end_date, post_id \
+         FROM postings ORDER BY id",
+        "SELECT id, admin_code, org_id, cadre, role, funding, approved_year, ended_year FROM posts ORDER BY id",
+        "SELECT admin_code, year, approved, filled, source FROM establishment_records ORDER BY admin_code, year",
         "SELECT id, worker_id, status, effective_date, note, recorded_by FROM status_changes ORDER BY id",
         "SELECT id, username, role, scope_code, org_id, worker_id, active FROM users ORDER BY id",
         "SELECT worker_id, supervisor_user_id, set_by FROM worker_supervisors ORDER BY worker_id",

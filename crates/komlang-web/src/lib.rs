@@ -30,6 +30,7 @@ pub mod common;
 pub mod accounts;
 pub mod audit;
 pub mod competency;
+pub mod establishment;
 pub mod field;
 pub mod imports;
 pub mod licensing;
@@ -105,6 +106,7 @@ fn routes() -> Routes {
     let r = imports::routes(r);
     let r = competency::routes(r);
     let r = planning::routes(r);
+    let r = establishment::routes(r);
     let r = training::routes(r);
     let r = licensing::routes(r);
     let r = audit::routes(r);

@@ -26,7 +26,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, RouteInfo, Routes};
 use crate::{
-    accounts, audit, competency, imports, licensing, organizations, planning, public, training, units, workers,
+    accounts, audit, competency, establishment, imports, licensing, organizations, planning, public, training, units,
+    workers,
 };
 
 /// The path of the document itself (the one API route it does not describe).
@@ -66,6 +67,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         imports::ImportsApiDoc::openapi(),
         competency::CompetencyApiDoc::openapi(),
         planning::PlanningApiDoc::openapi(),
+        establishment::EstablishmentApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),
         licensing::LicensingApiDoc::openapi(),
         public::PublicApiDoc::openapi(),

@@ -117,6 +117,8 @@ enum PageOp {
     UploadData,
     /// Training, certificates and licences (checked by `training_page`).
     Training,
+    /// The establishment: posts and vacancies (checked by `establishment_page`).
+    Establishment,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -173,6 +175,8 @@ enum ApiOp {
     Vacancies,
     /// Training, certificates and licences (checked by `training_api`).
     Training,
+    /// The establishment: posts and vacancies (checked by `establishment_api`).
+    Establishment,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -278,6 +282,16 @@ const ROUTES: &[Route] = &[
     page("GET", "/planning/supply", PageOp::Supply),
     page("GET", "/planning/data", PageOp::PlanningData),
     page("POST", "/planning/data", PageOp::UploadData),
+    page("GET", "/establishment", PageOp::Establishment),
+    page("GET", "/establishment/export", PageOp::Establishment),
+    page("POST", "/establishment/records", PageOp::Establishment),
+    page("GET", "/establishment/posts", PageOp::Establishment),
+    page("POST", "/establishment/posts", PageOp::Establishment),
+    page("POST", "/establishment/posts/{id}/fill", PageOp::Establishment),
+    page("POST", "/establishment/posts/{id}/vacate", PageOp::Establishment),
+    page("POST", "/establishment/posts/{id}/end", PageOp::Establishment),
+    page("GET", "/establishment/approve", PageOp::Establishment),
+    page("POST", "/establishment/approve", PageOp::Establishment),
     page("GET", "/static/planning.css", PageOp::Css),
     // training, licensing, public: pages
     page("GET", "/training", PageOp::Training),
@@ -391,6 +405,17 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/planning/indicators", ApiOp::Indicators),
     api("POST", "/api/v1/planning/caseloads", ApiOp::Caseloads),
     api("POST", "/api/v1/planning/vacancies", ApiOp::Vacancies),
+    api("GET", "/api/v1/establishment", ApiOp::Establishment),
+    api("GET", "/api/v1/establishment/years", ApiOp::Establishment),
+    api("GET", "/api/v1/establishment/records", ApiOp::Establishment),
+    api("POST", "/api/v1/establishment/records", ApiOp::Establishment),
+    api("GET", "/api/v1/establishment/posts", ApiOp::Establishment),
+    api("POST", "/api/v1/establishment/posts", ApiOp::Establishment),
+    api("GET", "/api/v1/establishment/posts/{id}", ApiOp::Establishment),
+    api("POST", "/api/v1/establishment/posts/{id}/fill", ApiOp::Establishment),
+    api("POST", "/api/v1/establishment/posts/{id}/vacate", ApiOp::Establishment),
+    api("POST", "/api/v1/establishment/posts/{id}/end", ApiOp::Establishment),
+    api("POST", "/api/v1/planning/plans/{id}/approve", ApiOp::Establishment),
     // training, licensing, public: API
     api("GET", "/api/v1/training/institutions", ApiOp::Training),
     api("POST", "/api/v1/training/institutions", ApiOp::Training),
@@ -2051,6 +2076,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
             f.status(at("/api/v1/planning/supply"), s, if reads_planning(who) { 200 } else { 403 }, &v);
         }
         ApiOp::Training => training_api(fx, f, who, route).await,
+        ApiOp::Establishment => establishment_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -2938,6 +2964,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
             f.status(at(path), r.status, if reads_planning(who) { 404 } else { 403 }, "");
         }
         PageOp::Training => training_page(fx, f, who, c, csrf, route).await,
+        PageOp::Establishment => establishment_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -4459,4 +4486,233 @@ fn documented(method: &str, path: &str, status: u16) -> bool {
         })
         .max_by_key(|(template, _)| template.split('/').filter(|t| !t.starts_with('{')).count());
     serving.is_none_or(|(_, item)| item[&method]["responses"][status.to_string()].is_object())
+}
+
+// ---------------------------------------------------------------------------
+// The establishment
+// ---------------------------------------------------------------------------
+
+/// A post approved by the national administrator at `unit` (2024, vacant).
+async fn new_post(fx: &Fx, unit: &str) -> i64 {
+    let n = komlang_store::establishment::NewPosts {
+        admin_code: unit.into(),
+        org_id: None,
+        cadre: komlang_core::Cadre::ParaProfessional,
+        role: komlang_core::WorkerRole::DistrictSocialWorker,
+        funding: komlang_core::establishment::FundingSource::MosvyPayroll,
+        approved_year: 2024,
+        count: 1,
+        note: None,
+    };
+    fx.app.db.store.create_posts(&sys(), &n).await.unwrap()[0]
+}
+
+/// A post at W3's workplace (district 0103: province 01, not district 0102), filled by W3 when
+/// `filled`, after W3 leaves any post they fill.
+async fn w3_post(fx: &Fx, filled: bool) -> i64 {
+    let store = &fx.app.db.store;
+    let id = new_post(fx, W::W3.spec().workplace).await;
+    free_w3(fx).await;
+    if filled {
+        store.fill_post(&sys(), id, fx.wid(W::W3), today(), None).await.unwrap();
+    }
+    id
+}
+
+/// W3 fills no post.
+async fn free_w3(fx: &Fx) {
+    let store = &fx.app.db.store;
+    let q = komlang_store::establishment::PostQuery {
+        unit: Some(W::W3.spec().workplace.into()),
+        year: 2026,
+        state: Some(komlang_store::establishment::PostState::Filled),
+        page: 1,
+        per_page: 500,
+        ..Default::default()
+    };
+    for p in store.posts(&sys(), &q).await.unwrap().items {
+        store.vacate_post(&sys(), p.id, today(), None).await.unwrap();
+    }
+}
+
+/// Status of a change of a post at W3's workplace (province 01, outside district 0102).
+fn on_w3_post(who: Who, ok: u16) -> u16 {
+    match who {
+        Who::Admin | Who::Prov => ok,
+        Who::Dist => 404,
+        _ => 403,
+    }
+}
+
+fn keeps_establishment(who: Who, ok: u16) -> u16 {
+    if who == Who::Admin {
+        ok
+    } else {
+        403
+    }
+}
+
+async fn establishment_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/api/v1/establishment") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/establishment?level=district&year=2026", None).await;
+            f.status(at(route.path), s, read(200), &v);
+            if s == 200 {
+                let units: Vec<&str> =
+                    v["items"].as_array().unwrap().iter().filter_map(|x| x["unit"].as_str()).collect();
+                let inside = |u: &str| match who {
+                    Who::Prov => u.starts_with("01"),
+                    Who::Dist => u == "0102",
+                    _ => true,
+                };
+                f.check(units.iter().all(|u| inside(u)) && !units.is_empty(), || {
+                    format!("{}: units {units:?}", at(route.path))
+                });
+            }
+            let path = "/api/v1/establishment?level=district&parent=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, on_national_only(who), &v);
+        }
+        ("GET", "/api/v1/establishment/years") | ("GET", "/api/v1/establishment/records") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+        }
+        ("POST", "/api/v1/establishment/records") => {
+            let body = json!({"admin_code": "01", "year": 2020, "approved": 40, "source": "permissions"});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, keeps_establishment(who, 200), &v);
+        }
+        ("GET", "/api/v1/establishment/posts") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+            let path = "/api/v1/establishment/posts?unit=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, on_national_only(who), &v);
+        }
+        ("POST", "/api/v1/establishment/posts") => {
+            let body = json!({"admin_code": "0102", "cadre": "para_professional", "role": "district_social_worker",
+                "funding": "mosvy_payroll", "approved_year": 2026, "count": 2});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, keeps_establishment(who, 201), &v);
+        }
+        ("GET", "/api/v1/establishment/posts/{id}") => {
+            let id = w3_post(fx, false).await;
+            let path = format!("/api/v1/establishment/posts/{id}");
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            let want = match who {
+                Who::Admin | Who::Viewer | Who::Prov => 200,
+                Who::Dist => 404,
+                _ => 403,
+            };
+            f.status(at(&path), s, want, &v);
+            let other = new_post(fx, "0201").await;
+            let path = format!("/api/v1/establishment/posts/{other}");
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, on_national_only(who), &v);
+        }
+        ("POST", "/api/v1/establishment/posts/{id}/fill") => {
+            let id = w3_post(fx, false).await;
+            let path = format!("/api/v1/establishment/posts/{id}/fill");
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"worker_id": fx.wid(W::W3)}))).await;
+            f.status(at(&path), s, on_w3_post(who, 200), &v);
+            free_w3(fx).await;
+        }
+        ("POST", "/api/v1/establishment/posts/{id}/vacate") => {
+            let id = w3_post(fx, true).await;
+            let path = format!("/api/v1/establishment/posts/{id}/vacate");
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({}))).await;
+            f.status(at(&path), s, on_w3_post(who, 200), &v);
+            free_w3(fx).await;
+        }
+        ("POST", "/api/v1/establishment/posts/{id}/end") => {
+            let id = w3_post(fx, false).await;
+            let path = format!("/api/v1/establishment/posts/{id}/end");
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"year": 2030}))).await;
+            f.status(at(&path), s, keeps_establishment(who, 200), &v);
+        }
+        ("POST", "/api/v1/planning/plans/{id}/approve") => {
+            let id = prov_plan(fx).await;
+            let path = format!("/api/v1/planning/plans/{id}/approve");
+            let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"funding": "mosvy_payroll"}))).await;
+            f.status(at(&path), s, keeps_establishment(who, 201), &v);
+        }
+        other => f.check(false, || format!("establishment_api does not check {other:?}")),
+    }
+}
+
+async fn establishment_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let with_csrf = |pairs: &[(&str, String)]| {
+        let mut form: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        form.push(("csrf".into(), csrf.to_string()));
+        form
+    };
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/establishment") | ("GET", "/establishment/export") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, read(200), "");
+            let path = format!("{}?parent=02", route.path);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, on_national_only(who), "");
+        }
+        ("GET", "/establishment/posts") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, read(200), "");
+            let r = fx.page(f, c, Some(who), "GET", "/establishment/posts?unit=02", None).await;
+            f.status(at("/establishment/posts?unit=02"), r.status, on_national_only(who), "");
+        }
+        ("POST", "/establishment/records") => {
+            let form = with_csrf(&[
+                ("admin_code", "01".into()),
+                ("year", "2021".into()),
+                ("approved", "30".into()),
+                ("source", "perm".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, keeps_establishment(who, 303), "");
+        }
+        ("POST", "/establishment/posts") => {
+            let form = with_csrf(&[
+                ("admin_code", "0102".into()),
+                ("cadre", "para_professional".into()),
+                ("role", "district_social_worker".into()),
+                ("funding", "mosvy_payroll".into()),
+                ("approved_year", "2026".into()),
+                ("count", "1".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, keeps_establishment(who, 303), "");
+        }
+        ("POST", "/establishment/posts/{id}/fill") | ("POST", "/establishment/posts/{id}/vacate") => {
+            let filling = route.path.ends_with("fill");
+            let id = w3_post(fx, !filling).await;
+            let path = route.path.replace("{id}", &id.to_string());
+            let form = with_csrf(&[("worker_id", fx.wid(W::W3).to_string()), ("back", "/establishment/posts".into())]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            f.status(at(&path), r.status, on_w3_post(who, 303), "");
+            free_w3(fx).await;
+        }
+        ("POST", "/establishment/posts/{id}/end") => {
+            let id = w3_post(fx, false).await;
+            let path = route.path.replace("{id}", &id.to_string());
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(&[("year", "2030".into())]))).await;
+            f.status(at(&path), r.status, keeps_establishment(who, 303), "");
+        }
+        ("GET", "/establishment/approve") => {
+            let id = prov_plan(fx).await;
+            let path = format!("/establishment/approve?plan={id}");
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, keeps_establishment(who, 200), "");
+        }
+        ("POST", "/establishment/approve") => {
+            let id = prov_plan(fx).await;
+            let form = with_csrf(&[("plan", id.to_string()), ("funding", "mosvy_payroll".into())]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, keeps_establishment(who, 303), "");
+        }
+        other => f.check(false, || format!("establishment_page does not check {other:?}")),
+    }
 }

@@ -89,6 +89,8 @@ enum Command {
     Coverage(planning::CoverageArgs),
     /// Prints a prioritized deployment plan (default: the whole gap of the investment-case norm) as JSON.
     Plan(planning::PlanArgs),
+    /// Prints the establishment: approved, filled and vacant posts of every unit of a level in a year.
+    Establishment(planning::EstablishmentArgs),
     /// Training and licensing: licences about to expire, certificate verification, exports, licensing rules.
     Training {
         #[command(subcommand)]
@@ -359,6 +361,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Framework { command } => framework::run(url, command).await?,
         Command::Coverage(args) => planning::coverage(url, args).await?,
         Command::Plan(args) => planning::plan(url, args).await?,
+        Command::Establishment(args) => planning::establishment(url, args).await?,
         Command::Training { command } => training::run(url, command).await?,
     }
     Ok(())

@@ -33,6 +33,22 @@ pub struct CoverageArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct EstablishmentArgs {
+    /// province, district or commune.
+    #[arg(long, value_parser = ["province", "district", "commune"])]
+    level: String,
+    /// Only units within this admin unit (e.g. 02).
+    #[arg(long)]
+    parent: Option<String>,
+    /// Posts approved in this year, filled on its last day (this year: today). Default: this year.
+    #[arg(long)]
+    year: Option<i32>,
+    /// csv (one row per unit) or json.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+}
+
+#[derive(Args, Debug)]
 pub struct PlanArgs {
     /// New posts to place (default: the whole gap of the norm).
     #[arg(long)]
@@ -87,6 +103,33 @@ pub async fn coverage(url: &str, a: CoverageArgs) -> Result<()> {
             report.units.iter().map(komlang_web::planning::coverage_cells),
         )?;
         // No byte-order mark on a terminal or in a pipe.
+        out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
+    }
+    Ok(())
+}
+
+pub async fn establishment(url: &str, a: EstablishmentArgs) -> Result<()> {
+    let level = level("level", &a.level)?;
+    let store = open(url).await?;
+    let q = komlang_store::establishment::EstablishmentQuery {
+        level,
+        parent: a.parent,
+        year: a.year.unwrap_or_else(komlang_web::planning::this_year),
+        cadre: None,
+        funding: None,
+    };
+    let today = chrono::Local::now().date_naive();
+    let report = store.establishment(&system_principal("cli"), &q, today).await.map_err(store_err)?;
+    let mut out = std::io::stdout().lock();
+    if a.format == "json" {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        let mut buf = Vec::new();
+        komlang_io::write_csv(
+            &mut buf,
+            komlang_web::establishment::ESTABLISHMENT_COLUMNS,
+            komlang_web::establishment::establishment_cells(&report).into_iter(),
+        )?;
         out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
     }
     Ok(())

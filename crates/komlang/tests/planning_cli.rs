@@ -112,6 +112,19 @@ fn exercise(db: &str) {
     let o = komlang(db, &["plan", "--start-year", "2027", "--target-year", "2025", "--format", "json"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("target_before_start"));
+
+    // The establishment by province: no posts approved yet.
+    let csv = ok(&komlang(db, &["establishment", "--level", "province", "--year", "2026", "--format", "csv"]));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("unit,name_en,name_km,year,approved,filled,vacant,vacancy_rate"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 25, "{csv}");
+    assert!(rows.iter().all(|r| r.ends_with(",2026,0,0,0,")), "{csv}");
+    let json: Value =
+        serde_json::from_str(&ok(&komlang(db, &["establishment", "--level", "district", "--format", "json"]))).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 210);
+    let o = komlang(db, &["establishment", "--level", "district", "--parent", "99", "--format", "csv"]);
+    assert_ne!(o.status.code(), Some(0), "an unknown parent is an error");
 }
 
 #[tokio::test]

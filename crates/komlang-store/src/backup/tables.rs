@@ -40,6 +40,10 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec { self_refs: &["parent_code"], ..reference("admin_units") },
     records("organizations"),
     records("workers"),
+    // A posting may fill a post, which may come from a saved plan.
+    records("planning_plans"),
+    records("posts"),
+    records("establishment_records"),
     records("postings"),
     records("status_changes"),
     records("users"),
@@ -68,7 +72,6 @@ pub const TABLES: &[TableSpec] = &[
     records("planning_indicators"),
     records("planning_caseloads"),
     records("planning_vacancies"),
-    records("planning_plans"),
     reference("training_institutions"),
     reference("training_programmes"),
     records("training_courses"),

@@ -88,7 +88,8 @@ labeled!(
     komlang_core::import::ImportField,
     komlang_core::competency::Rating,
     komlang_core::competency::AssessmentKind,
-    komlang_core::competency::CompetencyGroup
+    komlang_core::competency::CompetencyGroup,
+    komlang_core::establishment::FundingSource
 );
 
 impl<T: Labeled> Labeled for &T {
@@ -204,6 +205,7 @@ mod tests {
         keys.extend(competency::Rating::ALL.iter().map(|v| v.label_key()));
         keys.extend(competency::AssessmentKind::ALL.iter().map(|v| v.label_key()));
         keys.extend(competency::CompetencyGroup::ALL.iter().map(|v| v.label_key()));
+        keys.extend(establishment::FundingSource::ALL.iter().map(|v| v.label_key()));
         {
             use komlang_core::training::*;
             keys.extend(CertificateLevel::ALL.iter().map(|v| v.label_key()));

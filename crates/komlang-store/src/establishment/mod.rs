@@ -1,0 +1,15 @@
+//! The establishment: approved posts, the postings that fill them, vacancies by unit, cadre and
+//! funding source for any year, the posts of a deployment plan approved in one action, and the
+//! totals of past years recorded from other sources. Every change is audited; a post's changes
+//! are checked against the version its writer read.
+//!
+//! The arithmetic (which posts a year counts, vacancies) is `komlang_core::establishment`.
+
+mod demo;
+mod posts;
+mod report;
+
+pub use posts::{NewPosts, PlanApproval, Post, PostCandidate, PostHolder, PostQuery, PostState, POST_NOTE_MAX};
+pub use report::{
+    EstablishmentQuery, EstablishmentRecord, EstablishmentReport, EstablishmentRow, RecordInput, YearCounts,
+};

@@ -1,0 +1,362 @@
+//! The establishment counted for a year: approved, filled and vacant posts by unit of a level,
+//! by cadre and by funding source; totals recorded for past years; the years side by side.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use komlang_core::establishment::{counted_on, FundingSource, PostCounts, YEARS};
+use komlang_core::{Action, AdminLevel, Cadre, FieldError, Principal, Target, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::common::audit::record_audit;
+use crate::common::scope::{level_column, push_area};
+use crate::common::sql::{lock_key, Sql};
+use crate::{now_text, Result, Store, StoreError};
+
+/// Which establishment to count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EstablishmentQuery {
+    /// The level of the units listed (province, district or commune).
+    pub level: AdminLevel,
+    /// Only units within this one (default: the caller's scope).
+    pub parent: Option<String>,
+    pub year: i32,
+    pub cadre: Option<Cadre>,
+    pub funding: Option<FundingSource>,
+}
+
+/// One unit's posts.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EstablishmentRow {
+    /// The unit's code.
+    pub unit: String,
+    pub name_en: String,
+    pub name_km: String,
+    pub approved: u32,
+    pub filled: u32,
+    /// `approved - filled`.
+    pub vacant: u32,
+    /// Vacant posts per 100 approved (absent without posts).
+    pub vacancy_rate: Option<f64>,
+}
+
+/// A group's posts (a cadre, a funding source).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GroupCounts<T> {
+    pub key: T,
+    #[serde(flatten)]
+    pub counts: PostCounts,
+    pub vacancy_rate: Option<f64>,
+}
+
+/// The establishment of a level's units in a year.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EstablishmentReport {
+    pub level: AdminLevel,
+    pub year: i32,
+    /// The day posts are counted filled on: the year's last day, or today while it lasts.
+    pub counted_on: String,
+    pub parent: Option<String>,
+    pub items: Vec<EstablishmentRow>,
+    /// Every post in the area (also those of units above the level, such as the ministry's).
+    pub total: PostCounts,
+    pub total_vacancy_rate: Option<f64>,
+    #[schema(value_type = Vec<Object>)]
+    pub by_cadre: Vec<GroupCounts<Cadre>>,
+    #[schema(value_type = Vec<Object>)]
+    pub by_funding: Vec<GroupCounts<FundingSource>>,
+}
+
+/// A total recorded for a unit and a year from another source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EstablishmentRecord {
+    pub admin_code: String,
+    pub year: i32,
+    pub approved: u32,
+    pub filled: Option<u32>,
+    pub source: String,
+    #[serde(default)]
+    pub recorded_by: String,
+    #[serde(default)]
+    pub recorded_at: String,
+}
+
+/// A total to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecordInput {
+    /// The unit (the country's code for national totals).
+    pub admin_code: String,
+    pub year: i32,
+    pub approved: u32,
+    #[serde(default)]
+    pub filled: Option<u32>,
+    /// Where the figure comes from (a report, a decision).
+    pub source: String,
+}
+
+/// One year of a unit's establishment: counted from the posts, and as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct YearCounts {
+    pub year: i32,
+    pub counted: PostCounts,
+    pub recorded: Option<EstablishmentRecord>,
+}
+
+/// Longest source of a recorded total.
+const SOURCE_MAX: usize = 300;
+
+impl Store {
+    /// Approved, filled and vacant posts of every unit of `q.level` in the area, in `q.year`.
+    pub async fn establishment(
+        &self,
+        p: &Principal,
+        q: &EstablishmentQuery,
+        today: NaiveDate,
+    ) -> Result<EstablishmentReport> {
+        let (area, parent) = self.planning_area(p, q.parent.as_deref()).await?;
+        if !matches!(q.level, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune) {
+            return Err(crate::common::store::invalid("level", "level_not_planned"));
+        }
+        if parent.as_ref().is_some_and(|u| level_depth(q.level) < level_depth(u.level)) {
+            return Err(crate::common::store::invalid("level", "level_above_parent"));
+        }
+        if !YEARS.contains(&q.year) {
+            return Err(crate::common::store::invalid("year", "invalid_year"));
+        }
+        let on = counted_on(q.year, today);
+        let col = level_column(q.level);
+        let mut units = Sql::new("SELECT u.code, u.name_en, u.name_km FROM admin_units u WHERE u.level = ");
+        units.text(q.level.code());
+        push_area(&mut units, &area);
+        units.push(" ORDER BY u.code");
+        let mut items: Vec<EstablishmentRow> = units
+            .query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(EstablishmentRow {
+                    unit: r.try_get("code")?,
+                    name_en: r.try_get("name_en")?,
+                    name_km: r.try_get("name_km")?,
+                    approved: 0,
+                    filled: 0,
+                    vacant: 0,
+                    vacancy_rate: None,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let by_unit = self.count_posts(&area, q, on, col).await?;
+        for row in &mut items {
+            let c = by_unit.get(&row.unit).copied().unwrap_or_default();
+            (row.approved, row.filled, row.vacant, row.vacancy_rate) =
+                (c.approved, c.filled, c.vacant, c.vacancy_rate());
+        }
+        let total = self.count_posts(&area, q, on, "'*'").await?.remove("*").unwrap_or_default();
+        let group = |m: BTreeMap<String, PostCounts>| m.into_iter().collect::<Vec<_>>();
+        let by_cadre = group(self.count_posts(&area, q, on, "p.cadre").await?)
+            .into_iter()
+            .filter_map(|(k, c)| {
+                Some(GroupCounts { key: Cadre::parse(&k)?, counts: c, vacancy_rate: c.vacancy_rate() })
+            })
+            .collect();
+        let by_funding = group(self.count_posts(&area, q, on, "p.funding").await?)
+            .into_iter()
+            .filter_map(|(k, c)| {
+                Some(GroupCounts { key: FundingSource::parse(&k)?, counts: c, vacancy_rate: c.vacancy_rate() })
+            })
+            .collect();
+        Ok(EstablishmentReport {
+            level: q.level,
+            year: q.year,
+            counted_on: on.to_string(),
+            parent: parent.map(|u| u.code),
+            items,
+            total_vacancy_rate: total.vacancy_rate(),
+            total,
+            by_cadre,
+            by_funding,
+        })
+    }
+
+    /// Posts approved in the query's year, filled on `on`, grouped by `key` (an SQL expression
+    /// over `posts p` and `admin_units u`).
+    async fn count_posts(
+        &self,
+        area: &komlang_core::Scope,
+        q: &EstablishmentQuery,
+        on: NaiveDate,
+        key: &str,
+    ) -> Result<BTreeMap<String, PostCounts>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {key} AS k, COUNT(*) AS approved, SUM(CASE WHEN EXISTS (SELECT 1 FROM postings f \
+             WHERE f.post_id = p.id AND f.start_date <= "
+        ));
+        let day = on.to_string();
+        sql.text(day.clone()).push(" AND (f.end_date IS NULL OR f.end_date > ").text(day);
+        sql.push(")) THEN 1 ELSE 0 END) AS filled FROM posts p JOIN admin_units u ON u.code = p.admin_code WHERE ");
+        sql.push("p.approved_year <= ").int(q.year.into());
+        sql.push(" AND (p.ended_year IS NULL OR p.ended_year > ").int(q.year.into()).push(")");
+        push_area(&mut sql, area);
+        if let Some(c) = q.cadre {
+            sql.push(" AND p.cadre = ").text(c.code());
+        }
+        if let Some(f) = q.funding {
+            sql.push(" AND p.funding = ").text(f.code());
+        }
+        if key != "'*'" {
+            // A constant key (the whole area) is one group without GROUP BY.
+            sql.push(&format!(" AND {key} IS NOT NULL GROUP BY {key}"));
+        }
+        let mut out = BTreeMap::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let k: String = r.try_get("k")?;
+            let approved: i64 = r.try_get("approved")?;
+            let filled: i64 = r.try_get::<Option<i64>, _>("filled")?.unwrap_or(0);
+            out.insert(k, PostCounts::new(approved as u32, filled as u32));
+        }
+        Ok(out)
+    }
+
+    /// A unit's establishment for each year from `from` to `to`: counted from the posts, beside
+    /// the totals recorded for it.
+    pub async fn establishment_years(
+        &self,
+        p: &Principal,
+        unit: Option<&str>,
+        from: i32,
+        to: i32,
+        today: NaiveDate,
+    ) -> Result<Vec<YearCounts>> {
+        let (area, parent) = self.planning_area(p, unit).await?;
+        let code = match parent {
+            Some(u) => u.code,
+            None => self.country().await?.map(|u| u.code).unwrap_or_default(),
+        };
+        let recorded: BTreeMap<i32, EstablishmentRecord> =
+            self.establishment_records(p, Some(&code)).await?.into_iter().map(|r| (r.year, r)).collect();
+        let mut out = Vec::new();
+        for year in from.max(*YEARS.start())..=to.min(*YEARS.end()) {
+            let q = EstablishmentQuery { level: AdminLevel::Province, parent: None, year, cadre: None, funding: None };
+            let counted =
+                self.count_posts(&area, &q, counted_on(year, today), "'*'").await?.remove("*").unwrap_or_default();
+            out.push(YearCounts { year, counted, recorded: recorded.get(&year).cloned() });
+        }
+        Ok(out)
+    }
+
+    /// Totals recorded for units in the caller's scope (or for one unit), by unit and year.
+    pub async fn establishment_records(&self, p: &Principal, unit: Option<&str>) -> Result<Vec<EstablishmentRecord>> {
+        p.require(Action::ReadPlanning, Target::Any)?;
+        let mut sql = Sql::new(
+            "SELECT r.admin_code, r.year, r.approved, r.filled, r.source, r.recorded_by, r.recorded_at \
+             FROM establishment_records r JOIN admin_units u ON u.code = r.admin_code WHERE 1 = 1",
+        );
+        if let Some(code) = unit {
+            sql.push(" AND r.admin_code = ").text(code);
+        }
+        // A record of the country, or of a unit in the caller's scope.
+        if let komlang_core::Scope::Unit { .. } = &p.scope {
+            sql.push(" AND u.level <> 'country'");
+        }
+        push_area(&mut sql, &p.scope);
+        sql.push(" ORDER BY r.admin_code, r.year");
+        sql.query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(EstablishmentRecord {
+                    admin_code: r.try_get("admin_code")?,
+                    year: r.try_get::<i64, _>("year")? as i32,
+                    approved: r.try_get::<i64, _>("approved")? as u32,
+                    filled: r.try_get::<Option<i64>, _>("filled")?.map(|v| v as u32),
+                    source: r.try_get("source")?,
+                    recorded_by: r.try_get("recorded_by")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records (or replaces) a unit's total for a year, audited.
+    pub async fn record_establishment(&self, p: &Principal, input: &RecordInput) -> Result<EstablishmentRecord> {
+        p.require(Action::KeepEstablishment, Target::Any)?;
+        let mut errs = ValidationErrors::default();
+        if !YEARS.contains(&input.year) {
+            errs.push(FieldError::new("year", "invalid_year"));
+        }
+        if input.filled.is_some_and(|f| f > input.approved) {
+            errs.push(FieldError::new("filled", "filled_over_approved"));
+        }
+        let source = komlang_core::clean_text(input.source.trim());
+        if source.is_empty() {
+            errs.push(FieldError::new("source", "required"));
+        } else if source.chars().count() > SOURCE_MAX {
+            errs.push(FieldError::new("source", "too_long").with("max", SOURCE_MAX));
+        }
+        let code = input.admin_code.trim();
+        match self.admin_unit(code).await? {
+            Some(u) if p.scope.contains(&u) => {}
+            _ => errs.push(FieldError::new("admin_code", "unknown_admin_unit").with("value", code)),
+        }
+        if !errs.is_empty() {
+            return Err(StoreError::Invalid(errs));
+        }
+        let mut tx = self.begin_write().await?;
+        lock_key(&mut tx, &format!("establishment-record-{code}-{}", input.year)).await?;
+        let before = sqlx::query(
+            "SELECT approved, filled, source FROM establishment_records WHERE admin_code = $1 AND year = $2",
+        )
+        .bind(code)
+        .bind(i64::from(input.year))
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| -> Result<serde_json::Value> {
+            Ok(serde_json::json!({
+                "approved": r.try_get::<i64, _>("approved")?,
+                "filled": r.try_get::<Option<i64>, _>("filled")?,
+                "source": r.try_get::<String, _>("source")?,
+            }))
+        })
+        .transpose()?;
+        sqlx::query("DELETE FROM establishment_records WHERE admin_code = $1 AND year = $2")
+            .bind(code)
+            .bind(i64::from(input.year))
+            .execute(&mut *tx)
+            .await?;
+        let now = now_text();
+        sqlx::query(
+            "INSERT INTO establishment_records (admin_code, year, approved, filled, source, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(code)
+        .bind(i64::from(input.year))
+        .bind(i64::from(input.approved))
+        .bind(input.filled.map(i64::from))
+        .bind(&source)
+        .bind(&p.username)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let after = serde_json::json!({ "approved": input.approved, "filled": input.filled, "source": source });
+        let id = format!("{code}/{}", input.year);
+        record_audit(&mut tx, p, "record", "establishment", &id, before.as_ref(), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(EstablishmentRecord {
+            admin_code: code.to_string(),
+            year: input.year,
+            approved: input.approved,
+            filled: input.filled,
+            source,
+            recorded_by: p.username.clone(),
+            recorded_at: now,
+        })
+    }
+}
+
+fn level_depth(l: AdminLevel) -> usize {
+    AdminLevel::ALL.iter().position(|x| *x == l).unwrap_or(0)
+}
