@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod competency;
+pub mod costs;
 pub mod dedup;
 pub mod demo;
 pub mod establishment;
@@ -11,6 +12,7 @@ pub mod expiry;
 pub mod import;
 pub mod model;
 pub mod planning;
+pub mod retention;
 pub mod search;
 pub mod supervision;
 pub mod text;

@@ -90,6 +90,20 @@ async fn insert_closed_posting(
 }
 
 impl Store {
+    /// The parts of the demo data set loaded after the workers, each once (each records that it
+    /// was loaded, so a database whose demo data predate a part gets it): competency
+    /// assessments for the demo province and the demo worker's supervisor, training, the
+    /// establishment, supervision, costs, retention.
+    async fn load_demo_parts(&self, today: NaiveDate) -> Result<()> {
+        self.load_demo_competencies(today).await?;
+        self.load_demo_training(today).await?;
+        self.load_demo_establishment(today).await?;
+        self.load_demo_supervision(today).await?;
+        self.load_demo_costs().await?;
+        self.load_demo_retention().await?;
+        Ok(())
+    }
+
     async fn existing_demo_summary(&self) -> Result<DemoSummary> {
         let count = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -118,9 +132,7 @@ impl Store {
     pub async fn load_demo(&self, today: NaiveDate) -> Result<DemoSummary> {
         self.ensure_admin_units().await?;
         if self.meta_get(DEMO_VERSION_KEY).await?.is_some() {
-            self.load_demo_competencies(today).await?;
-            self.load_demo_training(today).await?;
-            self.load_demo_establishment(today).await?;
+            self.load_demo_parts(today).await?;
             return self.existing_demo_summary().await;
         }
         let started = Instant::now();
@@ -140,9 +152,7 @@ impl Store {
         // Claim the load first: a concurrent loader waits here and then finds the row.
         if !meta_insert_new(&mut tx, DEMO_VERSION_KEY, DEMO_VERSION).await? {
             tx.rollback().await?;
-            self.load_demo_competencies(today).await?;
-            self.load_demo_training(today).await?;
-            self.load_demo_establishment(today).await?;
+            self.load_demo_parts(today).await?;
             return self.existing_demo_summary().await;
         }
 
@@ -259,10 +269,7 @@ impl Store {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "demo data loaded"
         );
-        // Competency assessments for the demo province, and the demo worker's supervisor.
-        self.load_demo_competencies(today).await?;
-        self.load_demo_training(today).await?;
-        self.load_demo_establishment(today).await?;
+        self.load_demo_parts(today).await?;
         Ok(DemoSummary {
             already_loaded: false,
             organizations: counts.organizations,

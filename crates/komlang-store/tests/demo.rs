@@ -46,6 +46,9 @@ async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
         "licence_actions",
         "posts",
         "establishment_records",
+        "supervision_assignments",
+        "supervision_sessions",
+        "supervision_attendees",
     ] {
         out.push((t, count(store, t).await));
     }
@@ -63,6 +66,8 @@ async fn fingerprint(store: &Store) -> Vec<String> {
          FROM postings ORDER BY id",
         "SELECT id, admin_code, org_id, cadre, role, funding, approved_year, ended_year FROM posts ORDER BY id",
         "SELECT admin_code, year, approved, filled, source FROM establishment_records ORDER BY admin_code, year",
+        "SELECT id, supervisor_id, supervisee_id, dedicated, start_date, end_date FROM supervision_assignments ORDER BY id",
+        "SELECT id, supervisor_id, held_on, model, functions, notes FROM supervision_sessions ORDER BY id",
         "SELECT id, worker_id, status, effective_date, note, recorded_by FROM status_changes ORDER BY id",
         "SELECT id, username, role, scope_code, org_id, worker_id, active FROM users ORDER BY id",
         "SELECT worker_id, supervisor_user_id, set_by FROM worker_supervisors ORDER BY worker_id",

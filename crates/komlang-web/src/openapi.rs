@@ -26,8 +26,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, RouteInfo, Routes};
 use crate::{
-    accounts, audit, competency, establishment, imports, licensing, organizations, planning, public, training, units,
-    workers,
+    accounts, audit, competency, costs, establishment, imports, licensing, organizations, planning, public, retention,
+    supervision, training, units, workers,
 };
 
 /// The path of the document itself (the one API route it does not describe).
@@ -68,6 +68,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         competency::CompetencyApiDoc::openapi(),
         planning::PlanningApiDoc::openapi(),
         establishment::EstablishmentApiDoc::openapi(),
+        supervision::SupervisionApiDoc::openapi(),
+        costs::CostsApiDoc::openapi(),
+        retention::RetentionApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),
         licensing::LicensingApiDoc::openapi(),
         public::PublicApiDoc::openapi(),

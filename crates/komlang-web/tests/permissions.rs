@@ -119,6 +119,12 @@ enum PageOp {
     Training,
     /// The establishment: posts and vacancies (checked by `establishment_page`).
     Establishment,
+    /// Supervision (checked by `supervision_page`).
+    Supervision,
+    /// Costs (checked by `costs_page`).
+    Costs,
+    /// Retention (checked by `retention_page`).
+    Retention,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -177,6 +183,12 @@ enum ApiOp {
     Training,
     /// The establishment: posts and vacancies (checked by `establishment_api`).
     Establishment,
+    /// Supervision (checked by `supervision_api`).
+    Supervision,
+    /// Costs (checked by `costs_api`).
+    Costs,
+    /// Retention (checked by `retention_api`).
+    Retention,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -292,6 +304,20 @@ const ROUTES: &[Route] = &[
     page("POST", "/establishment/posts/{id}/end", PageOp::Establishment),
     page("GET", "/establishment/approve", PageOp::Establishment),
     page("POST", "/establishment/approve", PageOp::Establishment),
+    page("GET", "/costs", PageOp::Costs),
+    page("GET", "/retention", PageOp::Retention),
+    page("POST", "/retention/reasons", PageOp::Retention),
+    page("POST", "/retention/ccwc-term", PageOp::Retention),
+    page("POST", "/workers/{id}/exit-reason", PageOp::Retention),
+    page("POST", "/costs/rows", PageOp::Costs),
+    page("GET", "/costs/plans", PageOp::Costs),
+    page("GET", "/supervision", PageOp::Supervision),
+    page("GET", "/supervision/list", PageOp::Supervision),
+    page("POST", "/supervision/norms", PageOp::Supervision),
+    page("GET", "/supervision/workers/{id}", PageOp::Supervision),
+    page("POST", "/supervision/workers/{id}/supervisor", PageOp::Supervision),
+    page("POST", "/supervision/workers/{id}/end", PageOp::Supervision),
+    page("POST", "/supervision/workers/{id}/sessions", PageOp::Supervision),
     page("GET", "/static/planning.css", PageOp::Css),
     // training, licensing, public: pages
     page("GET", "/training", PageOp::Training),
@@ -416,6 +442,27 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/establishment/posts/{id}/vacate", ApiOp::Establishment),
     api("POST", "/api/v1/establishment/posts/{id}/end", ApiOp::Establishment),
     api("POST", "/api/v1/planning/plans/{id}/approve", ApiOp::Establishment),
+    api("GET", "/api/v1/costs", ApiOp::Costs),
+    api("GET", "/api/v1/retention/turnover", ApiOp::Retention),
+    api("GET", "/api/v1/retention/survival", ApiOp::Retention),
+    api("GET", "/api/v1/retention/ccwc-term", ApiOp::Retention),
+    api("PUT", "/api/v1/retention/ccwc-term", ApiOp::Retention),
+    api("GET", "/api/v1/retention/reasons", ApiOp::Retention),
+    api("POST", "/api/v1/retention/reasons", ApiOp::Retention),
+    api("PUT", "/api/v1/workers/{id}/exit-reason", ApiOp::Retention),
+    api("PUT", "/api/v1/costs", ApiOp::Costs),
+    api("GET", "/api/v1/costs/workforce", ApiOp::Costs),
+    api("GET", "/api/v1/planning/plans/{id}/cost", ApiOp::Costs),
+    api("GET", "/api/v1/workers/{id}/ranks", ApiOp::Costs),
+    api("POST", "/api/v1/workers/{id}/ranks", ApiOp::Costs),
+    api("GET", "/api/v1/supervision/summary", ApiOp::Supervision),
+    api("GET", "/api/v1/supervision/lists/{kind}", ApiOp::Supervision),
+    api("GET", "/api/v1/supervision/norms", ApiOp::Supervision),
+    api("PUT", "/api/v1/supervision/norms", ApiOp::Supervision),
+    api("GET", "/api/v1/workers/{id}/supervision", ApiOp::Supervision),
+    api("PUT", "/api/v1/workers/{id}/supervision", ApiOp::Supervision),
+    api("DELETE", "/api/v1/workers/{id}/supervision", ApiOp::Supervision),
+    api("POST", "/api/v1/supervision/sessions", ApiOp::Supervision),
     // training, licensing, public: API
     api("GET", "/api/v1/training/institutions", ApiOp::Training),
     api("POST", "/api/v1/training/institutions", ApiOp::Training),
@@ -2077,6 +2124,9 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         }
         ApiOp::Training => training_api(fx, f, who, route).await,
         ApiOp::Establishment => establishment_api(fx, f, who, route).await,
+        ApiOp::Supervision => supervision_api(fx, f, who, route).await,
+        ApiOp::Costs => costs_api(fx, f, who, route).await,
+        ApiOp::Retention => retention_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -2965,6 +3015,9 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
         }
         PageOp::Training => training_page(fx, f, who, c, csrf, route).await,
         PageOp::Establishment => establishment_page(fx, f, who, c, csrf, route).await,
+        PageOp::Supervision => supervision_page(fx, f, who, c, csrf, route).await,
+        PageOp::Costs => costs_page(fx, f, who, c, csrf, route).await,
+        PageOp::Retention => retention_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -4714,5 +4767,389 @@ async fn establishment_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csr
             f.status(at(route.path), r.status, keeps_establishment(who, 303), "");
         }
         other => f.check(false, || format!("establishment_page does not check {other:?}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Supervision
+// ---------------------------------------------------------------------------
+
+/// Reading a worker's supervision: a worker reads only their own (403 for anyone else's, seen
+/// or not); others as they see the worker.
+fn on_supervision_of(who: Who, w: W) -> u16 {
+    match who {
+        Who::SelfW1 => {
+            if w == W::W1 {
+                200
+            } else {
+                403
+            }
+        }
+        _ if who.sees_worker(w) => 200,
+        _ => 404,
+    }
+}
+
+/// Setting W1's supervisor to W3 (province 01, district 0103, no employer): the district
+/// officer and A's HR manager reach W1 but not W3.
+fn on_w1_supervised_by_w3(who: Who, ok: u16) -> u16 {
+    match who {
+        Who::Admin | Who::Prov => ok,
+        Who::Dist | Who::OrgHr => 422,
+        Who::Viewer | Who::SelfW1 => 403,
+    }
+}
+
+/// A session held by W3 with W1: the district officer and A's HR manager do not reach W3.
+fn on_w3_session(who: Who, ok: u16) -> u16 {
+    match who {
+        Who::Admin | Who::Prov => ok,
+        Who::Dist | Who::OrgHr => 404,
+        Who::Viewer | Who::SelfW1 => 403,
+    }
+}
+
+/// W1 supervised by W3 (set by the national administrator).
+async fn w1_under_w3(fx: &Fx) {
+    fx.app.db.store.assign_supervisor(&sys(), fx.wid(W::W1), fx.wid(W::W3), false, today()).await.unwrap();
+}
+
+/// Ending a supervision: whoever sets supervisors and reaches W1.
+fn on_end_w1(who: Who, ok: u16) -> u16 {
+    match who {
+        Who::Viewer | Who::SelfW1 => 403,
+        _ => ok,
+    }
+}
+
+async fn supervision_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let sees_02 = |ok: u16| if matches!(who, Who::Prov | Who::Dist) { 404 } else { ok };
+    match (route.method, route.path) {
+        ("GET", "/api/v1/supervision/summary") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/supervision/summary?level=district", None).await;
+            f.status(at(route.path), s, 200, &v);
+            let path = "/api/v1/supervision/summary?level=commune&parent=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, sees_02(200), &v);
+        }
+        ("GET", "/api/v1/supervision/lists/{kind}") => {
+            for kind in ["without_supervisor", "overdue", "over_ratio", "not_eligible"] {
+                let path = format!("/api/v1/supervision/lists/{kind}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, 200, &v);
+            }
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/supervision/lists/nope", None).await;
+            f.status(at("/api/v1/supervision/lists/nope"), s, 400, &v);
+            let path = "/api/v1/supervision/lists/without_supervisor?unit=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, sees_02(200), &v);
+        }
+        ("GET", "/api/v1/supervision/norms") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+        }
+        ("PUT", "/api/v1/supervision/norms") => {
+            let body = serde_json::to_value(komlang_core::supervision::SupervisionNorms::default()).unwrap();
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if who == Who::Admin { 200 } else { 403 }, &v);
+        }
+        ("GET", "/api/v1/workers/{id}/supervision") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/supervision", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_supervision_of(who, w), &v);
+            }
+        }
+        ("PUT", "/api/v1/workers/{id}/supervision") => {
+            let body = json!({"supervisor_id": fx.wid(W::W3)});
+            let path = format!("/api/v1/workers/{}/supervision", fx.wid(W::W1));
+            let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+            f.status(at(&path), s, on_w1_supervised_by_w3(who, 200), &v);
+            let path = format!("/api/v1/workers/{}/supervision", fx.wid(W::W2));
+            let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+            let want = match who {
+                Who::Admin => 200,
+                Who::Viewer | Who::SelfW1 => 403,
+                _ => 404,
+            };
+            f.status(at(&path), s, want, &v);
+        }
+        ("DELETE", "/api/v1/workers/{id}/supervision") => {
+            w1_under_w3(fx).await;
+            let path = format!("/api/v1/workers/{}/supervision", fx.wid(W::W1));
+            let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+            f.status(at(&path), s, on_end_w1(who, 204), &v);
+        }
+        ("POST", "/api/v1/supervision/sessions") => {
+            w1_under_w3(fx).await;
+            let body = json!({"supervisor_id": fx.wid(W::W3), "held_on": today().to_string(), "model": "individual",
+                "functions": ["supportive"], "supervisee_ids": [fx.wid(W::W1)]});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, on_w3_session(who, 201), &v);
+        }
+        other => f.check(false, || format!("supervision_api does not check {other:?}")),
+    }
+}
+
+async fn supervision_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let with_csrf = |pairs: &[(&str, String)]| {
+        let mut form: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        form.push(("csrf".into(), csrf.to_string()));
+        form
+    };
+    let w1 = fx.wid(W::W1);
+    match (route.method, route.path) {
+        ("GET", "/supervision") | ("GET", "/supervision/list") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+            let path =
+                if route.path == "/supervision" { "/supervision?parent=02" } else { "/supervision/list?unit=02" };
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, if matches!(who, Who::Prov | Who::Dist) { 404 } else { 200 }, "");
+        }
+        ("POST", "/supervision/norms") => {
+            let form = with_csrf(&[
+                ("dedicated_ratio", "10".into()),
+                ("other_ratio", "6".into()),
+                ("years_required", "5".into()),
+                ("years_required_community", "3".into()),
+                ("overdue_days", "90".into()),
+                ("qualified_cadres", "professional_social_worker".into()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        ("GET", "/supervision/workers/{id}") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/supervision/workers/{}", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, on_supervision_of(who, w), "");
+            }
+        }
+        ("POST", "/supervision/workers/{id}/supervisor") => {
+            let path = format!("/supervision/workers/{w1}/supervisor");
+            let form = with_csrf(&[("supervisor_id", fx.wid(W::W3).to_string())]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            f.status(at(&path), r.status, on_w1_supervised_by_w3(who, 303), "");
+        }
+        ("POST", "/supervision/workers/{id}/end") => {
+            w1_under_w3(fx).await;
+            let path = format!("/supervision/workers/{w1}/end");
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&with_csrf(&[]))).await;
+            f.status(at(&path), r.status, on_end_w1(who, 303), "");
+        }
+        ("POST", "/supervision/workers/{id}/sessions") => {
+            w1_under_w3(fx).await;
+            let path = format!("/supervision/workers/{}/sessions", fx.wid(W::W3));
+            let form = with_csrf(&[
+                ("held_on", today().to_string()),
+                ("model", "individual".into()),
+                ("functions", "supportive".into()),
+                ("supervisee_ids", w1.to_string()),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+            f.status(at(&path), r.status, on_w3_session(who, 303), "");
+        }
+        other => f.check(false, || format!("supervision_page does not check {other:?}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Costs
+// ---------------------------------------------------------------------------
+
+/// Cost data for every cadre (a scale row of grade G, no allowance), set by the administrator.
+async fn cost_data(fx: &Fx) -> komlang_store::costs::CostData {
+    let store = &fx.app.db.store;
+    let data = komlang_store::costs::CostData {
+        currencies: vec!["USD".into()],
+        rates: vec![],
+        scales: vec![komlang_core::costs::ScaleRow {
+            grade: "G".into(),
+            step: 1,
+            effective_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            monthly: 250.0,
+            currency: "USD".into(),
+        }],
+        allowances: vec![],
+        cadres: komlang_core::Cadre::ALL
+            .iter()
+            .map(|c| komlang_core::costs::CadreCosting { cadre: *c, grade: "G".into(), step: 1, certificate: None })
+            .collect(),
+        training: vec![],
+    };
+    store.set_cost_data(&sys(), &data).await.unwrap()
+}
+
+async fn costs_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    let data = cost_data(fx).await;
+    match (route.method, route.path) {
+        ("GET", "/api/v1/costs") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+        }
+        ("PUT", "/api/v1/costs") => {
+            let body = serde_json::to_value(&data).unwrap();
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if who == Who::Admin { 200 } else { 403 }, &v);
+        }
+        ("GET", "/api/v1/costs/workforce") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/costs/workforce?level=district", None).await;
+            f.status(at(route.path), s, read(200), &v);
+            if s == 200 {
+                let units: Vec<&str> =
+                    v["by_unit"].as_array().unwrap().iter().filter_map(|g| g["key"].as_str()).collect();
+                let inside = |u: &str| match who {
+                    Who::Prov => u.starts_with("01"),
+                    Who::Dist => u == "0102",
+                    _ => true,
+                };
+                f.check(units.iter().all(|u| inside(u)), || format!("{}: units {units:?}", at(route.path)));
+            }
+        }
+        ("GET", "/api/v1/planning/plans/{id}/cost") => {
+            let id = prov_plan(fx).await;
+            let path = format!("/api/v1/planning/plans/{id}/cost");
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, on_prov_plan(who), &v);
+        }
+        ("GET", "/api/v1/workers/{id}/ranks") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/ranks", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+            }
+        }
+        ("POST", "/api/v1/workers/{id}/ranks") => {
+            let body = json!({"grade": "G", "step": 1, "from_date": "2024-01-01"});
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/ranks", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                let want = match who {
+                    Who::Viewer | Who::SelfW1 => 403,
+                    _ if who.sees_worker(w) => 201,
+                    _ => 404,
+                };
+                f.status(at(&path), s, want, &v);
+            }
+        }
+        other => f.check(false, || format!("costs_api does not check {other:?}")),
+    }
+}
+
+async fn costs_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    cost_data(fx).await;
+    match (route.method, route.path) {
+        ("GET", "/costs") => {
+            let r = fx.page(f, c, Some(who), "GET", "/costs?level=district", None).await;
+            f.status(at(route.path), r.status, read(200), "");
+        }
+        ("GET", "/costs/plans") => {
+            let id = prov_plan(fx).await;
+            let path = format!("/costs/plans?a={id}");
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, read(200), "");
+        }
+        ("POST", "/costs/rows") => {
+            let form: Vec<(String, String)> =
+                [("kind", "rate"), ("currency", "KHR"), ("year", "2026"), ("per_usd", "4000")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .chain(std::iter::once(("csrf".to_string(), csrf.to_string())))
+                    .collect();
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
+            f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        other => f.check(false, || format!("costs_page does not check {other:?}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Retention
+// ---------------------------------------------------------------------------
+
+/// Giving the reason W1 or W2 left (neither has: 422 `not_separated` to whoever may change the
+/// record and sees it).
+fn on_exit_reason(who: Who, w: W, refused: u16) -> u16 {
+    match who {
+        Who::Viewer | Who::SelfW1 => 403,
+        _ if who.sees_worker(w) => refused,
+        _ => 404,
+    }
+}
+
+async fn retention_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/api/v1/retention/turnover")
+        | ("GET", "/api/v1/retention/survival")
+        | ("GET", "/api/v1/retention/ccwc-term") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+        }
+        ("PUT", "/api/v1/retention/ccwc-term") => {
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&json!({"term_end": "2027-06-30"}))).await;
+            f.status(at(route.path), s, admin(200), &v);
+        }
+        ("GET", "/api/v1/retention/reasons") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+        }
+        ("POST", "/api/v1/retention/reasons") => {
+            let body = json!({"code": format!("perm_{}", who.username().replace('-', "_")), "name_en": "Permission"});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, admin(201), &v);
+        }
+        ("PUT", "/api/v1/workers/{id}/exit-reason") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/exit-reason", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&json!({"reason": "resigned"}))).await;
+                f.status(at(&path), s, on_exit_reason(who, w, 422), &v);
+            }
+        }
+        other => f.check(false, || format!("retention_api does not check {other:?}")),
+    }
+}
+
+async fn retention_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let form = |pairs: &[(&str, &str)]| {
+        let mut v: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        v.push(("csrf".into(), csrf.to_string()));
+        v
+    };
+    let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/retention") => {
+            let r = fx.page(f, c, Some(who), "GET", "/retention?by=province", None).await;
+            f.status(at(route.path), r.status, if reads_planning(who) { 200 } else { 403 }, "");
+        }
+        ("POST", "/retention/reasons") => {
+            let code = format!("page_{}", who.username().replace('-', "_"));
+            let r = fx
+                .page(f, c, Some(who), "POST", route.path, Some(&form(&[("code", &code), ("name_en", "Page")])))
+                .await;
+            f.status(at(route.path), r.status, admin(303), "");
+        }
+        ("POST", "/retention/ccwc-term") => {
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form(&[("term_end", "2027-06-30")]))).await;
+            f.status(at(route.path), r.status, admin(303), "");
+        }
+        ("POST", "/workers/{id}/exit-reason") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/workers/{}/exit-reason", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form(&[("reason", "resigned")]))).await;
+                f.status(at(&path), r.status, on_exit_reason(who, w, 303), "");
+            }
+        }
+        other => f.check(false, || format!("retention_page does not check {other:?}")),
     }
 }

@@ -9,6 +9,8 @@ mod demo;
 mod posts;
 mod report;
 
+pub(crate) use posts::{post_kept, post_kind, refill};
+
 pub use posts::{NewPosts, PlanApproval, Post, PostCandidate, PostHolder, PostQuery, PostState, POST_NOTE_MAX};
 pub use report::{
     EstablishmentQuery, EstablishmentRecord, EstablishmentReport, EstablishmentRow, RecordInput, YearCounts,

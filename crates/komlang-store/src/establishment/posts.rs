@@ -146,8 +146,9 @@ impl PlanApproval {
     }
 }
 
-/// The cadre and role a norm's rule counts at a level, for its posts.
-fn norm_kind(norm: &komlang_core::planning::Norm, level: AdminLevel) -> (Cadre, WorkerRole) {
+/// The cadre and role a norm's rule counts at a level, for its posts (default: para-professional
+/// social work agents at communes, district social workers, DoSVY officers at provinces).
+pub(crate) fn post_kind(norm: &komlang_core::planning::Norm, level: AdminLevel) -> (Cadre, WorkerRole) {
     use komlang_core::planning::NormRule;
     let counts = norm.rules.iter().find_map(|r| match r {
         NormRule::PerUnit { level: l, counts, .. } | NormRule::Ratio { level: l, counts, .. } if *l == level => {
@@ -372,7 +373,7 @@ impl Store {
         let mut ids = Vec::new();
         for planned in &plan.result.posts {
             let (cadre, role) = a.kind_at(planned.level).unwrap_or_else(|| match &norm {
-                Some(n) => norm_kind(n, planned.level),
+                Some(n) => post_kind(n, planned.level),
                 None => (Cadre::ParaProfessional, WorkerRole::SocialWorkAgent),
             });
             let n = NewPosts {
@@ -604,5 +605,38 @@ async fn repost(conn: &mut AnyConnection, worker_id: i64, post_id: Option<i64>, 
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// The post a worker's current posting fills, when their change keeps it: a new title or role at
+/// the same place and employer keeps the post; moving, leaving or coming back does not (the
+/// posting ends and the post falls vacant).
+pub(crate) async fn post_kept(
+    conn: &mut AnyConnection,
+    worker_id: i64,
+    before: &komlang_core::WorkerDraft,
+    after: &komlang_core::WorkerDraft,
+) -> Result<Option<i64>> {
+    let moved = after.workplace_code != before.workplace_code || after.org_id != before.org_id;
+    if moved || after.status.is_separated() != before.status.is_separated() {
+        return Ok(None);
+    }
+    Ok(sqlx::query("SELECT post_id FROM postings WHERE worker_id = $1 AND end_date IS NULL AND post_id IS NOT NULL")
+        .bind(worker_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get::<i64, _>(0))
+        .transpose()?)
+}
+
+/// The worker's new current posting fills `post` (kept by [`post_kept`]).
+pub(crate) async fn refill(conn: &mut AnyConnection, worker_id: i64, post: Option<i64>) -> Result<()> {
+    if let Some(post) = post {
+        sqlx::query("UPDATE postings SET post_id = $1 WHERE worker_id = $2 AND end_date IS NULL")
+            .bind(post)
+            .bind(worker_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }

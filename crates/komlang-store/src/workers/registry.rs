@@ -906,22 +906,7 @@ pub(crate) async fn write_worker_update(
     let leaving = draft.status.is_separated() && !before.status.is_separated();
     let returning = !draft.status.is_separated() && before.status.is_separated();
     if draft.posting_differs(before) || leaving || returning {
-        // A post the worker fills stays theirs when they stay at the same place and employer
-        // (a new title, a new role); it falls vacant when they move or leave.
-        let kept_post: Option<i64> =
-            if !leaving && !returning && draft.workplace_code == before.workplace_code && draft.org_id == before.org_id
-            {
-                sqlx::query(
-                    "SELECT post_id FROM postings WHERE worker_id = $1 AND end_date IS NULL AND post_id IS NOT NULL",
-                )
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .map(|r| r.try_get::<i64, _>(0))
-                .transpose()?
-            } else {
-                None
-            };
+        let kept_post = crate::establishment::post_kept(conn, id, before, draft).await?;
         // The current posting ends when the worker moves or leaves; a new
         // one opens when they move or come back.
         sqlx::query("UPDATE postings SET end_date = $1 WHERE worker_id = $2 AND end_date IS NULL")
@@ -931,13 +916,7 @@ pub(crate) async fn write_worker_update(
             .await?;
         if !draft.status.is_separated() {
             insert_posting(conn, id, draft, effective, None).await?;
-            if let Some(post) = kept_post {
-                sqlx::query("UPDATE postings SET post_id = $1 WHERE worker_id = $2 AND end_date IS NULL")
-                    .bind(post)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            crate::establishment::refill(conn, id, kept_post).await?;
         }
     }
     if draft.status != before.status {

@@ -89,7 +89,9 @@ labeled!(
     komlang_core::competency::Rating,
     komlang_core::competency::AssessmentKind,
     komlang_core::competency::CompetencyGroup,
-    komlang_core::establishment::FundingSource
+    komlang_core::establishment::FundingSource,
+    komlang_core::supervision::SupervisionModel,
+    komlang_core::supervision::SupervisionFunction
 );
 
 impl<T: Labeled> Labeled for &T {
@@ -206,6 +208,8 @@ mod tests {
         keys.extend(competency::AssessmentKind::ALL.iter().map(|v| v.label_key()));
         keys.extend(competency::CompetencyGroup::ALL.iter().map(|v| v.label_key()));
         keys.extend(establishment::FundingSource::ALL.iter().map(|v| v.label_key()));
+        keys.extend(supervision::SupervisionModel::ALL.iter().map(|v| v.label_key()));
+        keys.extend(supervision::SupervisionFunction::ALL.iter().map(|v| v.label_key()));
         {
             use komlang_core::training::*;
             keys.extend(CertificateLevel::ALL.iter().map(|v| v.label_key()));

@@ -163,6 +163,10 @@ struct WorkerPage {
     /// Username of the worker's supervisor (competency assessments).
     supervisor: String,
     can_set_supervisor: bool,
+    /// For a worker who left and whose record the caller changes: the reasons for leaving.
+    exit_reasons: Vec<(String, String)>,
+    /// The reason given for their leaving (its name).
+    exit_reason: String,
 }
 
 impl WorkerPage {
@@ -196,8 +200,25 @@ pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path
     let WorkerProfile { worker: w, org, place, postings, statuses, supervisor } = prof;
     let supervisor = supervisor.map(|s| s.username).unwrap_or_default();
     let can_set_supervisor = p.allows(Action::SetSupervisor, Target::worker(id));
+    let (exit_reasons, exit_reason) = if w.status.is_separated() {
+        let reasons = app.store.exit_reasons().await?;
+        let given = app.store.latest_exit_reason(id).await?;
+        let name =
+            |r: &komlang_store::retention::ExitReason| crate::common::names::pick(&ctx.i, &r.name_en, &r.name_km);
+        let given = given.and_then(|g| reasons.iter().find(|r| r.code == g)).map(name).unwrap_or_default();
+        let choices = if may_edit_worker(&p, id) {
+            reasons.iter().map(|r| (r.code.clone(), name(r))).collect()
+        } else {
+            Vec::new()
+        };
+        (choices, given)
+    } else {
+        (Vec::new(), String::new())
+    };
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {
+        exit_reasons,
+        exit_reason,
         can_edit: may_edit_worker(&p, id),
         l,
         w,

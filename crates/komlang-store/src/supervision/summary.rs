@@ -1,0 +1,339 @@
+//! Supervision by unit, and the lists behind the figures: who has no supervisor, who was not
+//! supervised lately, supervisors over the ratio or not eligible.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use komlang_core::supervision::{whole_years, Ineligible, SupervisionNorms};
+use komlang_core::{Action, AdminLevel, Cadre, Principal, Scope, Target};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::norms::norms_on;
+use crate::common::rows::opt_date;
+use crate::common::scope::{level_column, push_worker_scope};
+use crate::common::sql::Sql;
+use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
+use crate::{Result, Store, StoreError};
+
+/// Which units to count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryQuery {
+    pub level: AdminLevel,
+    /// Only units within this one (in the caller's scope).
+    pub parent: Option<String>,
+}
+
+/// Supervision in one unit (workers by their workplace).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SummaryRow {
+    /// The unit's code.
+    pub unit: String,
+    pub name_en: String,
+    pub name_km: String,
+    /// Workers supervising someone now.
+    pub supervisors: u32,
+    /// Workers (active or on leave) with a supervisor now.
+    pub supervisees: u32,
+    /// Workers (active or on leave) without one.
+    pub without_supervisor: u32,
+    /// Supervisors with more supervisees than the norms allow.
+    pub over_ratio: u32,
+    /// Supervisors not eligible to supervise their supervisees.
+    pub not_eligible: u32,
+    /// Supervisees with no session within the norms' days.
+    pub overdue: u32,
+}
+
+/// The lists behind the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    WithoutSupervisor,
+    Overdue,
+    OverRatio,
+    NotEligible,
+}
+
+impl ListKind {
+    pub const ALL: [ListKind; 4] =
+        [ListKind::WithoutSupervisor, ListKind::Overdue, ListKind::OverRatio, ListKind::NotEligible];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ListKind::WithoutSupervisor => "without_supervisor",
+            ListKind::Overdue => "overdue",
+            ListKind::OverRatio => "over_ratio",
+            ListKind::NotEligible => "not_eligible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ListKind> {
+        ListKind::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+}
+
+/// One worker of a list, with what puts them on it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ListRow {
+    pub worker: WorkerBrief,
+    /// Supervisees now (supervisors' lists).
+    pub supervisees: Option<u32>,
+    /// The most the norms allow them (supervisors' lists).
+    pub limit: Option<u32>,
+    /// Why they may not supervise (`not_eligible`).
+    pub ineligible: Vec<Ineligible>,
+    /// The last session they attended (`overdue`; absent: never).
+    pub last_session: Option<String>,
+}
+
+/// A current supervisor in the area, with their supervisees.
+struct SupervisorFacts {
+    brief: WorkerBrief,
+    unit: Option<String>,
+    started: Option<NaiveDate>,
+    cadres: Vec<Cadre>,
+    dedicated: bool,
+}
+
+impl SupervisorFacts {
+    fn over(&self, n: &SupervisionNorms) -> bool {
+        self.cadres.len() as u32 > n.limit(self.dedicated)
+    }
+
+    fn ineligible(&self, n: &SupervisionNorms, today: NaiveDate) -> Vec<Ineligible> {
+        n.ineligible(self.brief.cadre, self.started.and_then(|s| whole_years(s, today)), &self.cadres)
+    }
+}
+
+impl Store {
+    /// The area a summary covers, checked against the caller's scope.
+    async fn supervision_area(&self, p: &Principal, parent: Option<&str>) -> Result<Option<komlang_core::AdminUnit>> {
+        match parent.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(code) => match self.admin_unit(code).await? {
+                Some(u) if p.scope.contains(&u) => Ok(Some(u)),
+                _ => Err(StoreError::NotFound),
+            },
+        }
+    }
+
+    /// Current supervisors whose workplace is in the caller's reach (and the parent).
+    async fn supervisor_facts(
+        &self,
+        p: &Principal,
+        parent: &Option<komlang_core::AdminUnit>,
+        col: &str,
+    ) -> Result<Vec<SupervisorFacts>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {BRIEF_COLS}, w.start_date AS started, {col} AS k, e.cadre AS e_cadre, a.dedicated \
+             FROM supervision_assignments a JOIN workers w ON w.id = a.supervisor_id \
+             JOIN admin_units u ON u.code = w.workplace_code JOIN workers e ON e.id = a.supervisee_id \
+             WHERE a.end_date IS NULL"
+        ));
+        push_worker_scope(&mut sql, &p.worker_scope());
+        push_parent(&mut sql, parent);
+        sql.push(" ORDER BY w.name_latin, w.id");
+        let mut out: Vec<SupervisorFacts> = Vec::new();
+        let mut at: HashMap<i64, usize> = HashMap::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let brief = brief_from_row(&r)?;
+            let cadre = crate::common::rows::parse_col(&r, "e_cadre", Cadre::parse)?;
+            let dedicated = r.try_get::<i64, _>("dedicated")? != 0;
+            let i = *at.entry(brief.id).or_insert_with(|| out.len());
+            if i == out.len() {
+                out.push(SupervisorFacts {
+                    unit: r.try_get("k")?,
+                    started: opt_date(&r, "started")?,
+                    brief,
+                    cadres: Vec::new(),
+                    dedicated: false,
+                });
+            }
+            out[i].cadres.push(cadre);
+            out[i].dedicated |= dedicated;
+        }
+        Ok(out)
+    }
+
+    /// Supervision by unit of a level, in the caller's reach.
+    pub async fn supervision_summary(
+        &self,
+        p: &Principal,
+        q: &SummaryQuery,
+        today: NaiveDate,
+    ) -> Result<Vec<SummaryRow>> {
+        p.require(Action::ReadSupervision, Target::Any)?;
+        if !matches!(q.level, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune) {
+            return Err(crate::common::store::invalid("level", "level_not_planned"));
+        }
+        let parent = self.supervision_area(p, q.parent.as_deref()).await?;
+        let col = level_column(q.level);
+        let norms = norms_on(&mut *self.pool.acquire().await?).await?;
+        let mut units = Sql::new("SELECT u.code, u.name_en, u.name_km FROM admin_units u WHERE u.level = ");
+        units.text(q.level.code());
+        if let Scope::Unit { code, level } = &p.scope {
+            units.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
+        }
+        push_parent(&mut units, &parent);
+        units.push(" ORDER BY u.code");
+        let mut rows: BTreeMap<String, SummaryRow> = BTreeMap::new();
+        for r in units.query().fetch_all(&self.pool).await? {
+            let unit: String = r.try_get("code")?;
+            rows.insert(
+                unit.clone(),
+                SummaryRow {
+                    unit,
+                    name_en: r.try_get("name_en")?,
+                    name_km: r.try_get("name_km")?,
+                    ..Default::default()
+                },
+            );
+        }
+        // Workers with and without a supervisor.
+        let mut sql = Sql::new(&format!(
+            "SELECT {col} AS k, COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM supervision_assignments a \
+             WHERE a.supervisee_id = w.id AND a.end_date IS NULL) THEN 1 ELSE 0 END) AS supervised \
+             FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+             WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
+        ));
+        push_worker_scope(&mut sql, &p.worker_scope());
+        push_parent(&mut sql, &parent);
+        sql.push(&format!(" GROUP BY {col}"));
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let k: String = r.try_get("k")?;
+            if let Some(row) = rows.get_mut(&k) {
+                let n = r.try_get::<i64, _>("n")? as u32;
+                let supervised = r.try_get::<Option<i64>, _>("supervised")?.unwrap_or(0) as u32;
+                row.supervisees = supervised;
+                row.without_supervisor = n.saturating_sub(supervised);
+            }
+        }
+        for s in self.supervisor_facts(p, &parent, col).await? {
+            let Some(row) = s.unit.as_ref().and_then(|k| rows.get_mut(k)) else { continue };
+            row.supervisors += 1;
+            row.over_ratio += u32::from(s.over(&norms));
+            row.not_eligible += u32::from(!s.ineligible(&norms, today).is_empty());
+        }
+        for (k, _) in self.overdue(p, &parent, col, &norms, today).await? {
+            if let Some(row) = k.as_ref().and_then(|k| rows.get_mut(k)) {
+                row.overdue += 1;
+            }
+        }
+        Ok(rows.into_values().collect())
+    }
+
+    /// Current supervisees in reach with no session within the norms' days (and a supervision
+    /// older than that): their unit at the level and their row.
+    async fn overdue(
+        &self,
+        p: &Principal,
+        parent: &Option<komlang_core::AdminUnit>,
+        col: &str,
+        norms: &SupervisionNorms,
+        today: NaiveDate,
+    ) -> Result<Vec<(Option<String>, ListRow)>> {
+        let since = (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string();
+        let mut sql = Sql::new(&format!(
+            "SELECT {BRIEF_COLS}, {col} AS k, (SELECT MAX(ss.held_on) FROM supervision_attendees at \
+             JOIN supervision_sessions ss ON ss.id = at.session_id WHERE at.worker_id = w.id) AS last_session \
+             FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
+             JOIN admin_units u ON u.code = w.workplace_code WHERE a.end_date IS NULL AND a.start_date <= "
+        ));
+        sql.text(since.clone());
+        push_worker_scope(&mut sql, &p.worker_scope());
+        push_parent(&mut sql, parent);
+        sql.push(" ORDER BY w.name_latin, w.id");
+        let mut out = Vec::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let last: Option<String> = r.try_get("last_session")?;
+            if last.as_deref().is_some_and(|l| l >= since.as_str()) {
+                continue;
+            }
+            out.push((
+                r.try_get("k")?,
+                ListRow {
+                    worker: brief_from_row(&r)?,
+                    supervisees: None,
+                    limit: None,
+                    ineligible: Vec::new(),
+                    last_session: last,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The workers of one list, in the caller's reach (within `unit` when given), by name; at most 1,000.
+    pub async fn supervision_list(
+        &self,
+        p: &Principal,
+        kind: ListKind,
+        unit: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<ListRow>> {
+        p.require(Action::ReadSupervision, Target::Any)?;
+        let parent = self.supervision_area(p, unit).await?;
+        let norms = norms_on(&mut *self.pool.acquire().await?).await?;
+        let mut out = match kind {
+            ListKind::WithoutSupervisor => {
+                let mut sql = Sql::new(&format!(
+                    "SELECT {BRIEF_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                     WHERE w.status IN ('active', 'on_leave') AND NOT EXISTS (SELECT 1 FROM supervision_assignments a \
+                     WHERE a.supervisee_id = w.id AND a.end_date IS NULL)"
+                ));
+                push_worker_scope(&mut sql, &p.worker_scope());
+                push_parent(&mut sql, &parent);
+                sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
+                sql.query()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(ListRow {
+                            worker: brief_from_row(r)?,
+                            supervisees: None,
+                            limit: None,
+                            ineligible: Vec::new(),
+                            last_session: None,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
+            ListKind::Overdue => {
+                self.overdue(p, &parent, "u.code", &norms, today).await?.into_iter().map(|(_, r)| r).collect()
+            }
+            ListKind::OverRatio | ListKind::NotEligible => self
+                .supervisor_facts(p, &parent, "u.code")
+                .await?
+                .into_iter()
+                .filter_map(|s| {
+                    let ineligible = s.ineligible(&norms, today);
+                    let keep = match kind {
+                        ListKind::OverRatio => s.over(&norms),
+                        _ => !ineligible.is_empty(),
+                    };
+                    keep.then(|| ListRow {
+                        supervisees: Some(s.cadres.len() as u32),
+                        limit: Some(norms.limit(s.dedicated)),
+                        ineligible,
+                        last_session: None,
+                        worker: s.brief,
+                    })
+                })
+                .collect(),
+        };
+        out.truncate(1000);
+        Ok(out)
+    }
+}
+
+/// Keeps a query (over `admin_units u`) within the parent unit.
+fn push_parent(sql: &mut Sql, parent: &Option<komlang_core::AdminUnit>) {
+    if let Some(u) = parent {
+        if u.level != AdminLevel::Country {
+            sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
+        }
+    }
+}
