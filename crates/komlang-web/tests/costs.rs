@@ -123,6 +123,42 @@ async fn plan_costs_through_the_api_and_the_pages() {
         assert_eq!(r.status(), 422, "{engine:?}");
         let (_, v) = call(&app, &admin, "GET", "/api/v1/costs", None).await;
         assert_eq!(v["rates"].as_array().unwrap().len(), 2, "{engine:?}: {v}");
+        // A worker's rank from their page.
+        let w = app
+            .db
+            .store
+            .create_worker(
+                &komlang_store::system_principal("t"),
+                &komlang_core::validate::WorkerInput {
+                    name_km: Some("ឈ្មោះ".into()),
+                    name_latin: Some("Rith Keo".into()),
+                    sex: Some("male".into()),
+                    cadre: Some("para_professional".into()),
+                    role: Some("district_social_worker".into()),
+                    sector: Some("government".into()),
+                    workplace_code: Some("0208".into()),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            )
+            .await
+            .unwrap();
+        let r = c
+            .post(app.url(&format!("/workers/{}/ranks", w.id)))
+            .form(&[("csrf", csrf.as_str()), ("grade", "B"), ("step", "2"), ("from_date", "2025-04-01")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{engine:?}");
+        let page = c.get(app.url(&format!("/workers/{}", w.id))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("id=\"rank-history\""), "{engine:?}");
+        let (_, v) = call(&app, &admin, "GET", &format!("/api/v1/workers/{}/ranks", w.id), None).await;
+        assert_eq!(
+            v,
+            json!([{"grade": "B", "step": 2, "from_date": "2025-04-01", "recorded_by": "admin"}]),
+            "{engine:?}"
+        );
         // 2027 now at 4,100 riel to the dollar: 3 × 12 × (1,200,000 / 4,100 + 25) + 500 = 11,936.59.
         let page = c.get(app.url(&format!("/costs/plans?a={id}&b={id}"))).send().await.unwrap().text().await.unwrap();
         assert!(

@@ -305,6 +305,7 @@ const ROUTES: &[Route] = &[
     page("GET", "/establishment/approve", PageOp::Establishment),
     page("POST", "/establishment/approve", PageOp::Establishment),
     page("GET", "/costs", PageOp::Costs),
+    page("POST", "/workers/{id}/ranks", PageOp::Costs),
     page("GET", "/retention", PageOp::Retention),
     page("POST", "/retention/reasons", PageOp::Retention),
     page("POST", "/retention/ccwc-term", PageOp::Retention),
@@ -5065,6 +5066,23 @@ async fn costs_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
                     .collect();
             let r = fx.page(f, c, Some(who), "POST", route.path, Some(&form)).await;
             f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        ("POST", "/workers/{id}/ranks") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/workers/{}/ranks", fx.wid(w));
+                let form: Vec<(String, String)> = [("grade", "G"), ("step", "1"), ("from_date", "2024-01-01")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .chain(std::iter::once(("csrf".to_string(), csrf.to_string())))
+                    .collect();
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&form)).await;
+                let want = match who {
+                    Who::Viewer | Who::SelfW1 => 403,
+                    _ if who.sees_worker(w) => 303,
+                    _ => 404,
+                };
+                f.status(at(&path), r.status, want, "");
+            }
         }
         other => f.check(false, || format!("costs_page does not check {other:?}")),
     }

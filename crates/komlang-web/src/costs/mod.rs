@@ -20,6 +20,7 @@ pub fn routes(r: Routes) -> Routes {
     r.get("/costs", read, pages::costs_page)
         .post("/costs/rows", keep, pages::add_row)
         .get("/costs/plans", read, pages::plans_page)
+        .post("/workers/{id}/ranks", edit, pages::add_rank)
         .get("/api/v1/costs", read, api::get_data)
         .put("/api/v1/costs", keep, api::put_data)
         .get("/api/v1/costs/workforce", read, api::workforce)

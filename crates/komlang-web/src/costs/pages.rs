@@ -368,3 +368,51 @@ pub(super) async fn plans_page(State(app): State<AppState>, ctx: Ctx, Query(f): 
         },
     )
 }
+
+/// A worker's rank, as posted from their page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RankForm {
+    pub csrf: String,
+    pub grade: String,
+    pub step: String,
+    pub from_date: String,
+}
+
+pub(super) async fn add_rank(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<RankForm>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(&form.csrf)?;
+    let mut errs = no_errors();
+    let step = integer("step", &form.step, &mut errs).and_then(|s| u32::try_from(s).ok());
+    let from = date("from_date", &form.from_date, &mut errs);
+    let result = match step {
+        Some(step) if errs.is_empty() => {
+            let input = komlang_store::costs::RankInput { grade: form.grade.clone(), step, from_date: from };
+            app.store.add_worker_rank(&p, id, &input).await.map(|_| ())
+        }
+        _ => {
+            if errs.is_empty() {
+                errs.push(FieldError::new("step", "required"));
+            }
+            Err(StoreError::Invalid(errs))
+        }
+    };
+    match result {
+        Ok(()) => {
+            flash(&ctx, "common.saved").await?;
+            Ok(Redirect::to(&format!("/workers/{id}#ranks")).into_response())
+        }
+        Err(StoreError::Invalid(e)) => {
+            // Back to the worker's page, which says what was wrong.
+            let key = e.errors.first().map(|f| format!("error.{}", f.code)).unwrap_or_else(|| "error.required".into());
+            flash(&ctx, &key).await?;
+            Ok(Redirect::to(&format!("/workers/{id}#ranks")).into_response())
+        }
+        Err(e) => Err(store_err(&ctx, e)),
+    }
+}

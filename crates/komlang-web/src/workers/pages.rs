@@ -167,6 +167,8 @@ struct WorkerPage {
     exit_reasons: Vec<(String, String)>,
     /// The reason given for their leaving (its name).
     exit_reason: String,
+    /// Their rank history (grade, step, from), latest first.
+    ranks: Vec<komlang_store::costs::WorkerRank>,
 }
 
 impl WorkerPage {
@@ -215,10 +217,12 @@ pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path
     } else {
         (Vec::new(), String::new())
     };
+    let ranks = app.store.worker_ranks(&p, id).await?.unwrap_or_default();
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {
         exit_reasons,
         exit_reason,
+        ranks,
         can_edit: may_edit_worker(&p, id),
         l,
         w,
