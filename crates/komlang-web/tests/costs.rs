@@ -92,6 +92,13 @@ async fn plan_costs_through_the_api_and_the_pages() {
         let c = browser();
         login(&app, &c, "admin").await;
         c.get(app.url("/lang/en?next=/")).send().await.unwrap();
+        let csv = c.get(app.url("/costs/export?format=csv&level=province")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            csv.trim_start_matches('\u{feff}').starts_with("unit,name_en,name_km,workers,cost,currency,year"),
+            "{csv}"
+        );
+        let (s, _) = call(&app, &prov, "GET", "/api/v1/costs/workforce?format=pdf", None).await;
+        assert_eq!(s, 400, "{engine:?}");
         let page = c.get(app.url("/costs")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("id=\"cost-total\""), "{engine:?}");
         let csrf = csrf_of(&page);

@@ -306,6 +306,7 @@ const ROUTES: &[Route] = &[
     page("POST", "/establishment/approve", PageOp::Establishment),
     page("GET", "/costs", PageOp::Costs),
     page("POST", "/workers/{id}/ranks", PageOp::Costs),
+    page("GET", "/costs/export", PageOp::Costs),
     page("GET", "/retention", PageOp::Retention),
     page("POST", "/retention/reasons", PageOp::Retention),
     page("POST", "/retention/ccwc-term", PageOp::Retention),
@@ -5049,6 +5050,10 @@ async fn costs_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
     match (route.method, route.path) {
         ("GET", "/costs") => {
             let r = fx.page(f, c, Some(who), "GET", "/costs?level=district", None).await;
+            f.status(at(route.path), r.status, read(200), "");
+        }
+        ("GET", "/costs/export") => {
+            let r = fx.page(f, c, Some(who), "GET", "/costs/export?format=csv&level=district", None).await;
             f.status(at(route.path), r.status, read(200), "");
         }
         ("GET", "/costs/plans") => {

@@ -61,6 +61,18 @@ async fn retention_through_the_api_and_the_pages() {
             let (s, _) = call(&app, &admin, "GET", &format!("/api/v1/retention/turnover?{bad}"), None).await;
             assert_eq!(s, 400, "{engine:?}: {bad}");
         }
+        let csv = Client::new()
+            .get(app.url("/api/v1/retention/turnover?year=2026&by=sector&format=csv"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        assert_eq!(lines.next(), Some("year,by,key,start,end,leavers,rate,average_tenure"));
+        assert!(csv.contains("2026,sector,ngo,1,0,1,200.0,3.1"), "{engine:?}: {csv}");
         let (s, v) = call(&app, &admin, "GET", "/api/v1/retention/survival", None).await;
         assert_eq!(s, 200);
         let c23 = v.as_array().unwrap().iter().find(|c| c["start_year"] == 2023).unwrap().clone();

@@ -3,6 +3,7 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use komlang_core::costs::{Allowance, CadreCosting, ScaleRow, TrainingCost};
 use komlang_core::{AdminLevel, NonBlank};
@@ -12,9 +13,11 @@ use komlang_store::costs::{
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
+use super::{workforce_cells, WORKFORCE_COLUMNS};
 use crate::common::errors::{bad_request, not_found, store};
+use crate::common::export::{download, format_param};
 use crate::common::extract::{body, query};
-use crate::common::{today, ApiErrorBody, ApiResult, ApiUser};
+use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
 use crate::AppState;
 
 /// The currency asked (default `USD`): three capital letters.
@@ -55,17 +58,21 @@ pub struct WorkforceParams {
     pub level: Option<String>,
     /// Default `USD`.
     pub currency: Option<String>,
+    /// `csv` or `xlsx`: the units' rows as a file.
+    #[param(value_type = Option<ExportFormat>, inline)]
+    pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/costs/workforce", tag = "costs", params(WorkforceParams),
-    responses((status = 200, description = "The yearly cost of the workers in the caller's reach by unit, sector and funding source", body = WorkforceCost),
+    responses((status = 200, description = "The yearly cost of the workers in the caller's reach by unit, sector and funding source (JSON, or with `format` the units' rows as a CSV or XLSX file)",
+            content((WorkforceCost = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody), (status = 422, description = "`currency` (`unknown_currency`)", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn workforce(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<WorkforceParams>, QueryRejection>,
-) -> ApiResult<Json<WorkforceCost>> {
+) -> ApiResult<Response> {
     let q = query(q)?;
     let level = match q.level.non_blank() {
         None => AdminLevel::Province,
@@ -74,7 +81,10 @@ pub(super) async fn workforce(
             .ok_or_else(|| bad_request("unknown level: use province, district or commune"))?,
     };
     let currency = currency_of(q.currency.non_blank())?;
-    Ok(Json(app.store.workforce_cost(&p, level, &currency, today()).await.map_err(store(&i))?))
+    let format = format_param(&q.format)?;
+    let w = app.store.workforce_cost(&p, level, &currency, today()).await.map_err(store(&i))?;
+    let Some(f) = format else { return Ok(Json(w).into_response()) };
+    download(&i, "komlang-workforce-cost", f, WORKFORCE_COLUMNS, workforce_cells(&w)).await
 }
 
 /// In which currency.

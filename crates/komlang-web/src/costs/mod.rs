@@ -20,6 +20,7 @@ pub fn routes(r: Routes) -> Routes {
     r.get("/costs", read, pages::costs_page)
         .post("/costs/rows", keep, pages::add_row)
         .get("/costs/plans", read, pages::plans_page)
+        .get("/costs/export", read, pages::export)
         .post("/workers/{id}/ranks", edit, pages::add_rank)
         .get("/api/v1/costs", read, api::get_data)
         .put("/api/v1/costs", keep, api::put_data)
@@ -27,4 +28,25 @@ pub fn routes(r: Routes) -> Routes {
         .get("/api/v1/planning/plans/{id}/cost", read, api::plan_cost)
         .get("/api/v1/workers/{id}/ranks", workers, api::ranks)
         .post("/api/v1/workers/{id}/ranks", edit, api::add_rank)
+}
+
+/// The columns of the workforce cost's download, one row per unit.
+pub const WORKFORCE_COLUMNS: &[&str] = &["unit", "name_en", "name_km", "workers", "cost", "currency", "year"];
+
+/// The rows of the workforce cost's download.
+pub fn workforce_cells(w: &komlang_store::costs::WorkforceCost) -> Vec<Vec<String>> {
+    w.by_unit
+        .iter()
+        .map(|g| {
+            vec![
+                g.key.clone(),
+                g.name_en.clone(),
+                g.name_km.clone(),
+                g.workers.to_string(),
+                format!("{:.2}", g.cost),
+                w.currency.clone(),
+                w.year.to_string(),
+            ]
+        })
+        .collect()
 }

@@ -50,6 +50,7 @@ struct CostsPage {
     problems: Vec<String>,
     cadres: Vec<Choice>,
     levels_of_training: Vec<Choice>,
+    level_code: &'static str,
 }
 
 /// An amount as the pages write it: whole units, thousands grouped.
@@ -112,6 +113,7 @@ async fn costs_view(app: &AppState, ctx: &Ctx, p: &Principal, f: &CostFilters, p
             problems,
             cadres,
             levels_of_training,
+            level_code: level.code(),
             l,
         },
     )
@@ -415,4 +417,28 @@ pub(super) async fn add_rank(
         }
         Err(e) => Err(store_err(&ctx, e)),
     }
+}
+
+/// The workforce's cost by unit as a file (`format=csv|xlsx`).
+pub(super) async fn export(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(fmt): Query<crate::common::export::FormatParam>,
+    Query(f): Query<CostFilters>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    let format = crate::common::export::export_format(&ctx, &fmt.format)?;
+    let level = AdminLevel::parse(&f.level)
+        .filter(|l| matches!(l, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune))
+        .unwrap_or(AdminLevel::Province);
+    let currency = if f.currency.trim().is_empty() { "USD".to_string() } else { f.currency.trim().to_string() };
+    let w = app.store.workforce_cost(&p, level, &currency, today()).await.map_err(|e| store_err(&ctx, e))?;
+    crate::common::export::table_file(
+        "komlang-workforce-cost",
+        format,
+        super::WORKFORCE_COLUMNS,
+        super::workforce_cells(&w),
+    )
+    .await
+    .map_err(|e| store_err(&ctx, e))
 }

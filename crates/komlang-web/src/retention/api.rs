@@ -3,6 +3,7 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Datelike;
 use komlang_core::NonBlank;
@@ -11,8 +12,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::common::errors::{bad_request, store};
+use crate::common::export::{download, format_param};
 use crate::common::extract::{body, date_param, query};
-use crate::common::{today, ApiErrorBody, ApiResult, ApiUser};
+use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
 use crate::AppState;
 
 /// Which turnover.
@@ -25,17 +27,24 @@ pub struct TurnoverParams {
     /// sector (default), cadre or province.
     #[param(value_type = Option<Grouping>)]
     pub by: Option<String>,
+    /// `csv` or `xlsx`: the groups' rows as a file.
+    #[param(value_type = Option<ExportFormat>, inline)]
+    pub format: Option<String>,
 }
 
+/// The columns of the turnover's download.
+const TURNOVER_COLUMNS: &[&str] = &["year", "by", "key", "start", "end", "leavers", "rate", "average_tenure"];
+
 #[utoipa::path(get, path = "/api/v1/retention/turnover", tag = "retention", params(TurnoverParams),
-    responses((status = 200, description = "Headcounts at the year's start and end, leavers, the turnover rate and leavers' average tenure by group, in the caller's reach; leavers by reason", body = Turnover),
+    responses((status = 200, description = "Headcounts at the year's start and end, leavers, the turnover rate and leavers' average tenure by group, in the caller's reach; leavers by reason (JSON, or with `format` the groups' rows as a CSV or XLSX file)",
+            content((Turnover = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn turnover(
     State(app): State<AppState>,
     ApiUser(p, i): ApiUser,
     q: Result<Query<TurnoverParams>, QueryRejection>,
-) -> ApiResult<Json<Turnover>> {
+) -> ApiResult<Response> {
     let q = query(q)?;
     let year = q.year.unwrap_or_else(|| today().year());
     if !(1900..=2100).contains(&year) {
@@ -45,7 +54,28 @@ pub(super) async fn turnover(
         None => Grouping::Sector,
         Some(s) => Grouping::parse(s).ok_or_else(|| bad_request("by must be sector, cadre or province"))?,
     };
-    Ok(Json(app.store.turnover(&p, year, by, today()).await.map_err(store(&i))?))
+    let format = format_param(&q.format)?;
+    let t = app.store.turnover(&p, year, by, today()).await.map_err(store(&i))?;
+    let Some(f) = format else { return Ok(Json(t).into_response()) };
+    let opt = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
+    let rows = t
+        .rows
+        .iter()
+        .chain(std::iter::once(&t.total))
+        .map(|r| {
+            vec![
+                t.year.to_string(),
+                t.by.code().to_string(),
+                r.key.clone(),
+                r.start.to_string(),
+                r.end.to_string(),
+                r.leavers.to_string(),
+                opt(r.rate),
+                opt(r.average_tenure),
+            ]
+        })
+        .collect();
+    download(&i, "komlang-turnover", f, TURNOVER_COLUMNS, rows).await
 }
 
 #[utoipa::path(get, path = "/api/v1/retention/survival", tag = "retention",
