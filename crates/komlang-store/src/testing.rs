@@ -215,6 +215,20 @@ pub async fn import_table(
     store.import_workers(p, &headers, rows, &mapping, opts, today).await
 }
 
+/// The codes of a refusal's field errors, joined by commas (`post_filled`, `invalid_year,count_range`);
+/// with `fields`, each as `field:code`. Any other error as its debug text.
+pub fn error_codes(e: &crate::StoreError, fields: bool) -> String {
+    match e {
+        crate::StoreError::Invalid(v) => v
+            .errors
+            .iter()
+            .map(|f| if fields { format!("{}:{}", f.field, f.code) } else { f.code.clone() })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => format!("{other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

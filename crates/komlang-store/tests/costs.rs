@@ -11,7 +11,7 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::costs::{CostData, CurrencyRate, RankInput};
 use komlang_store::planning::PlanRequest;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, error_codes, TestDb};
 use komlang_store::{system_principal, AuditQuery, Store, StoreError};
 
 fn today() -> NaiveDate {
@@ -63,12 +63,7 @@ fn data() -> CostData {
 }
 
 fn code_of(e: &StoreError) -> String {
-    match e {
-        StoreError::Invalid(v) => {
-            v.errors.iter().map(|f| format!("{}:{}", f.field, f.code)).collect::<Vec<_>>().join(",")
-        }
-        other => format!("{other:?}"),
-    }
+    error_codes(e, true)
 }
 
 async fn add(store: &Store, name: &str, workplace: &str, cadre: &str) -> i64 {

@@ -11,7 +11,7 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::establishment::{EstablishmentQuery, NewPosts, PlanApproval, PostQuery, PostState, RecordInput};
 use komlang_store::planning::PlanRequest;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, error_codes, TestDb};
 use komlang_store::{system_principal, AuditQuery, Store, StoreError, WorkerChange};
 
 fn today() -> NaiveDate {
@@ -71,10 +71,7 @@ fn est(level: AdminLevel, parent: Option<&str>, year: i32) -> EstablishmentQuery
 }
 
 fn code_of(e: &StoreError) -> String {
-    match e {
-        StoreError::Invalid(v) => v.errors.iter().map(|f| f.code.clone()).collect::<Vec<_>>().join(","),
-        other => format!("{other:?}"),
-    }
+    error_codes(e, false)
 }
 
 /// One unit's row of the establishment.

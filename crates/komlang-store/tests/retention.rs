@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::retention::{ExitReason, Grouping};
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, error_codes, TestDb};
 use komlang_store::{system_principal, Store, StoreError, WorkerChange};
 
 fn today() -> NaiveDate {
@@ -44,10 +44,7 @@ async fn leave(store: &Store, w: &Worker, on: &str) {
 }
 
 fn code_of(e: &StoreError) -> String {
-    match e {
-        StoreError::Invalid(v) => v.errors.iter().map(|f| f.code.clone()).collect::<Vec<_>>().join(","),
-        other => format!("{other:?}"),
-    }
+    error_codes(e, false)
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use komlang_core::supervision::{Ineligible, SupervisionFunction, SupervisionMode
 use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::supervision::{ListKind, SessionInput, SummaryQuery};
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, error_codes, TestDb};
 use komlang_store::{system_principal, AuditQuery, Store, StoreError};
 
 fn today() -> NaiveDate {
@@ -51,10 +51,7 @@ async fn add(store: &Store, name: &str, workplace: &str, cadre: &str, start: &st
 }
 
 fn code_of(e: &StoreError) -> String {
-    match e {
-        StoreError::Invalid(v) => v.errors.iter().map(|f| f.code.clone()).collect::<Vec<_>>().join(","),
-        other => format!("{other:?}"),
-    }
+    error_codes(e, false)
 }
 
 #[tokio::test]

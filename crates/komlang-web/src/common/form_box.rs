@@ -45,13 +45,23 @@ pub fn values_of<T: Serialize>(form: &T) -> FormMap {
 /// A typed form out of its fields as posted, with the values of the repeated field `list`
 /// (ticked boxes) kept apart; of any other field given twice, the last value counts.
 pub fn typed_with_list<T: DeserializeOwned + Default>(pairs: Vec<(String, String)>, list: &str) -> (T, Vec<String>) {
-    let mut items = Vec::new();
+    let (typed, mut lists) = typed_with_lists(pairs, &[list]);
+    (typed, lists.pop().unwrap_or_default())
+}
+
+/// [`typed_with_list`] with several repeated fields, their values in the order of `lists`.
+pub fn typed_with_lists<T: DeserializeOwned + Default>(
+    pairs: Vec<(String, String)>,
+    lists: &[&str],
+) -> (T, Vec<Vec<String>>) {
+    let mut items = vec![Vec::new(); lists.len()];
     let mut rest = FormMap::new();
     for (k, v) in pairs {
-        if k == list {
-            items.push(v);
-        } else {
-            rest.insert(k, v);
+        match lists.iter().position(|l| *l == k) {
+            Some(i) => items[i].push(v),
+            None => {
+                rest.insert(k, v);
+            }
         }
     }
     // Read as axum's `Form` reads a body (optional fields included); a form of text fields

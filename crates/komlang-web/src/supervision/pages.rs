@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::level_of;
 use crate::common::form_box::{
-    count, integer, messages, no_errors, query_string, values_of, vchoices, Fb, FormBox, FormMap,
+    count, integer, messages, no_errors, query_string, typed_with_lists, values_of, vchoices, Fb, FormBox, FormMap,
 };
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
@@ -184,7 +184,7 @@ pub(super) async fn set_norms(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    let (mut form, mut lists): (NormsForm, _) = with_lists(pairs, &["community_cadres", "qualified_cadres"]);
+    let (mut form, mut lists): (NormsForm, _) = typed_with_lists(pairs, &["community_cadres", "qualified_cadres"]);
     form.qualified_cadres = lists.pop().unwrap_or_default();
     form.community_cadres = lists.pop().unwrap_or_default();
     ctx.check_csrf(&form.csrf)?;
@@ -476,24 +476,6 @@ pub(super) async fn worker_page(State(app): State<AppState>, ctx: Ctx, Path(id):
     worker_view(&app, &ctx, &p, id, Failed::None).await
 }
 
-/// A typed form out of its fields as posted, with the values of each repeated field of `lists`
-/// (ticked boxes) kept apart, in the order of `lists`.
-fn with_lists<T: serde::de::DeserializeOwned + Default>(
-    pairs: Vec<(String, String)>,
-    lists: &[&str],
-) -> (T, Vec<Vec<String>>) {
-    let mut out = vec![Vec::new(); lists.len()];
-    let mut rest = Vec::new();
-    for (k, v) in pairs {
-        match lists.iter().position(|l| *l == k) {
-            Some(i) => out[i].push(v),
-            None => rest.push((k, v)),
-        }
-    }
-    let (typed, _) = crate::common::form_box::typed_with_list(rest, "");
-    (typed, out)
-}
-
 fn day(k: &str, v: &str, errs: &mut ValidationErrors) -> Option<NaiveDate> {
     match v.non_blank() {
         None => None,
@@ -594,7 +576,7 @@ pub(super) async fn record_session(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    let (mut form, mut lists): (SessionForm, _) = with_lists(pairs, &["functions", "supervisee_ids"]);
+    let (mut form, mut lists): (SessionForm, _) = typed_with_lists(pairs, &["functions", "supervisee_ids"]);
     form.supervisee_ids = lists.pop().unwrap_or_default();
     form.functions = lists.pop().unwrap_or_default();
     ctx.check_csrf(&form.csrf)?;
