@@ -11,7 +11,9 @@ mod report;
 
 pub(crate) use posts::{post_kept, post_kind, refill};
 
-pub use posts::{NewPosts, PlanApproval, Post, PostCandidate, PostHolder, PostQuery, PostState, POST_NOTE_MAX};
+pub use posts::{
+    NewPosts, PlanApproval, Post, PostCandidate, PostHolder, PostKind, PostQuery, PostState, POST_NOTE_MAX,
+};
 pub use report::{
     EstablishmentQuery, EstablishmentRecord, EstablishmentReport, EstablishmentRow, RecordInput, YearCounts,
 };

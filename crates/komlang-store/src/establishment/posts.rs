@@ -128,11 +128,18 @@ pub struct PostQuery {
 pub struct PlanApproval {
     pub funding: FundingSource,
     #[serde(default)]
-    pub province: Option<(Cadre, WorkerRole)>,
+    pub province: Option<PostKind>,
     #[serde(default)]
-    pub district: Option<(Cadre, WorkerRole)>,
+    pub district: Option<PostKind>,
     #[serde(default)]
-    pub commune: Option<(Cadre, WorkerRole)>,
+    pub commune: Option<PostKind>,
+}
+
+/// The cadre and role of posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PostKind {
+    pub cadre: Cadre,
+    pub role: WorkerRole,
 }
 
 impl PlanApproval {
@@ -143,6 +150,7 @@ impl PlanApproval {
             AdminLevel::Commune => self.commune,
             _ => None,
         }
+        .map(|k| (k.cadre, k.role))
     }
 }
 

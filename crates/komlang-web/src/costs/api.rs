@@ -50,13 +50,25 @@ pub(super) async fn put_data(
     Ok(Json(app.store.set_cost_data(&p, &d).await.map_err(store(&i))?))
 }
 
+/// The levels the workforce's cost is shown by (the OpenAPI document's schema of `level`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CostLevel {
+    Province,
+    District,
+    Commune,
+}
+
 /// Which costs.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WorkforceParams {
-    /// province (default), district or commune.
+    /// Default: province.
+    #[param(value_type = Option<CostLevel>, inline)]
     pub level: Option<String>,
     /// Default `USD`.
+    #[param(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// `csv` or `xlsx`: the units' rows as a file.
     #[param(value_type = Option<ExportFormat>, inline)]
@@ -92,6 +104,7 @@ pub(super) async fn workforce(
 #[into_params(parameter_in = Query)]
 pub struct CurrencyParams {
     /// Default `USD`.
+    #[param(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 

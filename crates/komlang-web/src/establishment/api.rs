@@ -11,7 +11,7 @@ use komlang_core::establishment::{FundingSource, PostCounts};
 use komlang_core::{AdminLevel, Cadre, NonBlank, WorkerRole};
 use komlang_store::establishment::{
     EstablishmentQuery, EstablishmentRecord, EstablishmentReport, EstablishmentRow, NewPosts, PlanApproval, Post,
-    PostHolder, PostQuery, PostState, RecordInput, YearCounts,
+    PostHolder, PostKind, PostQuery, PostState, RecordInput, YearCounts,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -159,7 +159,7 @@ pub(super) async fn years(
 ) -> ApiResult<Json<Vec<YearCounts>>> {
     let q = query(q)?;
     let to = year_param(q.to)?;
-    let from = year_param(Some(q.from.unwrap_or(to - 10)))?;
+    let from = year_param(Some(q.from.unwrap_or((to - 10).max(1900))))?;
     if from > to || to - from > 100 {
         return Err(bad_request("from must not be after to, and at most 100 years before it"));
     }
@@ -300,6 +300,7 @@ pub struct FillInput {
     pub worker_id: i64,
     /// From this day (default: today; `YYYY-MM-DD`).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub on: Option<String>,
 }
 
@@ -309,6 +310,7 @@ pub struct FillInput {
 pub struct VacateInput {
     /// From this day (default: today; `YYYY-MM-DD`).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub on: Option<String>,
 }
 
@@ -394,7 +396,7 @@ pub(super) async fn approve_plan(
     paths(establishment, years, records, record_total, list_posts, create_posts, get_post, fill_post, vacate_post,
         end_post, approve_plan),
     components(schemas(EstablishmentReport, EstablishmentRow, PostCounts, EstablishmentRecord, RecordInput, YearCounts,
-        Post, PostHolder, PostState, NewPosts, CreatedPosts, FillInput, VacateInput, EndInput, PlanApproval,
+        Post, PostHolder, PostState, NewPosts, CreatedPosts, FillInput, VacateInput, EndInput, PlanApproval, PostKind,
         FundingSource, Cadre, WorkerRole)),
     tags((name = "establishment", description = "Approved posts, who fills them and the vacancies that follow, by unit, cadre and funding source, for any year; a deployment plan's posts approved in one action; totals of past years recorded from other sources."))
 )]

@@ -854,8 +854,8 @@ pub(super) struct ApproveForm {
     pub commune_role: String,
 }
 
-fn kind(cadre: &str, role: &str) -> Option<(Cadre, WorkerRole)> {
-    Some((Cadre::parse(cadre)?, WorkerRole::parse(role)?))
+fn kind(cadre: &str, role: &str) -> Option<komlang_store::establishment::PostKind> {
+    Some(komlang_store::establishment::PostKind { cadre: Cadre::parse(cadre)?, role: WorkerRole::parse(role)? })
 }
 
 pub(super) async fn approve_plan(State(app): State<AppState>, ctx: Ctx, Form(form): Form<ApproveForm>) -> PageResult {

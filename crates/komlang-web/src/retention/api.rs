@@ -97,6 +97,7 @@ pub(super) async fn ccwc_term(State(app): State<AppState>, ApiUser(p, i): ApiUse
 pub struct TermInput {
     /// `YYYY-MM-DD`; absent or null: not known.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub term_end: Option<String>,
 }
 

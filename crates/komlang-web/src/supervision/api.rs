@@ -176,6 +176,7 @@ pub struct AssignInput {
     pub dedicated: bool,
     /// From this day (default: today; `YYYY-MM-DD`).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub on: Option<String>,
 }
 
@@ -201,6 +202,7 @@ pub(super) async fn assign(
 #[into_params(parameter_in = Query)]
 pub struct EndParams {
     /// The day (default: today; `YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
     pub on: Option<String>,
 }
 
