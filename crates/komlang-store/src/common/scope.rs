@@ -118,3 +118,16 @@ pub(crate) fn seat_in_reach(p: &Principal, seat: &AdminUnit) -> bool {
         OrgScope::One(_) | OrgScope::Nothing => true,
     }
 }
+
+/// Whether a worker's record is in the caller's reach (a worker outside it is, to the caller,
+/// no worker at all).
+pub(crate) async fn worker_in_reach(
+    conn: &mut sqlx::AnyConnection,
+    p: &Principal,
+    worker_id: i64,
+) -> crate::Result<bool> {
+    let mut sql = Sql::new("SELECT w.id FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = ");
+    sql.int(worker_id);
+    push_worker_scope(&mut sql, &p.worker_scope());
+    Ok(sql.query().fetch_optional(&mut *conn).await?.is_some())
+}

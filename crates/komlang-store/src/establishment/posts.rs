@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
 use crate::common::rows::parse_col;
-use crate::common::scope::{push_area, push_worker_scope};
+use crate::common::scope::{push_area, push_worker_scope, worker_in_reach};
 use crate::common::sql::{lock_existing, offset, Sql};
 use crate::common::store::invalid;
 use crate::{now_text, Page, Result, Store, StoreError};
@@ -532,14 +532,6 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
-}
-
-/// Whether the worker's record is in the caller's reach.
-async fn worker_in_reach(conn: &mut AnyConnection, p: &Principal, worker_id: i64) -> Result<bool> {
-    let mut sql = Sql::new("SELECT w.id FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = ");
-    sql.int(worker_id);
-    push_worker_scope(&mut sql, &p.worker_scope());
-    Ok(sql.query().fetch_optional(&mut *conn).await?.is_some())
 }
 
 /// Inserts `n.count` posts (checked by the caller), each audited.

@@ -119,7 +119,7 @@ impl Store {
         if !matches!(q.level, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune) {
             return Err(crate::common::store::invalid("level", "level_not_planned"));
         }
-        if parent.as_ref().is_some_and(|u| level_depth(q.level) < level_depth(u.level)) {
+        if parent.as_ref().is_some_and(|u| crate::planning::depth(q.level) < crate::planning::depth(u.level)) {
             return Err(crate::common::store::invalid("level", "level_above_parent"));
         }
         if !YEARS.contains(&q.year) {
@@ -355,8 +355,4 @@ impl Store {
             recorded_at: now,
         })
     }
-}
-
-fn level_depth(l: AdminLevel) -> usize {
-    AdminLevel::ALL.iter().position(|x| *x == l).unwrap_or(0)
 }

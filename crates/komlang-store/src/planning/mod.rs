@@ -53,6 +53,6 @@ pub const PLANNING_ERROR_CODES: &[&str] = &[
 ];
 
 /// Depth of a level (the country is 0).
-fn depth(l: AdminLevel) -> usize {
+pub(crate) fn depth(l: AdminLevel) -> usize {
     AdminLevel::ALL.iter().position(|x| *x == l).unwrap_or(0)
 }

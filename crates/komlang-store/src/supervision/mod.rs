@@ -20,8 +20,7 @@ pub use summary::{ListKind, ListRow, SummaryQuery, SummaryRow};
 use komlang_core::Principal;
 use sqlx::AnyConnection;
 
-use crate::common::scope::push_worker_scope;
-use crate::common::sql::Sql;
+pub(crate) use crate::common::scope::worker_in_reach as in_reach;
 use crate::Result;
 
 /// Hides the names and place of the workers outside the caller's reach (a supervisor across
@@ -50,12 +49,4 @@ pub(crate) async fn redact(
         }
     }
     Ok(())
-}
-
-/// Whether a worker's record is in the caller's reach.
-pub(crate) async fn in_reach(conn: &mut AnyConnection, p: &Principal, worker_id: i64) -> Result<bool> {
-    let mut sql = Sql::new("SELECT w.id FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.id = ");
-    sql.int(worker_id);
-    push_worker_scope(&mut sql, &p.worker_scope());
-    Ok(sql.query().fetch_optional(&mut *conn).await?.is_some())
 }
