@@ -35,7 +35,9 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 18_080)]
     port: u16,
     /// The requests: `full`, what people do (searches, lists, profiles, the home page,
-    /// coverage, edits), or `search`, searches and profiles only (the search aims).
+    /// coverage, edits), `search`, searches and profiles only (the search aims), or
+    /// `reports`, the establishment, supervision, cost and retention reports (on posts,
+    /// ranks, supervisors and reasons for leaving the bench adds to the registry).
     #[arg(long, value_enum, default_value_t = Mix::Full)]
     mix: Mix,
 }
@@ -44,6 +46,7 @@ pub struct LoadArgs {
 pub enum Mix {
     Full,
     Search,
+    Reports,
 }
 
 impl Mix {
@@ -51,6 +54,7 @@ impl Mix {
         match self {
             Mix::Full => MIX,
             Mix::Search => SEARCH_MIX,
+            Mix::Reports => REPORTS_MIX,
         }
     }
 }
@@ -68,6 +72,12 @@ enum Kind {
     CoverageDistrict,
     CoverageCommune,
     Patch,
+    Establishment,
+    EstablishmentPast,
+    Supervision,
+    WorkforceCost,
+    Turnover,
+    Survival,
 }
 
 const MIX: &[(Kind, u32)] = &[
@@ -88,6 +98,19 @@ const MIX: &[(Kind, u32)] = &[
 const SEARCH_MIX: &[(Kind, u32)] =
     &[(Kind::SearchLatin, 40), (Kind::SearchKhmer, 20), (Kind::SearchShort, 10), (Kind::Profile, 30)];
 
+/// `--mix reports`: the reports of posts, supervision, costs and retention, with the home page
+/// and profiles beside them (what else is asked meanwhile).
+const REPORTS_MIX: &[(Kind, u32)] = &[
+    (Kind::Establishment, 10),
+    (Kind::EstablishmentPast, 5),
+    (Kind::Supervision, 10),
+    (Kind::WorkforceCost, 10),
+    (Kind::Turnover, 10),
+    (Kind::Survival, 5),
+    (Kind::Home, 10),
+    (Kind::Profile, 40),
+];
+
 impl Kind {
     fn label(self) -> &'static str {
         match self {
@@ -101,6 +124,12 @@ impl Kind {
             Kind::CoverageDistrict => "coverage, districts",
             Kind::CoverageCommune => "coverage, communes",
             Kind::Patch => "PATCH /api/v1/workers/{id}",
+            Kind::Establishment => "establishment, provinces, this year",
+            Kind::EstablishmentPast => "establishment, provinces, 2024",
+            Kind::Supervision => "supervision summary, provinces",
+            Kind::WorkforceCost => "workforce cost, provinces",
+            Kind::Turnover => "turnover by province, 2025",
+            Kind::Survival => "survival of starters",
         }
     }
 }
@@ -152,6 +181,12 @@ impl Sample {
             Kind::CoverageDistrict => (get, "/api/v1/planning/coverage?level=district".into()),
             Kind::CoverageCommune => (get, "/api/v1/planning/coverage?level=commune".into()),
             Kind::Patch => (reqwest::Method::PATCH, format!("/api/v1/workers/{id}")),
+            Kind::Establishment => (get, "/api/v1/establishment?level=province".into()),
+            Kind::EstablishmentPast => (get, "/api/v1/establishment?level=province&year=2024".into()),
+            Kind::Supervision => (get, "/api/v1/supervision/summary?level=province".into()),
+            Kind::WorkforceCost => (get, "/api/v1/costs/workforce?level=province&currency=USD".into()),
+            Kind::Turnover => (get, "/api/v1/retention/turnover?year=2025&by=province".into()),
+            Kind::Survival => (get, "/api/v1/retention/survival".into()),
         }
     }
 }
@@ -230,6 +265,67 @@ fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
         run.peak_rss_kb as f64 / 1024.0
     );
     Ok(Db { url, built: Some(run) })
+}
+
+/// What the reports read beside the workers, added once to the bench's registry (when it has
+/// no post yet), set-based: a post for every government worker in post, filled by their
+/// current posting, and one vacant post for ten of them; a rank for each of them; a supervisor
+/// for seven workers in eight (the eighth, by id); a reason for every separation.
+async fn report_data(engine: &str, url: &str) -> Result<()> {
+    let pool = connect(url).await?;
+    let posts: i64 = sqlx::query("SELECT COUNT(*) FROM posts").fetch_one(&pool).await?.get(0);
+    if posts > 0 {
+        pool.close().await;
+        return Ok(());
+    }
+    let started = Instant::now();
+    let in_post = "w.sector = 'government' AND w.status IN ('active', 'on_leave')";
+    let now = "'2026-01-01T00:00:00Z'";
+    let statements = [
+        format!(
+            "INSERT INTO posts (id, admin_code, org_id, cadre, role, funding, approved_year, created_by, created_at) \
+             SELECT pg.id, pg.workplace_code, pg.org_id, w.cadre, pg.role, CASE w.id % 4 WHEN 1 THEN 'subnational_budget' \
+             WHEN 2 THEN 'development_partner' ELSE 'mosvy_payroll' END, 2010 + w.id % 15, 'bench', {now} \
+             FROM postings pg JOIN workers w ON w.id = pg.worker_id WHERE pg.end_date IS NULL AND {in_post}"
+        ),
+        "UPDATE postings SET post_id = id WHERE id IN (SELECT id FROM posts)".to_string(),
+        match engine {
+            "sqlite" => "SELECT 1".to_string(),
+            _ => "SELECT setval(pg_get_serial_sequence('posts', 'id'), (SELECT MAX(id) FROM posts))".to_string(),
+        },
+        "INSERT INTO posts (admin_code, org_id, cadre, role, funding, approved_year, created_by, created_at) \
+         SELECT admin_code, org_id, cadre, role, funding, approved_year, created_by, created_at FROM posts WHERE id % 10 = 0"
+            .to_string(),
+        format!(
+            "INSERT INTO worker_ranks (worker_id, grade, step, from_date, recorded_by, recorded_at) \
+             SELECT w.id, CASE w.cadre WHEN 'professional_social_worker' THEN 'B' WHEN 'para_professional' THEN 'C' \
+             ELSE 'D' END, 1 + w.id % 5, '2020-01-01', 'bench', {now} FROM workers w WHERE {in_post}"
+        ),
+        format!(
+            "INSERT INTO supervision_assignments (supervisor_id, supervisee_id, dedicated, start_date, created_by, created_at) \
+             SELECT s.id, w.id, 0, '2025-01-01', 'bench', {now} FROM workers w JOIN workers s ON s.id = w.id - w.id % 8 \
+             WHERE w.id % 8 <> 0 AND {in_post}"
+        ),
+        "UPDATE status_changes SET reason = CASE id % 3 WHEN 0 THEN 'resigned' WHEN 1 THEN 'moved_to_ngo' \
+         ELSE 'end_of_contract' END WHERE status IN ('left', 'retired', 'deceased', 'transferred')"
+            .to_string(),
+    ];
+    for sql in &statements {
+        sqlx::query(sql).execute(&pool).await.with_context(|| format!("bench report data: {sql}"))?;
+    }
+    let count = |t: &'static str| {
+        let pool = &pool;
+        async move { sqlx::query(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(pool).await.map(|r| r.get::<i64, _>(0)) }
+    };
+    println!(
+        "{engine}: report data added in {:.1} s: {} posts, {} ranks, {} supervision assignments",
+        started.elapsed().as_secs_f64(),
+        count("posts").await?,
+        count("worker_ranks").await?,
+        count("supervision_assignments").await?
+    );
+    pool.close().await;
+    Ok(())
 }
 
 /// An account for the clients and its API token (`komlang user add`, `komlang token create`).
@@ -544,6 +640,9 @@ pub fn run(a: LoadArgs) -> Result<()> {
             other => bail!("unknown engine `{other}`: use sqlite or postgres"),
         };
         let db = prepare(engine, &a, &bin, &dir)?;
+        if a.mix == Mix::Reports {
+            rt.block_on(report_data(engine, &db.url))?;
+        }
         let (token, password) = token(&bin, &db.url)?;
         let sample = Arc::new(rt.block_on(sample(&db.url, provinces.clone()))?);
         let log = dir.join(format!("load-serve-{engine}.log"));

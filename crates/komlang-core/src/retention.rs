@@ -23,16 +23,18 @@ pub fn anniversary(start: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(start)
 }
 
-/// Of a cohort (each worker's start and, once they left, the day they left), the share in
-/// percent still in post `years` after their start, among those whose anniversary has come by
-/// `today` (None when nobody's has).
-pub fn still_in_post(cohort: &[(NaiveDate, Option<NaiveDate>)], years: u32, today: NaiveDate) -> Option<f64> {
-    let due: Vec<_> = cohort.iter().filter(|(s, _)| anniversary(*s, years) <= today).collect();
-    if due.is_empty() {
-        return None;
+/// Of a cohort (each group of workers with the same start and, once they left, the same day
+/// they left, with their number), the share in percent still in post `years` after their
+/// start, among those whose anniversary has come by `today` (None when nobody's has).
+pub fn still_in_post(cohort: &[(NaiveDate, Option<NaiveDate>, u32)], years: u32, today: NaiveDate) -> Option<f64> {
+    let (mut due, mut stayed) = (0u64, 0u64);
+    for (s, left, n) in cohort.iter().filter(|(s, _, _)| anniversary(*s, years) <= today) {
+        due += u64::from(*n);
+        if left.is_none_or(|l| l >= anniversary(*s, years)) {
+            stayed += u64::from(*n);
+        }
     }
-    let stayed = due.iter().filter(|(s, left)| left.is_none_or(|l| l >= anniversary(*s, years))).count();
-    Some((stayed as f64 * 1000.0 / due.len() as f64).round() / 10.0)
+    (due > 0).then(|| (stayed as f64 * 1000.0 / due as f64).round() / 10.0)
 }
 
 #[cfg(test)]
@@ -53,16 +55,19 @@ mod tests {
     #[test]
     fn a_cohort_is_counted_only_once_its_anniversary_has_come() {
         let cohort = vec![
-            (d("2022-03-01"), None),
-            (d("2022-06-01"), Some(d("2023-01-10"))),
-            (d("2022-09-01"), Some(d("2024-10-01"))),
-            (d("2022-12-20"), None),
+            (d("2022-03-01"), None, 1),
+            (d("2022-06-01"), Some(d("2023-01-10")), 1),
+            (d("2022-09-01"), Some(d("2024-10-01")), 1),
+            (d("2022-12-20"), None, 1),
         ];
         let today = d("2024-12-06");
         assert_eq!(still_in_post(&cohort, 1, today), Some(75.0));
         // Two years: the December starter's anniversary has not come; one of three left before theirs.
         assert_eq!(still_in_post(&cohort, 2, today), Some(66.7));
         assert_eq!(still_in_post(&cohort, 3, today), None);
+        // Workers counted together weigh as many: three who stayed beside the one who left.
+        let grouped = vec![(d("2022-03-01"), None, 3), (d("2022-06-01"), Some(d("2023-01-10")), 1)];
+        assert_eq!(still_in_post(&grouped, 1, today), Some(75.0));
         assert_eq!(anniversary(d("2024-02-29"), 1), d("2025-02-28"));
         assert_eq!(tenure_years(d("2020-01-01"), d("2022-07-02")), 2.5);
     }

@@ -148,24 +148,32 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
-        let by_unit = self.count_posts(&area, q, on, col).await?;
+        // One read of the posts, grouped by unit, cadre and funding, folded here.
+        let groups = self.count_posts(&area, q, on, col).await?;
+        let (mut by_unit, mut by_cadre, mut by_funding) =
+            (BTreeMap::<&str, PostCounts>::new(), BTreeMap::new(), BTreeMap::new());
+        let mut total = PostCounts::default();
+        for (unit, cadre, funding, c) in &groups {
+            if let Some(u) = unit {
+                by_unit.entry(u.as_str()).or_insert_with(PostCounts::default).add(*c);
+            }
+            by_cadre.entry(cadre.as_str()).or_insert_with(PostCounts::default).add(*c);
+            by_funding.entry(funding.as_str()).or_insert_with(PostCounts::default).add(*c);
+            total.add(*c);
+        }
         for row in &mut items {
-            let c = by_unit.get(&row.unit).copied().unwrap_or_default();
+            let c = by_unit.get(row.unit.as_str()).copied().unwrap_or_default();
             (row.approved, row.filled, row.vacant, row.vacancy_rate) =
                 (c.approved, c.filled, c.vacant, c.vacancy_rate());
         }
-        let total = self.count_posts(&area, q, on, "'*'").await?.remove("*").unwrap_or_default();
-        let group = |m: BTreeMap<String, PostCounts>| m.into_iter().collect::<Vec<_>>();
-        let by_cadre = group(self.count_posts(&area, q, on, "p.cadre").await?)
+        let by_cadre = by_cadre
             .into_iter()
-            .filter_map(|(k, c)| {
-                Some(GroupCounts { key: Cadre::parse(&k)?, counts: c, vacancy_rate: c.vacancy_rate() })
-            })
+            .filter_map(|(k, c)| Some(GroupCounts { key: Cadre::parse(k)?, counts: c, vacancy_rate: c.vacancy_rate() }))
             .collect();
-        let by_funding = group(self.count_posts(&area, q, on, "p.funding").await?)
+        let by_funding = by_funding
             .into_iter()
             .filter_map(|(k, c)| {
-                Some(GroupCounts { key: FundingSource::parse(&k)?, counts: c, vacancy_rate: c.vacancy_rate() })
+                Some(GroupCounts { key: FundingSource::parse(k)?, counts: c, vacancy_rate: c.vacancy_rate() })
             })
             .collect();
         Ok(EstablishmentReport {
@@ -181,17 +189,18 @@ impl Store {
         })
     }
 
-    /// Posts approved in the query's year, filled on `on`, grouped by `key` (an SQL expression
-    /// over `posts p` and `admin_units u`).
+    /// Posts approved in the query's year, filled on `on`, grouped by `unit` (an SQL expression
+    /// over `admin_units u`: the post's unit at a level, absent for posts above it), cadre and
+    /// funding source.
     async fn count_posts(
         &self,
         area: &komlang_core::Scope,
         q: &EstablishmentQuery,
         on: NaiveDate,
-        key: &str,
-    ) -> Result<BTreeMap<String, PostCounts>> {
+        unit: &str,
+    ) -> Result<Vec<(Option<String>, String, String, PostCounts)>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {key} AS k, COUNT(*) AS approved, SUM(CASE WHEN EXISTS (SELECT 1 FROM postings f \
+            "SELECT {unit} AS k, p.cadre, p.funding, COUNT(*) AS approved, SUM(CASE WHEN EXISTS (SELECT 1 FROM postings f \
              WHERE f.post_id = p.id AND f.start_date <= "
         ));
         let day = on.to_string();
@@ -206,16 +215,17 @@ impl Store {
         if let Some(f) = q.funding {
             sql.push(" AND p.funding = ").text(f.code());
         }
-        if key != "'*'" {
-            // A constant key (the whole area) is one group without GROUP BY.
-            sql.push(&format!(" AND {key} IS NOT NULL GROUP BY {key}"));
-        }
-        let mut out = BTreeMap::new();
+        sql.push(&format!(" GROUP BY {unit}, p.cadre, p.funding"));
+        let mut out = Vec::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            let k: String = r.try_get("k")?;
             let approved: i64 = r.try_get("approved")?;
             let filled: i64 = r.try_get::<Option<i64>, _>("filled")?.unwrap_or(0);
-            out.insert(k, PostCounts::new(approved as u32, filled as u32));
+            out.push((
+                r.try_get("k")?,
+                r.try_get("cadre")?,
+                r.try_get("funding")?,
+                PostCounts::new(approved as u32, filled as u32),
+            ));
         }
         Ok(out)
     }
@@ -240,8 +250,10 @@ impl Store {
         let mut out = Vec::new();
         for year in from.max(*YEARS.start())..=to.min(*YEARS.end()) {
             let q = EstablishmentQuery { level: AdminLevel::Province, parent: None, year, cadre: None, funding: None };
-            let counted =
-                self.count_posts(&area, &q, counted_on(year, today), "'*'").await?.remove("*").unwrap_or_default();
+            let mut counted = PostCounts::default();
+            for (_, _, _, c) in self.count_posts(&area, &q, counted_on(year, today), "u.province_code").await? {
+                counted.add(c);
+            }
             out.push(YearCounts { year, counted, recorded: recorded.get(&year).cloned() });
         }
         Ok(out)

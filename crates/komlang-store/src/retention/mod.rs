@@ -321,17 +321,20 @@ impl Store {
     pub async fn survival(&self, p: &Principal, today: NaiveDate) -> Result<Vec<Cohort>> {
         p.require(Action::ReadPlanning, Target::Any)?;
         let from = NaiveDate::from_ymd_opt(today.year() - 9, 1, 1).unwrap_or(today);
+        // Starters grouped by their start and the day they first left: one row per pair, not per worker.
         let mut sql = Sql::new(&format!(
-            "SELECT w.start_date, (SELECT MIN(sc.effective_date) FROM status_changes sc WHERE sc.worker_id = w.id \
-             AND sc.status IN {SEPARATED}) AS left_on FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-             WHERE w.start_date >= "
+            "SELECT w.start_date, s.left_on, COUNT(*) AS n FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+             LEFT JOIN (SELECT sc.worker_id, MIN(sc.effective_date) AS left_on FROM status_changes sc \
+             WHERE sc.status IN {SEPARATED} GROUP BY sc.worker_id) s ON s.worker_id = w.id WHERE w.start_date >= "
         ));
         sql.text(from.to_string()).push(" AND w.start_date <= ").text(today.to_string());
         push_worker_scope(&mut sql, &p.worker_scope());
-        let mut cohorts: BTreeMap<i32, Vec<(NaiveDate, Option<NaiveDate>)>> = BTreeMap::new();
+        sql.push(" GROUP BY w.start_date, s.left_on");
+        let mut cohorts: BTreeMap<i32, Vec<(NaiveDate, Option<NaiveDate>, u32)>> = BTreeMap::new();
         for r in sql.query().fetch_all(&self.pool).await? {
             if let Some(s) = opt_date(&r, "start_date")? {
-                cohorts.entry(s.year()).or_default().push((s, opt_date(&r, "left_on")?));
+                let n = r.try_get::<i64, _>("n")? as u32;
+                cohorts.entry(s.year()).or_default().push((s, opt_date(&r, "left_on")?, n));
             }
         }
         Ok(cohorts
@@ -339,7 +342,7 @@ impl Store {
             .rev()
             .map(|(y, c)| Cohort {
                 start_year: y,
-                started: c.len() as u32,
+                started: c.iter().map(|x| x.2).sum(),
                 after: AFTER.iter().map(|k| (*k, still_in_post(&c, *k, today))).collect(),
             })
             .collect())

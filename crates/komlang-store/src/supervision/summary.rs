@@ -1,7 +1,7 @@
 //! Supervision by unit, and the lists behind the figures: who has no supervisor, who was not
 //! supervised lately, supervisors over the ratio or not eligible.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use komlang_core::supervision::{whole_years, Ineligible, SupervisionNorms};
@@ -93,13 +93,16 @@ struct SupervisorFacts {
     brief: WorkerBrief,
     unit: Option<String>,
     started: Option<NaiveDate>,
+    /// How many workers they supervise.
+    supervisees: u32,
+    /// The cadres among their supervisees (each once).
     cadres: Vec<Cadre>,
     dedicated: bool,
 }
 
 impl SupervisorFacts {
     fn over(&self, n: &SupervisionNorms) -> bool {
-        self.cadres.len() as u32 > n.limit(self.dedicated)
+        self.supervisees > n.limit(self.dedicated)
     }
 
     fn ineligible(&self, n: &SupervisionNorms, today: NaiveDate) -> Vec<Ineligible> {
@@ -119,40 +122,48 @@ impl Store {
         }
     }
 
-    /// Current supervisors whose workplace is in the caller's reach (and the parent).
+    /// Current supervisors of workers in reach (within `parent`), each with their unit (`col`),
+    /// the number of their supervisees and the cadres among them: the assignments grouped in
+    /// the database, one row per supervisor.
     async fn supervisor_facts(
         &self,
         p: &Principal,
         parent: &Option<komlang_core::AdminUnit>,
         col: &str,
     ) -> Result<Vec<SupervisorFacts>> {
+        let flags: Vec<String> = Cadre::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("MAX(CASE WHEN e.cadre = '{}' THEN 1 ELSE 0 END) AS c{i}", c.code()))
+            .collect();
         let mut sql = Sql::new(&format!(
-            "SELECT {BRIEF_COLS}, w.start_date AS started, {col} AS k, e.cadre AS e_cadre, a.dedicated \
-             FROM supervision_assignments a JOIN workers w ON w.id = a.supervisor_id \
-             JOIN admin_units u ON u.code = w.workplace_code JOIN workers e ON e.id = a.supervisee_id \
-             WHERE a.end_date IS NULL"
+            "SELECT {BRIEF_COLS}, w.start_date AS started, {col} AS k, g.n, g.dedicated, {cs} \
+             FROM (SELECT a.supervisor_id, COUNT(*) AS n, MAX(a.dedicated) AS dedicated, {flags} \
+             FROM supervision_assignments a JOIN workers e ON e.id = a.supervisee_id WHERE a.end_date IS NULL \
+             GROUP BY a.supervisor_id) g JOIN workers w ON w.id = g.supervisor_id \
+             JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
+            cs = (0..Cadre::ALL.len()).map(|i| format!("g.c{i}")).collect::<Vec<_>>().join(", "),
+            flags = flags.join(", "),
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
         sql.push(" ORDER BY w.name_latin, w.id");
-        let mut out: Vec<SupervisorFacts> = Vec::new();
-        let mut at: HashMap<i64, usize> = HashMap::new();
+        let mut out = Vec::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            let brief = brief_from_row(&r)?;
-            let cadre = crate::common::rows::parse_col(&r, "e_cadre", Cadre::parse)?;
-            let dedicated = r.try_get::<i64, _>("dedicated")? != 0;
-            let i = *at.entry(brief.id).or_insert_with(|| out.len());
-            if i == out.len() {
-                out.push(SupervisorFacts {
-                    unit: r.try_get("k")?,
-                    started: opt_date(&r, "started")?,
-                    brief,
-                    cadres: Vec::new(),
-                    dedicated: false,
-                });
+            let mut cadres = Vec::new();
+            for (i, c) in Cadre::ALL.iter().enumerate() {
+                if r.try_get::<i64, _>(format!("c{i}").as_str())? != 0 {
+                    cadres.push(*c);
+                }
             }
-            out[i].cadres.push(cadre);
-            out[i].dedicated |= dedicated;
+            out.push(SupervisorFacts {
+                unit: r.try_get("k")?,
+                started: opt_date(&r, "started")?,
+                supervisees: r.try_get::<i64, _>("n")? as u32,
+                dedicated: r.try_get::<i64, _>("dedicated")? != 0,
+                brief: brief_from_row(&r)?,
+                cadres,
+            });
         }
         Ok(out)
     }
@@ -191,23 +202,62 @@ impl Store {
                 },
             );
         }
-        // Workers with and without a supervisor.
+        // Workers in post by unit: summed from the worker tallies where they answer for the
+        // caller (the cost of the number of groups), counted from the records otherwise.
+        let in_post: Vec<(String, i64)> = match crate::workers::tally_area(p) {
+            Some(area) => {
+                let area = match &parent {
+                    Some(u) => Scope::Unit { code: u.code.clone(), level: u.level },
+                    None => area,
+                };
+                let mut sql = Sql::new(&format!(
+                    "SELECT {col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t \
+                     JOIN admin_units u ON u.code = t.workplace_code \
+                     WHERE t.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
+                ));
+                crate::common::scope::push_area(&mut sql, &area);
+                sql.push(&format!(" GROUP BY {col}"));
+                sql.query()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+                    .collect::<Result<_>>()?
+            }
+            None => {
+                let mut sql = Sql::new(&format!(
+                    "SELECT {col} AS k, COUNT(*) AS n FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                     WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
+                ));
+                push_worker_scope(&mut sql, &p.worker_scope());
+                push_parent(&mut sql, &parent);
+                sql.push(&format!(" GROUP BY {col}"));
+                sql.query()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+                    .collect::<Result<_>>()?
+            }
+        };
+        // Of them, those with a supervisor: read from the current assignments (one per supervisee).
         let mut sql = Sql::new(&format!(
-            "SELECT {col} AS k, COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM supervision_assignments a \
-             WHERE a.supervisee_id = w.id AND a.end_date IS NULL) THEN 1 ELSE 0 END) AS supervised \
-             FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-             WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
+            "SELECT {col} AS k, COUNT(*) AS n FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
+             JOIN admin_units u ON u.code = w.workplace_code \
+             WHERE a.end_date IS NULL AND w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, &parent);
         sql.push(&format!(" GROUP BY {col}"));
+        let mut supervised: BTreeMap<String, i64> = BTreeMap::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            let k: String = r.try_get("k")?;
+            supervised.insert(r.try_get("k")?, r.try_get("n")?);
+        }
+        for (k, n) in in_post {
             if let Some(row) = rows.get_mut(&k) {
-                let n = r.try_get::<i64, _>("n")? as u32;
-                let supervised = r.try_get::<Option<i64>, _>("supervised")?.unwrap_or(0) as u32;
-                row.supervisees = supervised;
-                row.without_supervisor = n.saturating_sub(supervised);
+                let s = supervised.get(&k).copied().unwrap_or(0);
+                row.supervisees = s.max(0) as u32;
+                row.without_supervisor = n.saturating_sub(s).max(0) as u32;
             }
         }
         for s in self.supervisor_facts(p, &parent, col).await? {
@@ -216,53 +266,52 @@ impl Store {
             row.over_ratio += u32::from(s.over(&norms));
             row.not_eligible += u32::from(!s.ineligible(&norms, today).is_empty());
         }
-        for (k, _) in self.overdue(p, &parent, col, &norms, today).await? {
-            if let Some(row) = k.as_ref().and_then(|k| rows.get_mut(k)) {
-                row.overdue += 1;
+        // Supervisees not supervised since the norm's days, counted by unit.
+        let mut sql = Sql::new(&format!("SELECT {col} AS k, COUNT(*) AS n FROM supervision_assignments a "));
+        overdue_where(&mut sql, &norms, today);
+        push_worker_scope(&mut sql, &p.worker_scope());
+        push_parent(&mut sql, &parent);
+        sql.push(&format!(" GROUP BY {col}"));
+        for r in sql.query().fetch_all(&self.pool).await? {
+            if let Some(row) = r.try_get::<Option<String>, _>("k")?.and_then(|k| rows.get_mut(&k)) {
+                row.overdue = r.try_get::<i64, _>("n")? as u32;
             }
         }
         Ok(rows.into_values().collect())
     }
 
-    /// Current supervisees in reach with no session within the norms' days (and a supervision
-    /// older than that): their unit at the level and their row.
+    /// Current supervisees in reach (within `parent`) with no session within the norms' days (and
+    /// a supervision older than that), by name, at most 1,000.
     async fn overdue(
         &self,
         p: &Principal,
         parent: &Option<komlang_core::AdminUnit>,
-        col: &str,
         norms: &SupervisionNorms,
         today: NaiveDate,
-    ) -> Result<Vec<(Option<String>, ListRow)>> {
-        let since = (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string();
+    ) -> Result<Vec<ListRow>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {BRIEF_COLS}, {col} AS k, (SELECT MAX(ss.held_on) FROM supervision_attendees at \
+            "SELECT {BRIEF_COLS}, (SELECT MAX(ss.held_on) FROM supervision_attendees at \
              JOIN supervision_sessions ss ON ss.id = at.session_id WHERE at.worker_id = w.id) AS last_session \
-             FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
-             JOIN admin_units u ON u.code = w.workplace_code WHERE a.end_date IS NULL AND a.start_date <= "
+             FROM supervision_assignments a "
         ));
-        sql.text(since.clone());
+        overdue_where(&mut sql, norms, today);
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
-        sql.push(" ORDER BY w.name_latin, w.id");
-        let mut out = Vec::new();
-        for r in sql.query().fetch_all(&self.pool).await? {
-            let last: Option<String> = r.try_get("last_session")?;
-            if last.as_deref().is_some_and(|l| l >= since.as_str()) {
-                continue;
-            }
-            out.push((
-                r.try_get("k")?,
-                ListRow {
-                    worker: brief_from_row(&r)?,
+        sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
+        sql.query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ListRow {
+                    worker: brief_from_row(r)?,
                     supervisees: None,
                     limit: None,
                     ineligible: Vec::new(),
-                    last_session: last,
-                },
-            ));
-        }
-        Ok(out)
+                    last_session: r.try_get("last_session")?,
+                })
+            })
+            .collect()
     }
 
     /// The workers of one list, in the caller's reach (within `unit` when given), by name; at most 1,000.
@@ -301,9 +350,7 @@ impl Store {
                     })
                     .collect::<Result<Vec<_>>>()?
             }
-            ListKind::Overdue => {
-                self.overdue(p, &parent, "u.code", &norms, today).await?.into_iter().map(|(_, r)| r).collect()
-            }
+            ListKind::Overdue => self.overdue(p, &parent, &norms, today).await?,
             ListKind::OverRatio | ListKind::NotEligible => self
                 .supervisor_facts(p, &parent, "u.code")
                 .await?
@@ -315,7 +362,7 @@ impl Store {
                         _ => !ineligible.is_empty(),
                     };
                     keep.then(|| ListRow {
-                        supervisees: Some(s.cadres.len() as u32),
+                        supervisees: Some(s.supervisees),
                         limit: Some(norms.limit(s.dedicated)),
                         ineligible,
                         last_session: None,
@@ -327,6 +374,24 @@ impl Store {
         out.truncate(1000);
         Ok(out)
     }
+}
+
+/// Joins a current assignment (`supervision_assignments a`) to its supervisee (`workers w`) and
+/// their unit (`admin_units u`), and keeps it when the supervisee is overdue: supervised since
+/// before the norms' days, with no session since.
+fn overdue_where(sql: &mut Sql, norms: &SupervisionNorms, today: NaiveDate) {
+    let since = (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string();
+    sql.push(
+        "JOIN workers w ON w.id = a.supervisee_id JOIN admin_units u ON u.code = w.workplace_code \
+         WHERE a.end_date IS NULL AND a.start_date <= ",
+    )
+    .text(since.clone());
+    sql.push(
+        " AND NOT EXISTS (SELECT 1 FROM supervision_attendees at JOIN supervision_sessions ss ON ss.id = at.session_id \
+         WHERE at.worker_id = w.id AND ss.held_on >= ",
+    )
+    .text(since)
+    .push(")");
 }
 
 /// Keeps a query (over `admin_units u`) within the parent unit.
