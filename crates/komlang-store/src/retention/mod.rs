@@ -238,22 +238,34 @@ impl Store {
         .flatten())
     }
 
-    /// Headcounts by group on a day: workers in the caller's reach whose latest status change
-    /// from that day or before leaves them in post.
-    async fn headcount(&self, p: &Principal, by: Grouping, on: NaiveDate) -> Result<BTreeMap<String, u32>> {
+    /// Headcounts by group on two days, in one read of the workers: workers in the caller's
+    /// reach whose latest status change from that day or before leaves them in post.
+    async fn headcounts(
+        &self,
+        p: &Principal,
+        by: Grouping,
+        days: [NaiveDate; 2],
+    ) -> Result<BTreeMap<String, (u32, u32)>> {
         let col = by.column();
-        let mut sql = Sql::new(&format!(
-            "SELECT {col} AS k, COUNT(*) AS n FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-             WHERE (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id AND sc.effective_date <= "
-        ));
-        sql.text(on.to_string());
-        sql.push(" ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) IN ('active', 'on_leave')");
+        let mut sql = Sql::new(&format!("SELECT {col} AS k"));
+        for (i, day) in days.iter().enumerate() {
+            sql.push(
+                ", SUM(CASE WHEN (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id \
+                 AND sc.effective_date <= ",
+            );
+            sql.text(day.to_string());
+            sql.push(&format!(
+                " ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) IN ('active', 'on_leave') THEN 1 ELSE 0 END) AS n{i}"
+            ));
+        }
+        sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1");
         push_worker_scope(&mut sql, &p.worker_scope());
         sql.push(&format!(" GROUP BY {col}"));
         let mut out = BTreeMap::new();
         for r in sql.query().fetch_all(&self.pool).await? {
             let k: Option<String> = r.try_get("k")?;
-            out.insert(k.unwrap_or_default(), r.try_get::<i64, _>("n")? as u32);
+            let n = |c: &str| -> Result<u32> { Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0) as u32) };
+            out.insert(k.unwrap_or_default(), (n("n0")?, n("n1")?));
         }
         Ok(out)
     }
@@ -266,8 +278,10 @@ impl Store {
         }
         let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
         let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today);
-        let start = self.headcount(p, by, first).await?;
-        let end = self.headcount(p, by, last).await?;
+        let counts = self.headcounts(p, by, [first, last]).await?;
+        let start: BTreeMap<String, u32> =
+            counts.iter().filter(|c| c.1 .0 > 0).map(|(k, c)| (k.clone(), c.0)).collect();
+        let end: BTreeMap<String, u32> = counts.iter().filter(|c| c.1 .1 > 0).map(|(k, c)| (k.clone(), c.1)).collect();
         // Each worker's first separation in the year.
         let col = by.column();
         let mut sql = Sql::new(&format!(

@@ -90,7 +90,9 @@ pub struct ListRow {
 
 /// A current supervisor in the area, with their supervisees.
 struct SupervisorFacts {
-    brief: WorkerBrief,
+    /// The supervisor's row (read for the lists only).
+    brief: Option<WorkerBrief>,
+    cadre: Cadre,
     unit: Option<String>,
     started: Option<NaiveDate>,
     /// How many workers they supervise.
@@ -106,7 +108,7 @@ impl SupervisorFacts {
     }
 
     fn ineligible(&self, n: &SupervisionNorms, today: NaiveDate) -> Vec<Ineligible> {
-        n.ineligible(self.brief.cadre, self.started.and_then(|s| whole_years(s, today)), &self.cadres)
+        n.ineligible(self.cadre, self.started.and_then(|s| whole_years(s, today)), &self.cadres)
     }
 }
 
@@ -124,12 +126,13 @@ impl Store {
 
     /// Current supervisors of workers in reach (within `parent`), each with their unit (`col`),
     /// the number of their supervisees and the cadres among them: the assignments grouped in
-    /// the database, one row per supervisor.
+    /// the database, one row per supervisor; with their rows by name for a list (`briefs`).
     async fn supervisor_facts(
         &self,
         p: &Principal,
         parent: &Option<komlang_core::AdminUnit>,
         col: &str,
+        briefs: bool,
     ) -> Result<Vec<SupervisorFacts>> {
         let flags: Vec<String> = Cadre::ALL
             .iter()
@@ -137,17 +140,20 @@ impl Store {
             .map(|(i, c)| format!("MAX(CASE WHEN e.cadre = '{}' THEN 1 ELSE 0 END) AS c{i}", c.code()))
             .collect();
         let mut sql = Sql::new(&format!(
-            "SELECT {BRIEF_COLS}, w.start_date AS started, {col} AS k, g.n, g.dedicated, {cs} \
+            "SELECT {brief}w.cadre AS s_cadre, w.start_date AS started, {col} AS k, g.n, g.dedicated, {cs} \
              FROM (SELECT a.supervisor_id, COUNT(*) AS n, MAX(a.dedicated) AS dedicated, {flags} \
              FROM supervision_assignments a JOIN workers e ON e.id = a.supervisee_id WHERE a.end_date IS NULL \
              GROUP BY a.supervisor_id) g JOIN workers w ON w.id = g.supervisor_id \
              JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
             cs = (0..Cadre::ALL.len()).map(|i| format!("g.c{i}")).collect::<Vec<_>>().join(", "),
             flags = flags.join(", "),
+            brief = if briefs { format!("{BRIEF_COLS}, ") } else { String::new() },
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
-        sql.push(" ORDER BY w.name_latin, w.id");
+        if briefs {
+            sql.push(" ORDER BY w.name_latin, w.id");
+        }
         let mut out = Vec::new();
         for r in sql.query().fetch_all(&self.pool).await? {
             let mut cadres = Vec::new();
@@ -161,7 +167,8 @@ impl Store {
                 started: opt_date(&r, "started")?,
                 supervisees: r.try_get::<i64, _>("n")? as u32,
                 dedicated: r.try_get::<i64, _>("dedicated")? != 0,
-                brief: brief_from_row(&r)?,
+                brief: if briefs { Some(brief_from_row(&r)?) } else { None },
+                cadre: crate::common::rows::parse_col(&r, "s_cadre", Cadre::parse)?,
                 cadres,
             });
         }
@@ -260,7 +267,7 @@ impl Store {
                 row.without_supervisor = n.saturating_sub(s).max(0) as u32;
             }
         }
-        for s in self.supervisor_facts(p, &parent, col).await? {
+        for s in self.supervisor_facts(p, &parent, col, false).await? {
             let Some(row) = s.unit.as_ref().and_then(|k| rows.get_mut(k)) else { continue };
             row.supervisors += 1;
             row.over_ratio += u32::from(s.over(&norms));
@@ -352,7 +359,7 @@ impl Store {
             }
             ListKind::Overdue => self.overdue(p, &parent, &norms, today).await?,
             ListKind::OverRatio | ListKind::NotEligible => self
-                .supervisor_facts(p, &parent, "u.code")
+                .supervisor_facts(p, &parent, "u.code", true)
                 .await?
                 .into_iter()
                 .filter_map(|s| {
@@ -361,12 +368,13 @@ impl Store {
                         ListKind::OverRatio => s.over(&norms),
                         _ => !ineligible.is_empty(),
                     };
-                    keep.then(|| ListRow {
+                    let worker = s.brief.filter(|_| keep)?;
+                    Some(ListRow {
                         supervisees: Some(s.supervisees),
                         limit: Some(norms.limit(s.dedicated)),
                         ineligible,
                         last_session: None,
-                        worker: s.brief,
+                        worker,
                     })
                 })
                 .collect(),
