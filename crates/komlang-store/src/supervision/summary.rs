@@ -305,6 +305,11 @@ impl Store {
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
         sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
+        self.worker_list(&sql, true).await
+    }
+
+    /// The rows of a list of workers read by `sql` (`BRIEF_COLS`, and `last_session` when asked).
+    async fn worker_list(&self, sql: &Sql, last_session: bool) -> Result<Vec<ListRow>> {
         sql.query()
             .fetch_all(&self.pool)
             .await?
@@ -315,7 +320,7 @@ impl Store {
                     supervisees: None,
                     limit: None,
                     ineligible: Vec::new(),
-                    last_session: r.try_get("last_session")?,
+                    last_session: if last_session { r.try_get("last_session")? } else { None },
                 })
             })
             .collect()
@@ -342,20 +347,7 @@ impl Store {
                 push_worker_scope(&mut sql, &p.worker_scope());
                 push_parent(&mut sql, &parent);
                 sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
-                sql.query()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok(ListRow {
-                            worker: brief_from_row(r)?,
-                            supervisees: None,
-                            limit: None,
-                            ineligible: Vec::new(),
-                            last_session: None,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?
+                self.worker_list(&sql, false).await?
             }
             ListKind::Overdue => self.overdue(p, &parent, &norms, today).await?,
             ListKind::OverRatio | ListKind::NotEligible => self
