@@ -211,7 +211,7 @@ impl Store {
         }
         // Workers in post by unit: summed from the worker tallies where they answer for the
         // caller (the cost of the number of groups), counted from the records otherwise.
-        let in_post: Vec<(String, i64)> = match crate::workers::tally_area(p) {
+        let in_post = match crate::workers::tally_area(p) {
             Some(area) => {
                 let area = match &parent {
                     Some(u) => Scope::Unit { code: u.code.clone(), level: u.level },
@@ -223,13 +223,7 @@ impl Store {
                      WHERE t.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
                 ));
                 crate::common::scope::push_area(&mut sql, &area);
-                sql.push(&format!(" GROUP BY {col}"));
-                sql.query()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
-                    .collect::<Result<_>>()?
+                sql
             }
             None => {
                 let mut sql = Sql::new(&format!(
@@ -238,15 +232,10 @@ impl Store {
                 ));
                 push_worker_scope(&mut sql, &p.worker_scope());
                 push_parent(&mut sql, &parent);
-                sql.push(&format!(" GROUP BY {col}"));
-                sql.query()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
-                    .collect::<Result<_>>()?
+                sql
             }
         };
+        let in_post = self.counts_by(in_post, col).await?;
         // Of them, those with a supervisor: read from the current assignments (one per supervisee).
         let mut sql = Sql::new(&format!(
             "SELECT {col} AS k, COUNT(*) AS n FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
@@ -255,11 +244,7 @@ impl Store {
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, &parent);
-        sql.push(&format!(" GROUP BY {col}"));
-        let mut supervised: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sql.query().fetch_all(&self.pool).await? {
-            supervised.insert(r.try_get("k")?, r.try_get("n")?);
-        }
+        let supervised = self.counts_by(sql, col).await?;
         for (k, n) in in_post {
             if let Some(row) = rows.get_mut(&k) {
                 let s = supervised.get(&k).copied().unwrap_or(0);
@@ -278,10 +263,9 @@ impl Store {
         overdue_where(&mut sql, &norms, today);
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, &parent);
-        sql.push(&format!(" GROUP BY {col}"));
-        for r in sql.query().fetch_all(&self.pool).await? {
-            if let Some(row) = r.try_get::<Option<String>, _>("k")?.and_then(|k| rows.get_mut(&k)) {
-                row.overdue = r.try_get::<i64, _>("n")? as u32;
+        for (k, n) in self.counts_by(sql, col).await? {
+            if let Some(row) = rows.get_mut(&k) {
+                row.overdue = n as u32;
             }
         }
         Ok(rows.into_values().collect())
@@ -306,6 +290,18 @@ impl Store {
         push_parent(&mut sql, parent);
         sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
         self.worker_list(&sql, true).await
+    }
+
+    /// Counts (`n`) by unit (`k`) read by `sql`, grouped here by `col`.
+    async fn counts_by(&self, mut sql: Sql, col: &str) -> Result<BTreeMap<String, i64>> {
+        sql.push(&format!(" GROUP BY {col}"));
+        let mut out = BTreeMap::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            if let Some(k) = r.try_get::<Option<String>, _>("k")? {
+                out.insert(k, r.try_get::<i64, _>("n")?);
+            }
+        }
+        Ok(out)
     }
 
     /// The rows of a list of workers read by `sql` (`BRIEF_COLS`, and `last_session` when asked).
