@@ -313,6 +313,9 @@ async fn report_data(engine: &str, url: &str) -> Result<()> {
     for sql in &statements {
         sqlx::query(sql).execute(&pool).await.with_context(|| format!("bench report data: {sql}"))?;
     }
+    // The planner's statistics of the tables just filled (PostgreSQL's autovacuum would come
+    // to them later; until then the reports' plans are guesses).
+    sqlx::query("ANALYZE").execute(&pool).await.context("bench report data: ANALYZE")?;
     let count = |t: &'static str| {
         let pool = &pool;
         async move { sqlx::query(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(pool).await.map(|r| r.get::<i64, _>(0)) }
