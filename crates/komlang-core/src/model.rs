@@ -289,6 +289,9 @@ pub struct StatusChange {
     pub note: Option<String>,
     pub recorded_at: String,
     pub recorded_by: Option<String>,
+    /// For a separation, why the worker left: an exit reason's code, once given.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// An employer or a government office.

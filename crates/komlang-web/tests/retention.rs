@@ -96,6 +96,14 @@ async fn retention_through_the_api_and_the_pages() {
         assert_eq!(r.status(), 303, "{engine:?}");
         let page = c.get(app.url(&format!("/workers/{}", w.id))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("(Moved to government)"), "{engine:?}");
+        let history = page.split("id=\"status-history\"").nth(1).unwrap_or_default();
+        assert!(
+            history.contains("<span class=\"tag reason\">Moved to government</span>"),
+            "{engine:?}: the reason beside the separation in the status history"
+        );
+        let (_, v) = call(&app, &admin, "GET", &format!("/api/v1/workers/{}/status-history", w.id), None).await;
+        let reasons: Vec<&str> = v.as_array().unwrap().iter().filter_map(|s| s["reason"].as_str()).collect();
+        assert_eq!(reasons, ["moved_to_government"], "{engine:?}: the API's history says why: {v}");
         let (s, v) = call(
             &app,
             &admin,

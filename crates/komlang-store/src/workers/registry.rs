@@ -636,7 +636,7 @@ impl Store {
     /// A worker's status history, newest first; the caller has checked the worker is in scope.
     pub(crate) async fn statuses_of(&self, id: i64) -> Result<Vec<StatusChange>> {
         let rows = sqlx::query(
-            "SELECT id, worker_id, status, effective_date, note, recorded_at, recorded_by FROM status_changes \
+            "SELECT id, worker_id, status, effective_date, note, recorded_at, recorded_by, reason FROM status_changes \
              WHERE worker_id = $1 ORDER BY effective_date DESC, id DESC",
         )
         .bind(id)
@@ -653,6 +653,7 @@ impl Store {
                     note: r.try_get("note")?,
                     recorded_at: r.try_get("recorded_at")?,
                     recorded_by: r.try_get("recorded_by")?,
+                    reason: r.try_get("reason")?,
                 })
             })
             .collect()

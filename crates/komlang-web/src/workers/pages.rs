@@ -158,7 +158,8 @@ struct WorkerPage {
     org: Option<OrgRow>,
     place: Vec<AdminUnit>,
     postings: Vec<Posting>,
-    statuses: Vec<StatusChange>,
+    /// The status history, each change with its reason's name (empty: none given).
+    statuses: Vec<(StatusChange, String)>,
     can_edit: bool,
     /// Username of the worker's supervisor (competency assessments).
     supervisor: String,
@@ -202,11 +203,16 @@ pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path
     let WorkerProfile { worker: w, org, place, postings, statuses, supervisor } = prof;
     let supervisor = supervisor.map(|s| s.username).unwrap_or_default();
     let can_set_supervisor = p.allows(Action::SetSupervisor, Target::worker(id));
+    let given_any = statuses.iter().any(|s| s.reason.is_some());
+    let reasons = if w.status.is_separated() || given_any { app.store.exit_reasons().await? } else { Vec::new() };
+    let name = |r: &komlang_store::retention::ExitReason| crate::common::names::pick(&ctx.i, &r.name_en, &r.name_km);
+    // Each separation's reason, by name, beside its row of the status history.
+    let status_reasons: Vec<String> = statuses
+        .iter()
+        .map(|s| s.reason.as_ref().and_then(|g| reasons.iter().find(|r| &r.code == g)).map(name).unwrap_or_default())
+        .collect();
     let (exit_reasons, exit_reason) = if w.status.is_separated() {
-        let reasons = app.store.exit_reasons().await?;
         let given = app.store.latest_exit_reason(id).await?;
-        let name =
-            |r: &komlang_store::retention::ExitReason| crate::common::names::pick(&ctx.i, &r.name_en, &r.name_km);
         let given = given.and_then(|g| reasons.iter().find(|r| r.code == g)).map(name).unwrap_or_default();
         let choices = if may_edit_worker(&p, id) {
             reasons.iter().map(|r| (r.code.clone(), name(r))).collect()
@@ -217,6 +223,7 @@ pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path
     } else {
         (Vec::new(), String::new())
     };
+    let statuses: Vec<(StatusChange, String)> = statuses.into_iter().zip(status_reasons).collect();
     let ranks = app.store.worker_ranks(&p, id).await?.unwrap_or_default();
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {
