@@ -218,6 +218,20 @@ fn count_workers(engine: &str, url: &str, db_file: &Path) -> Option<u64> {
     out.ok().and_then(|s| s.trim().parse().ok())
 }
 
+/// PostgreSQL's settings that most change these figures (memory for pages and for sorts), as
+/// " (shared_buffers 128MB, work_mem 4MB)"; nothing for SQLite, whose settings are Komlang's.
+fn pg_settings(engine: &str, url: &str) -> String {
+    if engine == "sqlite" {
+        return String::new();
+    }
+    let show = |name: &str| {
+        run_ok(Command::new("psql").arg(url).args(["-qtAc", &format!("SHOW {name}")]))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into())
+    };
+    format!(" (shared_buffers {}, work_mem {})", show("shared_buffers"), show("work_mem"))
+}
+
 /// Builds (or, with `--reuse`, finds) the engine's database of `--rows` workers:
 /// the import bench's generated file imported with `komlang import workers`.
 fn prepare(engine: &str, a: &LoadArgs, bin: &Path, dir: &Path) -> Result<Db> {
@@ -677,8 +691,9 @@ pub fn run(a: LoadArgs) -> Result<()> {
 
         let mut t = String::new();
         t.push_str(&format!(
-            "\n### {} — {} workers{}, {} clients, mix `{:?}`, {:.0} s, load {:.1} / {:.1}\n\n",
+            "\n### {}{} — {} workers{}, {} clients, mix `{:?}`, {:.0} s, load {:.1} / {:.1}\n\n",
             if engine == "sqlite" { "SQLite" } else { "PostgreSQL" },
+            pg_settings(engine, &db.url),
             count_workers(engine, &db.url, &dir.join(format!("load-{}.db", a.common.rows))).unwrap_or(0),
             match &db.built {
                 Some(r) => format!(" (built: import {:.1} s)", r.seconds),
