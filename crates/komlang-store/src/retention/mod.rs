@@ -278,10 +278,9 @@ impl Store {
         }
         let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
         let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today);
-        let counts = self.headcounts(p, by, [first, last]).await?;
-        let start: BTreeMap<String, u32> =
-            counts.iter().filter(|c| c.1 .0 > 0).map(|(k, c)| (k.clone(), c.0)).collect();
-        let end: BTreeMap<String, u32> = counts.iter().filter(|c| c.1 .1 > 0).map(|(k, c)| (k.clone(), c.1)).collect();
+        // Groups with nobody in post on either day are left out (unless someone left).
+        let mut counts = self.headcounts(p, by, [first, last]).await?;
+        counts.retain(|_, c| *c != (0, 0));
         // Each worker's first separation in the year.
         let col = by.column();
         let mut sql = Sql::new(&format!(
@@ -305,7 +304,7 @@ impl Store {
             *reasons.entry(r.try_get::<Option<String>, _>("reason")?.unwrap_or_else(|| "none".into())).or_default() +=
                 1;
         }
-        let keys: std::collections::BTreeSet<&String> = start.keys().chain(end.keys()).chain(leavers.keys()).collect();
+        let keys: std::collections::BTreeSet<&String> = counts.keys().chain(leavers.keys()).collect();
         let row = |key: String, s: u32, e: u32, l: (u32, f64, u32)| TurnoverRow {
             key,
             start: s,
@@ -319,14 +318,14 @@ impl Store {
             .map(|k| {
                 row(
                     k.clone(),
-                    start.get(k).copied().unwrap_or(0),
-                    end.get(k).copied().unwrap_or(0),
+                    counts.get(k).map_or(0, |c| c.0),
+                    counts.get(k).map_or(0, |c| c.1),
                     leavers.get(k).copied().unwrap_or_default(),
                 )
             })
             .collect();
         let sum = leavers.values().fold((0, 0.0, 0), |a, l| (a.0 + l.0, a.1 + l.1, a.2 + l.2));
-        let total = row("all".into(), start.values().sum(), end.values().sum(), sum);
+        let total = row("all".into(), counts.values().map(|c| c.0).sum(), counts.values().map(|c| c.1).sum(), sum);
         Ok(Turnover { year, by, rows, total, reasons: reasons.into_iter().collect() })
     }
 
