@@ -317,7 +317,12 @@ async fn tallies_follow_every_kind_of_change() {
         // Compaction leaves one row per group and the same sums.
         let c = s.compact_worker_tallies().await.unwrap();
         let (tallied, _) = tallied_and_counted(s).await;
-        assert_eq!(c.rows_after, tallied.len() as i64, "{engine:?}: one row per group after compaction");
+        assert_eq!(
+            s.worker_tally_rows().await.unwrap(),
+            tallied.len() as i64,
+            "{engine:?}: one row per group after compaction"
+        );
+        assert_eq!(c.rows_after, s.tally_rows().await.unwrap(), "{engine:?}: the rows of every tally table");
         assert!(c.rows_before >= c.rows_after);
         check(s, Some(org), "compacted").await;
         db.cleanup().await;

@@ -271,15 +271,15 @@ impl Signals {
 }
 
 /// Hourly: deletes expired sessions, old request counts and old sign-in records.
-/// Merges the worker tallies' rows (PostgreSQL appends one per group and statement; see
-/// `Store::compact_worker_tallies`) once they have grown well past what the last merge left:
-/// a count of the table's rows every minute, a merge now and then. Readers are right either
+/// Merges the tallies' rows (of workers, staff, posts and fills: PostgreSQL appends one per
+/// group and statement; see `Store::compact_worker_tallies`) once they have grown well past
+/// what the last merge left: a count of the tables' rows every minute, a merge now and then. Readers are right either
 /// way; this keeps what they sum small.
 async fn compact_tallies(store: Store) {
     let mut merged = 0;
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        match store.worker_tally_rows().await {
+        match store.tally_rows().await {
             Ok(rows) if rows > 2 * merged + 10_000 => match store.compact_worker_tallies().await {
                 Ok(c) => merged = c.rows_after,
                 Err(e) => tracing::warn!("could not merge the worker tallies: {e}"),

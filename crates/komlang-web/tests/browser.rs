@@ -902,3 +902,83 @@ async fn run_verify(engine: komlang_store::Engine, driver: &mut Driver) {
 async fn public_certificate_verification_in_a_real_browser() {
     in_chromium("verification", run_verify).await;
 }
+
+/// Waits for the one complete file in `dir` whose name starts with `prefix` and ends in `ext`
+/// (Chromium writes `*.crdownload` and renames it when done), and returns its bytes.
+async fn downloaded(engine: komlang_store::Engine, dir: &Path, prefix: &str, ext: &str) -> Vec<u8> {
+    let started = Instant::now();
+    loop {
+        let names: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let done: Vec<&PathBuf> = names
+            .iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with(prefix) && p.extension().is_some_and(|e| e == ext)
+            })
+            .collect();
+        if let [file] = done.as_slice() {
+            return std::fs::read(file).unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{engine:?}: no complete {prefix}*.{ext}; the directory has {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The reports of the establishment, supervision, costs and retention on the demo data set, in
+/// English and in Khmer, each downloaded as CSV and XLSX by clicking its links (Chromium asks
+/// for gzip): the files hold the rows the page shows.
+async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.db.store.load_demo(komlang_web::common::today()).await.unwrap();
+    app.account("planner", UserRole::NationalAdmin, None, None, None).await;
+    let dir = driver.dir.join(format!("reports-{engine:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = driver.downloading_session(&dir).await;
+    sign_in(&c, &app, "planner").await;
+    // (page, its table of units or groups, the download's name)
+    let reports = [
+        ("/establishment?level=province", "#establishment tbody tr", "komlang-establishment-"),
+        ("/supervision?level=province", "#supervision tbody tr", "komlang-supervision-"),
+        ("/costs?level=province", "#cost-by-unit tbody tr", "komlang-workforce-cost-"),
+        ("/retention?by=province", "#turnover tbody tr", "komlang-turnover-"),
+    ];
+    for (path, rows_css, prefix) in reports {
+        c.goto(&app.url(path)).await.unwrap();
+        wait_until(&c, path, || async { exists(&c, rows_css).await }).await;
+        if html_lang(&c).await != "en" {
+            switch_language(&c, "en").await;
+        }
+        let rows = count_of(&c, rows_css).await;
+        assert!(rows > 1, "{engine:?} {path}: {rows} rows");
+        let english = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        switch_language(&c, "km").await;
+        let khmer = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        assert!(is_khmer(&khmer) && !is_khmer(&english), "{engine:?} {path}: {english:?} / {khmer:?}");
+        assert_eq!(count_of(&c, rows_css).await, rows, "{engine:?} {path}: the same rows in Khmer");
+
+        click(&c, ".export a[href*='format=csv']").await;
+        let csv_bytes = downloaded(engine, &dir, prefix, "csv").await;
+        let body = csv_bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).expect("the CSV starts with a BOM");
+        let mut r = csv::ReaderBuilder::new().from_reader(body);
+        let records: Vec<csv::StringRecord> = r.records().map(|rec| rec.expect("a whole CSV record")).collect();
+        click(&c, ".export a[href*='format=xlsx']").await;
+        let xlsx = downloaded(engine, &dir, prefix, "xlsx").await;
+        let sheet: Vec<komlang_io::Row> =
+            komlang_io::TableReader::from_bytes("r.xlsx", xlsx).unwrap().map(Result::unwrap).collect();
+        assert_eq!(sheet.len(), records.len(), "{engine:?} {path}: the XLSX holds the CSV's rows");
+        // The turnover's file adds the total's row to the groups'.
+        let expected = if prefix == "komlang-turnover-" { rows + 1 } else { rows };
+        assert_eq!(records.len(), expected, "{engine:?} {path}: the file holds the page's rows");
+    }
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reports_in_both_languages_and_their_downloads_in_a_real_browser() {
+    in_chromium("reports", run_reports).await;
+}

@@ -96,6 +96,10 @@ async fn big_exports_complete_compressed_or_not() {
             "/api/v1/planning/coverage?level=commune&format=xlsx",
             "/api/v1/licences?format=csv",
             "/api/v1/certificates?format=xlsx",
+            "/api/v1/establishment?level=commune&format=csv",
+            "/api/v1/supervision/summary?level=commune&format=xlsx",
+            "/api/v1/costs/workforce?level=commune&format=csv",
+            "/api/v1/retention/turnover?by=province&format=xlsx",
         ] {
             let url = app.url(path);
             let (plain, unzipped) =
@@ -108,6 +112,10 @@ async fn big_exports_complete_compressed_or_not() {
             "/planning/coverage?level=commune&format=csv",
             "/licences/export?format=xlsx",
             "/certificates/export?format=csv",
+            "/establishment/export?format=xlsx&level=commune",
+            "/supervision/export?format=csv&level=commune",
+            "/costs/export?format=xlsx&level=commune",
+            "/retention/export?format=csv&by=province",
         ] {
             let url = app.url(path);
             let (plain, unzipped) = both_ways(|enc| b.get(&url).header("accept-encoding", enc), path).await;

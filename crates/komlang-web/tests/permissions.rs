@@ -308,6 +308,7 @@ const ROUTES: &[Route] = &[
     page("POST", "/workers/{id}/ranks", PageOp::Costs),
     page("GET", "/costs/export", PageOp::Costs),
     page("GET", "/retention", PageOp::Retention),
+    page("GET", "/retention/export", PageOp::Retention),
     page("POST", "/retention/reasons", PageOp::Retention),
     page("POST", "/retention/ccwc-term", PageOp::Retention),
     page("POST", "/workers/{id}/exit-reason", PageOp::Retention),
@@ -315,6 +316,7 @@ const ROUTES: &[Route] = &[
     page("GET", "/costs/plans", PageOp::Costs),
     page("GET", "/supervision", PageOp::Supervision),
     page("GET", "/supervision/list", PageOp::Supervision),
+    page("GET", "/supervision/export", PageOp::Supervision),
     page("POST", "/supervision/norms", PageOp::Supervision),
     page("GET", "/supervision/workers/{id}", PageOp::Supervision),
     page("POST", "/supervision/workers/{id}/supervisor", PageOp::Supervision),
@@ -4903,11 +4905,14 @@ async fn supervision_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf:
     };
     let w1 = fx.wid(W::W1);
     match (route.method, route.path) {
-        ("GET", "/supervision") | ("GET", "/supervision/list") => {
+        ("GET", "/supervision") | ("GET", "/supervision/list") | ("GET", "/supervision/export") => {
             let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
             f.status(at(route.path), r.status, 200, "");
-            let path =
-                if route.path == "/supervision" { "/supervision?parent=02" } else { "/supervision/list?unit=02" };
+            let path = match route.path {
+                "/supervision" => "/supervision?parent=02",
+                "/supervision/export" => "/supervision/export?format=xlsx&parent=02",
+                _ => "/supervision/list?unit=02",
+            };
             let r = fx.page(f, c, Some(who), "GET", path, None).await;
             f.status(at(path), r.status, if matches!(who, Who::Prov | Who::Dist) { 404 } else { 200 }, "");
         }
@@ -5151,8 +5156,9 @@ async fn retention_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &
     };
     let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
     match (route.method, route.path) {
-        ("GET", "/retention") => {
-            let r = fx.page(f, c, Some(who), "GET", "/retention?by=province", None).await;
+        ("GET", "/retention") | ("GET", "/retention/export") => {
+            let path = format!("{}?by=province&format=csv", route.path);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
             f.status(at(route.path), r.status, if reads_planning(who) { 200 } else { 403 }, "");
         }
         ("POST", "/retention/reasons") => {

@@ -98,6 +98,10 @@ pub const TABLES: &[TableSpec] = &[
     not_carried("rate_limits"),
     // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
     not_carried("worker_tallies"),
+    // Derived from `workers`, `posts` and `postings` (migration 0017), likewise.
+    not_carried("staff_tallies"),
+    not_carried("post_tallies"),
+    not_carried("post_fill_tallies"),
     // The answers given to changes sent from the field, kept a while so that one sent twice is
     // made once: a restored database starts without them.
     not_carried("field_changes"),

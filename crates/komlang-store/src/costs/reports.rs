@@ -10,7 +10,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::data::{cost_data_on, CostData};
-use crate::common::scope::{level_column, push_worker_scope};
+use crate::common::scope::{level_column, push_area, push_worker_scope};
 use crate::common::sql::Sql;
 use crate::{Result, Store, StoreError};
 
@@ -59,6 +59,38 @@ pub struct WorkforceCost {
     pub not_costed: u32,
 }
 
+/// Workers in post alike for their cost: the unit of the level, the province and district of
+/// their workplace (for allowances kept by place), sector, cadre, the funding of the post they
+/// fill, their rank on the day (absent: their cadre's), and how many they are (negative for a
+/// correction).
+struct CostKind {
+    unit: Option<String>,
+    prov: Option<String>,
+    dist: Option<String>,
+    sector: String,
+    cadre: String,
+    funding: String,
+    rank: Option<(String, u32)>,
+    n: i64,
+}
+
+fn cost_kind(r: &sqlx::any::AnyRow, grade: &str, step: &str) -> Result<CostKind> {
+    let rank = match r.try_get::<Option<String>, _>(grade)?.filter(|g| !g.is_empty()) {
+        Some(g) => Some((g, r.try_get::<Option<i64>, _>(step)?.unwrap_or(0).max(0) as u32)),
+        None => None,
+    };
+    Ok(CostKind {
+        unit: r.try_get("k")?,
+        prov: r.try_get("prov")?,
+        dist: r.try_get("dist")?,
+        sector: r.try_get("sector")?,
+        cadre: r.try_get("cadre")?,
+        funding: r.try_get("funding")?,
+        rank,
+        n: r.try_get::<i64, _>("n")?,
+    })
+}
+
 fn cost_error(e: CostError) -> StoreError {
     let (field, code, value) = match &e {
         CostError::NoScale { grade, step, .. } => ("scales", "no_salary_scale", format!("{grade} {step}")),
@@ -78,6 +110,81 @@ fn places(u: &komlang_core::AdminUnit) -> Vec<&str> {
 }
 
 impl Store {
+    /// The workers in post in `p`'s reach, by what their cost depends on (`col`: the unit of the
+    /// level, over `admin_units u`), on `today`. Summed from the staff tallies (migration 0017)
+    /// where they answer for the caller, corrected for the few workers whose latest rank starts
+    /// after today (the tallies hold their latest); counted from the records otherwise.
+    async fn cost_groups(&self, p: &Principal, col: &str, today: NaiveDate) -> Result<Vec<CostKind>> {
+        let day = today.to_string();
+        let place = format!("{col} AS k, u.province_code AS prov, u.district_code AS dist");
+        let Some(area) = crate::workers::tally_area(p) else {
+            let mut sql = Sql::new(&format!(
+                "SELECT {place}, w.sector, w.cadre, COALESCE(f.funding, 'none') AS funding, r.grade AS r_grade, \
+                 r.step AS r_step, COUNT(*) AS n \
+                 FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                 LEFT JOIN worker_ranks r ON r.id = (SELECT r2.id FROM worker_ranks r2 WHERE r2.worker_id = w.id \
+                 AND r2.from_date <= "
+            ));
+            sql.text(day);
+            sql.push(
+                " ORDER BY r2.from_date DESC, r2.id DESC LIMIT 1) \
+                 LEFT JOIN postings pg ON pg.worker_id = w.id AND pg.end_date IS NULL AND pg.post_id IS NOT NULL \
+                 LEFT JOIN posts f ON f.id = pg.post_id WHERE w.status IN ('active', 'on_leave')",
+            );
+            push_worker_scope(&mut sql, &p.worker_scope());
+            sql.push(&format!(
+                " GROUP BY {col}, u.province_code, u.district_code, w.sector, w.cadre, COALESCE(f.funding, 'none'), r.grade, r.step"
+            ));
+            return sql
+                .query()
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| cost_kind(r, "r_grade", "r_step"))
+                .collect();
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT {place}, t.sector, t.cadre, t.funding, t.grade, t.step, CAST(SUM(t.n) AS BIGINT) AS n \
+             FROM staff_tallies t JOIN admin_units u ON u.code = t.workplace_code \
+             WHERE t.status IN ('active', 'on_leave')"
+        ));
+        push_area(&mut sql, &area);
+        sql.push(&format!(
+            " GROUP BY {col}, u.province_code, u.district_code, t.sector, t.cadre, t.funding, t.grade, t.step \
+             HAVING SUM(t.n) <> 0"
+        ));
+        let mut out: Vec<CostKind> = sql
+            .query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| cost_kind(r, "grade", "step"))
+            .collect::<Result<_>>()?;
+        // Workers with a rank still to come: out of the group of their latest rank, into that of
+        // their rank today.
+        let mut sql = Sql::new(&format!(
+            "SELECT {place}, w.sector, w.cadre, w.post_funding AS funding, w.rank_grade, w.rank_step, CAST(1 AS BIGINT) AS n"
+        ));
+        for c in ["grade", "step"] {
+            sql.push(&format!(", (SELECT r2.{c} FROM worker_ranks r2 WHERE r2.worker_id = w.id AND r2.from_date <= "));
+            sql.text(day.clone()).push(&format!(" ORDER BY r2.from_date DESC, r2.id DESC LIMIT 1) AS a_{c}"));
+        }
+        sql.push(
+            " FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+             WHERE w.status IN ('active', 'on_leave') AND w.id IN (SELECT worker_id FROM worker_ranks WHERE from_date > ",
+        );
+        sql.text(day.clone()).push(")");
+        push_area(&mut sql, &area);
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let mut kept = cost_kind(&r, "rank_grade", "rank_step")?;
+            let now = cost_kind(&r, "a_grade", "a_step")?;
+            kept.n = -1;
+            out.push(kept);
+            out.push(now);
+        }
+        Ok(out)
+    }
+
     /// A saved plan's cost in `currency`, year by year: each year pays every post placed so
     /// far (twelve months of the grade its cadre is costed at, and the allowances of its place),
     /// and trains the year's new ones.
@@ -161,62 +268,45 @@ impl Store {
         let rates = data.rate_table();
         let book = CostBook { scales: &data.scales, allowances: &data.allowances, rates: &rates };
         let col = level_column(level);
-        let day = today.to_string();
-        let mut sql = Sql::new(&format!(
-            "SELECT {col} AS k, u.province_code AS prov, u.district_code AS dist, w.sector, w.cadre, \
-             COALESCE(f.funding, 'none') AS funding, r.grade AS r_grade, r.step AS r_step, COUNT(*) AS n \
-             FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-             LEFT JOIN worker_ranks r ON r.id = (SELECT r2.id FROM worker_ranks r2 WHERE r2.worker_id = w.id \
-             AND r2.from_date <= "
-        ));
-        sql.text(day);
-        sql.push(
-            " ORDER BY r2.from_date DESC, r2.id DESC LIMIT 1) \
-             LEFT JOIN postings pg ON pg.worker_id = w.id AND pg.end_date IS NULL AND pg.post_id IS NOT NULL \
-             LEFT JOIN posts f ON f.id = pg.post_id WHERE w.status IN ('active', 'on_leave')",
-        );
-        push_worker_scope(&mut sql, &p.worker_scope());
-        sql.push(&format!(
-            " GROUP BY {col}, u.province_code, u.district_code, w.sector, w.cadre, COALESCE(f.funding, 'none'), r.grade, r.step"
-        ));
         let year = today.year();
         let (mut by_unit, mut by_sector, mut by_funding) = (
-            BTreeMap::<String, (u32, f64)>::new(),
-            BTreeMap::<String, (u32, f64)>::new(),
-            BTreeMap::<String, (u32, f64)>::new(),
+            BTreeMap::<String, (i64, f64)>::new(),
+            BTreeMap::<String, (i64, f64)>::new(),
+            BTreeMap::<String, (i64, f64)>::new(),
         );
-        let (mut total, mut workers, mut not_costed) = (0.0, 0u32, 0u32);
-        for r in sql.query().fetch_all(&self.pool).await? {
-            let n = r.try_get::<i64, _>("n")? as u32;
-            workers += n;
-            let cadre: String = r.try_get("cadre")?;
-            let rank: Option<(String, u32)> = match r.try_get::<Option<String>, _>("r_grade")? {
-                Some(g) => Some((g, r.try_get::<Option<i64>, _>("r_step")?.unwrap_or(0) as u32)),
-                None => Cadre::parse(&cadre).and_then(|c| data.costing(c)).map(|c| (c.grade.clone(), c.step)),
+        let (mut total, mut workers, mut not_costed) = (0.0, 0i64, 0i64);
+        for g in self.cost_groups(p, col, today).await? {
+            workers += g.n;
+            let rank = match g.rank {
+                Some(r) => Some(r),
+                None => Cadre::parse(&g.cadre).and_then(|c| data.costing(c)).map(|c| (c.grade.clone(), c.step)),
             };
-            let prov: Option<String> = r.try_get("prov")?;
-            let dist: Option<String> = r.try_get("dist")?;
-            let place: Vec<&str> = [prov.as_deref(), dist.as_deref()].into_iter().flatten().collect();
+            let place: Vec<&str> = [g.prov.as_deref(), g.dist.as_deref()].into_iter().flatten().collect();
             let one = match rank {
-                Some((g, s)) => book.annual_post_cost(&g, s, &place, year, currency).ok(),
+                Some((grade, step)) => book.annual_post_cost(&grade, step, &place, year, currency).ok(),
                 None => None,
             };
             let Some(one) = one else {
-                not_costed += n;
+                not_costed += g.n;
                 continue;
             };
-            let cost = one * f64::from(n);
+            let cost = one * g.n as f64;
             total += cost;
-            for (m, key) in [
-                (&mut by_unit, r.try_get::<Option<String>, _>("k")?.unwrap_or_default()),
-                (&mut by_sector, r.try_get::<String, _>("sector")?),
-                (&mut by_funding, r.try_get::<String, _>("funding")?),
-            ] {
+            for (m, key) in
+                [(&mut by_unit, g.unit.unwrap_or_default()), (&mut by_sector, g.sector), (&mut by_funding, g.funding)]
+            {
                 let e = m.entry(key).or_default();
-                e.0 += n;
+                e.0 += g.n;
                 e.1 += cost;
             }
         }
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        let (workers, not_costed) = (count(workers), count(not_costed));
+        let by_unit: BTreeMap<String, (u32, f64)> = by_unit.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
+        let by_sector: BTreeMap<String, (u32, f64)> =
+            by_sector.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
+        let by_funding: BTreeMap<String, (u32, f64)> =
+            by_funding.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
         let mut names = BTreeMap::new();
         for code in by_unit.keys().filter(|k| !k.is_empty()) {
             if let Some(u) = self.admin_unit(code).await? {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use komlang_core::establishment::{counted_on, FundingSource, PostCounts, YEARS};
 use komlang_core::{Action, AdminLevel, Cadre, FieldError, Principal, Target, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -191,7 +191,9 @@ impl Store {
 
     /// Posts approved in the query's year, filled on `on`, grouped by `unit` (an SQL expression
     /// over `admin_units u`: the post's unit at a level, absent for posts above it), cadre and
-    /// funding source.
+    /// funding source. Summed from the post tallies (migration 0017): the posts approved in the
+    /// year, and the postings filling them on the last day of `on`'s year; then the few postings
+    /// that start or end between `on` and that day are counted as they are on `on`.
     async fn count_posts(
         &self,
         area: &komlang_core::Scope,
@@ -199,35 +201,69 @@ impl Store {
         on: NaiveDate,
         unit: &str,
     ) -> Result<Vec<(Option<String>, String, String, PostCounts)>> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {unit} AS k, p.cadre, p.funding, COUNT(*) AS approved, SUM(CASE WHEN EXISTS (SELECT 1 FROM postings f \
-             WHERE f.post_id = p.id AND f.start_date <= "
-        ));
-        let day = on.to_string();
-        sql.text(day.clone()).push(" AND (f.end_date IS NULL OR f.end_date > ").text(day);
-        sql.push(")) THEN 1 ELSE 0 END) AS filled FROM posts p JOIN admin_units u ON u.code = p.admin_code WHERE ");
-        sql.push("p.approved_year <= ").int(q.year.into());
-        sql.push(" AND (p.ended_year IS NULL OR p.ended_year > ").int(q.year.into()).push(")");
-        push_area(&mut sql, area);
-        if let Some(c) = q.cadre {
-            sql.push(" AND p.cadre = ").text(c.code());
-        }
-        if let Some(f) = q.funding {
-            sql.push(" AND p.funding = ").text(f.code());
-        }
-        sql.push(&format!(" GROUP BY {unit}, p.cadre, p.funding"));
-        let mut out = Vec::new();
-        for r in sql.query().fetch_all(&self.pool).await? {
-            let approved: i64 = r.try_get("approved")?;
-            let filled: i64 = r.try_get::<Option<i64>, _>("filled")?.unwrap_or(0);
-            out.push((
-                r.try_get("k")?,
-                r.try_get("cadre")?,
-                r.try_get("funding")?,
-                PostCounts::new(approved as u32, filled as u32),
+        type Key = (Option<String>, String, String);
+        let year_end = NaiveDate::from_ymd_opt(on.year(), 12, 31).unwrap_or(on);
+        // The posts of the query (over `p`, a post or a tally row, whose ended year is `open`
+        // while the post is still approved: NULL on a post, 0 in the tallies).
+        let posts_of = |sql: &mut Sql, p: &str, open: &str| {
+            sql.push(&format!(" AND {p}.approved_year <= ")).int(q.year.into());
+            sql.push(&format!(" AND ({p}.ended_year {open} OR {p}.ended_year > ")).int(q.year.into()).push(")");
+            push_area(sql, area);
+            if let Some(c) = q.cadre {
+                sql.push(&format!(" AND {p}.cadre = ")).text(c.code());
+            }
+            if let Some(f) = q.funding {
+                sql.push(&format!(" AND {p}.funding = ")).text(f.code());
+            }
+        };
+        let mut counts: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+        for (table, filled) in [("post_tallies", false), ("post_fill_tallies", true)] {
+            let mut sql = Sql::new(&format!(
+                "SELECT {unit} AS k, t.cadre, t.funding, CAST(SUM(t.n) AS BIGINT) AS n FROM {table} t \
+                 JOIN admin_units u ON u.code = t.admin_code WHERE 1 = 1"
             ));
+            posts_of(&mut sql, "t", "= 0");
+            if filled {
+                sql.push(" AND t.year <= ").int(on.year().into());
+            }
+            sql.push(&format!(" GROUP BY {unit}, t.cadre, t.funding"));
+            for r in sql.query().fetch_all(&self.pool).await? {
+                let e = counts.entry((r.try_get("k")?, r.try_get("cadre")?, r.try_get("funding")?)).or_default();
+                let n: i64 = r.try_get("n")?;
+                if filled {
+                    e.1 += n;
+                } else {
+                    e.0 += n;
+                }
+            }
         }
-        Ok(out)
+        if on < year_end {
+            let (day, end) = (on.to_string(), year_end.to_string());
+            let mut sql = Sql::new(&format!(
+                "SELECT {unit} AS k, p.cadre, p.funding, g.start_date, g.end_date FROM postings g \
+                 JOIN posts p ON p.id = g.post_id JOIN admin_units u ON u.code = p.admin_code \
+                 WHERE g.id IN (SELECT id FROM postings WHERE post_id IS NOT NULL AND start_date > "
+            ));
+            sql.text(day.clone()).push(" AND start_date <= ").text(end.clone());
+            sql.push(" UNION SELECT id FROM postings WHERE post_id IS NOT NULL AND end_date > ").text(day.clone());
+            sql.push(" AND end_date <= ").text(end.clone()).push(")");
+            posts_of(&mut sql, "p", "IS NULL");
+            let fills = |start: &str, stop: Option<&str>, d: &str| start <= d && stop.is_none_or(|e| e > d);
+            for r in sql.query().fetch_all(&self.pool).await? {
+                let (start, stop): (String, Option<String>) = (r.try_get("start_date")?, r.try_get("end_date")?);
+                let change =
+                    i64::from(fills(&start, stop.as_deref(), &day)) - i64::from(fills(&start, stop.as_deref(), &end));
+                counts.entry((r.try_get("k")?, r.try_get("cadre")?, r.try_get("funding")?)).or_default().1 += change;
+            }
+        }
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Ok(counts
+            .into_iter()
+            .filter(|(_, (approved, _))| *approved > 0)
+            .map(|((k, cadre, funding), (approved, filled))| {
+                (k, cadre, funding, PostCounts::new(count(approved), count(filled)))
+            })
+            .collect())
     }
 
     /// A unit's establishment for each year from `from` to `to`: counted from the posts, beside

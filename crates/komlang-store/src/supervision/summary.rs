@@ -209,16 +209,18 @@ impl Store {
                 },
             );
         }
-        // Workers in post by unit: summed from the worker tallies where they answer for the
-        // caller (the cost of the number of groups), counted from the records otherwise.
-        let in_post = match crate::workers::tally_area(p) {
+        // Workers in post by unit, and of them those with a supervisor: summed from the staff
+        // tallies where they answer for the caller (the cost of the number of groups), counted
+        // from the records otherwise.
+        let mut sql = match crate::workers::tally_area(p) {
             Some(area) => {
                 let area = match &parent {
                     Some(u) => Scope::Unit { code: u.code.clone(), level: u.level },
                     None => area,
                 };
                 let mut sql = Sql::new(&format!(
-                    "SELECT {col} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM worker_tallies t \
+                    "SELECT {col} AS k, CAST(SUM(t.n) AS BIGINT) AS n, \
+                     CAST(SUM(CASE WHEN t.supervised = 1 THEN t.n ELSE 0 END) AS BIGINT) AS s FROM staff_tallies t \
                      JOIN admin_units u ON u.code = t.workplace_code \
                      WHERE t.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
                 ));
@@ -227,7 +229,8 @@ impl Store {
             }
             None => {
                 let mut sql = Sql::new(&format!(
-                    "SELECT {col} AS k, COUNT(*) AS n FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                    "SELECT {col} AS k, COUNT(*) AS n, CAST(SUM(w.supervised) AS BIGINT) AS s \
+                     FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
                      WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
                 ));
                 push_worker_scope(&mut sql, &p.worker_scope());
@@ -235,21 +238,14 @@ impl Store {
                 sql
             }
         };
-        let in_post = self.counts_by(in_post, col).await?;
-        // Of them, those with a supervisor: read from the current assignments (one per supervisee).
-        let mut sql = Sql::new(&format!(
-            "SELECT {col} AS k, COUNT(*) AS n FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
-             JOIN admin_units u ON u.code = w.workplace_code \
-             WHERE a.end_date IS NULL AND w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
-        ));
-        push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, &parent);
-        let supervised = self.counts_by(sql, col).await?;
-        for (k, n) in in_post {
+        sql.push(&format!(" GROUP BY {col}"));
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let Some(k) = r.try_get::<Option<String>, _>("k")? else { continue };
             if let Some(row) = rows.get_mut(&k) {
-                let s = supervised.get(&k).copied().unwrap_or(0);
+                let n: i64 = r.try_get("n")?;
+                let s: i64 = r.try_get::<Option<i64>, _>("s")?.unwrap_or(0);
                 row.supervisees = s.max(0) as u32;
-                row.without_supervisor = n.saturating_sub(s).max(0) as u32;
+                row.without_supervisor = (n - s).max(0) as u32;
             }
         }
         for s in self.supervisor_facts(p, &parent, col, false).await? {

@@ -17,6 +17,14 @@ use crate::common::scope::push_area;
 use crate::common::sql::Sql;
 use crate::{Engine, Result, Store};
 
+/// The tally tables and the columns of their groups.
+const TALLY_TABLES: [(&str, &str); 4] = [
+    ("worker_tallies", "workplace_code, cadre, sector, role, status, certified"),
+    ("staff_tallies", "workplace_code, sector, cadre, status, funding, grade, step, supervised"),
+    ("post_tallies", "admin_code, cadre, funding, approved_year, ended_year"),
+    ("post_fill_tallies", "admin_code, cadre, funding, approved_year, ended_year, year"),
+];
+
 /// The columns a tally groups by (besides the workplace).
 pub(crate) const TALLY_COLUMNS: [&str; 4] = ["cadre", "sector", "role", "status"];
 
@@ -89,51 +97,73 @@ impl Store {
         Ok(sql.query().fetch_one(&self.pool).await?.try_get(0)?)
     }
 
-    /// Rows of the tally table (what a reader of the whole country sums).
+    /// Rows of the worker tallies (what a reader of the whole country sums for the home page).
     pub async fn worker_tally_rows(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM worker_tallies").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
-    /// Merges the tally rows into one row per group (and drops the groups that are down to
-    /// zero). On PostgreSQL one statement deletes every row it sees and inserts their sums, so
-    /// that a reader sees either the rows before or the rows after, which sum the same; deltas
-    /// written meanwhile by other transactions are not visible to it and stay. One compaction
-    /// at a time (an advisory lock; another caller returns at once). Called after an import,
-    /// after a restore and by the server now and then; never needed for correctness.
+    /// Rows of every tally table (what [`Store::compact_worker_tallies`] merges).
+    pub async fn tally_rows(&self) -> Result<i64> {
+        let mut rows = 0;
+        for (table, _) in TALLY_TABLES {
+            rows += sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>(0)?;
+        }
+        Ok(rows)
+    }
+
+    /// Merges the rows of the tally tables (`worker_tallies`, and the report's `staff_tallies`
+    /// of migration 0017) into one row per group (and drops the groups that are down to
+    /// zero). On PostgreSQL one statement a table deletes every row it sees and inserts their
+    /// sums, so that a reader sees either the rows before or the rows after, which sum the same;
+    /// deltas written meanwhile by other transactions are not visible to it and stay. One
+    /// compaction at a time (an advisory lock; another caller returns at once). Called after an
+    /// import, after a restore and by the server now and then; never needed for correctness.
     pub async fn compact_worker_tallies(&self) -> Result<TallyCompaction> {
-        let count = "SELECT COUNT(*) FROM worker_tallies";
+        let mut total = TallyCompaction::default();
+        for (table, cols) in TALLY_TABLES {
+            let c = self.compact_tally_table(table, cols).await?;
+            total.rows_before += c.rows_before;
+            total.rows_after += c.rows_after;
+        }
+        Ok(total)
+    }
+
+    async fn compact_tally_table(&self, table: &str, cols: &str) -> Result<TallyCompaction> {
+        let count = format!("SELECT COUNT(*) FROM {table}");
         if self.engine == Engine::Sqlite {
             // One row per group already; one statement (a transaction that read first could
             // not take the write lock while another writer holds it).
-            let rows_before: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
-            sqlx::query("DELETE FROM worker_tallies WHERE n = 0").execute(&self.pool).await?;
-            let rows_after: i64 = sqlx::query(count).fetch_one(&self.pool).await?.try_get(0)?;
+            let rows_before: i64 = sqlx::query(&count).fetch_one(&self.pool).await?.try_get(0)?;
+            sqlx::query(&format!("DELETE FROM {table} WHERE n = 0")).execute(&self.pool).await?;
+            let rows_after: i64 = sqlx::query(&count).fetch_one(&self.pool).await?.try_get(0)?;
             return Ok(TallyCompaction { rows_before, rows_after });
         }
         let mut tx = self.begin_write().await?;
         // The key of the compaction lock (the bootstrap lock's, plus one).
         let got: bool =
             sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
-        let rows_before: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        let rows_before: i64 = sqlx::query(&count).fetch_one(&mut *tx).await?.try_get(0)?;
         if !got {
             return Ok(TallyCompaction { rows_before, rows_after: rows_before });
         }
         // Only the groups with more than one row (or down to zero): a merge costs what was
         // written since the last one, not the whole table.
-        let cols = "workplace_code, cadre, sector, role, status, certified";
         sqlx::query(&format!(
-            "WITH merged AS (DELETE FROM worker_tallies WHERE ({cols}) IN \
-             (SELECT {cols} FROM worker_tallies GROUP BY {cols} HAVING COUNT(*) > 1 OR SUM(n) = 0) \
+            "WITH merged AS (DELETE FROM {table} WHERE ({cols}) IN \
+             (SELECT {cols} FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1 OR SUM(n) = 0) \
              RETURNING {cols}, n) \
-             INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, SUM(n) FROM merged \
+             INSERT INTO {table} ({cols}, n) SELECT {cols}, SUM(n) FROM merged \
              GROUP BY {cols} HAVING SUM(n) <> 0"
         ))
         .execute(&mut *tx)
         .await?;
-        let rows_after: i64 = sqlx::query(count).fetch_one(&mut *tx).await?.try_get(0)?;
+        let rows_after: i64 = sqlx::query(&count).fetch_one(&mut *tx).await?.try_get(0)?;
         tx.commit().await?;
         if rows_before - rows_after > 10_000 {
-            self.shrink_worker_tallies(cols).await?;
+            self.shrink_tally_table(table, cols).await?;
         }
         Ok(TallyCompaction { rows_before, rows_after })
     }
@@ -146,15 +176,15 @@ impl Store {
     /// cannot take its brief lock at once). Best effort: a snapshot older than the merge (a long
     /// transaction elsewhere in the database) keeps the rows from being freed, and autovacuum
     /// cuts the file later.
-    async fn shrink_worker_tallies(&self, cols: &str) -> Result<()> {
-        sqlx::query("VACUUM worker_tallies").execute(&self.pool).await?;
+    async fn shrink_tally_table(&self, table: &str, cols: &str) -> Result<()> {
+        sqlx::query(&format!("VACUUM {table}")).execute(&self.pool).await?;
         let mut tx = self.begin_write().await?;
         let got: bool =
             sqlx::query("SELECT pg_try_advisory_xact_lock(4807315327)").fetch_one(&mut *tx).await?.try_get(0)?;
         if got {
             sqlx::query(&format!(
-                "WITH moved AS (DELETE FROM worker_tallies RETURNING {cols}, n) \
-                 INSERT INTO worker_tallies ({cols}, n) SELECT {cols}, n FROM moved"
+                "WITH moved AS (DELETE FROM {table} RETURNING {cols}, n) \
+                 INSERT INTO {table} ({cols}, n) SELECT {cols}, n FROM moved"
             ))
             .execute(&mut *tx)
             .await?;
@@ -162,7 +192,7 @@ impl Store {
         tx.commit().await?;
         // INDEX_CLEANUP ON: else VACUUM may leave the moved rows' dead line pointers (it skips
         // the index when few pages hold any), and pages holding them cannot be cut.
-        sqlx::query("VACUUM (INDEX_CLEANUP ON, ANALYZE) worker_tallies").execute(&self.pool).await?;
+        sqlx::query(&format!("VACUUM (INDEX_CLEANUP ON, ANALYZE) {table}")).execute(&self.pool).await?;
         Ok(())
     }
 }

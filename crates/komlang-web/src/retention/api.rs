@@ -32,9 +32,6 @@ pub struct TurnoverParams {
     pub format: Option<String>,
 }
 
-/// The columns of the turnover's download.
-const TURNOVER_COLUMNS: &[&str] = &["year", "by", "key", "start", "end", "leavers", "rate", "average_tenure"];
-
 #[utoipa::path(get, path = "/api/v1/retention/turnover", tag = "retention", params(TurnoverParams),
     responses((status = 200, description = "Headcounts at the year's start and end, leavers, the turnover rate and leavers' average tenure by group, in the caller's reach; leavers by reason (JSON, or with `format` the groups' rows as a CSV or XLSX file)",
             content((Turnover = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
@@ -57,25 +54,7 @@ pub(super) async fn turnover(
     let format = format_param(&q.format)?;
     let t = app.store.turnover(&p, year, by, today()).await.map_err(store(&i))?;
     let Some(f) = format else { return Ok(Json(t).into_response()) };
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
-    let rows = t
-        .rows
-        .iter()
-        .chain(std::iter::once(&t.total))
-        .map(|r| {
-            vec![
-                t.year.to_string(),
-                t.by.code().to_string(),
-                r.key.clone(),
-                r.start.to_string(),
-                r.end.to_string(),
-                r.leavers.to_string(),
-                opt(r.rate),
-                opt(r.average_tenure),
-            ]
-        })
-        .collect();
-    download(&i, "komlang-turnover", f, TURNOVER_COLUMNS, rows).await
+    download(&i, "komlang-turnover", f, super::TURNOVER_COLUMNS, super::turnover_cells(&t)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/retention/survival", tag = "retention",

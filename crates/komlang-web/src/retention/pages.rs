@@ -13,6 +13,7 @@ use komlang_store::retention::{CcwcTerm, Cohort, ExitReason, Grouping, Turnover}
 use komlang_store::StoreError;
 use serde::Deserialize;
 
+use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::messages;
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
@@ -23,6 +24,15 @@ use crate::AppState;
 pub(super) struct RetentionFilters {
     pub year: String,
     pub by: String,
+}
+
+impl RetentionFilters {
+    /// The year (this year unless a valid one is given) and grouping (sector unless given).
+    fn chosen(&self) -> (i32, Grouping) {
+        let year =
+            self.year.trim().parse().ok().filter(|y| (1900..=2100).contains(y)).unwrap_or_else(|| today().year());
+        (year, Grouping::parse(&self.by).unwrap_or(Grouping::Sector))
+    }
 }
 
 pub struct Line {
@@ -48,6 +58,8 @@ struct RetentionPage {
     all_reasons: Vec<(String, String)>,
     can_keep: bool,
     problems: Vec<String>,
+    /// The filters' query, for the download links.
+    query: String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -81,8 +93,7 @@ async fn retention_view(
     problems: Vec<String>,
 ) -> PageResult {
     let i = ctx.i;
-    let year = f.year.trim().parse().ok().filter(|y| (1900..=2100).contains(y)).unwrap_or_else(|| today().year());
-    let by = Grouping::parse(&f.by).unwrap_or(Grouping::Sector);
+    let (year, by) = f.chosen();
     let t: Turnover = app.store.turnover(p, year, by, today()).await.map_err(|e| store_err(ctx, e))?;
     let cohorts = app.store.survival(p, today()).await.map_err(|e| store_err(ctx, e))?;
     let term = app.store.ccwc_term(p).await.map_err(|e| store_err(ctx, e))?;
@@ -128,10 +139,27 @@ async fn retention_view(
             term,
             all_reasons: reasons.iter().map(|r| (r.code.clone(), pick(&i, &r.name_en, &r.name_km))).collect(),
             can_keep: p.may(Action::KeepNorms),
+            query: crate::common::form_box::query_string(&[("year", &year.to_string()), ("by", by.code())]),
             problems,
             l,
         },
     )
+}
+
+/// The turnover shown (same year and grouping) as a CSV or XLSX file.
+pub(super) async fn export(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(fmt): Query<FormatParam>,
+    Query(f): Query<RetentionFilters>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    let format = export_format(&ctx, &fmt.format)?;
+    let (year, by) = f.chosen();
+    let t = app.store.turnover(&p, year, by, today()).await.map_err(|e| store_err(&ctx, e))?;
+    table_file("komlang-turnover", format, super::TURNOVER_COLUMNS, super::turnover_cells(&t))
+        .await
+        .map_err(|e| store_err(&ctx, e))
 }
 
 pub(super) async fn retention_page(

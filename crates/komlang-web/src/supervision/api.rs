@@ -44,19 +44,6 @@ pub struct SummaryParams {
     pub format: Option<String>,
 }
 
-/// The columns of the summary's download.
-const SUMMARY_COLUMNS: &[&str] = &[
-    "unit",
-    "name_en",
-    "name_km",
-    "supervisors",
-    "supervisees",
-    "without_supervisor",
-    "over_ratio",
-    "not_eligible",
-    "overdue",
-];
-
 /// The units' rows.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SummaryAnswer {
@@ -88,23 +75,7 @@ pub(super) async fn summary(
     let sq = SummaryQuery { level, parent: q.parent.non_blank().map(String::from) };
     let items = app.store.supervision_summary(&p, &sq, today()).await.map_err(store(&i))?;
     let Some(f) = format else { return Ok(Json(SummaryAnswer { items }).into_response()) };
-    let rows = items
-        .iter()
-        .map(|r| {
-            vec![
-                r.unit.clone(),
-                r.name_en.clone(),
-                r.name_km.clone(),
-                r.supervisors.to_string(),
-                r.supervisees.to_string(),
-                r.without_supervisor.to_string(),
-                r.over_ratio.to_string(),
-                r.not_eligible.to_string(),
-                r.overdue.to_string(),
-            ]
-        })
-        .collect();
-    download(&i, "komlang-supervision", f, SUMMARY_COLUMNS, rows).await
+    download(&i, "komlang-supervision", f, super::SUMMARY_COLUMNS, super::summary_cells(&items)).await
 }
 
 /// Within which unit.

@@ -14,6 +14,7 @@ use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use super::api::level_of;
+use crate::common::export::{export_format, table_file, FormatParam};
 use crate::common::form_box::{
     count, integer, messages, no_errors, query_string, typed_with_lists, values_of, vchoices, Fb, FormBox, FormMap,
 };
@@ -46,6 +47,8 @@ struct SummaryPage {
     total: SummaryRow,
     norms_text: String,
     lists_href: String,
+    /// The filters' query, for the download links.
+    query: String,
     norms_form: Option<FormBox>,
 }
 
@@ -148,6 +151,7 @@ async fn summary_view(
         parent: f.parent.trim().to_string(),
         level_label: i.label(level),
         lists_href: format!("/supervision/list?{}", query_string(&[("unit", f.parent.trim())])),
+        query: query_string(&[("level", level.code()), ("parent", f.parent.trim())]),
         rows,
         total,
         norms_text,
@@ -160,6 +164,25 @@ async fn summary_view(
 pub(super) async fn summary_page(State(app): State<AppState>, ctx: Ctx, Query(f): Query<SummaryFilters>) -> PageResult {
     let p = ctx.require()?.clone();
     summary_view(&app, &ctx, &p, &f, None).await
+}
+
+/// The summary shown (same level and parent) as a CSV or XLSX file.
+pub(super) async fn export(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(fmt): Query<FormatParam>,
+    Query(f): Query<SummaryFilters>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    let format = export_format(&ctx, &fmt.format)?;
+    let q = SummaryQuery {
+        level: level_of(f.level.non_blank()).unwrap_or(AdminLevel::Province),
+        parent: f.parent.non_blank().map(String::from),
+    };
+    let items = app.store.supervision_summary(&p, &q, today()).await.map_err(|e| store_err(&ctx, e))?;
+    table_file("komlang-supervision", format, super::SUMMARY_COLUMNS, super::summary_cells(&items))
+        .await
+        .map_err(|e| store_err(&ctx, e))
 }
 
 /// The norms, as posted.
