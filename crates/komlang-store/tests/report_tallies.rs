@@ -36,7 +36,10 @@ async fn groups(store: &Store, sql: &str) -> Groups {
         .map(|r| {
             let last = r.len() - 1;
             let key = (0..last)
-                .map(|i| r.try_get::<String, _>(i).unwrap_or_else(|_| r.get::<i64, _>(i).to_string()))
+                .map(|i| match r.try_get::<Option<String>, _>(i) {
+                    Ok(v) => v.unwrap_or_default(),
+                    Err(_) => r.get::<i64, _>(i).to_string(),
+                })
                 .collect();
             (key, r.get::<i64, _>(last))
         })
@@ -97,11 +100,99 @@ async fn check_kept(store: &Store, what: &str) {
     .await;
     assert!(!counted.is_empty(), "{what}: posts to count");
     assert_eq!(tallied, counted, "{what}: post tallies");
+    check_supervision(store, what).await;
     for year in [2019, 2024, 2025, 2026, 2027] {
         check_establishment(store, year, today(), what).await;
     }
     // Later in the year: the postings that start or end before it is out are counted as they are.
     check_establishment(store, 2026, day("2026-12-20"), what).await;
+}
+
+/// The supervision facts kept on the workers (migration 0018) against the assignments and
+/// sessions, and the summary by province against the records counted one by one.
+async fn check_supervision(store: &Store, what: &str) {
+    let bits = "CASE e.cadre WHEN 'professional_social_worker' THEN 1 WHEN 'para_professional' THEN 2 \
+                WHEN 'para_social_worker' THEN 4 WHEN 'allied_worker' THEN 8 END";
+    let counted = groups(
+        store,
+        &format!(
+            "SELECT a.supervisor_id, COUNT(*), MAX(a.dedicated), SUM(DISTINCT {bits}), 1 FROM supervision_assignments a \
+             JOIN workers e ON e.id = a.supervisee_id WHERE a.end_date IS NULL GROUP BY a.supervisor_id"
+        ),
+    )
+    .await;
+    let kept = groups(
+        store,
+        "SELECT id, supervisees, supervisor_dedicated, supervisee_cadres, 1 FROM workers WHERE supervisees <> 0 \
+         OR supervisor_dedicated <> 0 OR supervisee_cadres <> 0",
+    )
+    .await;
+    assert!(!counted.is_empty(), "{what}: supervisors");
+    assert_eq!(kept, counted, "{what}: the supervisors' facts");
+    // The day each supervisee is due a session: the supervision's start, or the day after the
+    // last session attended if later.
+    let rows = sqlx::query(
+        "SELECT a.supervisee_id, a.start_date, (SELECT MAX(ss.held_on) FROM supervision_attendees at \
+         JOIN supervision_sessions ss ON ss.id = at.session_id WHERE at.worker_id = a.supervisee_id) \
+         FROM supervision_assignments a WHERE a.end_date IS NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let counted: Groups = rows
+        .iter()
+        .map(|r| {
+            let start = day(&r.get::<String, _>(1));
+            let after_last = r.get::<Option<String>, _>(2).map(|l| day(&l).succ_opt().unwrap());
+            (vec![r.get::<i64, _>(0).to_string(), after_last.map_or(start, |l| l.max(start)).to_string()], 1)
+        })
+        .collect();
+    assert!(counted.len() > 10, "{what}: supervisees");
+    let kept = groups(store, "SELECT id, supervision_due, 1 FROM workers WHERE supervision_due IS NOT NULL").await;
+    assert_eq!(kept, counted, "{what}: the supervisees' due days");
+    // The summary by province, against the assignments and sessions read one by one.
+    let q = komlang_store::supervision::SummaryQuery { level: AdminLevel::Province, parent: None };
+    let summary = store.supervision_summary(&system_principal("t"), &q, today()).await.unwrap();
+    let since = (today() - chrono::Days::new(90)).to_string();
+    let by_province = |sql: String| async move { groups(store, &sql).await };
+    let unit = "JOIN admin_units u ON u.code = w.workplace_code";
+    let supervisors = by_province(format!(
+        "SELECT u.province_code, COUNT(DISTINCT a.supervisor_id) FROM supervision_assignments a \
+         JOIN workers w ON w.id = a.supervisor_id {unit} WHERE a.end_date IS NULL GROUP BY u.province_code"
+    ))
+    .await;
+    let in_post = by_province(format!(
+        "SELECT u.province_code, COUNT(*) FROM workers w {unit} WHERE w.status IN ('active', 'on_leave') \
+         GROUP BY u.province_code"
+    ))
+    .await;
+    let supervisees = by_province(format!(
+        "SELECT u.province_code, COUNT(*) FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
+         {unit} WHERE a.end_date IS NULL AND w.status IN ('active', 'on_leave') GROUP BY u.province_code"
+    ))
+    .await;
+    let overdue = by_province(format!(
+        "SELECT u.province_code, COUNT(*) FROM supervision_assignments a JOIN workers w ON w.id = a.supervisee_id \
+         {unit} WHERE a.end_date IS NULL AND a.start_date <= '{since}' AND NOT EXISTS (SELECT 1 \
+         FROM supervision_attendees at JOIN supervision_sessions ss ON ss.id = at.session_id \
+         WHERE at.worker_id = w.id AND ss.held_on >= '{since}') GROUP BY u.province_code"
+    ))
+    .await;
+    assert!(overdue.values().sum::<i64>() > 0, "{what}: someone overdue");
+    for row in &summary {
+        let n = |g: &Groups| g.get(&vec![row.unit.clone()]).copied().unwrap_or(0);
+        assert_eq!(
+            (
+                i64::from(row.supervisors),
+                i64::from(row.supervisees),
+                i64::from(row.without_supervisor),
+                i64::from(row.overdue)
+            ),
+            (n(&supervisors), n(&supervisees), n(&in_post) - n(&supervisees), n(&overdue)),
+            "{what}: supervision in {}",
+            row.unit
+        );
+    }
 }
 
 /// The establishment of a year, by province, against the posts and postings counted one by one.
@@ -254,6 +345,35 @@ async fn the_counts_kept_for_the_reports_follow_every_write() {
         exec(s, &format!("UPDATE postings SET start_date = '2027-02-01' WHERE id = {later}")).await;
         exec(s, &format!("DELETE FROM worker_ranks WHERE worker_id = {worker} AND grade = 'C'")).await;
         exec(s, "DELETE FROM supervision_assignments WHERE id = (SELECT MIN(id) FROM supervision_assignments WHERE end_date IS NULL)").await;
+        // Sessions: one attended today by a supervisee, one moved to another day, an attendance
+        // taken back; a supervisee's cadre changed.
+        let supervisee = one(s, "SELECT MAX(supervisee_id) FROM supervision_assignments WHERE end_date IS NULL").await;
+        let session = one(s, "SELECT MIN(id) FROM supervision_sessions").await;
+        exec(s, &format!("INSERT INTO supervision_sessions (supervisor_id, held_on, model, functions, recorded_by, recorded_at) \
+                          SELECT supervisor_id, '2026-11-20', 'individual', 'supportive', 't', 't' FROM supervision_assignments \
+                          WHERE supervisee_id = {supervisee} AND end_date IS NULL")).await;
+        exec(
+            s,
+            &format!(
+                "INSERT INTO supervision_attendees (session_id, worker_id) \
+                          SELECT MAX(id), {supervisee} FROM supervision_sessions"
+            ),
+        )
+        .await;
+        exec(s, &format!("UPDATE supervision_sessions SET held_on = '2026-11-25' WHERE id = {session}")).await;
+        exec(
+            s,
+            "DELETE FROM supervision_attendees WHERE worker_id = (SELECT MIN(worker_id) FROM supervision_attendees)",
+        )
+        .await;
+        exec(
+            s,
+            &format!(
+                "UPDATE workers SET cadre = 'allied_worker' WHERE id = (SELECT MIN(supervisee_id) \
+                          FROM supervision_assignments WHERE end_date IS NULL AND supervisee_id <> {supervisee})"
+            ),
+        )
+        .await;
         let gone = one(
             s,
             "SELECT post_id FROM postings WHERE post_id IS NOT NULL AND end_date IS NOT NULL ORDER BY id LIMIT 1",

@@ -133,35 +133,33 @@ impl Store {
         parent: &Option<komlang_core::AdminUnit>,
         col: &str,
         briefs: bool,
+        over: Option<&SupervisionNorms>,
     ) -> Result<Vec<SupervisorFacts>> {
-        let flags: Vec<String> = Cadre::ALL
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("MAX(CASE WHEN e.cadre = '{}' THEN 1 ELSE 0 END) AS c{i}", c.code()))
-            .collect();
+        // The supervisors' facts kept on their rows (migration 0018), read through the
+        // partial index of supervisors.
         let mut sql = Sql::new(&format!(
-            "SELECT {brief}w.cadre AS s_cadre, w.start_date AS started, {col} AS k, g.n, g.dedicated, {cs} \
-             FROM (SELECT a.supervisor_id, COUNT(*) AS n, MAX(a.dedicated) AS dedicated, {flags} \
-             FROM supervision_assignments a JOIN workers e ON e.id = a.supervisee_id WHERE a.end_date IS NULL \
-             GROUP BY a.supervisor_id) g JOIN workers w ON w.id = g.supervisor_id \
-             JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1",
-            cs = (0..Cadre::ALL.len()).map(|i| format!("g.c{i}")).collect::<Vec<_>>().join(", "),
-            flags = flags.join(", "),
+            "SELECT {brief}w.cadre AS s_cadre, w.start_date AS started, {col} AS k, w.supervisees AS n, \
+             w.supervisor_dedicated AS dedicated, w.supervisee_cadres AS cadres \
+             FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0",
             brief = if briefs { format!("{BRIEF_COLS}, ") } else { String::new() },
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
+        if let Some(n) = over {
+            // Over the ratio: more supervisees than the limit of a dedicated supervisor or another.
+            sql.push(" AND w.supervisees > CASE WHEN w.supervisor_dedicated = 1 THEN ")
+                .int(i64::from(n.limit(true)))
+                .push(" ELSE ")
+                .int(i64::from(n.limit(false)))
+                .push(" END");
+        }
         if briefs {
             sql.push(" ORDER BY w.name_latin, w.id");
         }
         let mut out = Vec::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            let mut cadres = Vec::new();
-            for (i, c) in Cadre::ALL.iter().enumerate() {
-                if r.try_get::<i64, _>(format!("c{i}").as_str())? != 0 {
-                    cadres.push(*c);
-                }
-            }
+            let bits: i64 = r.try_get("cadres")?;
+            let cadres = Cadre::ALL.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| *c).collect();
             out.push(SupervisorFacts {
                 unit: r.try_get("k")?,
                 started: opt_date(&r, "started")?,
@@ -248,14 +246,14 @@ impl Store {
                 row.without_supervisor = (n - s).max(0) as u32;
             }
         }
-        for s in self.supervisor_facts(p, &parent, col, false).await? {
+        for s in self.supervisor_facts(p, &parent, col, false, None).await? {
             let Some(row) = s.unit.as_ref().and_then(|k| rows.get_mut(k)) else { continue };
             row.supervisors += 1;
             row.over_ratio += u32::from(s.over(&norms));
             row.not_eligible += u32::from(!s.ineligible(&norms, today).is_empty());
         }
         // Supervisees not supervised since the norm's days, counted by unit.
-        let mut sql = Sql::new(&format!("SELECT {col} AS k, COUNT(*) AS n FROM supervision_assignments a "));
+        let mut sql = Sql::new(&format!("SELECT {col} AS k, COUNT(*) AS n"));
         overdue_where(&mut sql, &norms, today);
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, &parent);
@@ -278,8 +276,7 @@ impl Store {
     ) -> Result<Vec<ListRow>> {
         let mut sql = Sql::new(&format!(
             "SELECT {BRIEF_COLS}, (SELECT MAX(ss.held_on) FROM supervision_attendees at \
-             JOIN supervision_sessions ss ON ss.id = at.session_id WHERE at.worker_id = w.id) AS last_session \
-             FROM supervision_assignments a "
+             JOIN supervision_sessions ss ON ss.id = at.session_id WHERE at.worker_id = w.id) AS last_session"
         ));
         overdue_where(&mut sql, norms, today);
         push_worker_scope(&mut sql, &p.worker_scope());
@@ -333,8 +330,7 @@ impl Store {
             ListKind::WithoutSupervisor => {
                 let mut sql = Sql::new(&format!(
                     "SELECT {BRIEF_COLS} FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-                     WHERE w.status IN ('active', 'on_leave') AND NOT EXISTS (SELECT 1 FROM supervision_assignments a \
-                     WHERE a.supervisee_id = w.id AND a.end_date IS NULL)"
+                     WHERE w.status IN ('active', 'on_leave') AND w.supervised = 0"
                 ));
                 push_worker_scope(&mut sql, &p.worker_scope());
                 push_parent(&mut sql, &parent);
@@ -343,7 +339,7 @@ impl Store {
             }
             ListKind::Overdue => self.overdue(p, &parent, &norms, today).await?,
             ListKind::OverRatio | ListKind::NotEligible => self
-                .supervisor_facts(p, &parent, "u.code", true)
+                .supervisor_facts(p, &parent, "u.code", true, (kind == ListKind::OverRatio).then_some(&norms))
                 .await?
                 .into_iter()
                 .filter_map(|s| {
@@ -368,22 +364,12 @@ impl Store {
     }
 }
 
-/// Joins a current assignment (`supervision_assignments a`) to its supervisee (`workers w`) and
-/// their unit (`admin_units u`), and keeps it when the supervisee is overdue: supervised since
-/// before the norms' days, with no session since.
+/// The supervisees (`workers w` of `admin_units u`) overdue: due a session (the day kept on them,
+/// migration 0018: their supervision's start or the day after their last session) since before
+/// the norms' days, read through the partial index of that day.
 fn overdue_where(sql: &mut Sql, norms: &SupervisionNorms, today: NaiveDate) {
     let since = (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string();
-    sql.push(
-        "JOIN workers w ON w.id = a.supervisee_id JOIN admin_units u ON u.code = w.workplace_code \
-         WHERE a.end_date IS NULL AND a.start_date <= ",
-    )
-    .text(since.clone());
-    sql.push(
-        " AND NOT EXISTS (SELECT 1 FROM supervision_attendees at JOIN supervision_sessions ss ON ss.id = at.session_id \
-         WHERE at.worker_id = w.id AND ss.held_on >= ",
-    )
-    .text(since)
-    .push(")");
+    sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervision_due <= ").text(since);
 }
 
 /// Keeps a query (over `admin_units u`) within the parent unit.
