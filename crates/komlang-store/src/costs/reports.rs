@@ -301,23 +301,20 @@ impl Store {
             }
         }
         let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-        let (workers, not_costed) = (count(workers), count(not_costed));
-        let by_unit: BTreeMap<String, (u32, f64)> = by_unit.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
-        let by_sector: BTreeMap<String, (u32, f64)> =
-            by_sector.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
-        let by_funding: BTreeMap<String, (u32, f64)> =
-            by_funding.into_iter().map(|(k, (n, c))| (k, (count(n), c))).collect();
+        // The names of the level's units, in one read.
         let mut names = BTreeMap::new();
-        for code in by_unit.keys().filter(|k| !k.is_empty()) {
-            if let Some(u) = self.admin_unit(code).await? {
-                names.insert(code.clone(), (u.name_en, u.name_km));
-            }
+        for r in sqlx::query("SELECT code, name_en, name_km FROM admin_units WHERE level = $1")
+            .bind(level.code())
+            .fetch_all(&self.pool)
+            .await?
+        {
+            names.insert(r.try_get::<String, _>("code")?, (r.try_get("name_en")?, r.try_get("name_km")?));
         }
-        let group = |m: BTreeMap<String, (u32, f64)>, name: &dyn Fn(&str) -> (String, String)| {
+        let group = |m: BTreeMap<String, (i64, f64)>, name: &dyn Fn(&str) -> (String, String)| {
             m.into_iter()
                 .map(|(k, (n, c))| {
                     let (en, km) = name(&k);
-                    CostGroup { key: k, name_en: en, name_km: km, workers: n, cost: cents(c) }
+                    CostGroup { key: k, name_en: en, name_km: km, workers: count(n), cost: cents(c) }
                 })
                 .collect::<Vec<_>>()
         };
@@ -333,8 +330,8 @@ impl Store {
             by_sector: group(by_sector, &code_name),
             by_funding: group(by_funding, &code_name),
             total: cents(total),
-            workers,
-            not_costed,
+            workers: count(workers),
+            not_costed: count(not_costed),
         })
     }
 }

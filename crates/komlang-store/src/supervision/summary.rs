@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use komlang_core::supervision::{whole_years, Ineligible, SupervisionNorms};
 use komlang_core::{Action, AdminLevel, Cadre, Principal, Scope, Target};
 use serde::{Deserialize, Serialize};
@@ -90,10 +90,8 @@ pub struct ListRow {
 
 /// A current supervisor in the area, with their supervisees.
 struct SupervisorFacts {
-    /// The supervisor's row (read for the lists only).
-    brief: Option<WorkerBrief>,
+    brief: WorkerBrief,
     cadre: Cadre,
-    unit: Option<String>,
     started: Option<NaiveDate>,
     /// How many workers they supervise.
     supervisees: u32,
@@ -124,24 +122,19 @@ impl Store {
         }
     }
 
-    /// Current supervisors of workers in reach (within `parent`), each with their unit (`col`),
-    /// the number of their supervisees and the cadres among them: the assignments grouped in
-    /// the database, one row per supervisor; with their rows by name for a list (`briefs`).
+    /// Current supervisors of workers in reach (within `parent`), by name, each with the number
+    /// of their supervisees and the cadres among them (kept on their rows, migration 0018); only
+    /// those over the ratio when `over` gives the norms.
     async fn supervisor_facts(
         &self,
         p: &Principal,
         parent: &Option<komlang_core::AdminUnit>,
-        col: &str,
-        briefs: bool,
         over: Option<&SupervisionNorms>,
     ) -> Result<Vec<SupervisorFacts>> {
-        // The supervisors' facts kept on their rows (migration 0018), read through the
-        // partial index of supervisors.
         let mut sql = Sql::new(&format!(
-            "SELECT {brief}w.cadre AS s_cadre, w.start_date AS started, {col} AS k, w.supervisees AS n, \
+            "SELECT {BRIEF_COLS}, w.cadre AS s_cadre, w.start_date AS started, w.supervisees AS n, \
              w.supervisor_dedicated AS dedicated, w.supervisee_cadres AS cadres \
-             FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0",
-            brief = if briefs { format!("{BRIEF_COLS}, ") } else { String::new() },
+             FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, parent);
@@ -153,19 +146,15 @@ impl Store {
                 .int(i64::from(n.limit(false)))
                 .push(" END");
         }
-        if briefs {
-            sql.push(" ORDER BY w.name_latin, w.id");
-        }
+        sql.push(" ORDER BY w.name_latin, w.id");
         let mut out = Vec::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            let bits: i64 = r.try_get("cadres")?;
-            let cadres = Cadre::ALL.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| *c).collect();
+            let cadres = cadres_of(r.try_get("cadres")?);
             out.push(SupervisorFacts {
-                unit: r.try_get("k")?,
                 started: opt_date(&r, "started")?,
                 supervisees: r.try_get::<i64, _>("n")? as u32,
                 dedicated: r.try_get::<i64, _>("dedicated")? != 0,
-                brief: if briefs { Some(brief_from_row(&r)?) } else { None },
+                brief: brief_from_row(&r)?,
                 cadre: crate::common::rows::parse_col(&r, "s_cadre", Cadre::parse)?,
                 cadres,
             });
@@ -174,6 +163,52 @@ impl Store {
     }
 
     /// Supervision by unit of a level, in the caller's reach.
+    /// Supervisors by unit (`col`), with those over the ratio and those not eligible: their kept
+    /// facts grouped in the database (their experience as two flags, enough for either number
+    /// of years the norms ask), judged a group at a time.
+    async fn supervisor_counts(
+        &self,
+        p: &Principal,
+        parent: &Option<komlang_core::AdminUnit>,
+        col: &str,
+        norms: &SupervisionNorms,
+        today: NaiveDate,
+    ) -> Result<BTreeMap<String, (u32, u32, u32)>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {col} AS k, w.cadre AS s_cadre, w.supervisees AS n, w.supervisor_dedicated AS dedicated, \
+             w.supervisee_cadres AS cadres, CASE WHEN w.start_date <= "
+        ));
+        sql.text(started_by(today, norms.years_required));
+        sql.push(" THEN 1 ELSE 0 END AS experienced, CASE WHEN w.start_date <= ");
+        sql.text(started_by(today, norms.years_required_community));
+        sql.push(
+            " THEN 1 ELSE 0 END AS experienced_community, COUNT(*) AS c \
+             FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0",
+        );
+        push_worker_scope(&mut sql, &p.worker_scope());
+        push_parent(&mut sql, parent);
+        sql.push(&format!(
+            " GROUP BY {col}, w.cadre, w.supervisees, w.supervisor_dedicated, w.supervisee_cadres, \
+             experienced, experienced_community"
+        ));
+        let mut out: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            let Some(k) = r.try_get::<Option<String>, _>("k")? else { continue };
+            let c = r.try_get::<i64, _>("c")?.max(0) as u32;
+            let cadre = crate::common::rows::parse_col(&r, "s_cadre", Cadre::parse)?;
+            let cadres = cadres_of(r.try_get("cadres")?);
+            let need = norms.years_needed(&cadres);
+            let flag = if need == norms.years_required { "experienced" } else { "experienced_community" };
+            let experience = (r.try_get::<i64, _>(flag)? != 0).then_some(need);
+            let over = r.try_get::<i64, _>("n")? > i64::from(norms.limit(r.try_get::<i64, _>("dedicated")? != 0));
+            let e = out.entry(k).or_default();
+            e.0 += c;
+            e.1 += if over { c } else { 0 };
+            e.2 += if norms.ineligible(cadre, experience, &cadres).is_empty() { 0 } else { c };
+        }
+        Ok(out)
+    }
+
     pub async fn supervision_summary(
         &self,
         p: &Principal,
@@ -246,16 +281,32 @@ impl Store {
                 row.without_supervisor = (n - s).max(0) as u32;
             }
         }
-        for s in self.supervisor_facts(p, &parent, col, false, None).await? {
-            let Some(row) = s.unit.as_ref().and_then(|k| rows.get_mut(k)) else { continue };
-            row.supervisors += 1;
-            row.over_ratio += u32::from(s.over(&norms));
-            row.not_eligible += u32::from(!s.ineligible(&norms, today).is_empty());
+        for (k, c) in self.supervisor_counts(p, &parent, col, &norms, today).await? {
+            if let Some(row) = rows.get_mut(&k) {
+                (row.supervisors, row.over_ratio, row.not_eligible) = c;
+            }
         }
-        // Supervisees not supervised since the norm's days, counted by unit.
-        let mut sql = Sql::new(&format!("SELECT {col} AS k, COUNT(*) AS n"));
-        overdue_where(&mut sql, &norms, today);
-        push_worker_scope(&mut sql, &p.worker_scope());
+        // Supervisees not supervised since the norm's days, counted by unit: by workplace first
+        // (through the index of the day they are due) where the area alone bounds the reader's
+        // reach, then by unit.
+        let mut sql = match crate::workers::tally_area(p) {
+            Some(area) => {
+                let mut sql = Sql::new(&format!(
+                    "SELECT {col} AS k, CAST(SUM(x.n) AS BIGINT) AS n FROM (SELECT w.workplace_code, COUNT(*) AS n \
+                     FROM workers w WHERE w.supervision_due <= "
+                ));
+                sql.text(overdue_since(&norms, today));
+                sql.push(" GROUP BY w.workplace_code) x JOIN admin_units u ON u.code = x.workplace_code WHERE 1 = 1");
+                crate::common::scope::push_area(&mut sql, &area);
+                sql
+            }
+            None => {
+                let mut sql = Sql::new(&format!("SELECT {col} AS k, COUNT(*) AS n"));
+                overdue_where(&mut sql, &norms, today);
+                push_worker_scope(&mut sql, &p.worker_scope());
+                sql
+            }
+        };
         push_parent(&mut sql, &parent);
         for (k, n) in self.counts_by(sql, col).await? {
             if let Some(row) = rows.get_mut(&k) {
@@ -339,7 +390,7 @@ impl Store {
             }
             ListKind::Overdue => self.overdue(p, &parent, &norms, today).await?,
             ListKind::OverRatio | ListKind::NotEligible => self
-                .supervisor_facts(p, &parent, "u.code", true, (kind == ListKind::OverRatio).then_some(&norms))
+                .supervisor_facts(p, &parent, (kind == ListKind::OverRatio).then_some(&norms))
                 .await?
                 .into_iter()
                 .filter_map(|s| {
@@ -348,7 +399,7 @@ impl Store {
                         ListKind::OverRatio => s.over(&norms),
                         _ => !ineligible.is_empty(),
                     };
-                    let worker = s.brief.filter(|_| keep)?;
+                    let worker = keep.then_some(s.brief)?;
                     Some(ListRow {
                         supervisees: Some(s.supervisees),
                         limit: Some(norms.limit(s.dedicated)),
@@ -368,8 +419,24 @@ impl Store {
 /// migration 0018: their supervision's start or the day after their last session) since before
 /// the norms' days, read through the partial index of that day.
 fn overdue_where(sql: &mut Sql, norms: &SupervisionNorms, today: NaiveDate) {
-    let since = (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string();
-    sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervision_due <= ").text(since);
+    sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervision_due <= ")
+        .text(overdue_since(norms, today));
+}
+
+/// The cadres of a supervisor's supervisees, from the bits kept on them (migration 0018).
+fn cadres_of(bits: i64) -> Vec<Cadre> {
+    Cadre::ALL.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| *c).collect()
+}
+
+/// The last day a supervisee may have been due a session and not be overdue.
+fn overdue_since(norms: &SupervisionNorms, today: NaiveDate) -> String {
+    (today - chrono::Days::new(u64::from(norms.overdue_days))).to_string()
+}
+
+/// The day before which a worker must have started to have `years` whole years of experience
+/// today (dates compare as text, 29 February too).
+fn started_by(today: NaiveDate, years: u32) -> String {
+    format!("{:04}-{:02}-{:02}", today.year() - years as i32, today.month(), today.day())
 }
 
 /// Keeps a query (over `admin_units u`) within the parent unit.
