@@ -226,6 +226,7 @@ async fn the_demo_moves_between_engines_with_every_row_id_and_timestamp() {
             "staff_tallies",
             "post_tallies",
             "post_fill_tallies",
+            "history_tallies",
             "field_changes"
         ]
     );

@@ -101,6 +101,7 @@ async fn check_kept(store: &Store, what: &str) {
     assert!(!counted.is_empty(), "{what}: posts to count");
     assert_eq!(tallied, counted, "{what}: post tallies");
     check_supervision(store, what).await;
+    check_history(store, what).await;
     for year in [2019, 2024, 2025, 2026, 2027] {
         check_establishment(store, year, today(), what).await;
     }
@@ -192,6 +193,64 @@ async fn check_supervision(store: &Store, what: &str) {
             "{what}: supervision in {}",
             row.unit
         );
+    }
+}
+
+/// The latest status change kept on the workers (migration 0019) and the tallies by it against
+/// the history, and turnover's headcounts by province against each worker's status on the day.
+async fn check_history(store: &Store, what: &str) {
+    let kept =
+        groups(store, "SELECT id, COALESCE(status_latest, ''), COALESCE(status_latest_on, ''), 1 FROM workers").await;
+    let counted = groups(
+        store,
+        "SELECT w.id, COALESCE((SELECT s.status FROM status_changes s WHERE s.worker_id = w.id \
+         ORDER BY s.effective_date DESC, s.id DESC LIMIT 1), ''), COALESCE((SELECT s.effective_date \
+         FROM status_changes s WHERE s.worker_id = w.id ORDER BY s.effective_date DESC, s.id DESC LIMIT 1), ''), 1 \
+         FROM workers w",
+    )
+    .await;
+    assert_eq!(kept, counted, "{what}: the latest status changes");
+    let key = "workplace_code, sector, cadre, status_latest";
+    let tallied = groups(
+        store,
+        &format!("SELECT {key}, CAST(SUM(n) AS BIGINT) FROM history_tallies GROUP BY {key} HAVING SUM(n) <> 0"),
+    )
+    .await;
+    let counted = groups(
+        store,
+        "SELECT workplace_code, sector, cadre, COALESCE(status_latest, ''), COUNT(*) FROM workers \
+         GROUP BY workplace_code, sector, cadre, COALESCE(status_latest, '')",
+    )
+    .await;
+    assert_eq!(tallied, counted, "{what}: history tallies");
+    for year in [2024, 2025, 2026] {
+        let t = store
+            .turnover(&system_principal("t"), year, komlang_store::retention::Grouping::Province, today())
+            .await
+            .unwrap();
+        let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap().min(today());
+        let on = |d: NaiveDate| {
+            format!(
+                "SELECT COALESCE(u.province_code, ''), COUNT(*) FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                 WHERE (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id AND sc.effective_date <= '{d}' \
+                 ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) IN ('active', 'on_leave') GROUP BY u.province_code"
+            )
+        };
+        let start = groups(store, &on(NaiveDate::from_ymd_opt(year, 1, 1).unwrap())).await;
+        let end = groups(store, &on(last)).await;
+        let got: BTreeMap<String, (i64, i64)> = t
+            .rows
+            .iter()
+            .map(|r| (r.key.clone(), (i64::from(r.start), i64::from(r.end))))
+            .filter(|(_, c)| *c != (0, 0))
+            .collect();
+        let keys: std::collections::BTreeSet<&Vec<String>> = start.keys().chain(end.keys()).collect();
+        let want: BTreeMap<String, (i64, i64)> = keys
+            .into_iter()
+            .map(|k| (k[0].clone(), (start.get(k).copied().unwrap_or(0), end.get(k).copied().unwrap_or(0))))
+            .collect();
+        assert!(!want.is_empty(), "{what}: workers in post in {year}");
+        assert_eq!(got, want, "{what}: headcounts of {year}");
     }
 }
 
@@ -345,6 +404,33 @@ async fn the_counts_kept_for_the_reports_follow_every_write() {
         exec(s, &format!("UPDATE postings SET start_date = '2027-02-01' WHERE id = {later}")).await;
         exec(s, &format!("DELETE FROM worker_ranks WHERE worker_id = {worker} AND grade = 'C'")).await;
         exec(s, "DELETE FROM supervision_assignments WHERE id = (SELECT MIN(id) FROM supervision_assignments WHERE end_date IS NULL)").await;
+        // The status history: a change back-dated before a worker's latest, one from a day to
+        // come, one deleted, a worker moved.
+        let w1 = one(s, "SELECT MIN(worker_id) FROM status_changes WHERE effective_date > '2025-06-01'").await;
+        exec(
+            s,
+            &format!(
+                "INSERT INTO status_changes (worker_id, status, effective_date, recorded_at, recorded_by) \
+                          VALUES ({w1}, 'on_leave', '2025-03-01', 't', 't')"
+            ),
+        )
+        .await;
+        let w2 = one(s, "SELECT MAX(worker_id) FROM status_changes WHERE status = 'active'").await;
+        exec(
+            s,
+            &format!(
+                "INSERT INTO status_changes (worker_id, status, effective_date, recorded_at, recorded_by) \
+                          VALUES ({w2}, 'left', '2026-12-31', 't', 't')"
+            ),
+        )
+        .await;
+        exec(
+            s,
+            "DELETE FROM status_changes WHERE id = (SELECT MAX(id) FROM status_changes WHERE status = 'left' \
+                 AND effective_date < '2026-01-01')",
+        )
+        .await;
+        exec(s, &format!("UPDATE workers SET workplace_code = '120101', sector = 'ngo' WHERE id = {w1}")).await;
         // Sessions: one attended today by a supervisee, one moved to another day, an attendance
         // taken back; a supervisee's cadre changed.
         let supervisee = one(s, "SELECT MAX(supervisee_id) FROM supervision_assignments WHERE end_date IS NULL").await;

@@ -102,6 +102,8 @@ pub const TABLES: &[TableSpec] = &[
     not_carried("staff_tallies"),
     not_carried("post_tallies"),
     not_carried("post_fill_tallies"),
+    // Derived from `workers` and `status_changes` (migration 0019), likewise.
+    not_carried("history_tallies"),
     // The answers given to changes sent from the field, kept a while so that one sent twice is
     // made once: a restored database starts without them.
     not_carried("field_changes"),

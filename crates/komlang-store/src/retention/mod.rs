@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
 use crate::common::rows::opt_date;
-use crate::common::scope::push_worker_scope;
+use crate::common::scope::{push_area, push_worker_scope};
 use crate::common::sql::{lock_beside, lock_key, Sql};
 use crate::common::store::invalid;
 use crate::{now_text, Result, Store, StoreError};
@@ -238,8 +238,11 @@ impl Store {
         .flatten())
     }
 
-    /// Headcounts by group on two days, in one read of the workers: workers in the caller's
-    /// reach whose latest status change from that day or before leaves them in post.
+    /// Headcounts by group on two days: workers in the caller's reach whose latest status change
+    /// from that day or before leaves them in post. Where the area alone bounds the caller's
+    /// reach: the workers tallied in post by their latest change (migration 0019), corrected for
+    /// those whose latest change came after the day (read one by one, as they were that day);
+    /// otherwise in one read of the workers.
     async fn headcounts(
         &self,
         p: &Principal,
@@ -247,27 +250,68 @@ impl Store {
         days: [NaiveDate; 2],
     ) -> Result<BTreeMap<String, (u32, u32)>> {
         let col = by.column();
-        let mut sql = Sql::new(&format!("SELECT {col} AS k"));
-        for (i, day) in days.iter().enumerate() {
-            sql.push(
-                ", SUM(CASE WHEN (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id \
-                 AND sc.effective_date <= ",
-            );
-            sql.text(day.to_string());
-            sql.push(&format!(
-                " ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) IN ('active', 'on_leave') THEN 1 ELSE 0 END) AS n{i}"
-            ));
-        }
-        sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1");
-        push_worker_scope(&mut sql, &p.worker_scope());
-        sql.push(&format!(" GROUP BY {col}"));
-        let mut out = BTreeMap::new();
+        // The status of `w` on each day, as `s0` and `s1`.
+        let on_days = |sql: &mut Sql| {
+            for (i, day) in days.iter().enumerate() {
+                sql.push(
+                    ", (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id AND sc.effective_date <= ",
+                );
+                sql.text(day.to_string());
+                sql.push(&format!(" ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) AS s{i}"));
+            }
+        };
+        let in_post = |s: Option<&str>| i64::from(matches!(s, Some("active" | "on_leave")));
+        let mut counts: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+        let (sql, tallied) = match crate::workers::tally_area(p) {
+            Some(area) => {
+                let tallied = match by {
+                    Grouping::Sector => "t.sector",
+                    Grouping::Cadre => "t.cadre",
+                    Grouping::Province => "u.province_code",
+                };
+                let mut sql = Sql::new(&format!(
+                    "SELECT {tallied} AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM history_tallies t \
+                     JOIN admin_units u ON u.code = t.workplace_code WHERE t.status_latest IN ('active', 'on_leave')"
+                ));
+                push_area(&mut sql, &area);
+                sql.push(&format!(" GROUP BY {tallied}"));
+                for r in sql.query().fetch_all(&self.pool).await? {
+                    let n: i64 = r.try_get("n")?;
+                    counts.insert(r.try_get::<Option<String>, _>("k")?.unwrap_or_default(), [n, n]);
+                }
+                let since = days.iter().min().copied().unwrap_or_default().to_string();
+                let mut sql = Sql::new(&format!("SELECT {col} AS k, w.status_latest, w.status_latest_on"));
+                on_days(&mut sql);
+                sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.status_latest_on > ");
+                sql.text(since);
+                push_area(&mut sql, &area);
+                (sql, true)
+            }
+            None => {
+                let mut sql = Sql::new(&format!("SELECT {col} AS k, NULL AS status_latest, NULL AS status_latest_on"));
+                on_days(&mut sql);
+                sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1");
+                push_worker_scope(&mut sql, &p.worker_scope());
+                (sql, false)
+            }
+        };
         for r in sql.query().fetch_all(&self.pool).await? {
-            let k: Option<String> = r.try_get("k")?;
-            let n = |c: &str| -> Result<u32> { Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0) as u32) };
-            out.insert(k.unwrap_or_default(), (n("n0")?, n("n1")?));
+            let e = counts.entry(r.try_get::<Option<String>, _>("k")?.unwrap_or_default()).or_default();
+            let latest: Option<String> = r.try_get("status_latest")?;
+            let latest_on: Option<String> = r.try_get("status_latest_on")?;
+            for (i, day) in days.iter().enumerate() {
+                let on_day: Option<String> = r.try_get(format!("s{i}").as_str())?;
+                if !tallied {
+                    e[i] += in_post(on_day.as_deref());
+                } else if latest_on.as_deref().is_some_and(|l| l > day.to_string().as_str()) {
+                    // Tallied by their latest change, which came after the day: as they were
+                    // on the day instead.
+                    e[i] += in_post(on_day.as_deref()) - in_post(latest.as_deref());
+                }
+            }
         }
-        Ok(out)
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Ok(counts.into_iter().map(|(k, [a, b])| (k, (count(a), count(b)))).collect())
     }
 
     /// Turnover in `year` by sector, cadre or province (workers as they are recorded now).

@@ -18,11 +18,12 @@ use crate::common::sql::Sql;
 use crate::{Engine, Result, Store};
 
 /// The tally tables and the columns of their groups.
-const TALLY_TABLES: [(&str, &str); 4] = [
+const TALLY_TABLES: [(&str, &str); 5] = [
     ("worker_tallies", "workplace_code, cadre, sector, role, status, certified"),
     ("staff_tallies", "workplace_code, sector, cadre, status, funding, grade, step, supervised"),
     ("post_tallies", "admin_code, cadre, funding, approved_year, ended_year"),
     ("post_fill_tallies", "admin_code, cadre, funding, approved_year, ended_year, year"),
+    ("history_tallies", "workplace_code, sector, cadre, status_latest"),
 ];
 
 /// The columns a tally groups by (besides the workplace).
