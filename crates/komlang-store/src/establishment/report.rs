@@ -204,11 +204,10 @@ impl Store {
         type Key = (Option<String>, String, String);
         let year_end = NaiveDate::from_ymd_opt(on.year(), 12, 31).unwrap_or(on);
         // The posts of the query (over `p`, a post or a tally row, whose ended year is `open`
-        // while the post is still approved: NULL on a post, 0 in the tallies).
+        // while the post is still approved: NULL on a post, 0 in the tallies), the area aside.
         let posts_of = |sql: &mut Sql, p: &str, open: &str| {
             sql.push(&format!(" AND {p}.approved_year <= ")).int(q.year.into());
             sql.push(&format!(" AND ({p}.ended_year {open} OR {p}.ended_year > ")).int(q.year.into()).push(")");
-            push_area(sql, area);
             if let Some(c) = q.cadre {
                 sql.push(&format!(" AND {p}.cadre = ")).text(c.code());
             }
@@ -218,15 +217,24 @@ impl Store {
         };
         let mut counts: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
         for (table, filled) in [("post_tallies", false), ("post_fill_tallies", true)] {
+            // Summed by unit first (in the order of the tallies' index), then by the level's unit.
             let mut sql = Sql::new(&format!(
-                "SELECT {unit} AS k, t.cadre, t.funding, CAST(SUM(t.n) AS BIGINT) AS n FROM {table} t \
-                 JOIN admin_units u ON u.code = t.admin_code WHERE 1 = 1"
+                "SELECT {unit} AS k, t.cadre, t.funding, CAST(SUM(t.n) AS BIGINT) AS n FROM \
+                 (SELECT t.admin_code, t.cadre, t.funding, SUM(t.n) AS n FROM {table} t WHERE 1 = 1"
             ));
+            if let komlang_core::Scope::Unit { .. } = area {
+                sql.push(" AND t.admin_code IN (SELECT u.code FROM admin_units u WHERE 1 = 1");
+                push_area(&mut sql, area);
+                sql.push(")");
+            }
             posts_of(&mut sql, "t", "= 0");
             if filled {
                 sql.push(" AND t.year <= ").int(on.year().into());
             }
-            sql.push(&format!(" GROUP BY {unit}, t.cadre, t.funding"));
+            sql.push(&format!(
+                " GROUP BY t.admin_code, t.cadre, t.funding) t JOIN admin_units u ON u.code = t.admin_code \
+                 GROUP BY {unit}, t.cadre, t.funding"
+            ));
             for r in sql.query().fetch_all(&self.pool).await? {
                 let e = counts.entry((r.try_get("k")?, r.try_get("cadre")?, r.try_get("funding")?)).or_default();
                 let n: i64 = r.try_get("n")?;
@@ -248,6 +256,7 @@ impl Store {
             sql.push(" UNION SELECT id FROM postings WHERE post_id IS NOT NULL AND end_date > ").text(day.clone());
             sql.push(" AND end_date <= ").text(end.clone()).push(")");
             posts_of(&mut sql, "p", "IS NULL");
+            push_area(&mut sql, area);
             let fills = |start: &str, stop: Option<&str>, d: &str| start <= d && stop.is_none_or(|e| e > d);
             for r in sql.query().fetch_all(&self.pool).await? {
                 let (start, stop): (String, Option<String>) = (r.try_get("start_date")?, r.try_get("end_date")?);

@@ -250,19 +250,16 @@ impl Store {
         days: [NaiveDate; 2],
     ) -> Result<BTreeMap<String, (u32, u32)>> {
         let col = by.column();
-        // The status of `w` on each day, as `s0` and `s1`.
-        let on_days = |sql: &mut Sql| {
-            for (i, day) in days.iter().enumerate() {
-                sql.push(
-                    ", (SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id AND sc.effective_date <= ",
-                );
-                sql.text(day.to_string());
-                sql.push(&format!(" ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1) AS s{i}"));
-            }
+        // 1 when the status (an SQL expression) is in post, else 0.
+        let in_post = |status: &str| format!("(CASE WHEN {status} IN ('active', 'on_leave') THEN 1 ELSE 0 END)");
+        // The status of `w` on a day.
+        let on_day = |sql: &mut Sql, day: &NaiveDate| {
+            sql.push("(SELECT sc.status FROM status_changes sc WHERE sc.worker_id = w.id AND sc.effective_date <= ");
+            sql.text(day.to_string());
+            sql.push(" ORDER BY sc.effective_date DESC, sc.id DESC LIMIT 1)");
         };
-        let in_post = |s: Option<&str>| i64::from(matches!(s, Some("active" | "on_leave")));
         let mut counts: BTreeMap<String, [i64; 2]> = BTreeMap::new();
-        let (sql, tallied) = match crate::workers::tally_area(p) {
+        let sql = match crate::workers::tally_area(p) {
             Some(area) => {
                 let tallied = match by {
                     Grouping::Sector => "t.sector",
@@ -279,35 +276,47 @@ impl Store {
                     let n: i64 = r.try_get("n")?;
                     counts.insert(r.try_get::<Option<String>, _>("k")?.unwrap_or_default(), [n, n]);
                 }
-                let since = days.iter().min().copied().unwrap_or_default().to_string();
-                let mut sql = Sql::new(&format!("SELECT {col} AS k, w.status_latest, w.status_latest_on"));
-                on_days(&mut sql);
+                // Those whose latest change came after a day: as they were that day instead.
+                let mut sql = Sql::new("SELECT x.k");
+                for (i, day) in days.iter().enumerate() {
+                    sql.push(", CAST(SUM(CASE WHEN x.latest_on > ").text(day.to_string());
+                    sql.push(&format!(
+                        " THEN {} - {} ELSE 0 END) AS BIGINT) AS n{i}",
+                        in_post(&format!("x.s{i}")),
+                        in_post("x.latest")
+                    ));
+                }
+                sql.push(&format!(
+                    " FROM (SELECT {col} AS k, w.status_latest AS latest, w.status_latest_on AS latest_on"
+                ));
+                for (i, day) in days.iter().enumerate() {
+                    sql.push(", ");
+                    on_day(&mut sql, day);
+                    sql.push(&format!(" AS s{i}"));
+                }
                 sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.status_latest_on > ");
-                sql.text(since);
+                sql.text(days.iter().min().copied().unwrap_or_default().to_string());
                 push_area(&mut sql, &area);
-                (sql, true)
+                sql.push(") x GROUP BY x.k");
+                sql
             }
             None => {
-                let mut sql = Sql::new(&format!("SELECT {col} AS k, NULL AS status_latest, NULL AS status_latest_on"));
-                on_days(&mut sql);
+                let mut sql = Sql::new(&format!("SELECT {col} AS k"));
+                for (i, day) in days.iter().enumerate() {
+                    sql.push(", CAST(SUM(CASE WHEN ");
+                    on_day(&mut sql, day);
+                    sql.push(&format!(" IN ('active', 'on_leave') THEN 1 ELSE 0 END) AS BIGINT) AS n{i}"));
+                }
                 sql.push(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1");
                 push_worker_scope(&mut sql, &p.worker_scope());
-                (sql, false)
+                sql.push(&format!(" GROUP BY {col}"));
+                sql
             }
         };
         for r in sql.query().fetch_all(&self.pool).await? {
             let e = counts.entry(r.try_get::<Option<String>, _>("k")?.unwrap_or_default()).or_default();
-            let latest: Option<String> = r.try_get("status_latest")?;
-            let latest_on: Option<String> = r.try_get("status_latest_on")?;
-            for (i, day) in days.iter().enumerate() {
-                let on_day: Option<String> = r.try_get(format!("s{i}").as_str())?;
-                if !tallied {
-                    e[i] += in_post(on_day.as_deref());
-                } else if latest_on.as_deref().is_some_and(|l| l > day.to_string().as_str()) {
-                    // Tallied by their latest change, which came after the day: as they were
-                    // on the day instead.
-                    e[i] += in_post(on_day.as_deref()) - in_post(latest.as_deref());
-                }
+            for (i, n) in e.iter_mut().enumerate() {
+                *n += r.try_get::<Option<i64>, _>(format!("n{i}").as_str())?.unwrap_or(0);
             }
         }
         let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
