@@ -141,6 +141,17 @@ pub fn export_format(ctx: &Ctx, format: &str) -> Result<ExportFormat, PageError>
     }
 }
 
+/// A page's table as a file to download (a failure shown as the page's error).
+pub async fn page_download(
+    ctx: &Ctx,
+    name: &str,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, PageError> {
+    table_file(name, format, columns, rows).await.map_err(|e| super::extract::store_err(ctx, e))
+}
+
 pub async fn download(
     i: &I18n,
     name: &str,

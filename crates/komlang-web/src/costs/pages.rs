@@ -433,12 +433,12 @@ pub(super) async fn export(
         .unwrap_or(AdminLevel::Province);
     let currency = if f.currency.trim().is_empty() { "USD".to_string() } else { f.currency.trim().to_string() };
     let w = app.store.workforce_cost(&p, level, &currency, today()).await.map_err(|e| store_err(&ctx, e))?;
-    crate::common::export::table_file(
+    crate::common::export::page_download(
+        &ctx,
         "komlang-workforce-cost",
         format,
         super::WORKFORCE_COLUMNS,
         super::workforce_cells(&w),
     )
     .await
-    .map_err(|e| store_err(&ctx, e))
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::level_below;
 use super::{establishment_cells, ESTABLISHMENT_COLUMNS};
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{
     count, integer, messages, no_errors, query_string, values_of, vchoices, Fb, FormBox, FormMap,
 };
@@ -276,9 +276,7 @@ pub(super) async fn export(
     let format = export_format(&ctx, &fmt.format)?;
     let q = f.query(&app, &p).await;
     let report = app.store.establishment(&p, &q, today()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-establishment", format, ESTABLISHMENT_COLUMNS, establishment_cells(&report))
-        .await
-        .map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-establishment", format, ESTABLISHMENT_COLUMNS, establishment_cells(&report)).await
 }
 
 /// A year's total, as posted.

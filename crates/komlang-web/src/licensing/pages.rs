@@ -12,7 +12,7 @@ use komlang_store::{LicenceDetail, LicenceQuery, StoreError, LICENCE_EXPORT_COLU
 use serde::{Deserialize, Serialize};
 
 use crate::common::conflict::{changed_meanwhile, opened_at};
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{
     integer, messages, no_errors, num, query_string, select_choices, values_of, vchoices, Fb, FormBox, FormMap,
 };
@@ -190,7 +190,7 @@ pub(super) async fn export_licences(
     let p = ctx.require()?.clone();
     let format = export_format(&ctx, &fmt.format)?;
     let rows = app.store.licence_export_rows(&p, &f.query(), today()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-licences", format, LICENCE_EXPORT_COLUMNS, rows).await.map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-licences", format, LICENCE_EXPORT_COLUMNS, rows).await
 }
 
 /// The licensing rules, as posted (numbers as typed).

@@ -13,7 +13,7 @@ use komlang_store::retention::{CcwcTerm, Cohort, ExitReason, Grouping, Turnover}
 use komlang_store::StoreError;
 use serde::Deserialize;
 
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::messages;
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
@@ -157,9 +157,7 @@ pub(super) async fn export(
     let format = export_format(&ctx, &fmt.format)?;
     let (year, by) = f.chosen();
     let t = app.store.turnover(&p, year, by, today()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-turnover", format, super::TURNOVER_COLUMNS, super::turnover_cells(&t))
-        .await
-        .map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-turnover", format, super::TURNOVER_COLUMNS, super::turnover_cells(&t)).await
 }
 
 pub(super) async fn retention_page(

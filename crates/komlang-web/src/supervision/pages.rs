@@ -14,7 +14,7 @@ use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use super::api::level_of;
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{
     count, integer, messages, no_errors, query_string, typed_with_lists, values_of, vchoices, Fb, FormBox, FormMap,
 };
@@ -180,9 +180,7 @@ pub(super) async fn export(
         parent: f.parent.non_blank().map(String::from),
     };
     let items = app.store.supervision_summary(&p, &q, today()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-supervision", format, super::SUMMARY_COLUMNS, super::summary_cells(&items))
-        .await
-        .map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-supervision", format, super::SUMMARY_COLUMNS, super::summary_cells(&items)).await
 }
 
 /// The norms, as posted.

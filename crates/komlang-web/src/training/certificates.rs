@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::catalogue::institution_view;
 use super::events::date_of;
 use super::shared::programme_title;
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{query_string, select_choices, vchoices};
 use crate::common::names::{pick, province_choices};
 use crate::common::pagination::page_link;
@@ -219,5 +219,5 @@ pub(super) async fn export_certificates(
     let p = ctx.require()?.clone();
     let format = export_format(&ctx, &fmt.format)?;
     let rows = app.store.certificate_export_rows(&p, &f.query()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-certificates", format, CERTIFICATE_EXPORT_COLUMNS, rows).await.map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-certificates", format, CERTIFICATE_EXPORT_COLUMNS, rows).await
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::catalogue::institution_view;
 use super::shared::{course_title, hours_fields, hours_of, hours_values, HoursForm};
 use crate::common::conflict::{as_sent, opened_at, stale_form};
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{integer, no_errors, query_string, values_of, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::pagination::page_link;
@@ -150,7 +150,7 @@ pub(super) async fn export_events(
     let p = ctx.require()?.clone();
     let format = export_format(&ctx, &fmt.format)?;
     let rows = app.store.event_export_rows(&p, &f.query()).await.map_err(|e| store_err(&ctx, e))?;
-    table_file("komlang-training-events", format, EVENT_EXPORT_COLUMNS, rows).await.map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, "komlang-training-events", format, EVENT_EXPORT_COLUMNS, rows).await
 }
 
 fn event_form(

@@ -13,7 +13,7 @@ use komlang_store::{StoreError, WorkerBrief, TRANSCRIPT_EXPORT_COLUMNS};
 use serde::{Deserialize, Serialize};
 
 use super::shared::{hours_fields, hours_of, programme_title, visible_worker, HoursForm};
-use crate::common::export::{export_format, table_file, FormatParam};
+use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{integer, messages, no_errors, num, values_of, vchoices, Fb, FormBox, FormMap};
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Ctx, Layout, PageResult};
@@ -352,9 +352,7 @@ pub(super) async fn export_transcript(
     let p = ctx.require()?.clone();
     let format = export_format(&ctx, &fmt.format)?;
     let rows = app.store.transcript_export_rows(&p, id).await.map_err(|e| store_err(&ctx, e))?;
-    table_file(&format!("komlang-transcript-{id}"), format, TRANSCRIPT_EXPORT_COLUMNS, rows)
-        .await
-        .map_err(|e| store_err(&ctx, e))
+    page_download(&ctx, &format!("komlang-transcript-{id}"), format, TRANSCRIPT_EXPORT_COLUMNS, rows).await
 }
 
 pub(super) async fn add_recognition(
