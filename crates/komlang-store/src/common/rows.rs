@@ -25,3 +25,9 @@ pub(crate) fn date_col(r: &AnyRow, col: &str) -> Result<NaiveDate> {
     let s: String = r.try_get(col)?;
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("{col} = {s}")))
 }
+
+/// A count summed in the database (or from tallies with their deltas) as a report's number:
+/// never below zero, held at `u32::MAX`.
+pub(crate) fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}

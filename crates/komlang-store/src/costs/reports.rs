@@ -10,6 +10,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::data::{cost_data_on, CostData};
+use crate::common::rows;
 use crate::common::scope::{level_column, push_area, push_worker_scope};
 use crate::common::sql::Sql;
 use crate::{Result, Store, StoreError};
@@ -300,7 +301,6 @@ impl Store {
                 e.1 += cost;
             }
         }
-        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         // The names of the level's units, in one read.
         let mut names = BTreeMap::new();
         for r in sqlx::query("SELECT code, name_en, name_km FROM admin_units WHERE level = $1")
@@ -314,7 +314,7 @@ impl Store {
             m.into_iter()
                 .map(|(k, (n, c))| {
                     let (en, km) = name(&k);
-                    CostGroup { key: k, name_en: en, name_km: km, workers: count(n), cost: cents(c) }
+                    CostGroup { key: k, name_en: en, name_km: km, workers: rows::count(n), cost: cents(c) }
                 })
                 .collect::<Vec<_>>()
         };
@@ -330,8 +330,8 @@ impl Store {
             by_sector: group(by_sector, &code_name),
             by_funding: group(by_funding, &code_name),
             total: cents(total),
-            workers: count(workers),
-            not_costed: count(not_costed),
+            workers: rows::count(workers),
+            not_costed: rows::count(not_costed),
         })
     }
 }

@@ -11,6 +11,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
+use crate::common::rows;
 use crate::common::scope::{level_column, push_area};
 use crate::common::sql::{lock_key, Sql};
 use crate::{now_text, Result, Store, StoreError};
@@ -265,12 +266,11 @@ impl Store {
                 counts.entry((r.try_get("k")?, r.try_get("cadre")?, r.try_get("funding")?)).or_default().1 += change;
             }
         }
-        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         Ok(counts
             .into_iter()
             .filter(|(_, (approved, _))| *approved > 0)
             .map(|((k, cadre, funding), (approved, filled))| {
-                (k, cadre, funding, PostCounts::new(count(approved), count(filled)))
+                (k, cadre, funding, PostCounts::new(rows::count(approved), rows::count(filled)))
             })
             .collect())
     }

@@ -15,6 +15,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
+use crate::common::rows;
 use crate::common::rows::opt_date;
 use crate::common::scope::{push_area, push_worker_scope};
 use crate::common::sql::{lock_beside, lock_key, Sql};
@@ -319,8 +320,7 @@ impl Store {
                 *n += r.try_get::<Option<i64>, _>(format!("n{i}").as_str())?.unwrap_or(0);
             }
         }
-        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-        Ok(counts.into_iter().map(|(k, [a, b])| (k, (count(a), count(b)))).collect())
+        Ok(counts.into_iter().map(|(k, [a, b])| (k, (rows::count(a), rows::count(b)))).collect())
     }
 
     /// Turnover in `year` by sector, cadre or province (workers as they are recorded now).

@@ -11,6 +11,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::norms::norms_on;
+use crate::common::rows;
 use crate::common::rows::opt_date;
 use crate::common::scope::{level_column, push_worker_scope};
 use crate::common::sql::Sql;
@@ -194,7 +195,7 @@ impl Store {
         let mut out: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
         for r in sql.query().fetch_all(&self.pool).await? {
             let Some(k) = r.try_get::<Option<String>, _>("k")? else { continue };
-            let c = r.try_get::<i64, _>("c")?.max(0) as u32;
+            let c = rows::count(r.try_get::<i64, _>("c")?);
             let cadre = crate::common::rows::parse_col(&r, "s_cadre", Cadre::parse)?;
             let cadres = cadres_of(r.try_get("cadres")?);
             let need = norms.years_needed(&cadres);
@@ -277,8 +278,8 @@ impl Store {
             if let Some(row) = rows.get_mut(&k) {
                 let n: i64 = r.try_get("n")?;
                 let s: i64 = r.try_get::<Option<i64>, _>("s")?.unwrap_or(0);
-                row.supervisees = s.max(0) as u32;
-                row.without_supervisor = (n - s).max(0) as u32;
+                row.supervisees = rows::count(s);
+                row.without_supervisor = rows::count(n - s);
             }
         }
         for (k, c) in self.supervisor_counts(p, &parent, col, &norms, today).await? {
