@@ -242,9 +242,11 @@ fn floor_script(engine: &str, file: &Path) -> String {
     s.push_str(&format!(
         "INSERT {ignore}INTO workers (name_km, name_latin, sex, date_of_birth, national_id, phone, email, cadre, \
          role, sector, org_id, position_title, workplace_code, status, start_date, end_date, education_level, \
-         education_field, created_at, updated_at, synthetic) SELECT name_km, name_latin, sex, {}, {}, {}, {}, \
+         education_field, created_at, updated_at, synthetic, status_latest, status_latest_on) SELECT name_km, \
+         name_latin, sex, {}, {}, {}, {}, \
          cadre, role, sector, (SELECT id FROM organizations o WHERE o.registration_no = raw.org_registration_no), \
-         {}, workplace_code, status, {}, {}, {}, {}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 0 FROM raw{conflict};\n",
+         {}, workplace_code, status, {}, {}, {}, {}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 0, status, \
+         COALESCE({}, {}, '2026-01-01') FROM raw{conflict};\n",
         nul("date_of_birth"),
         nul("national_id"),
         nul("phone"),
@@ -254,6 +256,8 @@ fn floor_script(engine: &str, file: &Path) -> String {
         nul("end_date"),
         nul("education_level"),
         nul("education_field"),
+        nul("end_date"),
+        nul("start_date"),
     ));
     for kind in ["i", "k", "l", "d"] {
         let filter = if kind == "i" { " WHERE national_id IS NOT NULL" } else { "" };

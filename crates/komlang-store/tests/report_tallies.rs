@@ -319,6 +319,98 @@ async fn the_counts_kept_for_the_reports_follow_every_write() {
         s.load_demo(today()).await.unwrap();
         check_kept(s, &format!("{engine:?} demo")).await;
 
+        // An import (COPY on PostgreSQL) writes each new worker with their latest status change
+        // on their row: in post from a day, left on a day, in post with no day (today). Then
+        // changes of the same day in plain SQL: the same status (nothing moves) and another
+        // (the last recorded is the latest).
+        let headers: Vec<String> = [
+            "name_km",
+            "name_latin",
+            "sex",
+            "cadre",
+            "role",
+            "sector",
+            "workplace_code",
+            "status",
+            "start_date",
+            "end_date",
+        ]
+        .map(String::from)
+        .to_vec();
+        let rows: Vec<Vec<String>> = [
+            [
+                "សុខ",
+                "Sok Import",
+                "female",
+                "para_social_worker",
+                "ccwc_focal_point",
+                "government",
+                "010201",
+                "active",
+                "2024-02-01",
+                "",
+            ],
+            [
+                "ចាន់",
+                "Chan Import",
+                "male",
+                "professional_social_worker",
+                "ngo_social_worker",
+                "ngo",
+                "020101",
+                "left",
+                "2020-01-06",
+                "2025-09-30",
+            ],
+            [
+                "ដារ៉ា",
+                "Dara Import",
+                "male",
+                "para_professional",
+                "district_social_worker",
+                "government",
+                "120101",
+                "on_leave",
+                "",
+                "",
+            ],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+        .to_vec();
+        let imported = s
+            .import_workers(
+                &a,
+                &headers,
+                rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r))),
+                &komlang_core::import::guess_mapping(&headers),
+                &komlang_store::WorkerImportOptions {
+                    file_name: "w.csv".into(),
+                    file_sha256: "ab".repeat(32),
+                    ..Default::default()
+                },
+                today(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(imported.added, 3, "{engine:?}: the import's rows");
+        check_kept(s, &format!("{engine:?} imported")).await;
+        let kept =
+            |name: &str| format!("SELECT COUNT(*) FROM workers WHERE name_latin = '{name}' AND status_latest_on = ");
+        assert_eq!(one(s, &(kept("Sok Import") + "'2024-02-01' AND status_latest = 'active'")).await, 1);
+        assert_eq!(one(s, &(kept("Chan Import") + "'2025-09-30' AND status_latest = 'left'")).await, 1);
+        assert_eq!(one(s, &(kept("Dara Import") + &format!("'{}' AND status_latest = 'on_leave'", today()))).await, 1);
+        for (status, name) in [("active", "Sok Import"), ("active", "Chan Import"), ("left", "Chan Import")] {
+            exec(
+                s,
+                &format!(
+                    "INSERT INTO status_changes (worker_id, status, effective_date, recorded_at, recorded_by) \
+                     SELECT id, '{status}', status_latest_on, 't', 't' FROM workers WHERE name_latin = '{name}'"
+                ),
+            )
+            .await;
+        }
+        check_kept(s, &format!("{engine:?} changes of the day kept")).await;
+
         // Through the store: fill a vacant post, vacate a filled one, end one; ranks (one from a
         // day to come); a supervisor set and another ended.
         let filled =

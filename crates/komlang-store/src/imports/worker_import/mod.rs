@@ -55,9 +55,10 @@ const INSERT_CHUNK: usize = 500;
 /// those of every write of a worker ([`DRAFT_COLUMNS`], search keys included), then the
 /// import's own. The one list both writers use: the multi-row `INSERT` (SQLite) and `COPY`
 /// (PostgreSQL).
-const IMPORT_WORKER_COLUMNS: [&str; DRAFT_COLUMNS.len() + 5] = {
-    let extra = ["import_row", "created_at", "updated_at", "import_id", "synthetic"];
-    let mut out = [""; DRAFT_COLUMNS.len() + 5];
+const IMPORT_WORKER_COLUMNS: [&str; DRAFT_COLUMNS.len() + 7] = {
+    let extra =
+        ["import_row", "created_at", "updated_at", "import_id", "synthetic", "status_latest", "status_latest_on"];
+    let mut out = [""; DRAFT_COLUMNS.len() + 7];
     let mut i = 0;
     while i < DRAFT_COLUMNS.len() {
         out[i] = DRAFT_COLUMNS[i];
@@ -91,6 +92,11 @@ fn worker_values<'a>(ctx: &'a Ctx<'_>, p: &'a Prepared) -> Vec<Val<'a>> {
         Val::Text(Some(ctx.now.as_str())),
         Val::Int(Some(ctx.import_id)),
         Val::Int(Some(0)),
+        // The worker's latest status change is the one `flush` writes with
+        // them: kept on their row from the start, the history's trigger finds
+        // nothing to move (an update of every new worker otherwise).
+        Val::Text(Some(p.draft.status.code())),
+        Val::Owned(Some(p.draft.end_date.or(p.draft.start_date).unwrap_or(ctx.today).to_string())),
     ]);
     v
 }
