@@ -17,6 +17,7 @@
 mod bloom;
 mod copy;
 mod rows;
+mod tallies;
 
 use std::collections::HashMap;
 
@@ -212,6 +213,8 @@ struct State {
     copied_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Time spent in each phase of the database work (logged at the end).
     timings: Timings,
+    /// SQLite: the tallies' insert triggers taken over for the import ([`tallies`]).
+    held: Option<tallies::HeldTriggers>,
 }
 
 /// Where an import's database time goes (the reading and checking of rows
@@ -450,6 +453,10 @@ impl Store {
                 postgres_bulk_settings(&mut tx).await?;
             }
             let import_id = begin_import_row(&mut tx, p, &head).await?;
+            let held = match self.engine {
+                Engine::Sqlite => Some(tallies::take_over(&mut tx).await?),
+                Engine::Postgres => None,
+            };
             // Read after the first write: on SQLite no other writer can change
             // them until the import ends.
             let units = load_units(&mut tx).await?;
@@ -477,6 +484,7 @@ impl Store {
                 stage,
                 copied_rows: self.copied_rows.clone(),
                 timings: Timings::default(),
+                held,
             };
             let mut rows = rows;
             let mut read = read_batch(&ctx, &mut rows).await?;
@@ -507,6 +515,9 @@ impl Store {
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
             if !opts.dry_run && (opts.partial || report.all_valid()) {
+                if let Some(held) = st.held.take() {
+                    tallies::put_back(&mut tx, held).await?;
+                }
                 finish_import_row(&mut tx, p, import_id, &head, &report).await?;
                 tx.commit().await?;
                 report.import_id = Some(import_id);
@@ -835,6 +846,11 @@ async fn flush(ctx: &Ctx<'_>, st: &mut State, conn: &mut AnyConnection, pending:
         copy_new_workers(ctx, st, conn, pending, first, last).await?;
     } else {
         insert_new_workers(ctx, st, conn, pending).await?;
+    }
+    if let Some(held) = &st.held {
+        let started = std::time::Instant::now();
+        tallies::tally(conn, held, ctx.import_id, first, last).await?;
+        st.timings.workers += started.elapsed();
     }
     if let Some(bloom) = &mut st.bloom {
         for k in pending.iter().flat_map(|p| p.keys.iter()) {
