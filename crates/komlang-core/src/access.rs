@@ -100,6 +100,10 @@ pub enum Action {
     KeepEstablishment,
     FillPosts,
     KeepCosts,
+    // Caseloads from the case systems
+    ReadCaseloads,
+    ImportCaseloads,
+    LinkCaseOwners,
     // Training and licensing
     ReadTrainingEvents,
     RunTraining,
@@ -208,7 +212,7 @@ pub const RULES: &[Rule] = &[
     rule(Action::MakePlans, "make and save deployment plans", [S, N, S, S, N, N]),
     rule(
         Action::KeepNorms,
-        "keep norms (staffing and supervision), indicators, caseloads and vacancies",
+        "keep norms (staffing and supervision), indicators, caseloads and vacancies, caseload thresholds",
         [S, N, N, N, N, N],
     ),
     rule(
@@ -221,6 +225,17 @@ pub const RULES: &[Rule] = &[
         Action::KeepCosts,
         "keep salary scales, allowances, currencies and rates, and how each cadre's posts are costed",
         [S, N, N, N, N, N],
+    ),
+    rule(
+        Action::ReadCaseloads,
+        "read caseloads by unit and the workers above their caseload threshold",
+        [S, S, S, S, N, N],
+    ),
+    rule(Action::ImportCaseloads, "import case lists from Primero or OSCaR", [S, N, N, N, N, N]),
+    rule(
+        Action::LinkCaseOwners,
+        "link a case system's user to a worker (a worker in scope), or unlink them",
+        [S, N, S, S, N, N],
     ),
     rule(Action::ReadTrainingEvents, "read training events", [S, S, S, S, S, N]),
     rule(Action::RunTraining, "run training events: participants, attendance, results, RPL/RCC", [S, N, S, S, N, N]),
@@ -265,6 +280,9 @@ impl Action {
         Action::KeepEstablishment,
         Action::FillPosts,
         Action::KeepCosts,
+        Action::ReadCaseloads,
+        Action::ImportCaseloads,
+        Action::LinkCaseOwners,
         Action::ReadTrainingEvents,
         Action::RunTraining,
         Action::KeepTrainingCatalogue,
@@ -304,6 +322,9 @@ impl Action {
             Action::KeepEstablishment => "keep_establishment",
             Action::FillPosts => "fill_posts",
             Action::KeepCosts => "keep_costs",
+            Action::ReadCaseloads => "read_caseloads",
+            Action::ImportCaseloads => "import_caseloads",
+            Action::LinkCaseOwners => "link_case_owners",
             Action::ReadTrainingEvents => "read_training_events",
             Action::RunTraining => "run_training",
             Action::KeepTrainingCatalogue => "keep_training_catalogue",

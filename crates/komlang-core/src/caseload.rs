@@ -137,14 +137,8 @@ pub fn mapping_of(source: CaseSource) -> &'static [(CaseField, &'static [&'stati
             (CaseField::Agency, &["Organization", "agency"]),
             (CaseField::Location, &["location"]),
             (CaseField::Province, &["Current Province (English)", "Current Province", "Province", "province"]),
-            (
-                CaseField::District,
-                &["Address - District/Khan (English)", "District/Khan", "District", "district"],
-            ),
-            (
-                CaseField::Commune,
-                &["Address - Commune/Sangkat (English)", "Commune/Sangkat", "Commune", "commune"],
-            ),
+            (CaseField::District, &["Address - District/Khan (English)", "District/Khan", "District", "district"]),
+            (CaseField::Commune, &["Address - Commune/Sangkat (English)", "Commune/Sangkat", "Commune", "commune"]),
             (CaseField::Opened, &["NGO Accept Date", "Initial Referral Date", "Created Date", "opened_on"]),
             (CaseField::Closed, &["NGO Exit Date", "Exit Date", "closed_on"]),
         ],
@@ -296,7 +290,8 @@ mod tests {
     fn each_sources_export_is_read_by_its_saved_mapping() {
         // Primero's full CSV: `id` (the record's UUID) comes first, but the case id users know is
         // `case_id_display`.
-        let h = headers(&["id", "name", "case_id_display", "status", "owned_by", "location_current", "registration_date"]);
+        let h =
+            headers(&["id", "name", "case_id_display", "status", "owned_by", "location_current", "registration_date"]);
         let c = find_case_columns(CaseSource::Primero, &h, &[]).unwrap();
         assert_eq!(c[0], Some(2));
         assert_eq!(c[1], Some(3));

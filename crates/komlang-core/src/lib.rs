@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod caseload;
 pub mod competency;
 pub mod costs;
 pub mod dedup;

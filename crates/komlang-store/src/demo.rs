@@ -101,6 +101,7 @@ impl Store {
         self.load_demo_supervision(today).await?;
         self.load_demo_costs().await?;
         self.load_demo_retention().await?;
+        self.load_demo_caseloads(today).await?;
         Ok(())
     }
 

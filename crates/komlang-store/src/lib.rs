@@ -13,6 +13,7 @@
 mod accounts;
 mod audit;
 pub mod backup;
+pub mod caseloads;
 mod common;
 mod competency;
 pub mod costs;

@@ -29,6 +29,7 @@ pub mod common;
 
 pub mod accounts;
 pub mod audit;
+pub mod caseloads;
 pub mod competency;
 pub mod costs;
 pub mod establishment;
@@ -113,6 +114,7 @@ fn routes() -> Routes {
     let r = supervision::routes(r);
     let r = costs::routes(r);
     let r = retention::routes(r);
+    let r = caseloads::routes(r);
     let r = training::routes(r);
     let r = licensing::routes(r);
     let r = audit::routes(r);

@@ -26,8 +26,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, RouteInfo, Routes};
 use crate::{
-    accounts, audit, competency, costs, establishment, imports, licensing, organizations, planning, public, retention,
-    supervision, training, units, workers,
+    accounts, audit, caseloads, competency, costs, establishment, imports, licensing, organizations, planning, public,
+    retention, supervision, training, units, workers,
 };
 
 /// The path of the document itself (the one API route it does not describe).
@@ -71,6 +71,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         supervision::SupervisionApiDoc::openapi(),
         costs::CostsApiDoc::openapi(),
         retention::RetentionApiDoc::openapi(),
+        caseloads::CaseloadsApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),
         licensing::LicensingApiDoc::openapi(),
         public::PublicApiDoc::openapi(),

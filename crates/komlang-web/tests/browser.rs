@@ -25,6 +25,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use komlang_core::{Cadre, EmploymentStatus, Sector, Sex, UserRole, WorkerRole};
 use komlang_store::testing::engines;
 use serde_json::json;
+use sqlx::Row;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -981,4 +982,92 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
 #[tokio::test]
 async fn reports_in_both_languages_and_their_downloads_in_a_real_browser() {
     in_chromium("reports", run_reports).await;
+}
+
+/// Caseloads on the demo data set: a national administrator imports a Primero case list through
+/// the page (its child's-name column is neither shown nor kept), reads the units in English and
+/// Khmer and drills down to districts, links a user of the case system to a worker, and finds
+/// the worker's open cases on the worker's page.
+async fn run_caseloads(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    app.db.store.load_demo(komlang_web::common::today()).await.unwrap();
+    app.account("planner", UserRole::NationalAdmin, None, None, None).await;
+    let pool = app.db.store.pool();
+    let (owner, worker): (String, i64) = {
+        let r = sqlx::query(
+            "SELECT owner, worker_id FROM case_owner_links WHERE source = 'primero' ORDER BY worker_id LIMIT 1",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    let file = driver.dir.join(format!("cases-{engine:?}.csv"));
+    let csv = format!(
+        "case_id_display,name,status,owned_by,location_current\nB-1,Hidden Childname,open,{owner},010201\n\
+         B-2,Hidden Childname,open,{owner},010201\nB-3,Hidden Childname,closed,{owner},010201\nB-4,Hidden Childname,open,newuser,010201\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let c = driver.session().await;
+    sign_in(&c, &app, "planner").await;
+    if html_lang(&c).await != "en" {
+        switch_language(&c, "en").await;
+    }
+    click(&c, "nav.main a[href='/caseloads']").await;
+    wait_until(&c, "the caseloads page", || async { exists(&c, "#caseload-import").await }).await;
+    let before = count_of(&c, "#caseload-snapshots tbody tr").await;
+    assert!(before >= 1, "{engine:?}: the demo's case lists");
+    choose(&c, "ci-source", "primero").await;
+    let input = c.find(Locator::Id("ci-file")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    click(&c, "#caseload-import button[type=submit]").await;
+    wait_until(&c, "the import's outcome", || async { exists(&c, "#caseload-outcome").await }).await;
+    let outcome = text_of(&c, "#caseload-outcome").await;
+    assert!(outcome.contains("imported"), "{engine:?}: {outcome}");
+    let page = c.source().await.unwrap();
+    assert!(!page.contains("Hidden Childname"), "{engine:?}: a column not mapped is shown");
+    // Today's Primero list replaced the demo's of the same day.
+    assert_eq!(count_of(&c, "#caseload-snapshots tbody tr").await, before, "{engine:?}");
+    let kept: i64 = sqlx::query("SELECT COUNT(*) FROM caseload_cases WHERE case_ref LIKE 'B-%'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(kept, 4, "{engine:?}");
+
+    // The provinces, in English then Khmer; a province's districts.
+    let rows = count_of(&c, "#caseload-units tbody tr").await;
+    assert!(rows >= 1, "{engine:?}: provinces with cases");
+    let english = text_of(&c, "h1").await;
+    switch_language(&c, "km").await;
+    assert!(is_khmer(&text_of(&c, "h1").await) && !is_khmer(&english), "{engine:?}");
+    assert_eq!(count_of(&c, "#caseload-units tbody tr").await, rows, "{engine:?}: the same units in Khmer");
+    click(&c, "#caseload-units tbody tr a").await;
+    wait_until(&c, "a province's districts", || async { path_and_query(&c).await.contains("level=district") }).await;
+    assert!(count_of(&c, "#caseload-units tbody tr").await >= 1, "{engine:?}: districts");
+
+    // The new user, linked to the worker on the owners' page.
+    c.goto(&app.url("/caseloads/owners?unlinked=1")).await.unwrap();
+    wait_until(&c, "the users not linked", || async { exists(&c, "#case-owners").await }).await;
+    let row = c.find(Locator::XPath("//table[@id='case-owners']//tr[td[2]='newuser']")).await.unwrap();
+    let field = row.find(Locator::Css("input[name=worker_id]")).await.unwrap();
+    field.send_keys(&worker.to_string()).await.unwrap();
+    row.find(Locator::Css("form[action='/caseloads/owners'] button")).await.unwrap().click().await.unwrap();
+    wait_until(&c, "the link saved", || async { exists(&c, ".flash").await }).await;
+
+    // The worker's page: three open cases of the two users now linked to them.
+    c.goto(&app.url(&format!("/workers/{worker}"))).await.unwrap();
+    wait_until(&c, "the worker's open cases", || async { exists(&c, "#worker-caseload").await }).await;
+    let text = text_of(&c, "#worker-caseload").await;
+    assert!(text.contains("Primero"), "{engine:?}: {text}");
+    assert_eq!(text_of(&c, "#worker-caseload strong").await, "3", "{engine:?}: {text}");
+
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn caseloads_imported_linked_and_read_in_a_real_browser() {
+    in_chromium("caseloads", run_caseloads).await;
 }

@@ -125,6 +125,8 @@ enum PageOp {
     Costs,
     /// Retention (checked by `retention_page`).
     Retention,
+    /// Caseloads from the case systems (checked by `caseloads_page`).
+    Caseloads,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -189,6 +191,8 @@ enum ApiOp {
     Costs,
     /// Retention (checked by `retention_api`).
     Retention,
+    /// Caseloads from the case systems (checked by `caseloads_api`).
+    CaseSystems,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -311,6 +315,14 @@ const ROUTES: &[Route] = &[
     page("GET", "/retention/export", PageOp::Retention),
     page("POST", "/retention/reasons", PageOp::Retention),
     page("POST", "/retention/ccwc-term", PageOp::Retention),
+    page("GET", "/caseloads", PageOp::Caseloads),
+    page("GET", "/caseloads/export", PageOp::Caseloads),
+    page("GET", "/caseloads/import", PageOp::Caseloads),
+    page("POST", "/caseloads/import", PageOp::Caseloads),
+    page("GET", "/caseloads/owners", PageOp::Caseloads),
+    page("POST", "/caseloads/owners", PageOp::Caseloads),
+    page("POST", "/caseloads/owners/unlink", PageOp::Caseloads),
+    page("POST", "/caseloads/thresholds", PageOp::Caseloads),
     page("POST", "/workers/{id}/exit-reason", PageOp::Retention),
     page("POST", "/costs/rows", PageOp::Costs),
     page("GET", "/costs/plans", PageOp::Costs),
@@ -454,6 +466,16 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/retention/reasons", ApiOp::Retention),
     api("POST", "/api/v1/retention/reasons", ApiOp::Retention),
     api("PUT", "/api/v1/workers/{id}/exit-reason", ApiOp::Retention),
+    api("GET", "/api/v1/caseloads", ApiOp::CaseSystems),
+    api("GET", "/api/v1/caseloads/snapshots", ApiOp::CaseSystems),
+    api("GET", "/api/v1/caseloads/over-threshold", ApiOp::CaseSystems),
+    api("POST", "/api/v1/caseloads/import", ApiOp::CaseSystems),
+    api("GET", "/api/v1/caseloads/owners", ApiOp::CaseSystems),
+    api("PUT", "/api/v1/caseloads/owners", ApiOp::CaseSystems),
+    api("DELETE", "/api/v1/caseloads/owners", ApiOp::CaseSystems),
+    api("GET", "/api/v1/caseloads/thresholds", ApiOp::CaseSystems),
+    api("PUT", "/api/v1/caseloads/thresholds", ApiOp::CaseSystems),
+    api("GET", "/api/v1/workers/{id}/caseload", ApiOp::CaseSystems),
     api("PUT", "/api/v1/costs", ApiOp::Costs),
     api("GET", "/api/v1/costs/workforce", ApiOp::Costs),
     api("GET", "/api/v1/planning/plans/{id}/cost", ApiOp::Costs),
@@ -2131,6 +2153,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         ApiOp::Supervision => supervision_api(fx, f, who, route).await,
         ApiOp::Costs => costs_api(fx, f, who, route).await,
         ApiOp::Retention => retention_api(fx, f, who, route).await,
+        ApiOp::CaseSystems => caseloads_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -3022,6 +3045,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
         PageOp::Supervision => supervision_page(fx, f, who, c, csrf, route).await,
         PageOp::Costs => costs_page(fx, f, who, c, csrf, route).await,
         PageOp::Retention => retention_page(fx, f, who, c, csrf, route).await,
+        PageOp::Caseloads => caseloads_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -5180,5 +5204,166 @@ async fn retention_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &
             }
         }
         other => f.check(false, || format!("retention_page does not check {other:?}")),
+    }
+}
+
+/// Links case system users to workers: national administrators, and the officers for the
+/// workers in their scope.
+fn links_case_owners(who: Who) -> bool {
+    matches!(who, Who::Admin | Who::Prov | Who::Dist)
+}
+
+/// A Primero case list of one case held by `owner`.
+fn case_list(owner: &str) -> Vec<u8> {
+    format!("case_id_display,name,status,owned_by,location_current\nPERM-{owner},Secret Child,open,{owner},010201\n")
+        .into_bytes()
+}
+
+async fn caseloads_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    let link = |ok: u16| if links_case_owners(who) { ok } else { 403 };
+    let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
+    let owner = format!("api_{}", who.username().replace('-', "_"));
+    match (route.method, route.path) {
+        ("GET", "/api/v1/caseloads")
+        | ("GET", "/api/v1/caseloads/snapshots")
+        | ("GET", "/api/v1/caseloads/over-threshold")
+        | ("GET", "/api/v1/caseloads/thresholds") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+        }
+        ("POST", "/api/v1/caseloads/import") => {
+            let path = "/api/v1/caseloads/import?source=primero&as_of=2026-01-02";
+            let r = fx
+                .api
+                .post(fx.app.url(path))
+                .bearer_auth(fx.token(who))
+                .header("content-type", "text/csv")
+                .body(case_list(&owner))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            f.check(documented("POST", route.path, status), || format!("{}: {status} not documented", at(path)));
+            f.check(!text.contains("Secret Child"), || format!("{}: echoes a column not mapped: {text}", at(path)));
+            f.status(at(path), status, admin(200), &text);
+        }
+        ("GET", "/api/v1/caseloads/owners") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, link(200), &v);
+        }
+        ("PUT", "/api/v1/caseloads/owners") => {
+            for w in [W::W1, W::W2] {
+                let body = json!({"source": "primero", "owner": format!("{owner}_{w:?}"), "worker_id": fx.wid(w)});
+                let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+                let want = if !links_case_owners(who) {
+                    403
+                } else if who.sees_worker(w) {
+                    204
+                } else {
+                    422
+                };
+                f.status(format!("{} ({w:?})", at(route.path)), s, want, &v);
+            }
+        }
+        ("DELETE", "/api/v1/caseloads/owners") => {
+            // A link of the caller's own (set by the national administrator, to W1), then unlinked.
+            let mine = format!("{owner}_del");
+            let body = json!({"source": "primero", "owner": mine, "worker_id": fx.wid(W::W1)});
+            let (s, v) = fx.call(f, Some(Who::Admin), "PUT", route.path, Some(&body)).await;
+            f.check(s == 204, || format!("{}: the link to remove: {s} {v}", at("PUT")));
+            let path = format!("{}?source=primero&owner={mine}", route.path);
+            let (s, v) = fx.call(f, Some(who), "DELETE", &path, None).await;
+            f.status(at(&path), s, if who.sees_worker(W::W1) { link(204) } else { link(404) }, &v);
+        }
+        ("PUT", "/api/v1/caseloads/thresholds") => {
+            let body = json!({"role": "ccwc_focal_point", "max_open": 20});
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, admin(200), &v);
+        }
+        ("GET", "/api/v1/workers/{id}/caseload") => {
+            for w in W::ALL {
+                let path = format!("/api/v1/workers/{}/caseload", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+            }
+        }
+        other => f.check(false, || format!("caseloads_api does not check {other:?}")),
+    }
+}
+
+async fn caseloads_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let form = |pairs: &[(&str, &str)]| {
+        let mut v: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        v.push(("csrf".into(), csrf.to_string()));
+        v
+    };
+    let link = |ok: u16| if links_case_owners(who) { ok } else { 403 };
+    let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
+    let owner = format!("page_{}", who.username().replace('-', "_"));
+    match (route.method, route.path) {
+        ("GET", "/caseloads") | ("GET", "/caseloads/export") | ("GET", "/caseloads/import") => {
+            let path = format!("{}?level=district&format=csv", route.path);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            let ok = if route.path == "/caseloads/import" { 303 } else { 200 };
+            f.status(at(route.path), r.status, if reads_planning(who) { ok } else { 403 }, "");
+        }
+        ("POST", "/caseloads/import") => {
+            let part =
+                reqwest::multipart::Part::bytes(case_list(&owner)).file_name("cases.csv").mime_str("text/csv").unwrap();
+            let mp = reqwest::multipart::Form::new()
+                .text("csrf", csrf.to_string())
+                .text("source", "primero")
+                .text("as_of", "2026-01-03")
+                .part("file", part);
+            let r = c.post(fx.app.url(route.path)).multipart(mp).send().await.unwrap();
+            let status = r.status().as_u16();
+            let to = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            f.status(at(route.path), status, admin(303), "");
+            if who == Who::Admin {
+                // The page it leads to shows the import's outcome, and nothing of the columns not read.
+                let r = fx.page(f, c, Some(who), "GET", &to, None).await;
+                f.check(r.status == 200 && r.body.contains("caseload-outcome"), || format!("{}: {to}", at(route.path)));
+                f.check(!r.body.contains("Secret Child"), || format!("{}: echoes a column not mapped", at(route.path)));
+            }
+        }
+        ("GET", "/caseloads/owners") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, link(200), "");
+        }
+        ("POST", "/caseloads/owners") => {
+            for w in [W::W1, W::W2] {
+                let id = fx.wid(w).to_string();
+                let name = format!("{owner}_{w:?}");
+                let pairs = form(&[("source", "primero"), ("owner", &name), ("worker_id", &id)]);
+                let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+                let want = if !links_case_owners(who) {
+                    403
+                } else if who.sees_worker(w) {
+                    303
+                } else {
+                    422
+                };
+                f.status(format!("{} ({w:?})", at(route.path)), r.status, want, "");
+            }
+        }
+        ("POST", "/caseloads/owners/unlink") => {
+            let mine = format!("{owner}_unlink");
+            let body = json!({"source": "primero", "owner": mine, "worker_id": fx.wid(W::W1)});
+            let (s, v) = fx.call(f, Some(Who::Admin), "PUT", "/api/v1/caseloads/owners", Some(&body)).await;
+            f.check(s == 204, || format!("{}: the link to remove: {s} {v}", at("PUT")));
+            let pairs = form(&[("source", "primero"), ("owner", &mine)]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, if who.sees_worker(W::W1) { link(303) } else { link(404) }, "");
+        }
+        ("POST", "/caseloads/thresholds") => {
+            let pairs = form(&[("role", "ccwc_focal_point"), ("max_open", "18")]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, admin(303), "");
+        }
+        other => f.check(false, || format!("caseloads_page does not check {other:?}")),
     }
 }

@@ -17,6 +17,7 @@ use tracing_subscriber::EnvFilter;
 
 mod accounts;
 mod backup;
+mod caseload;
 mod framework;
 mod planning;
 mod training;
@@ -95,6 +96,11 @@ enum Command {
     Training {
         #[command(subcommand)]
         command: training::TrainingCommand,
+    },
+    /// Caseloads from Primero and OSCaR: import a case list, link the systems' users to workers.
+    Caseload {
+        #[command(subcommand)]
+        command: caseload::CaseloadCommand,
     },
 }
 
@@ -363,6 +369,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => planning::plan(url, args).await?,
         Command::Establishment(args) => planning::establishment(url, args).await?,
         Command::Training { command } => training::run(url, command).await?,
+        Command::Caseload { command } => caseload::run(url, command).await?,
     }
     Ok(())
 }

@@ -158,7 +158,7 @@ fn progress_every() -> u64 {
     std::env::var("KOMLANG_PROGRESS_ROWS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(100_000)
 }
 
-async fn principal(store: &Store, as_user: Option<&str>) -> Result<Principal> {
+pub(crate) async fn principal(store: &Store, as_user: Option<&str>) -> Result<Principal> {
     let Some(name) = as_user else { return Ok(system_principal("cli")) };
     let user = store.user_by_name(name).await?.ok_or_else(|| bad("as", "unknown_user"))?;
     store.principal_for_user(user.id).await?.ok_or_else(|| bad("as", "unknown_user"))
@@ -173,7 +173,7 @@ fn open_file(path: &Path) -> Result<File> {
 }
 
 /// SHA-256 of a file, read in chunks.
-fn file_sha256(path: &Path) -> Result<String> {
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     let mut f = open_file(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -187,14 +187,14 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-fn file_name(path: &Path) -> String {
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// Opens a table file, refusing what is not CSV/XLSX with a message to act on. The
 /// command line's limits are those of files its operator chooses
 /// ([`ReadLimits::COMMAND_LINE`]: any number of CSV rows).
-fn open_table(path: &Path) -> Result<TableReader> {
+pub(crate) fn open_table(path: &Path) -> Result<TableReader> {
     let f = open_file(path)?;
     let limits = ReadLimits::COMMAND_LINE;
     TableReader::open_with(&file_name(path), BufReader::with_capacity(1 << 16, f), limits).map_err(|e| {
@@ -204,7 +204,7 @@ fn open_table(path: &Path) -> Result<TableReader> {
 }
 
 /// The rows of a table as the store reads them, with a progress message now and then.
-fn rows_of(reader: TableReader) -> impl Iterator<Item = std::result::Result<(u64, Vec<String>), String>> {
+pub(crate) fn rows_of(reader: TableReader) -> impl Iterator<Item = std::result::Result<(u64, Vec<String>), String>> {
     let every = progress_every();
     let mut n = 0u64;
     reader.map(move |r| {
@@ -242,6 +242,8 @@ fn reason(e: &RowError) -> String {
         "invalid_year" => "a year from 1900 to 2100",
         "invalid_age_group" => "an age group is `total`, a range like `0-17` or `65+`",
         "duplicate_row" => "the same figure is on an earlier row",
+        "duplicate_case" => "the same case id is on an earlier row",
+        "too_many" => "too many values",
         other => return other.replace('_', " "),
     };
     why.to_string()
@@ -263,7 +265,7 @@ fn describe(e: &RowError) -> String {
 }
 
 /// Prints the rejected rows, the duplicates and the counts.
-fn print_report(r: &ImportReport, kind: &str) {
+pub(crate) fn print_report(r: &ImportReport, kind: &str) {
     for rej in &r.rejected {
         for e in &rej.errors {
             println!("row {}: rejected: {}", rej.row, describe(e));
@@ -428,6 +430,14 @@ async fn table_import(
         ..Default::default()
     };
     Ok((store, p, headers, reader, opts))
+}
+
+/// Exit 1 when rows were refused (after the report is printed).
+pub(crate) fn finish_rows(r: &ImportReport) -> Result<()> {
+    if r.all_valid() {
+        return Ok(());
+    }
+    Err(RowsRejected { rejected: r.rejected_total() as usize, written: r.committed }.into())
 }
 
 fn finish_table(a: &ImportTableArgs, headers: &[String], r: &ImportReport) -> Result<()> {

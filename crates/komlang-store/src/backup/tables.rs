@@ -95,6 +95,10 @@ pub const TABLES: &[TableSpec] = &[
     reference("training_targets"),
     records("licences"),
     records("licence_actions"),
+    records("caseload_snapshots"),
+    records("caseload_cases"),
+    records("case_owner_links"),
+    records("caseload_thresholds"),
     not_carried("rate_limits"),
     // Derived from `workers` by the database's triggers: rebuilt as the workers go in.
     not_carried("worker_tallies"),

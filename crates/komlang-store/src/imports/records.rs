@@ -274,7 +274,7 @@ impl ImportReport {
 pub const STORED_REPORT_LIMIT: usize = 1000;
 
 /// The kinds of import.
-pub const IMPORT_KINDS: &[&str] = &["workers", "organizations", "population"];
+pub const IMPORT_KINDS: &[&str] = &["workers", "organizations", "population", "caseload"];
 
 /// One committed import, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

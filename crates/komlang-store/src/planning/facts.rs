@@ -287,10 +287,12 @@ impl Store {
             indicators.entry(r.try_get("admin_code")?).or_default().insert(r.try_get("name")?, r.try_get("value")?);
         }
 
+        let case_systems = self.case_system_open_cases(q.level, &year_end).await?;
         for u in &mut units {
             u.population = total_up.get(&u.code).map(|v| v as u64);
             u.children = children_up.get(&u.code).map(|v| v as u64);
-            u.set_open_cases(rolled[0].get(&u.code).map(|v| v as u64));
+            // The case systems' open cases where their snapshots place some, else those entered.
+            u.set_open_cases(case_systems.get(&u.code).copied().or(rolled[0].get(&u.code).map(|v| v as u64)));
             u.vacancies = rolled[1].get(&u.code).map(|v| v as u32).unwrap_or(0);
             u.indicators = indicators.remove(&u.code).unwrap_or_default();
         }

@@ -239,6 +239,17 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         load_units(&mut conn).await
     }
+
+    /// The units above villages, by code, with their names.
+    pub(crate) async fn named_units_by_code(&self) -> Result<HashMap<String, AdminUnit>> {
+        let rows = sqlx::query(
+            "SELECT code, level, parent_code, name_km, name_en, province_code, district_code, commune_code \
+             FROM admin_units WHERE level <> 'village'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| unit_from_row(r).map(|u| (u.code.clone(), u))).collect()
+    }
 }
 
 /// Every admin unit by code.

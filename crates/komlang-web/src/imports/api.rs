@@ -155,7 +155,7 @@ fn reason_view(r: &dedup::DupReason) -> DupReasonView {
 
 /// The report as the API shows it: messages in the caller's language, and
 /// existing workers named only when they are in the caller's scope.
-async fn report_view(
+pub(crate) async fn report_view(
     app: &AppState,
     p: &Principal,
     i: &I18n,
@@ -236,7 +236,7 @@ async fn report_view(
 
 /// 413 for a file past a limit (the code names it: `too_many_rows`, `too_many_cells`,
 /// `cell_too_long`, `unzips_too_large`, `too_many_parts`), 400 for a file that cannot be read.
-fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
+pub(crate) fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
     match e {
         komlang_io::IoError::TooLarge { limit, .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit.code(), io_error_text(i, e))
@@ -247,7 +247,7 @@ fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
 
 /// The uploaded file: the raw body (`text/csv`, the XLSX type or
 /// `application/octet-stream`), or the first file of a multipart form.
-async fn uploaded_file(
+pub(crate) async fn uploaded_file(
     app: &AppState,
     i: &I18n,
     req: axum::extract::Request,

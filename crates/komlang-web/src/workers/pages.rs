@@ -170,6 +170,8 @@ struct WorkerPage {
     exit_reason: String,
     /// Their rank history (grade, step, from), latest first.
     ranks: Vec<komlang_store::costs::WorkerRank>,
+    /// Their open cases in the case systems they are linked to.
+    caseload: Vec<komlang_store::caseloads::WorkerCaseload>,
 }
 
 impl WorkerPage {
@@ -225,8 +227,10 @@ pub(super) async fn worker(State(app): State<AppState>, ctx: Ctx, Path(id): Path
     };
     let statuses: Vec<(StatusChange, String)> = statuses.into_iter().zip(status_reasons).collect();
     let ranks = app.store.worker_ranks(&p, id).await?.unwrap_or_default();
+    let caseload = app.store.worker_caseload(&p, id).await?;
     let l = layout(&ctx, "workers").await?;
     render(&WorkerPage {
+        caseload,
         exit_reasons,
         exit_reason,
         ranks,
