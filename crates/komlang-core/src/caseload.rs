@@ -174,6 +174,23 @@ pub fn find_case_columns(
     Ok(out)
 }
 
+/// Headers named for fields, written `field:Header` and separated by `;` (the API's
+/// `columns`; the command line's `--column field=Header`, each turned into this form).
+pub fn parse_columns(s: &str) -> Result<Vec<(CaseField, String)>, String> {
+    let mut out = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((f, h)) = part.split_once(':') else {
+            return Err(format!("`{part}`: write field:Header"));
+        };
+        let field = CaseField::parse(f).ok_or_else(|| format!("unknown field `{}`", f.trim()))?;
+        if h.trim().is_empty() {
+            return Err(format!("`{part}`: no header"));
+        }
+        out.push((field, h.trim().to_string()));
+    }
+    Ok(out)
+}
+
 /// A case's status, as Komlang counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -324,6 +341,18 @@ mod tests {
             find_case_columns(CaseSource::Oscar, &h, &[(CaseField::Agency, "NGO".into())]),
             Err((CaseField::Agency, "NGO".into()))
         );
+    }
+
+    #[test]
+    fn columns_named_by_the_user() {
+        assert_eq!(
+            parse_columns(" owner:Case worker ; status:State;"),
+            Ok(vec![(CaseField::Owner, "Case worker".into()), (CaseField::Status, "State".into())])
+        );
+        assert_eq!(parse_columns(""), Ok(vec![]));
+        assert!(parse_columns("owner").is_err());
+        assert!(parse_columns("child_name:Name").is_err());
+        assert!(parse_columns("owner: ").is_err());
     }
 
     #[test]

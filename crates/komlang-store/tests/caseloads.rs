@@ -422,3 +422,48 @@ async fn snapshots_replace_the_same_day_and_keep_the_others() {
         db.cleanup().await;
     }
 }
+
+/// Two imports of one system's list of the same day at once, and two links of one user at once:
+/// each succeeds (no error from the race), one snapshot of the day remains, the link is one of
+/// the two, and each is audited.
+#[tokio::test]
+async fn the_same_day_imported_twice_at_once() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let s = &db.store;
+        let a = add_worker(s, "Dara", "020101", "ccwc_focal_point").await;
+        let b = add_worker(s, "Sophea", "020102", "ccwc_focal_point").await;
+        let list = |n: usize| -> Vec<Vec<String>> {
+            let mut rows = vec![strings(&["case_id", "status", "owned_by"])];
+            rows.extend((0..n).map(|i| vec![format!("X-{i}"), "open".into(), "cp_x".into()]));
+            rows
+        };
+        let (first, second) = (list(300), list(5));
+        let o = opts(CaseSource::Primero, "2026-11-20");
+        let sys = admin();
+        let (r1, r2) = tokio::join!(import(s, &sys, &first, &o), import(s, &sys, &second, &o));
+        assert!(r1.committed && r2.committed, "{engine:?}");
+        let snaps = s.caseload_snapshots(&admin()).await.unwrap();
+        assert_eq!(snaps.len(), 1, "{engine:?}: one snapshot of the day");
+        assert!(snaps[0].cases == 300 || snaps[0].cases == 5, "{engine:?}: {}", snaps[0].cases);
+        let cases: i64 = sqlx::query("SELECT COUNT(*) FROM caseload_cases").fetch_one(s.pool()).await.unwrap().get(0);
+        assert_eq!(cases, snaps[0].cases, "{engine:?}: the cases of one import alone");
+
+        let (l1, l2) = tokio::join!(
+            s.link_case_owner(&sys, CaseSource::Primero, "cp_x", a.id),
+            s.link_case_owner(&sys, CaseSource::Primero, "CP_X", b.id)
+        );
+        l1.unwrap();
+        l2.unwrap();
+        let linked: i64 =
+            sqlx::query("SELECT worker_id FROM case_owner_links").fetch_one(s.pool()).await.unwrap().get(0);
+        assert!(linked == a.id || linked == b.id);
+        let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE entity = 'case_owner'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(audited, 2, "{engine:?}");
+        db.cleanup().await;
+    }
+}

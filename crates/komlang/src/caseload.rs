@@ -85,7 +85,9 @@ pub async fn run(url: &str, command: CaseloadCommand) -> Result<()> {
                 Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("as_of", "invalid_date"))?,
             };
             let columns = a.columns.iter().map(|c| c.replacen('=', ":", 1)).collect::<Vec<_>>().join(";");
-            let columns = parse_columns(&columns)?;
+            let columns = komlang_core::caseload::parse_columns(&columns).map_err(|m| {
+                crate::BadInput(vec![komlang_core::FieldError::new("column", "invalid_format").with("message", m)])
+            })?;
             let sha = file_sha256(&a.file)?;
             let reader = open_table(&a.file)?;
             let headers = reader.headers().to_vec();
@@ -135,18 +137,4 @@ pub async fn run(url: &str, command: CaseloadCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// `field:Header;…` as the API writes it.
-fn parse_columns(s: &str) -> Result<Vec<(komlang_core::caseload::CaseField, String)>> {
-    let mut out = Vec::new();
-    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (f, h) = part.split_once(':').ok_or_else(|| bad("column", "invalid_format"))?;
-        let field = komlang_core::caseload::CaseField::parse(f).ok_or_else(|| bad("column", "invalid_choice"))?;
-        if h.trim().is_empty() {
-            return Err(bad("column", "required"));
-        }
-        out.push((field, h.trim().to_string()));
-    }
-    Ok(out)
 }

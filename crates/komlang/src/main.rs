@@ -156,7 +156,7 @@ enum AdminUnitsCommand {
 
 /// Input the user must correct; exits with code 2.
 #[derive(Debug)]
-struct BadInput(Vec<FieldError>);
+pub(crate) struct BadInput(pub(crate) Vec<FieldError>);
 
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -207,6 +207,11 @@ fn explain(e: &FieldError) -> String {
             "the file has no column for this field (see docs/import.md for the headers recognized)".into()
         }
         (_, "duplicate_column") => "two columns of the file feed this field".into(),
+        ("column", "invalid_format") => {
+            format!("{} (write --column FIELD=HEADER; see docs/caseloads.md)", p("message"))
+        }
+        (_, "unknown_column") => format!("the file has no column named `{}`", p("column")),
+        ("source", "invalid_choice") => "use primero or oscar".into(),
         (_, "column_count_mismatch") => "the mapping does not fit the file's columns".into(),
         ("mapping", "unknown_mapping") => "no column mapping is saved under this name".into(),
         ("duplicates", "invalid_choice") => "use skip, merge or keepboth".into(),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use super::day_text;
-use crate::common::sql::{engine_of, Placeholders};
+use crate::common::sql::{engine_of, lock_key, Placeholders};
 use crate::imports::{
     begin_import_row, file_error, finish_import_row, ImportHead, ImportReport, RejectedRow, RejectedRows, ReportLimits,
 };
@@ -262,6 +262,9 @@ async fn write_snapshot(
     cases: &[CaseRow],
 ) -> Result<()> {
     let day = day_text(as_of);
+    // Two imports of one source at once take turns here; the second replaces the first's
+    // snapshot of the day as it would one made earlier.
+    lock_key(conn, &format!("caseload_snapshot:{}", source.code())).await?;
     let old: Option<i64> = sqlx::query("SELECT id FROM caseload_snapshots WHERE source = $1 AND as_of = $2")
         .bind(source.code())
         .bind(&day)

@@ -16,6 +16,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::common::audit::record_audit;
+use crate::common::sql::lock_key;
 use crate::common::store::invalid;
 use crate::{now_text, Result, Store, StoreError};
 
@@ -117,6 +118,15 @@ pub struct ThresholdRow {
     /// A role code, or empty for any.
     pub role: String,
     pub max_open: u32,
+}
+
+/// The unit `parent` names, when it lies in the caller's scope (`NotFound` otherwise).
+fn parent_in_scope<'a>(
+    units: &'a HashMap<String, AdminUnit>,
+    p: &Principal,
+    parent: Option<&str>,
+) -> Result<Option<&'a AdminUnit>> {
+    parent.map(|code| units.get(code).filter(|u| p.scope.contains(u)).ok_or(StoreError::NotFound)).transpose()
 }
 
 /// The unit at `level` that `u` lies in (itself when at that level).
@@ -248,10 +258,7 @@ impl Store {
         }
         let units = self.units_by_code().await?;
         let named = self.named_units_by_code().await?;
-        let parent = match parent {
-            Some(code) => Some(units.get(code).filter(|u| p.scope.contains(u)).ok_or(StoreError::NotFound)?),
-            None => None,
-        };
+        let parent = parent_in_scope(&units, p, parent)?;
         let cases = self.open_cases(None).await?;
         let (over, _) = self.over_thresholds(&cases).await?;
         let over: HashSet<i64> = over.iter().map(|o| o.worker_id).collect();
@@ -351,10 +358,7 @@ impl Store {
     pub async fn workers_over_threshold(&self, p: &Principal, parent: Option<&str>) -> Result<Vec<OverThreshold>> {
         p.require(Action::ReadCaseloads, Target::Any)?;
         let units = self.units_by_code().await?;
-        let parent = match parent {
-            Some(code) => Some(units.get(code).filter(|u| p.scope.contains(u)).ok_or(StoreError::NotFound)?),
-            None => None,
-        };
+        let parent = parent_in_scope(&units, p, parent)?;
         let cases = self.open_cases(None).await?;
         let (over, _) = self.over_thresholds(&cases).await?;
         Ok(over
@@ -430,21 +434,20 @@ impl Store {
             return Err(invalid("worker_id", "unknown_worker"));
         }
         let key = owner_key(&owner);
-        let before = self.linked_worker(source, &key).await?;
+        let mut tx = self.begin_write().await?;
+        lock_key(&mut tx, &format!("case_owner:{}:{key}", source.code())).await?;
+        let before = linked_worker(&mut tx, source, &key).await?;
         if let Some(b) = before {
             if b != worker_id && self.get_worker(p, b).await?.is_none() {
                 return Err(StoreError::NotFound);
             }
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM case_owner_links WHERE source = $1 AND owner_key = $2")
-            .bind(source.code())
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        // One statement, so that two people linking the same user at once both succeed (the
+        // later link stands).
         sqlx::query(
             "INSERT INTO case_owner_links (source, owner_key, owner, worker_id, linked_by, linked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, owner_key) DO UPDATE SET owner = excluded.owner, \
+             worker_id = excluded.worker_id, linked_by = excluded.linked_by, linked_at = excluded.linked_at",
         )
         .bind(source.code())
         .bind(&key)
@@ -466,13 +469,14 @@ impl Store {
     pub async fn unlink_case_owner(&self, p: &Principal, source: CaseSource, owner: &str) -> Result<()> {
         p.require(Action::LinkCaseOwners, Target::Any)?;
         let key = owner_key(owner);
-        let Some(worker_id) = self.linked_worker(source, &key).await? else {
+        let mut tx = self.begin_write().await?;
+        lock_key(&mut tx, &format!("case_owner:{}:{key}", source.code())).await?;
+        let Some(worker_id) = linked_worker(&mut tx, source, &key).await? else {
             return Err(StoreError::NotFound);
         };
         if self.get_worker(p, worker_id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
-        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM case_owner_links WHERE source = $1 AND owner_key = $2")
             .bind(source.code())
             .bind(&key)
@@ -482,16 +486,6 @@ impl Store {
         record_audit(&mut tx, p, "unlink", "case_owner", &format!("{}:{key}", source.code()), Some(&was), None).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn linked_worker(&self, source: CaseSource, key: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query("SELECT worker_id FROM case_owner_links WHERE source = $1 AND owner_key = $2")
-            .bind(source.code())
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?)
     }
 
     async fn thresholds(&self) -> Result<Vec<Threshold>> {
@@ -542,27 +536,53 @@ impl Store {
             }
         }
         let (c, r) = (cadre.map(|c| c.code()).unwrap_or(""), role.map(|r| r.code()).unwrap_or(""));
-        let before = self.caseload_thresholds().await?.into_iter().find(|t| t.cadre == c && t.role == r);
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM caseload_thresholds WHERE cadre = $1 AND role = $2")
+        lock_key(&mut tx, &format!("caseload_threshold:{c}:{r}")).await?;
+        let before = sqlx::query("SELECT max_open FROM caseload_thresholds WHERE cadre = $1 AND role = $2")
             .bind(c)
             .bind(r)
-            .execute(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get::<i64, _>(0))
+            .transpose()?
+            .map(|n| ThresholdRow { cadre: c.into(), role: r.into(), max_open: crate::common::rows::count(n) });
         let after = max_open.map(|n| ThresholdRow { cadre: c.into(), role: r.into(), max_open: n });
-        if let Some(n) = max_open {
-            sqlx::query("INSERT INTO caseload_thresholds (cadre, role, max_open) VALUES ($1, $2, $3)")
+        match max_open {
+            Some(n) => {
+                sqlx::query(
+                    "INSERT INTO caseload_thresholds (cadre, role, max_open) VALUES ($1, $2, $3) \
+                     ON CONFLICT (cadre, role) DO UPDATE SET max_open = excluded.max_open",
+                )
                 .bind(c)
                 .bind(r)
                 .bind(i64::from(n))
                 .execute(&mut *tx)
                 .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM caseload_thresholds WHERE cadre = $1 AND role = $2")
+                    .bind(c)
+                    .bind(r)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         record_audit(&mut tx, p, "update", "caseload_threshold", &format!("{c}:{r}"), before.as_ref(), after.as_ref())
             .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The worker a case system's user is linked to.
+async fn linked_worker(conn: &mut sqlx::AnyConnection, source: CaseSource, key: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT worker_id FROM case_owner_links WHERE source = $1 AND owner_key = $2")
+        .bind(source.code())
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
 }
 
 /// A day as the snapshots write it.

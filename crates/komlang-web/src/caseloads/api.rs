@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use komlang_core::caseload::{CaseField, CaseSource};
+use komlang_core::caseload::CaseSource;
 use komlang_core::{AdminLevel, Cadre, NonBlank, WorkerRole};
 use komlang_store::caseloads::{
     CaseOwner, CaseloadImportOptions, CaseloadSnapshot, OverThreshold, ThresholdRow, UnitCaseload, WorkerCaseload,
@@ -17,7 +17,7 @@ use crate::common::errors::{bad_request, store};
 use crate::common::export::{download, format_param};
 use crate::common::extract::{body, date_param, query};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
-use crate::imports::{bad_file, check_table, open_table_within, report_view, sha256_hex, store_rows_in, uploaded_file};
+use crate::imports::{report_view, sha256_hex, store_rows_in, uploaded_table};
 use crate::imports::{ImportRefusal, ImportReportView};
 use crate::AppState;
 
@@ -134,22 +134,6 @@ pub struct CaseImportParams {
     pub file_name: Option<String>,
 }
 
-/// `field:Header;field:Header`.
-pub(crate) fn parse_columns(s: &str) -> Result<Vec<(CaseField, String)>, String> {
-    let mut out = Vec::new();
-    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((f, h)) = part.split_once(':') else {
-            return Err(format!("`{part}`: write field:Header"));
-        };
-        let field = CaseField::parse(f).ok_or_else(|| format!("unknown field `{}`", f.trim()))?;
-        if h.trim().is_empty() {
-            return Err(format!("`{part}`: no header"));
-        }
-        out.push((field, h.trim().to_string()));
-    }
-    Ok(out)
-}
-
 #[utoipa::path(post, path = "/api/v1/caseloads/import", tag = "caseloads", params(CaseImportParams),
     request_body(description = "The case list exported from Primero or OSCaR: raw CSV or XLSX bytes, or a multipart form with one file field",
         content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream"), ("multipart/form-data"))),
@@ -170,14 +154,8 @@ pub(super) async fn import(
     let source = CaseSource::parse(q.source.as_deref().unwrap_or(""))
         .ok_or_else(|| bad_request("source must be primero or oscar"))?;
     let as_of = date_param("as_of", &q.as_of)?.unwrap_or_else(today);
-    let columns = parse_columns(q.columns.as_deref().unwrap_or("")).map_err(bad_request)?;
-    let (name, bytes) = uploaded_file(&app, &i, req, q.file_name.clone()).await?;
-    if bytes.is_empty() {
-        return Err(crate::common::ApiError::new(StatusCode::BAD_REQUEST, "bad_file", i.t("import.error_empty")));
-    }
-    let limits = &app.config.upload_limits;
-    check_table(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
-    let reader = open_table_within(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
+    let columns = komlang_core::caseload::parse_columns(q.columns.as_deref().unwrap_or("")).map_err(bad_request)?;
+    let (name, bytes, reader) = uploaded_table(&app, &i, req, q.file_name.clone()).await?;
     let headers = reader.headers().to_vec();
     let dry_run = q.dry_run.unwrap_or(false);
     let opts = CaseloadImportOptions {

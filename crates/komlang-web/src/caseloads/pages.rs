@@ -19,7 +19,9 @@ use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{messages, query_string};
 use crate::common::names::pick;
 use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, Layout, PageResult};
-use crate::imports::{check_table, open_table_within, sha256_hex, store_rows_in, MAX_UPLOAD_MB};
+use crate::imports::{
+    check_table, open_table_within, read_upload_form, sha256_hex, store_rows_in, UploadForm, MAX_UPLOAD_MB,
+};
 use crate::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -227,45 +229,18 @@ pub(super) async fn import(
 ) -> PageResult {
     let p = ctx.require()?.clone();
     let Ok(mut mp) = mp else { return Err(ctx.forbidden()) };
-    let (mut csrf, mut source, mut as_of, mut dry_run, mut partial) =
-        (String::new(), String::new(), String::new(), false, false);
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut too_large = false;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => match field.name().unwrap_or("") {
-                "csrf" => csrf = field.text().await.unwrap_or_default(),
-                "source" => source = field.text().await.unwrap_or_default(),
-                "as_of" => as_of = field.text().await.unwrap_or_default(),
-                "dry_run" => dry_run = !field.text().await.unwrap_or_default().is_empty(),
-                "partial" => partial = !field.text().await.unwrap_or_default().is_empty(),
-                "file" => {
-                    let name = field.file_name().unwrap_or("").to_string();
-                    match field.bytes().await {
-                        Ok(b) => file = Some((name, b.to_vec())),
-                        Err(e) => {
-                            too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => {
-                too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                break;
-            }
-        }
-    }
-    ctx.check_csrf(&csrf)?;
+    let UploadForm { fields, file, too_large } = read_upload_form(&mut mp).await;
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+    let (csrf, source, as_of) = (field("csrf"), field("source"), field("as_of"));
+    let (dry_run, partial) = (!field("dry_run").is_empty(), !field("partial").is_empty());
+    ctx.check_csrf(csrf)?;
     let i = ctx.i;
     let none = UnitFilters::default();
     let back = |msg: String| caseloads_view(&app, &ctx, &p, &none, None, vec![msg]);
     if too_large {
         return back(i.tp("import.error_too_large", &[("max", MAX_UPLOAD_MB.to_string())])).await;
     }
-    let Some(source) = CaseSource::parse(&source) else {
+    let Some(source) = CaseSource::parse(source) else {
         return back(i.t("caseload.error_source")).await;
     };
     let as_of = match as_of.non_blank() {

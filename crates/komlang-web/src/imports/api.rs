@@ -236,7 +236,7 @@ pub(crate) async fn report_view(
 
 /// 413 for a file past a limit (the code names it: `too_many_rows`, `too_many_cells`,
 /// `cell_too_long`, `unzips_too_large`, `too_many_parts`), 400 for a file that cannot be read.
-pub(crate) fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
+fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
     match e {
         komlang_io::IoError::TooLarge { limit, .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit.code(), io_error_text(i, e))
@@ -247,7 +247,7 @@ pub(crate) fn bad_file(i: &I18n, e: &komlang_io::IoError) -> ApiError {
 
 /// The uploaded file: the raw body (`text/csv`, the XLSX type or
 /// `application/octet-stream`), or the first file of a multipart form.
-pub(crate) async fn uploaded_file(
+async fn uploaded_file(
     app: &AppState,
     i: &I18n,
     req: axum::extract::Request,
@@ -300,6 +300,25 @@ pub(crate) async fn uploaded_file(
     Ok((name_param.unwrap_or_else(|| default_name.to_string()), bytes.to_vec()))
 }
 
+/// The uploaded file ([`uploaded_file`]) as a table: its name, its bytes and a reader of its
+/// rows. It is read whole once first, keeping no row, so that a file past a limit is refused
+/// before any import begins.
+pub(crate) async fn uploaded_table(
+    app: &AppState,
+    i: &I18n,
+    req: axum::extract::Request,
+    name_param: Option<String>,
+) -> ApiResult<(String, Vec<u8>, komlang_io::TableReader)> {
+    let (name, bytes) = uploaded_file(app, i, req, name_param).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_file", i.t("import.error_empty")));
+    }
+    let limits = &app.config.upload_limits;
+    check_table(limits, &name, &bytes).map_err(|e| bad_file(i, &e))?;
+    let reader = open_table_within(limits, &name, &bytes).map_err(|e| bad_file(i, &e))?;
+    Ok((name, bytes, reader))
+}
+
 #[utoipa::path(post, path = "/api/v1/imports/workers", tag = "imports", params(ImportParams),
     request_body(description = "The file: raw CSV or XLSX bytes, or a multipart form with one file field",
         content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream"), ("multipart/form-data"))),
@@ -317,14 +336,7 @@ pub(super) async fn import_workers(
     req: axum::extract::Request,
 ) -> ApiResult<Response> {
     let q = query(q)?;
-    let (name, bytes) = uploaded_file(&app, &i, req, q.file_name.clone()).await?;
-    if bytes.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_file", i.t("import.error_empty")));
-    }
-    // Read whole once, keeping no row: a file past a limit is refused before the import.
-    let limits = &app.config.upload_limits;
-    check_table(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
-    let reader = open_table_within(limits, &name, &bytes).map_err(|e| bad_file(&i, &e))?;
+    let (name, bytes, reader) = uploaded_table(&app, &i, req, q.file_name.clone()).await?;
     let headers = reader.headers().to_vec();
     let mapping = match q.mapping.non_blank() {
         Some(m) => match app.store.mapping(m).await.map_err(|e| ApiError::from_store(&i, e))? {

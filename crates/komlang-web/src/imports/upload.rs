@@ -122,39 +122,9 @@ pub async fn upload(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart,
     let p = ctx.require()?.clone();
     // A post that is not a readable multipart form has no readable CSRF token.
     let Ok(mut mp) = mp else { return Err(ctx.forbidden()) };
-    let mut csrf = String::new();
-    let mut kind = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut too_large = false;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                match name.as_str() {
-                    "csrf" => csrf = field.text().await.unwrap_or_default(),
-                    "kind" => kind = field.text().await.unwrap_or_default(),
-                    "file" => {
-                        let file_name = field.file_name().unwrap_or("").to_string();
-                        match field.bytes().await {
-                            Ok(b) => file = Some((file_name, b.to_vec())),
-                            Err(e) => {
-                                too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                                break;
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                break;
-            }
-        }
-    }
-    ctx.check_csrf(&csrf)?;
-    let kind = kind_of(&ctx, &p, Some(&kind))?;
+    let UploadForm { fields, file, too_large } = read_upload_form(&mut mp).await;
+    ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let kind = kind_of(&ctx, &p, fields.get("kind"))?;
     let i = ctx.i;
     if too_large {
         let msg = i.tp("import.error_too_large", &[("max", MAX_UPLOAD_MB.to_string())]);
@@ -177,4 +147,43 @@ pub async fn upload(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart,
         other => format!("/imports/files/{id}/preview?kind={}", other.code()),
     };
     Ok(Redirect::to(&next).into_response())
+}
+
+/// An upload form as read: its text fields, its `file` (name and bytes), and whether a part
+/// went past the body's limit (the fields after it are not read).
+pub struct UploadForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<(String, Vec<u8>)>,
+    pub too_large: bool,
+}
+
+/// Reads a multipart form: every text field, and the part named `file`.
+pub async fn read_upload_form(mp: &mut Multipart) -> UploadForm {
+    let mut form = UploadForm { fields: Default::default(), file: None, too_large: false };
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "file" {
+                    let file_name = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        Ok(b) => form.file = Some((file_name, b.to_vec())),
+                        Err(e) => {
+                            form.too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+                            break;
+                        }
+                    }
+                } else {
+                    let text = field.text().await.unwrap_or_default();
+                    form.fields.insert(name, text);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                form.too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+                break;
+            }
+        }
+    }
+    form
 }
