@@ -1043,6 +1043,23 @@ async fn run_caseloads(engine: komlang_store::Engine, driver: &mut Driver) {
     switch_language(&c, "km").await;
     assert!(is_khmer(&text_of(&c, "h1").await) && !is_khmer(&english), "{engine:?}");
     assert_eq!(count_of(&c, "#caseload-units tbody tr").await, rows, "{engine:?}: the same units in Khmer");
+    // On a machine without a Khmer font (as this one), the page brings its own: Noto Sans Khmer.
+    let local_khmer = Command::new("fc-list")
+        .arg(":lang=km")
+        .output()
+        .map(|o| !String::from_utf8_lossy(&o.stdout).trim().is_empty())
+        .unwrap_or(false);
+    let loaded = c
+        .execute(
+            "return document.fonts.ready.then(() => Array.from(document.fonts).filter(f => \
+             f.family.replace(/\"/g, '') === 'Noto Sans Khmer Web' && f.status === 'loaded').length);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if !local_khmer {
+        assert!(loaded.as_u64().unwrap_or(0) >= 1, "{engine:?}: the Khmer web font was not loaded: {loaded}");
+    }
     click(&c, "#caseload-units tbody tr a").await;
     wait_until(&c, "a province's districts", || async { path_and_query(&c).await.contains("level=district") }).await;
     assert!(count_of(&c, "#caseload-units tbody tr").await >= 1, "{engine:?}: districts");

@@ -20,6 +20,9 @@ pub fn routes(r: Routes) -> Routes {
         // Public to the gate: the handler asks for the metrics token (404 without --metrics).
         .get("/metrics", Gate::Public, probes::metrics)
         .get("/static/app.css", Gate::Public, pages::css)
+        .get("/static/fonts/noto-sans-khmer-400.woff2", Gate::Public, pages::khmer_400)
+        .get("/static/fonts/noto-sans-khmer-700.woff2", Gate::Public, pages::khmer_700)
+        .get("/static/fonts/OFL.txt", Gate::Public, pages::font_license)
         .get("/verify", Gate::Limited, verify::verify_form)
         .get("/verify/{number}", Gate::Limited, verify::verify_page)
         .get("/register", Gate::Limited, verify::register_page)
