@@ -158,7 +158,7 @@ impl Store {
             let mut problems: Vec<(CaseField, &str, Option<String>)> = Vec::new();
             for f in [CaseField::CaseId, CaseField::Agency, CaseField::Location, CaseField::Owner] {
                 if get(f).chars().count() > CASE_TEXT_MAX * if f == CaseField::Owner { CASE_OWNERS_MAX } else { 1 } {
-                    problems.push((f, "too_long", None));
+                    problems.push((f, "too_long", Some(CASE_TEXT_MAX.to_string())));
                 }
             }
             let case_id = komlang_core::clean_text(get(CaseField::CaseId));
@@ -182,7 +182,7 @@ impl Store {
             if owners.len() > CASE_OWNERS_MAX {
                 problems.push((CaseField::Owner, "too_many", Some(CASE_OWNERS_MAX.to_string())));
             } else if owners.iter().any(|o| o.chars().count() > CASE_TEXT_MAX) {
-                problems.push((CaseField::Owner, "too_long", None));
+                problems.push((CaseField::Owner, "too_long", Some(CASE_TEXT_MAX.to_string())));
             }
             let mut date = |f: CaseField| match get(f) {
                 "" => None,

@@ -6,7 +6,7 @@
 mod demo;
 mod import;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use komlang_core::caseload::{owner_key, threshold_for, CaseSource, Threshold, CASE_TEXT_MAX};
@@ -93,14 +93,25 @@ pub struct CaseOwner {
     pub worker_name: Option<String>,
 }
 
-/// One open case of a current snapshot, as the counts read it.
-struct OpenCase {
-    source: String,
-    case_ref: String,
-    worker_id: Option<i64>,
-    /// The owner's workplace, else the case's location.
-    unit: Option<String>,
+/// The open cases counted in a unit: each case once, however many of its owners work there.
+#[derive(Debug, Default, Clone, Copy)]
+struct UnitCount {
+    open: u32,
+    /// Of them, held by a worker of the unit.
+    linked: u32,
+    /// Workers of the unit holding cases.
+    workers: u32,
 }
+
+/// The open cases of each source's latest snapshot (of a day up to `$1`, or any day when `$1`
+/// is empty), each with the worker holding it and the unit it counts in (the worker's
+/// workplace, else the case's location): the `FROM` and `WHERE` every count shares.
+const OPEN_CASES: &str = "FROM caseload_snapshots s JOIN caseload_cases c ON c.snapshot_id = s.id \
+     LEFT JOIN case_owner_links k ON k.source = s.source AND k.owner_key = c.owner_key \
+     LEFT JOIN workers w ON w.id = k.worker_id \
+     JOIN admin_units u ON u.code = COALESCE(w.workplace_code, c.admin_code) \
+     WHERE c.status = 'open' AND s.as_of = (SELECT MAX(t.as_of) FROM caseload_snapshots t \
+     WHERE t.source = s.source AND ($1 = '' OR t.as_of <= $1))";
 
 /// A link of a case system's user to a worker, as audited.
 #[derive(Debug, Serialize)]
@@ -170,44 +181,39 @@ impl Store {
             .collect()
     }
 
-    /// The open cases of each source's latest snapshot (of a day up to `up_to`, when given),
-    /// each with the worker holding it and the unit it is counted in.
-    async fn open_cases(&self, up_to: Option<&str>) -> Result<Vec<OpenCase>> {
-        let rows = sqlx::query(
-            "SELECT s.source, c.case_ref, k.worker_id, COALESCE(w.workplace_code, c.admin_code) AS unit \
-             FROM caseload_snapshots s JOIN caseload_cases c ON c.snapshot_id = s.id \
-             LEFT JOIN case_owner_links k ON k.source = s.source AND k.owner_key = c.owner_key \
-             LEFT JOIN workers w ON w.id = k.worker_id \
-             WHERE c.status = 'open' AND s.as_of = (SELECT MAX(t.as_of) FROM caseload_snapshots t \
-             WHERE t.source = s.source AND ($1 = '' OR t.as_of <= $1))",
-        )
-        .bind(up_to.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OpenCase {
-                    source: r.try_get("source")?,
-                    case_ref: r.try_get("case_ref")?,
-                    worker_id: r.try_get("worker_id")?,
-                    unit: r.try_get("unit")?,
-                })
-            })
-            .collect()
+    /// Open cases per unit of `level` (the units holding some), counted by the database: each
+    /// case once per unit.
+    async fn counts_by_unit(&self, level: AdminLevel, up_to: Option<&str>) -> Result<HashMap<String, UnitCount>> {
+        let col = match level {
+            AdminLevel::Province => "u.province_code",
+            AdminLevel::District => "u.district_code",
+            AdminLevel::Commune => "u.commune_code",
+            _ => return Err(invalid("level", "invalid_choice")),
+        };
+        let sql = format!(
+            "SELECT {col} AS unit, COUNT(DISTINCT s.source || ':' || c.case_ref) AS open, \
+             COUNT(DISTINCT CASE WHEN k.worker_id IS NOT NULL THEN s.source || ':' || c.case_ref END) AS linked, \
+             COUNT(DISTINCT k.worker_id) AS workers {OPEN_CASES} AND {col} IS NOT NULL GROUP BY {col}"
+        );
+        let rows = sqlx::query(&sql).bind(up_to.unwrap_or("")).fetch_all(&self.pool).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let n = |c: &str| r.try_get::<i64, _>(c).map(crate::common::rows::count);
+            out.insert(
+                r.try_get("unit")?,
+                UnitCount { open: n("open")?, linked: n("linked")?, workers: n("workers")? },
+            );
+        }
+        Ok(out)
     }
 
     /// Open cases per unit of `level` from the case systems' snapshots of a day up to `up_to`
     /// (every unit holding some; not scoped: planning scopes its units itself).
     pub(crate) async fn case_system_open_cases(&self, level: AdminLevel, up_to: &str) -> Result<HashMap<String, u64>> {
-        let units = self.units_by_code().await?;
-        let mut seen: HashMap<String, HashSet<(String, String)>> = HashMap::new();
-        for c in self.open_cases(Some(up_to)).await? {
-            let Some(at) = c.unit.as_ref().and_then(|u| units.get(u)).and_then(|u| unit_at(u, level)) else {
-                continue;
-            };
-            seen.entry(at.to_string()).or_default().insert((c.source, c.case_ref));
+        if !matches!(level, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune) {
+            return Ok(HashMap::new());
         }
-        Ok(seen.into_iter().map(|(k, v)| (k, v.len() as u64)).collect())
+        Ok(self.counts_by_unit(level, Some(up_to)).await?.into_iter().map(|(k, v)| (k, u64::from(v.open))).collect())
     }
 
     /// A worker's open cases in each source's current snapshot (sources where they hold none
@@ -259,98 +265,74 @@ impl Store {
         let units = self.units_by_code().await?;
         let named = self.named_units_by_code().await?;
         let parent = parent_in_scope(&units, p, parent)?;
-        let cases = self.open_cases(None).await?;
-        let (over, _) = self.over_thresholds(&cases).await?;
-        let over: HashSet<i64> = over.iter().map(|o| o.worker_id).collect();
-        #[derive(Default)]
-        struct Acc {
-            cases: HashSet<(String, String)>,
-            /// Cases held by a worker of the unit (the others are of users not linked).
-            linked: HashSet<(String, String)>,
-            workers: HashSet<i64>,
-        }
-        let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-        for c in &cases {
-            let Some(u) = c.unit.as_ref().and_then(|u| units.get(u)) else { continue };
-            let Some(at) = unit_at(u, level).and_then(|code| units.get(code)) else { continue };
-            if !p.scope.contains(at) || parent.is_some_and(|par| !at.within(par)) {
-                continue;
+        let counts = self.counts_by_unit(level, None).await?;
+        // A worker's cases count in their workplace: those above their threshold, by unit.
+        let mut above: HashMap<&str, u32> = HashMap::new();
+        let over = self.over_thresholds().await?;
+        for o in &over {
+            if let Some(at) = units.get(&o.workplace_code).and_then(|u| unit_at(u, level)) {
+                *above.entry(at).or_default() += 1;
             }
-            let a = acc.entry(at.code.clone()).or_default();
-            let key = (c.source.clone(), c.case_ref.clone());
-            if let Some(w) = c.worker_id {
-                a.workers.insert(w);
-                a.linked.insert(key.clone());
-            }
-            a.cases.insert(key);
         }
-        Ok(acc
+        let mut out: Vec<UnitCaseload> = counts
             .into_iter()
-            .filter_map(|(code, a)| {
+            .filter_map(|(code, n)| {
                 let u = named.get(&code).or_else(|| units.get(&code))?;
-                let linked = a.linked.len();
+                if !p.scope.contains(u) || parent.is_some_and(|par| !u.within(par)) {
+                    return None;
+                }
                 Some(UnitCaseload {
-                    unit: code,
                     name_en: u.name_en.clone(),
                     name_km: u.name_km.clone(),
-                    open_cases: a.cases.len() as u32,
-                    unlinked_cases: (a.cases.len() - linked) as u32,
-                    workers_with_cases: a.workers.len() as u32,
-                    cases_per_worker: (!a.workers.is_empty()).then(|| linked as f64 / a.workers.len() as f64),
-                    above_threshold: a.workers.iter().filter(|w| over.contains(w)).count() as u32,
+                    open_cases: n.open,
+                    unlinked_cases: n.open - n.linked,
+                    workers_with_cases: n.workers,
+                    cases_per_worker: (n.workers > 0).then(|| f64::from(n.linked) / f64::from(n.workers)),
+                    above_threshold: above.get(code.as_str()).copied().unwrap_or(0),
+                    unit: code,
                 })
             })
-            .collect())
+            .collect();
+        out.sort_by(|a, b| a.unit.cmp(&b.unit));
+        Ok(out)
     }
 
-    /// The workers above their threshold among those holding `cases`, most cases first, and
-    /// every holder's count.
-    async fn over_thresholds(&self, cases: &[OpenCase]) -> Result<(Vec<OverThreshold>, HashMap<i64, u32>)> {
-        let mut held: HashMap<i64, HashSet<(&str, &str)>> = HashMap::new();
-        for c in cases {
-            if let Some(w) = c.worker_id {
-                held.entry(w).or_default().insert((c.source.as_str(), c.case_ref.as_str()));
-            }
-        }
-        let counts: HashMap<i64, u32> = held.into_iter().map(|(w, s)| (w, s.len() as u32)).collect();
+    /// The workers above their threshold, most cases first (each case once per worker).
+    async fn over_thresholds(&self) -> Result<Vec<OverThreshold>> {
         let settings = self.thresholds().await?;
         // Only workers above the lowest threshold can be above their own.
         let lowest = settings.iter().map(|t| t.max_open).chain([komlang_core::caseload::DEFAULT_THRESHOLD]).min();
-        let candidates: Vec<i64> =
-            counts.iter().filter(|(_, n)| Some(**n) > lowest).map(|(w, _)| *w).collect::<Vec<_>>();
+        let sql = format!(
+            "SELECT w.id, w.name_latin, w.name_km, w.cadre, w.role, w.workplace_code, \
+             COUNT(DISTINCT s.source || ':' || c.case_ref) AS n {OPEN_CASES} AND w.id IS NOT NULL \
+             GROUP BY w.id, w.name_latin, w.name_km, w.cadre, w.role, w.workplace_code \
+             HAVING COUNT(DISTINCT s.source || ':' || c.case_ref) > $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind("")
+            .bind(i64::from(lowest.unwrap_or(komlang_core::caseload::DEFAULT_THRESHOLD)))
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::new();
-        for chunk in candidates.chunks(500) {
-            let mut sql = crate::common::sql::Sql::new(
-                "SELECT id, name_latin, name_km, cadre, role, workplace_code FROM workers WHERE id IN (",
-            );
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.int(*id);
-            }
-            sql.push(")");
-            for r in sql.query().fetch_all(&self.pool).await? {
-                let id: i64 = r.try_get("id")?;
-                let (cadre, role): (String, String) = (r.try_get("cadre")?, r.try_get("role")?);
-                let threshold = threshold_for(&settings, &cadre, &role);
-                let open = counts.get(&id).copied().unwrap_or(0);
-                if open > threshold {
-                    out.push(OverThreshold {
-                        worker_id: id,
-                        name_latin: r.try_get("name_latin")?,
-                        name_km: r.try_get("name_km")?,
-                        cadre,
-                        role,
-                        workplace_code: r.try_get("workplace_code")?,
-                        open_cases: open,
-                        threshold,
-                    });
-                }
+        for r in &rows {
+            let (cadre, role): (String, String) = (r.try_get("cadre")?, r.try_get("role")?);
+            let threshold = threshold_for(&settings, &cadre, &role);
+            let open = crate::common::rows::count(r.try_get("n")?);
+            if open > threshold {
+                out.push(OverThreshold {
+                    worker_id: r.try_get("id")?,
+                    name_latin: r.try_get("name_latin")?,
+                    name_km: r.try_get("name_km")?,
+                    cadre,
+                    role,
+                    workplace_code: r.try_get("workplace_code")?,
+                    open_cases: open,
+                    threshold,
+                });
             }
         }
         out.sort_by(|a, b| b.open_cases.cmp(&a.open_cases).then(a.name_latin.cmp(&b.name_latin)));
-        Ok((out, counts))
+        Ok(out)
     }
 
     /// The workers in the caller's scope (inside `parent`, when given) holding more open
@@ -359,8 +341,7 @@ impl Store {
         p.require(Action::ReadCaseloads, Target::Any)?;
         let units = self.units_by_code().await?;
         let parent = parent_in_scope(&units, p, parent)?;
-        let cases = self.open_cases(None).await?;
-        let (over, _) = self.over_thresholds(&cases).await?;
+        let over = self.over_thresholds().await?;
         Ok(over
             .into_iter()
             .filter(|o| {
