@@ -17,7 +17,7 @@ use crate::common::errors::{bad_request, store};
 use crate::common::export::{download, format_param};
 use crate::common::extract::{body, date_param, query};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
-use crate::imports::{report_view, sha256_hex, store_rows_in, uploaded_table};
+use crate::imports::{report_response, sha256_hex, store_rows_in, uploaded_table};
 use crate::imports::{ImportRefusal, ImportReportView};
 use crate::AppState;
 
@@ -169,10 +169,7 @@ pub(super) async fn import(
         report: app.config.report_limits,
     };
     let report = app.store.import_caseload(&p, &headers, store_rows_in(i, reader), &opts).await.map_err(store(&i))?;
-    let view = report_view(&app, &p, &i, &report, dry_run).await?;
-    let status =
-        if !report.committed && !report.all_valid() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, Json(view)).into_response())
+    report_response(&app, &p, &i, &report, dry_run).await
 }
 
 /// Whose users.

@@ -155,7 +155,7 @@ fn reason_view(r: &dedup::DupReason) -> DupReasonView {
 
 /// The report as the API shows it: messages in the caller's language, and
 /// existing workers named only when they are in the caller's scope.
-pub(crate) async fn report_view(
+async fn report_view(
     app: &AppState,
     p: &Principal,
     i: &I18n,
@@ -371,7 +371,19 @@ pub(super) async fn import_workers(
         .import_workers(&p, &headers, store_rows_in(i, reader), &mapping, &opts, today())
         .await
         .map_err(|e| ApiError::from_store(&i, e))?;
-    let view = report_view(&app, &p, &i, &report, dry_run).await?;
+    report_response(&app, &p, &i, &report, dry_run).await
+}
+
+/// An import's answer: 422 when rows were refused and nothing was written, else 200; the
+/// report in the caller's language.
+pub(crate) async fn report_response(
+    app: &AppState,
+    p: &Principal,
+    i: &I18n,
+    report: &komlang_store::ImportReport,
+    dry_run: bool,
+) -> ApiResult<Response> {
+    let view = report_view(app, p, i, report, dry_run).await?;
     let status =
         if !report.committed && !report.all_valid() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(view)).into_response())

@@ -21,7 +21,7 @@ use axum::handler::Handler;
 use komlang_core::Action;
 
 pub use api::ImportsApiDoc;
-pub(crate) use api::{report_view, uploaded_table, ImportRefusal, ImportReportView};
+pub(crate) use api::{report_response, uploaded_table, ImportRefusal, ImportReportView};
 pub(crate) use files::io_error_text;
 pub use files::{
     check_table, open_table, open_table_within, read_table, read_table_within, sha256_hex, store_rows, store_rows_in,
