@@ -16,9 +16,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::common::errors::{bad_request, store};
 use crate::common::export::{download, format_param};
 use crate::common::extract::{body, date_param, query};
+use crate::common::import_report::{report_response, ImportRefusal, ImportReportView};
+use crate::common::uploads::{sha256_hex, store_rows_in, uploaded_table};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
-use crate::imports::{report_response, sha256_hex, store_rows_in, uploaded_table};
-use crate::imports::{ImportRefusal, ImportReportView};
 use crate::AppState;
 
 /// A list of items.

@@ -13,8 +13,8 @@ use komlang_store::caseloads::UnitCaseload;
 
 pub use api::CaseloadsApiDoc;
 
+use crate::common::uploads::MAX_UPLOAD;
 use crate::common::{Gate, Routes};
-use crate::imports::MAX_UPLOAD;
 
 pub fn routes(r: Routes) -> Routes {
     let read = Gate::Action(Action::ReadCaseloads);

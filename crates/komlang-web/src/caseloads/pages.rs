@@ -18,10 +18,11 @@ use serde::Deserialize;
 use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{messages, query_string};
 use crate::common::names::pick;
-use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, Layout, PageResult};
-use crate::imports::{
-    check_table, open_table_within, read_upload_form, sha256_hex, store_rows_in, UploadForm, MAX_UPLOAD_MB,
+use crate::common::uploads::{
+    check_table, io_error_text, open_table_within, read_upload_form, sha256_hex, store_rows_in, UploadForm,
+    MAX_UPLOAD_MB,
 };
+use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, Layout, PageResult};
 use crate::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -215,7 +216,7 @@ fn outcome_of(ctx: &Ctx, r: &ImportReport) -> ImportOutcome {
             .rejected
             .iter()
             .flat_map(|row| row.errors.iter())
-            .map(|e| (e.row, e.column.clone(), crate::imports::row_error_text(&ctx.i, e)))
+            .map(|e| (e.row, e.column.clone(), crate::common::import_report::row_error_text(&ctx.i, e)))
             .collect(),
     }
 }
@@ -256,7 +257,7 @@ pub(super) async fn import(
     let limits = &app.config.upload_limits;
     let reader = match check_table(limits, &name, &bytes).and_then(|()| open_table_within(limits, &name, &bytes)) {
         Ok(r) => r,
-        Err(e) => return back(crate::imports::io_error_text(&i, &e)).await,
+        Err(e) => return back(io_error_text(&i, &e)).await,
     };
     let headers = reader.headers().to_vec();
     let opts = CaseloadImportOptions {

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod form_box;
 pub mod forms;
 pub mod i18n;
+pub mod import_report;
 pub mod layout;
 pub mod metrics;
 pub mod names;
@@ -19,6 +20,7 @@ pub mod redirect;
 pub mod render;
 pub mod routes;
 pub mod schema;
+pub mod uploads;
 pub mod versions;
 
 pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};

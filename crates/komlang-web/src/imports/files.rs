@@ -7,13 +7,11 @@ use komlang_core::*;
 use komlang_io::ReadLimits;
 use komlang_store::StoreError;
 
+pub use crate::common::uploads::{
+    check_table, io_error_text, open_table_within, sha256_hex, store_rows_in, MAX_UPLOAD, MAX_UPLOAD_MB,
+};
 use crate::common::{store_err, Ctx, I18n, PageError};
 use crate::AppState;
-
-/// Largest file accepted for an import.
-pub const MAX_UPLOAD_MB: usize = 64;
-
-pub const MAX_UPLOAD: usize = MAX_UPLOAD_MB * 1024 * 1024;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,28 +68,6 @@ pub(super) fn kind_of(ctx: &Ctx, p: &Principal, s: Option<&String>) -> Result<Im
     }
 }
 
-/// Why a file cannot be imported, as a sentence in the user's language.
-pub fn io_error_text(i: &I18n, e: &komlang_io::IoError) -> String {
-    use komlang_io::{IoError as E, Limit};
-    match e {
-        E::NotATable(_) => i.t("import.error_not_table"),
-        E::Encoding { .. } => i.t("import.error_encoding"),
-        E::Empty => i.t("import.error_empty"),
-        E::TooLarge { limit, max, row } => {
-            let max = if *limit == Limit::Unzipped { max / (1024 * 1024) } else { *max };
-            let key = match limit {
-                Limit::Rows => "import.error_limit_rows",
-                Limit::CellsPerRow => "import.error_limit_cells",
-                Limit::CellChars => "import.error_limit_chars",
-                Limit::Unzipped => "import.error_limit_unzipped",
-                Limit::ZipEntries => "import.error_limit_parts",
-            };
-            i.tp(key, &[("max", max.to_string()), ("row", row.unwrap_or_default().to_string())])
-        }
-        other => i.tp("import.error_read", &[("detail", other.to_string())]),
-    }
-}
-
 /// A file as a table: its headers and every data row (row number, cells).
 pub struct Table {
     pub headers: Vec<String>,
@@ -103,34 +79,9 @@ pub fn open_table(name: &str, bytes: &[u8]) -> Result<komlang_io::TableReader, k
     open_table_within(&ReadLimits::default(), name, bytes)
 }
 
-/// Opens an uploaded file as a table reader, within `limits` (the server's
-/// [`crate::WebConfig::upload_limits`]).
-pub fn open_table_within(
-    limits: &ReadLimits,
-    name: &str,
-    bytes: &[u8],
-) -> Result<komlang_io::TableReader, komlang_io::IoError> {
-    komlang_io::TableReader::from_bytes_with(name, bytes.to_vec(), *limits)
-}
-
-/// Reads every row of an uploaded file, keeping none: whether it can be read whole within
-/// `limits` (so that a file past a limit is refused at once, the limit named).
-pub fn check_table(limits: &ReadLimits, name: &str, bytes: &[u8]) -> Result<(), komlang_io::IoError> {
-    for row in open_table_within(limits, name, bytes)? {
-        row?;
-    }
-    Ok(())
-}
-
 /// The rows of a reader as the store's imports take them.
 pub fn store_rows(r: komlang_io::TableReader) -> impl Iterator<Item = Result<(u64, Vec<String>), String>> {
     r.map(|row| row.map_err(|e| e.to_string()))
-}
-
-/// The rows of a reader as the store's imports take them, a file that breaks further down
-/// explained in the user's language.
-pub fn store_rows_in(i: I18n, r: komlang_io::TableReader) -> impl Iterator<Item = Result<(u64, Vec<String>), String>> {
-    r.map(move |row| row.map_err(|e| io_error_text(&i, &e)))
 }
 
 /// The headers and the first `limit` data rows (all with `None`), within the default limits.
@@ -179,11 +130,6 @@ pub(super) fn rows_by_number(
         }
     }
     out
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 pub(super) struct LoadedFile {

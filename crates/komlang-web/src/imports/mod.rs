@@ -12,7 +12,6 @@ mod api;
 mod files;
 mod mapping;
 mod preview;
-mod report;
 mod result;
 mod upload;
 
@@ -21,14 +20,10 @@ use axum::handler::Handler;
 use komlang_core::Action;
 
 pub use api::ImportsApiDoc;
-pub(crate) use api::{report_response, uploaded_table, ImportRefusal, ImportReportView};
-pub(crate) use files::io_error_text;
 pub use files::{
     check_table, open_table, open_table_within, read_table, read_table_within, sha256_hex, store_rows, store_rows_in,
     ImportKind, Table, MAX_UPLOAD, MAX_UPLOAD_MB,
 };
-pub(crate) use report::row_error_text;
-pub(crate) use upload::{read_upload_form, UploadForm};
 
 use crate::common::{Gate, Routes};
 

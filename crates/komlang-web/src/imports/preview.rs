@@ -18,8 +18,8 @@ use super::files::{
     kind_of, load_file, open_table_within, read_table_within, rows_by_number, store_rows_in, ImportKind, LoadedFile,
 };
 use super::mapping::{mapping_from_params, mapping_params};
-use super::report::{counts, decision_code, decision_parse, explanation, problems, Counts, ProblemView};
 use super::upload::new_page;
+use crate::common::import_report::{counts, decision_code, decision_parse, explanation, problems, Counts, ProblemView};
 use crate::common::{flash, layout, render, render_status, today, Choice, Ctx, I18n, Layout, PageError, PageResult};
 use crate::AppState;
 

@@ -7,8 +7,8 @@ use komlang_core::*;
 use komlang_store::{DupTarget, ImportRecord, ImportReport};
 
 use super::files::{read_table_within, ImportKind, LoadedFile};
-use super::report::{decision_code, explanation, problems, reason_text, Counts, ProblemView};
 use crate::common::export::{attachment, CSV_TYPE};
+use crate::common::import_report::{decision_code, explanation, problems, reason_text, Counts, ProblemView};
 use crate::common::{layout, render, store_err, Ctx, I18n, Layout, PageError, PageResult};
 use crate::AppState;
 

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use komlang_core::*;
 
 use super::files::{check_table, io_error_text, kind_of, ImportKind, MAX_UPLOAD_MB};
+use crate::common::uploads::{read_upload_form, UploadForm};
 use crate::common::{layout, render, render_status, store_err, Choice, Ctx, I18n, Layout, PageResult};
 use crate::AppState;
 
@@ -147,43 +148,4 @@ pub async fn upload(State(app): State<AppState>, ctx: Ctx, mp: Result<Multipart,
         other => format!("/imports/files/{id}/preview?kind={}", other.code()),
     };
     Ok(Redirect::to(&next).into_response())
-}
-
-/// An upload form as read: its text fields, its `file` (name and bytes), and whether a part
-/// went past the body's limit (the fields after it are not read).
-pub struct UploadForm {
-    pub fields: std::collections::HashMap<String, String>,
-    pub file: Option<(String, Vec<u8>)>,
-    pub too_large: bool,
-}
-
-/// Reads a multipart form: every text field, and the part named `file`.
-pub async fn read_upload_form(mp: &mut Multipart) -> UploadForm {
-    let mut form = UploadForm { fields: Default::default(), file: None, too_large: false };
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                if name == "file" {
-                    let file_name = field.file_name().unwrap_or("").to_string();
-                    match field.bytes().await {
-                        Ok(b) => form.file = Some((file_name, b.to_vec())),
-                        Err(e) => {
-                            form.too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                            break;
-                        }
-                    }
-                } else {
-                    let text = field.text().await.unwrap_or_default();
-                    form.fields.insert(name, text);
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                form.too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                break;
-            }
-        }
-    }
-    form
 }
