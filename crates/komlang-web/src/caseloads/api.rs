@@ -21,6 +21,25 @@ use crate::common::uploads::{sha256_hex, store_rows_in, uploaded_table};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
 use crate::AppState;
 
+/// The levels caseloads are counted by (the OpenAPI document's schema of `level`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CaseloadLevel {
+    Province,
+    District,
+    Commune,
+}
+
+/// The case management systems whose lists are read (the schema of `source`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CaseSystem {
+    Primero,
+    Oscar,
+}
+
 /// A list of items.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Items<T> {
@@ -32,6 +51,7 @@ pub struct Items<T> {
 #[into_params(parameter_in = Query)]
 pub struct UnitParams {
     /// province (default), district or commune.
+    #[param(value_type = Option<CaseloadLevel>, inline)]
     pub level: Option<String>,
     /// Only units inside this one (an admin unit code).
     pub parent: Option<String>,
@@ -116,7 +136,7 @@ pub(super) async fn worker_caseload(
 #[into_params(parameter_in = Query)]
 pub struct CaseImportParams {
     /// `primero` or `oscar`.
-    #[param(required = true)]
+    #[param(required = true, value_type = CaseSystem, inline)]
     pub source: Option<String>,
     /// The day the list was exported (default: today). A list of the same source and day
     /// replaces the one imported before.
@@ -139,10 +159,10 @@ pub struct CaseImportParams {
         content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream"), ("multipart/form-data"))),
     responses(
         (status = 200, description = "Imported (or, in a dry run, every row would be)", body = ImportReportView),
-        (status = 400, description = "Not a CSV/XLSX file, an unknown source, day or field", body = ApiErrorBody),
+        (status = 400, description = "Not a CSV/XLSX file, an unknown source or day", body = ApiErrorBody),
         (status = 403, body = ApiErrorBody),
         (status = 413, body = ApiErrorBody),
-        (status = 422, description = "Rows were refused and nothing was written (the report lists them, with the mapped columns only), or a required column is missing", body = ImportRefusal)),
+        (status = 422, description = "Rows were refused and nothing was written (the report lists them, with the mapped columns only), a required column is missing, a header named in `columns` is not in the file, or `columns` is not written field:Header (`invalid_format`)", body = ImportRefusal)),
     security(("bearer" = [])))]
 pub(super) async fn import(
     State(app): State<AppState>,
@@ -154,7 +174,10 @@ pub(super) async fn import(
     let source = CaseSource::parse(q.source.as_deref().unwrap_or(""))
         .ok_or_else(|| bad_request("source must be primero or oscar"))?;
     let as_of = date_param("as_of", &q.as_of)?.unwrap_or_else(today);
-    let columns = komlang_core::caseload::parse_columns(q.columns.as_deref().unwrap_or("")).map_err(bad_request)?;
+    let columns = komlang_core::caseload::parse_columns(q.columns.as_deref().unwrap_or("")).map_err(|m| {
+        let e = komlang_core::FieldError::new("columns", "invalid_format").with("message", m);
+        crate::common::ApiError::validation(&i, komlang_core::ValidationErrors::single(e))
+    })?;
     let (name, bytes, reader) = uploaded_table(&app, &i, req, q.file_name.clone()).await?;
     let headers = reader.headers().to_vec();
     let dry_run = q.dry_run.unwrap_or(false);
@@ -177,6 +200,7 @@ pub(super) async fn import(
 #[into_params(parameter_in = Query)]
 pub struct OwnerParams {
     /// `primero` or `oscar` (default: both).
+    #[param(value_type = Option<CaseSystem>, inline)]
     pub source: Option<String>,
     /// Only the users linked to no worker (default false).
     pub unlinked: Option<bool>,
@@ -208,6 +232,7 @@ pub(super) async fn owners(
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
     /// `primero` or `oscar`.
+    #[schema(value_type = CaseSystem, inline)]
     pub source: String,
     /// The user name (Primero) or staff name (OSCaR) as the case list writes it.
     pub owner: String,
@@ -235,9 +260,9 @@ pub(super) async fn link(
 #[into_params(parameter_in = Query)]
 pub struct UnlinkParams {
     /// `primero` or `oscar`.
-    #[param(required = true)]
+    #[param(required = true, value_type = CaseSystem, inline)]
     pub source: Option<String>,
-    #[param(required = true)]
+    #[param(required = true, min_length = 1)]
     pub owner: Option<String>,
 }
 
@@ -280,9 +305,11 @@ pub(super) async fn thresholds(State(app): State<AppState>, ApiUser(_p, i): ApiU
 pub struct ThresholdInput {
     /// A cadre code; absent: any cadre.
     #[serde(default)]
+    #[schema(value_type = Option<komlang_core::Cadre>)]
     pub cadre: Option<String>,
     /// A role code; absent: any role.
     #[serde(default)]
+    #[schema(value_type = Option<komlang_core::WorkerRole>)]
     pub role: Option<String>,
     /// Open cases, 1 to 10,000; null: remove the setting.
     pub max_open: Option<u32>,
