@@ -158,11 +158,14 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
-    match metrics {
+    let app = match metrics {
         // Outermost, so that the time counted is the whole answer's.
         Some(m) => app.layer(axum::middleware::from_fn_with_state(m, common::metrics::record)),
         None => app,
-    }
+    };
+    // Ids in an API path written as whole numbers with a zero fraction (`336.0`, an integer to
+    // the OpenAPI document) read as integers: rewritten before the routes are matched.
+    Router::new().fallback_service(tower::ServiceExt::map_request(app, common::api_layer::whole_ids))
 }
 
 /// Serves Komlang on `listen` until SIGTERM or SIGINT (Ctrl-C), then shuts down gracefully

@@ -11,7 +11,8 @@
 //!   (`payload_too_large`) before any handler reads it.
 //! - **Integers may be spelled `2.0`**: the document is OpenAPI 3.1 (JSON Schema 2020-12), in
 //!   which `2.0` is an integer; serde would refuse it for an integer field, so whole numbers
-//!   written with a fraction are read as the integers they are.
+//!   written with a fraction are read as the integers they are; in the path too
+//!   ([`whole_ids`], before the routes are matched: `/api/v1/workers/336.0` is worker 336).
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -138,6 +139,38 @@ async fn json_errors(resp: Response) -> Response {
     Response::from_parts(parts, fresh_body)
 }
 
+/// A path under `/api/` whose segments are whole numbers written with a zero fraction
+/// (`336.0`), with each such segment written as the integer it is; other requests unchanged.
+pub fn whole_ids(mut req: Request) -> Request {
+    let path = req.uri().path();
+    let whole = |seg: &str| {
+        seg.split_once('.').is_some_and(|(int, frac)| {
+            !int.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && !frac.is_empty()
+                && frac.bytes().all(|b| b == b'0')
+        })
+    };
+    if !path.starts_with("/api/") || !path.split('/').any(whole) {
+        return req;
+    }
+    let new_path: Vec<&str> =
+        path.split('/').map(|seg| if whole(seg) { seg.split('.').next().unwrap_or(seg) } else { seg }).collect();
+    let mut text = new_path.join("/");
+    if let Some(q) = req.uri().query() {
+        text.push('?');
+        text.push_str(q);
+    }
+    if let Ok(pq) = text.parse::<axum::http::uri::PathAndQuery>() {
+        let mut parts = req.uri().clone().into_parts();
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
 #[cfg(test)]
 mod tests {
     use super::integers_of_whole_floats;
@@ -153,5 +186,19 @@ mod tests {
         assert_eq!(v, json!({"a": 2, "b": [1000, -4, 0.5], "c": {"d": 18446744073709551616.0, "e": "2.0", "f": 7}}));
         let mut plain = json!({"a": 1, "b": "x", "c": 0.25});
         assert!(!integers_of_whole_floats(&mut plain));
+    }
+
+    #[test]
+    fn whole_ids_in_api_paths_become_integers() {
+        let path = |p: &str| {
+            let req = super::whole_ids(axum::http::Request::builder().uri(p).body(axum::body::Body::empty()).unwrap());
+            req.uri().to_string()
+        };
+        assert_eq!(path("/api/v1/workers/336.0/caseload?x=1.0"), "/api/v1/workers/336/caseload?x=1.0");
+        assert_eq!(path("/api/v1/workers/336.00"), "/api/v1/workers/336");
+        assert_eq!(path("/api/v1/workers/336.5"), "/api/v1/workers/336.5");
+        assert_eq!(path("/api/v1/workers/.0"), "/api/v1/workers/.0");
+        assert_eq!(path("/workers/336.0"), "/workers/336.0");
+        assert_eq!(path("/api/v1/admin-units/0102"), "/api/v1/admin-units/0102");
     }
 }
