@@ -14,6 +14,19 @@ use crate::{bundled_cambodia_units, Engine, Store};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// An account of `role` whose scope is the unit `code` of `level` (a provincial or district
+/// officer), as the store sees it.
+pub fn officer(role: komlang_core::UserRole, code: &str, level: AdminLevel) -> komlang_core::Principal {
+    komlang_core::Principal {
+        user_id: 0,
+        username: format!("{}-{code}", role.code()),
+        role,
+        scope: komlang_core::Scope::Unit { code: code.into(), level },
+        org_id: None,
+        worker_id: None,
+    }
+}
+
 /// A fresh, migrated database, removed when the value is dropped (also when a test fails
 /// half-way) or earlier by [`TestDb::cleanup`], which closes the connections gracefully.
 pub struct TestDb {

@@ -11,10 +11,10 @@ use komlang_core::caseload::{CaseField, CaseSource, DEFAULT_THRESHOLD};
 use komlang_core::planning::INVESTMENT_CASE;
 use komlang_core::validate::WorkerInput;
 use komlang_core::Worker;
-use komlang_core::{AdminLevel, Cadre, Principal, Scope, UserRole, WorkerRole};
+use komlang_core::{AdminLevel, Cadre, Principal, UserRole, WorkerRole};
 use komlang_store::caseloads::CaseloadImportOptions;
 use komlang_store::planning::FactsQuery;
-use komlang_store::testing::{engines, TestDb};
+use komlang_store::testing::{engines, officer, TestDb};
 use komlang_store::{system_principal, ImportReport, Store, StoreError};
 use sqlx::Row;
 
@@ -28,17 +28,6 @@ fn day(s: &str) -> NaiveDate {
 
 fn admin() -> Principal {
     system_principal("test")
-}
-
-fn officer(role: UserRole, code: &str, level: AdminLevel) -> Principal {
-    Principal {
-        user_id: 0,
-        username: format!("{}-{code}", role.code()),
-        role,
-        scope: Scope::Unit { code: code.into(), level },
-        org_id: None,
-        worker_id: None,
-    }
 }
 
 async fn add_worker(store: &Store, name: &str, workplace: &str, role: &str) -> Worker {

@@ -11,7 +11,7 @@ use komlang_core::validate::WorkerInput;
 use komlang_core::*;
 use komlang_store::establishment::{EstablishmentQuery, NewPosts, PlanApproval, PostQuery, PostState, RecordInput};
 use komlang_store::planning::PlanRequest;
-use komlang_store::testing::{engines, error_codes, TestDb};
+use komlang_store::testing::{engines, error_codes, officer, TestDb};
 use komlang_store::{system_principal, AuditQuery, Store, StoreError, WorkerChange};
 
 fn today() -> NaiveDate {
@@ -24,17 +24,6 @@ fn day(s: &str) -> NaiveDate {
 
 fn admin() -> Principal {
     system_principal("test")
-}
-
-fn officer(role: UserRole, code: &str, level: AdminLevel) -> Principal {
-    Principal {
-        user_id: 0,
-        username: format!("{}-{code}", role.code()),
-        role,
-        scope: Scope::Unit { code: code.into(), level },
-        org_id: None,
-        worker_id: None,
-    }
 }
 
 async fn add_worker(store: &Store, name: &str, workplace: &str) -> Worker {

@@ -262,8 +262,9 @@ impl Store {
         if !matches!(level, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune) {
             return Err(invalid("level", "invalid_choice"));
         }
-        let units = self.units_by_code().await?;
-        let named = self.named_units_by_code().await?;
+        // Workplaces and the units counted are communes or above: the units with their names,
+        // read once, serve every lookup.
+        let units = self.named_units_by_code().await?;
         let parent = parent_in_scope(&units, p, parent)?;
         let counts = self.counts_by_unit(level, None).await?;
         // A worker's cases count in their workplace: those above their threshold, by unit.
@@ -277,7 +278,7 @@ impl Store {
         let mut out: Vec<UnitCaseload> = counts
             .into_iter()
             .filter_map(|(code, n)| {
-                let u = named.get(&code).or_else(|| units.get(&code))?;
+                let u = units.get(&code)?;
                 if !p.scope.contains(u) || parent.is_some_and(|par| !u.within(par)) {
                     return None;
                 }
