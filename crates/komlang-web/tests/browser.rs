@@ -928,7 +928,7 @@ async fn downloaded(engine: komlang_store::Engine, dir: &Path, prefix: &str, ext
     }
 }
 
-/// The reports of the establishment, supervision, costs and retention on the demo data set, in
+/// The reports of the establishment, supervision, costs, retention and caseloads on the demo data set, in
 /// English and in Khmer, each downloaded as CSV and XLSX by clicking its links (Chromium asks
 /// for gzip): the files hold the rows the page shows.
 async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
@@ -946,6 +946,7 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         ("/supervision?level=province", "#supervision tbody tr", "komlang-supervision-"),
         ("/costs?level=province", "#cost-by-unit tbody tr", "komlang-workforce-cost-"),
         ("/retention?by=province", "#turnover tbody tr", "komlang-turnover-"),
+        ("/caseloads?level=province", "#caseload-units tbody tr", "komlang-caseloads-"),
     ];
     for (path, rows_css, prefix) in reports {
         c.goto(&app.url(path)).await.unwrap();
