@@ -19,6 +19,7 @@ mod competency;
 pub mod costs;
 pub mod demo;
 pub mod establishment;
+pub mod fhir;
 mod field;
 mod imports;
 mod licensing;

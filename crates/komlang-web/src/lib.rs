@@ -33,6 +33,7 @@ pub mod caseloads;
 pub mod competency;
 pub mod costs;
 pub mod establishment;
+pub mod fhir;
 pub mod field;
 pub mod imports;
 pub mod licensing;
@@ -119,6 +120,7 @@ fn routes() -> Routes {
     let r = licensing::routes(r);
     let r = audit::routes(r);
     let r = field::routes(r);
+    let r = fhir::routes(r);
     let r = public::routes(r);
     openapi::routes(r)
 }

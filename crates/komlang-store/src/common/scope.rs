@@ -28,15 +28,22 @@ pub(crate) fn push_area(sql: &mut Sql, scope: &Scope) {
 /// Appends the conditions that keep a query inside a principal's reach
 /// (over `workers w JOIN admin_units u`).
 pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {
+    push_worker_scope_on(sql, ws, "w.org_id", "w.id");
+}
+
+/// [`push_worker_scope`] over rows that say where a worker is in other columns (`admin_units u`
+/// joined on the unit, `org_col` the worker's organization, `worker_col` the worker's id): the
+/// FHIR change feed's.
+pub(crate) fn push_worker_scope_on(sql: &mut Sql, ws: &WorkerScope, org_col: &str, worker_col: &str) {
     match ws {
         WorkerScope::Area { scope, org_id } => {
             push_area(sql, scope);
             if let Some(org) = org_id {
-                sql.push(" AND w.org_id = ").int(*org);
+                sql.push(" AND ").push(org_col).push(" = ").int(*org);
             }
         }
         WorkerScope::Own(id) => {
-            sql.push(" AND w.id = ").int(*id);
+            sql.push(" AND ").push(worker_col).push(" = ").int(*id);
         }
         WorkerScope::Nothing => {
             sql.push(" AND 1 = 0");

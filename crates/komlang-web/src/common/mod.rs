@@ -8,6 +8,7 @@ pub mod conflict;
 pub mod errors;
 pub mod export;
 pub mod extract;
+pub mod fhir_outcome;
 pub mod form_box;
 pub mod forms;
 pub mod i18n;

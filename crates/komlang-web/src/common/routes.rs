@@ -35,6 +35,7 @@ use axum::http::{header, HeaderValue};
 use super::api_layer::api_boundary;
 use super::errors::{forbidden, no_such_endpoint, too_many_requests, PageError};
 use super::extract::{api_i18n, client_ip, here, session_user, token_user, SessionUser, TokenUser};
+use super::fhir_outcome::{fhir_boundary, no_such_resource};
 use super::i18n::Locale;
 use crate::AppState;
 
@@ -78,6 +79,11 @@ impl RouteInfo {
     pub fn is_api(&self) -> bool {
         self.path.starts_with("/api/")
     }
+
+    /// A route of the FHIR registry (bearer tokens; its refusals are `OperationOutcome`s).
+    pub fn is_fhir(&self) -> bool {
+        self.path.starts_with("/fhir/")
+    }
 }
 
 /// The routes being declared: the pages' router, the API's router (nested at `/api`) and
@@ -85,8 +91,14 @@ impl RouteInfo {
 pub struct Routes {
     pages: Router<AppState>,
     api: Router<AppState>,
+    /// The FHIR registry's routes, nested at [`FHIR_BASE`].
+    fhir: Router<AppState>,
     table: Vec<RouteInfo>,
 }
+
+/// Where the FHIR registry is served. Its routes take the API's bearer tokens, and every
+/// refusal there is an `OperationOutcome` ([`fhir_boundary`]).
+pub const FHIR_BASE: &str = "/fhir/r4";
 
 impl Default for Routes {
     fn default() -> Self {
@@ -96,7 +108,7 @@ impl Default for Routes {
 
 impl Routes {
     pub fn new() -> Self {
-        Routes { pages: Router::new(), api: Router::new(), table: Vec::new() }
+        Routes { pages: Router::new(), api: Router::new(), fhir: Router::new(), table: Vec::new() }
     }
 
     pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, gate: Gate, handler: H) -> Self {
@@ -130,7 +142,10 @@ impl Routes {
             !self.table.iter().any(|r| r.method == method && r.path == path),
             "route declared twice: {method} {path}"
         );
-        let api = path.starts_with("/api/");
+        let fhir = path.starts_with("/fhir/");
+        assert!(!fhir || path.starts_with(FHIR_BASE), "FHIR routes are under {FHIR_BASE}: {path}");
+        // The FHIR registry's routes take bearer tokens, as the API's do.
+        let api = path.starts_with("/api/") || fhir;
         let gated = Gated { handler, gate, api };
         let method_router: MethodRouter<AppState> = match method {
             "GET" => get(gated),
@@ -141,7 +156,9 @@ impl Routes {
             other => unreachable!("no such method {other}"),
         };
         // A path routed again with another method is merged into the same route by axum.
-        if api {
+        if fhir {
+            self.fhir = self.fhir.route(&path[FHIR_BASE.len()..], method_router);
+        } else if api {
             self.api = self.api.route(&path["/api".len()..], method_router);
         } else {
             self.pages = self.pages.route(path, method_router);
@@ -156,9 +173,12 @@ impl Routes {
     }
 
     /// The router of every route (the API nested at `/api`, answering 404 in JSON for a path
-    /// it does not serve, behind [`api_boundary`]: every refusal JSON, JSON bodies bounded).
+    /// it does not serve, behind [`api_boundary`]: every refusal JSON, JSON bodies bounded; the
+    /// FHIR registry nested at [`FHIR_BASE`], every refusal an `OperationOutcome`).
     pub fn into_router(self) -> Router<AppState> {
-        self.pages.nest("/api", self.api.fallback(no_such_endpoint).layer(axum::middleware::from_fn(api_boundary)))
+        self.pages
+            .nest("/api", self.api.fallback(no_such_endpoint).layer(axum::middleware::from_fn(api_boundary)))
+            .nest(FHIR_BASE, self.fhir.fallback(no_such_resource).layer(axum::middleware::from_fn(fhir_boundary)))
     }
 }
 
