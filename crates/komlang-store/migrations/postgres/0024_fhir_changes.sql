@@ -137,21 +137,21 @@ CREATE TRIGGER fhir_postings_update AFTER UPDATE ON postings
 CREATE FUNCTION fhir_organizations_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO fhir_changes (resource_type, resource_id, unit_code, org_id, worker_id, changed_at)
-    SELECT 'Organization', n.id::text, n.admin_code, n.id, NULL, fhir_now() FROM fhir_new n;
+    SELECT 'Organization', n.id::text, n.admin_code, n.id, NULL::BIGINT, fhir_now() FROM fhir_new n;
     RETURN NULL;
 END $$;
 CREATE FUNCTION fhir_organizations_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO fhir_changes (resource_type, resource_id, unit_code, org_id, worker_id, changed_at)
-    SELECT 'Organization', o.id::text, o.admin_code, o.id, NULL, fhir_now() FROM fhir_old o;
+    SELECT 'Organization', o.id::text, o.admin_code, o.id, NULL::BIGINT, fhir_now() FROM fhir_old o;
     RETURN NULL;
 END $$;
 CREATE FUNCTION fhir_organizations_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO fhir_changes (resource_type, resource_id, unit_code, org_id, worker_id, changed_at)
-    SELECT 'Organization', n.id::text, n.admin_code, n.id, NULL, fhir_now() FROM fhir_new n
+    SELECT 'Organization', n.id::text, n.admin_code, n.id, NULL::BIGINT, fhir_now() FROM fhir_new n
     UNION ALL
-    SELECT 'Organization', o.id::text, o.admin_code, o.id, NULL, fhir_now()
+    SELECT 'Organization', o.id::text, o.admin_code, o.id, NULL::BIGINT, fhir_now()
     FROM fhir_old o JOIN fhir_new n ON n.id = o.id WHERE o.admin_code IS DISTINCT FROM n.admin_code;
     RETURN NULL;
 END $$;
