@@ -197,6 +197,8 @@ enum ApiOp {
     Public,
     /// The accounts of the system (checked by `accounts_api`).
     Accounts,
+    /// The FHIR registry under /fhir/r4 (bearer tokens, as the API; checked by `fhir_api`).
+    Fhir,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,6 +481,22 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/caseloads/thresholds", ApiOp::CaseSystems),
     api("PUT", "/api/v1/caseloads/thresholds", ApiOp::CaseSystems),
     api("GET", "/api/v1/workers/{id}/caseload", ApiOp::CaseSystems),
+    // The FHIR registry: bearer tokens, as the API.
+    api("GET", "/fhir/r4/metadata", ApiOp::Fhir),
+    api("GET", "/fhir/r4/CodeSystem", ApiOp::Fhir),
+    api("GET", "/fhir/r4/CodeSystem/{id}", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Practitioner", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Practitioner/_history", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Practitioner/{id}", ApiOp::Fhir),
+    api("GET", "/fhir/r4/PractitionerRole", ApiOp::Fhir),
+    api("GET", "/fhir/r4/PractitionerRole/_history", ApiOp::Fhir),
+    api("GET", "/fhir/r4/PractitionerRole/{id}", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Organization", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Organization/_history", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Organization/{id}", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Location", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Location/_history", ApiOp::Fhir),
+    api("GET", "/fhir/r4/Location/{id}", ApiOp::Fhir),
     api("PUT", "/api/v1/costs", ApiOp::Costs),
     api("GET", "/api/v1/costs/workforce", ApiOp::Costs),
     api("GET", "/api/v1/planning/plans/{id}/cost", ApiOp::Costs),
@@ -568,7 +586,7 @@ fn every_route_is_in_the_permission_table() {
     for r in ROUTES {
         assert_eq!(
             matches!(r.op, Op::Api(_)),
-            r.path.starts_with("/api/"),
+            r.path.starts_with("/api/") || r.path.starts_with("/fhir/"),
             "{} {} is on the wrong surface",
             r.method,
             r.path
@@ -2157,6 +2175,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         ApiOp::Costs => costs_api(fx, f, who, route).await,
         ApiOp::Retention => retention_api(fx, f, who, route).await,
         ApiOp::CaseSystems => caseloads_api(fx, f, who, route).await,
+        ApiOp::Fhir => fhir_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -3241,7 +3260,13 @@ async fn anonymous_requests_are_turned_away() {
                     };
                     let (s, v) = fx.call(&mut f, None, route.method, &path, body.as_ref()).await;
                     f.status(&what, s, 401, &v);
-                    f.check(v["error"] == "unauthorized", || format!("{what}: {v}"));
+                    // The FHIR registry refuses with an OperationOutcome (issue type `login`).
+                    let refused = if op == ApiOp::Fhir {
+                        v["resourceType"] == "OperationOutcome" && v["issue"][0]["code"] == "login"
+                    } else {
+                        v["error"] == "unauthorized"
+                    };
+                    f.check(refused, || format!("{what}: {v}"));
                     for bad in ["Bearer not-a-token", "Bearer ", "Basic YWRtaW46eA==", "bearer x"] {
                         let mut rb =
                             fx.api.request(Method::from_bytes(route.method.as_bytes()).unwrap(), fx.app.url(&path));
@@ -5368,5 +5393,106 @@ async fn caseloads_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &
             f.status(at(route.path), r.status, admin(303), "");
         }
         other => f.check(false, || format!("caseloads_page does not check {other:?}")),
+    }
+}
+
+/// The FHIR registry: each resource read, searched and listed in `_history` within the caller's
+/// scope only (404 outside it, never 403), as the API's; the reference data to every account.
+async fn fhir_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let refs = |bundle: &Value, field: &str| -> BTreeSet<String> {
+        bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| match field {
+                "id" => e["resource"]["id"].as_str().map(str::to_string),
+                _ => e["resource"][field]["reference"].as_str().map(|r| r.rsplit('/').next().unwrap().to_string()),
+            })
+            .collect()
+    };
+    match route.path {
+        "/fhir/r4/metadata" | "/fhir/r4/CodeSystem" | "/fhir/r4/Location" | "/fhir/r4/Location/_history" => {
+            let path = if route.path.ends_with("/metadata") {
+                route.path.to_string()
+            } else {
+                format!("{}?_count=5", route.path)
+            };
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+        }
+        "/fhir/r4/CodeSystem/{id}" | "/fhir/r4/Location/{id}" => {
+            let path = route.path.replace("{id}", if route.path.contains("CodeSystem") { "cadre" } else { "0102" });
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+        }
+        "/fhir/r4/Practitioner" | "/fhir/r4/Practitioner/_history" => {
+            let path = format!("{}?_count=500", route.path);
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+            let listed = refs(&v, "id");
+            for w in W::ALL {
+                let shown = listed.contains(&fx.wid(w).to_string());
+                f.check(shown == who.sees_worker(w), || format!("{}: {w:?} listed = {shown}", at(&path)));
+            }
+        }
+        "/fhir/r4/Practitioner/{id}" => {
+            for w in W::ALL {
+                let path = format!("/fhir/r4/Practitioner/{}", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+            }
+        }
+        "/fhir/r4/PractitionerRole" | "/fhir/r4/PractitionerRole/_history" => {
+            let path = format!("{}?_count=500", route.path);
+            let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+            f.status(at(&path), s, 200, &v);
+            let of = refs(&v, "practitioner");
+            for w in W::ALL {
+                let shown = of.contains(&fx.wid(w).to_string());
+                f.check(shown == who.sees_worker(w), || format!("{}: {w:?}'s postings listed = {shown}", at(&path)));
+            }
+        }
+        "/fhir/r4/PractitionerRole/{id}" => {
+            for w in W::ALL {
+                let search = format!("/fhir/r4/PractitionerRole?practitioner={}", fx.wid(w));
+                let (_, all) = fx.call(f, Some(Who::Admin), "GET", &search, None).await;
+                let Some(id) = refs(&all, "id").into_iter().next() else {
+                    f.check(false, || format!("{w:?} has no posting"));
+                    continue;
+                };
+                let path = format!("/fhir/r4/PractitionerRole/{id}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_worker(w) { 200 } else { 404 }, &v);
+            }
+        }
+        "/fhir/r4/Organization" | "/fhir/r4/Organization/_history" => {
+            let path = route.path;
+            let mut listed = BTreeSet::new();
+            let mut offset = 0;
+            loop {
+                let page = format!("{}?_count=500&_offset={offset}", route.path);
+                let (s, v) = fx.call(f, Some(who), "GET", &page, None).await;
+                f.status(at(&page), s, 200, &v);
+                let ids = refs(&v, "id");
+                if s != 200 || ids.is_empty() {
+                    break;
+                }
+                listed.extend(ids);
+                offset += 500;
+            }
+            for o in O::ALL {
+                let shown = listed.contains(&fx.oid(o).to_string());
+                f.check(shown == who.sees_org(o), || format!("{}: {o:?} listed = {shown}", at(path)));
+            }
+        }
+        "/fhir/r4/Organization/{id}" => {
+            for o in O::ALL {
+                let path = format!("/fhir/r4/Organization/{}", fx.oid(o));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, if who.sees_org(o) { 200 } else { 404 }, &v);
+            }
+        }
+        other => f.check(false, || format!("fhir_api does not check {other:?}")),
     }
 }
