@@ -312,6 +312,9 @@ async fn sweep(store: Store) {
         if let Err(e) = store.prune_field_change_answers().await {
             tracing::warn!("could not forget old answers to field changes: {e}");
         }
+        if let Err(e) = store.compact_fhir_changes(50_000).await {
+            tracing::warn!("could not compact the FHIR change feed: {e}");
+        }
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }

@@ -486,15 +486,17 @@ impl Store {
     }
 
     /// The Practitioners or PractitionerRoles changed at or after `since` (every one when `None`)
-    /// where the caller could see them, before or after the change: a page of them, oldest
-    /// change first, and how many there are. A PractitionerRole changes with its worker (who
-    /// may have moved into or out of the caller's reach).
+    /// where the caller could see them, before or after the change: how many there are, and
+    /// `count` of them, oldest change first, after the change `after` (a page's last: pages
+    /// are read by this key, not by position, so that a resource changing again while a
+    /// consumer pages moves after the pages to come, and none is skipped). A PractitionerRole
+    /// changes with its worker (who may have moved into or out of the caller's reach).
     pub async fn fhir_worker_changes(
         &self,
         p: &Principal,
         kind: WorkerResource,
         since: Option<&str>,
-        offset: u64,
+        after: Option<&Change>,
         count: u64,
     ) -> Result<(u64, Vec<Change>)> {
         p.require(Action::ReadWorkers, Target::Any)?;
@@ -535,7 +537,12 @@ impl Store {
         let total: i64 = union.query().fetch_one(&self.pool).await?.try_get(0)?;
         let mut page = Sql::new("SELECT g.rid, g.at FROM (");
         page.append(&grouped);
-        page.push(") g ORDER BY g.at, g.rid LIMIT ").int(count as i64).push(" OFFSET ").int(offset as i64);
+        page.push(") g WHERE 1 = 1");
+        if let Some(a) = after {
+            page.push(" AND (g.at > ").text(a.at.clone());
+            page.push(" OR (g.at = ").text(a.at.clone()).push(" AND g.rid > ").text(a.id.clone()).push("))");
+        }
+        page.push(" ORDER BY g.at, g.rid LIMIT ").int(count as i64);
         let mut out = Vec::new();
         for r in page.query().fetch_all(&self.pool).await? {
             out.push(Change { id: r.try_get("rid")?, at: r.try_get("at")? });
@@ -612,6 +619,22 @@ impl Store {
             latest.insert(r.try_get::<String, _>("rid")?, r.try_get::<String, _>("at")?);
         }
         Ok(sorted(latest))
+    }
+}
+
+impl Store {
+    /// Forgets feed rows that a later row of the same resource, seen in the same place, makes
+    /// redundant (at most `limit` of them): what `_history` and `meta.lastUpdated` read is the
+    /// latest row per resource and place, so nothing they answer changes. How many were deleted.
+    pub async fn compact_fhir_changes(&self, limit: u32) -> Result<u64> {
+        let sql = format!(
+            "DELETE FROM fhir_changes WHERE id IN (SELECT f.id FROM fhir_changes f WHERE EXISTS (\
+             SELECT 1 FROM fhir_changes g WHERE g.resource_type = f.resource_type AND g.resource_id = f.resource_id \
+             AND COALESCE(g.unit_code, '') = COALESCE(f.unit_code, '') AND COALESCE(g.org_id, 0) = COALESCE(f.org_id, 0) \
+             AND COALESCE(g.worker_id, 0) = COALESCE(f.worker_id, 0) \
+             AND (g.changed_at > f.changed_at OR (g.changed_at = f.changed_at AND g.id > f.id))) LIMIT {limit})"
+        );
+        Ok(sqlx::query(&sql).execute(&self.pool).await?.rows_affected())
     }
 }
 

@@ -629,22 +629,46 @@ async fn location(State(app): State<AppState>, Path(id): Path<String>) -> FhirRe
 // _history?_since= (ITI-91)
 // ---------------------------------------------------------------------------------------------
 
-/// A history search: `_since`, `_count`, `_offset` only.
-fn parse_history(resource: &str, query: Option<&str>) -> Result<(Search, Option<String>), FhirError> {
-    let s = search::parse(&format!("{resource}/_history"), query, &["_since"], &[])?;
-    if let Some(p) = s.params.iter().find(|p| p.name != "_since") {
+/// A history search: `_since`, `_count`, and `_cursor` (where the last page ended: its last
+/// change, `TIME~ID`, as the `next` link gives it).
+struct HistorySearch {
+    since: Option<String>,
+    cursor: Option<Change>,
+    count: u64,
+}
+
+fn parse_history(resource: &str, query: Option<&str>) -> Result<HistorySearch, FhirError> {
+    let s = search::parse(&format!("{resource}/_history"), query, &["_since", "_cursor"], &[])?;
+    if let Some(p) = s.params.iter().find(|p| p.name != "_since" && p.name != "_cursor") {
         return Err(FhirError::invalid(format!("'{}' is not supported on _history (_since, _count are)", p.name)));
     }
+    if s.offset != 0 {
+        return Err(FhirError::invalid("_offset is not supported on _history: follow the next links"));
+    }
     let since = s.get("_since").map(|p: &Param| search::since(&p.value)).transpose()?;
-    Ok((s, since))
+    let cursor = match s.get("_cursor") {
+        None => None,
+        Some(p) => {
+            let bad = || FhirError::invalid(format!("_cursor '{}' is not one a next link gave", p.value));
+            let (at, id) = p.value.split_once('~').ok_or_else(bad)?;
+            let ok_id =
+                !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
+            if !ok_id {
+                return Err(bad());
+            }
+            Some(Change { at: search::since(at).map_err(|_| bad())?, id: id.to_string() })
+        }
+    };
+    Ok(HistorySearch { since, cursor, count: s.count })
 }
 
 /// A history Bundle: per change, the resource as it is now (`PUT`), or, when the caller no
-/// longer reads it (deleted, or moved out of the caller's scope), a `DELETE`.
+/// longer reads it (deleted, or moved out of the caller's scope), a `DELETE`. Its `next` link
+/// continues after the page's last change.
 fn history(
     base: &str,
     resource: &str,
-    s: &Search,
+    h: &HistorySearch,
     total: u64,
     changes: &[Change],
     now: &HashMap<String, Value>,
@@ -668,17 +692,32 @@ fn history(
             }
         })
         .collect();
-    let shown = changes.len() as u64;
-    let mut bundle = json!({
-        "resourceType": "Bundle",
-        "type": "history",
-        "total": total,
-        "link": links(base, &format!("{resource}/_history"), s, total, shown),
-    });
+    let link = |cursor: Option<&Change>| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(t) = &h.since {
+            pairs.push(("_since", t.clone()));
+        }
+        pairs.push(("_count", h.count.to_string()));
+        if let Some(c) = cursor {
+            pairs.push(("_cursor", format!("{}~{}", c.at, c.id)));
+        }
+        format!("{base}/{resource}/_history?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let mut links = vec![json!({"relation": "self", "url": link(h.cursor.as_ref())})];
+    if h.count > 0 && changes.len() as u64 == h.count {
+        links.push(json!({"relation": "next", "url": link(changes.last())}));
+    }
+    let mut bundle = json!({"resourceType": "Bundle", "type": "history", "total": total, "link": links});
     if !entries.is_empty() {
         bundle["entry"] = json!(entries);
     }
     bundle
+}
+
+/// The page of changes (held in memory, oldest first) after the cursor.
+fn history_page(changes: Vec<Change>, h: &HistorySearch) -> Vec<Change> {
+    let n = usize::try_from(h.count).unwrap_or(usize::MAX);
+    changes.into_iter().filter(|c| h.cursor.as_ref().is_none_or(|k| (&c.at, &c.id) > (&k.at, &k.id))).take(n).collect()
 }
 
 async fn practitioner_history(
@@ -687,10 +726,10 @@ async fn practitioner_history(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> FhirResult {
-    let (s, since) = parse_history("Practitioner", q.as_deref())?;
+    let h = parse_history("Practitioner", q.as_deref())?;
     let (total, changes) = app
         .store
-        .fhir_worker_changes(&p, WorkerResource::Practitioner, since.as_deref(), s.offset, s.count)
+        .fhir_worker_changes(&p, WorkerResource::Practitioner, h.since.as_deref(), h.cursor.as_ref(), h.count)
         .await
         .map_err(store)?;
     let ids: Vec<i64> = changes.iter().filter_map(|c| c.id.parse().ok()).collect();
@@ -701,7 +740,7 @@ async fn practitioner_history(
         .await
         .map_err(store)?;
     let now = workers.iter().map(|w| (w.id.to_string(), resources::practitioner(w))).collect();
-    Ok(fhir_json(&history(&base(&headers, &app), "Practitioner", &s, total, &changes, &now)))
+    Ok(fhir_json(&history(&base(&headers, &app), "Practitioner", &h, total, &changes, &now)))
 }
 
 async fn practitioner_role_history(
@@ -710,10 +749,10 @@ async fn practitioner_role_history(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> FhirResult {
-    let (s, since) = parse_history("PractitionerRole", q.as_deref())?;
+    let h = parse_history("PractitionerRole", q.as_deref())?;
     let (total, changes) = app
         .store
-        .fhir_worker_changes(&p, WorkerResource::PractitionerRole, since.as_deref(), s.offset, s.count)
+        .fhir_worker_changes(&p, WorkerResource::PractitionerRole, h.since.as_deref(), h.cursor.as_ref(), h.count)
         .await
         .map_err(store)?;
     let ids: Vec<i64> = changes.iter().filter_map(|c| c.id.parse().ok()).collect();
@@ -722,7 +761,7 @@ async fn practitioner_role_history(
     let q = RoleQuery { ids: Some(ids), count, today: today.clone(), ..Default::default() };
     let (_, postings) = app.store.fhir_practitioner_roles(&p, &q).await.map_err(store)?;
     let now = postings.iter().map(|r| (r.id.to_string(), resources::practitioner_role(r, &today))).collect();
-    Ok(fhir_json(&history(&base(&headers, &app), "PractitionerRole", &s, total, &changes, &now)))
+    Ok(fhir_json(&history(&base(&headers, &app), "PractitionerRole", &h, total, &changes, &now)))
 }
 
 async fn organization_history(
@@ -731,7 +770,8 @@ async fn organization_history(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> FhirResult {
-    let (s, since) = parse_history("Organization", q.as_deref())?;
+    let h = parse_history("Organization", q.as_deref())?;
+    let since = h.since.clone();
     let entries = org_entries(&app, &p).await?;
     let mut changes = app.store.fhir_org_changes(&p, since.as_deref()).await.map_err(store)?;
     // An organization's parent is derived from the others (resources::org_parents): when one
@@ -766,16 +806,16 @@ async fn organization_history(
     let now: HashMap<String, Value> = entries.into_iter().map(|e| (e.id, e.resource)).collect();
     changes.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
     let total = changes.len() as u64;
-    let shown = page(changes, &s);
-    Ok(fhir_json(&history(&base(&headers, &app), "Organization", &s, total, &shown, &now)))
+    let shown = history_page(changes, &h);
+    Ok(fhir_json(&history(&base(&headers, &app), "Organization", &h, total, &shown, &now)))
 }
 
 async fn location_history(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> FhirResult {
-    let (s, since) = parse_history("Location", q.as_deref())?;
-    let changes = app.store.fhir_unit_changes(since.as_deref()).await.map_err(store)?;
+    let h = parse_history("Location", q.as_deref())?;
+    let changes = app.store.fhir_unit_changes(h.since.as_deref()).await.map_err(store)?;
     let (list, _) = units(&app).await?;
     let now: HashMap<String, Value> = list.iter().map(|u| (u.code.clone(), resources::location(u))).collect();
     let total = changes.len() as u64;
-    let shown = page(changes, &s);
-    Ok(fhir_json(&history(&base(&headers, &app), "Location", &s, total, &shown, &now)))
+    let shown = history_page(changes, &h);
+    Ok(fhir_json(&history(&base(&headers, &app), "Location", &h, total, &shown, &now)))
 }
