@@ -13,6 +13,7 @@ pub mod expiry;
 pub mod import;
 pub mod model;
 pub mod planning;
+pub mod recruitment;
 pub mod retention;
 pub mod search;
 pub mod supervision;

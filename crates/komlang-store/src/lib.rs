@@ -26,6 +26,7 @@ mod licensing;
 mod limits;
 mod organizations;
 pub mod planning;
+pub mod recruitment;
 pub mod retention;
 pub mod supervision;
 pub mod testing;

@@ -227,6 +227,7 @@ async fn the_demo_moves_between_engines_with_every_row_id_and_timestamp() {
             "post_tallies",
             "post_fill_tallies",
             "history_tallies",
+            "fhir_changes",
             "field_changes"
         ]
     );

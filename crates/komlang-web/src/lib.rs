@@ -40,6 +40,7 @@ pub mod licensing;
 pub mod organizations;
 pub mod planning;
 pub mod public;
+pub mod recruitment;
 pub mod retention;
 pub mod supervision;
 pub mod training;
@@ -115,6 +116,7 @@ fn routes() -> Routes {
     let r = supervision::routes(r);
     let r = costs::routes(r);
     let r = retention::routes(r);
+    let r = recruitment::routes(r);
     let r = caseloads::routes(r);
     let r = training::routes(r);
     let r = licensing::routes(r);

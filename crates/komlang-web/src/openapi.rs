@@ -27,7 +27,7 @@ use utoipa::{Modify, OpenApi};
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, RouteInfo, Routes};
 use crate::{
     accounts, audit, caseloads, competency, costs, establishment, imports, licensing, organizations, planning, public,
-    retention, supervision, training, units, workers,
+    recruitment, retention, supervision, training, units, workers,
 };
 
 /// The path of the document itself (the one API route it does not describe).
@@ -71,6 +71,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         supervision::SupervisionApiDoc::openapi(),
         costs::CostsApiDoc::openapi(),
         retention::RetentionApiDoc::openapi(),
+        recruitment::RecruitmentApiDoc::openapi(),
         caseloads::CaseloadsApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),
         licensing::LicensingApiDoc::openapi(),

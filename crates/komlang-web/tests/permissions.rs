@@ -127,6 +127,8 @@ enum PageOp {
     Retention,
     /// Caseloads from the case systems (checked by `caseloads_page`).
     Caseloads,
+    /// The recruitment need and its settings (checked by `recruitment_page`).
+    Recruitment,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -193,6 +195,8 @@ enum ApiOp {
     Retention,
     /// Caseloads from the case systems (checked by `caseloads_api`).
     CaseSystems,
+    /// The recruitment need and its settings (checked by `recruitment_api`).
+    Recruitment,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -317,6 +321,9 @@ const ROUTES: &[Route] = &[
     page("GET", "/retention/export", PageOp::Retention),
     page("POST", "/retention/reasons", PageOp::Retention),
     page("POST", "/retention/ccwc-term", PageOp::Retention),
+    page("GET", "/recruitment", PageOp::Recruitment),
+    page("GET", "/recruitment/export", PageOp::Recruitment),
+    page("POST", "/recruitment/settings", PageOp::Recruitment),
     page("GET", "/caseloads", PageOp::Caseloads),
     page("GET", "/caseloads/export", PageOp::Caseloads),
     page("GET", "/caseloads/import", PageOp::Caseloads),
@@ -468,6 +475,9 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/retention/survival", ApiOp::Retention),
     api("GET", "/api/v1/retention/ccwc-term", ApiOp::Retention),
     api("PUT", "/api/v1/retention/ccwc-term", ApiOp::Retention),
+    api("GET", "/api/v1/recruitment/need", ApiOp::Recruitment),
+    api("GET", "/api/v1/recruitment/settings", ApiOp::Recruitment),
+    api("PUT", "/api/v1/recruitment/settings", ApiOp::Recruitment),
     api("GET", "/api/v1/retention/reasons", ApiOp::Retention),
     api("POST", "/api/v1/retention/reasons", ApiOp::Retention),
     api("PUT", "/api/v1/workers/{id}/exit-reason", ApiOp::Retention),
@@ -2176,6 +2186,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         ApiOp::Retention => retention_api(fx, f, who, route).await,
         ApiOp::CaseSystems => caseloads_api(fx, f, who, route).await,
         ApiOp::Fhir => fhir_api(fx, f, who, route).await,
+        ApiOp::Recruitment => recruitment_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -3068,6 +3079,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
         PageOp::Costs => costs_page(fx, f, who, c, csrf, route).await,
         PageOp::Retention => retention_page(fx, f, who, c, csrf, route).await,
         PageOp::Caseloads => caseloads_page(fx, f, who, c, csrf, route).await,
+        PageOp::Recruitment => recruitment_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -5469,17 +5481,29 @@ async fn fhir_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
         "/fhir/r4/Organization" | "/fhir/r4/Organization/_history" => {
             let path = route.path;
             let mut listed = BTreeSet::new();
-            let mut offset = 0;
-            loop {
-                let page = format!("{}?_count=500&_offset={offset}", route.path);
+            // Every page, by the next links (a history's pages go by key, not by offset).
+            let mut next = Some(format!("{}?_count=500", route.path));
+            while let Some(page) = next {
+                let page = page.trim_start_matches(&fx.app.base).to_string();
                 let (s, v) = fx.call(f, Some(who), "GET", &page, None).await;
                 f.status(at(&page), s, 200, &v);
-                let ids = refs(&v, "id");
-                if s != 200 || ids.is_empty() {
+                if s != 200 {
                     break;
                 }
-                listed.extend(ids);
-                offset += 500;
+                listed.extend(refs(&v, "id"));
+                if route.path.ends_with("_history") {
+                    for e in v["entry"].as_array().into_iter().flatten().filter(|e| e["resource"].is_null()) {
+                        let url = e["request"]["url"].as_str().unwrap_or_default();
+                        listed.insert(format!("deleted:{url}"));
+                    }
+                }
+                next = v["link"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|l| l["relation"] == "next")
+                    .and_then(|l| l["url"].as_str())
+                    .map(str::to_string);
             }
             for o in O::ALL {
                 let shown = listed.contains(&fx.oid(o).to_string());
@@ -5494,5 +5518,57 @@ async fn fhir_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
             }
         }
         other => f.check(false, || format!("fhir_api does not check {other:?}")),
+    }
+}
+
+/// The recruitment need: read by whoever reads planning, in their area (a unit outside it: 404);
+/// its settings kept by national administrators only.
+async fn recruitment_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/api/v1/recruitment/need") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/recruitment/need?year=2027", None).await;
+            f.status(at(route.path), s, read(200), &v);
+            let path = "/api/v1/recruitment/need?year=2027&level=district&parent=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, on_national_only(who), &v);
+        }
+        ("GET", "/api/v1/recruitment/settings") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, read(200), &v);
+        }
+        ("PUT", "/api/v1/recruitment/settings") => {
+            let body = json!({"retirement_age": 60, "exit_rates": [{"cadre": "para_social_worker", "incapacity_per_1000": 2.0, "death_per_1000": 3.0}]});
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if who == Who::Admin { 200 } else { 403 }, &v);
+        }
+        other => f.check(false, || format!("recruitment_api does not check {other:?}")),
+    }
+}
+
+async fn recruitment_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let read = |ok: u16| if reads_planning(who) { ok } else { 403 };
+    match (route.method, route.path) {
+        ("GET", "/recruitment") | ("GET", "/recruitment/export") => {
+            let path = format!("{}?year=2027&level=district&format=csv", route.path);
+            let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+            f.status(at(&path), r.status, read(200), "");
+            let outside = format!("{}?year=2027&level=district&parent=02&format=csv", route.path);
+            let r = fx.page(f, c, Some(who), "GET", &outside, None).await;
+            f.status(at(&outside), r.status, on_national_only(who), "");
+        }
+        ("POST", "/recruitment/settings") => {
+            let pairs: Vec<(String, String)> = vec![
+                ("csrf".into(), csrf.to_string()),
+                ("retirement_age".into(), "60".into()),
+                ("incapacity_para_social_worker".into(), "2".into()),
+                ("death_para_social_worker".into(), "3".into()),
+            ];
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        other => f.check(false, || format!("recruitment_page does not check {other:?}")),
     }
 }

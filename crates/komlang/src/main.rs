@@ -92,6 +92,9 @@ enum Command {
     Plan(planning::PlanArgs),
     /// Prints the establishment: approved, filled and vacant posts of every unit of a level in a year.
     Establishment(planning::EstablishmentArgs),
+    /// Prints the recruitment need of every unit of a level in a year: vacant posts plus the
+    /// filled ones expected to fall vacant (retirement, incapacity, death) (docs/recruitment.md).
+    RecruitmentNeed(planning::NeedArgs),
     /// Training and licensing: licences about to expire, certificate verification, exports, licensing rules.
     Training {
         #[command(subcommand)]
@@ -373,6 +376,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Coverage(args) => planning::coverage(url, args).await?,
         Command::Plan(args) => planning::plan(url, args).await?,
         Command::Establishment(args) => planning::establishment(url, args).await?,
+        Command::RecruitmentNeed(args) => planning::recruitment_need(url, args).await?,
         Command::Training { command } => training::run(url, command).await?,
         Command::Caseload { command } => caseload::run(url, command).await?,
     }

@@ -49,6 +49,22 @@ pub struct EstablishmentArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct NeedArgs {
+    /// province, district or commune.
+    #[arg(long, value_parser = ["province", "district", "commune"])]
+    level: String,
+    /// Only units within this admin unit (e.g. 02).
+    #[arg(long)]
+    parent: Option<String>,
+    /// The year recruited for (default: next year).
+    #[arg(long)]
+    year: Option<i32>,
+    /// csv (one row per unit, then the total) or json.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+}
+
+#[derive(Args, Debug)]
 pub struct PlanArgs {
     /// New posts to place (default: the whole gap of the norm).
     #[arg(long)]
@@ -129,6 +145,33 @@ pub async fn establishment(url: &str, a: EstablishmentArgs) -> Result<()> {
             &mut buf,
             komlang_web::establishment::ESTABLISHMENT_COLUMNS,
             komlang_web::establishment::establishment_cells(&report).into_iter(),
+        )?;
+        out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
+    }
+    Ok(())
+}
+
+pub async fn recruitment_need(url: &str, a: NeedArgs) -> Result<()> {
+    let level = level("level", &a.level)?;
+    let year = a.year.unwrap_or_else(|| komlang_web::planning::this_year() + 1);
+    if !komlang_core::establishment::YEARS.contains(&year) {
+        return Err(bad("year", "invalid_year"));
+    }
+    let store = open(url).await?;
+    let today = chrono::Local::now().date_naive();
+    let report = store
+        .recruitment_need(&system_principal("cli"), level, a.parent.as_deref(), year, today)
+        .await
+        .map_err(store_err)?;
+    let mut out = std::io::stdout().lock();
+    if a.format == "json" {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        let mut buf = Vec::new();
+        komlang_io::write_csv(
+            &mut buf,
+            komlang_web::recruitment::NEED_COLUMNS,
+            komlang_web::recruitment::need_cells(&report).into_iter(),
         )?;
         out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
     }

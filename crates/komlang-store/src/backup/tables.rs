@@ -55,6 +55,8 @@ pub const TABLES: &[TableSpec] = &[
     reference("exit_reasons"),
     records("status_changes"),
     reference("retention_settings"),
+    reference("recruitment_settings"),
+    records("exit_rates"),
     records("users"),
     records("api_tokens"),
     not_carried("sessions"),

@@ -16,7 +16,8 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use komlang_core::{FieldError, Principal, ValidationErrors};
+use chrono::Datelike;
+use komlang_core::{AdminLevel, FieldError, Principal, ValidationErrors};
 use komlang_store::StoreError;
 use rand::RngCore;
 use serde::Deserialize;
@@ -26,6 +27,7 @@ use tower_sessions::Session;
 
 use super::errors::{bad_request, ApiError, ApiResult, PageError};
 use super::i18n::{I18n, Locale};
+use super::today;
 use crate::AppState;
 
 /// Session key of the signed-in account's user id.
@@ -329,6 +331,36 @@ pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<chrono::Na
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| bad_request(format!("{name} `{s}` is not a date: use YYYY-MM-DD"))),
+    }
+}
+
+/// The levels units are counted by (province, district, commune).
+/// The level asked, or the one below the caller's area; 400 for another.
+pub fn level_param(v: &Option<String>, below: AdminLevel) -> ApiResult<AdminLevel> {
+    match v.non_blank() {
+        None => Ok(below),
+        Some(s) => AdminLevel::parse(s)
+            .filter(|l| matches!(l, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune))
+            .ok_or_else(|| bad_request(format!("unknown level `{s}`: use province, district or commune"))),
+    }
+}
+
+/// The level below a unit's (the country's: provinces).
+pub fn level_below(l: Option<AdminLevel>) -> AdminLevel {
+    match l {
+        Some(AdminLevel::Province) => AdminLevel::District,
+        Some(AdminLevel::District | AdminLevel::Commune | AdminLevel::Village) => AdminLevel::Commune,
+        _ => AdminLevel::Province,
+    }
+}
+
+/// The year asked (this year by default), within the years posts are kept for; 400 otherwise.
+pub fn year_param(v: Option<i32>) -> ApiResult<i32> {
+    let y = v.unwrap_or_else(|| today().year());
+    if komlang_core::establishment::YEARS.contains(&y) {
+        Ok(y)
+    } else {
+        Err(bad_request(format!("year {y} is out of range: use 1900 to 2100")))
     }
 }
 

@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Datelike;
+
 use komlang_core::establishment::{FundingSource, PostCounts};
-use komlang_core::{AdminLevel, Cadre, NonBlank, WorkerRole};
+use komlang_core::{Cadre, NonBlank, WorkerRole};
 use komlang_store::establishment::{
     EstablishmentQuery, EstablishmentRecord, EstablishmentReport, EstablishmentRow, NewPosts, PlanApproval, Post,
     PostHolder, PostKind, PostQuery, PostState, RecordInput, YearCounts,
@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{establishment_cells, ESTABLISHMENT_COLUMNS};
-use crate::common::errors::{bad_request, store};
+use crate::common::errors::store;
 use crate::common::export::{download, format_param};
-use crate::common::extract::{body, code_param, date_param, query};
+use crate::common::extract::{body, code_param, date_param, level_below, level_param, query, year_param};
 use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat, IfMatch, Paged, Tagged};
 use crate::AppState;
@@ -32,34 +32,6 @@ pub enum EstablishmentLevel {
     Province,
     District,
     Commune,
-}
-
-/// The level asked, or the one below the caller's area; 400 for another.
-pub(super) fn level_param(v: &Option<String>, below: AdminLevel) -> ApiResult<AdminLevel> {
-    match v.non_blank() {
-        None => Ok(below),
-        Some(s) => AdminLevel::parse(s)
-            .filter(|l| matches!(l, AdminLevel::Province | AdminLevel::District | AdminLevel::Commune))
-            .ok_or_else(|| bad_request(format!("unknown level `{s}`: use province, district or commune"))),
-    }
-}
-
-/// The level below a unit's (the country's: provinces).
-pub(super) fn level_below(l: Option<AdminLevel>) -> AdminLevel {
-    match l {
-        Some(AdminLevel::Province) => AdminLevel::District,
-        Some(AdminLevel::District | AdminLevel::Commune | AdminLevel::Village) => AdminLevel::Commune,
-        _ => AdminLevel::Province,
-    }
-}
-
-fn year_param(v: Option<i32>) -> ApiResult<i32> {
-    let y = v.unwrap_or_else(|| today().year());
-    if komlang_core::establishment::YEARS.contains(&y) {
-        Ok(y)
-    } else {
-        Err(bad_request(format!("year {y} is out of range: use 1900 to 2100")))
-    }
 }
 
 /// Which establishment to count.

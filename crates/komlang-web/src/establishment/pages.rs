@@ -19,9 +19,9 @@ use komlang_store::establishment::{
 use komlang_store::StoreError;
 use serde::{Deserialize, Serialize};
 
-use super::api::level_below;
 use super::{establishment_cells, ESTABLISHMENT_COLUMNS};
 use crate::common::export::{export_format, page_download, FormatParam};
+use crate::common::extract::level_below;
 use crate::common::form_box::{
     count, integer, messages, no_errors, query_string, values_of, vchoices, Fb, FormBox, FormMap,
 };
