@@ -947,6 +947,7 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         ("/costs?level=province", "#cost-by-unit tbody tr", "komlang-workforce-cost-"),
         ("/retention?by=province", "#turnover tbody tr", "komlang-turnover-"),
         ("/caseloads?level=province", "#caseload-units tbody tr", "komlang-caseloads-"),
+        ("/recruitment?level=province", "#need tbody tr", "komlang-recruitment-need-"),
     ];
     for (path, rows_css, prefix) in reports {
         c.goto(&app.url(path)).await.unwrap();
@@ -972,10 +973,27 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         let sheet: Vec<komlang_io::Row> =
             komlang_io::TableReader::from_bytes("r.xlsx", xlsx).unwrap().map(Result::unwrap).collect();
         assert_eq!(sheet.len(), records.len(), "{engine:?} {path}: the XLSX holds the CSV's rows");
-        // The turnover's file adds the total's row to the groups'.
-        let expected = if prefix == "komlang-turnover-" { rows + 1 } else { rows };
+        // The turnover's and the recruitment need's files add the total's row to the groups'.
+        let expected =
+            if matches!(prefix, "komlang-turnover-" | "komlang-recruitment-need-") { rows + 1 } else { rows };
         assert_eq!(records.len(), expected, "{engine:?} {path}: the file holds the page's rows");
     }
+    // The recruitment settings: a lower retirement age, saved through the page's form, counts
+    // more holders as retiring.
+    switch_language(&c, "en").await;
+    c.goto(&app.url("/recruitment?level=province&year=2027")).await.unwrap();
+    wait_until(&c, "the recruitment page", || async { exists(&c, "#settings-form").await }).await;
+    let retiring = |text: String| number_in(&text).unwrap_or(0);
+    let before = retiring(text_of(&c, "#need-total td:nth-of-type(3)").await);
+    let age = c.find(Locator::Id("s-age")).await.unwrap();
+    age.clear().await.unwrap();
+    age.send_keys("45").await.unwrap();
+    click(&c, "#settings-form button[type=submit]").await;
+    wait_until(&c, "the saved settings", || async { value_of(&c, "s-age").await == "45" }).await;
+    c.goto(&app.url("/recruitment?level=province&year=2027")).await.unwrap();
+    wait_until(&c, "the recruitment page again", || async { exists(&c, "#need-total").await }).await;
+    let after = retiring(text_of(&c, "#need-total td:nth-of-type(3)").await);
+    assert!(after > before, "{engine:?}: retiring at 45: {after}, at 60: {before}");
     driver.close(c).await;
     app.stop().await;
 }

@@ -125,6 +125,27 @@ fn exercise(db: &str) {
     assert_eq!(json["items"].as_array().unwrap().len(), 210);
     let o = komlang(db, &["establishment", "--level", "district", "--parent", "99", "--format", "csv"]);
     assert_ne!(o.status.code(), Some(0), "an unknown parent is an error");
+
+    // The recruitment need by province: no posts, so nothing to recruit; the total last.
+    let csv = ok(&komlang(db, &["recruitment-need", "--level", "province", "--year", "2027"]));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("year,unit,name_en,name_km,vacant,filled,retiring,birth_unknown,other_exits,expected_exits,to_recruit")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 26, "25 provinces and the total: {csv}");
+    assert!(rows.iter().all(|r| r.starts_with("2027,") && r.ends_with(",0,0,0,0,0.00,0,0")), "{csv}");
+    let json: Value = serde_json::from_str(&ok(&komlang(
+        db,
+        &["recruitment-need", "--level", "district", "--parent", "02", "--year", "2027", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!((json["year"].as_i64(), json["retirement_age"].as_i64()), (Some(2027), Some(60)));
+    assert!(json["items"].as_array().unwrap().iter().all(|u| u["unit"].as_str().unwrap().starts_with("02")));
+    let o = komlang(db, &["recruitment-need", "--level", "province", "--year", "3000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid_year"));
 }
 
 #[tokio::test]
