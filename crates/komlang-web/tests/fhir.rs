@@ -169,6 +169,8 @@ async fn resources_validate_and_searches_match_direct_queries() {
             ("/fhir/r4/Practitioner/999999999", Some(admin.as_str()), 404),
             ("/fhir/r4/Patient", Some(admin.as_str()), 404),
             ("/fhir/r4/PractitionerRole?practitioner=Organization/1", Some(admin.as_str()), 400),
+            ("/fhir/r4/Practitioner?_after=3&_offset=2", Some(admin.as_str()), 400),
+            ("/fhir/r4/Practitioner?_total=some", Some(admin.as_str()), 400),
         ] {
             let (s, v, ctype) = get(&app, token, path).await;
             assert_eq!(s, want, "{engine:?} {path}: {v}");
@@ -215,6 +217,17 @@ async fn resources_validate_and_searches_match_direct_queries() {
                 .collect();
             assert_eq!(langs, ["km", "km-Latn"]);
         }
+
+        // ---- Pages by key: without a total when asked, the next link after the page's last id.
+        let (_, b, _) = get(&app, Some(&admin), "/fhir/r4/Practitioner?_count=3&_total=none").await;
+        assert!(b.get("total").is_none(), "{engine:?}: {b}");
+        let next = b["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"].clone();
+        let last = b["entry"][2]["resource"]["id"].as_str().unwrap().to_string();
+        assert!(next.as_str().unwrap().contains(&format!("_after={last}")), "{next}");
+        assert!(next.as_str().unwrap().contains("_total=none"), "{next}");
+        let (_, b2, _) = get(&app, Some(&admin), next.as_str().unwrap()).await;
+        let first_next: i64 = b2["entry"][0]["resource"]["id"].as_str().unwrap().parse().unwrap();
+        assert!(first_next > last.parse::<i64>().unwrap());
 
         // ---- Each search parameter, against a direct query.
         let workers = sqlx::query("SELECT id, name_latin, name_km, national_id, status FROM workers")

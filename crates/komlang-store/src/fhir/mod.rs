@@ -54,8 +54,12 @@ pub struct PractitionerQuery {
     pub name: Option<(NameMatch, String)>,
     pub active: Option<bool>,
     pub updated: Vec<Updated>,
+    /// Only ids above this one (the last of the page before: pages by key).
+    pub after: Option<i64>,
     pub offset: u64,
     pub count: u64,
+    /// Count every match (the answer's total); a page only otherwise.
+    pub count_total: bool,
 }
 
 /// A search of PractitionerRoles (postings).
@@ -70,8 +74,12 @@ pub struct RoleQuery {
     pub active: Option<bool>,
     pub today: String,
     pub updated: Vec<Updated>,
+    /// Only ids above this one (the last of the page before: pages by key).
+    pub after: Option<i64>,
     pub offset: u64,
     pub count: u64,
+    /// Count every match (the answer's total); a page only otherwise.
+    pub count_total: bool,
 }
 
 /// A worker as a Practitioner shows them.
@@ -270,9 +278,13 @@ fn opt_text(r: &AnyRow, col: &str) -> Result<Option<String>> {
 }
 
 impl Store {
-    /// The Practitioners `q` finds in the caller's reach (a page of them, by id) and how many
-    /// it finds in all.
-    pub async fn fhir_practitioners(&self, p: &Principal, q: &PractitionerQuery) -> Result<(u64, Vec<FhirWorker>)> {
+    /// The Practitioners `q` finds in the caller's reach (a page of them, by id) and, when asked,
+    /// how many it finds in all.
+    pub async fn fhir_practitioners(
+        &self,
+        p: &Principal,
+        q: &PractitionerQuery,
+    ) -> Result<(Option<u64>, Vec<FhirWorker>)> {
         p.require(Action::ReadWorkers, Target::Any)?;
         let mut filter = Sql::new(" FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE 1 = 1");
         push_worker_scope(&mut filter, &p.worker_scope());
@@ -291,9 +303,10 @@ impl Store {
             None => &mut filter,
         };
         push_updated(&mut filter, &q.updated, &[("Practitioner", "CAST(w.id AS TEXT)")]);
-        let mut count = Sql::new("SELECT COUNT(*)");
-        count.append(&filter);
-        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let total = if q.count_total { Some(self.fhir_count(&filter).await?) } else { None };
+        if let Some(after) = q.after {
+            filter.push(" AND w.id > ").int(after);
+        }
         let mut sql = Sql::new(&format!(
             "SELECT w.id, w.name_km, w.name_latin, w.sex, w.date_of_birth, w.national_id, w.phone, w.email, \
              w.status, w.education_level, {} AS last_updated",
@@ -321,7 +334,7 @@ impl Store {
             });
         }
         self.add_qualifications(&mut workers).await?;
-        Ok((u64::try_from(total).unwrap_or(0), workers))
+        Ok((total, workers))
     }
 
     /// The certificates and issued licences of `workers`.
@@ -374,7 +387,11 @@ impl Store {
     /// The PractitionerRoles (postings of workers in the caller's reach) `q` finds, a page of
     /// them by id, and how many it finds in all. A posting's last change is its own or its
     /// worker's (whose cadre and sector it shows).
-    pub async fn fhir_practitioner_roles(&self, p: &Principal, q: &RoleQuery) -> Result<(u64, Vec<FhirPosting>)> {
+    pub async fn fhir_practitioner_roles(
+        &self,
+        p: &Principal,
+        q: &RoleQuery,
+    ) -> Result<(Option<u64>, Vec<FhirPosting>)> {
         p.require(Action::ReadWorkers, Target::Any)?;
         let mut filter = Sql::new(
             " FROM postings ps JOIN workers w ON w.id = ps.worker_id \
@@ -406,9 +423,10 @@ impl Store {
             &q.updated,
             &[("PractitionerRole", "CAST(ps.id AS TEXT)"), ("Practitioner", "CAST(ps.worker_id AS TEXT)")],
         );
-        let mut count = Sql::new("SELECT COUNT(*)");
-        count.append(&filter);
-        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let total = if q.count_total { Some(self.fhir_count(&filter).await?) } else { None };
+        if let Some(after) = q.after {
+            filter.push(" AND ps.id > ").int(after);
+        }
         let mut sql = Sql::new(&format!(
             "SELECT ps.id, ps.worker_id, ps.org_id, ps.role, w.cadre, w.sector, ps.position_title, ps.workplace_code, \
              ps.start_date, ps.end_date, {} AS own_change, {} AS worker_change",
@@ -435,7 +453,15 @@ impl Store {
                 last_updated: own.max(worker).unwrap_or_default(),
             });
         }
-        Ok((u64::try_from(total).unwrap_or(0), out))
+        Ok((total, out))
+    }
+
+    /// How many rows the filter (a `FROM … WHERE …`) finds.
+    async fn fhir_count(&self, filter: &Sql) -> Result<u64> {
+        let mut count = Sql::new("SELECT COUNT(*)");
+        count.append(filter);
+        let n: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Every organization the caller sees, by id.

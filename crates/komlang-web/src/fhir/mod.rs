@@ -73,38 +73,53 @@ fn base(headers: &HeaderMap, app: &AppState) -> String {
     format!("{scheme}://{host}{FHIR_BASE}")
 }
 
-/// A searchset Bundle of a page of `matches` (with `includes`), the total, and its links.
-fn searchset(base: &str, resource: &str, s: &Search, total: u64, matches: Vec<Value>, includes: Vec<Value>) -> Value {
+/// A searchset Bundle of a page of `matches` (with `includes`), the total (when counted), and
+/// its links: by offset for the lists held in memory, by key (`_after` the page's last id) for
+/// the Practitioners and PractitionerRoles, so that a deep page costs no more than the first.
+fn searchset(
+    base: &str,
+    resource: &str,
+    s: &Search,
+    total: Option<u64>,
+    matches: Vec<Value>,
+    includes: Vec<Value>,
+) -> Value {
     let entry = |r: Value, mode: &str| {
         let kind = r["resourceType"].as_str().unwrap_or_default().to_string();
         let id = r["id"].as_str().unwrap_or_default().to_string();
         json!({"fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": {"mode": mode}})
     };
     let shown = matches.len() as u64;
+    let by_key = matches!(resource, "Practitioner" | "PractitionerRole");
+    let last_id = matches.last().and_then(|r| r["id"].as_str()).and_then(|id| id.parse::<i64>().ok());
+    let at = |q: String| format!("{base}/{resource}?{q}");
+    let mut links = vec![json!({"relation": "self", "url": at(match s.after {
+        Some(a) => s.query_after(a),
+        None => s.query_at(s.offset),
+    })})];
+    if by_key {
+        if let (Some(last), true) = (last_id, s.count > 0 && shown == s.count) {
+            links.push(json!({"relation": "next", "url": at(s.query_after(last))}));
+        }
+    } else {
+        let more = total.is_some_and(|t| s.offset.saturating_add(shown) < t);
+        if s.count > 0 && shown > 0 && more {
+            links.push(json!({"relation": "next", "url": at(s.query_at(s.offset + shown))}));
+        }
+        if s.offset > 0 {
+            links.push(json!({"relation": "previous", "url": at(s.query_at(s.offset.saturating_sub(s.count.max(1))))}));
+        }
+    }
     let mut entries: Vec<Value> = matches.into_iter().map(|r| entry(r, "match")).collect();
     entries.extend(includes.into_iter().map(|r| entry(r, "include")));
-    let mut bundle = json!({
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links(base, resource, s, total, shown),
-    });
+    let mut bundle = json!({"resourceType": "Bundle", "type": "searchset", "link": links});
+    if let Some(t) = total {
+        bundle["total"] = json!(t);
+    }
     if !entries.is_empty() {
         bundle["entry"] = json!(entries);
     }
     bundle
-}
-
-fn links(base: &str, path: &str, s: &Search, total: u64, shown: u64) -> Vec<Value> {
-    let at = |offset: u64| format!("{base}/{path}?{}", s.query_at(offset));
-    let mut links = vec![json!({"relation": "self", "url": at(s.offset)})];
-    if s.count > 0 && s.offset.saturating_add(shown) < total && shown > 0 {
-        links.push(json!({"relation": "next", "url": at(s.offset + shown)}));
-    }
-    if s.offset > 0 {
-        links.push(json!({"relation": "previous", "url": at(s.offset.saturating_sub(s.count.max(1)))}));
-    }
-    links
 }
 
 /// One page of a list held in memory.
@@ -255,7 +270,7 @@ async fn code_systems(State(app): State<AppState>, headers: HeaderMap, RawQuery(
         .map(codes::resource)
         .collect();
     let total = found.len() as u64;
-    Ok(fhir_json(&searchset(&base(&headers, &app), "CodeSystem", &s, total, page(found, &s), Vec::new())))
+    Ok(fhir_json(&searchset(&base(&headers, &app), "CodeSystem", &s, Some(total), page(found, &s), Vec::new())))
 }
 
 async fn code_system(Path(id): Path<String>) -> FhirResult {
@@ -268,7 +283,14 @@ async fn code_system(Path(id): Path<String>) -> FhirResult {
 // ---------------------------------------------------------------------------------------------
 
 fn practitioner_query(s: &Search) -> Result<PractitionerQuery, FhirError> {
-    let mut q = PractitionerQuery { updated: s.updated()?, offset: s.offset, count: s.count, ..Default::default() };
+    let mut q = PractitionerQuery {
+        updated: s.updated()?,
+        after: s.after,
+        offset: s.offset,
+        count: s.count,
+        count_total: s.total,
+        ..Default::default()
+    };
     if let Some(p) = s.get("_id") {
         q.ids = Some(search::numeric(&search::values(p)));
     }
@@ -338,8 +360,10 @@ fn today_text() -> String {
 fn role_query(s: &Search) -> Result<RoleQuery, FhirError> {
     let mut q = RoleQuery {
         updated: s.updated()?,
+        after: s.after,
         offset: s.offset,
         count: s.count,
+        count_total: s.total,
         today: today_text(),
         ..Default::default()
     };
@@ -564,7 +588,7 @@ async fn organizations(
         }
     }
     let total = found.len() as u64;
-    Ok(fhir_json(&searchset(&base(&headers, &app), "Organization", &s, total, page(found, &s), Vec::new())))
+    Ok(fhir_json(&searchset(&base(&headers, &app), "Organization", &s, Some(total), page(found, &s), Vec::new())))
 }
 
 async fn organization(State(app): State<AppState>, ApiUser(p, _): ApiUser, Path(id): Path<String>) -> FhirResult {
@@ -582,8 +606,7 @@ async fn locations(State(app): State<AppState>, headers: HeaderMap, RawQuery(q):
     if let Some(p) = s.get("status") {
         // Every unit is active.
         if !search::codes_in(p, "http://hl7.org/fhir/location-status").iter().any(|c| c == "active") {
-            let total = 0;
-            return Ok(fhir_json(&searchset(&base(&headers, &app), "Location", &s, total, Vec::new(), Vec::new())));
+            return Ok(fhir_json(&searchset(&base(&headers, &app), "Location", &s, Some(0), Vec::new(), Vec::new())));
         }
     }
     let managing = s.get("organization").map(|p| search::references(p, "Organization")).transpose()?;
@@ -616,7 +639,7 @@ async fn locations(State(app): State<AppState>, headers: HeaderMap, RawQuery(q):
         }
     }
     let total = found.len() as u64;
-    Ok(fhir_json(&searchset(&base(&headers, &app), "Location", &s, total, page(found, &s), Vec::new())))
+    Ok(fhir_json(&searchset(&base(&headers, &app), "Location", &s, Some(total), page(found, &s), Vec::new())))
 }
 
 async fn location(State(app): State<AppState>, Path(id): Path<String>) -> FhirResult {

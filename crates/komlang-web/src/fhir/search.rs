@@ -26,10 +26,15 @@ pub struct Search {
     pub params: Vec<Param>,
     pub count: u64,
     pub offset: u64,
+    /// `_after`: the page after this id (the registry's own paging by key, in its next links).
+    pub after: Option<i64>,
+    /// `_total=none`: no total (a page is then cheaper); `accurate` or `estimate` (the default):
+    /// the total.
+    pub total: bool,
 }
 
 /// Parameters every search takes (besides the resource's own).
-const COMMON: &[&str] = &["_id", "_lastUpdated", "_count", "_offset", "_format", "_pretty"];
+const COMMON: &[&str] = &["_id", "_lastUpdated", "_count", "_offset", "_after", "_total", "_format", "_pretty"];
 
 /// Reads the query string of a search of `resource`, which supports `supported` (and
 /// [`COMMON`]); `modifiers` lists, per parameter, the modifiers it takes.
@@ -41,7 +46,7 @@ pub fn parse(
 ) -> Result<Search, FhirError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| FhirError::invalid(format!("the query string could not be read: {e}")))?;
-    let mut s = Search { params: Vec::new(), count: DEFAULT_COUNT, offset: 0 };
+    let mut s = Search { params: Vec::new(), count: DEFAULT_COUNT, offset: 0, after: None, total: true };
     for (key, value) in pairs {
         let (name, modifier) = match key.split_once(':') {
             Some((n, m)) => (n.to_string(), Some(m.to_string())),
@@ -72,6 +77,21 @@ pub fn parse(
                     FhirError::invalid(format!("_offset must be a whole number of results to skip, not '{value}'"))
                 })?;
             }
+            "_after" => {
+                s.after =
+                    Some(value.trim().parse::<i64>().ok().filter(|a| *a >= 0).ok_or_else(|| {
+                        FhirError::invalid(format!("_after is the id a next link gives, not '{value}'"))
+                    })?);
+            }
+            "_total" => {
+                s.total = match value.trim() {
+                    "none" => false,
+                    "estimate" | "accurate" => true,
+                    other => {
+                        return Err(FhirError::invalid(format!("_total is none, estimate or accurate, not '{other}'")))
+                    }
+                };
+            }
             "_format" => {
                 if !matches!(value.trim(), "json" | "application/json" | "application/fhir+json") {
                     return Err(FhirError::invalid(format!(
@@ -93,6 +113,9 @@ pub fn parse(
             }
         }
     }
+    if s.after.is_some() && s.offset > 0 {
+        return Err(FhirError::invalid("give _after or _offset, not both"));
+    }
     Ok(s)
 }
 
@@ -113,6 +136,15 @@ impl Search {
 
     /// The query string of this search at another offset (for the Bundle's links).
     pub fn query_at(&self, offset: u64) -> String {
+        self.query_with("_offset", offset.to_string())
+    }
+
+    /// The query string of this search after another id (for the Bundle's links).
+    pub fn query_after(&self, after: i64) -> String {
+        self.query_with("_after", after.to_string())
+    }
+
+    fn query_with(&self, key: &str, value: String) -> String {
         let mut pairs: Vec<(String, String)> = self
             .params
             .iter()
@@ -125,7 +157,10 @@ impl Search {
             })
             .collect();
         pairs.push(("_count".into(), self.count.to_string()));
-        pairs.push(("_offset".into(), offset.to_string()));
+        if !self.total {
+            pairs.push(("_total".into(), "none".into()));
+        }
+        pairs.push((key.into(), value));
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 }
