@@ -490,6 +490,15 @@ fn worker(name: &str, place: &str) -> WorkerInput {
     }
 }
 
+fn org(name: &str, kind: &str, seat: &str) -> OrgInput {
+    OrgInput {
+        name_en: Some(name.into()),
+        kind: Some(kind.into()),
+        admin_code: Some(seat.into()),
+        ..Default::default()
+    }
+}
+
 #[tokio::test]
 async fn history_since_keeps_a_consumer_equal_to_a_fresh_search() {
     for engine in engines() {
@@ -498,18 +507,7 @@ async fn history_since_keeps_a_consumer_equal_to_a_fresh_search() {
         let admin_p = system_principal("test");
         let (_, admin) = app.account("sync-admin", UserRole::NationalAdmin, None, None, None).await;
         let (_, prov) = app.account("sync-prov", UserRole::ProvincialOfficer, Some("02"), None, None).await;
-        let ngo = store
-            .create_org(
-                &admin_p,
-                &OrgInput {
-                    name_en: Some("Friends".into()),
-                    kind: Some("ngo".into()),
-                    admin_code: Some("12".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let ngo = store.create_org(&admin_p, &org("Friends", "ngo", "12")).await.unwrap();
         let a = store.create_worker(&admin_p, &worker("Chan Dara", "0201"), today()).await.unwrap();
         let b = store.create_worker(&admin_p, &worker("Keo Sokha", "0102"), today()).await.unwrap();
 
@@ -563,18 +561,7 @@ async fn history_since_keeps_a_consumer_equal_to_a_fresh_search() {
                     store.delete_worker(&admin_p, b.id, None).await.unwrap();
                 }
                 "new org" => {
-                    store
-                        .create_org(
-                            &admin_p,
-                            &OrgInput {
-                                name_en: Some("Battambang DoSVY".into()),
-                                kind: Some("provincial_department".into()),
-                                admin_code: Some("02".into()),
-                                ..Default::default()
-                            },
-                        )
-                        .await
-                        .unwrap();
+                    store.create_org(&admin_p, &org("Battambang DoSVY", "provincial_department", "02")).await.unwrap();
                 }
                 _ => unreachable!(),
             }

@@ -136,16 +136,23 @@ pub async fn establishment(url: &str, a: EstablishmentArgs) -> Result<()> {
     };
     let today = chrono::Local::now().date_naive();
     let report = store.establishment(&system_principal("cli"), &q, today).await.map_err(store_err)?;
+    let cells = komlang_web::establishment::establishment_cells(&report);
+    print_report(&a.format, &report, komlang_web::establishment::ESTABLISHMENT_COLUMNS, cells)
+}
+
+/// Prints a report as JSON (`format` json) or as its download's CSV rows (without the BOM).
+fn print_report<T: serde::Serialize>(
+    format: &str,
+    report: &T,
+    columns: &[&str],
+    cells: Vec<Vec<String>>,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if a.format == "json" {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    if format == "json" {
+        writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
     } else {
         let mut buf = Vec::new();
-        komlang_io::write_csv(
-            &mut buf,
-            komlang_web::establishment::ESTABLISHMENT_COLUMNS,
-            komlang_web::establishment::establishment_cells(&report).into_iter(),
-        )?;
+        komlang_io::write_csv(&mut buf, columns, cells.into_iter())?;
         out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
     }
     Ok(())
@@ -163,19 +170,12 @@ pub async fn recruitment_need(url: &str, a: NeedArgs) -> Result<()> {
         .recruitment_need(&system_principal("cli"), level, a.parent.as_deref(), year, today)
         .await
         .map_err(store_err)?;
-    let mut out = std::io::stdout().lock();
-    if a.format == "json" {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        let mut buf = Vec::new();
-        komlang_io::write_csv(
-            &mut buf,
-            komlang_web::recruitment::NEED_COLUMNS,
-            komlang_web::recruitment::need_cells(&report).into_iter(),
-        )?;
-        out.write_all(buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf))?;
-    }
-    Ok(())
+    print_report(
+        &a.format,
+        &report,
+        komlang_web::recruitment::NEED_COLUMNS,
+        komlang_web::recruitment::need_cells(&report),
+    )
 }
 
 pub async fn plan(url: &str, a: PlanArgs) -> Result<()> {

@@ -207,22 +207,8 @@ fn push_updated(sql: &mut Sql, updated: &[Updated], kinds: &[(&str, &str)]) {
     }
 }
 
-fn push_in_ints(sql: &mut Sql, col: &str, ids: &[i64]) {
-    if ids.is_empty() {
-        sql.push(" AND 1 = 0");
-        return;
-    }
-    sql.push(" AND ").push(col).push(" IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.int(*id);
-    }
-    sql.push(")");
-}
-
-fn push_in_texts(sql: &mut Sql, col: &str, values: &[String]) {
+/// Appends `AND col IN (values…)` (nothing matches an empty list).
+fn push_in<T: Clone>(sql: &mut Sql, col: &str, values: &[T], bind: fn(&mut Sql, T) -> &mut Sql) {
     if values.is_empty() {
         sql.push(" AND 1 = 0");
         return;
@@ -232,9 +218,17 @@ fn push_in_texts(sql: &mut Sql, col: &str, values: &[String]) {
         if i > 0 {
             sql.push(", ");
         }
-        sql.text(v.clone());
+        bind(sql, v.clone());
     }
     sql.push(")");
+}
+
+fn push_in_ints(sql: &mut Sql, col: &str, ids: &[i64]) {
+    push_in(sql, col, ids, |s, v| s.int(v));
+}
+
+fn push_in_texts(sql: &mut Sql, col: &str, values: &[String]) {
+    push_in(sql, col, values, |s, v| s.text(v));
 }
 
 /// A LIKE pattern (with `ESCAPE '\'`) of `text` lower-cased, after `prefix` and before `%`.

@@ -345,6 +345,18 @@ pub fn level_param(v: &Option<String>, below: AdminLevel) -> ApiResult<AdminLeve
     }
 }
 
+/// The level of the area a report of `parent` (or, without one, of the caller's scope) covers:
+/// None for the whole country, or a parent that is not a known unit.
+pub async fn area_level(app: &AppState, p: &Principal, parent: Option<&str>) -> Option<AdminLevel> {
+    match parent {
+        Some(code) => app.store.admin_unit(code).await.ok().flatten().map(|u| u.level),
+        None => match &p.scope {
+            komlang_core::Scope::Nation => None,
+            komlang_core::Scope::Unit { level, .. } => Some(*level),
+        },
+    }
+}
+
 /// The level below a unit's (the country's: provinces).
 pub fn level_below(l: Option<AdminLevel>) -> AdminLevel {
     match l {

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::{establishment_cells, ESTABLISHMENT_COLUMNS};
 use crate::common::errors::store;
 use crate::common::export::{download, format_param};
-use crate::common::extract::{body, code_param, date_param, level_below, level_param, query, year_param};
+use crate::common::extract::{area_level, body, code_param, date_param, level_below, level_param, query, year_param};
 use crate::common::versions::{IfMatchHeader, VersionedWrite};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat, IfMatch, Paged, Tagged};
 use crate::AppState;
@@ -67,13 +67,7 @@ pub(super) async fn establishment_query(
     funding: &Option<String>,
 ) -> ApiResult<EstablishmentQuery> {
     let parent = parent.non_blank().map(String::from);
-    let area_level = match &parent {
-        Some(code) => app.store.admin_unit(code).await.ok().flatten().map(|u| u.level),
-        None => match &p.scope {
-            komlang_core::Scope::Nation => None,
-            komlang_core::Scope::Unit { level, .. } => Some(*level),
-        },
-    };
+    let area_level = area_level(app, p, parent.as_deref()).await;
     Ok(EstablishmentQuery {
         level: level_param(level, level_below(area_level))?,
         parent,

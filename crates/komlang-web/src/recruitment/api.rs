@@ -12,7 +12,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::common::errors::store;
 use crate::common::export::{download, format_param};
-use crate::common::extract::{body, level_below, level_param, query, year_param};
+use crate::common::extract::{area_level, body, level_below, level_param, query, year_param};
 use crate::common::{today, ApiErrorBody, ApiResult, ApiUser, ExportFormat};
 use crate::AppState;
 
@@ -52,13 +52,7 @@ pub(super) async fn need_report(
     parent: &Option<String>,
 ) -> ApiResult<Result<NeedReport, komlang_store::StoreError>> {
     let parent = parent.non_blank().map(String::from);
-    let area_level = match &parent {
-        Some(code) => app.store.admin_unit(code).await.ok().flatten().map(|u| u.level),
-        None => match &p.scope {
-            komlang_core::Scope::Nation => None,
-            komlang_core::Scope::Unit { level, .. } => Some(*level),
-        },
-    };
+    let area_level = area_level(app, p, parent.as_deref()).await;
     let level = level_param(level, level_below(area_level))?;
     let year = year_param(year)?;
     Ok(app.store.recruitment_need(p, level, parent.as_deref(), year, today()).await)
