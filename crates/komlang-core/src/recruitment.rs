@@ -149,9 +149,11 @@ mod tests {
         assert_eq!((n.retiring, n.birth_unknown, n.filled), (1, 1, 4));
         assert!((n.other_exits - 0.75).abs() < 1e-9);
         assert_eq!((n.expected_exits, n.to_recruit), (2, 6));
-        // Without rates, only retirements.
-        let n = need(0, &holders, 2027, 65, &[]);
+        // Without rates, only retirements: at 70, the holder born in 1960 retires in 2030.
+        let n = need(0, &holders, 2027, 70, &[]);
         assert_eq!((n.retiring, n.expected_exits, n.to_recruit), (0, 0, 0));
+        let n = need(0, &holders, 2030, 70, &[]);
+        assert_eq!((n.retiring, n.expected_exits, n.to_recruit), (1, 1, 1));
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Store {
     /// The parts of the demo data set loaded after the workers, each once (each records that it
     /// was loaded, so a database whose demo data predate a part gets it): competency
     /// assessments for the demo province and the demo worker's supervisor, training, the
-    /// establishment, supervision, costs, retention.
+    /// establishment, supervision, costs, retention, recruitment's rates.
     async fn load_demo_parts(&self, today: NaiveDate) -> Result<()> {
         self.load_demo_competencies(today).await?;
         self.load_demo_training(today).await?;
@@ -101,6 +101,7 @@ impl Store {
         self.load_demo_supervision(today).await?;
         self.load_demo_costs().await?;
         self.load_demo_retention().await?;
+        self.load_demo_recruitment().await?;
         self.load_demo_caseloads(today).await?;
         Ok(())
     }

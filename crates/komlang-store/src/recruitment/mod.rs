@@ -3,6 +3,8 @@
 //! retirement age, and the yearly exit rates for incapacity and death kept per cadre); and those
 //! settings, kept by national administrators and audited. docs/recruitment.md.
 
+mod demo;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
