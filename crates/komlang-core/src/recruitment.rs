@@ -118,7 +118,8 @@ pub fn need(vacant: u32, holders: &[Holder], year: i32, retirement_age: u32, rat
         filled: u32::try_from(holders.len()).unwrap_or(u32::MAX),
         retiring,
         birth_unknown,
-        other_exits: other,
+        // Shown to the thousandth (the sum of many rates carries float noise).
+        other_exits: (other * 1000.0).round() / 1000.0,
         expected_exits,
         to_recruit: vacant.saturating_add(expected_exits),
     }
