@@ -386,6 +386,63 @@ async fn resources_validate_and_searches_match_direct_queries() {
             .map(|c| format!("jur-{c}"))
             .collect();
         assert_eq!(ids(&search_all(&app, &admin, &o("partof=Organization/jur-02")).await), jur);
+        let (org_id, org_name, org_reg): (i64, String, Option<String>) = {
+            let r = sqlx::query(
+                "SELECT id, name_en, registration_no FROM organizations WHERE kind = 'ngo' ORDER BY id LIMIT 1",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            (r.get(0), r.get(1), r.get(2))
+        };
+        let word = org_name.split_whitespace().next().unwrap().to_lowercase();
+        let by_word: BTreeSet<String> = {
+            let orgs =
+                sqlx::query("SELECT id, name_en, name_km FROM organizations").fetch_all(store.pool()).await.unwrap();
+            let units = sqlx::query("SELECT code, name_en, name_km FROM admin_units WHERE level <> 'village'")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+            let starts = |t: &str| {
+                let t = t.to_lowercase();
+                t.starts_with(&word) || t.contains(&format!(" {word}"))
+            };
+            let mut ids: BTreeSet<String> = orgs
+                .iter()
+                .filter(|r| starts(&r.get::<String, _>(1)) || r.get::<Option<String>, _>(2).is_some_and(|k| starts(&k)))
+                .map(|r| r.get::<i64, _>(0).to_string())
+                .collect();
+            ids.extend(
+                units
+                    .iter()
+                    .filter(|r| starts(&r.get::<String, _>(1)) || starts(&r.get::<String, _>(2)))
+                    .map(|r| format!("jur-{}", r.get::<String, _>(0))),
+            );
+            ids
+        };
+        assert_eq!(ids(&search_all(&app, &admin, &o(&format!("name={word}"))).await), by_word, "{engine:?}");
+        assert_eq!(ids(&search_all(&app, &admin, &o(&format!("_id={org_id}"))).await), id_set([org_id]));
+        if let Some(reg) = org_reg {
+            assert_eq!(
+                ids(&search_all(
+                    &app,
+                    &admin,
+                    &o(&format!("identifier=https://komlang.org/fhir/sid/org-registration|{reg}"))
+                )
+                .await),
+                id_set([org_id])
+            );
+        }
+        assert_eq!(ids(&search_all(&app, &admin, &o("identifier=0102")).await), id_set(["jur-0102"]));
+        assert!(search_all(&app, &admin, &o("active=false")).await.is_empty());
+        assert_eq!(ids(&search_all(&app, &admin, &l("organization=Organization/jur-0102")).await), id_set(["0102"]));
+        // _lastUpdated on the lists held in memory: nothing was changed after now.
+        let later = (chrono::Utc::now() + chrono::Duration::minutes(5)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        assert!(search_all(&app, &admin, &o(&format!("_lastUpdated=gt{later}"))).await.is_empty());
+        assert_eq!(
+            search_all(&app, &admin, &l(&format!("_lastUpdated=lt{later}&partof=02"))).await.len(),
+            ids(&search_all(&app, &admin, &l("partof=02")).await).len()
+        );
         let all_orgs = search_all(&app, &admin, &o("")).await;
         let n_orgs: i64 =
             sqlx::query("SELECT COUNT(*) FROM organizations").fetch_one(store.pool()).await.unwrap().get(0);
