@@ -33,6 +33,11 @@ pub struct Search {
     pub total: bool,
 }
 
+/// The most values one parameter may list (comma-separated), and the most `_lastUpdated`
+/// conditions a search may repeat: beyond them a search is refused (400), never sent on.
+pub const MAX_VALUES: usize = 100;
+pub const MAX_LAST_UPDATED: usize = 4;
+
 /// Parameters every search takes (besides the resource's own).
 const COMMON: &[&str] = &["_id", "_lastUpdated", "_count", "_offset", "_after", "_total", "_format", "_pretty"];
 
@@ -108,6 +113,14 @@ pub fn parse(
                 }
                 if value.trim().is_empty() {
                     return Err(FhirError::invalid(format!("'{name}' has no value")));
+                }
+                if value.split(',').count() > MAX_VALUES {
+                    return Err(FhirError::invalid(format!("'{name}' lists more than {MAX_VALUES} values")));
+                }
+                if name == "_lastUpdated" && s.params.iter().filter(|p| p.name == name).count() >= MAX_LAST_UPDATED {
+                    return Err(FhirError::invalid(format!(
+                        "_lastUpdated is given more than {MAX_LAST_UPDATED} times"
+                    )));
                 }
                 s.params.push(Param { name, modifier, value });
             }
@@ -347,6 +360,11 @@ mod tests {
         assert!(e.diagnostics.contains(":above"), "{e:?}");
         let e = parse("Practitioner", Some("_count=501"), &[], &[]).unwrap_err();
         assert!(e.diagnostics.contains("_count"), "{e:?}");
+        let many = (0..=MAX_VALUES).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let e = parse("Practitioner", Some(&format!("_id={many}")), &[], &[]).unwrap_err();
+        assert!(e.diagnostics.contains("more than 100 values"), "{e:?}");
+        let e = parse("Practitioner", Some(&"_lastUpdated=ge2020&".repeat(5)), &[], &[]).unwrap_err();
+        assert!(e.diagnostics.contains("_lastUpdated"), "{e:?}");
         let s =
             parse("Practitioner", Some("name:contains=so&_count=2&_offset=4"), &["name"], &[("name", &["contains"])])
                 .unwrap();
