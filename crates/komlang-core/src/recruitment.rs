@@ -8,8 +8,11 @@
 //!
 //! ```text
 //! expected_exits = retiring + round(Σ over the other holders of (incapacity + death rate of their cadre))
-//! to_recruit     = vacant + expected_exits
+//! to_recruit     = vacant + planned + expected_exits
 //! ```
+//!
+//! where `planned` is, when a deployment plan is chosen, its new posts in the year not yet
+//! approved as posts (0 otherwise).
 //!
 //! A holder without a date of birth is not counted as retiring (the figure says how many such
 //! holders there are). docs/recruitment.md.
@@ -91,8 +94,21 @@ pub struct Need {
     pub other_exits: f64,
     /// `retiring + round(other_exits)`.
     pub expected_exits: u32,
-    /// `vacant + expected_exits`.
+    /// New posts of the chosen deployment plan in the year, not yet approved as posts (0 without
+    /// a plan).
+    #[serde(default)]
+    pub planned: u32,
+    /// `vacant + planned + expected_exits`.
     pub to_recruit: u32,
+}
+
+impl Need {
+    /// The need with a deployment plan's `planned` new posts added.
+    pub fn with_planned(mut self, planned: u32) -> Need {
+        self.planned = planned;
+        self.to_recruit = self.vacant.saturating_add(planned).saturating_add(self.expected_exits);
+        self
+    }
 }
 
 /// The need of a unit with `vacant` posts held by `holders`, in `year`.
@@ -121,6 +137,7 @@ pub fn need(vacant: u32, holders: &[Holder], year: i32, retirement_age: u32, rat
         // Shown to the thousandth (the sum of many rates carries float noise).
         other_exits: (other * 1000.0).round() / 1000.0,
         expected_exits,
+        planned: 0,
         to_recruit: vacant.saturating_add(expected_exits),
     }
 }
@@ -150,6 +167,8 @@ mod tests {
         assert_eq!((n.retiring, n.birth_unknown, n.filled), (1, 1, 4));
         assert!((n.other_exits - 0.75).abs() < 1e-9);
         assert_eq!((n.expected_exits, n.to_recruit), (2, 6));
+        let p = n.with_planned(3);
+        assert_eq!((p.planned, p.to_recruit), (3, 9));
         // Without rates, only retirements: at 70, the holder born in 1960 retires in 2030.
         let n = need(0, &holders, 2027, 70, &[]);
         assert_eq!((n.retiring, n.expected_exits, n.to_recruit), (0, 0, 0));

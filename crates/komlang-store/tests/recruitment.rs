@@ -3,12 +3,16 @@
 //! the posts and workers written; settings checked, kept and audited; each unit in scope only.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed unwrap is a failed test")]
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use komlang_core::establishment::FundingSource;
+use komlang_core::planning::INVESTMENT_CASE;
 use komlang_core::recruitment::ExitRates;
 use komlang_core::validate::WorkerInput;
 use komlang_core::{AdminLevel, Cadre, UserRole, WorkerRole};
 use komlang_store::establishment::NewPosts;
+use komlang_store::planning::PlanRequest;
 use komlang_store::recruitment::RecruitmentSettings;
 use komlang_store::testing::{engines, error_codes, officer, TestDb};
 use komlang_store::{system_principal, Store, StoreError};
@@ -75,7 +79,7 @@ async fn need_is_vacancies_plus_retirements_plus_rated_exits() {
         assert_eq!(b.len(), 3);
 
         // Without rates: retirements only.
-        let r = store.recruitment_need(&admin, AdminLevel::Province, None, 2027, today()).await.unwrap();
+        let r = store.recruitment_need(&admin, AdminLevel::Province, None, 2027, None, today()).await.unwrap();
         assert_eq!(r.retirement_age, 60);
         let p02 = r.items.iter().find(|u| u.unit == "02").unwrap();
         assert_eq!((p02.need.vacant, p02.need.filled, p02.need.retiring, p02.need.birth_unknown), (4, 4, 2, 1));
@@ -84,7 +88,7 @@ async fn need_is_vacancies_plus_retirements_plus_rated_exits() {
         assert_eq!((p01.need.vacant, p01.need.retiring, p01.need.to_recruit), (1, 1, 2));
         assert_eq!(r.total.to_recruit, r.items.iter().map(|u| u.need.to_recruit).sum::<u32>());
         // The year before, fewer retire: only those 60 by the end of 2026.
-        let r26 = store.recruitment_need(&admin, AdminLevel::Province, None, 2026, today()).await.unwrap();
+        let r26 = store.recruitment_need(&admin, AdminLevel::Province, None, 2026, None, today()).await.unwrap();
         assert_eq!(r26.items.iter().find(|u| u.unit == "02").unwrap().need.retiring, 1);
 
         // Rates of 250 per 1,000 for professionals: the two not retiring in 0201 add 0.5,
@@ -101,7 +105,7 @@ async fn need_is_vacancies_plus_retirements_plus_rated_exits() {
             .unwrap()
             .get(0);
         assert_eq!(audited, 1);
-        let r = store.recruitment_need(&admin, AdminLevel::District, Some("02"), 2027, today()).await.unwrap();
+        let r = store.recruitment_need(&admin, AdminLevel::District, Some("02"), 2027, None, today()).await.unwrap();
         let d = r.items.iter().find(|u| u.unit == "0201").unwrap();
         assert!((d.need.other_exits - 0.5).abs() < 1e-9, "{:?}", d.need);
         assert_eq!((d.need.expected_exits, d.need.to_recruit), (3, 4));
@@ -111,7 +115,7 @@ async fn need_is_vacancies_plus_retirements_plus_rated_exits() {
         let late = RecruitmentSettings { retirement_age: 65, exit_rates: vec![] };
         store.set_recruitment_settings(&admin, &late).await.unwrap();
         assert_eq!(store.recruitment_settings().await.unwrap().exit_rates.len(), 1, "rates not given are kept");
-        let r = store.recruitment_need(&admin, AdminLevel::Province, None, 2027, today()).await.unwrap();
+        let r = store.recruitment_need(&admin, AdminLevel::Province, None, 2027, None, today()).await.unwrap();
         assert_eq!(r.items.iter().find(|u| u.unit == "02").unwrap().need.retiring, 0);
         assert_eq!(r.items.iter().find(|u| u.unit == "01").unwrap().need.retiring, 1);
 
@@ -129,13 +133,68 @@ async fn need_is_vacancies_plus_retirements_plus_rated_exits() {
         }
         assert_eq!(store.recruitment_settings().await.unwrap().retirement_age, 65);
 
+        // A saved deployment plan's new posts of the year are added, less those already
+        // approved as posts from it (which the establishment counts as vacant).
+        let req = PlanRequest {
+            name: "recruit".into(),
+            norm: INVESTMENT_CASE.into(),
+            parent: Some("02".into()),
+            posts: Some(6),
+            start_year: 2027,
+            target_year: 2027,
+            yearly_capacity: None,
+            weights: Default::default(),
+            cap_per_unit: None,
+            level_order: Vec::new(),
+            blocked: Vec::new(),
+        };
+        let plan = store.create_plan(&admin, &req).await.unwrap();
+        let mut by_district: BTreeMap<String, u32> = BTreeMap::new();
+        let mut units = BTreeMap::new();
+        for x in &plan.result.posts {
+            units.insert(x.admin_code.clone(), store.admin_unit(&x.admin_code).await.unwrap().unwrap());
+        }
+        for x in plan.result.posts.iter().filter(|x| x.year == 2027) {
+            let d = units.get(&x.admin_code).and_then(|u| u.district_code.clone()).unwrap_or_default();
+            *by_district.entry(d).or_default() += x.count;
+        }
+        assert_eq!(by_district.values().sum::<u32>(), 6, "{:?}", plan.result.posts);
+        let first = plan.result.posts.iter().find(|x| x.year == 2027).unwrap().clone();
+        sqlx::query(
+            "INSERT INTO posts (admin_code, cadre, role, funding, approved_year, plan_id, created_by, created_at) \
+             VALUES ($1, 'para_social_worker', 'ccwc_focal_point', 'mosvy_payroll', 2027, $2, 'test', '2026-12-07T00:00:00Z')",
+        )
+        .bind(&first.admin_code)
+        .bind(plan.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let without =
+            store.recruitment_need(&admin, AdminLevel::District, Some("02"), 2027, None, today()).await.unwrap();
+        let with = store
+            .recruitment_need(&admin, AdminLevel::District, Some("02"), 2027, Some(plan.id), today())
+            .await
+            .unwrap();
+        assert_eq!(with.plan, Some(plan.id));
+        let first_district = units[&first.admin_code].district_code.clone().unwrap();
+        for (a, b) in without.items.iter().zip(&with.items) {
+            let want = by_district.get(&a.unit).copied().unwrap_or(0) - u32::from(a.unit == first_district);
+            assert_eq!(b.need.planned, want, "{}", a.unit);
+            assert_eq!(b.need.to_recruit, a.need.to_recruit + want, "{}", a.unit);
+        }
+        assert_eq!(with.total.planned, 5);
+        assert!(matches!(
+            store.recruitment_need(&admin, AdminLevel::District, Some("02"), 2027, Some(999_999), today()).await,
+            Err(StoreError::NotFound)
+        ));
+
         // A provincial officer of 01 sees 01's districts only, and cannot keep the settings.
         let prov = officer(UserRole::ProvincialOfficer, "01", AdminLevel::Province);
-        let r = store.recruitment_need(&prov, AdminLevel::District, None, 2027, today()).await.unwrap();
+        let r = store.recruitment_need(&prov, AdminLevel::District, None, 2027, None, today()).await.unwrap();
         assert!(r.items.iter().all(|u| u.unit.starts_with("01")), "{:?}", r.items);
         assert_eq!(r.total.to_recruit, 2);
         assert!(matches!(
-            store.recruitment_need(&prov, AdminLevel::District, Some("02"), 2027, today()).await,
+            store.recruitment_need(&prov, AdminLevel::District, Some("02"), 2027, None, today()).await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(store.set_recruitment_settings(&prov, &late).await, Err(StoreError::Forbidden)));

@@ -40,7 +40,8 @@ async fn the_need_answers_its_contract_and_settings_are_checked() {
             vacant += n("vacant");
         }
         assert!(vacant > 0, "{engine:?}: the demo has vacant posts");
-        let store = app.db.store.recruitment_need(&admin_p, AdminLevel::Province, None, 2027, today).await.unwrap();
+        let store =
+            app.db.store.recruitment_need(&admin_p, AdminLevel::Province, None, 2027, None, today).await.unwrap();
         assert_eq!(v["total"]["to_recruit"].as_u64(), Some(u64::from(store.total.to_recruit)));
 
         let (s, csv) = get("/api/v1/recruitment/need?year=2027&level=province&format=csv").await;

@@ -59,6 +59,9 @@ pub struct NeedArgs {
     /// The year recruited for (default: next year).
     #[arg(long)]
     year: Option<i32>,
+    /// A saved deployment plan's id: its new posts in the year (not yet approved) are added.
+    #[arg(long)]
+    plan: Option<i64>,
     /// csv (one row per unit, then the total) or json.
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
@@ -167,7 +170,7 @@ pub async fn recruitment_need(url: &str, a: NeedArgs) -> Result<()> {
     let store = open(url).await?;
     let today = chrono::Local::now().date_naive();
     let report = store
-        .recruitment_need(&system_principal("cli"), level, a.parent.as_deref(), year, today)
+        .recruitment_need(&system_principal("cli"), level, a.parent.as_deref(), year, a.plan, today)
         .await
         .map_err(store_err)?;
     print_report(

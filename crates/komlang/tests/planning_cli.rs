@@ -131,11 +131,11 @@ fn exercise(db: &str) {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("year,unit,name_en,name_km,vacant,filled,retiring,birth_unknown,other_exits,expected_exits,to_recruit")
+        Some("year,unit,name_en,name_km,vacant,filled,retiring,birth_unknown,other_exits,expected_exits,planned,to_recruit")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 26, "25 provinces and the total: {csv}");
-    assert!(rows.iter().all(|r| r.starts_with("2027,") && r.ends_with(",0,0,0,0,0.00,0,0")), "{csv}");
+    assert!(rows.iter().all(|r| r.starts_with("2027,") && r.ends_with(",0,0,0,0,0.00,0,0,0")), "{csv}");
     let json: Value = serde_json::from_str(&ok(&komlang(
         db,
         &["recruitment-need", "--level", "district", "--parent", "02", "--year", "2027", "--format", "json"],

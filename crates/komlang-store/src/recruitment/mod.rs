@@ -39,6 +39,8 @@ pub struct NeedReport {
     pub level: AdminLevel,
     pub parent: Option<String>,
     pub retirement_age: u32,
+    /// The deployment plan whose new posts are added, if one was chosen.
+    pub plan: Option<i64>,
     pub items: Vec<NeedRow>,
     /// The whole area's need (posts of units above the level, such as the ministry's, included).
     pub total: Need,
@@ -123,12 +125,17 @@ impl Store {
     /// The recruitment need in `year` of every unit of `level` in the caller's area (or within
     /// `parent`): the establishment's vacant posts (counted as the establishment counts them) and
     /// the holders of the posts filled now.
+    ///
+    /// With `plan` (a saved deployment plan the caller sees; `NotFound` otherwise), each unit's
+    /// need also counts the plan's new posts in the year that are not yet approved as posts (an
+    /// approved plan's posts are in the establishment, counted as vacant until filled).
     pub async fn recruitment_need(
         &self,
         p: &Principal,
         level: AdminLevel,
         parent: Option<&str>,
         year: i32,
+        plan: Option<i64>,
         today: NaiveDate,
     ) -> Result<NeedReport> {
         let q = EstablishmentQuery { level, parent: parent.map(str::to_string), year, cadre: None, funding: None };
@@ -154,6 +161,10 @@ impl Store {
             by_unit.entry(r.try_get::<Option<String>, _>("unit")?).or_default().push(h);
             all.push(h);
         }
+        let planned = match plan {
+            Some(id) => self.planned_by_unit(p, id, year, level, &area).await?,
+            None => HashMap::new(),
+        };
         let age = settings.retirement_age;
         let items = est
             .items
@@ -168,16 +179,65 @@ impl Store {
                     year,
                     age,
                     &settings.exit_rates,
-                ),
+                )
+                .with_planned(planned.get(&Some(e.unit.clone())).copied().unwrap_or(0)),
             })
             .collect();
+        let planned_total = planned.values().copied().fold(0u32, u32::saturating_add);
         Ok(NeedReport {
             year,
             level,
             parent: est.parent.clone(),
             retirement_age: age,
+            plan,
             items,
-            total: need(est.total.vacant, &all, year, age, &settings.exit_rates),
+            total: need(est.total.vacant, &all, year, age, &settings.exit_rates).with_planned(planned_total),
         })
+    }
+
+    /// A saved plan's new posts in `year` within `area`, not yet approved as posts, by the unit
+    /// at `level` they are in (None: a unit above the level).
+    async fn planned_by_unit(
+        &self,
+        p: &Principal,
+        plan: i64,
+        year: i32,
+        level: AdminLevel,
+        area: &komlang_core::Scope,
+    ) -> Result<HashMap<Option<String>, u32>> {
+        let saved = self.saved_plan(p, plan).await?.ok_or(StoreError::NotFound)?;
+        let units = self.units_by_code().await?;
+        let mut approved: HashMap<String, u32> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT admin_code, COUNT(*) AS n FROM posts WHERE plan_id = $1 AND approved_year = $2 GROUP BY admin_code",
+        )
+        .bind(plan)
+        .bind(i64::from(year))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            approved.insert(r.try_get("admin_code")?, crate::common::rows::count(r.try_get("n")?));
+        }
+        let mut out: HashMap<Option<String>, u32> = HashMap::new();
+        for posts in saved.result.posts.iter().filter(|x| x.year == year) {
+            let Some(u) = units.get(&posts.admin_code) else { continue };
+            if !area.contains(u) {
+                continue;
+            }
+            let taken = approved.get_mut(&posts.admin_code);
+            let already = taken.as_ref().map_or(0, |n| (**n).min(posts.count));
+            if let Some(n) = taken {
+                *n -= already;
+            }
+            let at = match level {
+                AdminLevel::Province => u.province_code.clone(),
+                AdminLevel::District => u.district_code.clone(),
+                AdminLevel::Commune => u.commune_code.clone(),
+                _ => None,
+            };
+            let e = out.entry(at).or_default();
+            *e = e.saturating_add(posts.count - already);
+        }
+        Ok(out)
     }
 }

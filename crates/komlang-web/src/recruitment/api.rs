@@ -38,6 +38,9 @@ pub struct NeedParams {
     pub level: Option<String>,
     /// Only units within this admin unit (in the caller's scope).
     pub parent: Option<String>,
+    /// A saved deployment plan (`GET /api/v1/planning/plans`): its new posts in the year, not yet
+    /// approved as posts, are added to the need (`planned`).
+    pub plan: Option<i64>,
     /// `csv` or `xlsx`: the units' rows (and the total) as a file.
     #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
@@ -50,18 +53,19 @@ pub(super) async fn need_report(
     year: Option<i32>,
     level: &Option<String>,
     parent: &Option<String>,
+    plan: Option<i64>,
 ) -> ApiResult<Result<NeedReport, komlang_store::StoreError>> {
     let parent = parent.non_blank().map(String::from);
     let area_level = area_level(app, p, parent.as_deref()).await;
     let level = level_param(level, level_below(area_level))?;
     let year = year_param(year)?;
-    Ok(app.store.recruitment_need(p, level, parent.as_deref(), year, today()).await)
+    Ok(app.store.recruitment_need(p, level, parent.as_deref(), year, plan, today()).await)
 }
 
 #[utoipa::path(get, path = "/api/v1/recruitment/need", tag = "recruitment", params(NeedParams),
-    responses((status = 200, description = "Per unit of the level in the caller's area: the vacant posts, the filled ones expected to fall vacant in the year (holders reaching the retirement age, and the exit rates for incapacity and death per cadre), and `to_recruit = vacant + expected_exits` (JSON, or with `format` the units' rows as a CSV or XLSX file)",
+    responses((status = 200, description = "Per unit of the level in the caller's area: the vacant posts, the filled ones expected to fall vacant in the year (holders reaching the retirement age, and the exit rates for incapacity and death per cadre), and `to_recruit = vacant + planned + expected_exits`, `planned` the chosen plan's new posts (JSON, or with `format` the units' rows as a CSV or XLSX file)",
             content((NeedReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 400, body = ApiErrorBody), (status = 404, description = "`parent` is not in the caller's scope", body = ApiErrorBody),
+        (status = 400, body = ApiErrorBody), (status = 404, description = "`parent` is not in the caller's scope, or `plan` is not a plan the caller sees", body = ApiErrorBody),
         (status = 422, description = "`level` (`level_above_parent`)", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn need(
@@ -71,7 +75,7 @@ pub(super) async fn need(
 ) -> ApiResult<Response> {
     let q = query(q)?;
     let format = format_param(&q.format)?;
-    let report = need_report(&app, &p, q.year, &q.level, &q.parent).await?.map_err(store(&i))?;
+    let report = need_report(&app, &p, q.year, &q.level, &q.parent, q.plan).await?.map_err(store(&i))?;
     match format {
         None => Ok(Json(report).into_response()),
         Some(f) => download(&i, "komlang-recruitment-need", f, super::NEED_COLUMNS, super::need_cells(&report)).await,

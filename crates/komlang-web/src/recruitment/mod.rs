@@ -36,6 +36,7 @@ pub const NEED_COLUMNS: &[&str] = &[
     "birth_unknown",
     "other_exits",
     "expected_exits",
+    "planned",
     "to_recruit",
 ];
 
@@ -53,6 +54,7 @@ pub fn need_cells(r: &NeedReport) -> Vec<Vec<String>> {
             n.birth_unknown.to_string(),
             format!("{:.2}", n.other_exits),
             n.expected_exits.to_string(),
+            n.planned.to_string(),
             n.to_recruit.to_string(),
         ]
     };

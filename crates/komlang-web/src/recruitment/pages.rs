@@ -25,6 +25,7 @@ pub(super) struct NeedFilters {
     pub year: String,
     pub level: String,
     pub parent: String,
+    pub plan: String,
 }
 
 impl NeedFilters {
@@ -36,6 +37,9 @@ impl NeedFilters {
     }
     fn parent(&self) -> Option<String> {
         self.parent.non_blank().map(String::from)
+    }
+    fn plan(&self) -> Option<i64> {
+        self.plan.trim().parse().ok()
     }
 }
 
@@ -59,6 +63,7 @@ struct NeedPage {
     l: Layout,
     year: i32,
     levels: Vec<Choice>,
+    plans: Vec<Choice>,
     parent: String,
     lines: Vec<Line>,
     total: Line,
@@ -70,11 +75,11 @@ struct NeedPage {
 }
 
 async fn report(app: &AppState, ctx: &Ctx, p: &Principal, f: &NeedFilters) -> Result<NeedReport, PageResult> {
-    match super::api::need_report(app, p, Some(f.year()), &f.level(), &f.parent()).await {
+    match super::api::need_report(app, p, Some(f.year()), &f.level(), &f.parent(), f.plan()).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) => Err(Err(store_err(ctx, e))),
         // A level or year the page's own form cannot send: the defaults instead.
-        Err(_) => match super::api::need_report(app, p, Some(today().year() + 1), &None, &f.parent()).await {
+        Err(_) => match super::api::need_report(app, p, Some(today().year() + 1), &None, &f.parent(), f.plan()).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(Err(store_err(ctx, e))),
             Err(_) => Err(Err(store_err(ctx, StoreError::NotFound))),
@@ -128,16 +133,31 @@ async fn need_view(
         })
         .collect();
     let parent = r.parent.clone().unwrap_or_default();
+    let plans = app
+        .store
+        .saved_plans(p)
+        .await
+        .map_err(|e| store_err(ctx, e))?
+        .into_iter()
+        .map(|x| Choice {
+            value: x.id.to_string(),
+            label: format!("{} ({}–{})", x.name, x.start_year, x.target_year),
+            selected: r.plan == Some(x.id),
+        })
+        .collect();
+    let plan = r.plan.map(|id| id.to_string()).unwrap_or_default();
     let l = layout(ctx, "recruitment").await?;
     render_status(
         if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
         &NeedPage {
             year: r.year,
             levels,
+            plans,
             query: crate::common::form_box::query_string(&[
                 ("year", &r.year.to_string()),
                 ("level", r.level.code()),
                 ("parent", &parent),
+                ("plan", &plan),
             ]),
             parent,
             lines,
