@@ -57,23 +57,8 @@ pub struct RecruitmentSettings {
 impl Store {
     /// The recruitment settings.
     pub async fn recruitment_settings(&self) -> Result<RecruitmentSettings> {
-        let age: i64 = sqlx::query("SELECT retirement_age FROM recruitment_settings WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?
-            .unwrap_or(i64::from(komlang_core::recruitment::DEFAULT_RETIREMENT_AGE));
-        let mut exit_rates = Vec::new();
-        for r in sqlx::query("SELECT cadre, incapacity_per_1000, death_per_1000 FROM exit_rates ORDER BY cadre")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let code: String = r.try_get(0)?;
-            let cadre = Cadre::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("exit_rates.cadre = {code}")))?;
-            exit_rates.push(ExitRates { cadre, incapacity_per_1000: r.try_get(1)?, death_per_1000: r.try_get(2)? });
-        }
-        exit_rates.sort_by_key(|r| Cadre::ALL.iter().position(|c| *c == r.cadre));
-        Ok(RecruitmentSettings { retirement_age: u32::try_from(age).unwrap_or(0), exit_rates })
+        let mut conn = self.pool.acquire().await?;
+        settings_in(&mut conn).await
     }
 
     /// Sets the retirement age and the exit rates of the cadres given (others kept), audited.
@@ -91,9 +76,10 @@ impl Store {
         if !errs.is_empty() {
             return Err(StoreError::Invalid(errs));
         }
-        let before = self.recruitment_settings().await?;
         let mut tx = self.begin_write().await?;
         lock_key(&mut tx, "recruitment-settings").await?;
+        // Read under the lock: what the audit says was there is what this write replaced.
+        let before = settings_in(&mut tx).await?;
         let now = now_text();
         sqlx::query(
             "UPDATE recruitment_settings SET retirement_age = $1, updated_by = $2, updated_at = $3 WHERE id = 1",
@@ -240,4 +226,25 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The recruitment settings, read on `conn`.
+async fn settings_in(conn: &mut sqlx::AnyConnection) -> Result<RecruitmentSettings> {
+    let age: i64 = sqlx::query("SELECT retirement_age FROM recruitment_settings WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(i64::from(komlang_core::recruitment::DEFAULT_RETIREMENT_AGE));
+    let mut exit_rates = Vec::new();
+    for r in sqlx::query("SELECT cadre, incapacity_per_1000, death_per_1000 FROM exit_rates ORDER BY cadre")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let code: String = r.try_get(0)?;
+        let cadre = Cadre::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("exit_rates.cadre = {code}")))?;
+        exit_rates.push(ExitRates { cadre, incapacity_per_1000: r.try_get(1)?, death_per_1000: r.try_get(2)? });
+    }
+    exit_rates.sort_by_key(|r| Cadre::ALL.iter().position(|c| *c == r.cadre));
+    Ok(RecruitmentSettings { retirement_age: u32::try_from(age).unwrap_or(0), exit_rates })
 }

@@ -450,11 +450,15 @@ struct OrgEntry {
     last_updated: String,
 }
 
-async fn org_entries(app: &AppState, p: &Principal) -> Result<Vec<OrgEntry>, FhirError> {
+async fn org_entries(
+    app: &AppState,
+    p: &Principal,
+    units: &[FhirUnit],
+    by_code: &HashMap<String, FhirUnit>,
+) -> Result<Vec<OrgEntry>, FhirError> {
     let orgs: Vec<FhirOrg> = app.store.fhir_organizations(p).await.map_err(store)?;
-    let (units, by_code) = units(app).await?;
     // Parents are decided among every organization the caller reads.
-    let parents = resources::org_parents(&orgs, &by_code);
+    let parents = resources::org_parents(&orgs, by_code);
     let mut out = Vec::new();
     for o in &orgs {
         let parent = parents.get(&o.id).copied();
@@ -567,7 +571,8 @@ async fn organizations(
     let s = parse_search("Organization", q.as_deref())?;
     let updated = s.updated()?;
     let active = s.get("active").map(search::boolean).transpose()?;
-    let entries = org_entries(&app, &p).await?;
+    let (units_list, by_code) = units(&app).await?;
+    let entries = org_entries(&app, &p, &units_list, &by_code).await?;
     let parents: HashMap<String, Option<String>> = entries.iter().map(|e| (e.id.clone(), e.parent.clone())).collect();
     let parent_of = |id: &str| parents.get(id).cloned().flatten();
     let mut found = Vec::new();
@@ -592,7 +597,8 @@ async fn organizations(
 }
 
 async fn organization(State(app): State<AppState>, ApiUser(p, _): ApiUser, Path(id): Path<String>) -> FhirResult {
-    let entries = org_entries(&app, &p).await?;
+    let (units_list, by_code) = units(&app).await?;
+    let entries = org_entries(&app, &p, &units_list, &by_code).await?;
     let e = entries
         .into_iter()
         .find(|e| e.id == id)
@@ -795,7 +801,8 @@ async fn organization_history(
 ) -> FhirResult {
     let h = parse_history("Organization", q.as_deref())?;
     let since = h.since.clone();
-    let entries = org_entries(&app, &p).await?;
+    let (units_list, by_code) = units(&app).await?;
+    let entries = org_entries(&app, &p, &units_list, &by_code).await?;
     let mut changes = app.store.fhir_org_changes(&p, since.as_deref()).await.map_err(store)?;
     // An organization's parent is derived from the others (resources::org_parents): when one
     // that may be a parent changed, or is gone, every organization is listed again.
@@ -816,7 +823,6 @@ async fn organization_history(
         }
     }
     // Jurisdictions change with their units (a village has none: its changes are not theirs).
-    let (_, by_code) = units(&app).await?;
     for c in app.store.fhir_unit_changes(since.as_deref()).await.map_err(store)? {
         if by_code.get(&c.id).is_some_and(|u| !resources::has_jurisdiction(u)) {
             continue;
