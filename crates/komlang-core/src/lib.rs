@@ -12,6 +12,7 @@ pub mod establishment;
 pub mod expiry;
 pub mod import;
 pub mod model;
+pub mod performance;
 pub mod planning;
 pub mod recruitment;
 pub mod retention;

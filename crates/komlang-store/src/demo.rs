@@ -103,6 +103,7 @@ impl Store {
         self.load_demo_retention().await?;
         self.load_demo_recruitment().await?;
         self.load_demo_caseloads(today).await?;
+        self.load_demo_performance(today).await?;
         Ok(())
     }
 

@@ -25,6 +25,7 @@ mod imports;
 mod licensing;
 mod limits;
 mod organizations;
+pub mod performance;
 pub mod planning;
 pub mod recruitment;
 pub mod retention;

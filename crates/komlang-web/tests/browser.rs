@@ -261,6 +261,15 @@ async fn exists(c: &Client, css: &str) -> bool {
     !c.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(true)
 }
 
+/// The value of a field while the page may be changing under the caller (a form just submitted):
+/// empty while the field is missing or its element went stale.
+async fn value_while_loading(c: &Client, id: &str) -> String {
+    match c.find(Locator::Id(id)).await {
+        Ok(e) => e.prop("value").await.ok().flatten().unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 async fn value_of(c: &Client, id: &str) -> String {
     let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
     e.prop("value").await.unwrap().unwrap_or_default()
@@ -989,7 +998,10 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
     age.clear().await.unwrap();
     age.send_keys("45").await.unwrap();
     click(&c, "#settings-form button[type=submit]").await;
-    wait_until(&c, "the saved settings", || async { value_of(&c, "s-age").await == "45" }).await;
+    wait_until(&c, "the saved settings", || async {
+        exists(&c, ".flash").await && value_while_loading(&c, "s-age").await == "45"
+    })
+    .await;
     c.goto(&app.url("/recruitment?level=province&year=2027")).await.unwrap();
     wait_until(&c, "the recruitment page again", || async { exists(&c, "#need-total").await }).await;
     let after = retiring(text_of(&c, "#need-total td:nth-of-type(3)").await);

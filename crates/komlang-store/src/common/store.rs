@@ -327,6 +327,7 @@ impl Store {
         self.ensure_dedup_keys().await?;
         self.ensure_search_keys().await?;
         self.ensure_training_defaults().await?;
+        self.ensure_job_descriptions().await?;
         lock.release().await
     }
 
