@@ -233,6 +233,8 @@ pub enum DueState {
 }
 
 impl DueState {
+    pub const ALL: [DueState; 4] = [DueState::NotDue, DueState::Due, DueState::Overdue, DueState::Unknown];
+
     pub fn code(self) -> &'static str {
         match self {
             DueState::NotDue => "not_due",

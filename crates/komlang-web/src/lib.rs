@@ -38,6 +38,7 @@ pub mod field;
 pub mod imports;
 pub mod licensing;
 pub mod organizations;
+pub mod performance;
 pub mod planning;
 pub mod public;
 pub mod recruitment;
@@ -117,6 +118,7 @@ fn routes() -> Routes {
     let r = costs::routes(r);
     let r = retention::routes(r);
     let r = recruitment::routes(r);
+    let r = performance::routes(r);
     let r = caseloads::routes(r);
     let r = training::routes(r);
     let r = licensing::routes(r);

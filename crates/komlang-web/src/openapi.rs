@@ -26,8 +26,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::common::{ApiErrorBody, ApiFieldError, Gate, RouteInfo, Routes};
 use crate::{
-    accounts, audit, caseloads, competency, costs, establishment, imports, licensing, organizations, planning, public,
-    recruitment, retention, supervision, training, units, workers,
+    accounts, audit, caseloads, competency, costs, establishment, imports, licensing, organizations, performance,
+    planning, public, recruitment, retention, supervision, training, units, workers,
 };
 
 /// The path of the document itself (the one API route it does not describe).
@@ -72,6 +72,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         costs::CostsApiDoc::openapi(),
         retention::RetentionApiDoc::openapi(),
         recruitment::RecruitmentApiDoc::openapi(),
+        performance::PerformanceApiDoc::openapi(),
         caseloads::CaseloadsApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),
         licensing::LicensingApiDoc::openapi(),

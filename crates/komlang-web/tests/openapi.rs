@@ -169,7 +169,13 @@ fn vocabulary<T: Serialize + DeserializeOwned>(name: &'static str, all: &[T]) ->
 #[test]
 fn every_enum_lists_the_codes_the_api_speaks() {
     let known = [
+        vocabulary("ActionKind", komlang_core::performance::ActionKind::ALL),
         vocabulary("AdminLevel", AdminLevel::ALL),
+        vocabulary("AppraisalForm", komlang_core::performance::AppraisalForm::ALL),
+        vocabulary("AppraisalStatus", komlang_core::performance::AppraisalStatus::ALL),
+        vocabulary("DueState", &komlang_core::performance::DueState::ALL),
+        vocabulary("OverallResult", komlang_core::performance::OverallResult::ALL),
+        vocabulary("PerformanceList", &komlang_store::performance::PerformanceList::ALL),
         vocabulary("AssessmentKind", AssessmentKind::ALL),
         vocabulary("Cadre", Cadre::ALL),
         vocabulary("CertificateLevel", CertificateLevel::ALL),

@@ -129,6 +129,8 @@ enum PageOp {
     Caseloads,
     /// The recruitment need and its settings (checked by `recruitment_page`).
     Recruitment,
+    /// Appraisals and job descriptions (checked by `appraisals_page`).
+    Appraisals,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -197,6 +199,8 @@ enum ApiOp {
     CaseSystems,
     /// The recruitment need and its settings (checked by `recruitment_api`).
     Recruitment,
+    /// Appraisals and job descriptions (checked by `appraisals_api`).
+    Appraisals,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -324,6 +328,18 @@ const ROUTES: &[Route] = &[
     page("GET", "/recruitment", PageOp::Recruitment),
     page("GET", "/recruitment/export", PageOp::Recruitment),
     page("POST", "/recruitment/settings", PageOp::Recruitment),
+    page("GET", "/appraisals", PageOp::Appraisals),
+    page("GET", "/appraisals/export", PageOp::Appraisals),
+    page("GET", "/appraisals/list", PageOp::Appraisals),
+    page("POST", "/appraisals/settings", PageOp::Appraisals),
+    page("GET", "/appraisals/workers/{id}", PageOp::Appraisals),
+    page("POST", "/appraisals/workers/{id}", PageOp::Appraisals),
+    page("GET", "/appraisals/{id}", PageOp::Appraisals),
+    page("POST", "/appraisals/{id}", PageOp::Appraisals),
+    page("POST", "/appraisals/{id}/self", PageOp::Appraisals),
+    page("POST", "/appraisals/{id}/actions", PageOp::Appraisals),
+    page("POST", "/appraisals/actions/{id}/done", PageOp::Appraisals),
+    page("GET", "/job-descriptions", PageOp::Appraisals),
     page("GET", "/caseloads", PageOp::Caseloads),
     page("GET", "/caseloads/export", PageOp::Caseloads),
     page("GET", "/caseloads/import", PageOp::Caseloads),
@@ -478,6 +494,19 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/recruitment/need", ApiOp::Recruitment),
     api("GET", "/api/v1/recruitment/settings", ApiOp::Recruitment),
     api("PUT", "/api/v1/recruitment/settings", ApiOp::Recruitment),
+    api("GET", "/api/v1/workers/{id}/appraisals", ApiOp::Appraisals),
+    api("POST", "/api/v1/workers/{id}/appraisals", ApiOp::Appraisals),
+    api("GET", "/api/v1/appraisals/summary", ApiOp::Appraisals),
+    api("GET", "/api/v1/appraisals/lists/{kind}", ApiOp::Appraisals),
+    api("GET", "/api/v1/appraisals/settings", ApiOp::Appraisals),
+    api("PUT", "/api/v1/appraisals/settings", ApiOp::Appraisals),
+    api("GET", "/api/v1/appraisals/{id}", ApiOp::Appraisals),
+    api("PUT", "/api/v1/appraisals/{id}", ApiOp::Appraisals),
+    api("PUT", "/api/v1/appraisals/{id}/self", ApiOp::Appraisals),
+    api("POST", "/api/v1/appraisals/{id}/actions", ApiOp::Appraisals),
+    api("POST", "/api/v1/appraisal-actions/{id}/done", ApiOp::Appraisals),
+    api("GET", "/api/v1/job-descriptions", ApiOp::Appraisals),
+    api("POST", "/api/v1/job-descriptions", ApiOp::Appraisals),
     api("GET", "/api/v1/retention/reasons", ApiOp::Retention),
     api("POST", "/api/v1/retention/reasons", ApiOp::Retention),
     api("PUT", "/api/v1/workers/{id}/exit-reason", ApiOp::Retention),
@@ -2187,6 +2216,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         ApiOp::CaseSystems => caseloads_api(fx, f, who, route).await,
         ApiOp::Fhir => fhir_api(fx, f, who, route).await,
         ApiOp::Recruitment => recruitment_api(fx, f, who, route).await,
+        ApiOp::Appraisals => appraisals_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -3080,6 +3110,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
         PageOp::Retention => retention_page(fx, f, who, c, csrf, route).await,
         PageOp::Caseloads => caseloads_page(fx, f, who, c, csrf, route).await,
         PageOp::Recruitment => recruitment_page(fx, f, who, c, csrf, route).await,
+        PageOp::Appraisals => appraisals_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -5570,5 +5601,325 @@ async fn recruitment_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf:
             f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
         }
         other => f.check(false, || format!("recruitment_page does not check {other:?}")),
+    }
+}
+
+/// A job description for the fixture's workers' role (all NGO case workers), loaded once.
+async fn ngo_job_description(fx: &Fx) {
+    let store = &fx.app.db.store;
+    let loaded = store.job_descriptions(true).await.unwrap();
+    if loaded.iter().any(|j| j.role == komlang_core::WorkerRole::NgoCaseWorker) {
+        return;
+    }
+    let d = komlang_core::performance::JobDescriptionInput {
+        role: komlang_core::WorkerRole::NgoCaseWorker,
+        title_en: "NGO case worker".into(),
+        title_km: "បុគ្គលិកករណី".into(),
+        source: None,
+        functions: vec![komlang_core::performance::KeyFunction {
+            code: "cases".into(),
+            name_en: "Manage cases".into(),
+            name_km: "គ្រប់គ្រងករណី".into(),
+            competencies: vec!["skills.02".into()],
+        }],
+    };
+    store.load_job_descriptions(&sys(), &[d]).await.unwrap();
+}
+
+/// An open appraisal of the worker for `cycle` (started by the system when missing), with a
+/// fresh corrective action not yet done: (appraisal, action).
+async fn appraisal_of(fx: &Fx, w: W, cycle: &str) -> (i64, i64) {
+    ngo_job_description(fx).await;
+    let store = &fx.app.db.store;
+    let id = match store
+        .worker_appraisals(&sys(), fx.wid(w), today())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .find(|a| a.cycle == cycle)
+    {
+        Some(a) => a.id,
+        None => {
+            let start = komlang_store::performance::StartAppraisal {
+                cycle: cycle.into(),
+                period_start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                period_end: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+                form: komlang_core::performance::AppraisalForm::Formal,
+            };
+            store.start_appraisal(&sys(), fx.wid(w), &start, today()).await.unwrap().id
+        }
+    };
+    let action = komlang_store::performance::ActionInput {
+        kind: komlang_core::performance::ActionKind::Corrective,
+        description: "Follow up".into(),
+        competency_code: None,
+        course_id: None,
+        follow_up_on: Some(today() + chrono::Days::new(30)),
+    };
+    let a = store.add_appraisal_action(&sys(), id, &action, today()).await.unwrap();
+    (id, a.actions.last().unwrap().id)
+}
+
+/// Reading a worker's appraisals: whoever sees the worker's record (the worker: their own);
+/// elsewhere 404, as if there were none.
+fn on_appraisals_of(who: Who, w: W) -> u16 {
+    if who.sees_worker(w) {
+        200
+    } else {
+        404
+    }
+}
+
+/// Appraising a worker (`ok` the success status): an account whose scope holds the worker; not
+/// the viewer (403), not the worker themself (403), nobody outside (404).
+fn on_appraise(who: Who, w: W, ok: u16) -> u16 {
+    match who {
+        Who::Viewer => 403,
+        Who::SelfW1 if w == W::W1 => 403,
+        _ if who.sees_worker(w) => ok,
+        _ => 404,
+    }
+}
+
+/// The figures and lists: accounts whose scope holds workers; a worker's account 403.
+fn on_appraisal_figures(who: Who, outside: bool) -> u16 {
+    match who {
+        Who::SelfW1 => 403,
+        Who::Prov | Who::Dist if outside => 404,
+        _ => 200,
+    }
+}
+
+async fn appraisals_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let cycle = format!("{who:?}");
+    match (route.method, route.path) {
+        ("GET", "/api/v1/workers/{id}/appraisals") => {
+            for w in [W::W1, W::W2] {
+                appraisal_of(fx, w, "read").await;
+                let path = format!("/api/v1/workers/{}/appraisals", fx.wid(w));
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_appraisals_of(who, w), &v);
+                if s == 200 {
+                    let items = v["items"].as_array().cloned().unwrap_or_default();
+                    f.check(
+                        items.iter().any(|i| {
+                            i["cycle"] == "read"
+                                && i["status"] == "open"
+                                && i["id"].is_i64()
+                                && i.get("overall").is_some()
+                        }),
+                        || format!("{}: the contract's items: {v}", at(&path)),
+                    );
+                }
+            }
+        }
+        ("POST", "/api/v1/workers/{id}/appraisals") => {
+            ngo_job_description(fx).await;
+            for w in [W::W1, W::W2] {
+                let path = format!("/api/v1/workers/{}/appraisals", fx.wid(w));
+                let body =
+                    json!({"cycle": cycle, "period_start": "2026-01-01", "period_end": "2026-06-30", "form": "formal"});
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                f.status(at(&path), s, on_appraise(who, w, 201), &v);
+            }
+        }
+        ("GET", "/api/v1/appraisals/summary") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/appraisals/summary?level=district", None).await;
+            f.status(at(route.path), s, on_appraisal_figures(who, false), &v);
+            let path = "/api/v1/appraisals/summary?level=commune&parent=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, on_appraisal_figures(who, true), &v);
+        }
+        ("GET", "/api/v1/appraisals/lists/{kind}") => {
+            for kind in ["due", "overdue", "corrective"] {
+                let path = format!("/api/v1/appraisals/lists/{kind}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_appraisal_figures(who, false), &v);
+            }
+            let path = "/api/v1/appraisals/lists/overdue?unit=02";
+            let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+            f.status(at(path), s, on_appraisal_figures(who, true), &v);
+        }
+        ("GET", "/api/v1/appraisals/settings") | ("GET", "/api/v1/job-descriptions") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, 200, &v);
+        }
+        ("PUT", "/api/v1/appraisals/settings") => {
+            let body = json!({"cycle_months": 12, "due_within_days": 60});
+            let (s, v) = fx.call(f, Some(who), "PUT", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if who == Who::Admin { 200 } else { 403 }, &v);
+        }
+        ("POST", "/api/v1/job-descriptions") => {
+            let body = json!({"descriptions": [{"role": "mosvy_officer", "title_en": "Officer", "title_km": "មន្ត្រី",
+                "functions": [{"code": "plan", "name_en": "Plan", "name_km": "ផែនការ"}]}]});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if who == Who::Admin { 201 } else { 403 }, &v);
+        }
+        ("GET", "/api/v1/appraisals/{id}") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "read").await;
+                let path = format!("/api/v1/appraisals/{id}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_appraisals_of(who, w), &v);
+            }
+        }
+        ("PUT", "/api/v1/appraisals/{id}") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "update").await;
+                let path = format!("/api/v1/appraisals/{id}");
+                let body = json!({"ratings": [{"function": "cases", "rating": 3}]});
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+                f.status(at(&path), s, on_appraise(who, w, 200), &v);
+            }
+        }
+        ("PUT", "/api/v1/appraisals/{id}/self") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "self").await;
+                let path = format!("/api/v1/appraisals/{id}/self");
+                let body = json!({"ratings": [{"function": "cases", "rating": 4}], "comment": "mine"});
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+                let want = match who {
+                    Who::SelfW1 if w == W::W1 => 200,
+                    _ if who.sees_worker(w) => 403,
+                    _ => 404,
+                };
+                f.status(at(&path), s, want, &v);
+            }
+        }
+        ("POST", "/api/v1/appraisals/{id}/actions") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "actions").await;
+                let path = format!("/api/v1/appraisals/{id}/actions");
+                let body = json!({"kind": "reward", "description": "Certificate of appreciation"});
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                f.status(at(&path), s, on_appraise(who, w, 201), &v);
+            }
+        }
+        ("POST", "/api/v1/appraisal-actions/{id}/done") => {
+            for w in [W::W1, W::W2] {
+                let (_, action) = appraisal_of(fx, w, "done").await;
+                let path = format!("/api/v1/appraisal-actions/{action}/done");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({}))).await;
+                f.status(at(&path), s, on_appraise(who, w, 200), &v);
+            }
+        }
+        other => f.check(false, || format!("appraisals_api does not check {other:?}")),
+    }
+}
+
+async fn appraisals_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        std::iter::once(("csrf".to_string(), csrf.to_string()))
+            .chain(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+    };
+    let posted = |ok: u16| if ok == 200 { 303 } else { ok };
+    let cycle = format!("page-{who:?}");
+    match (route.method, route.path) {
+        ("GET", "/appraisals") => {
+            let r = fx.page(f, c, Some(who), "GET", "/appraisals?level=district", None).await;
+            f.status(at(route.path), r.status, if who == Who::SelfW1 { 303 } else { 200 }, "");
+            let path = "/appraisals?level=commune&parent=02";
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            let want = if who == Who::SelfW1 { 303 } else { on_appraisal_figures(who, true) };
+            f.status(at(path), r.status, want, "");
+        }
+        ("GET", "/appraisals/export") => {
+            let r = fx.page(f, c, Some(who), "GET", "/appraisals/export?level=district&format=csv", None).await;
+            f.status(at(route.path), r.status, on_appraisal_figures(who, false), "");
+            let path = "/appraisals/export?level=commune&parent=02&format=csv";
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, on_appraisal_figures(who, true), "");
+        }
+        ("GET", "/appraisals/list") => {
+            let r = fx.page(f, c, Some(who), "GET", "/appraisals/list?kind=overdue", None).await;
+            f.status(at(route.path), r.status, on_appraisal_figures(who, false), "");
+            let path = "/appraisals/list?kind=due&unit=02";
+            let r = fx.page(f, c, Some(who), "GET", path, None).await;
+            f.status(at(path), r.status, on_appraisal_figures(who, true), "");
+        }
+        ("POST", "/appraisals/settings") => {
+            let pairs = form(&[("cycle_months", "12"), ("due_within_days", "60")]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, if who == Who::Admin { 303 } else { 403 }, "");
+        }
+        ("GET", "/job-descriptions") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, 200, "");
+        }
+        ("GET", "/appraisals/workers/{id}") => {
+            for w in [W::W1, W::W2] {
+                let path = format!("/appraisals/workers/{}", fx.wid(w));
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, on_appraisals_of(who, w), "");
+            }
+        }
+        ("POST", "/appraisals/workers/{id}") => {
+            ngo_job_description(fx).await;
+            for w in [W::W1, W::W2] {
+                let path = format!("/appraisals/workers/{}", fx.wid(w));
+                let pairs = form(&[
+                    ("cycle", &cycle),
+                    ("period_start", "2026-01-01"),
+                    ("period_end", "2026-06-30"),
+                    ("form", "informal"),
+                ]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_appraise(who, w, 200)), "");
+            }
+        }
+        ("GET", "/appraisals/{id}") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "read").await;
+                let path = format!("/appraisals/{id}");
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, on_appraisals_of(who, w), "");
+            }
+        }
+        ("POST", "/appraisals/{id}") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "update").await;
+                let path = format!("/appraisals/{id}");
+                let pairs = form(&[("rating_cases", "2"), ("comment_cases", "ok"), ("form", "formal")]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_appraise(who, w, 200)), "");
+            }
+        }
+        ("POST", "/appraisals/{id}/self") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "self").await;
+                let path = format!("/appraisals/{id}/self");
+                let pairs = form(&[("self_rating_cases", "3"), ("self_comment", "mine")]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                let want = match who {
+                    Who::SelfW1 if w == W::W1 => 303,
+                    _ if who.sees_worker(w) => 403,
+                    _ => 404,
+                };
+                f.status(at(&path), r.status, want, "");
+            }
+        }
+        ("POST", "/appraisals/{id}/actions") => {
+            for w in [W::W1, W::W2] {
+                let (id, _) = appraisal_of(fx, w, "actions").await;
+                let path = format!("/appraisals/{id}/actions");
+                let pairs = form(&[("kind", "reward"), ("description", "Certificate of appreciation")]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_appraise(who, w, 200)), "");
+            }
+        }
+        ("POST", "/appraisals/actions/{id}/done") => {
+            for w in [W::W1, W::W2] {
+                let (id, action) = appraisal_of(fx, w, "done").await;
+                let path = format!("/appraisals/actions/{action}/done");
+                let pairs = form(&[("appraisal_id", &id.to_string())]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_appraise(who, w, 200)), "");
+            }
+        }
+        other => f.check(false, || format!("appraisals_page does not check {other:?}")),
     }
 }

@@ -915,3 +915,4 @@ fn audited(a: &Appraisal) -> serde_json::Value {
         "version": a.version,
     })
 }
+komlang_core::versioned!(Appraisal);

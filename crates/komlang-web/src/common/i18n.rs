@@ -91,7 +91,11 @@ labeled!(
     komlang_core::competency::CompetencyGroup,
     komlang_core::establishment::FundingSource,
     komlang_core::supervision::SupervisionModel,
-    komlang_core::supervision::SupervisionFunction
+    komlang_core::supervision::SupervisionFunction,
+    komlang_core::performance::AppraisalForm,
+    komlang_core::performance::AppraisalStatus,
+    komlang_core::performance::OverallResult,
+    komlang_core::performance::ActionKind
 );
 
 impl<T: Labeled> Labeled for &T {
