@@ -19,6 +19,7 @@ mod accounts;
 mod backup;
 mod caseload;
 mod framework;
+mod performance;
 mod planning;
 mod training;
 mod transfer;
@@ -95,6 +96,14 @@ enum Command {
     /// Prints the recruitment need of every unit of a level in a year: vacant posts plus the
     /// filled ones expected to fall vacant (retirement, incapacity, death) (docs/recruitment.md).
     RecruitmentNeed(planning::NeedArgs),
+    /// Manages the versions of each role's job description (the key functions appraisals rate).
+    JobDescriptions {
+        #[command(subcommand)]
+        command: performance::JobCommand,
+    },
+    /// Prints who is due an appraisal, overdue or has open corrective actions: the figures of
+    /// every unit of a level, or with --list the workers (docs/performance.md).
+    Appraisals(performance::AppraisalArgs),
     /// Training and licensing: licences about to expire, certificate verification, exports, licensing rules.
     Training {
         #[command(subcommand)]
@@ -377,6 +386,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => planning::plan(url, args).await?,
         Command::Establishment(args) => planning::establishment(url, args).await?,
         Command::RecruitmentNeed(args) => planning::recruitment_need(url, args).await?,
+        Command::JobDescriptions { command } => performance::jobs(url, command).await?,
+        Command::Appraisals(args) => performance::appraisals(url, args).await?,
         Command::Training { command } => training::run(url, command).await?,
         Command::Caseload { command } => caseload::run(url, command).await?,
     }
