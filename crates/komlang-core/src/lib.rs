@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod demo;
 pub mod establishment;
 pub mod expiry;
+pub mod hiring;
 pub mod import;
 pub mod model;
 pub mod performance;

@@ -957,6 +957,7 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         ("/retention?by=province", "#turnover tbody tr", "komlang-turnover-"),
         ("/caseloads?level=province", "#caseload-units tbody tr", "komlang-caseloads-"),
         ("/recruitment?level=province", "#need tbody tr", "komlang-recruitment-need-"),
+        ("/appraisals?level=province", "#appraisal-units tbody tr", "komlang-appraisals-"),
     ];
     for (path, rows_css, prefix) in reports {
         c.goto(&app.url(path)).await.unwrap();
@@ -982,9 +983,13 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         let sheet: Vec<komlang_io::Row> =
             komlang_io::TableReader::from_bytes("r.xlsx", xlsx).unwrap().map(Result::unwrap).collect();
         assert_eq!(sheet.len(), records.len(), "{engine:?} {path}: the XLSX holds the CSV's rows");
-        // The turnover's and the recruitment need's files add the total's row to the groups'.
-        let expected =
-            if matches!(prefix, "komlang-turnover-" | "komlang-recruitment-need-") { rows + 1 } else { rows };
+        // The turnover's, the recruitment need's and the appraisals' files add the total's row to
+        // the groups'.
+        let expected = if matches!(prefix, "komlang-turnover-" | "komlang-recruitment-need-" | "komlang-appraisals-") {
+            rows + 1
+        } else {
+            rows
+        };
         assert_eq!(records.len(), expected, "{engine:?} {path}: the file holds the page's rows");
     }
     // The recruitment settings: a lower retirement age, saved through the page's form, counts
@@ -1118,4 +1123,103 @@ async fn run_caseloads(engine: komlang_store::Engine, driver: &mut Driver) {
 #[tokio::test]
 async fn caseloads_imported_linked_and_read_in_a_real_browser() {
     in_chromium("caseloads", run_caseloads).await;
+}
+
+/// An appraisal on the demo data set, through the pages: a focal point writes their
+/// self-appraisal (their own page is where "Appraisals" leads them), then the provincial officer
+/// sees it, rates every key function, completes the appraisal (first without an overall result:
+/// refused, naming it, entries kept) and agrees a reward; the page reads in Khmer too.
+async fn run_appraisal(engine: komlang_store::Engine, driver: &mut Driver) {
+    use sqlx::Row;
+    let app = TestApp::start(engine).await;
+    app.db.store.load_demo(komlang_web::common::today()).await.unwrap();
+    let row = sqlx::query(
+        "SELECT a.id, a.worker_id FROM appraisals a WHERE a.status = 'open' \
+         AND a.worker_id NOT IN (SELECT worker_id FROM users WHERE worker_id IS NOT NULL) ORDER BY a.id LIMIT 1",
+    )
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    let (id, worker): (i64, i64) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
+    app.account("focal", UserRole::Worker, None, None, Some(worker)).await;
+    app.account("btb-officer", UserRole::ProvincialOfficer, Some("02"), None, None).await;
+    let codes: Vec<String> = app
+        .db
+        .store
+        .appraisal(&komlang_store::system_principal("t"), id)
+        .await
+        .unwrap()
+        .ratings
+        .iter()
+        .map(|r| r.function.code.clone())
+        .collect();
+
+    let c = driver.session().await;
+    sign_in(&c, &app, "focal").await;
+    if html_lang(&c).await != "en" {
+        switch_language(&c, "en").await;
+    }
+    c.goto(&app.url("/appraisals")).await.unwrap();
+    wait_until(&c, "the worker's own appraisals", || async { exists(&c, "#appraisals").await }).await;
+    assert_eq!(path_and_query(&c).await, format!("/appraisals/workers/{worker}"), "{engine:?}");
+    click(&c, &format!("#appraisals a[href='/appraisals/{id}']")).await;
+    wait_until(&c, "the self-appraisal form", || async { exists(&c, "#self-form").await }).await;
+    assert!(!exists(&c, "#appraisal-form").await, "{engine:?}: the worker does not rate themself as supervisor");
+    for code in &codes {
+        click(&c, &format!("#self-rating-{code} option[value='3']")).await;
+    }
+    type_into(&c, "s-comment", "I ask for training on assessments.").await;
+    click(&c, "#self-form button[type=submit]").await;
+    wait_until(&c, "the saved self-appraisal", || async {
+        exists(&c, ".flash").await && exists(&c, "#self-comment").await
+    })
+    .await;
+    assert!(text_of(&c, "#self-comment").await.contains("training on assessments"), "{engine:?}");
+    driver.close(c).await;
+
+    let c = driver.session().await;
+    sign_in(&c, &app, "btb-officer").await;
+    if html_lang(&c).await != "en" {
+        switch_language(&c, "en").await;
+    }
+    c.goto(&app.url(&format!("/appraisals/{id}"))).await.unwrap();
+    wait_until(&c, "the supervisor's form", || async { exists(&c, "#appraisal-form").await }).await;
+    assert!(
+        text_of(&c, "#ratings tbody tr").await.contains("Meets expectations"),
+        "{engine:?}: the worker's own rating shows"
+    );
+    for (n, code) in codes.iter().enumerate() {
+        let v = if n == 0 { "2" } else { "3" };
+        click(&c, &format!("#rating-{code} option[value='{v}']")).await;
+    }
+    click(&c, "#f-complete").await;
+    click(&c, "#appraisal-form button[type=submit]").await;
+    wait_until(&c, "the refusal", || async { exists(&c, "#appraisal-errors").await }).await;
+    assert!(text_of(&c, "#appraisal-errors").await.to_lowercase().contains("required"), "{engine:?}");
+    assert_eq!(value_of(&c, &format!("rating-{}", codes[0])).await, "2", "{engine:?}: the entries are kept");
+    click(&c, "#f-overall option[value='meets']").await;
+    click(&c, "#f-complete").await;
+    click(&c, "#appraisal-form button[type=submit]").await;
+    wait_until(&c, "the completed appraisal", || async {
+        exists(&c, ".flash").await && exists(&c, "#appraisal-status").await
+    })
+    .await;
+    assert!(text_of(&c, "#appraisal-status").await.contains("Completed"), "{engine:?}");
+    assert!(!exists(&c, "#appraisal-form").await, "{engine:?}: a completed appraisal is read-only");
+    assert!(exists(&c, "#training-suggestions li").await, "{engine:?}: the function rated 2 suggests training");
+    click(&c, "#x-kind option[value='reward']").await;
+    type_into(&c, "x-description", "Certificate of appreciation").await;
+    click(&c, "#action-form button[type=submit]").await;
+    wait_until(&c, "the agreed action", || async { exists(&c, "#action-list tbody tr").await }).await;
+    assert!(text_of(&c, "#action-list").await.contains("Certificate of appreciation"), "{engine:?}");
+    switch_language(&c, "km").await;
+    wait_until(&c, "the Khmer page", || async { html_lang(&c).await == "km" }).await;
+    assert!(is_khmer(&text_of(&c, "#appraisal-status").await), "{engine:?}");
+    driver.close(c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_appraisal_in_a_real_browser() {
+    in_chromium("appraisal", run_appraisal).await;
 }
