@@ -100,6 +100,10 @@ pub enum Action {
     ReadPlanning,
     MakePlans,
     KeepNorms,
+    // Hiring
+    ReadRecruitment,
+    RunRecruitment,
+    KeepPlacements,
     // The establishment
     KeepEstablishment,
     FillPosts,
@@ -235,6 +239,17 @@ pub const RULES: &[Rule] = &[
         [S, N, N, N, N, N],
     ),
     rule(
+        Action::ReadRecruitment,
+        "read recruitment rounds of one's area (national: national accounts; a province's: also its officers), their candidates and ranking, and field placements",
+        [S, S, S, S, N, N],
+    ),
+    rule(
+        Action::RunRecruitment,
+        "open and close recruitment rounds, enter candidates, record exam and interview scores, appoint (national rounds: national administrators)",
+        [S, N, S, N, N, N],
+    ),
+    rule(Action::KeepPlacements, "record field placements and internships hosted in scope", [S, N, S, S, S, N]),
+    rule(
         Action::KeepEstablishment,
         "approve and end posts, approve a plan's posts, record past years' totals",
         [S, N, N, N, N, N],
@@ -299,6 +314,9 @@ impl Action {
         Action::ReadPlanning,
         Action::MakePlans,
         Action::KeepNorms,
+        Action::ReadRecruitment,
+        Action::RunRecruitment,
+        Action::KeepPlacements,
         Action::KeepEstablishment,
         Action::FillPosts,
         Action::KeepCosts,
@@ -344,6 +362,9 @@ impl Action {
             Action::ReadPlanning => "read_planning",
             Action::MakePlans => "make_plans",
             Action::KeepNorms => "keep_norms",
+            Action::ReadRecruitment => "read_recruitment",
+            Action::RunRecruitment => "run_recruitment",
+            Action::KeepPlacements => "keep_placements",
             Action::KeepEstablishment => "keep_establishment",
             Action::FillPosts => "fill_posts",
             Action::KeepCosts => "keep_costs",

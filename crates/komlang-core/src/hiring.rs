@@ -42,6 +42,11 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// A student's placement: a field placement during studies, or an internship after them.
+    PlacementKind, "placement_kind" { FieldPlacement => "field_placement", Internship => "internship" }
+);
+
 /// The highest score of the exam and of the interview.
 pub const SCORE_MAX: f64 = 100.0;
 

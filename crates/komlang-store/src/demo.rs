@@ -104,6 +104,7 @@ impl Store {
         self.load_demo_recruitment().await?;
         self.load_demo_caseloads(today).await?;
         self.load_demo_performance(today).await?;
+        self.load_demo_hiring(today).await?;
         Ok(())
     }
 

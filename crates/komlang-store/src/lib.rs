@@ -21,6 +21,7 @@ pub mod demo;
 pub mod establishment;
 pub mod fhir;
 mod field;
+pub mod hiring;
 mod imports;
 mod licensing;
 mod limits;

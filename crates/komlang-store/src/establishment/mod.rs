@@ -9,7 +9,7 @@ mod demo;
 mod posts;
 mod report;
 
-pub(crate) use posts::{post_kept, post_kind, refill};
+pub(crate) use posts::{post_kept, post_kind, refill, repost};
 
 pub use posts::{
     NewPosts, PlanApproval, Post, PostCandidate, PostHolder, PostKind, PostQuery, PostState, POST_NOTE_MAX,

@@ -574,7 +574,12 @@ async fn insert_posts(
 
 /// The worker's current posting names `post_id` (None: no post) from `on`: the posting is
 /// changed when it began that day or later, else it ends on `on` and a copy begins.
-async fn repost(conn: &mut AnyConnection, worker_id: i64, post_id: Option<i64>, on: NaiveDate) -> Result<()> {
+pub(crate) async fn repost(
+    conn: &mut AnyConnection,
+    worker_id: i64,
+    post_id: Option<i64>,
+    on: NaiveDate,
+) -> Result<()> {
     let Some(cur) = sqlx::query(
         "SELECT id, start_date FROM postings WHERE worker_id = $1 AND end_date IS NULL ORDER BY id DESC LIMIT 1",
     )

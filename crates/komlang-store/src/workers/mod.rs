@@ -14,8 +14,8 @@ pub use dedup_keys::DEDUP_KEYS_FINGERPRINT_KEY;
 pub(crate) use dedup_keys::{dedup_person, insert_dedup_keys, keys_for, stored_keys};
 pub use profile::WorkerProfile;
 pub(crate) use registry::{
-    draft_args, insert_posting, insert_status, insert_worker, worker_from_row, write_worker_update, DRAFT_COLUMNS,
-    WORKER_COLS,
+    draft_args, insert_posting, insert_status, insert_worker, worker_from_row, worker_in, write_worker_update,
+    DRAFT_COLUMNS, WORKER_COLS,
 };
 pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT, SEARCH_WINDOWS};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
