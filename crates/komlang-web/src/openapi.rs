@@ -72,6 +72,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         costs::CostsApiDoc::openapi(),
         retention::RetentionApiDoc::openapi(),
         recruitment::RecruitmentApiDoc::openapi(),
+        recruitment::RoundsApiDoc::openapi(),
         performance::PerformanceApiDoc::openapi(),
         caseloads::CaseloadsApiDoc::openapi(),
         training::TrainingApiDoc::openapi(),

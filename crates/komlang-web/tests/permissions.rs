@@ -131,6 +131,8 @@ enum PageOp {
     Recruitment,
     /// Appraisals and job descriptions (checked by `appraisals_page`).
     Appraisals,
+    /// Recruitment rounds and placements (checked by `hiring_page`).
+    Hiring,
     /// Public pages: certificate verification and the licence register.
     Public,
     /// An account changing its own password (checked by `own_password_page`).
@@ -201,6 +203,8 @@ enum ApiOp {
     Recruitment,
     /// Appraisals and job descriptions (checked by `appraisals_api`).
     Appraisals,
+    /// Recruitment rounds and placements (checked by `hiring_api`).
+    Hiring,
     /// The public certificate check and licence register.
     Public,
     /// The accounts of the system (checked by `accounts_api`).
@@ -340,6 +344,18 @@ const ROUTES: &[Route] = &[
     page("POST", "/appraisals/{id}/actions", PageOp::Appraisals),
     page("POST", "/appraisals/actions/{id}/done", PageOp::Appraisals),
     page("GET", "/job-descriptions", PageOp::Appraisals),
+    page("GET", "/recruitment/rounds", PageOp::Hiring),
+    page("POST", "/recruitment/rounds", PageOp::Hiring),
+    page("GET", "/recruitment/rounds/{id}", PageOp::Hiring),
+    page("GET", "/recruitment/rounds/{id}/export", PageOp::Hiring),
+    page("POST", "/recruitment/rounds/{id}/posts", PageOp::Hiring),
+    page("POST", "/recruitment/rounds/{id}/candidates", PageOp::Hiring),
+    page("POST", "/recruitment/rounds/{id}/close", PageOp::Hiring),
+    page("POST", "/recruitment/candidates/{id}/scores", PageOp::Hiring),
+    page("POST", "/recruitment/candidates/{id}/appoint", PageOp::Hiring),
+    page("POST", "/recruitment/candidates/{id}/withdraw", PageOp::Hiring),
+    page("GET", "/recruitment/placements", PageOp::Hiring),
+    page("POST", "/recruitment/placements", PageOp::Hiring),
     page("GET", "/caseloads", PageOp::Caseloads),
     page("GET", "/caseloads/export", PageOp::Caseloads),
     page("GET", "/caseloads/import", PageOp::Caseloads),
@@ -507,6 +523,17 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/appraisal-actions/{id}/done", ApiOp::Appraisals),
     api("GET", "/api/v1/job-descriptions", ApiOp::Appraisals),
     api("POST", "/api/v1/job-descriptions", ApiOp::Appraisals),
+    api("GET", "/api/v1/recruitment/rounds", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/rounds", ApiOp::Hiring),
+    api("GET", "/api/v1/recruitment/rounds/{id}", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/rounds/{id}/close", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/rounds/{id}/posts", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/rounds/{id}/candidates", ApiOp::Hiring),
+    api("PUT", "/api/v1/recruitment/candidates/{id}/scores", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/candidates/{id}/appoint", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/candidates/{id}/withdraw", ApiOp::Hiring),
+    api("GET", "/api/v1/placements", ApiOp::Hiring),
+    api("POST", "/api/v1/placements", ApiOp::Hiring),
     api("GET", "/api/v1/retention/reasons", ApiOp::Retention),
     api("POST", "/api/v1/retention/reasons", ApiOp::Retention),
     api("PUT", "/api/v1/workers/{id}/exit-reason", ApiOp::Retention),
@@ -2217,6 +2244,7 @@ async fn api_route(fx: &Fx, f: &mut Failures, who: Who, route: &Route, op: ApiOp
         ApiOp::Fhir => fhir_api(fx, f, who, route).await,
         ApiOp::Recruitment => recruitment_api(fx, f, who, route).await,
         ApiOp::Appraisals => appraisals_api(fx, f, who, route).await,
+        ApiOp::Hiring => hiring_api(fx, f, who, route).await,
         ApiOp::Accounts => accounts_api(fx, f, who, route).await,
         ApiOp::Public => public_check(fx, f, Some(who), route).await,
         ApiOp::Indicators | ApiOp::Caseloads | ApiOp::Vacancies => {
@@ -3111,6 +3139,7 @@ async fn page_route(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str,
         PageOp::Caseloads => caseloads_page(fx, f, who, c, csrf, route).await,
         PageOp::Recruitment => recruitment_page(fx, f, who, c, csrf, route).await,
         PageOp::Appraisals => appraisals_page(fx, f, who, c, csrf, route).await,
+        PageOp::Hiring => hiring_page(fx, f, who, c, csrf, route).await,
         PageOp::OwnPassword => own_password_page(fx, f, who, c, csrf, route).await,
         PageOp::Accounts => accounts_page(fx, f, who, c, csrf, route).await,
         PageOp::Public => public_check(fx, f, Some(who), route).await,
@@ -5921,5 +5950,289 @@ async fn appraisals_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: 
             }
         }
         other => f.check(false, || format!("appraisals_page does not check {other:?}")),
+    }
+}
+
+/// A fresh provincial round of `province` (01 or 02) opened by the system, with a fresh vacant
+/// post of one of its districts and a new person as candidate, scored (ranked): (round, post,
+/// candidate).
+async fn hiring_fixture(fx: &Fx, province: &str) -> (i64, i64, i64) {
+    use komlang_store::hiring::{CandidateInput, RoundInput, RoundPostInput, ScoresInput};
+    let store = &fx.app.db.store;
+    let round = store
+        .create_round(
+            &sys(),
+            &RoundInput {
+                name: format!("Round {province}"),
+                kind: komlang_core::hiring::RoundKind::Provincial,
+                province: Some(province.into()),
+                opens_on: today(),
+                closes_on: today() + chrono::Days::new(30),
+                ranking: None,
+            },
+            today(),
+        )
+        .await
+        .unwrap();
+    let posts = komlang_store::establishment::NewPosts {
+        admin_code: if province == "01" { "0102".into() } else { "0201".into() },
+        org_id: None,
+        cadre: komlang_core::Cadre::ParaSocialWorker,
+        role: komlang_core::WorkerRole::CcwcMember,
+        funding: komlang_core::establishment::FundingSource::MosvyPayroll,
+        approved_year: 2025,
+        count: 1,
+        note: None,
+    };
+    let post = store.create_posts(&sys(), &posts).await.unwrap()[0];
+    store
+        .add_round_post(&sys(), round.id, &RoundPostInput { post_id: post, requirements: Default::default() }, today())
+        .await
+        .unwrap();
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let person = CandidateInput {
+        name_km: Some("សុខ ថ្មី".into()),
+        name_latin: Some("Sok Thmey".into()),
+        sex: Some(komlang_core::Sex::Female),
+        national_id: Some(format!("HIRE{n:06}")),
+        ..Default::default()
+    };
+    let r = store.add_candidate(&sys(), round.id, &person, today()).await.unwrap();
+    let candidate = r.candidates[0].id;
+    let scores = ScoresInput { exam_score: Some(70.0), interview_score: Some(70.0), interview_notes: None };
+    store.set_candidate_scores(&sys(), candidate, &scores, None, today()).await.unwrap();
+    (round.id, post, candidate)
+}
+
+/// Deletes the worker record an appointment made of a new person, so that the fixture keeps
+/// its four workers for the checks that count them.
+async fn forget_appointed(fx: &Fx, candidate: i64) {
+    use sqlx::Row;
+    let store = &fx.app.db.store;
+    let w: Option<i64> = sqlx::query("SELECT appointed_worker_id FROM candidates WHERE id = $1")
+        .bind(candidate)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    if let Some(w) = w {
+        store.delete_worker(&sys(), w, None).await.unwrap();
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Reads recruitment rounds: national accounts and officers (403 for the others).
+fn reads_rounds(who: Who) -> bool {
+    matches!(who, Who::Admin | Who::Viewer | Who::Prov | Who::Dist)
+}
+
+/// Reading a round of `province`: national accounts; the province's officer; 404 for the
+/// other readers, 403 for those who read none.
+fn on_round_read(who: Who, province: &str) -> u16 {
+    match who {
+        Who::Admin | Who::Viewer => 200,
+        Who::Prov if province == "01" => 200,
+        Who::Prov | Who::Dist => 404,
+        Who::OrgHr | Who::SelfW1 => 403,
+    }
+}
+
+/// Running a round of `province`: the national administrator, the province's officer; 404
+/// where the round is not seen; 403 for those who do not run recruitment.
+fn on_round_run(who: Who, province: &str, ok: u16) -> u16 {
+    match who {
+        Who::Admin => ok,
+        Who::Prov if province == "01" => ok,
+        Who::Prov => 404,
+        _ => 403,
+    }
+}
+
+async fn hiring_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    match (route.method, route.path) {
+        ("GET", "/api/v1/recruitment/rounds") => {
+            let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), s, if reads_rounds(who) { 200 } else { 403 }, &v);
+        }
+        ("POST", "/api/v1/recruitment/rounds") => {
+            for (province, kind) in [(Some("01"), "provincial"), (Some("02"), "provincial"), (None, "national")] {
+                let body = json!({"name": "Round", "kind": kind, "province": province, "opens_on": "2026-12-01", "closes_on": "2027-01-31"});
+                let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+                let want = match who {
+                    Who::Admin => 201,
+                    Who::Prov if province == Some("01") => 201,
+                    _ => 403,
+                };
+                f.status(at(&format!("{} {kind} {province:?}", route.path)), s, want, &v);
+            }
+        }
+        ("GET", "/api/v1/recruitment/rounds/{id}") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/rounds/{round}");
+                let (s, v) = fx.call(f, Some(who), "GET", &path, None).await;
+                f.status(at(&path), s, on_round_read(who, province), &v);
+            }
+        }
+        ("POST", "/api/v1/recruitment/rounds/{id}/close") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/rounds/{round}/close");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, None).await;
+                f.status(at(&path), s, on_round_run(who, province, 200), &v);
+            }
+        }
+        ("POST", "/api/v1/recruitment/rounds/{id}/posts") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let (_, post, _) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/rounds/{round}/posts");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"post_id": post}))).await;
+                f.status(at(&path), s, on_round_run(who, province, 201), &v);
+            }
+        }
+        ("POST", "/api/v1/recruitment/rounds/{id}/candidates") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/rounds/{round}/candidates");
+                let w = if province == "01" { W::W1 } else { W::W2 };
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"worker_id": fx.wid(w)}))).await;
+                f.status(at(&path), s, on_round_run(who, province, 201), &v);
+            }
+        }
+        ("PUT", "/api/v1/recruitment/candidates/{id}/scores") => {
+            for province in ["01", "02"] {
+                let (_, _, candidate) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/candidates/{candidate}/scores");
+                let body = json!({"exam_score": 80, "interview_score": 75});
+                let (s, v) = fx.call(f, Some(who), "PUT", &path, Some(&body)).await;
+                f.status(at(&path), s, on_round_run(who, province, 200), &v);
+            }
+        }
+        ("POST", "/api/v1/recruitment/candidates/{id}/appoint") => {
+            for province in ["01", "02"] {
+                let (_, post, candidate) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/candidates/{candidate}/appoint");
+                let body = json!({"post_id": post, "start_date": today().to_string()});
+                let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&body)).await;
+                f.status(at(&path), s, on_round_run(who, province, 200), &v);
+                forget_appointed(fx, candidate).await;
+            }
+        }
+        ("POST", "/api/v1/recruitment/candidates/{id}/withdraw") => {
+            for province in ["01", "02"] {
+                let (_, _, candidate) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/candidates/{candidate}/withdraw");
+                let (s, v) = fx.call(f, Some(who), "POST", &path, None).await;
+                f.status(at(&path), s, on_round_run(who, province, 200), &v);
+            }
+        }
+        ("GET", "/api/v1/placements") => {
+            let (s, v) = fx.call(f, Some(who), "GET", "/api/v1/placements?pool=true", None).await;
+            f.status(at(route.path), s, if who == Who::SelfW1 { 403 } else { 200 }, &v);
+        }
+        ("POST", "/api/v1/placements") => {
+            let body = json!({"kind": "internship", "name_km": "សុខ", "name_latin": "Sok Intern", "sex": "female",
+                "institution": "NISA", "host_admin_code": "0102", "start_date": "2026-01-05", "end_date": "2026-06-30"});
+            let (s, v) = fx.call(f, Some(who), "POST", route.path, Some(&body)).await;
+            f.status(at(route.path), s, if matches!(who, Who::Viewer | Who::SelfW1) { 403 } else { 201 }, &v);
+        }
+        other => f.check(false, || format!("hiring_api does not check {other:?}")),
+    }
+}
+
+async fn hiring_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &str, route: &Route) {
+    let at = |path: &str| format!("{who:?} {} {path}", route.method);
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        std::iter::once(("csrf".to_string(), csrf.to_string()))
+            .chain(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+    };
+    let posted = |ok: u16| if ok == 200 { 303 } else { ok };
+    match (route.method, route.path) {
+        ("GET", "/recruitment/rounds") => {
+            let r = fx.page(f, c, Some(who), "GET", route.path, None).await;
+            f.status(at(route.path), r.status, if reads_rounds(who) { 200 } else { 403 }, "");
+        }
+        ("POST", "/recruitment/rounds") => {
+            let pairs = form(&[
+                ("name", "Round"),
+                ("kind", "provincial"),
+                ("province", "01"),
+                ("opens_on", "2026-12-01"),
+                ("closes_on", "2027-01-31"),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, posted(on_round_run(who, "01", 200)), "");
+        }
+        ("GET", "/recruitment/rounds/{id}") | ("GET", "/recruitment/rounds/{id}/export") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let path = route.path.replace("{id}", &round.to_string()) + "?format=csv";
+                let r = fx.page(f, c, Some(who), "GET", &path, None).await;
+                f.status(at(&path), r.status, on_round_read(who, province), "");
+            }
+        }
+        ("POST", "/recruitment/rounds/{id}/posts")
+        | ("POST", "/recruitment/rounds/{id}/candidates")
+        | ("POST", "/recruitment/rounds/{id}/close") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let (_, post, _) = hiring_fixture(fx, province).await;
+                let path = route.path.replace("{id}", &round.to_string());
+                let post = post.to_string();
+                let pairs = if route.path.ends_with("/posts") {
+                    form(&[("post_id", &post), ("years_min", "0")])
+                } else if route.path.ends_with("/candidates") {
+                    form(&[("name_km", "ដារា"), ("name_latin", "Dara New"), ("sex", "male"), ("source", "external")])
+                } else {
+                    form(&[])
+                };
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_round_run(who, province, 200)), "");
+            }
+        }
+        ("POST", "/recruitment/candidates/{id}/scores")
+        | ("POST", "/recruitment/candidates/{id}/appoint")
+        | ("POST", "/recruitment/candidates/{id}/withdraw") => {
+            for province in ["01", "02"] {
+                let (round, post, candidate) = hiring_fixture(fx, province).await;
+                let path = route.path.replace("{id}", &candidate.to_string());
+                let (round, post) = (round.to_string(), post.to_string());
+                let t = today().to_string();
+                let pairs = form(&[
+                    ("round_id", &round),
+                    ("exam_score", "60"),
+                    ("interview_score", "65"),
+                    ("post_id", &post),
+                    ("start_date", &t),
+                ]);
+                let r = fx.page(f, c, Some(who), "POST", &path, Some(&pairs)).await;
+                f.status(at(&path), r.status, posted(on_round_run(who, province, 200)), "");
+                forget_appointed(fx, candidate).await;
+            }
+        }
+        ("GET", "/recruitment/placements") => {
+            let r = fx.page(f, c, Some(who), "GET", "/recruitment/placements?pool=1", None).await;
+            f.status(at(route.path), r.status, if who == Who::SelfW1 { 403 } else { 200 }, "");
+        }
+        ("POST", "/recruitment/placements") => {
+            let pairs = form(&[
+                ("kind", "field_placement"),
+                ("name_km", "សុខ"),
+                ("name_latin", "Sok Student"),
+                ("sex", "female"),
+                ("institution", "RUPP"),
+                ("host_admin_code", "0102"),
+                ("start_date", "2026-01-05"),
+                ("end_date", "2026-06-30"),
+            ]);
+            let r = fx.page(f, c, Some(who), "POST", route.path, Some(&pairs)).await;
+            f.status(at(route.path), r.status, if matches!(who, Who::Viewer | Who::SelfW1) { 403 } else { 303 }, "");
+        }
+        other => f.check(false, || format!("hiring_page does not check {other:?}")),
     }
 }

@@ -95,7 +95,12 @@ labeled!(
     komlang_core::performance::AppraisalForm,
     komlang_core::performance::AppraisalStatus,
     komlang_core::performance::OverallResult,
-    komlang_core::performance::ActionKind
+    komlang_core::performance::ActionKind,
+    komlang_core::hiring::RoundKind,
+    komlang_core::hiring::RoundStatus,
+    komlang_core::hiring::CandidateSource,
+    komlang_core::hiring::CandidateStatus,
+    komlang_core::hiring::PlacementKind
 );
 
 impl<T: Labeled> Labeled for &T {
@@ -214,6 +219,15 @@ mod tests {
         keys.extend(establishment::FundingSource::ALL.iter().map(|v| v.label_key()));
         keys.extend(supervision::SupervisionModel::ALL.iter().map(|v| v.label_key()));
         keys.extend(supervision::SupervisionFunction::ALL.iter().map(|v| v.label_key()));
+        keys.extend(performance::AppraisalForm::ALL.iter().map(|v| v.label_key()));
+        keys.extend(performance::AppraisalStatus::ALL.iter().map(|v| v.label_key()));
+        keys.extend(performance::OverallResult::ALL.iter().map(|v| v.label_key()));
+        keys.extend(performance::ActionKind::ALL.iter().map(|v| v.label_key()));
+        keys.extend(hiring::RoundKind::ALL.iter().map(|v| v.label_key()));
+        keys.extend(hiring::RoundStatus::ALL.iter().map(|v| v.label_key()));
+        keys.extend(hiring::CandidateSource::ALL.iter().map(|v| v.label_key()));
+        keys.extend(hiring::CandidateStatus::ALL.iter().map(|v| v.label_key()));
+        keys.extend(hiring::PlacementKind::ALL.iter().map(|v| v.label_key()));
         {
             use komlang_core::training::*;
             keys.extend(CertificateLevel::ALL.iter().map(|v| v.label_key()));

@@ -1,0 +1,645 @@
+//! The pages of recruitment rounds (the list with the form that opens one; one round with its
+//! posts, its ranked candidates and the forms that run it) and of field placements.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use chrono::NaiveDate;
+use komlang_core::hiring::{
+    CandidateSource, CandidateStatus, PlacementKind, RankingRule, RequiredCompetency, Requirements, RoundKind,
+    RoundStatus, Unmet,
+};
+use komlang_core::*;
+use komlang_store::hiring::{
+    AppointInput, CandidateInput, Placement, PlacementInput, Round, RoundBrief, RoundInput, RoundPostInput, ScoresInput,
+};
+use komlang_store::StoreError;
+use serde::Deserialize;
+
+use crate::common::export::{export_format, page_download, FormatParam};
+use crate::common::form_box::messages;
+use crate::common::names::pick;
+use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
+use crate::AppState;
+
+fn get<'a>(form: &'a [(String, String)], k: &str) -> &'a str {
+    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+fn opt(form: &[(String, String)], k: &str) -> Option<String> {
+    Some(get(form, k).to_string()).filter(|v| !v.is_empty())
+}
+
+fn date(form: &[(String, String)], k: &str, required: bool, errs: &mut ValidationErrors) -> Option<NaiveDate> {
+    let v = get(form, k);
+    if v.is_empty() {
+        if required {
+            errs.push(FieldError::new(k, "required"));
+        }
+        return None;
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| errs.push(FieldError::new(k, "invalid_date"))).ok()
+}
+
+fn number<T: std::str::FromStr>(form: &[(String, String)], k: &str, errs: &mut ValidationErrors) -> Option<T> {
+    let v = get(form, k);
+    if v.is_empty() {
+        return None;
+    }
+    v.replace(',', ".").parse::<T>().map_err(|_| errs.push(FieldError::new(k, "invalid_number"))).ok()
+}
+
+fn choices<T: Copy + PartialEq>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: impl Fn(T) -> String,
+    chosen: &str,
+) -> Vec<Choice> {
+    all.iter().map(|v| Choice { value: code(*v).into(), label: label(*v), selected: code(*v) == chosen }).collect()
+}
+
+pub struct RoundLine {
+    pub r: RoundBrief,
+    pub kind: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "recruitment/rounds.html")]
+struct RoundsPage {
+    l: Layout,
+    lines: Vec<RoundLine>,
+    can_run: bool,
+    kinds: Vec<Choice>,
+    problems: Vec<String>,
+    today: String,
+}
+
+async fn rounds_view(app: &AppState, ctx: &Ctx, p: &Principal, problems: Vec<String>) -> PageResult {
+    let i = ctx.i;
+    let lines = app
+        .store
+        .recruitment_rounds(p)
+        .await
+        .map_err(|e| store_err(ctx, e))?
+        .into_iter()
+        .map(|r| RoundLine { kind: i.label(r.kind), status: i.label(r.status), r })
+        .collect();
+    let kinds = choices(RoundKind::ALL, RoundKind::code, |k| i.label(k), "provincial");
+    let l = layout(ctx, "recruitment").await?;
+    render_status(
+        if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        &RoundsPage {
+            lines,
+            can_run: p.may_in_scope(Action::RunRecruitment),
+            kinds,
+            problems,
+            today: today().to_string(),
+            l,
+        },
+    )
+}
+
+pub(super) async fn rounds_page(State(app): State<AppState>, ctx: Ctx) -> PageResult {
+    let p = ctx.require()?.clone();
+    rounds_view(&app, &ctx, &p, Vec::new()).await
+}
+
+pub(super) async fn create_round(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let mut errs = ValidationErrors::default();
+    let kind = RoundKind::parse(get(&form, "kind"));
+    if kind.is_none() {
+        errs.push(FieldError::new("kind", "required"));
+    }
+    let opens = date(&form, "opens_on", true, &mut errs);
+    let closes = date(&form, "closes_on", true, &mut errs);
+    let exam: Option<f64> = number(&form, "exam_weight", &mut errs);
+    let result = match (kind, opens, closes) {
+        (Some(kind), Some(opens_on), Some(closes_on)) if errs.is_empty() => {
+            let input = RoundInput {
+                name: get(&form, "name").to_string(),
+                kind,
+                province: opt(&form, "province"),
+                opens_on,
+                closes_on,
+                ranking: exam.map(|e| RankingRule { exam_weight: e, interview_weight: 1.0 - e }),
+            };
+            app.store.create_round(&p, &input, today()).await
+        }
+        _ => Err(StoreError::Invalid(errs)),
+    };
+    match result {
+        Ok(r) => {
+            flash(&ctx, "common.saved").await?;
+            Ok(Redirect::to(&format!("/recruitment/rounds/{}", r.id)).into_response())
+        }
+        Err(StoreError::Invalid(e)) => rounds_view(&app, &ctx, &p, messages(&ctx.i, &e)).await,
+        Err(e) => Err(store_err(&ctx, e)),
+    }
+}
+
+pub struct PostLine {
+    pub id: i64,
+    pub unit: String,
+    pub cadre: String,
+    pub role: String,
+    pub requires: String,
+    pub vacant: bool,
+}
+
+pub struct CandidateLine {
+    pub id: i64,
+    pub rank: String,
+    pub name: String,
+    pub source: String,
+    pub facts: String,
+    pub exam: String,
+    pub interview: String,
+    pub total: String,
+    pub status: String,
+    pub in_running: bool,
+    pub why_not: Vec<String>,
+    pub eligible_posts: Vec<Choice>,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "recruitment/round.html")]
+struct RoundPage {
+    l: Layout,
+    r: Round,
+    kind: String,
+    status: String,
+    open: bool,
+    posts: Vec<PostLine>,
+    candidates: Vec<CandidateLine>,
+    pool: Vec<Choice>,
+    cadres: Vec<Choice>,
+    educations: Vec<Choice>,
+    sexes: Vec<Choice>,
+    problems: Vec<String>,
+    today: String,
+}
+
+fn requires_text(i: &I18n, r: &Requirements) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = r.cadre {
+        parts.push(i.label(c));
+    }
+    if let Some(e) = r.education_min {
+        parts.push(format!("≥ {}", i.label(e)));
+    }
+    if r.years_min > 0 {
+        parts.push(i.tp("hiring.years_min_text", &[("n", r.years_min.to_string())]));
+    }
+    for c in &r.competencies {
+        parts.push(format!("{} ≥ {}", c.code, c.level));
+    }
+    if parts.is_empty() {
+        i.t("hiring.no_requirement")
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn unmet_text(i: &I18n, u: &Unmet) -> String {
+    let none = || i.t("hiring.unknown");
+    match u {
+        Unmet::Cadre { required, actual } => i.tp(
+            "hiring.unmet.cadre",
+            &[("required", i.label(*required)), ("actual", actual.map(|a| i.label(a)).unwrap_or_else(none))],
+        ),
+        Unmet::Education { required, actual } => i.tp(
+            "hiring.unmet.education",
+            &[("required", i.label(*required)), ("actual", actual.map(|a| i.label(a)).unwrap_or_else(none))],
+        ),
+        Unmet::Experience { required, actual } => i.tp(
+            "hiring.unmet.experience",
+            &[("required", required.to_string()), ("actual", actual.map(|a| a.to_string()).unwrap_or_else(none))],
+        ),
+        Unmet::Competency { code, required, actual } => i.tp(
+            "hiring.unmet.competency",
+            &[
+                ("code", code.clone()),
+                ("required", required.to_string()),
+                ("actual", actual.map(|a| a.to_string()).unwrap_or_else(none)),
+            ],
+        ),
+    }
+}
+
+fn score(s: Option<f64>) -> String {
+    s.map(|v| format!("{v:.1}")).unwrap_or_default()
+}
+
+async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems: Vec<String>) -> PageResult {
+    let i = ctx.i;
+    let r = app.store.recruitment_round(p, id, today()).await.map_err(|e| store_err(ctx, e))?;
+    let posts: Vec<PostLine> = r
+        .posts
+        .iter()
+        .map(|x| PostLine {
+            id: x.post_id,
+            unit: format!("{} {}", x.admin_code, pick(&i, &x.unit_name_en, &x.unit_name_km)),
+            cadre: i.label(x.cadre),
+            role: i.label(x.role),
+            requires: requires_text(&i, &x.requirements),
+            vacant: x.vacant,
+        })
+        .collect();
+    let candidates = r
+        .candidates
+        .iter()
+        .map(|c| {
+            let why_not = c
+                .fit
+                .iter()
+                .filter(|f| !f.unmet.is_empty())
+                .map(|f| {
+                    let reasons: Vec<String> = f.unmet.iter().map(|u| unmet_text(&i, u)).collect();
+                    format!("{} {}: {}", i.t("hiring.post"), f.post_id, reasons.join("; "))
+                })
+                .collect();
+            let eligible_posts = c
+                .fit
+                .iter()
+                .filter(|f| f.unmet.is_empty() && r.posts.iter().any(|x| x.post_id == f.post_id && x.vacant))
+                .map(|f| Choice {
+                    value: f.post_id.to_string(),
+                    label: format!("{} {}", i.t("hiring.post"), f.post_id),
+                    selected: false,
+                })
+                .collect();
+            let facts = [
+                c.cadre.map(|x| i.label(x)).unwrap_or_default(),
+                c.education_level.map(|x| i.label(x)).unwrap_or_default(),
+                c.years.map(|y| i.tp("hiring.years_text", &[("n", y.to_string())])).unwrap_or_default(),
+                c.institution.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ");
+            CandidateLine {
+                id: c.id,
+                rank: c.rank.map(|x| x.to_string()).unwrap_or_default(),
+                name: format!("{} · {}", c.name_km, c.name_latin),
+                source: i.label(c.source),
+                facts,
+                exam: score(c.exam_score),
+                interview: score(c.interview_score),
+                total: score(c.total),
+                status: i.label(c.status),
+                in_running: c.status == CandidateStatus::Applied,
+                why_not,
+                eligible_posts,
+                version: c.version,
+            }
+        })
+        .collect();
+    let pool = if r.may_run {
+        app.store
+            .placements(p, true, today())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|x: Placement| Choice {
+                value: x.id.to_string(),
+                label: format!(
+                    "{} · {} ({} {})",
+                    x.name_km,
+                    x.name_latin,
+                    x.institution,
+                    x.graduated_year.map(|y| y.to_string()).unwrap_or_default()
+                ),
+                selected: false,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let l = layout(ctx, "recruitment").await?;
+    render_status(
+        if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        &RoundPage {
+            kind: i.label(r.kind),
+            status: i.label(r.status),
+            open: r.status == RoundStatus::Open,
+            posts,
+            candidates,
+            pool,
+            cadres: choices(Cadre::ALL, Cadre::code, |c| i.label(c), ""),
+            educations: choices(EducationLevel::ALL, EducationLevel::code, |e| i.label(e), ""),
+            sexes: choices(Sex::ALL, Sex::code, |s| i.label(s), ""),
+            problems,
+            today: today().to_string(),
+            r,
+            l,
+        },
+    )
+}
+
+pub(super) async fn round_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let p = ctx.require()?.clone();
+    round_view(&app, &ctx, &p, id, Vec::new()).await
+}
+
+/// The round's candidates as a file.
+pub(super) async fn round_export(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(fmt): Query<FormatParam>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    let format = export_format(&ctx, &fmt.format)?;
+    let r = app.store.recruitment_round(&p, id, today()).await.map_err(|e| store_err(&ctx, e))?;
+    page_download(&ctx, "komlang-recruitment-round", format, super::CANDIDATE_COLUMNS, super::candidate_cells(&r)).await
+}
+
+async fn after(app: &AppState, ctx: &Ctx, p: &Principal, round: i64, result: Result<Round, StoreError>) -> PageResult {
+    match result {
+        Ok(r) => {
+            flash(ctx, "common.saved").await?;
+            Ok(Redirect::to(&format!("/recruitment/rounds/{}", r.id)).into_response())
+        }
+        Err(StoreError::Invalid(e)) => round_view(app, ctx, p, round, messages(&ctx.i, &e)).await,
+        Err(StoreError::Stale { .. }) => round_view(app, ctx, p, round, vec![ctx.i.t("hiring.stale")]).await,
+        Err(e) => Err(store_err(ctx, e)),
+    }
+}
+
+pub(super) async fn add_post(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let mut errs = ValidationErrors::default();
+    let post: Option<i64> = number(&form, "post_id", &mut errs);
+    if post.is_none() && errs.is_empty() {
+        errs.push(FieldError::new("post_id", "required"));
+    }
+    let years: Option<u32> = number(&form, "years_min", &mut errs);
+    let mut competencies = Vec::new();
+    for part in get(&form, "competencies").split_whitespace() {
+        match part.split_once(':').and_then(|(c, l)| l.parse::<u8>().ok().map(|l| (c, l))) {
+            Some((code, level)) => competencies.push(RequiredCompetency { code: code.to_string(), level }),
+            None => errs.push(FieldError::new("competencies", "invalid_competency_level").with("value", part)),
+        }
+    }
+    let result = match post {
+        Some(post_id) if errs.is_empty() => {
+            let requirements = Requirements {
+                cadre: Cadre::parse(get(&form, "cadre")),
+                education_min: EducationLevel::parse(get(&form, "education_min")),
+                years_min: years.unwrap_or(0),
+                competencies,
+            };
+            app.store.add_round_post(&p, id, &RoundPostInput { post_id, requirements }, today()).await
+        }
+        _ => Err(StoreError::Invalid(errs)),
+    };
+    after(&app, &ctx, &p, id, result).await
+}
+
+pub(super) async fn add_candidate(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let mut errs = ValidationErrors::default();
+    let input = CandidateInput {
+        worker_id: number(&form, "worker_id", &mut errs),
+        placement_id: number(&form, "placement_id", &mut errs),
+        source: CandidateSource::parse(get(&form, "source")),
+        name_km: opt(&form, "name_km"),
+        name_latin: opt(&form, "name_latin"),
+        sex: Sex::parse(get(&form, "sex")),
+        date_of_birth: date(&form, "date_of_birth", false, &mut errs),
+        national_id: opt(&form, "national_id"),
+        phone: opt(&form, "phone"),
+        cadre: Cadre::parse(get(&form, "cadre")),
+        education_level: EducationLevel::parse(get(&form, "education_level")),
+        experience_since: date(&form, "experience_since", false, &mut errs),
+        institution: opt(&form, "institution"),
+        graduated_year: number(&form, "graduated_year", &mut errs),
+        applied_on: date(&form, "applied_on", false, &mut errs),
+    };
+    let result = if errs.is_empty() {
+        app.store.add_candidate(&p, id, &input, today()).await
+    } else {
+        Err(StoreError::Invalid(errs))
+    };
+    after(&app, &ctx, &p, id, result).await
+}
+
+pub(super) async fn close_round(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let result = app.store.close_round(&p, id, None, today()).await;
+    after(&app, &ctx, &p, id, result).await
+}
+
+/// The round a candidate is in, for the redirect and the page shown again.
+async fn round_of(
+    app: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    form: &[(String, String)],
+) -> Result<i64, crate::common::PageError> {
+    let _ = (app, p);
+    get(form, "round_id").parse::<i64>().map_err(|_| ctx.not_found())
+}
+
+pub(super) async fn scores(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let round = round_of(&app, &ctx, &p, &form).await?;
+    let mut errs = ValidationErrors::default();
+    let input = ScoresInput {
+        exam_score: number(&form, "exam_score", &mut errs),
+        interview_score: number(&form, "interview_score", &mut errs),
+        interview_notes: opt(&form, "interview_notes"),
+    };
+    let version = crate::common::versions::form_version(Some(get(&form, crate::common::versions::VERSION_FIELD)));
+    let result = if errs.is_empty() {
+        app.store.set_candidate_scores(&p, id, &input, version, today()).await
+    } else {
+        Err(StoreError::Invalid(errs))
+    };
+    after(&app, &ctx, &p, round, result).await
+}
+
+pub(super) async fn appoint(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let round = round_of(&app, &ctx, &p, &form).await?;
+    let mut errs = ValidationErrors::default();
+    let post: Option<i64> = number(&form, "post_id", &mut errs);
+    let start = date(&form, "start_date", true, &mut errs);
+    if post.is_none() && errs.for_field("post_id").is_none() {
+        errs.push(FieldError::new("post_id", "required"));
+    }
+    let result = match (post, start) {
+        (Some(post_id), Some(start_date)) if errs.is_empty() => {
+            app.store.appoint_candidate(&p, id, &AppointInput { post_id, start_date }, today()).await
+        }
+        _ => Err(StoreError::Invalid(errs)),
+    };
+    after(&app, &ctx, &p, round, result).await
+}
+
+pub(super) async fn withdraw(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let round = round_of(&app, &ctx, &p, &form).await?;
+    let result = app.store.withdraw_candidate(&p, id, today()).await;
+    after(&app, &ctx, &p, round, result).await
+}
+
+pub struct PlacementLine {
+    pub x: Placement,
+    pub kind: String,
+    pub sex: String,
+}
+
+#[derive(Template)]
+#[template(path = "recruitment/placements.html")]
+struct PlacementsPage {
+    l: Layout,
+    lines: Vec<PlacementLine>,
+    pool: bool,
+    can_keep: bool,
+    kinds: Vec<Choice>,
+    sexes: Vec<Choice>,
+    educations: Vec<Choice>,
+    problems: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct PlacementFilters {
+    pub pool: String,
+}
+
+async fn placements_view(app: &AppState, ctx: &Ctx, p: &Principal, pool: bool, problems: Vec<String>) -> PageResult {
+    let i = ctx.i;
+    let lines = app
+        .store
+        .placements(p, pool, today())
+        .await
+        .map_err(|e| store_err(ctx, e))?
+        .into_iter()
+        .map(|x| PlacementLine { kind: i.label(x.kind), sex: i.label(x.sex), x })
+        .collect();
+    let l = layout(ctx, "recruitment").await?;
+    render_status(
+        if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        &PlacementsPage {
+            lines,
+            pool,
+            can_keep: p.may(Action::KeepPlacements),
+            kinds: choices(PlacementKind::ALL, PlacementKind::code, |k| i.label(k), ""),
+            sexes: choices(Sex::ALL, Sex::code, |s| i.label(s), ""),
+            educations: choices(EducationLevel::ALL, EducationLevel::code, |e| i.label(e), "bachelor"),
+            problems,
+            l,
+        },
+    )
+}
+
+pub(super) async fn placements_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<PlacementFilters>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    placements_view(&app, &ctx, &p, f.pool == "1", Vec::new()).await
+}
+
+pub(super) async fn create_placement(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    ctx.check_csrf(get(&form, "csrf"))?;
+    let mut errs = ValidationErrors::default();
+    let kind = PlacementKind::parse(get(&form, "kind"));
+    let sex = Sex::parse(get(&form, "sex"));
+    for (k, missing) in [("kind", kind.is_none()), ("sex", sex.is_none())] {
+        if missing {
+            errs.push(FieldError::new(k, "required"));
+        }
+    }
+    let start = date(&form, "start_date", true, &mut errs);
+    let end = date(&form, "end_date", true, &mut errs);
+    let input = match (kind, sex, start, end) {
+        (Some(kind), Some(sex), Some(start_date), Some(end_date)) => Some(PlacementInput {
+            kind,
+            name_km: get(&form, "name_km").into(),
+            name_latin: get(&form, "name_latin").into(),
+            sex,
+            date_of_birth: date(&form, "date_of_birth", false, &mut errs),
+            national_id: opt(&form, "national_id"),
+            phone: opt(&form, "phone"),
+            institution: get(&form, "institution").into(),
+            programme: opt(&form, "programme"),
+            education_level: EducationLevel::parse(get(&form, "education_level")),
+            host_admin_code: get(&form, "host_admin_code").into(),
+            host_org_id: number(&form, "host_org_id", &mut errs),
+            supervisor_worker_id: number(&form, "supervisor_worker_id", &mut errs),
+            start_date,
+            end_date,
+            graduated_year: number(&form, "graduated_year", &mut errs),
+            notes: opt(&form, "notes"),
+        }),
+        _ => None,
+    };
+    let result = match input {
+        Some(input) if errs.is_empty() => app.store.create_placement(&p, &input).await,
+        _ => Err(StoreError::Invalid(errs)),
+    };
+    match result {
+        Ok(_) => {
+            flash(&ctx, "common.saved").await?;
+            Ok(Redirect::to("/recruitment/placements").into_response())
+        }
+        Err(StoreError::Invalid(e)) => placements_view(&app, &ctx, &p, false, messages(&ctx.i, &e)).await,
+        Err(e) => Err(store_err(&ctx, e)),
+    }
+}
