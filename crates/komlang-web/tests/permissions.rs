@@ -358,6 +358,7 @@ const ROUTES: &[Route] = &[
     page("POST", "/recruitment/placements", PageOp::Hiring),
     page("GET", "/caseloads", PageOp::Caseloads),
     page("GET", "/caseloads/export", PageOp::Caseloads),
+    page("GET", "/caseloads/reassignment", PageOp::Caseloads),
     page("GET", "/caseloads/import", PageOp::Caseloads),
     page("POST", "/caseloads/import", PageOp::Caseloads),
     page("GET", "/caseloads/owners", PageOp::Caseloads),
@@ -540,6 +541,7 @@ const ROUTES: &[Route] = &[
     api("GET", "/api/v1/caseloads", ApiOp::CaseSystems),
     api("GET", "/api/v1/caseloads/snapshots", ApiOp::CaseSystems),
     api("GET", "/api/v1/caseloads/over-threshold", ApiOp::CaseSystems),
+    api("GET", "/api/v1/caseloads/reassignment", ApiOp::CaseSystems),
     api("POST", "/api/v1/caseloads/import", ApiOp::CaseSystems),
     api("GET", "/api/v1/caseloads/owners", ApiOp::CaseSystems),
     api("PUT", "/api/v1/caseloads/owners", ApiOp::CaseSystems),
@@ -5329,9 +5331,15 @@ async fn caseloads_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
         ("GET", "/api/v1/caseloads")
         | ("GET", "/api/v1/caseloads/snapshots")
         | ("GET", "/api/v1/caseloads/over-threshold")
+        | ("GET", "/api/v1/caseloads/reassignment")
         | ("GET", "/api/v1/caseloads/thresholds") => {
             let (s, v) = fx.call(f, Some(who), "GET", route.path, None).await;
             f.status(at(route.path), s, read(200), &v);
+            if route.path == "/api/v1/caseloads/reassignment" {
+                let path = "/api/v1/caseloads/reassignment?parent=02";
+                let (s, v) = fx.call(f, Some(who), "GET", path, None).await;
+                f.status(at(path), s, on_national_only(who), &v);
+            }
         }
         ("POST", "/api/v1/caseloads/import") => {
             let path = "/api/v1/caseloads/import?source=primero&as_of=2026-01-02";
@@ -5405,6 +5413,12 @@ async fn caseloads_page(fx: &Fx, f: &mut Failures, who: Who, c: &Client, csrf: &
     let admin = |ok: u16| if who == Who::Admin { ok } else { 403 };
     let owner = format!("page_{}", who.username().replace('-', "_"));
     match (route.method, route.path) {
+        ("GET", "/caseloads/reassignment") => {
+            let r = fx.page(f, c, Some(who), "GET", "/caseloads/reassignment?level=commune", None).await;
+            f.status(at(route.path), r.status, if reads_planning(who) { 200 } else { 403 }, "");
+            let r = fx.page(f, c, Some(who), "GET", "/caseloads/reassignment?parent=02", None).await;
+            f.status(at("/caseloads/reassignment?parent=02"), r.status, on_national_only(who), "");
+        }
         ("GET", "/caseloads") | ("GET", "/caseloads/export") | ("GET", "/caseloads/import") => {
             let path = format!("{}?level=district&format=csv", route.path);
             let r = fx.page(f, c, Some(who), "GET", &path, None).await;

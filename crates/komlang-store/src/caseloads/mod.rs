@@ -5,6 +5,7 @@
 
 mod demo;
 mod import;
+mod use_of;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +22,7 @@ use crate::common::store::invalid;
 use crate::{now_text, Result, Store, StoreError};
 
 pub use import::CaseloadImportOptions;
+pub use use_of::{Mover, Productivity, ReassignmentHint, UnitLoad, FAR_ABOVE, FAR_BELOW, MOVERS_MAX};
 
 /// One import of a source's case list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -186,6 +186,10 @@ pub struct Appraisal {
     pub completed_on: Option<String>,
     pub actions: Vec<AgreedAction>,
     pub training_suggestions: Vec<TrainingSuggestion>,
+    /// The worker's cases opened and closed in the appraisal's period, from the case systems
+    /// (when a user of one is linked to the worker): shown beside the ratings, never as the
+    /// only measure.
+    pub productivity: Option<crate::caseloads::Productivity>,
     /// Raised by every change: send it back (`If-Match`, the form's `version`).
     pub version: i64,
     /// The caller may change it (the supervisor's part, the actions).
@@ -390,6 +394,12 @@ impl Store {
         let mut a = self.appraisal_on(&mut conn, p, id).await?;
         drop(conn);
         a.training_suggestions = self.training_suggestions(p, a.worker.id, &a.ratings).await?;
+        if let (Ok(from), Ok(to)) = (
+            NaiveDate::parse_from_str(&a.period_start, "%Y-%m-%d"),
+            NaiveDate::parse_from_str(&a.period_end, "%Y-%m-%d"),
+        ) {
+            a.productivity = self.case_productivity(a.worker.id, from, to).await?;
+        }
         Ok(a)
     }
 
@@ -482,6 +492,7 @@ impl Store {
             completed_on: row.try_get("completed_on")?,
             actions,
             training_suggestions: Vec::new(),
+            productivity: None,
             version: row.try_get("version")?,
             may_appraise: access.appraises,
             may_self_appraise: access.self_appraises && status == AppraisalStatus::Open,

@@ -8,7 +8,8 @@ use axum::Json;
 use komlang_core::caseload::CaseSource;
 use komlang_core::{AdminLevel, Cadre, NonBlank, WorkerRole};
 use komlang_store::caseloads::{
-    CaseOwner, CaseloadImportOptions, CaseloadSnapshot, OverThreshold, ThresholdRow, UnitCaseload, WorkerCaseload,
+    CaseOwner, CaseloadImportOptions, CaseloadSnapshot, Mover, OverThreshold, ReassignmentHint, ThresholdRow,
+    UnitCaseload, UnitLoad, WorkerCaseload,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -117,6 +118,46 @@ pub(super) async fn over_threshold(
 ) -> ApiResult<Json<Items<OverThreshold>>> {
     let q = query(q)?;
     Ok(Json(Items { items: app.store.workers_over_threshold(&p, q.parent.non_blank()).await.map_err(store(&i))? }))
+}
+
+/// Where to look for re-assignments.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HintParams {
+    /// `district` (default: districts compared within their province) or `commune` (communes
+    /// within their district).
+    #[param(value_type = Option<String>)]
+    pub level: Option<String>,
+    /// An admin unit code (default: the caller's whole scope).
+    pub parent: Option<String>,
+}
+
+pub(super) async fn hints_for(
+    app: &AppState,
+    p: &komlang_core::Principal,
+    level: Option<&str>,
+    parent: Option<&str>,
+) -> ApiResult<Result<Vec<ReassignmentHint>, komlang_store::StoreError>> {
+    let level = match level.map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("district") => AdminLevel::District,
+        Some("commune") => AdminLevel::Commune,
+        Some(other) => return Err(bad_request(format!("unknown level `{other}`: use district or commune"))),
+    };
+    Ok(app.store.reassignment_hints(p, level, parent).await)
+}
+
+#[utoipa::path(get, path = "/api/v1/caseloads/reassignment", tag = "caseloads", params(HintParams),
+    responses((status = 200, description = "Units far above their caseload capacity (open cases ÷ the sum of their linked workers' thresholds ≥ 1.5) next to units of the same parent far below it (≤ 0.5), with the workers who could move (most spare capacity first), the post each holds and the vacant posts of their cadre in the unit above. Suggestions: nothing is moved.", body = Items<ReassignmentHint>),
+        (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn reassignment(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    q: Result<Query<HintParams>, QueryRejection>,
+) -> ApiResult<Json<Items<ReassignmentHint>>> {
+    let q = query(q)?;
+    let items = hints_for(&app, &p, q.level.as_deref(), q.parent.non_blank()).await?.map_err(store(&i))?;
+    Ok(Json(Items { items }))
 }
 
 #[utoipa::path(get, path = "/api/v1/workers/{id}/caseload", tag = "caseloads", params(("id" = i64, Path)),
@@ -339,13 +380,17 @@ pub(super) async fn set_threshold(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(by_unit, snapshots, over_threshold, worker_caseload, import, owners, link, unlink, thresholds, set_threshold),
+    paths(by_unit, snapshots, over_threshold, reassignment, worker_caseload, import, owners, link, unlink, thresholds, set_threshold),
     components(schemas(
         Items<UnitCaseload>,
         Items<CaseloadSnapshot>,
         Items<OverThreshold>,
         Items<WorkerCaseload>,
         Items<CaseOwner>,
+        Items<ReassignmentHint>,
+        ReassignmentHint,
+        UnitLoad,
+        Mover,
         UnitCaseload,
         CaseloadSnapshot,
         OverThreshold,

@@ -33,6 +33,8 @@ pub fn routes(r: Routes) -> Routes {
         .get("/api/v1/caseloads", read, api::by_unit)
         .get("/api/v1/caseloads/snapshots", read, api::snapshots)
         .get("/api/v1/caseloads/over-threshold", read, api::over_threshold)
+        .get("/api/v1/caseloads/reassignment", read, api::reassignment)
+        .get("/caseloads/reassignment", read, pages::reassignment_page)
         .post("/api/v1/caseloads/import", import, api::import.layer(limit()))
         .get("/api/v1/caseloads/owners", link, api::owners)
         .put("/api/v1/caseloads/owners", link, api::link)

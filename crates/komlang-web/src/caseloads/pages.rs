@@ -22,7 +22,7 @@ use crate::common::uploads::{
     check_table, io_error_text, open_table_within, read_upload_form, sha256_hex, store_rows_in, UploadForm,
     MAX_UPLOAD_MB,
 };
-use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, Layout, PageResult};
+use crate::common::{flash, layout, render, render_status, store_err, today, Choice, Ctx, Layout, PageResult};
 use crate::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -431,4 +431,80 @@ pub(super) async fn unlink(State(app): State<AppState>, ctx: Ctx, Form(form): Fo
     app.store.unlink_case_owner(&p, source, &form.owner).await.map_err(|e| store_err(&ctx, e))?;
     flash(&ctx, "common.saved").await?;
     Ok(Redirect::to("/caseloads/owners").into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct HintFilters {
+    pub level: String,
+    pub parent: String,
+}
+
+pub struct HintLine {
+    pub over: String,
+    pub over_load: String,
+    pub under: String,
+    pub under_load: String,
+    pub movers: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "caseloads/reassignment.html")]
+struct ReassignmentPage {
+    l: Layout,
+    lines: Vec<HintLine>,
+    level: String,
+    parent: String,
+}
+
+/// Re-assignment hints: units far above capacity next to nearby units far below it.
+pub(super) async fn reassignment_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<HintFilters>,
+) -> PageResult {
+    let p = ctx.require()?.clone();
+    let i = ctx.i;
+    let hints = match super::api::hints_for(&app, &p, Some(f.level.as_str()), f.parent.non_blank()).await {
+        Ok(r) => r.map_err(|e| store_err(&ctx, e))?,
+        Err(_) => return Err(ctx.not_found()),
+    };
+    let pct = |x: f64| format!("{:.0}%", x * 100.0);
+    let unit = |u: &komlang_store::caseloads::UnitLoad| {
+        format!("{} {} ({} / {})", u.unit, pick(&i, &u.name_en, &u.name_km), u.open_cases, u.capacity)
+    };
+    let lines = hints
+        .iter()
+        .map(|h| HintLine {
+            over: unit(&h.over),
+            over_load: pct(h.over.load),
+            under: unit(&h.under),
+            under_load: pct(h.under.load),
+            movers: h
+                .movers
+                .iter()
+                .map(|m| {
+                    i.tp(
+                        "caseload.mover",
+                        &[
+                            ("name", pick(&i, &m.name_latin, &m.name_km)),
+                            ("open", m.open_cases.to_string()),
+                            ("threshold", m.threshold.to_string()),
+                            ("post", m.post_id.map(|x| x.to_string()).unwrap_or_else(|| "—".into())),
+                            (
+                                "vacant",
+                                if m.vacant_posts_there.is_empty() {
+                                    "—".into()
+                                } else {
+                                    m.vacant_posts_there.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+                                },
+                            ),
+                        ],
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let l = layout(&ctx, "caseloads").await?;
+    render(&ReassignmentPage { lines, level: f.level.trim().to_string(), parent: f.parent.trim().to_string(), l })
 }

@@ -315,7 +315,7 @@ pub(super) async fn load_job_descriptions(
         TrainingSuggestion, StartAppraisal, AppraisalUpdate, RatingInput, SelfAppraisal, ActionInput, ActionDone,
         PerformanceReport, PerformanceRow, PerformanceList, PerformanceListRow, ListAnswer, AppraisalSettings,
         JobDescriptions, JobDescription, JobFunction, JobDescriptionLoad, JobDescriptionInput, KeyFunction,
-        AppraisalForm, AppraisalStatus, OverallResult, ActionKind, DueState)),
+        AppraisalForm, AppraisalStatus, OverallResult, ActionKind, DueState, komlang_store::caseloads::Productivity)),
     tags((name = "performance", description = "Job descriptions as versioned data; appraisals against them (ratings of each key function, self-appraisal, overall result, agreed training, rewards and corrective actions); who is due, overdue or has open corrective actions."))
 )]
 pub struct PerformanceApiDoc;

@@ -448,6 +448,7 @@ struct AppraisalPage {
     form_label: String,
     overall: String,
     suggested: String,
+    productivity: String,
     open: bool,
     lines: Vec<RatingLine>,
     actions: Vec<ActionLine>,
@@ -592,6 +593,21 @@ async fn appraisal_view(
             form_label: i.label(a.form),
             overall: a.overall.map(|o| i.label(o)).unwrap_or_default(),
             suggested: a.suggested_overall.map(|o| i.label(o)).unwrap_or_default(),
+            productivity: a
+                .productivity
+                .as_ref()
+                .map(|x| {
+                    i.tp(
+                        "performance.productivity_text",
+                        &[
+                            ("opened", x.opened.to_string()),
+                            ("closed", x.closed.to_string()),
+                            ("open", x.open_now.to_string()),
+                            ("snapshots", x.snapshots.join(", ")),
+                        ],
+                    )
+                })
+                .unwrap_or_default(),
             open: a.status == AppraisalStatus::Open,
             lines,
             actions,
