@@ -530,6 +530,7 @@ const ROUTES: &[Route] = &[
     api("POST", "/api/v1/recruitment/rounds/{id}/close", ApiOp::Hiring),
     api("POST", "/api/v1/recruitment/rounds/{id}/posts", ApiOp::Hiring),
     api("POST", "/api/v1/recruitment/rounds/{id}/candidates", ApiOp::Hiring),
+    api("POST", "/api/v1/recruitment/rounds/{id}/candidates/import", ApiOp::Hiring),
     api("PUT", "/api/v1/recruitment/candidates/{id}/scores", ApiOp::Hiring),
     api("POST", "/api/v1/recruitment/candidates/{id}/appoint", ApiOp::Hiring),
     api("POST", "/api/v1/recruitment/candidates/{id}/withdraw", ApiOp::Hiring),
@@ -6115,6 +6116,26 @@ async fn hiring_api(fx: &Fx, f: &mut Failures, who: Who, route: &Route) {
                 let w = if province == "01" { W::W1 } else { W::W2 };
                 let (s, v) = fx.call(f, Some(who), "POST", &path, Some(&json!({"worker_id": fx.wid(w)}))).await;
                 f.status(at(&path), s, on_round_run(who, province, 201), &v);
+            }
+        }
+        ("POST", "/api/v1/recruitment/rounds/{id}/candidates/import") => {
+            for province in ["01", "02"] {
+                let (round, _, _) = hiring_fixture(fx, province).await;
+                let path = format!("/api/v1/recruitment/rounds/{round}/candidates/import");
+                let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let file = format!("name_km,name_latin,sex,national_id\nសុខ,Sok Import,female,IMP{n:06}\n");
+                let r = fx
+                    .api
+                    .post(fx.app.url(&path))
+                    .bearer_auth(fx.token(who))
+                    .header("content-type", "text/csv")
+                    .body(file)
+                    .send()
+                    .await
+                    .unwrap();
+                let s = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                f.status(at(&path), s, on_round_run(who, province, 200), &v);
             }
         }
         ("PUT", "/api/v1/recruitment/candidates/{id}/scores") => {

@@ -19,6 +19,7 @@ mod accounts;
 mod backup;
 mod caseload;
 mod framework;
+mod hiring;
 mod performance;
 mod planning;
 mod training;
@@ -96,6 +97,11 @@ enum Command {
     /// Prints the recruitment need of every unit of a level in a year: vacant posts plus the
     /// filled ones expected to fall vacant (retirement, incapacity, death) (docs/recruitment.md).
     RecruitmentNeed(planning::NeedArgs),
+    /// Recruitment rounds: list them, print one's ranked candidates, import candidates (docs/hiring.md).
+    RecruitmentRounds {
+        #[command(subcommand)]
+        command: hiring::RoundCommand,
+    },
     /// Manages the versions of each role's job description (the key functions appraisals rate).
     JobDescriptions {
         #[command(subcommand)]
@@ -387,6 +393,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Establishment(args) => planning::establishment(url, args).await?,
         Command::RecruitmentNeed(args) => planning::recruitment_need(url, args).await?,
         Command::JobDescriptions { command } => performance::jobs(url, command).await?,
+        Command::RecruitmentRounds { command } => hiring::run(url, command).await?,
         Command::Appraisals(args) => performance::appraisals(url, args).await?,
         Command::Training { command } => training::run(url, command).await?,
         Command::Caseload { command } => caseload::run(url, command).await?,

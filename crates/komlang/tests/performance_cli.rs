@@ -56,6 +56,31 @@ fn exercise(db: &str, dir: &std::path::Path) {
     assert_eq!(list.lines().count() as u64 - 1, overdue.min(1000), "one line per overdue worker: {list}");
     let o = komlang(db, &["appraisals", "--list", "overdue", "--parent", "99"]);
     assert_ne!(o.status.code(), Some(0), "an unknown unit is an error");
+
+    // The demo's round in progress: listed, its candidates ranked, candidates imported.
+    let list = ok(&komlang(db, &["recruitment-rounds", "list"]));
+    let line = list.lines().nth(1).unwrap_or_else(|| panic!("a round: {list}"));
+    let id = line.split('\t').next().unwrap().to_string();
+    assert!(line.contains("\tprovincial\t02\topen\t"), "{line}");
+    let csv = ok(&komlang(db, &["recruitment-rounds", "show", &id]));
+    let before = csv.lines().count();
+    assert!(csv.starts_with("round,rank,candidate_id,"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with(&format!("{id},1,")), "the best ranked first: {csv}");
+    let bad = dir.join("candidates-bad.csv");
+    std::fs::write(&bad, "name_km,name_latin,sex\nសុខ,Sok One,female\nដារា,Dara Two,robot\n").unwrap();
+    let o = komlang(db, &["recruitment-rounds", "import-candidates", "--round", &id, bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("row 3: sex"), "{}", err(&o));
+    assert_eq!(ok(&komlang(db, &["recruitment-rounds", "show", &id])).lines().count(), before, "nothing was imported");
+    let good = dir.join("candidates.csv");
+    std::fs::write(
+        &good,
+        "name_km,name_latin,sex,education_level\nសុខ,Sok One,female,bachelor\nដារា,Dara Two,male,tvc2\n",
+    )
+    .unwrap();
+    let out = ok(&komlang(db, &["recruitment-rounds", "import-candidates", "--round", &id, good.to_str().unwrap()]));
+    assert!(out.contains("Imported 2 candidate(s)"), "{out}");
+    assert_eq!(ok(&komlang(db, &["recruitment-rounds", "show", &id])).lines().count(), before + 2);
 }
 
 #[tokio::test]

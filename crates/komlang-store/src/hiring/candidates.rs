@@ -115,6 +115,9 @@ pub struct ScoresInput {
     pub interview_notes: Option<String>,
 }
 
+/// Most candidates in one imported file.
+pub const IMPORT_MAX: usize = 5000;
+
 /// Longest notes of an interview.
 pub const NOTES_MAX: usize = 4000;
 
@@ -257,6 +260,135 @@ impl Store {
     ) -> Result<super::Round> {
         let mut tx = self.begin_write().await?;
         let r = round_to_run(&mut tx, p, round).await?;
+        self.insert_candidate(&mut tx, p, round, &r, input, today).await?;
+        tx.commit().await?;
+        self.recruitment_round(p, round, today).await
+    }
+
+    /// Imports candidates from a table (CSV or XLSX, one row per candidate; columns as
+    /// [`CandidateInput`]'s fields: `worker_id` for a worker of the registry, or `name_km`,
+    /// `name_latin`, `sex`, …): all or nothing, every problem named by row and field.
+    pub async fn import_candidates(
+        &self,
+        p: &Principal,
+        round: i64,
+        headers: &[String],
+        rows: Vec<(u64, Vec<String>)>,
+        today: NaiveDate,
+    ) -> Result<super::Round> {
+        let mut errs = ValidationErrors::default();
+        if rows.len() > IMPORT_MAX {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                FieldError::new("file", "too_many_rows").with("max", IMPORT_MAX),
+            )));
+        }
+        let known = [
+            "worker_id",
+            "source",
+            "name_km",
+            "name_latin",
+            "sex",
+            "date_of_birth",
+            "national_id",
+            "phone",
+            "cadre",
+            "education_level",
+            "experience_since",
+            "institution",
+            "graduated_year",
+            "applied_on",
+        ];
+        for h in headers.iter().filter(|h| !h.trim().is_empty()) {
+            if !known.contains(&h.trim()) {
+                errs.push(FieldError::new("file", "unknown_column").with("value", h.trim()));
+            }
+        }
+        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let mut inputs = Vec::new();
+        for (n, cells) in &rows {
+            let get = |name: &str| col(name).and_then(|i| cells.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty());
+            let at = |f: &str| format!("row {n}: {f}");
+            let mut bad = |f: &str, code: &str, v: &str| errs.push(FieldError::new(&at(f), code).with("value", v));
+            let date = |f: &str, bad: &mut dyn FnMut(&str, &str, &str)| {
+                get(f)
+                    .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| bad(f, "invalid_date", v)).ok())
+            };
+            let input = CandidateInput {
+                worker_id: get("worker_id")
+                    .and_then(|v| v.parse().map_err(|_| bad("worker_id", "invalid_number", v)).ok()),
+                placement_id: None,
+                source: get("source").and_then(|v| {
+                    CandidateSource::parse(v).or_else(|| {
+                        bad("source", "invalid_choice", v);
+                        None
+                    })
+                }),
+                name_km: get("name_km").map(String::from),
+                name_latin: get("name_latin").map(String::from),
+                sex: get("sex").and_then(|v| {
+                    Sex::parse(v).or_else(|| {
+                        bad("sex", "invalid_choice", v);
+                        None
+                    })
+                }),
+                date_of_birth: date("date_of_birth", &mut bad),
+                national_id: get("national_id").map(String::from),
+                phone: get("phone").map(String::from),
+                cadre: get("cadre").and_then(|v| {
+                    Cadre::parse(v).or_else(|| {
+                        bad("cadre", "invalid_choice", v);
+                        None
+                    })
+                }),
+                education_level: get("education_level").and_then(|v| {
+                    EducationLevel::parse(v).or_else(|| {
+                        bad("education_level", "invalid_choice", v);
+                        None
+                    })
+                }),
+                experience_since: date("experience_since", &mut bad),
+                institution: get("institution").map(String::from),
+                graduated_year: get("graduated_year")
+                    .and_then(|v| v.parse().map_err(|_| bad("graduated_year", "invalid_year", v)).ok()),
+                applied_on: date("applied_on", &mut bad),
+            };
+            inputs.push((*n, input));
+        }
+        if !errs.is_empty() {
+            return Err(StoreError::Invalid(errs));
+        }
+        let mut tx = self.begin_write().await?;
+        let r = round_to_run(&mut tx, p, round).await?;
+        for (n, input) in &inputs {
+            match self.insert_candidate(&mut tx, p, round, &r, input, today).await {
+                Ok(_) => {}
+                Err(StoreError::Invalid(e)) => errs
+                    .errors
+                    .extend(e.errors.into_iter().map(|f| FieldError { field: format!("row {n}: {}", f.field), ..f })),
+                Err(e) => return Err(e),
+            }
+        }
+        if !errs.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Invalid(errs));
+        }
+        tx.commit().await?;
+        self.recruitment_round(p, round, today).await
+    }
+
+    /// Enters a candidate in an open round (audited), in the caller's transaction. A worker of
+    /// the registry must be in the caller's reach; a person of the pool brings their placement's
+    /// details; a new person needs names and sex. One candidacy per worker (or national ID) and
+    /// round.
+    pub(crate) async fn insert_candidate(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        p: &Principal,
+        round: i64,
+        r: &super::rounds::RoundRow,
+        input: &CandidateInput,
+        today: NaiveDate,
+    ) -> Result<i64> {
         let mut errs = ValidationErrors::default();
         if r.status != RoundStatus::Open {
             errs.push(FieldError::new("status", "round_closed"));
@@ -268,7 +400,7 @@ impl Store {
         // (source, names, sex, birth, national id, phone, cadre, education, since, institution, year)
         let mut c = input.clone();
         if let Some(w) = input.worker_id {
-            if !worker_in_reach(&mut tx, p, w).await? {
+            if !worker_in_reach(&mut *tx, p, w).await? {
                 return Err(StoreError::Invalid(ValidationErrors::single(
                     FieldError::new("worker_id", "unknown_worker").with("value", w),
                 )));
@@ -292,7 +424,7 @@ impl Store {
                 row.try_get::<Option<String>, _>("education_level")?.as_deref().and_then(EducationLevel::parse);
             c.experience_since = opt_date(&row, "start_date")?;
         } else if let Some(pl) = input.placement_id {
-            let Some(row) = super::placements::placement_row(&mut tx, p, pl).await? else {
+            let Some(row) = super::placements::placement_row(&mut *tx, p, pl).await? else {
                 return Err(StoreError::Invalid(ValidationErrors::single(
                     FieldError::new("placement_id", "unknown_placement").with("value", pl),
                 )));
@@ -385,14 +517,13 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        bump(&mut tx, round).await?;
+        bump(&mut *tx, round).await?;
         let after = serde_json::json!({
             "round_id": round, "worker_id": input.worker_id, "placement_id": input.placement_id,
             "source": c.source, "name_latin": name_latin, "national_id": nid,
         });
-        record_audit(&mut tx, p, "create", "candidate", &id.to_string(), None, Some(&after)).await?;
-        tx.commit().await?;
-        self.recruitment_round(p, round, today).await
+        record_audit(&mut *tx, p, "create", "candidate", &id.to_string(), None, Some(&after)).await?;
+        Ok(id)
     }
 
     /// The round a candidate is in, and the candidate's status and version, for a change by

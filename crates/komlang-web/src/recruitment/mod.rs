@@ -8,12 +8,15 @@ mod pages;
 mod rounds_api;
 mod rounds_pages;
 
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use komlang_core::Action;
 use komlang_store::recruitment::NeedReport;
 
 pub use api::RecruitmentApiDoc;
 pub use rounds_api::RoundsApiDoc;
 
+use crate::common::uploads::MAX_UPLOAD;
 use crate::common::{Gate, Routes};
 
 pub fn routes(r: Routes) -> Routes {
@@ -56,6 +59,11 @@ impl RoundRoutes for Routes {
             .post("/api/v1/recruitment/rounds/{id}/close", run, rounds_api::close_round)
             .post("/api/v1/recruitment/rounds/{id}/posts", run, rounds_api::add_post)
             .post("/api/v1/recruitment/rounds/{id}/candidates", run, rounds_api::add_candidate)
+            .post(
+                "/api/v1/recruitment/rounds/{id}/candidates/import",
+                run,
+                rounds_api::import_candidates.layer(DefaultBodyLimit::max(MAX_UPLOAD + 65536)),
+            )
             .put("/api/v1/recruitment/candidates/{id}/scores", run, rounds_api::scores)
             .post("/api/v1/recruitment/candidates/{id}/appoint", run, rounds_api::appoint)
             .post("/api/v1/recruitment/candidates/{id}/withdraw", run, rounds_api::withdraw)

@@ -123,6 +123,29 @@ pub(super) async fn add_candidate(
     Ok((StatusCode::CREATED, Tagged(app.store.add_candidate(&p, id, &input, today()).await.map_err(store(&i))?)))
 }
 
+#[utoipa::path(post, path = "/api/v1/recruitment/rounds/{id}/candidates/import", tag = "recruitment", params(("id" = i64, Path)),
+    request_body(description = "Candidates, one per row (columns: worker_id, or name_km, name_latin, sex, date_of_birth, national_id, phone, cadre, education_level, experience_since, institution, graduated_year, source, applied_on): raw CSV or XLSX bytes, or a multipart form with one file field. All or nothing.",
+        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/octet-stream"), ("multipart/form-data"))),
+    responses((status = 200, body = Round), (status = 400, description = "Not a CSV/XLSX file", body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 422, description = "Every problem, named `row N: field` (or `file` for an unknown column or too many rows); nothing was written", body = ApiErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn import_candidates(
+    State(app): State<AppState>,
+    ApiUser(p, i): ApiUser,
+    Path(id): Path<i64>,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let (_, _, reader) = crate::common::uploads::uploaded_table(&app, &i, req, None).await?;
+    let headers = reader.headers().to_vec();
+    let mut rows = Vec::new();
+    for r in reader {
+        rows.push(r.map_err(|e| crate::common::uploads::bad_file(&i, &e))?);
+    }
+    let round = app.store.import_candidates(&p, id, &headers, rows, today()).await.map_err(store(&i))?;
+    Ok(Tagged(round).into_response())
+}
+
 #[utoipa::path(put, path = "/api/v1/recruitment/candidates/{id}/scores", tag = "recruitment", params(("id" = i64, Path), IfMatchHeader),
     request_body(content = ScoresInput, description = "Exam and interview scores, 0 to 100; `If-Match`: the candidate's `version`"),
     responses(VersionedWrite, (status = 200, body = Round), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
@@ -215,6 +238,7 @@ pub(super) async fn create_placement(
     paths(
         rounds,
         create_round,
+        import_candidates,
         round,
         close_round,
         add_post,
