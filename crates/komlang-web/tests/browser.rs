@@ -1223,3 +1223,64 @@ async fn run_appraisal(engine: komlang_store::Engine, driver: &mut Driver) {
 async fn an_appraisal_in_a_real_browser() {
     in_chromium("appraisal", run_appraisal).await;
 }
+
+/// The demo's recruitment round through the pages: the provincial officer raises a candidate's
+/// exam score in the candidate's row (who then ranks first) and appoints them to a post they
+/// are eligible for; the row then reads "Appointed", also in Khmer.
+async fn run_round(engine: komlang_store::Engine, driver: &mut Driver) {
+    let app = TestApp::start(engine).await;
+    let today = komlang_web::common::today();
+    app.db.store.load_demo(today).await.unwrap();
+    let (p, _) = app.account("btb-hr", UserRole::ProvincialOfficer, Some("02"), None, None).await;
+    let rounds = app.db.store.recruitment_rounds(&p).await.unwrap();
+    let round = app.db.store.recruitment_round(&p, rounds[0].id, today).await.unwrap();
+    let vacant: Vec<i64> = round.posts.iter().filter(|x| x.vacant).map(|x| x.post_id).collect();
+    let c = round
+        .candidates
+        .iter()
+        .find(|c| c.rank.is_some() && c.fit.iter().any(|f| f.unmet.is_empty() && vacant.contains(&f.post_id)))
+        .expect("a ranked candidate eligible for a vacant post")
+        .clone();
+    let c_ = driver.session().await;
+    let c0 = &c_;
+    sign_in(c0, &app, "btb-hr").await;
+    if html_lang(c0).await != "en" {
+        switch_language(c0, "en").await;
+    }
+    c0.goto(&app.url("/recruitment")).await.unwrap();
+    wait_until(c0, "the recruitment page", || async { exists(c0, "#hiring-links").await }).await;
+    click(c0, "#hiring-links a[href='/recruitment/rounds']").await;
+    wait_until(c0, "the rounds", || async { exists(c0, "#rounds").await }).await;
+    click(c0, &format!("#rounds a[href='/recruitment/rounds/{}']", round.id)).await;
+    wait_until(c0, "the round", || async { exists(c0, "#candidates").await }).await;
+    let row = format!("#candidates tr[data-candidate='{}']", c.id);
+    let exam = c0.find(Locator::Css(&format!("{row} input[name=exam_score]"))).await.unwrap();
+    exam.clear().await.unwrap();
+    exam.send_keys("99").await.unwrap();
+    let interview = c0.find(Locator::Css(&format!("{row} input[name=interview_score]"))).await.unwrap();
+    interview.clear().await.unwrap();
+    interview.send_keys("99").await.unwrap();
+    click(c0, &format!("{row} .scores-form button")).await;
+    wait_until(c0, "the saved scores", || async { exists(c0, ".flash").await && exists(c0, "#candidates").await })
+        .await;
+    let first = c0.find(Locator::Css("#candidates tbody tr")).await.unwrap().attr("data-candidate").await.unwrap();
+    assert_eq!(first, Some(c.id.to_string()), "{engine:?}: the candidate ranks first");
+    click(c0, &format!("{row} .appoint-form button")).await;
+    wait_until(c0, "the appointment", || async {
+        exists(c0, ".flash").await && text_of(c0, &format!("{row} .candidate-status")).await.contains("Appointed")
+    })
+    .await;
+    switch_language(c0, "km").await;
+    wait_until(c0, "the Khmer page", || async { html_lang(c0).await == "km" }).await;
+    assert!(is_khmer(&text_of(c0, &format!("{row} .candidate-status")).await), "{engine:?}");
+    driver.close(c_).await;
+    let held = app.db.store.recruitment_round(&p, round.id, today).await.unwrap();
+    let appointed = held.candidates.iter().find(|x| x.id == c.id).unwrap();
+    assert_eq!(appointed.status, komlang_core::hiring::CandidateStatus::Appointed, "{engine:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_recruitment_round_in_a_real_browser() {
+    in_chromium("round", run_round).await;
+}
