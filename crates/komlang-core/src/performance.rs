@@ -108,7 +108,8 @@ fn code_ok(code: &str) -> bool {
 }
 
 fn text_field(errs: &mut ValidationErrors, field: &str, v: &str) {
-    if v.trim().is_empty() {
+    let v = crate::clean_text(v);
+    if v.is_empty() || !crate::has_letter(&v) {
         errs.push(FieldError::new(field, "required"));
     } else if v.chars().count() > TEXT_MAX {
         errs.push(FieldError::new(field, "too_long").with("max", TEXT_MAX));
@@ -338,6 +339,9 @@ mod tests {
             ]
         );
         assert_eq!(parse_job_descriptions("{").unwrap_err().errors[0].code, "invalid_json");
+        let invisible = r#"{"descriptions":[{"role":"ccwc_focal_point","title_en":"\u0000\u200b","title_km":"x",
+            "functions":[{"code":"a","name_en":"A","name_km":"ក"}]}]}"#;
+        assert_eq!(parse_job_descriptions(invisible).unwrap_err().errors[0].field, "descriptions[0].title_en");
         let role = r#"{"descriptions":[{"role":"king","title_en":"a","title_km":"b","functions":[]}]}"#;
         assert_eq!(parse_job_descriptions(role).unwrap_err().errors[0].field, "file");
     }

@@ -370,18 +370,30 @@ fn age_on(dob: NaiveDate, day: NaiveDate) -> i32 {
     age
 }
 
+/// A person's Khmer and Latin names checked by the worker record's rules (each required, with
+/// a letter, no control character; the Latin one in Latin letters): the names cleaned. Used by
+/// every record that may become a worker (a candidate, a placed student).
+pub fn person_names(
+    e: &mut ValidationErrors,
+    name_km: &Option<String>,
+    name_latin: &Option<String>,
+) -> (Option<String>, Option<String>) {
+    let km = name(e, "name_km", name_km, true);
+    let latin = name(e, "name_latin", name_latin, true);
+    if let Some(n) = &latin {
+        if n.chars().count() <= MAX_TEXT && !is_latin_name(n) {
+            e.push(FieldError::new("name_latin", "invalid_latin_name"));
+        }
+    }
+    (km, latin)
+}
+
 /// Validates a worker submission. Checks needing the database (that the
 /// workplace and organization exist and are in scope, that the national ID is
 /// unique) are the store's; this covers everything else.
 pub fn validate_worker(input: &WorkerInput, today: NaiveDate) -> Result<WorkerDraft, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let name_km = name(&mut e, "name_km", &input.name_km, true);
-    let name_latin = name(&mut e, "name_latin", &input.name_latin, true);
-    if let Some(n) = &name_latin {
-        if n.chars().count() <= MAX_TEXT && !is_latin_name(n) {
-            e.push(FieldError::new("name_latin", "invalid_latin_name"));
-        }
-    }
+    let (name_km, name_latin) = person_names(&mut e, &input.name_km, &input.name_latin);
     let sex = choice(&mut e, "sex", &input.sex, true, Sex::parse);
     let date_of_birth = date(&mut e, "date_of_birth", &input.date_of_birth, today);
     if let Some(dob) = date_of_birth {

@@ -225,6 +225,27 @@ async fn a_provincial_round_from_posts_to_appointment() {
             .await
             .unwrap_err();
         assert_eq!(error_codes(&e, true), "name_km:required,sex:required");
+        let formula = CandidateInput {
+            name_km: Some("\u{0}\u{200b}".into()),
+            name_latin: Some("=cmd|' /C calc'!A0".into()),
+            sex: Some(Sex::Female),
+            ..Default::default()
+        };
+        let e = store.add_candidate(&battambang, round.id, &formula, today()).await.unwrap_err();
+        assert_eq!(
+            error_codes(&e, true),
+            "name_km:invalid_characters,name_km:no_letter,name_latin:invalid_latin_name",
+            "{engine:?}"
+        );
+        let headers: Vec<String> = ["name_km", "name_latin", "sex"].iter().map(|h| h.to_string()).collect();
+        let e = store.import_candidates(&battambang, round.id, &headers, Vec::new(), today()).await.unwrap_err();
+        assert_eq!(error_codes(&e, true), "file:no_rows");
+        let rows = vec![
+            (2, vec!["សុខ".to_string(), "Sok Import".into(), "female".into()]),
+            (3, vec!["ដារា".to_string(), "Dara Import".into(), "robot".into()]),
+        ];
+        let e = store.import_candidates(&battambang, round.id, &headers, rows, today()).await.unwrap_err();
+        assert_eq!(error_codes(&e, true), "row 3: sex:invalid_choice", "{engine:?}: the good row is not kept either");
         let stranger = worker(store, "Far Away", "170101", Cadre::ParaProfessional, "2010-01-01", "NFAR0001").await;
         let e = store
             .add_candidate(

@@ -277,6 +277,9 @@ impl Store {
         today: NaiveDate,
     ) -> Result<super::Round> {
         let mut errs = ValidationErrors::default();
+        if rows.is_empty() {
+            return Err(StoreError::Invalid(ValidationErrors::single(FieldError::new("file", "no_rows"))));
+        }
         if rows.len() > IMPORT_MAX {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 FieldError::new("file", "too_many_rows").with("max", IMPORT_MAX),
@@ -449,19 +452,7 @@ impl Store {
             }
             c.source = Some(c.source.unwrap_or(CandidateSource::External));
         }
-        let name_km = text(&c.name_km);
-        let name_latin = text(&c.name_latin);
-        if name_km.is_none() {
-            errs.push(FieldError::new("name_km", "required"));
-        }
-        if name_latin.is_none() {
-            errs.push(FieldError::new("name_latin", "required"));
-        }
-        for (f, v) in [("name_km", &name_km), ("name_latin", &name_latin)] {
-            if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
-                errs.push(FieldError::new(f, "too_long").with("max", 200));
-            }
-        }
+        let (name_km, name_latin) = komlang_core::validate::person_names(&mut errs, &c.name_km, &c.name_latin);
         if c.sex.is_none() {
             errs.push(FieldError::new("sex", "required"));
         }

@@ -164,15 +164,18 @@ impl Store {
     pub async fn create_placement(&self, p: &Principal, input: &PlacementInput) -> Result<Placement> {
         p.require(Action::KeepPlacements, Target::Any)?;
         let mut errs = ValidationErrors::default();
-        let name_km = text(&Some(input.name_km.clone()));
-        let name_latin = text(&Some(input.name_latin.clone()));
+        let (name_km, name_latin) = komlang_core::validate::person_names(
+            &mut errs,
+            &Some(input.name_km.clone()),
+            &Some(input.name_latin.clone()),
+        );
         let institution = text(&Some(input.institution.clone()));
-        for (f, v) in [("name_km", &name_km), ("name_latin", &name_latin), ("institution", &institution)] {
-            match v {
-                None => errs.push(FieldError::new(f, "required")),
-                Some(s) if s.chars().count() > 200 => errs.push(FieldError::new(f, "too_long").with("max", 200)),
-                _ => {}
+        match &institution {
+            None => errs.push(FieldError::new("institution", "required")),
+            Some(v) if v.chars().count() > 200 => {
+                errs.push(FieldError::new("institution", "too_long").with("max", 200));
             }
+            _ => {}
         }
         if input.end_date < input.start_date {
             errs.push(FieldError::new("end_date", "before_start"));

@@ -24,6 +24,46 @@ where
     Ok(typed.non_blank().map(str::to_string))
 }
 
+/// A form posted as name–value pairs (a form whose fields depend on the record: one rating per
+/// key function, one score per candidate), read field by field: trimmed values, days and
+/// numbers, each wrong one added to `errs` under its field's name.
+pub struct Posted<'a>(pub &'a [(String, String)]);
+
+impl Posted<'_> {
+    /// The field's value, trimmed ("" when absent).
+    pub fn get(&self, k: &str) -> &str {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or_default()
+    }
+
+    /// The field's value, none when blank.
+    pub fn opt(&self, k: &str) -> Option<String> {
+        Some(self.get(k).to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// A day (`YYYY-MM-DD`): `required` when blank, `invalid_date` when not one.
+    pub fn date(&self, k: &str, required: bool, errs: &mut ValidationErrors) -> Option<chrono::NaiveDate> {
+        let v = self.get(k);
+        if v.is_empty() {
+            if required {
+                errs.push(komlang_core::FieldError::new(k, "required"));
+            }
+            return None;
+        }
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| errs.push(komlang_core::FieldError::new(k, "invalid_date")))
+            .ok()
+    }
+
+    /// A number (a decimal comma read as a point): `invalid_number` when not one; none when blank.
+    pub fn number<T: std::str::FromStr>(&self, k: &str, errs: &mut ValidationErrors) -> Option<T> {
+        let v = self.get(k);
+        if v.is_empty() {
+            return None;
+        }
+        v.replace(',', ".").parse::<T>().map_err(|_| errs.push(komlang_core::FieldError::new(k, "invalid_number"))).ok()
+    }
+}
+
 /// One choice in a select box.
 #[derive(Clone)]
 pub struct Choice {

@@ -27,7 +27,7 @@ pub mod versions;
 pub use errors::{store_errors, ApiError, ApiErrorBody, ApiFieldError, ApiResult, PageError};
 pub use export::ExportFormat;
 pub use extract::{store_err, ApiUser, CsrfForm, Ctx};
-pub use forms::Choice;
+pub use forms::{Choice, Posted};
 pub use i18n::{I18n, Locale};
 pub use layout::Layout;
 pub use pagination::Paged;

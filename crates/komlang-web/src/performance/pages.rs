@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use chrono::NaiveDate;
 use komlang_core::performance::{
     ActionKind, AppraisalForm, AppraisalSettings, AppraisalStatus, DueState, OverallResult, RATINGS,
 };
@@ -24,7 +23,7 @@ use serde::Deserialize;
 use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::{messages, query_string};
 use crate::common::names::pick;
-use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
+use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult, Posted};
 use crate::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -160,20 +159,17 @@ pub(super) async fn export(
     page_download(&ctx, "komlang-appraisals", format, super::SUMMARY_COLUMNS, super::summary_cells(&r)).await
 }
 
-fn get<'a>(form: &'a [(String, String)], k: &str) -> &'a str {
-    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or_default()
-}
-
 pub(super) async fn save_settings(
     State(app): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
     let mut num = |k: &str| {
-        get(&form, k).parse::<u32>().unwrap_or_else(|_| {
+        form.get(k).parse::<u32>().unwrap_or_else(|_| {
             errs.push(FieldError::new(k, "out_of_range"));
             u32::MAX
         })
@@ -366,33 +362,26 @@ pub(super) async fn worker_page(State(app): State<AppState>, ctx: Ctx, Path(id):
     worker_view(&app, &ctx, &p, id, Vec::new(), HashMap::new()).await
 }
 
-fn date_field(k: &str, v: &str, errs: &mut ValidationErrors) -> Option<NaiveDate> {
-    if v.trim().is_empty() {
-        errs.push(FieldError::new(k, "required"));
-        return None;
-    }
-    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| errs.push(FieldError::new(k, "invalid_date"))).ok()
-}
-
 pub(super) async fn start(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
-    let from = date_field("period_start", get(&form, "period_start"), &mut errs);
-    let to = date_field("period_end", get(&form, "period_end"), &mut errs);
-    let kind = AppraisalForm::parse(get(&form, "form"));
+    let from = form.date("period_start", true, &mut errs);
+    let to = form.date("period_end", true, &mut errs);
+    let kind = AppraisalForm::parse(form.get("form"));
     if kind.is_none() {
         errs.push(FieldError::new("form", "required"));
     }
     let result = match (from, to, kind) {
         (Some(period_start), Some(period_end), Some(form_kind)) if errs.is_empty() => {
             let input =
-                StartAppraisal { cycle: get(&form, "cycle").to_string(), period_start, period_end, form: form_kind };
+                StartAppraisal { cycle: form.get("cycle").to_string(), period_start, period_end, form: form_kind };
             app.store.start_appraisal(&p, id, &input, today()).await
         }
         _ => Err(StoreError::Invalid(errs)),
@@ -402,10 +391,7 @@ pub(super) async fn start(
             flash(&ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/appraisals/{}", a.id)).into_response())
         }
-        Err(StoreError::Invalid(e)) => {
-            let kept: HashMap<String, String> = form.into_iter().filter(|(k, _)| k != "csrf").collect();
-            worker_view(&app, &ctx, &p, id, messages(&ctx.i, &e), kept).await
-        }
+        Err(StoreError::Invalid(e)) => worker_view(&app, &ctx, &p, id, messages(&ctx.i, &e), kept(&form)).await,
         Err(e) => Err(store_err(&ctx, e)),
     }
 }
@@ -634,17 +620,12 @@ pub(super) async fn appraisal_page(State(app): State<AppState>, ctx: Ctx, Path(i
 
 /// The ratings a form holds (`<prefix>rating_<code>`, `<prefix>comment_<code>`) for the
 /// appraisal's functions; a rating that is not a number is refused by its function's code.
-fn posted_ratings(
-    a: &Appraisal,
-    form: &[(String, String)],
-    prefix: &str,
-    errs: &mut ValidationErrors,
-) -> Vec<RatingInput> {
+fn posted_ratings(a: &Appraisal, form: &Posted<'_>, prefix: &str, errs: &mut ValidationErrors) -> Vec<RatingInput> {
     a.ratings
         .iter()
         .map(|r| {
             let c = &r.function.code;
-            let typed = get(form, &format!("{prefix}rating_{c}"));
+            let typed = form.get(&format!("{prefix}rating_{c}"));
             let rating = if typed.is_empty() {
                 None
             } else {
@@ -655,7 +636,7 @@ fn posted_ratings(
                     None
                 })
             };
-            let comment = get(form, &format!("{prefix}comment_{c}"));
+            let comment = form.get(&format!("{prefix}comment_{c}"));
             RatingInput { function: c.clone(), rating, comment: (!comment.is_empty()).then(|| comment.to_string()) }
         })
         .collect()
@@ -666,7 +647,7 @@ async fn after_write(
     ctx: &Ctx,
     p: &Principal,
     id: i64,
-    form: Vec<(String, String)>,
+    form: &Posted<'_>,
     result: Result<Appraisal, StoreError>,
 ) -> PageResult {
     match result {
@@ -674,40 +655,42 @@ async fn after_write(
             flash(ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/appraisals/{}", a.id)).into_response())
         }
-        Err(StoreError::Invalid(e)) => {
-            let kept: HashMap<String, String> = form.into_iter().filter(|(k, _)| k != "csrf").collect();
-            appraisal_view(app, ctx, p, id, messages(&ctx.i, &e), Some(kept)).await
-        }
+        Err(StoreError::Invalid(e)) => appraisal_view(app, ctx, p, id, messages(&ctx.i, &e), Some(kept(form))).await,
         Err(StoreError::Stale { .. }) => {
-            let kept: HashMap<String, String> = form.into_iter().filter(|(k, _)| k != "csrf").collect();
-            appraisal_view(app, ctx, p, id, vec![ctx.i.t("performance.stale")], Some(kept)).await
+            appraisal_view(app, ctx, p, id, vec![ctx.i.t("performance.stale")], Some(kept(form))).await
         }
         Err(e) => Err(store_err(ctx, e)),
     }
 }
 
-fn version_of(form: &[(String, String)]) -> Option<i64> {
-    crate::common::versions::form_version(Some(get(form, crate::common::versions::VERSION_FIELD)))
+/// What a refused form held, to show it again (not its CSRF token).
+fn kept(form: &Posted<'_>) -> HashMap<String, String> {
+    form.0.iter().filter(|(k, _)| k != "csrf").cloned().collect()
+}
+
+fn version_of(form: &Posted<'_>) -> Option<i64> {
+    crate::common::versions::form_version(Some(form.get(crate::common::versions::VERSION_FIELD)))
 }
 
 pub(super) async fn update(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let a = app.store.appraisal(&p, id).await.map_err(|e| store_err(&ctx, e))?;
     let mut errs = ValidationErrors::default();
     let ratings = posted_ratings(&a, &form, "", &mut errs);
-    let overall = get(&form, "overall");
+    let overall = form.get("overall");
     let input = AppraisalUpdate {
-        form: AppraisalForm::parse(get(&form, "form")),
+        form: AppraisalForm::parse(form.get("form")),
         ratings,
-        comment: Some(get(&form, "comment").to_string()).filter(|c| !c.is_empty()),
+        comment: Some(form.get("comment").to_string()).filter(|c| !c.is_empty()),
         overall: OverallResult::parse(overall),
-        complete: get(&form, "complete") == "1",
+        complete: form.get("complete") == "1",
     };
     if !overall.is_empty() && input.overall.is_none() {
         errs.push(FieldError::new("overall", "required"));
@@ -717,57 +700,53 @@ pub(super) async fn update(
     } else {
         Err(StoreError::Invalid(errs))
     };
-    after_write(&app, &ctx, &p, id, form, result).await
+    after_write(&app, &ctx, &p, id, &form, result).await
 }
 
 pub(super) async fn self_appraise(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let a = app.store.appraisal(&p, id).await.map_err(|e| store_err(&ctx, e))?;
     let mut errs = ValidationErrors::default();
     let ratings = posted_ratings(&a, &form, "self_", &mut errs);
     let input =
-        SelfAppraisal { ratings, comment: Some(get(&form, "self_comment").to_string()).filter(|c| !c.is_empty()) };
+        SelfAppraisal { ratings, comment: Some(form.get("self_comment").to_string()).filter(|c| !c.is_empty()) };
     let result = if errs.is_empty() {
         app.store.self_appraise(&p, id, &input, version_of(&form)).await
     } else {
         Err(StoreError::Invalid(errs))
     };
-    after_write(&app, &ctx, &p, id, form, result).await
+    after_write(&app, &ctx, &p, id, &form, result).await
 }
 
 pub(super) async fn add_action(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
-    let kind = ActionKind::parse(get(&form, "kind"));
+    let kind = ActionKind::parse(form.get("kind"));
     if kind.is_none() {
         errs.push(FieldError::new("kind", "required"));
     }
-    let follow = get(&form, "follow_up_on");
-    let follow_up_on = if follow.is_empty() { None } else { date_field("follow_up_on", follow, &mut errs) };
-    let course = get(&form, "course_id");
-    let course_id = if course.is_empty() {
-        None
-    } else {
-        course.parse::<i64>().map_err(|_| errs.push(FieldError::new("course_id", "unknown_course"))).ok()
-    };
+    let follow_up_on = form.date("follow_up_on", false, &mut errs);
+    let course_id = form.number::<i64>("course_id", &mut errs);
     let result = match kind {
         Some(kind) if errs.is_empty() => {
             let input = ActionInput {
                 kind,
-                description: get(&form, "description").to_string(),
-                competency_code: Some(get(&form, "competency_code").to_string()).filter(|c| !c.is_empty()),
+                description: form.get("description").to_string(),
+                competency_code: Some(form.get("competency_code").to_string()).filter(|c| !c.is_empty()),
                 course_id,
                 follow_up_on,
             };
@@ -775,28 +754,26 @@ pub(super) async fn add_action(
         }
         _ => Err(StoreError::Invalid(errs)),
     };
-    after_write(&app, &ctx, &p, id, form, result).await
+    after_write(&app, &ctx, &p, id, &form, result).await
 }
 
 pub(super) async fn action_done(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(action): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
-    let appraisal: i64 = get(&form, "appraisal_id").parse().map_err(|_| ctx.not_found())?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
+    let appraisal: i64 = form.get("appraisal_id").parse().map_err(|_| ctx.not_found())?;
     let mut errs = ValidationErrors::default();
-    let on = match get(&form, "done_on") {
-        "" => Some(today()),
-        v => date_field("done_on", v, &mut errs),
-    };
+    let on = form.date("done_on", false, &mut errs).or_else(|| errs.is_empty().then(today));
     let result = match on {
         Some(on) if errs.is_empty() => app.store.close_appraisal_action(&p, action, on, today()).await,
         _ => Err(StoreError::Invalid(errs)),
     };
-    after_write(&app, &ctx, &p, appraisal, form, result).await
+    after_write(&app, &ctx, &p, appraisal, &form, result).await
 }
 
 #[derive(Template)]

@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use chrono::NaiveDate;
 use komlang_core::hiring::{
     CandidateSource, CandidateStatus, PlacementKind, RankingRule, RequiredCompetency, Requirements, RoundKind,
     RoundStatus, Unmet,
@@ -20,45 +19,10 @@ use serde::Deserialize;
 
 use crate::common::export::{export_format, page_download, FormatParam};
 use crate::common::form_box::messages;
+use crate::common::forms::choices;
 use crate::common::names::pick;
-use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult};
+use crate::common::{flash, layout, render_status, store_err, today, Choice, Ctx, I18n, Layout, PageResult, Posted};
 use crate::AppState;
-
-fn get<'a>(form: &'a [(String, String)], k: &str) -> &'a str {
-    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or_default()
-}
-
-fn opt(form: &[(String, String)], k: &str) -> Option<String> {
-    Some(get(form, k).to_string()).filter(|v| !v.is_empty())
-}
-
-fn date(form: &[(String, String)], k: &str, required: bool, errs: &mut ValidationErrors) -> Option<NaiveDate> {
-    let v = get(form, k);
-    if v.is_empty() {
-        if required {
-            errs.push(FieldError::new(k, "required"));
-        }
-        return None;
-    }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| errs.push(FieldError::new(k, "invalid_date"))).ok()
-}
-
-fn number<T: std::str::FromStr>(form: &[(String, String)], k: &str, errs: &mut ValidationErrors) -> Option<T> {
-    let v = get(form, k);
-    if v.is_empty() {
-        return None;
-    }
-    v.replace(',', ".").parse::<T>().map_err(|_| errs.push(FieldError::new(k, "invalid_number"))).ok()
-}
-
-fn choices<T: Copy + PartialEq>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: impl Fn(T) -> String,
-    chosen: &str,
-) -> Vec<Choice> {
-    all.iter().map(|v| Choice { value: code(*v).into(), label: label(*v), selected: code(*v) == chosen }).collect()
-}
 
 pub struct RoundLine {
     pub r: RoundBrief,
@@ -87,7 +51,7 @@ async fn rounds_view(app: &AppState, ctx: &Ctx, p: &Principal, problems: Vec<Str
         .into_iter()
         .map(|r| RoundLine { kind: i.label(r.kind), status: i.label(r.status), r })
         .collect();
-    let kinds = choices(RoundKind::ALL, RoundKind::code, |k| i.label(k), "provincial");
+    let kinds = choices(&i, RoundKind::ALL, RoundKind::code, "provincial");
     let l = layout(ctx, "recruitment").await?;
     render_status(
         if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
@@ -110,24 +74,25 @@ pub(super) async fn rounds_page(State(app): State<AppState>, ctx: Ctx) -> PageRe
 pub(super) async fn create_round(
     State(app): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
-    let kind = RoundKind::parse(get(&form, "kind"));
+    let kind = RoundKind::parse(form.get("kind"));
     if kind.is_none() {
         errs.push(FieldError::new("kind", "required"));
     }
-    let opens = date(&form, "opens_on", true, &mut errs);
-    let closes = date(&form, "closes_on", true, &mut errs);
-    let exam: Option<f64> = number(&form, "exam_weight", &mut errs);
+    let opens = form.date("opens_on", true, &mut errs);
+    let closes = form.date("closes_on", true, &mut errs);
+    let exam: Option<f64> = form.number("exam_weight", &mut errs);
     let result = match (kind, opens, closes) {
         (Some(kind), Some(opens_on), Some(closes_on)) if errs.is_empty() => {
             let input = RoundInput {
-                name: get(&form, "name").to_string(),
+                name: form.get("name").to_string(),
                 kind,
-                province: opt(&form, "province"),
+                province: form.opt("province"),
                 opens_on,
                 closes_on,
                 ranking: exam.map(|e| RankingRule { exam_weight: e, interview_weight: 1.0 - e }),
@@ -336,9 +301,9 @@ async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems:
             posts,
             candidates,
             pool,
-            cadres: choices(Cadre::ALL, Cadre::code, |c| i.label(c), ""),
-            educations: choices(EducationLevel::ALL, EducationLevel::code, |e| i.label(e), ""),
-            sexes: choices(Sex::ALL, Sex::code, |s| i.label(s), ""),
+            cadres: choices(&i, Cadre::ALL, Cadre::code, ""),
+            educations: choices(&i, EducationLevel::ALL, EducationLevel::code, ""),
+            sexes: choices(&i, Sex::ALL, Sex::code, ""),
             problems,
             today: today().to_string(),
             r,
@@ -381,18 +346,19 @@ pub(super) async fn add_post(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
-    let post: Option<i64> = number(&form, "post_id", &mut errs);
+    let post: Option<i64> = form.number("post_id", &mut errs);
     if post.is_none() && errs.is_empty() {
         errs.push(FieldError::new("post_id", "required"));
     }
-    let years: Option<u32> = number(&form, "years_min", &mut errs);
+    let years: Option<u32> = form.number("years_min", &mut errs);
     let mut competencies = Vec::new();
-    for part in get(&form, "competencies").split_whitespace() {
+    for part in form.get("competencies").split_whitespace() {
         match part.split_once(':').and_then(|(c, l)| l.parse::<u8>().ok().map(|l| (c, l))) {
             Some((code, level)) => competencies.push(RequiredCompetency { code: code.to_string(), level }),
             None => errs.push(FieldError::new("competencies", "invalid_competency_level").with("value", part)),
@@ -401,8 +367,8 @@ pub(super) async fn add_post(
     let result = match post {
         Some(post_id) if errs.is_empty() => {
             let requirements = Requirements {
-                cadre: Cadre::parse(get(&form, "cadre")),
-                education_min: EducationLevel::parse(get(&form, "education_min")),
+                cadre: Cadre::parse(form.get("cadre")),
+                education_min: EducationLevel::parse(form.get("education_min")),
                 years_min: years.unwrap_or(0),
                 competencies,
             };
@@ -417,27 +383,28 @@ pub(super) async fn add_candidate(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
     let input = CandidateInput {
-        worker_id: number(&form, "worker_id", &mut errs),
-        placement_id: number(&form, "placement_id", &mut errs),
-        source: CandidateSource::parse(get(&form, "source")),
-        name_km: opt(&form, "name_km"),
-        name_latin: opt(&form, "name_latin"),
-        sex: Sex::parse(get(&form, "sex")),
-        date_of_birth: date(&form, "date_of_birth", false, &mut errs),
-        national_id: opt(&form, "national_id"),
-        phone: opt(&form, "phone"),
-        cadre: Cadre::parse(get(&form, "cadre")),
-        education_level: EducationLevel::parse(get(&form, "education_level")),
-        experience_since: date(&form, "experience_since", false, &mut errs),
-        institution: opt(&form, "institution"),
-        graduated_year: number(&form, "graduated_year", &mut errs),
-        applied_on: date(&form, "applied_on", false, &mut errs),
+        worker_id: form.number("worker_id", &mut errs),
+        placement_id: form.number("placement_id", &mut errs),
+        source: CandidateSource::parse(form.get("source")),
+        name_km: form.opt("name_km"),
+        name_latin: form.opt("name_latin"),
+        sex: Sex::parse(form.get("sex")),
+        date_of_birth: form.date("date_of_birth", false, &mut errs),
+        national_id: form.opt("national_id"),
+        phone: form.opt("phone"),
+        cadre: Cadre::parse(form.get("cadre")),
+        education_level: EducationLevel::parse(form.get("education_level")),
+        experience_since: form.date("experience_since", false, &mut errs),
+        institution: form.opt("institution"),
+        graduated_year: form.number("graduated_year", &mut errs),
+        applied_on: form.date("applied_on", false, &mut errs),
     };
     let result = if errs.is_empty() {
         app.store.add_candidate(&p, id, &input, today()).await
@@ -451,41 +418,37 @@ pub(super) async fn close_round(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let result = app.store.close_round(&p, id, None, today()).await;
     after(&app, &ctx, &p, id, result).await
 }
 
-/// The round a candidate is in, for the redirect and the page shown again.
-async fn round_of(
-    app: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    form: &[(String, String)],
-) -> Result<i64, crate::common::PageError> {
-    let _ = (app, p);
-    get(form, "round_id").parse::<i64>().map_err(|_| ctx.not_found())
+/// The round a candidate is in (the form's `round_id`), for the redirect and the page shown again.
+fn round_of(ctx: &Ctx, form: &Posted<'_>) -> Result<i64, crate::common::PageError> {
+    form.get("round_id").parse::<i64>().map_err(|_| ctx.not_found())
 }
 
 pub(super) async fn scores(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
-    let round = round_of(&app, &ctx, &p, &form).await?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
+    let round = round_of(&ctx, &form)?;
     let mut errs = ValidationErrors::default();
     let input = ScoresInput {
-        exam_score: number(&form, "exam_score", &mut errs),
-        interview_score: number(&form, "interview_score", &mut errs),
-        interview_notes: opt(&form, "interview_notes"),
+        exam_score: form.number("exam_score", &mut errs),
+        interview_score: form.number("interview_score", &mut errs),
+        interview_notes: form.opt("interview_notes"),
     };
-    let version = crate::common::versions::form_version(Some(get(&form, crate::common::versions::VERSION_FIELD)));
+    let version = crate::common::versions::form_version(Some(form.get(crate::common::versions::VERSION_FIELD)));
     let result = if errs.is_empty() {
         app.store.set_candidate_scores(&p, id, &input, version, today()).await
     } else {
@@ -498,14 +461,15 @@ pub(super) async fn appoint(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
-    let round = round_of(&app, &ctx, &p, &form).await?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
+    let round = round_of(&ctx, &form)?;
     let mut errs = ValidationErrors::default();
-    let post: Option<i64> = number(&form, "post_id", &mut errs);
-    let start = date(&form, "start_date", true, &mut errs);
+    let post: Option<i64> = form.number("post_id", &mut errs);
+    let start = form.date("start_date", true, &mut errs);
     if post.is_none() && errs.for_field("post_id").is_none() {
         errs.push(FieldError::new("post_id", "required"));
     }
@@ -522,11 +486,12 @@ pub(super) async fn withdraw(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
-    let round = round_of(&app, &ctx, &p, &form).await?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
+    let round = round_of(&ctx, &form)?;
     let result = app.store.withdraw_candidate(&p, id, today()).await;
     after(&app, &ctx, &p, round, result).await
 }
@@ -573,9 +538,9 @@ async fn placements_view(app: &AppState, ctx: &Ctx, p: &Principal, pool: bool, p
             lines,
             pool,
             can_keep: p.may(Action::KeepPlacements),
-            kinds: choices(PlacementKind::ALL, PlacementKind::code, |k| i.label(k), ""),
-            sexes: choices(Sex::ALL, Sex::code, |s| i.label(s), ""),
-            educations: choices(EducationLevel::ALL, EducationLevel::code, |e| i.label(e), "bachelor"),
+            kinds: choices(&i, PlacementKind::ALL, PlacementKind::code, ""),
+            sexes: choices(&i, Sex::ALL, Sex::code, ""),
+            educations: choices(&i, EducationLevel::ALL, EducationLevel::code, "bachelor"),
             problems,
             l,
         },
@@ -594,39 +559,40 @@ pub(super) async fn placements_page(
 pub(super) async fn create_placement(
     State(app): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = ctx.require()?.clone();
-    ctx.check_csrf(get(&form, "csrf"))?;
+    let form = Posted(&pairs);
+    ctx.check_csrf(form.get("csrf"))?;
     let mut errs = ValidationErrors::default();
-    let kind = PlacementKind::parse(get(&form, "kind"));
-    let sex = Sex::parse(get(&form, "sex"));
+    let kind = PlacementKind::parse(form.get("kind"));
+    let sex = Sex::parse(form.get("sex"));
     for (k, missing) in [("kind", kind.is_none()), ("sex", sex.is_none())] {
         if missing {
             errs.push(FieldError::new(k, "required"));
         }
     }
-    let start = date(&form, "start_date", true, &mut errs);
-    let end = date(&form, "end_date", true, &mut errs);
+    let start = form.date("start_date", true, &mut errs);
+    let end = form.date("end_date", true, &mut errs);
     let input = match (kind, sex, start, end) {
         (Some(kind), Some(sex), Some(start_date), Some(end_date)) => Some(PlacementInput {
             kind,
-            name_km: get(&form, "name_km").into(),
-            name_latin: get(&form, "name_latin").into(),
+            name_km: form.get("name_km").into(),
+            name_latin: form.get("name_latin").into(),
             sex,
-            date_of_birth: date(&form, "date_of_birth", false, &mut errs),
-            national_id: opt(&form, "national_id"),
-            phone: opt(&form, "phone"),
-            institution: get(&form, "institution").into(),
-            programme: opt(&form, "programme"),
-            education_level: EducationLevel::parse(get(&form, "education_level")),
-            host_admin_code: get(&form, "host_admin_code").into(),
-            host_org_id: number(&form, "host_org_id", &mut errs),
-            supervisor_worker_id: number(&form, "supervisor_worker_id", &mut errs),
+            date_of_birth: form.date("date_of_birth", false, &mut errs),
+            national_id: form.opt("national_id"),
+            phone: form.opt("phone"),
+            institution: form.get("institution").into(),
+            programme: form.opt("programme"),
+            education_level: EducationLevel::parse(form.get("education_level")),
+            host_admin_code: form.get("host_admin_code").into(),
+            host_org_id: form.number("host_org_id", &mut errs),
+            supervisor_worker_id: form.number("supervisor_worker_id", &mut errs),
             start_date,
             end_date,
-            graduated_year: number(&form, "graduated_year", &mut errs),
-            notes: opt(&form, "notes"),
+            graduated_year: form.number("graduated_year", &mut errs),
+            notes: form.opt("notes"),
         }),
         _ => None,
     };
