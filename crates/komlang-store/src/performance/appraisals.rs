@@ -290,14 +290,17 @@ fn checked_ratings(
     for (i, r) in ratings.iter().enumerate() {
         let at = |f: &str| format!("ratings[{i}].{f}");
         let Some(f) = functions.iter().find(|f| f.code == r.function.trim()) else {
-            errs.push(FieldError::new(&at("function"), "unknown_function").with("value", r.function.trim()));
+            let field = at("function");
+            errs.push(FieldError::new(&field, "unknown_function").with("value", r.function.trim()));
             continue;
         };
         if !seen.insert(f.id) {
-            errs.push(FieldError::new(&at("function"), "duplicate_function").with("value", &f.code));
+            let field = at("function");
+            errs.push(FieldError::new(&field, "duplicate_function").with("value", &f.code));
         }
         if !rating_ok(r.rating) {
-            errs.push(FieldError::new(&at("rating"), "out_of_range").with("min", 1).with("max", 4));
+            let field = at("rating");
+            errs.push(FieldError::new(&field, "out_of_range").with("min", 1).with("max", 4));
         }
         let c = comment(errs, &at("comment"), &r.comment);
         out.push((f.id, r.rating, c));
