@@ -63,10 +63,10 @@ pub struct RequiredCompetency {
 #[serde(deny_unknown_fields)]
 pub struct Requirements {
     /// The cadre the candidate must belong to (by their qualification); none: any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::blank_as_none")]
     pub cadre: Option<Cadre>,
     /// The lowest education or certificate level.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::blank_as_none")]
     pub education_min: Option<EducationLevel>,
     /// Whole years of experience in the workforce.
     #[serde(default)]

@@ -75,9 +75,40 @@ impl NonBlank for Option<&String> {
     }
 }
 
+/// An optional field of a JSON body where a blank text (white space alone, as [`NonBlank`]) is
+/// none, as the API reads blanks: `#[serde(default, deserialize_with = "crate::text::blank_as_none")]`.
+pub fn blank_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.non_blank().is_none() => Ok(None),
+        Some(v) => T::deserialize(v).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{clean_text, has_letter, NonBlank};
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "super::blank_as_none")]
+        sex: Option<crate::Sex>,
+    }
+
+    #[test]
+    fn a_blank_optional_field_is_none_and_anything_else_is_read() {
+        let read = |j: &str| serde_json::from_str::<Body>(j).map(|b| b.sex);
+        assert_eq!(read(r#"{"sex": " \u00a0"}"#).unwrap(), None);
+        assert_eq!(read(r#"{"sex": null}"#).unwrap(), None);
+        assert_eq!(read("{}").unwrap(), None);
+        assert_eq!(read(r#"{"sex": "female"}"#).unwrap(), Some(crate::Sex::Female));
+        assert!(read(r#"{"sex": "x"}"#).is_err());
+    }
 
     #[test]
     fn invisible_characters_are_dropped_and_text_composed() {

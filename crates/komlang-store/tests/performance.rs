@@ -15,7 +15,7 @@ use komlang_core::performance::{
 use komlang_core::validate::WorkerInput;
 use komlang_core::{AdminLevel, Principal, Scope, UserRole, WorkerRole};
 use komlang_store::performance::{
-    ActionInput, AppraisalUpdate, PerformanceList, RatingInput, SelfAppraisal, StartAppraisal,
+    ActionInput, AppraisalUpdate, FunctionRating, PerformanceList, SelfAppraisal, StartAppraisal,
 };
 use komlang_store::testing::{engines, error_codes, officer, TestDb};
 use komlang_store::{system_principal, Store, StoreError};
@@ -56,8 +56,8 @@ fn as_worker(id: i64) -> Principal {
     }
 }
 
-fn rate(function: &str, rating: u8) -> RatingInput {
-    RatingInput { function: function.into(), rating: Some(rating), comment: Some(format!("on {function}")) }
+fn rate(function: &str, rating: u8) -> FunctionRating {
+    FunctionRating { function: function.into(), rating: Some(rating), comment: Some(format!("on {function}")) }
 }
 
 async fn audited(store: &Store, entity: &str) -> i64 {
@@ -191,7 +191,7 @@ async fn an_appraisal_from_start_to_follow_up() {
         let e = store.update_appraisal(&as_worker(sup), a.id, &bad, None, today()).await.unwrap_err();
         assert_eq!(error_codes(&e, true), "ratings[0].function:unknown_function,ratings[1].rating:out_of_range");
 
-        let all: Vec<RatingInput> =
+        let all: Vec<FunctionRating> =
             codes.iter().enumerate().map(|(i, c)| rate(c, if i == 0 { 2 } else { 3 })).collect();
         let done = AppraisalUpdate {
             ratings: all,
@@ -305,7 +305,7 @@ async fn who_is_due_by_unit_and_in_the_lists() {
             )
             .await
             .unwrap();
-        let all: Vec<RatingInput> = a.ratings.iter().map(|r| rate(&r.function.code, 3)).collect();
+        let all: Vec<FunctionRating> = a.ratings.iter().map(|r| rate(&r.function.code, 3)).collect();
         let done =
             AppraisalUpdate { ratings: all, overall: Some(OverallResult::Meets), complete: true, ..Default::default() };
         store.update_appraisal(&admin, a.id, &done, None, today()).await.unwrap();

@@ -69,15 +69,15 @@ pub struct CandidateInput {
     #[serde(default)]
     pub placement_id: Option<i64>,
     /// For a new person: graduate, intern or external (default external).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub source: Option<CandidateSource>,
     #[serde(default)]
     pub name_km: Option<String>,
     #[serde(default)]
     pub name_latin: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub sex: Option<Sex>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<NaiveDate>,
     #[serde(default)]
@@ -85,12 +85,12 @@ pub struct CandidateInput {
     #[serde(default)]
     pub phone: Option<String>,
     /// The cadre their qualification puts them in.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub cadre: Option<Cadre>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub education_level: Option<EducationLevel>,
     /// The day their experience in the workforce began.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub experience_since: Option<NaiveDate>,
     #[serde(default)]
@@ -98,7 +98,7 @@ pub struct CandidateInput {
     #[serde(default)]
     pub graduated_year: Option<i32>,
     /// Default: today.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub applied_on: Option<NaiveDate>,
 }

@@ -23,7 +23,7 @@ pub struct PlacementInput {
     pub name_km: String,
     pub name_latin: String,
     pub sex: Sex,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<NaiveDate>,
     #[serde(default)]
@@ -34,7 +34,7 @@ pub struct PlacementInput {
     pub institution: String,
     #[serde(default)]
     pub programme: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub education_level: Option<EducationLevel>,
     /// Where they are placed (a province for a DoSVY, a district for a district office).
     pub host_admin_code: String,

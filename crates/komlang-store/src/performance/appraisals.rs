@@ -216,7 +216,7 @@ pub struct StartAppraisal {
 /// A rating of one key function (by its code).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RatingInput {
+pub struct FunctionRating {
     pub function: String,
     /// 1 to 4; absent: not rated.
     #[serde(default)]
@@ -230,13 +230,13 @@ pub struct RatingInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppraisalUpdate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub form: Option<AppraisalForm>,
     #[serde(default)]
-    pub ratings: Vec<RatingInput>,
+    pub ratings: Vec<FunctionRating>,
     #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     pub overall: Option<OverallResult>,
     #[serde(default)]
     pub complete: bool,
@@ -247,7 +247,7 @@ pub struct AppraisalUpdate {
 #[serde(deny_unknown_fields)]
 pub struct SelfAppraisal {
     #[serde(default)]
-    pub ratings: Vec<RatingInput>,
+    pub ratings: Vec<FunctionRating>,
     #[serde(default)]
     pub comment: Option<String>,
 }
@@ -265,7 +265,7 @@ pub struct ActionInput {
     #[serde(default)]
     pub course_id: Option<i64>,
     /// Required of a corrective action.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub follow_up_on: Option<NaiveDate>,
 }
@@ -283,7 +283,7 @@ fn comment(errs: &mut ValidationErrors, field: &str, v: &Option<String>) -> Opti
 fn checked_ratings(
     errs: &mut ValidationErrors,
     functions: &[JobFunction],
-    ratings: &[RatingInput],
+    ratings: &[FunctionRating],
 ) -> Vec<(i64, Option<u8>, Option<String>)> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();

@@ -12,7 +12,7 @@ mod jobs;
 mod settings;
 
 pub use appraisals::{
-    ActionInput, AgreedAction, Appraisal, AppraisalBrief, AppraisalUpdate, CourseRef, RatedFunction, RatingInput,
+    ActionInput, AgreedAction, Appraisal, AppraisalBrief, AppraisalUpdate, CourseRef, FunctionRating, RatedFunction,
     SelfAppraisal, StartAppraisal, TrainingSuggestion, WorkerAppraisals,
 };
 pub use due::{PerformanceList, PerformanceListRow, PerformanceReport, PerformanceRow, LIST_MAX};

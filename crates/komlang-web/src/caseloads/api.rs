@@ -120,13 +120,22 @@ pub(super) async fn over_threshold(
     Ok(Json(Items { items: app.store.workers_over_threshold(&p, q.parent.non_blank()).await.map_err(store(&i))? }))
 }
 
+/// The levels re-assignments are looked for at.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum HintLevel {
+    District,
+    Commune,
+}
+
 /// Where to look for re-assignments.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HintParams {
     /// `district` (default: districts compared within their province) or `commune` (communes
     /// within their district).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<HintLevel>, inline)]
     pub level: Option<String>,
     /// An admin unit code (default: the caller's whole scope).
     pub parent: Option<String>,

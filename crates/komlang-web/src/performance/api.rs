@@ -13,8 +13,8 @@ use komlang_core::performance::{
 };
 use komlang_core::NonBlank;
 use komlang_store::performance::{
-    ActionInput, AgreedAction, Appraisal, AppraisalBrief, AppraisalUpdate, CourseRef, JobDescription, JobFunction,
-    PerformanceList, PerformanceListRow, PerformanceReport, PerformanceRow, RatedFunction, RatingInput, SelfAppraisal,
+    ActionInput, AgreedAction, Appraisal, AppraisalBrief, AppraisalUpdate, CourseRef, FunctionRating, JobDescription,
+    JobFunction, PerformanceList, PerformanceListRow, PerformanceReport, PerformanceRow, RatedFunction, SelfAppraisal,
     StartAppraisal, TrainingSuggestion, WorkerAppraisals,
 };
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,7 @@ pub(super) async fn add_action(
 #[serde(deny_unknown_fields)]
 pub struct ActionDone {
     /// Default: today.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "komlang_core::text::blank_as_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub done_on: Option<NaiveDate>,
 }
@@ -312,7 +312,7 @@ pub(super) async fn load_job_descriptions(
     paths(worker_appraisals, start, get, update, self_appraise, add_action, action_done, summary, list, settings,
         set_settings, job_descriptions, load_job_descriptions),
     components(schemas(WorkerAppraisals, AppraisalBrief, Appraisal, RatedFunction, AgreedAction, CourseRef,
-        TrainingSuggestion, StartAppraisal, AppraisalUpdate, RatingInput, SelfAppraisal, ActionInput, ActionDone,
+        TrainingSuggestion, StartAppraisal, AppraisalUpdate, FunctionRating, SelfAppraisal, ActionInput, ActionDone,
         PerformanceReport, PerformanceRow, PerformanceList, PerformanceListRow, ListAnswer, AppraisalSettings,
         JobDescriptions, JobDescription, JobFunction, JobDescriptionLoad, JobDescriptionInput, KeyFunction,
         AppraisalForm, AppraisalStatus, OverallResult, ActionKind, DueState, komlang_store::caseloads::Productivity)),

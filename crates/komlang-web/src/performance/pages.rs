@@ -14,8 +14,8 @@ use komlang_core::performance::{
 };
 use komlang_core::*;
 use komlang_store::performance::{
-    ActionInput, Appraisal, AppraisalUpdate, JobDescription, PerformanceList, PerformanceReport, PerformanceRow,
-    RatingInput, SelfAppraisal, StartAppraisal,
+    ActionInput, Appraisal, AppraisalUpdate, FunctionRating, JobDescription, PerformanceList, PerformanceReport,
+    PerformanceRow, SelfAppraisal, StartAppraisal,
 };
 use komlang_store::StoreError;
 use serde::Deserialize;
@@ -620,7 +620,7 @@ pub(super) async fn appraisal_page(State(app): State<AppState>, ctx: Ctx, Path(i
 
 /// The ratings a form holds (`<prefix>rating_<code>`, `<prefix>comment_<code>`) for the
 /// appraisal's functions; a rating that is not a number is refused by its function's code.
-fn posted_ratings(a: &Appraisal, form: &Posted<'_>, prefix: &str, errs: &mut ValidationErrors) -> Vec<RatingInput> {
+fn posted_ratings(a: &Appraisal, form: &Posted<'_>, prefix: &str, errs: &mut ValidationErrors) -> Vec<FunctionRating> {
     a.ratings
         .iter()
         .map(|r| {
@@ -637,7 +637,7 @@ fn posted_ratings(a: &Appraisal, form: &Posted<'_>, prefix: &str, errs: &mut Val
                 })
             };
             let comment = form.get(&format!("{prefix}comment_{c}"));
-            RatingInput { function: c.clone(), rating, comment: (!comment.is_empty()).then(|| comment.to_string()) }
+            FunctionRating { function: c.clone(), rating, comment: (!comment.is_empty()).then(|| comment.to_string()) }
         })
         .collect()
 }
