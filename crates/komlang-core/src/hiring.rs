@@ -55,6 +55,8 @@ pub const SCORE_MAX: f64 = 100.0;
 #[serde(deny_unknown_fields)]
 pub struct RequiredCompetency {
     pub code: String,
+    /// 1 to 4.
+    #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
 }
 

@@ -220,6 +220,7 @@ pub struct FunctionRating {
     pub function: String,
     /// 1 to 4; absent: not rated.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 4)]
     pub rating: Option<u8>,
     #[serde(default)]
     pub comment: Option<String>,
