@@ -630,6 +630,23 @@ impl Store {
         self.appraisal(p, id).await
     }
 
+    /// Ends a change of an appraisal: audits it (the appraisal before and as the change left it),
+    /// commits, and answers the appraisal as the caller reads it.
+    async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        p: &Principal,
+        id: i64,
+        action: &str,
+        before: &Appraisal,
+    ) -> Result<Appraisal> {
+        let after = self.appraisal_on(&mut tx, p, id).await?;
+        record_audit(&mut tx, p, action, "appraisal", &id.to_string(), Some(&audited(before)), Some(&audited(&after)))
+            .await?;
+        tx.commit().await?;
+        self.appraisal(p, id).await
+    }
+
     /// Locks an appraisal for a change: its worker's access, its status and version checked.
     async fn appraisal_for_change(
         &self,
@@ -708,19 +725,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let after = self.appraisal_on(&mut tx, p, id).await?;
-        record_audit(
-            &mut tx,
-            p,
-            "update",
-            "appraisal",
-            &id.to_string(),
-            Some(&audited(&before)),
-            Some(&audited(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        self.appraisal(p, id).await
+        self.commit_audited(tx, p, id, "update", &before).await
     }
 
     /// The worker's self-appraisal of an open appraisal (their own; audited).
@@ -760,19 +765,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let after = self.appraisal_on(&mut tx, p, id).await?;
-        record_audit(
-            &mut tx,
-            p,
-            "self_appraise",
-            "appraisal",
-            &id.to_string(),
-            Some(&audited(&before)),
-            Some(&audited(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        self.appraisal(p, id).await
+        self.commit_audited(tx, p, id, "self_appraise", &before).await
     }
 
     /// Agrees an action in an appraisal (open or completed: actions are agreed at the end of an
