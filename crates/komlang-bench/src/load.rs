@@ -37,7 +37,10 @@ pub struct LoadArgs {
     /// The requests: `full`, what people do (searches, lists, profiles, the home page,
     /// coverage, edits), `search`, searches and profiles only (the search aims), or
     /// `reports`, the establishment, supervision, cost and retention reports (on posts,
-    /// ranks, supervisors and reasons for leaving the bench adds to the registry).
+    /// ranks, supervisors and reasons for leaving the bench adds to the registry), or
+    /// `performance`, appraisals due by unit and their lists, a worker's appraisals,
+    /// re-assignment hints and a recruitment round's ranking (on appraisals, case lists and
+    /// a round the bench adds).
     #[arg(long, value_enum, default_value_t = Mix::Full)]
     mix: Mix,
 }
@@ -47,6 +50,7 @@ pub enum Mix {
     Full,
     Search,
     Reports,
+    Performance,
 }
 
 impl Mix {
@@ -55,6 +59,7 @@ impl Mix {
             Mix::Full => MIX,
             Mix::Search => SEARCH_MIX,
             Mix::Reports => REPORTS_MIX,
+            Mix::Performance => PERFORMANCE_MIX,
         }
     }
 }
@@ -78,6 +83,13 @@ enum Kind {
     WorkforceCost,
     Turnover,
     Survival,
+    AppraisalsProvince,
+    AppraisalsDistrict,
+    AppraisalsOverdue,
+    WorkerAppraisals,
+    Reassignment,
+    ReassignmentProvince,
+    Round,
 }
 
 const MIX: &[(Kind, u32)] = &[
@@ -111,6 +123,21 @@ const REPORTS_MIX: &[(Kind, u32)] = &[
     (Kind::Profile, 40),
 ];
 
+/// `--mix performance`: appraisals due by unit and the lists behind them, a worker's
+/// appraisals, re-assignment hints, a recruitment round with its ranking, with the home page and
+/// profiles beside them.
+const PERFORMANCE_MIX: &[(Kind, u32)] = &[
+    (Kind::AppraisalsProvince, 10),
+    (Kind::AppraisalsDistrict, 5),
+    (Kind::AppraisalsOverdue, 10),
+    (Kind::WorkerAppraisals, 20),
+    (Kind::Reassignment, 3),
+    (Kind::ReassignmentProvince, 3),
+    (Kind::Round, 5),
+    (Kind::Home, 5),
+    (Kind::Profile, 40),
+];
+
 impl Kind {
     fn label(self) -> &'static str {
         match self {
@@ -130,6 +157,13 @@ impl Kind {
             Kind::WorkforceCost => "workforce cost, provinces",
             Kind::Turnover => "turnover by province, 2025",
             Kind::Survival => "survival of starters",
+            Kind::AppraisalsProvince => "appraisals due, provinces",
+            Kind::AppraisalsDistrict => "appraisals due, districts of a province",
+            Kind::AppraisalsOverdue => "overdue appraisals of a province (list)",
+            Kind::WorkerAppraisals => "GET /api/v1/workers/{id}/appraisals",
+            Kind::Reassignment => "re-assignment hints, districts",
+            Kind::ReassignmentProvince => "re-assignment hints, communes of a province",
+            Kind::Round => "recruitment round (candidates ranked)",
         }
     }
 }
@@ -160,6 +194,10 @@ impl Sample {
         }
     }
 
+    fn province(&self, rng: &mut StdRng) -> &str {
+        &self.provinces[rng.gen_range(0..self.provinces.len())]
+    }
+
     fn path(&self, kind: Kind, rng: &mut StdRng) -> (reqwest::Method, String) {
         let id = self.ids[rng.gen_range(0..self.ids.len())];
         let get = reqwest::Method::GET;
@@ -187,6 +225,17 @@ impl Sample {
             Kind::WorkforceCost => (get, "/api/v1/costs/workforce?level=province&currency=USD".into()),
             Kind::Turnover => (get, "/api/v1/retention/turnover?year=2025&by=province".into()),
             Kind::Survival => (get, "/api/v1/retention/survival".into()),
+            Kind::AppraisalsProvince => (get, "/api/v1/appraisals/summary?level=province".into()),
+            Kind::AppraisalsDistrict => {
+                (get, format!("/api/v1/appraisals/summary?level=district&parent={}", self.province(rng)))
+            }
+            Kind::AppraisalsOverdue => (get, format!("/api/v1/appraisals/lists/overdue?unit={}", self.province(rng))),
+            Kind::WorkerAppraisals => (get, format!("/api/v1/workers/{id}/appraisals")),
+            Kind::Reassignment => (get, "/api/v1/caseloads/reassignment?level=district".into()),
+            Kind::ReassignmentProvince => {
+                (get, format!("/api/v1/caseloads/reassignment?level=commune&parent={}", self.province(rng)))
+            }
+            Kind::Round => (get, format!("/api/v1/recruitment/rounds/{BENCH_ROUND}")),
         }
     }
 }
@@ -340,6 +389,127 @@ async fn report_data(engine: &str, url: &str) -> Result<()> {
         count("posts").await?,
         count("worker_ranks").await?,
         count("supervision_assignments").await?
+    );
+    pool.close().await;
+    Ok(())
+}
+
+/// The recruitment round the bench adds (`--mix performance`).
+const BENCH_ROUND: i64 = 900_001;
+
+/// What the performance pages read, added once to the bench's registry (when it has no
+/// appraisal yet) on top of [`report_data`]'s posts, set-based: a job description; a completed
+/// appraisal for two active workers in three, their periods ending over the last two years (so
+/// that some are due and some overdue), an open one for every ninth; a corrective action for
+/// one appraised worker in forty, follow-ups spread around today; a Primero case list in which
+/// one active worker in ten owns cases (45 open, against the default threshold of 25, in the districts whose code's fourth digit is 1
+/// or 2, 2 elsewhere: loads far above and far below the threshold side by side); a national
+/// round of 200 vacant posts (one in four requiring a competency) and about 2,000 candidates
+/// from the registry, scored.
+async fn performance_data(engine: &str, url: &str) -> Result<()> {
+    let pool = connect(url).await?;
+    let appraisals: i64 = sqlx::query("SELECT COUNT(*) FROM appraisals").fetch_one(&pool).await?.get(0);
+    if appraisals > 0 {
+        pool.close().await;
+        return Ok(());
+    }
+    let started = Instant::now();
+    let now = "'2026-01-01T00:00:00Z'";
+    // A day `days` after 2024-12-01, as text (the engines' date arithmetic differs).
+    let day = |days: &str| match engine {
+        "sqlite" => format!("date('2024-12-01', '+' || ({days}) || ' days')"),
+        _ => format!("to_char(DATE '2024-12-01' + ({days})::int, 'YYYY-MM-DD')"),
+    };
+    let numbers = |n: u32| {
+        format!("(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT i FROM n)")
+    };
+    let statements = [
+        format!(
+            "INSERT INTO job_descriptions (id, role, version, title_en, title_km, loaded_by, loaded_at) \
+             VALUES ({BENCH_ROUND}, 'bench', 1, 'Bench role', 'Bench role', 'bench', {now})"
+        ),
+        format!(
+            "INSERT INTO job_functions (job_description_id, position, code, name_en, name_km, competencies) \
+             SELECT {BENCH_ROUND}, i, 'f' || i, 'Function', 'Function', '' FROM {} f",
+            numbers(4)
+        ),
+        format!(
+            "INSERT INTO appraisals (worker_id, cycle, period_start, period_end, job_description_id, form, status, \
+             overall, appraiser, completed_on, created_at, updated_at) \
+             SELECT w.id, 'bench', '2024-01-01', {end}, {BENCH_ROUND}, 'formal', 'completed', 'meets', 'bench', {end}, \
+             {now}, {now} FROM workers w WHERE w.status = 'active' AND w.id % 3 <> 0",
+            end = day("w.id % 730")
+        ),
+        format!(
+            "INSERT INTO appraisals (worker_id, cycle, period_start, period_end, job_description_id, form, status, \
+             appraiser, created_at, updated_at) \
+             SELECT w.id, 'bench-open', '2025-12-01', '2026-11-30', {BENCH_ROUND}, 'formal', 'open', 'bench', {now}, {now} \
+             FROM workers w WHERE w.status = 'active' AND w.id % 9 = 0"
+        ),
+        format!(
+            "INSERT INTO appraisal_actions (appraisal_id, kind, description, follow_up_on, created_by, created_at) \
+             SELECT a.id, 'corrective', 'Bench follow-up', {}, 'bench', {now} FROM appraisals a \
+             WHERE a.status = 'completed' AND a.worker_id % 40 = 1",
+            day("500 + a.worker_id % 400")
+        ),
+        format!(
+            "INSERT INTO caseload_snapshots (id, source, as_of, cases, open_cases, recorded_by, recorded_at) \
+             VALUES ({BENCH_ROUND}, 'primero', '2026-11-30', 0, 0, 'bench', {now})"
+        ),
+        format!(
+            "INSERT INTO case_owner_links (source, owner_key, owner, worker_id, linked_by, linked_at) \
+             SELECT 'primero', 'bench' || w.id, 'bench' || w.id, w.id, 'bench', {now} FROM workers w \
+             WHERE w.status = 'active' AND w.id % 10 = 0"
+        ),
+        format!(
+            "INSERT INTO caseload_cases (snapshot_id, case_ref, status, owner, owner_key, admin_code, opened_on) \
+             SELECT {BENCH_ROUND}, k.owner_key || '-' || n.i, 'open', k.owner, k.owner_key, w.workplace_code, '2026-06-01' \
+             FROM case_owner_links k JOIN workers w ON w.id = k.worker_id CROSS JOIN {} n \
+             WHERE n.i <= CASE WHEN substr(w.workplace_code, 4, 1) IN ('1', '2') THEN 45 ELSE 2 END",
+            numbers(45)
+        ),
+        format!(
+            "UPDATE caseload_snapshots SET cases = (SELECT COUNT(*) FROM caseload_cases WHERE snapshot_id = {BENCH_ROUND}), \
+             open_cases = (SELECT COUNT(*) FROM caseload_cases WHERE snapshot_id = {BENCH_ROUND}) WHERE id = {BENCH_ROUND}"
+        ),
+        format!(
+            "INSERT INTO recruitment_rounds (id, name, kind, opens_on, closes_on, status, exam_weight, interview_weight, \
+             created_by, created_at) VALUES ({BENCH_ROUND}, 'Bench national round', 'national', '2026-11-01', '2026-12-31', \
+             'open', 0.7, 0.3, 'bench', {now})"
+        ),
+        format!(
+            "INSERT INTO round_posts (round_id, post_id, requirements) \
+             SELECT {BENCH_ROUND}, p.id, CASE WHEN p.id % 4 = 0 \
+             THEN '{{\"years_min\":1,\"competencies\":[{{\"code\":\"values.01\",\"level\":2}}]}}' \
+             ELSE '{{\"years_min\":1}}' END FROM posts p \
+             WHERE NOT EXISTS (SELECT 1 FROM postings g WHERE g.post_id = p.id AND g.end_date IS NULL) \
+             ORDER BY p.id LIMIT 200"
+        ),
+        format!(
+            "INSERT INTO candidates (round_id, worker_id, source, name_km, name_latin, sex, status, exam_score, \
+             interview_score, applied_on, created_by, created_at) \
+             SELECT {BENCH_ROUND}, w.id, 'registry', w.name_km, w.name_latin, w.sex, 'applied', 40 + w.id % 60, \
+             50 + w.id % 50, '2026-11-15', 'bench', {now} FROM workers w WHERE w.status = 'active' AND w.id % 480 = 7"
+        ),
+    ];
+    for sql in &statements {
+        sqlx::query(sql).execute(&pool).await.with_context(|| format!("bench performance data: {sql}"))?;
+    }
+    sqlx::query("ANALYZE").execute(&pool).await.context("bench performance data: ANALYZE")?;
+    let count = |t: &'static str| {
+        let pool = &pool;
+        async move { sqlx::query(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(pool).await.map(|r| r.get::<i64, _>(0)) }
+    };
+    println!(
+        "{engine}: performance data added in {:.1} s: {} appraisals, {} corrective actions, {} cases of {} owners, \
+         {} round posts, {} candidates",
+        started.elapsed().as_secs_f64(),
+        count("appraisals").await?,
+        count("appraisal_actions").await?,
+        count("caseload_cases").await?,
+        count("case_owner_links").await?,
+        count("round_posts").await?,
+        count("candidates").await?
     );
     pool.close().await;
     Ok(())
@@ -657,8 +827,11 @@ pub fn run(a: LoadArgs) -> Result<()> {
             other => bail!("unknown engine `{other}`: use sqlite or postgres"),
         };
         let db = prepare(engine, &a, &bin, &dir)?;
-        if a.mix == Mix::Reports {
+        if matches!(a.mix, Mix::Reports | Mix::Performance) {
             rt.block_on(report_data(engine, &db.url))?;
+        }
+        if a.mix == Mix::Performance {
+            rt.block_on(performance_data(engine, &db.url))?;
         }
         let (token, password) = token(&bin, &db.url)?;
         let sample = Arc::new(rt.block_on(sample(&db.url, provinces.clone()))?);

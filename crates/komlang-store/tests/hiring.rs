@@ -127,6 +127,12 @@ async fn a_provincial_round_from_posts_to_appointment() {
             .add_round_post(&battambang, round.id, &RoundPostInput { post_id: p2, requirements: open.clone() }, today())
             .await
             .unwrap();
+        // A third post requiring what the second does: the two are one requirement set.
+        let p3 = post(store, "0203").await;
+        store
+            .add_round_post(&battambang, round.id, &RoundPostInput { post_id: p3, requirements: open.clone() }, today())
+            .await
+            .unwrap();
         let e = store
             .add_round_post(
                 &battambang,
@@ -261,7 +267,24 @@ async fn a_provincial_round_from_posts_to_appointment() {
         // Why not: the junior lacks experience for p1, the graduate the cadre and experience.
         let r = store.recruitment_round(&battambang, round.id, today()).await.unwrap();
         let by_name = |n: &str| r.candidates.iter().find(|c| c.name_latin == n).unwrap().clone();
-        let fit = |n: &str, post: i64| by_name(n).fit.iter().find(|f| f.post_id == post).unwrap().unmet.clone();
+        // The posts grouped by what they require: each post in exactly one set, the set's own.
+        let mut grouped: Vec<i64> = r.requirement_sets.iter().flat_map(|s| s.post_ids.clone()).collect();
+        grouped.sort_unstable();
+        let mut posts: Vec<i64> = r.posts.iter().map(|x| x.post_id).collect();
+        posts.sort_unstable();
+        assert_eq!(grouped, posts, "{engine:?}");
+        for x in &r.posts {
+            let set = r.requirement_sets.iter().find(|s| s.set == x.requirement_set).unwrap();
+            assert_eq!(set.requirements, x.requirements, "{engine:?}: post {}", x.post_id);
+        }
+        let distinct: Vec<_> = r.posts.iter().map(|x| serde_json::to_string(&x.requirements).unwrap()).collect();
+        let distinct: std::collections::BTreeSet<_> = distinct.into_iter().collect();
+        assert_eq!(r.requirement_sets.len(), distinct.len(), "{engine:?}: one set per distinct requirements");
+        assert_eq!(r.requirement_sets.len(), 2, "{engine:?}: the second and third posts share theirs");
+        let shared = r.posts.iter().find(|x| x.post_id == p3).unwrap().requirement_set;
+        assert_eq!(r.posts.iter().find(|x| x.post_id == p2).unwrap().requirement_set, shared, "{engine:?}");
+        let set_of = |post: i64| r.posts.iter().find(|x| x.post_id == post).unwrap().requirement_set;
+        let fit = |n: &str, post: i64| by_name(n).fit.iter().find(|f| f.set == set_of(post)).unwrap().unmet.clone();
         assert!(fit("Sok Senior", p1).is_empty(), "{engine:?}: {:?}", fit("Sok Senior", p1));
         assert_eq!(fit("Chan Junior", p1), vec![Unmet::Experience { required: 3, actual: Some(1) }]);
         let graduate = fit("Heng Visal", p1);
@@ -415,8 +438,8 @@ async fn a_provincial_round_from_posts_to_appointment() {
 
         assert_eq!(
             audited(store, "recruitment_round").await,
-            2 + 2 + 1,
-            "{engine:?}: two opened, two posts, one closed"
+            2 + 3 + 1,
+            "{engine:?}: two opened, three posts, one closed"
         );
         assert!(audited(store, "candidate").await >= 5 + 4 + 2);
         db.cleanup().await;

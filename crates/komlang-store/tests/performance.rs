@@ -386,3 +386,94 @@ async fn who_is_due_by_unit_and_in_the_lists() {
         db.cleanup().await;
     }
 }
+
+/// Every worker's kept end of their last completed appraisal (migration 0028) against the
+/// appraisals themselves.
+async fn kept_last_ends_agree(store: &Store, engine: &str, step: &str) {
+    let rows = sqlx::query(
+        "SELECT w.id, w.appraisal_last, (SELECT MAX(a.period_end) FROM appraisals a \
+         WHERE a.worker_id = w.id AND a.status = 'completed') AS truth FROM workers w",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let (id, kept, truth): (i64, Option<String>, Option<String>) =
+            (r.try_get(0).unwrap(), r.try_get(1).unwrap(), r.try_get(2).unwrap());
+        assert_eq!(kept, truth, "{engine} {step}: worker {id}");
+    }
+}
+
+#[tokio::test]
+async fn the_last_appraisal_kept_on_the_worker_follows_every_change() {
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        let store = &db.store;
+        let name = format!("{engine:?}");
+        let admin = system_principal("admin");
+        let a = worker(store, "Sok Ana", "ccwc_focal_point", "020801", Some("2019-01-01")).await;
+        let b = worker(store, "Sok Bora", "ccwc_focal_point", "020802", Some("2020-01-01")).await;
+        let appraise = |w: i64, cycle: &'static str, start: &'static str, end: &'static str, complete: bool| {
+            let admin = admin.clone();
+            async move {
+                let x = store
+                    .start_appraisal(
+                        &admin,
+                        w,
+                        &StartAppraisal {
+                            cycle: cycle.into(),
+                            period_start: d(start),
+                            period_end: d(end),
+                            form: AppraisalForm::Formal,
+                        },
+                        today(),
+                    )
+                    .await
+                    .unwrap();
+                if complete {
+                    let all: Vec<FunctionRating> = x.ratings.iter().map(|r| rate(&r.function.code, 3)).collect();
+                    let done = AppraisalUpdate {
+                        ratings: all,
+                        overall: Some(OverallResult::Meets),
+                        complete: true,
+                        ..Default::default()
+                    };
+                    store.update_appraisal(&admin, x.id, &done, None, today()).await.unwrap();
+                }
+                x.id
+            }
+        };
+        kept_last_ends_agree(store, &name, "none yet").await;
+        let first = appraise(a, "2024", "2024-01-01", "2024-12-31", true).await;
+        kept_last_ends_agree(store, &name, "one completed").await;
+        let open = appraise(a, "2025", "2025-01-01", "2025-12-31", false).await;
+        kept_last_ends_agree(store, &name, "an open one beside it").await;
+        let second = appraise(a, "2026", "2026-01-01", "2026-06-30", true).await;
+        let kept: Option<String> = sqlx::query("SELECT appraisal_last FROM workers WHERE id = $1")
+            .bind(a)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("2026-06-30"), "{name}");
+        // Changes no page makes, by hand (a correction in the database): each one followed.
+        let to_b = format!("UPDATE appraisals SET worker_id = {b} WHERE id = $1");
+        for (step, sql, id) in [
+            ("an open one completed", "UPDATE appraisals SET status = 'completed' WHERE id = $1", open),
+            ("a period's end moved", "UPDATE appraisals SET period_end = '2027-01-31' WHERE id = $1", open),
+            ("a completed one reopened", "UPDATE appraisals SET status = 'open' WHERE id = $1", open),
+            ("moved to another worker", to_b.as_str(), second),
+            ("the last one deleted", "DELETE FROM appraisals WHERE id = $1", second),
+            ("the first one deleted", "DELETE FROM appraisals WHERE id = $1", first),
+        ] {
+            sqlx::query(sql).bind(id).execute(store.pool()).await.unwrap();
+            kept_last_ends_agree(store, &name, step).await;
+        }
+        // And the figures follow: neither worker has a completed appraisal left, so both count
+        // from their start dates (overdue).
+        let report = store.performance_summary(&admin, AdminLevel::Province, Some("02"), today()).await.unwrap();
+        assert_eq!((report.total.workers, report.total.overdue, report.total.completed), (2, 2, 0), "{name}");
+    }
+}

@@ -1238,7 +1238,7 @@ async fn run_round(engine: komlang_store::Engine, driver: &mut Driver) {
     let c = round
         .candidates
         .iter()
-        .find(|c| c.rank.is_some() && c.fit.iter().any(|f| f.unmet.is_empty() && vacant.contains(&f.post_id)))
+        .find(|c| c.rank.is_some() && round.eligible_posts(c).any(|p| vacant.contains(&p)))
         .expect("a ranked candidate eligible for a vacant post")
         .clone();
     let c_ = driver.session().await;

@@ -88,12 +88,25 @@ async fn the_demo_round_is_run_through_the_api() {
             .iter()
             .filter(|c| c["rank"].is_u64() && c["status"] == "applied")
             .find_map(|c| {
-                c["fit"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|f| f["unmet"].as_array().unwrap().is_empty())
-                    .map(|f| (c["id"].as_i64().unwrap(), f["post_id"].as_i64().unwrap()))
+                // A set of posts the candidate meets, and its first vacant post.
+                c["fit"].as_array().unwrap().iter().filter(|f| f["unmet"].as_array().unwrap().is_empty()).find_map(
+                    |f| {
+                        let set =
+                            r["requirement_sets"].as_array().unwrap().iter().find(|s| s["set"] == f["set"]).unwrap();
+                        set["post_ids"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|p| {
+                                r["posts"]
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .any(|x| x["post_id"] == **p && x["vacant"] == true)
+                            })
+                            .map(|p| (c["id"].as_i64().unwrap(), p.as_i64().unwrap()))
+                    },
+                )
             })
             .expect("a ranked, eligible candidate");
         let body = json!({"post_id": post, "start_date": today.to_string()});
@@ -133,6 +146,67 @@ async fn the_demo_round_is_run_through_the_api() {
             1 + n + 1,
             "{engine:?}: header and every candidate"
         );
+        app.stop().await;
+    }
+}
+
+/// A round of many candidates: its page shows them 50 at a time in ranked order, with the pager;
+/// a page past the last shows the last, a page that is not a number the first.
+#[tokio::test]
+async fn a_big_round_shows_its_candidates_page_by_page() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let today = komlang_web::common::today();
+        app.db.store.load_demo(today).await.unwrap();
+        let (p, token) = app.account("hire-big", UserRole::ProvincialOfficer, Some("02"), None, None).await;
+        let id = app.db.store.recruitment_rounds(&p).await.unwrap()[0].id;
+        let mut csv = String::from("name_km,name_latin,sex,education_level\n");
+        for n in 0..120 {
+            let letters: String = [b'a' + (n / 26) as u8, b'a' + (n % 26) as u8].iter().map(|b| *b as char).collect();
+            csv.push_str(&format!("សុខ,Sok Page{letters},female,bachelor\n"));
+        }
+        let res = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/recruitment/rounds/{id}/candidates/import")))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+        let ranked: Vec<i64> =
+            app.db.store.recruitment_round(&p, id, today).await.unwrap().candidates.iter().map(|c| c.id).collect();
+        assert!(ranked.len() > 120, "{engine:?}");
+        let pages = ranked.len().div_ceil(50);
+        let client = common::browser();
+        common::login(&app, &client, "hire-big").await;
+        let shown = |q: &'static str| {
+            let client = client.clone();
+            let url = app.url(&format!("/recruitment/rounds/{id}{q}"));
+            async move {
+                let html = client.get(url).send().await.unwrap().text().await.unwrap();
+                let ids: Vec<i64> = html
+                    .split("data-candidate=\"")
+                    .skip(1)
+                    .map(|s| s.split('"').next().unwrap().parse().unwrap())
+                    .collect();
+                (html, ids)
+            }
+        };
+        let (html, first) = shown("").await;
+        assert_eq!(first, ranked[..50], "{engine:?}: the first 50 in ranked order");
+        // The page in the account's language: English or Khmer.
+        let page_of = |n: usize| [format!("Page {n} of {pages}"), format!("ទំព័រ {n} នៃ {pages}")];
+        assert!(page_of(1).iter().any(|t| html.contains(t.as_str())), "{engine:?}");
+        let pager = html.split("class=\"pager\"").nth(1).map(|s| s.split("</p>").next().unwrap_or(""));
+        assert!(pager.is_some_and(|p| p.contains("page=2") && p.contains("rel=\"next\"")), "{engine:?}: {pager:?}");
+        let (_, second) = shown("?page=2").await;
+        assert_eq!(second, ranked[50..100], "{engine:?}");
+        let (html, last) = shown("?page=999").await;
+        assert_eq!(last, ranked[(pages - 1) * 50..], "{engine:?}: past the last page, the last");
+        assert!(page_of(pages).iter().any(|t| html.contains(t.as_str())) && !html.contains("rel=\"next\""));
+        let (_, odd) = shown("?page=abc").await;
+        assert_eq!(odd, first, "{engine:?}: not a number, the first page");
         app.stop().await;
     }
 }

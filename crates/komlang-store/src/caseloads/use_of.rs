@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use komlang_core::caseload::threshold_for;
-use komlang_core::{Action, AdminLevel, Principal, Target};
+use komlang_core::{Action, AdminLevel, AdminUnit, Principal, Scope, Target};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::{parent_in_scope, unit_at};
+use crate::common::scope::{level_column, push_area};
+use crate::common::sql::Sql;
 use crate::common::store::invalid;
 use crate::{Result, Store};
 
@@ -23,6 +25,13 @@ pub const FAR_ABOVE: f64 = 1.5;
 pub const FAR_BELOW: f64 = 0.5;
 /// Most workers proposed to move from one unit to another.
 pub const MOVERS_MAX: usize = 3;
+
+/// Keeps a query over `admin_units u` inside `parent` (none: no condition).
+fn push_parent_unit(sql: &mut Sql, parent: Option<&AdminUnit>) {
+    if let Some(u) = parent.filter(|u| u.level != AdminLevel::Country) {
+        sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
+    }
+}
 
 /// A worker's cases in a period, from each source's current snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -154,20 +163,45 @@ impl Store {
         let units = self.named_units_by_code().await?;
         let parent = parent_in_scope(&units, p, parent)?;
         let settings = self.thresholds().await?;
-        // Every linked worker's open cases in the sources' current snapshots (0 for none).
-        let rows = sqlx::query(
-            "SELECT w.id, w.name_latin, w.name_km, w.cadre, w.role, w.workplace_code, \
-             (SELECT ps.post_id FROM postings ps WHERE ps.worker_id = w.id AND ps.end_date IS NULL ORDER BY ps.id DESC LIMIT 1) AS post_id, \
-             (SELECT COUNT(DISTINCT s.source || ':' || c.case_ref) FROM case_owner_links k2 \
-              JOIN caseload_snapshots s ON s.source = k2.source \
-              AND s.as_of = (SELECT MAX(t.as_of) FROM caseload_snapshots t WHERE t.source = s.source) \
-              JOIN caseload_cases c ON c.snapshot_id = s.id AND c.owner_key = k2.owner_key AND c.status = 'open' \
-              WHERE k2.worker_id = w.id) AS n \
-             FROM workers w WHERE w.status IN ('active', 'on_leave') \
-             AND EXISTS (SELECT 1 FROM case_owner_links k WHERE k.worker_id = w.id)",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        // The area asked for: the caller's scope, within `parent`; none for the whole country
+        // (then the reads below go from the links, not from the units).
+        let whole = !matches!(&p.scope, Scope::Unit { level, .. } if *level != AdminLevel::Country)
+            && parent.is_none_or(|u| u.level == AdminLevel::Country);
+        // Every linked worker's open cases in the sources' current snapshots (0 for none): a
+        // case counted once per worker and source, whichever of the worker's owner names in the
+        // source carry it. One grouped read of the cases, then the linked workers.
+        let mut counted = Sql::new(
+            "SELECT k.worker_id, COUNT(DISTINCT c.case_ref) AS n FROM caseload_snapshots s \
+             JOIN caseload_cases c ON c.snapshot_id = s.id AND c.status = 'open' \
+             JOIN case_owner_links k ON k.source = s.source AND k.owner_key = c.owner_key ",
+        );
+        if !whole {
+            counted.push("JOIN workers w ON w.id = k.worker_id JOIN admin_units u ON u.code = w.workplace_code ");
+        }
+        counted.push("WHERE s.as_of = (SELECT MAX(t.as_of) FROM caseload_snapshots t WHERE t.source = s.source)");
+        push_area(&mut counted, &p.scope);
+        push_parent_unit(&mut counted, parent);
+        counted.push(" GROUP BY k.worker_id, s.id");
+        let mut open: HashMap<i64, u32> = HashMap::new();
+        for r in &counted.query().fetch_all(&self.pool).await? {
+            *open.entry(r.try_get("worker_id")?).or_default() += crate::common::rows::count(r.try_get("n")?);
+        }
+        const LINKED: &str = "SELECT w.id, w.name_latin, w.name_km, w.cadre, w.role, w.workplace_code, \
+             (SELECT ps.post_id FROM postings ps WHERE ps.worker_id = w.id AND ps.end_date IS NULL ORDER BY ps.id DESC LIMIT 1) AS post_id";
+        let mut linked = if whole {
+            Sql::new(&format!(
+                "{LINKED} FROM (SELECT DISTINCT worker_id FROM case_owner_links) k CROSS JOIN workers w \
+                 WHERE w.id = k.worker_id AND w.status IN ('active', 'on_leave')"
+            ))
+        } else {
+            Sql::new(&format!(
+                "{LINKED} FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
+                 WHERE w.status IN ('active', 'on_leave') AND EXISTS (SELECT 1 FROM case_owner_links k WHERE k.worker_id = w.id)"
+            ))
+        };
+        push_area(&mut linked, &p.scope);
+        push_parent_unit(&mut linked, parent);
+        let rows = linked.query().fetch_all(&self.pool).await?;
         let mut by_unit: BTreeMap<String, Vec<Load>> = BTreeMap::new();
         for r in &rows {
             let workplace: String = r.try_get("workplace_code")?;
@@ -184,7 +218,7 @@ impl Store {
                 threshold: threshold_for(&settings, &cadre, &role),
                 cadre,
                 workplace_code: workplace,
-                open: crate::common::rows::count(r.try_get("n")?),
+                open: open.get(&r.try_get::<i64, _>("id")?).copied().unwrap_or(0),
                 post_id: r.try_get("post_id")?,
             });
         }
@@ -204,20 +238,6 @@ impl Store {
         };
         let loads: Vec<(UnitLoad, &Vec<Load>)> =
             by_unit.iter().filter_map(|(code, list)| load_of(code, list).map(|l| (l, list))).collect();
-        // Vacant posts by unit of the level and cadre.
-        let vacant_rows = sqlx::query(
-            "SELECT po.id, po.admin_code, po.cadre FROM posts po WHERE po.ended_year IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM postings ps WHERE ps.post_id = po.id AND ps.end_date IS NULL) ORDER BY po.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut vacant: HashMap<(String, String), Vec<i64>> = HashMap::new();
-        for r in &vacant_rows {
-            let code: String = r.try_get("admin_code")?;
-            if let Some(at) = units.get(&code).and_then(|u| unit_at(u, level)) {
-                vacant.entry((at.to_string(), r.try_get("cadre")?)).or_default().push(r.try_get("id")?);
-            }
-        }
         let parent_of = |code: &str| -> Option<String> {
             let u = units.get(code)?;
             match level {
@@ -225,8 +245,33 @@ impl Store {
                 _ => u.district_code.clone(),
             }
         };
+        let overs: Vec<&UnitLoad> =
+            loads.iter().map(|(l, _)| l).filter(|l| l.capacity > 0 && l.load >= FAR_ABOVE).collect();
+        // Vacant posts of the units far above, by unit and cadre (none read when no unit is).
+        let mut vacant: HashMap<(String, String), Vec<i64>> = HashMap::new();
+        if !overs.is_empty() {
+            let mut sql = Sql::new(
+                "SELECT po.id, po.admin_code, po.cadre FROM posts po JOIN admin_units u ON u.code = po.admin_code \
+                 WHERE po.ended_year IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM postings ps WHERE ps.post_id = po.id AND ps.end_date IS NULL) AND ",
+            );
+            sql.push(level_column(level)).push(" IN (");
+            for (n, o) in overs.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.text(o.unit.clone());
+            }
+            sql.push(") ORDER BY po.id");
+            for r in &sql.query().fetch_all(&self.pool).await? {
+                let code: String = r.try_get("admin_code")?;
+                if let Some(at) = units.get(&code).and_then(|u| unit_at(u, level)) {
+                    vacant.entry((at.to_string(), r.try_get("cadre")?)).or_default().push(r.try_get("id")?);
+                }
+            }
+        }
         let mut out = Vec::new();
-        for (over, _) in loads.iter().filter(|(l, _)| l.capacity > 0 && l.load >= FAR_ABOVE) {
+        for over in overs {
             for (under, list) in loads.iter().filter(|(l, _)| l.load <= FAR_BELOW && l.unit != over.unit) {
                 if parent_of(&under.unit) != parent_of(&over.unit) {
                     continue;

@@ -140,6 +140,35 @@ pub const ASSESSMENT_EXPORT_COLUMNS: &[&str] = &[
 ];
 
 impl Store {
+    /// Each competency's latest score in the current framework (what [`Store::worker_gaps`]
+    /// calls `latest`), per worker, for the workers whose assessments `filter` selects (a
+    /// condition on `a`, the assessments, with `$1` bound to `id`): read for many workers at
+    /// once. Not scoped: the caller decides what may be seen of it.
+    pub(crate) async fn latest_competency_scores(
+        &self,
+        filter: &str,
+        id: i64,
+    ) -> Result<HashMap<i64, BTreeMap<String, Rating>>> {
+        let fw = self.current_framework().await?;
+        let mut by_worker: HashMap<i64, Vec<Vec<IndicatorRating>>> = HashMap::new();
+        // Oldest first, as `latest_by_competency` takes them.
+        for a in self.read_assessments(filter, id).await? {
+            if a.framework_version == fw.version {
+                by_worker.entry(a.worker_id).or_default().push(a.plain_ratings());
+            }
+        }
+        Ok(by_worker
+            .into_iter()
+            .map(|(worker, plain)| {
+                let latest: Vec<IndicatorRating> =
+                    latest_by_competency(&fw, plain.iter().map(Vec::as_slice)).into_iter().map(|(_, r)| r).collect();
+                let scores =
+                    competency_scores(&fw, &latest).into_iter().filter_map(|s| Some((s.competency_code, s.score?)));
+                (worker, scores.collect())
+            })
+            .collect())
+    }
+
     /// A worker's competencies against the levels their cadre and role require, in one
     /// framework version (the current one by default). Each competency is measured on its
     /// latest score: the most recent assessment (of any kind) that rates it; likewise for the

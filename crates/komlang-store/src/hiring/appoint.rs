@@ -59,8 +59,8 @@ impl Store {
         match post {
             None => errs.push(FieldError::new("post_id", "post_not_in_round").with("value", input.post_id)),
             Some(x) if !x.vacant => errs.push(FieldError::new("post_id", "post_filled")),
-            Some(_) => {
-                if c.fit.iter().find(|f| f.post_id == input.post_id).is_some_and(|f| !f.unmet.is_empty()) {
+            Some(x) => {
+                if c.fit.iter().find(|f| f.set == x.requirement_set).is_none_or(|f| !f.unmet.is_empty()) {
                     errs.push(FieldError::new("candidate", "not_eligible_for_post"));
                 }
             }

@@ -1,9 +1,10 @@
 //! A round's candidates: entered from the registry, the pool of placements, or as new people;
 //! checked against each post's requirements; scored; ranked by the round's published rule.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use komlang_core::competency::Rating;
 use komlang_core::hiring::{
     rank, score_ok, unmet, CandidateFacts, CandidateSource, CandidateStatus, Contender, RankingRule, RoundStatus, Unmet,
 };
@@ -12,18 +13,19 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::rounds::{bump, round_to_run, RoundPost};
+use super::rounds::{bump, round_to_run, RequirementSet};
 use crate::common::audit::record_audit;
 use crate::common::rows::{opt_date, parse_col};
 use crate::common::scope::worker_in_reach;
 use crate::common::sql::check_version;
 use crate::{now_text, Result, Store, StoreError};
 
-/// What a candidate does not meet of one post.
+/// What a candidate does not meet of the posts of one requirement set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PostFit {
-    pub post_id: i64,
-    /// Empty: eligible for the post.
+pub struct SetFit {
+    /// The round's requirement set (`requirement_sets`).
+    pub set: u32,
+    /// Empty: eligible for the set's posts.
     pub unmet: Vec<Unmet>,
 }
 
@@ -53,8 +55,8 @@ pub struct CandidateView {
     pub total: Option<f64>,
     /// 1 = best.
     pub rank: Option<u32>,
-    /// Per post of the round: what the candidate does not meet.
-    pub fit: Vec<PostFit>,
+    /// Per requirement set of the round: what the candidate does not meet.
+    pub fit: Vec<SetFit>,
     pub appointed_post_id: Option<i64>,
     pub version: i64,
 }
@@ -123,39 +125,29 @@ pub const NOTES_MAX: usize = 4000;
 
 /// The facts of a candidate for the requirements: a registry candidate's from their record
 /// (cadre, education, years since they started, latest competency scores), a new person's as
-/// entered.
-async fn facts_of(
-    store: &Store,
+/// entered. `workers` holds the registry candidates' records and `scores` their competency
+/// scores, each read once for the whole round.
+fn facts_of(
     r: &sqlx::any::AnyRow,
     today: NaiveDate,
-    competencies: bool,
+    workers: &HashMap<i64, sqlx::any::AnyRow>,
+    scores: &HashMap<i64, BTreeMap<String, Rating>>,
 ) -> Result<CandidateFacts> {
     let worker: Option<i64> = r.try_get("worker_id")?;
     let status: String = r.try_get("status")?;
     match worker.filter(|_| status != "appointed") {
         Some(w) => {
-            let row = sqlx::query("SELECT cadre, education_level, start_date FROM workers WHERE id = $1")
-                .bind(w)
-                .fetch_optional(&store.pool)
-                .await?;
-            let Some(row) = row else { return Ok(CandidateFacts::default()) };
+            let Some(row) = workers.get(&w) else { return Ok(CandidateFacts::default()) };
             let cadre: String = row.try_get("cadre")?;
             let education: Option<String> = row.try_get("education_level")?;
-            let mut scores = BTreeMap::new();
-            if competencies {
-                if let Ok(g) = store.worker_gaps(&crate::system_principal("recruitment"), w, None).await {
-                    for c in g.competencies {
-                        if let Some(l) = c.latest {
-                            scores.insert(c.competency_code, l as u8);
-                        }
-                    }
-                }
-            }
             Ok(CandidateFacts {
                 cadre: Cadre::parse(&cadre),
                 education: education.as_deref().and_then(EducationLevel::parse),
-                years: opt_date(&row, "start_date")?.and_then(|s| komlang_core::hiring::years_between(s, today)),
-                competencies: scores,
+                years: opt_date(row, "start_date")?.and_then(|s| komlang_core::hiring::years_between(s, today)),
+                competencies: scores
+                    .get(&w)
+                    .map(|s| s.iter().map(|(code, level)| (code.clone(), *level as u8)).collect())
+                    .unwrap_or_default(),
             })
         }
         None => {
@@ -175,7 +167,7 @@ async fn facts_of(
 pub(crate) async fn candidates_of(
     store: &Store,
     round: i64,
-    posts: &[RoundPost],
+    sets: &[RequirementSet],
     rule: &RankingRule,
     today: NaiveDate,
 ) -> Result<Vec<CandidateView>> {
@@ -183,13 +175,27 @@ pub(crate) async fn candidates_of(
         .bind(round)
         .fetch_all(&store.pool)
         .await?;
-    let competencies = posts.iter().any(|p| !p.requirements.competencies.is_empty());
-    let mut views = Vec::new();
+    // The registry candidates' records and competency scores, each in one read for the round.
+    const IN_ROUND: &str = "SELECT worker_id FROM candidates WHERE round_id = $1 AND worker_id IS NOT NULL";
+    let workers: HashMap<i64, sqlx::any::AnyRow> =
+        sqlx::query(&format!("SELECT id, cadre, education_level, start_date FROM workers WHERE id IN ({IN_ROUND})"))
+            .bind(round)
+            .fetch_all(&store.pool)
+            .await?
+            .into_iter()
+            .map(|w| Ok((w.try_get::<i64, _>("id")?, w)))
+            .collect::<Result<_>>()?;
+    let scores = if sets.iter().any(|s| !s.requirements.competencies.is_empty()) {
+        store.latest_competency_scores(&format!("a.worker_id IN ({IN_ROUND})"), round).await?
+    } else {
+        HashMap::new()
+    };
+    let mut views = HashMap::new();
     let mut contenders = Vec::new();
     for r in &rows {
-        let facts = facts_of(store, r, today, competencies).await?;
-        let fit: Vec<PostFit> =
-            posts.iter().map(|p| PostFit { post_id: p.post_id, unmet: unmet(&p.requirements, &facts) }).collect();
+        let facts = facts_of(r, today, &workers, &scores)?;
+        let fit: Vec<SetFit> =
+            sets.iter().map(|s| SetFit { set: s.set, unmet: unmet(&s.requirements, &facts) }).collect();
         let status = parse_col(r, "status", CandidateStatus::parse)?;
         let applied_on = crate::common::rows::date_col(r, "applied_on")?;
         let id: i64 = r.try_get("id")?;
@@ -206,35 +212,37 @@ pub(crate) async fn candidates_of(
         let source = parse_col(r, "source", CandidateSource::parse)?;
         let sex = parse_col(r, "sex", Sex::parse)?;
         let graduated: Option<i64> = r.try_get("graduated_year")?;
-        views.push(CandidateView {
+        views.insert(
             id,
-            worker_id: r.try_get::<Option<i64>, _>("worker_id")?.or(r.try_get("appointed_worker_id")?),
-            placement_id: r.try_get("placement_id")?,
-            source,
-            name_km: r.try_get("name_km")?,
-            name_latin: r.try_get("name_latin")?,
-            sex,
-            cadre: facts.cadre,
-            education_level: facts.education,
-            years: facts.years,
-            institution: r.try_get("institution")?,
-            graduated_year: graduated.and_then(|y| i32::try_from(y).ok()),
-            status,
-            exam_score: exam,
-            interview_score: interview,
-            interview_notes: r.try_get("interview_notes")?,
-            applied_on: applied_on.to_string(),
-            total: None,
-            rank: None,
-            fit,
-            appointed_post_id: r.try_get("appointed_post_id")?,
-            version: r.try_get("version")?,
-        });
+            CandidateView {
+                id,
+                worker_id: r.try_get::<Option<i64>, _>("worker_id")?.or(r.try_get("appointed_worker_id")?),
+                placement_id: r.try_get("placement_id")?,
+                source,
+                name_km: r.try_get("name_km")?,
+                name_latin: r.try_get("name_latin")?,
+                sex,
+                cadre: facts.cadre,
+                education_level: facts.education,
+                years: facts.years,
+                institution: r.try_get("institution")?,
+                graduated_year: graduated.and_then(|y| i32::try_from(y).ok()),
+                status,
+                exam_score: exam,
+                interview_score: interview,
+                interview_notes: r.try_get("interview_notes")?,
+                applied_on: applied_on.to_string(),
+                total: None,
+                rank: None,
+                fit,
+                appointed_post_id: r.try_get("appointed_post_id")?,
+                version: r.try_get("version")?,
+            },
+        );
     }
     let mut out = Vec::new();
     for (id, place, total) in rank(rule, &contenders) {
-        if let Some(pos) = views.iter().position(|v| v.id == id) {
-            let mut v = views.swap_remove(pos);
+        if let Some(mut v) = views.remove(&id) {
             v.rank = place;
             v.total = total;
             out.push(v);

@@ -12,6 +12,6 @@ mod placements;
 mod rounds;
 
 pub use appoint::AppointInput;
-pub use candidates::{CandidateInput, CandidateView, PostFit, ScoresInput};
+pub use candidates::{CandidateInput, CandidateView, ScoresInput, SetFit};
 pub use placements::{Placement, PlacementInput};
-pub use rounds::{Round, RoundBrief, RoundInput, RoundPost, RoundPostInput};
+pub use rounds::{RequirementSet, Round, RoundBrief, RoundInput, RoundPost, RoundPostInput};

@@ -63,6 +63,42 @@ pub struct RoundPost {
     pub vacant: bool,
     /// The candidate appointed to it in this round.
     pub appointed_candidate: Option<i64>,
+    /// The round's [`RequirementSet`] its requirements belong to.
+    pub requirement_set: u32,
+}
+
+/// The posts of a round that require the same: a candidate's fit is told once per set, not once
+/// per post (a national round opens hundreds of posts, most of them alike).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RequirementSet {
+    /// 1, 2, … in the order of the posts.
+    pub set: u32,
+    pub requirements: Requirements,
+    pub post_ids: Vec<i64>,
+}
+
+/// Groups the posts by their requirements (each post told its set).
+pub(crate) fn requirement_sets(posts: &mut [RoundPost]) -> Vec<RequirementSet> {
+    let mut sets: Vec<RequirementSet> = Vec::new();
+    for post in posts.iter_mut() {
+        let n = match sets.iter_mut().find(|s| s.requirements == post.requirements) {
+            Some(s) => {
+                s.post_ids.push(post.post_id);
+                s.set
+            }
+            None => {
+                let n = sets.len() as u32 + 1;
+                sets.push(RequirementSet {
+                    set: n,
+                    requirements: post.requirements.clone(),
+                    post_ids: vec![post.post_id],
+                });
+                n
+            }
+        };
+        post.requirement_set = n;
+    }
+    sets
 }
 
 /// A round, whole: its posts and its candidates in ranked order.
@@ -77,6 +113,8 @@ pub struct Round {
     pub status: RoundStatus,
     pub ranking: RankingRule,
     pub posts: Vec<RoundPost>,
+    /// The posts grouped by what they require; each candidate's `fit` is per set.
+    pub requirement_sets: Vec<RequirementSet>,
     pub candidates: Vec<CandidateView>,
     /// The caller may change the round (enter candidates, scores, appoint).
     pub may_run: bool,
@@ -86,6 +124,16 @@ pub struct Round {
 }
 
 komlang_core::versioned!(Round);
+
+impl Round {
+    /// The posts of the round a candidate meets every requirement of (vacant or not).
+    pub fn eligible_posts<'a>(&'a self, c: &'a CandidateView) -> impl Iterator<Item = i64> + 'a {
+        self.requirement_sets
+            .iter()
+            .filter(move |s| c.fit.iter().any(|f| f.set == s.set && f.unmet.is_empty()))
+            .flat_map(|s| s.post_ids.iter().copied())
+    }
+}
 
 /// A post to open in a round, with what it requires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -179,6 +227,7 @@ pub(crate) async fn posts_of(conn: &mut AnyConnection, round: i64) -> Result<Vec
                 requirements: serde_json::from_str(&req).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 vacant: r.try_get::<i64, _>("held")? == 0,
                 appointed_candidate: r.try_get("appointed")?,
+                requirement_set: 0,
             })
         })
         .collect()
@@ -220,16 +269,18 @@ impl Store {
         Ok(out)
     }
 
-    /// One round: its posts, its candidates ranked, each candidate's eligibility per post.
+    /// One round: its posts, its candidates ranked, each candidate's eligibility per set of
+    /// posts that require the same.
     pub async fn recruitment_round(&self, p: &Principal, id: i64, today: NaiveDate) -> Result<Round> {
         let mut conn = self.pool.acquire().await?;
         let row = round_row(&mut conn, p, id).await?;
         let r = sqlx::query("SELECT * FROM recruitment_rounds WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
-        let posts = posts_of(&mut conn, id).await?;
+        let mut posts = posts_of(&mut conn, id).await?;
+        let requirement_sets = requirement_sets(&mut posts);
         let ranking =
             RankingRule { exam_weight: r.try_get("exam_weight")?, interview_weight: r.try_get("interview_weight")? };
         drop(conn);
-        let candidates = candidates_of(self, id, &posts, &ranking, today).await?;
+        let candidates = candidates_of(self, id, &requirement_sets, &ranking, today).await?;
         Ok(Round {
             id,
             name: r.try_get("name")?,
@@ -239,6 +290,7 @@ impl Store {
             status: row.status,
             ranking,
             posts,
+            requirement_sets,
             candidates,
             may_run: runs(p, row.province.as_deref()),
             version: row.version,

@@ -17,11 +17,9 @@ use crate::common::sql::Sql;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{Result, Store, StoreError};
 
-/// The end of each worker's last completed appraisal period.
-const LAST_END: &str = "LEFT JOIN (SELECT worker_id, MAX(period_end) AS last_end FROM appraisals \
-    WHERE status = 'completed' GROUP BY worker_id) la ON la.worker_id = w.id";
-/// The day a worker's next appraisal is counted from.
-const BASE: &str = "COALESCE(la.last_end, w.start_date)";
+/// The day a worker's next appraisal is counted from: the end of their last completed appraisal
+/// period (kept on the worker by migration 0028's triggers), else their start date.
+const BASE: &str = "COALESCE(w.appraisal_last, w.start_date)";
 
 /// Appraisals in one unit (active workers by their workplace).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
@@ -167,11 +165,11 @@ impl Store {
         sql.text(overdue.clone())
             .push(&format!(" THEN 1 ELSE 0 END) AS BIGINT) AS overdue, CAST(SUM(CASE WHEN {BASE} >= "));
         sql.text(overdue).push(&format!(" AND {BASE} < ")).text(due);
-        sql.push(" THEN 1 ELSE 0 END) AS BIGINT) AS due, CAST(SUM(CASE WHEN la.last_end >= ");
+        sql.push(" THEN 1 ELSE 0 END) AS BIGINT) AS due, CAST(SUM(CASE WHEN w.appraisal_last >= ");
         sql.text(settings.overdue_before(today).to_string());
         sql.push(&format!(
             " THEN 1 ELSE 0 END) AS BIGINT) AS completed FROM workers w JOIN admin_units u ON u.code = w.workplace_code \
-             {LAST_END} WHERE w.status = 'active' AND {col} IS NOT NULL"
+             WHERE w.status = 'active' AND {col} IS NOT NULL"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
         push_parent(&mut sql, &parent);
@@ -239,7 +237,7 @@ impl Store {
             PerformanceList::Due | PerformanceList::Overdue => {
                 let mut sql = Sql::new(&format!(
                     "SELECT {BRIEF_COLS}, {BASE} AS base, CAST(0 AS BIGINT) AS n, CAST(NULL AS TEXT) AS next FROM workers w \
-                     JOIN admin_units u ON u.code = w.workplace_code {LAST_END} WHERE w.status = 'active' AND {BASE} < "
+                     JOIN admin_units u ON u.code = w.workplace_code WHERE w.status = 'active' AND {BASE} < "
                 ));
                 if kind == PerformanceList::Overdue {
                     sql.text(settings.overdue_before(today).to_string());
@@ -253,7 +251,7 @@ impl Store {
                 "SELECT {BRIEF_COLS}, {BASE} AS base, c.n, c.next FROM (SELECT a.worker_id, COUNT(*) AS n, \
                  MIN(x.follow_up_on) AS next FROM appraisal_actions x JOIN appraisals a ON a.id = x.appraisal_id \
                  WHERE x.kind = 'corrective' AND x.done_on IS NULL GROUP BY a.worker_id) c \
-                 JOIN workers w ON w.id = c.worker_id JOIN admin_units u ON u.code = w.workplace_code {LAST_END} \
+                 JOIN workers w ON w.id = c.worker_id JOIN admin_units u ON u.code = w.workplace_code \
                  WHERE 1 = 1"
             )),
         };

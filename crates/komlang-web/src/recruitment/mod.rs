@@ -111,12 +111,7 @@ pub fn candidate_cells(r: &komlang_store::hiring::Round) -> Vec<Vec<String>> {
                 num(c.interview_score),
                 num(c.total),
                 c.status.code().to_string(),
-                c.fit
-                    .iter()
-                    .filter(|f| f.unmet.is_empty())
-                    .map(|f| f.post_id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                r.eligible_posts(c).map(|p| p.to_string()).collect::<Vec<_>>().join(" "),
                 c.appointed_post_id.map(|x| x.to_string()).unwrap_or_default(),
             ]
         })

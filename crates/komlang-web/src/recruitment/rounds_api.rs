@@ -10,8 +10,8 @@ use komlang_core::hiring::{
     RoundStatus, Unmet,
 };
 use komlang_store::hiring::{
-    AppointInput, CandidateInput, CandidateView, Placement, PlacementInput, PostFit, Round, RoundBrief, RoundInput,
-    RoundPost, RoundPostInput, ScoresInput,
+    AppointInput, CandidateInput, CandidateView, Placement, PlacementInput, RequirementSet, Round, RoundBrief,
+    RoundInput, RoundPost, RoundPostInput, ScoresInput, SetFit,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -260,7 +260,8 @@ pub(super) async fn create_placement(
         RequiredCompetency,
         RankingRule,
         CandidateView,
-        PostFit,
+        RequirementSet,
+        SetFit,
         Unmet,
         CandidateInput,
         ScoresInput,

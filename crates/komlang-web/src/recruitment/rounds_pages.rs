@@ -152,6 +152,20 @@ struct RoundPage {
     sexes: Vec<Choice>,
     problems: Vec<String>,
     today: String,
+    /// "Page 2 of 37" when the candidates take more than a page.
+    page_of: Option<String>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// Candidates on one page of a round (a national round has thousands).
+pub const CANDIDATES_PER_PAGE: usize = 50;
+
+/// `?page=` of a round's page.
+#[derive(Debug, Deserialize)]
+pub(super) struct RoundPageQuery {
+    /// 1, 2, …; out of range: the nearest page.
+    pub page: Option<String>,
 }
 
 fn requires_text(i: &I18n, r: &Requirements) -> String {
@@ -201,13 +215,38 @@ fn unmet_text(i: &I18n, u: &Unmet) -> String {
     }
 }
 
+/// Posts of a requirement set as a candidate's "why not" names them: every id up to a few,
+/// then the first few and how many in all.
+fn posts_text(ids: &[i64]) -> String {
+    const SHOWN: usize = 5;
+    let first: Vec<String> = ids.iter().take(SHOWN).map(i64::to_string).collect();
+    if ids.len() <= SHOWN {
+        first.join(", ")
+    } else {
+        format!("{} … ({})", first.join(", "), ids.len())
+    }
+}
+
 fn score(s: Option<f64>) -> String {
     s.map(|v| format!("{v:.1}")).unwrap_or_default()
 }
 
-async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems: Vec<String>) -> PageResult {
+async fn round_view(
+    app: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    page: usize,
+    problems: Vec<String>,
+) -> PageResult {
     let i = ctx.i;
     let r = app.store.recruitment_round(p, id, today()).await.map_err(|e| store_err(ctx, e))?;
+    let pages = r.candidates.len().div_ceil(CANDIDATES_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let link = |n: i64| format!("/recruitment/rounds/{id}?page={n}#candidates");
+    let (prev, next) = crate::common::pagination::prev_next(page as i64, pages as i64, link);
+    let page_of =
+        (pages > 1).then(|| i.tp("common.page_of", &[("page", page.to_string()), ("pages", pages.to_string())]));
     let posts: Vec<PostLine> = r
         .posts
         .iter()
@@ -220,9 +259,12 @@ async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems:
             vacant: x.vacant,
         })
         .collect();
+    let vacant: std::collections::HashSet<i64> = r.posts.iter().filter(|x| x.vacant).map(|x| x.post_id).collect();
     let candidates = r
         .candidates
         .iter()
+        .skip((page - 1) * CANDIDATES_PER_PAGE)
+        .take(CANDIDATES_PER_PAGE)
         .map(|c| {
             let why_not = c
                 .fit
@@ -230,18 +272,14 @@ async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems:
                 .filter(|f| !f.unmet.is_empty())
                 .map(|f| {
                     let reasons: Vec<String> = f.unmet.iter().map(|u| unmet_text(&i, u)).collect();
-                    format!("{} {}: {}", i.t("hiring.post"), f.post_id, reasons.join("; "))
+                    let posts = r.requirement_sets.iter().find(|s| s.set == f.set).map(|s| posts_text(&s.post_ids));
+                    format!("{} {}: {}", i.t("hiring.post"), posts.unwrap_or_default(), reasons.join("; "))
                 })
                 .collect();
-            let eligible_posts = c
-                .fit
-                .iter()
-                .filter(|f| f.unmet.is_empty() && r.posts.iter().any(|x| x.post_id == f.post_id && x.vacant))
-                .map(|f| Choice {
-                    value: f.post_id.to_string(),
-                    label: format!("{} {}", i.t("hiring.post"), f.post_id),
-                    selected: false,
-                })
+            let eligible_posts = r
+                .eligible_posts(c)
+                .filter(|p| vacant.contains(p))
+                .map(|p| Choice { value: p.to_string(), label: format!("{} {p}", i.t("hiring.post")), selected: false })
                 .collect();
             let facts = [
                 c.cadre.map(|x| i.label(x)).unwrap_or_default(),
@@ -306,15 +344,24 @@ async fn round_view(app: &AppState, ctx: &Ctx, p: &Principal, id: i64, problems:
             sexes: choices(&i, Sex::ALL, Sex::code, ""),
             problems,
             today: today().to_string(),
+            page_of,
+            prev,
+            next,
             r,
             l,
         },
     )
 }
 
-pub(super) async fn round_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+pub(super) async fn round_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<RoundPageQuery>,
+) -> PageResult {
     let p = ctx.require()?.clone();
-    round_view(&app, &ctx, &p, id, Vec::new()).await
+    let page = q.page.as_deref().and_then(|s| s.trim().parse::<usize>().ok()).unwrap_or(1);
+    round_view(&app, &ctx, &p, id, page, Vec::new()).await
 }
 
 /// The round's candidates as a file.
@@ -336,8 +383,8 @@ async fn after(app: &AppState, ctx: &Ctx, p: &Principal, round: i64, result: Res
             flash(ctx, "common.saved").await?;
             Ok(Redirect::to(&format!("/recruitment/rounds/{}", r.id)).into_response())
         }
-        Err(StoreError::Invalid(e)) => round_view(app, ctx, p, round, messages(&ctx.i, &e)).await,
-        Err(StoreError::Stale { .. }) => round_view(app, ctx, p, round, vec![ctx.i.t("hiring.stale")]).await,
+        Err(StoreError::Invalid(e)) => round_view(app, ctx, p, round, 1, messages(&ctx.i, &e)).await,
+        Err(StoreError::Stale { .. }) => round_view(app, ctx, p, round, 1, vec![ctx.i.t("hiring.stale")]).await,
         Err(e) => Err(store_err(ctx, e)),
     }
 }
