@@ -992,6 +992,28 @@ async fn run_reports(engine: komlang_store::Engine, driver: &mut Driver) {
         };
         assert_eq!(records.len(), expected, "{engine:?} {path}: the file holds the page's rows");
     }
+    // A recruitment round's ranking, downloaded by clicking its link: the file holds the
+    // candidates the page lists, in the same order.
+    let admin = komlang_store::system_principal("browser-test");
+    let round = app.db.store.recruitment_rounds(&admin).await.unwrap()[0].id;
+    let path = format!("/recruitment/rounds/{round}");
+    c.goto(&app.url(&path)).await.unwrap();
+    wait_until(&c, &path, || async { exists(&c, "#candidates tbody tr").await }).await;
+    let listed = count_of(&c, "#candidates tbody tr").await;
+    click(&c, ".export a[href*='format=csv']").await;
+    let csv_bytes = downloaded(engine, &dir, "komlang-recruitment-round-", "csv").await;
+    let body = csv_bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).expect("the CSV starts with a BOM");
+    let ids: Vec<String> = csv::ReaderBuilder::new()
+        .from_reader(body)
+        .records()
+        .map(|rec| rec.expect("a whole CSV record")[2].to_string())
+        .collect();
+    let mut shown = Vec::new();
+    for row in c.find_all(Locator::Css("#candidates tbody tr")).await.unwrap() {
+        shown.push(row.attr("data-candidate").await.unwrap().unwrap_or_default());
+    }
+    assert!(listed > 1, "{engine:?}: the demo round lists its candidates");
+    assert_eq!(ids, shown, "{engine:?}: the ranking's file holds the page's candidates in order");
     // The recruitment settings: a lower retirement age, saved through the page's form, counts
     // more holders as retiring.
     switch_language(&c, "en").await;

@@ -25,6 +25,8 @@ pub const FAR_ABOVE: f64 = 1.5;
 pub const FAR_BELOW: f64 = 0.5;
 /// Most workers proposed to move from one unit to another.
 pub const MOVERS_MAX: usize = 3;
+/// Most vacant posts named for a worker who could move (the total is given beside them).
+pub const VACANT_SHOWN: usize = 10;
 
 /// Keeps a query over `admin_units u` inside `parent` (none: no condition).
 fn push_parent_unit(sql: &mut Sql, parent: Option<&AdminUnit>) {
@@ -75,8 +77,11 @@ pub struct Mover {
     pub threshold: u32,
     /// The post their current posting fills (it would fall vacant).
     pub post_id: Option<i64>,
-    /// Vacant posts of their cadre in the unit above capacity (one could be filled).
+    /// Vacant posts of their cadre in the unit above capacity (one could be filled): the first
+    /// [`VACANT_SHOWN`] by id.
     pub vacant_posts_there: Vec<i64>,
+    /// How many such posts there are in all.
+    pub vacant_posts_there_total: u32,
 }
 
 /// A unit far above capacity, a nearby unit far below, and who could move.
@@ -281,19 +286,22 @@ impl Store {
                 let movers: Vec<Mover> = spare
                     .into_iter()
                     .take(MOVERS_MAX)
-                    .map(|l| Mover {
-                        worker_id: l.worker_id,
-                        name_latin: l.name_latin.clone(),
-                        name_km: l.name_km.clone(),
-                        cadre: l.cadre.clone(),
-                        workplace_code: l.workplace_code.clone(),
-                        open_cases: l.open,
-                        threshold: l.threshold,
-                        post_id: l.post_id,
-                        vacant_posts_there: vacant
-                            .get(&(over.unit.clone(), l.cadre.clone()))
-                            .cloned()
-                            .unwrap_or_default(),
+                    .map(|l| {
+                        let there = vacant.get(&(over.unit.clone(), l.cadre.clone()));
+                        Mover {
+                            worker_id: l.worker_id,
+                            name_latin: l.name_latin.clone(),
+                            name_km: l.name_km.clone(),
+                            cadre: l.cadre.clone(),
+                            workplace_code: l.workplace_code.clone(),
+                            open_cases: l.open,
+                            threshold: l.threshold,
+                            post_id: l.post_id,
+                            vacant_posts_there: there
+                                .map(|v| v.iter().take(VACANT_SHOWN).copied().collect())
+                                .unwrap_or_default(),
+                            vacant_posts_there_total: there.map_or(0, |v| v.len() as u32),
+                        }
                     })
                     .collect();
                 if !movers.is_empty() {

@@ -496,7 +496,13 @@ pub(super) async fn reassignment_page(
                                 if m.vacant_posts_there.is_empty() {
                                     "—".into()
                                 } else {
-                                    m.vacant_posts_there.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+                                    let ids: Vec<String> = m.vacant_posts_there.iter().map(|x| x.to_string()).collect();
+                                    let more = m.vacant_posts_there_total as usize > ids.len();
+                                    if more {
+                                        format!("{} … ({})", ids.join(", "), m.vacant_posts_there_total)
+                                    } else {
+                                        ids.join(", ")
+                                    }
                                 },
                             ),
                         ],
