@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use komlang_core::caseload::threshold_for;
-use komlang_core::{Action, AdminLevel, AdminUnit, Principal, Scope, Target};
+use komlang_core::{Action, AdminLevel, Principal, Scope, Target};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::{parent_in_scope, unit_at};
-use crate::common::scope::{level_column, push_area};
+use crate::common::scope::{level_column, push_area, push_within};
 use crate::common::sql::Sql;
 use crate::common::store::invalid;
 use crate::{Result, Store};
@@ -27,13 +27,6 @@ pub const FAR_BELOW: f64 = 0.5;
 pub const MOVERS_MAX: usize = 3;
 /// Most vacant posts named for a worker who could move (the total is given beside them).
 pub const VACANT_SHOWN: usize = 10;
-
-/// Keeps a query over `admin_units u` inside `parent` (none: no condition).
-fn push_parent_unit(sql: &mut Sql, parent: Option<&AdminUnit>) {
-    if let Some(u) = parent.filter(|u| u.level != AdminLevel::Country) {
-        sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
-    }
-}
 
 /// A worker's cases in a period, from each source's current snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -185,7 +178,7 @@ impl Store {
         }
         counted.push("WHERE s.as_of = (SELECT MAX(t.as_of) FROM caseload_snapshots t WHERE t.source = s.source)");
         push_area(&mut counted, &p.scope);
-        push_parent_unit(&mut counted, parent);
+        push_within(&mut counted, parent);
         counted.push(" GROUP BY k.worker_id, s.id");
         let mut open: HashMap<i64, u32> = HashMap::new();
         for r in &counted.query().fetch_all(&self.pool).await? {
@@ -205,7 +198,7 @@ impl Store {
             ))
         };
         push_area(&mut linked, &p.scope);
-        push_parent_unit(&mut linked, parent);
+        push_within(&mut linked, parent);
         let rows = linked.query().fetch_all(&self.pool).await?;
         let mut by_unit: BTreeMap<String, Vec<Load>> = BTreeMap::new();
         for r in &rows {

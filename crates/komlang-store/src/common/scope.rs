@@ -25,6 +25,13 @@ pub(crate) fn push_area(sql: &mut Sql, scope: &Scope) {
     }
 }
 
+/// Keeps a query (over `admin_units u`) within a unit (none, or the country: no condition).
+pub(crate) fn push_within(sql: &mut Sql, unit: Option<&AdminUnit>) {
+    if let Some(u) = unit.filter(|u| u.level != AdminLevel::Country) {
+        sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
+    }
+}
+
 /// Appends the conditions that keep a query inside a principal's reach
 /// (over `workers w JOIN admin_units u`).
 pub(crate) fn push_worker_scope(sql: &mut Sql, ws: &WorkerScope) {

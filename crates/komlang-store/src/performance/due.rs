@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::settings::settings_on;
 use crate::common::rows::{count, opt_date};
-use crate::common::scope::{level_column, push_worker_scope};
+use crate::common::scope::{level_column, push_within, push_worker_scope};
 use crate::common::sql::Sql;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{Result, Store, StoreError};
@@ -96,14 +96,6 @@ pub struct PerformanceListRow {
 /// The most rows a list answers.
 pub const LIST_MAX: i64 = 1000;
 
-fn push_parent(sql: &mut Sql, parent: &Option<AdminUnit>) {
-    if let Some(u) = parent {
-        if u.level != AdminLevel::Country {
-            sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
-        }
-    }
-}
-
 fn share(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
 }
@@ -143,7 +135,7 @@ impl Store {
         if let Scope::Unit { code, level } = &p.scope {
             units.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
         }
-        push_parent(&mut units, &parent);
+        push_within(&mut units, parent.as_ref());
         units.push(" ORDER BY u.code");
         let mut rows: BTreeMap<String, PerformanceRow> = BTreeMap::new();
         for r in units.query().fetch_all(&self.pool).await? {
@@ -172,7 +164,7 @@ impl Store {
              WHERE w.status = 'active' AND {col} IS NOT NULL"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, &parent);
+        push_within(&mut sql, parent.as_ref());
         sql.push(&format!(" GROUP BY {col}"));
         for r in sql.query().fetch_all(&self.pool).await? {
             let Some(k) = r.try_get::<Option<String>, _>("k")? else { continue };
@@ -195,7 +187,7 @@ impl Store {
              WHERE {col} IS NOT NULL"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, &parent);
+        push_within(&mut sql, parent.as_ref());
         sql.push(&format!(" GROUP BY {col}"));
         for r in sql.query().fetch_all(&self.pool).await? {
             let Some(k) = r.try_get::<Option<String>, _>("k")? else { continue };
@@ -256,7 +248,7 @@ impl Store {
             )),
         };
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, &parent);
+        push_within(&mut sql, parent.as_ref());
         let order = match kind {
             PerformanceList::Corrective => " ORDER BY c.next, w.name_latin, w.id LIMIT ".to_string(),
             _ => format!(" ORDER BY {BASE}, w.name_latin, w.id LIMIT "),

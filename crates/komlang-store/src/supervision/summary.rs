@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::norms::norms_on;
 use crate::common::rows;
 use crate::common::rows::opt_date;
-use crate::common::scope::{level_column, push_worker_scope};
+use crate::common::scope::{level_column, push_within, push_worker_scope};
 use crate::common::sql::Sql;
 use crate::workers::{brief_from_row, WorkerBrief, BRIEF_COLS};
 use crate::{Result, Store, StoreError};
@@ -138,7 +138,7 @@ impl Store {
              FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0"
         ));
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, parent);
+        push_within(&mut sql, parent.as_ref());
         if let Some(n) = over {
             // Over the ratio: more supervisees than the limit of a dedicated supervisor or another.
             sql.push(" AND w.supervisees > CASE WHEN w.supervisor_dedicated = 1 THEN ")
@@ -187,7 +187,7 @@ impl Store {
              FROM workers w JOIN admin_units u ON u.code = w.workplace_code WHERE w.supervisees > 0",
         );
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, parent);
+        push_within(&mut sql, parent.as_ref());
         sql.push(&format!(
             " GROUP BY {col}, w.cadre, w.supervisees, w.supervisor_dedicated, w.supervisee_cadres, \
              experienced, experienced_community"
@@ -228,7 +228,7 @@ impl Store {
         if let Scope::Unit { code, level } = &p.scope {
             units.push(" AND ").push(level_column(*level)).push(" = ").text(code.clone());
         }
-        push_parent(&mut units, &parent);
+        push_within(&mut units, parent.as_ref());
         units.push(" ORDER BY u.code");
         let mut rows: BTreeMap<String, SummaryRow> = BTreeMap::new();
         for r in units.query().fetch_all(&self.pool).await? {
@@ -268,7 +268,7 @@ impl Store {
                      WHERE w.status IN ('active', 'on_leave') AND {col} IS NOT NULL"
                 ));
                 push_worker_scope(&mut sql, &p.worker_scope());
-                push_parent(&mut sql, &parent);
+                push_within(&mut sql, parent.as_ref());
                 sql
             }
         };
@@ -308,7 +308,7 @@ impl Store {
                 sql
             }
         };
-        push_parent(&mut sql, &parent);
+        push_within(&mut sql, parent.as_ref());
         for (k, n) in self.counts_by(sql, col).await? {
             if let Some(row) = rows.get_mut(&k) {
                 row.overdue = n as u32;
@@ -332,7 +332,7 @@ impl Store {
         ));
         overdue_where(&mut sql, norms, today);
         push_worker_scope(&mut sql, &p.worker_scope());
-        push_parent(&mut sql, parent);
+        push_within(&mut sql, parent.as_ref());
         sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
         self.worker_list(&sql, true).await
     }
@@ -385,7 +385,7 @@ impl Store {
                      WHERE w.status IN ('active', 'on_leave') AND w.supervised = 0"
                 ));
                 push_worker_scope(&mut sql, &p.worker_scope());
-                push_parent(&mut sql, &parent);
+                push_within(&mut sql, parent.as_ref());
                 sql.push(" ORDER BY w.name_latin, w.id LIMIT 1000");
                 self.worker_list(&sql, false).await?
             }
@@ -438,13 +438,4 @@ fn overdue_since(norms: &SupervisionNorms, today: NaiveDate) -> String {
 /// today (dates compare as text, 29 February too).
 fn started_by(today: NaiveDate, years: u32) -> String {
     format!("{:04}-{:02}-{:02}", today.year() - years as i32, today.month(), today.day())
-}
-
-/// Keeps a query (over `admin_units u`) within the parent unit.
-fn push_parent(sql: &mut Sql, parent: &Option<komlang_core::AdminUnit>) {
-    if let Some(u) = parent {
-        if u.level != AdminLevel::Country {
-            sql.push(" AND ").push(level_column(u.level)).push(" = ").text(u.code.clone());
-        }
-    }
 }
