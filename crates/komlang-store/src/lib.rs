@@ -55,7 +55,8 @@ pub use demo::{DemoSummary, DEMO_ACCOUNTS, DEMO_PASSWORD};
 pub use imports::{
     sha256_hex, DupDecision, DupTarget, DuplicateFound, ImportFileMeta, ImportOptions, ImportRecord, ImportReport,
     ImportSummary, RejectedRow, ReportLimits, SavedMapping, WorkerImportOptions, BLOOM_AFTER_ROWS, BLOOM_BYTES,
-    EXPORT_COLUMNS, IMPORT_KINDS, MAPPING_NAME_MAX, READ_BATCH, SQLITE_IMPORT_CACHE_KIB, STORED_REPORT_LIMIT,
+    DEFERRED_IMPORT_INDEXES, DEFER_INDEXES_AFTER, EXPORT_COLUMNS, IMPORT_KINDS, MAPPING_NAME_MAX, READ_BATCH,
+    SQLITE_IMPORT_CACHE_KIB, STORED_REPORT_LIMIT,
 };
 pub use licensing::{
     Licence, LicenceActionRow, LicenceDetail, LicenceQuery, PublicLicence, LICENCE_EXPORT_COLUMNS, REGISTER_LIMIT,

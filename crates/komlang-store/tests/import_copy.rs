@@ -278,3 +278,88 @@ async fn text_is_stored_exactly_as_the_file_gave_it() {
         db.cleanup().await;
     }
 }
+
+/// Every index of the database: its table, name and definition.
+async fn indexes(store: &Store) -> Vec<(String, String, String)> {
+    let sql = match store.engine() {
+        Engine::Sqlite => {
+            "SELECT tbl_name, name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY tbl_name, name"
+        }
+        Engine::Postgres => {
+            "SELECT tablename::text, indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+             ORDER BY tablename, indexname"
+        }
+    };
+    sqlx::query(sql).fetch_all(store.pool()).await.unwrap().iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+}
+
+/// The ids the list finds for a search, and the total of a commune's list.
+async fn found(store: &Store, q: &str, commune: &str) -> (Vec<i64>, i64, i64) {
+    let p = system_principal("test");
+    let by_name = store
+        .list_workers(&p, &komlang_store::WorkerQuery { q: Some(q.into()), per_page: 500, ..Default::default() })
+        .await
+        .unwrap();
+    let by_place = store
+        .list_workers(&p, &komlang_store::WorkerQuery { commune: Some(commune.into()), ..Default::default() })
+        .await
+        .unwrap();
+    (by_name.items.iter().map(|w| w.id).collect(), by_name.total, by_place.total)
+}
+
+#[tokio::test]
+async fn a_big_sqlite_import_takes_its_indexes_off_and_builds_them_again() {
+    let n = 5 * komlang_store::READ_BATCH + 17;
+    for engine in engines() {
+        let db = TestDb::with_units(engine).await;
+        // Big from the second batch on (the default waits for 50,000 rows).
+        let store = db.store.clone().with_index_deferral_after(komlang_store::READ_BATCH as u64 + 1);
+        let schema = indexes(&store).await;
+        assert!(schema.iter().any(|(_, name, _)| name == "workers_search_key"), "{schema:?}");
+        let deferred = |s: &Store| s.imports_with_deferred_indexes();
+
+        // A late bad row: nothing written, the indexes as they were.
+        let mut rows = people(n);
+        rows[n - 3][3] = "1990-02-30".into();
+        let r = import(&store, rows.clone(), &opts()).await.unwrap();
+        assert!(!r.committed, "{engine:?}");
+        assert_eq!(indexes(&store).await, schema, "{engine:?}: a failed import leaves every index");
+        // A dry run neither.
+        rows[n - 3][3] = "1990-02-28".into();
+        let dry = import(&store, rows.clone(), &WorkerImportOptions { dry_run: true, ..opts() }).await.unwrap();
+        assert_eq!((dry.committed, dry.added), (false, n as u64), "{engine:?}");
+        assert_eq!(indexes(&store).await, schema, "{engine:?}: a dry run leaves every index");
+        assert_eq!(deferred(&store), 0, "{engine:?}: only a committed import builds indexes again");
+
+        let r = import(&store, rows, &opts()).await.unwrap();
+        assert!(r.committed && r.added == n as u64, "{engine:?}: {:?}", r.rejected);
+        assert_eq!(deferred(&store), u64::from(engine == Engine::Sqlite), "{engine:?}: SQLite only");
+        assert_eq!(indexes(&store).await, schema, "{engine:?}: every index is back, as it was defined");
+        if engine == Engine::Sqlite {
+            // Each index holds exactly the rows of its table.
+            let check: String = sqlx::query("PRAGMA integrity_check").fetch_one(store.pool()).await.unwrap().get(0);
+            assert_eq!(check, "ok");
+        }
+        // Searches and lists answer from the rebuilt indexes what the rows hold.
+        let (ids, total, in_place) = found(&store, "Dara bca", "010201").await;
+        let expected: Vec<i64> =
+            sqlx::query("SELECT id FROM workers WHERE name_latin LIKE 'Sok Dara bca%' ORDER BY name_latin, id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        assert!(!expected.is_empty());
+        assert_eq!((ids, total), (expected.clone(), expected.len() as i64), "{engine:?}");
+        assert_eq!(in_place, n as i64, "{engine:?}");
+
+        // An import of more rows than the least, but fewer than a quarter of the registry now
+        // there (629), takes nothing off.
+        let more: Vec<Vec<String>> = people(n + 600).into_iter().skip(n).collect();
+        let r = import(&store, more, &opts()).await.unwrap();
+        assert!(r.committed && r.added == 600, "{engine:?}");
+        assert_eq!(deferred(&store), u64::from(engine == Engine::Sqlite), "{engine:?}");
+        db.cleanup().await;
+    }
+}

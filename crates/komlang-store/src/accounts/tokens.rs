@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::users::rfc3339;
+use super::users::{principal_from_row, rfc3339, PRINCIPAL_COLUMNS, SCOPE_UNIT};
 use crate::common::audit::record_audit;
 use crate::common::principal::system_principal;
 use crate::{now_text, Result, Store, StoreError};
@@ -250,22 +250,24 @@ impl Store {
     /// expired, or its account disabled. Notes when the token was used (at most once a minute).
     pub async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>> {
         let now = chrono::Utc::now().timestamp();
-        let row = sqlx::query(
-            "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
+        // The token, its account (active) and the account's scope, in one read.
+        let row = sqlx::query(&format!(
+            "SELECT t.id AS token_id, t.last_used_at, {PRINCIPAL_COLUMNS} FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id {SCOPE_UNIT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = 1"
+        ))
         .bind(token_hash(token))
         .bind(rfc3339(now))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let (id, user_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        let last_used: Option<String> = row.try_get(2)?;
-        let principal = self.principal_for_user(user_id).await?;
+        let id: i64 = row.try_get("token_id")?;
+        let last_used: Option<String> = row.try_get("last_used_at")?;
+        let principal = principal_from_row(&row)?;
         // Written only when the note is a minute old: a write on every request would take
         // SQLite's one write lock for each API call, and every call would queue behind it.
         let stale = rfc3339(now - LAST_USED_EVERY_SECS);
-        if principal.is_some() && last_used.is_none_or(|t| t < stale) {
+        if last_used.is_none_or(|t| t < stale) {
             sqlx::query(
                 "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
             )
@@ -275,6 +277,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(principal)
+        Ok(Some(principal))
     }
 }

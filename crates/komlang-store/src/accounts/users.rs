@@ -86,6 +86,39 @@ fn user_from_row(r: &AnyRow) -> Result<UserRow> {
     })
 }
 
+/// What [`principal_from_row`] reads, over `users u` [`SCOPE_UNIT`]: an account and the
+/// level of the unit its scope names (a request's principal is read in one statement).
+pub(super) const PRINCIPAL_COLUMNS: &str =
+    "u.id, u.username, u.role, u.scope_code, a.level AS scope_level, u.org_id, u.worker_id";
+pub(super) const SCOPE_UNIT: &str = "LEFT JOIN admin_units a ON a.code = u.scope_code";
+
+/// The principal of an account read with [`PRINCIPAL_COLUMNS`]: the nation when its scope
+/// names no unit, or the country ([`Scope::of`]).
+pub(super) fn principal_from_row(r: &AnyRow) -> Result<Principal> {
+    let role: String = r.try_get("role")?;
+    let code: Option<String> = r.try_get("scope_code")?;
+    let level: Option<String> = r.try_get("scope_level")?;
+    let scope = match (code, level) {
+        (Some(code), Some(level)) => {
+            let level = AdminLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("admin level {level}")))?;
+            if level == AdminLevel::Country {
+                Scope::Nation
+            } else {
+                Scope::Unit { code, level }
+            }
+        }
+        _ => Scope::Nation,
+    };
+    Ok(Principal {
+        user_id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        role: UserRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        scope,
+        org_id: r.try_get("org_id")?,
+        worker_id: r.try_get("worker_id")?,
+    })
+}
+
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -111,21 +144,6 @@ fn check_password(errs: &mut ValidationErrors, password: &str) {
 }
 
 impl Store {
-    pub(super) async fn principal_of(&self, u: &UserRow) -> Result<Principal> {
-        let unit = match &u.scope_code {
-            Some(c) => self.admin_unit(c).await?,
-            None => None,
-        };
-        Ok(Principal {
-            user_id: u.id,
-            username: u.username.clone(),
-            role: u.role,
-            scope: Scope::of(unit.as_ref()),
-            org_id: u.org_id,
-            worker_id: u.worker_id,
-        })
-    }
-
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
             .bind(username)
@@ -142,16 +160,15 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// The principal of an active account.
+    /// The principal of an active account: one read of the account and its scope's unit.
     pub async fn principal_for_user(&self, id: i64) -> Result<Option<Principal>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = 1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row.as_ref().map(user_from_row).transpose()? {
-            Some(u) => Ok(Some(self.principal_of(&u).await?)),
-            None => Ok(None),
-        }
+        let row = sqlx::query(&format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM users u {SCOPE_UNIT} WHERE u.id = $1 AND u.active = 1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(principal_from_row).transpose()
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {

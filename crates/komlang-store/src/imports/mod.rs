@@ -14,4 +14,6 @@ pub use records::{
     ImportSummary, RejectedRow, ReportLimits, SavedMapping, WorkerImportOptions, IMPORT_KINDS, MAPPING_NAME_MAX,
     STORED_REPORT_LIMIT,
 };
-pub use worker_import::{BLOOM_AFTER_ROWS, BLOOM_BYTES, READ_BATCH, SQLITE_IMPORT_CACHE_KIB};
+pub use worker_import::{
+    BLOOM_AFTER_ROWS, BLOOM_BYTES, DEFERRED_IMPORT_INDEXES, DEFER_INDEXES_AFTER, READ_BATCH, SQLITE_IMPORT_CACHE_KIB,
+};

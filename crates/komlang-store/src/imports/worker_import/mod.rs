@@ -16,6 +16,7 @@
 
 mod bloom;
 mod copy;
+mod indexes;
 mod rows;
 mod tallies;
 
@@ -32,6 +33,7 @@ use sqlx::{AnyConnection, Connection, Row};
 use self::bloom::Bloom;
 pub use self::bloom::{BLOOM_AFTER_ROWS, BLOOM_BYTES};
 use self::copy::{copy_new_workers, stage_tables, Stage};
+pub use self::indexes::{DEFERRED as DEFERRED_IMPORT_INDEXES, DEFER_INDEXES_AFTER};
 use self::rows::{check_worker_mapping, load_org_index, row_error, OrgIndex};
 use crate::common::rows::opt_date;
 use crate::common::scope::push_worker_scope;
@@ -214,7 +216,11 @@ struct State {
     /// Time spent in each phase of the database work (logged at the end).
     timings: Timings,
     /// SQLite: the tallies' insert triggers taken over for the import ([`tallies`]).
-    held: Option<tallies::HeldTriggers>,
+    held: Option<tallies::Held>,
+    /// SQLite: the valid rows after which the import takes its indexes off ([`indexes`]).
+    defer_indexes_after: Option<u64>,
+    /// SQLite: the indexes taken off, built again before the import commits.
+    indexes: Option<tallies::Held>,
 }
 
 /// Where an import's database time goes (the reading and checking of rows
@@ -227,6 +233,7 @@ struct Timings {
     keys: std::time::Duration,
     history: std::time::Duration,
     merge: std::time::Duration,
+    indexes: std::time::Duration,
 }
 
 /// The rows read for one batch.
@@ -453,9 +460,12 @@ impl Store {
                 postgres_bulk_settings(&mut tx).await?;
             }
             let import_id = begin_import_row(&mut tx, p, &head).await?;
-            let held = match self.engine {
-                Engine::Sqlite => Some(tallies::take_over(&mut tx).await?),
-                Engine::Postgres => None,
+            let (held, defer_indexes_after) = match self.engine {
+                Engine::Sqlite => (
+                    Some(tallies::take_over(&mut tx).await?),
+                    Some(indexes::defer_after(&mut tx, self.defer_indexes_after).await?),
+                ),
+                Engine::Postgres => (None, None),
             };
             // Read after the first write: on SQLite no other writer can change
             // them until the import ends.
@@ -485,6 +495,8 @@ impl Store {
                 copied_rows: self.copied_rows.clone(),
                 timings: Timings::default(),
                 held,
+                defer_indexes_after,
+                indexes: None,
             };
             let mut rows = rows;
             let mut read = read_batch(&ctx, &mut rows).await?;
@@ -504,17 +516,19 @@ impl Store {
                 read = next?;
             }
 
-            tracing::info!(
-                "import {import_id}: {} rows, database time {:?} ({})",
-                st.report.rows_total,
-                st.timings,
-                if st.stage.is_some() { "COPY" } else { "INSERT" }
-            );
-            drop(st.stage.take());
+            let path = if st.stage.take().is_some() { "COPY" } else { "INSERT" };
             let mut report = st.report;
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
-            if !opts.dry_run && (opts.partial || report.all_valid()) {
+            let commit = !opts.dry_run && (opts.partial || report.all_valid());
+            if let Some(held) = st.indexes.take().filter(|_| commit) {
+                let started = std::time::Instant::now();
+                indexes::build_again(&mut tx, held).await?;
+                st.timings.indexes += started.elapsed();
+                self.deferred_imports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            tracing::info!("import {import_id}: {} rows, database time {:?} ({})", report.rows_total, st.timings, path);
+            if commit {
                 if let Some(held) = st.held.take() {
                     tallies::put_back(&mut tx, held).await?;
                 }
@@ -666,6 +680,11 @@ async fn process_batch(
         return Ok(());
     }
     st.rows_seen += batch.len() as u64;
+    if st.indexes.is_none() && st.defer_indexes_after.is_some_and(|n| st.rows_seen >= n) {
+        let started = std::time::Instant::now();
+        st.indexes = Some(indexes::take_off_indexes(conn).await?);
+        st.timings.indexes += started.elapsed();
+    }
     if st.bloom.is_none() && st.rows_seen >= BLOOM_AFTER_ROWS {
         st.bloom = Some(Bloom::load(conn).await?);
     }

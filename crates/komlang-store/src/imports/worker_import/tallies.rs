@@ -55,47 +55,55 @@ const TAKEN_OVER: [(&str, &str); 4] = [
     ),
 ];
 
-/// The triggers taken off, to be put back: their `CREATE TRIGGER` texts.
-pub(super) struct HeldTriggers(Vec<String>);
+/// Schema objects (triggers, indexes) an import took off inside its transaction, to be put
+/// back before it commits: their names and `CREATE` texts, as the database kept them.
+pub(super) struct Held(Vec<(String, String)>);
 
-/// Takes the tallies' insert triggers off (in the import's transaction). A trigger the database
-/// lacks is left to itself: its tally is then not written by the import either.
-pub(super) async fn take_over(conn: &mut AnyConnection) -> Result<HeldTriggers> {
+impl Held {
+    fn holds(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// Takes the named objects of a kind (`trigger`, `index`) off, in the import's transaction,
+/// keeping their texts. One the database lacks is left to itself.
+pub(super) async fn take_off(conn: &mut AnyConnection, kind: &str, names: &[&str]) -> Result<Held> {
     let mut held = Vec::new();
-    for (name, _) in TAKEN_OVER {
-        let sql: Option<String> = sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1")
+    for &name in names {
+        let sql: Option<String> = sqlx::query("SELECT sql FROM sqlite_master WHERE type = $1 AND name = $2")
+            .bind(kind)
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
         if let Some(sql) = sql {
-            sqlx::query(&format!("DROP TRIGGER {name}")).execute(&mut *conn).await?;
-            held.push(sql);
+            sqlx::query(&format!("DROP {} {name}", kind.to_uppercase())).execute(&mut *conn).await?;
+            held.push((name.to_string(), sql));
         }
     }
-    Ok(HeldTriggers(held))
+    Ok(Held(held))
+}
+
+/// Takes the tallies' insert triggers off (in the import's transaction). A trigger the database
+/// lacks is left to itself: its tally is then not written by the import either.
+pub(super) async fn take_over(conn: &mut AnyConnection) -> Result<Held> {
+    take_off(conn, "trigger", &TAKEN_OVER.map(|(name, _)| name)).await
 }
 
 /// Adds the import's rows `first..=last` to the tallies whose triggers were taken off.
-pub(super) async fn tally(
-    conn: &mut AnyConnection,
-    held: &HeldTriggers,
-    import_id: i64,
-    first: i64,
-    last: i64,
-) -> Result<()> {
+pub(super) async fn tally(conn: &mut AnyConnection, held: &Held, import_id: i64, first: i64, last: i64) -> Result<()> {
     for (name, upsert) in TAKEN_OVER {
-        if held.0.iter().any(|sql| sql.contains(name)) {
+        if held.holds(name) {
             sqlx::query(upsert).bind(import_id).bind(first).bind(last).execute(&mut *conn).await?;
         }
     }
     Ok(())
 }
 
-/// Puts the triggers back, as they were.
-pub(super) async fn put_back(conn: &mut AnyConnection, held: HeldTriggers) -> Result<()> {
-    for sql in held.0 {
+/// Puts what was taken off back, as it was (an index is built again from every row).
+pub(super) async fn put_back(conn: &mut AnyConnection, held: Held) -> Result<()> {
+    for (_, sql) in held.0 {
         sqlx::query(&sql).execute(&mut *conn).await?;
     }
     Ok(())
