@@ -329,17 +329,13 @@ impl Store {
         let offset = crate::common::sql::offset(page, per_page);
         let trivial = unfiltered(&base);
         let search = Search::of(q);
-        // One connection for the count and every read of the page: no trip through the pool
-        // (and its check of the connection) between them.
-        let mut conn = self.pool.acquire().await?;
-        let conn = &mut *conn;
 
         // Without a name search or an employer, the exact total is summed from the worker
         // tallies (a few rows per unit); otherwise the matches are counted, bounded: one more
         // than the limit tells that there are more.
         let (total, total_is_lower_bound) = match self.tallied_total(p, q) {
-            Some(sql) => (sql.query().fetch_one(&mut *conn).await?.try_get(0)?, false),
-            None => match self.bounded_count(conn, &base, search.as_ref(), trivial).await? {
+            Some(sql) => (sql.query().fetch_one(&self.pool).await?.try_get(0)?, false),
+            None => match self.bounded_count(&base, search.as_ref(), trivial).await? {
                 n if n > COUNT_LIMIT => (COUNT_LIMIT, true),
                 n => (n, false),
             },
@@ -352,7 +348,7 @@ impl Store {
                 let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM workers w{LIST_FROM}"));
                 list.append(&base);
                 list.push(" ORDER BY w.name_latin, w.id LIMIT ").int(per_page).push(" OFFSET ").int(offset);
-                list.query().fetch_all(&mut *conn).await?
+                list.query().fetch_all(&self.pool).await?
             }
             None => {
                 // Many rows: read in name order from `workers_name_latin`, each row's place
@@ -368,7 +364,7 @@ impl Store {
                     .int(per_page)
                     .push(" OFFSET ")
                     .int(offset);
-                list.query().fetch_all(&mut *conn).await?
+                list.query().fetch_all(&self.pool).await?
             }
             Some(s) if !total_is_lower_bound => {
                 // At most COUNT_LIMIT matches: sorted whole, by what each match's row holds
@@ -386,9 +382,9 @@ impl Store {
                 let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM ("));
                 list.append(&sorted).push(") p JOIN workers w ON w.id = p.id").push(LIST_FROM);
                 list.push(" ORDER BY p.tier, p.sort_name, p.id");
-                list.query().fetch_all(&mut *conn).await?
+                list.query().fetch_all(&self.pool).await?
             }
-            Some(s) => self.search_page_by_tiers(conn, s, &base, offset, per_page).await?,
+            Some(s) => self.search_page_by_tiers(s, &base, offset, per_page).await?,
         };
         Ok(Page {
             items: rows.iter().map(row_from_row).collect::<Result<_>>()?,
@@ -400,13 +396,7 @@ impl Store {
     }
 
     /// The matches of a filter (and search) counted up to one more than [`COUNT_LIMIT`].
-    async fn bounded_count(
-        &self,
-        conn: &mut AnyConnection,
-        base: &Sql,
-        search: Option<&Search>,
-        trivial: bool,
-    ) -> Result<i64> {
+    async fn bounded_count(&self, base: &Sql, search: Option<&Search>, trivial: bool) -> Result<i64> {
         let mut inner = Sql::new("SELECT 1 FROM ");
         match search {
             Some(s) => {
@@ -426,7 +416,7 @@ impl Store {
         inner.push(" LIMIT ").int(COUNT_LIMIT + 1);
         let mut count = Sql::new("SELECT COUNT(*) FROM (");
         count.append(&inner).push(") c");
-        Ok(count.query().fetch_one(&mut *conn).await?.try_get(0)?)
+        Ok(count.query().fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     /// A page of a search with many matches, read tier by tier, each tier from an index in
@@ -434,14 +424,7 @@ impl Store {
     /// of `workers_search_key`), the Khmer names starting with it (a range of
     /// `workers_search_km`), then the other matches ([`Store::last_tier_page`]). The first
     /// three tiers are not sorted, and are counted only as far as the page starts.
-    async fn search_page_by_tiers(
-        &self,
-        conn: &mut AnyConnection,
-        s: &Search,
-        base: &Sql,
-        offset: i64,
-        per_page: i64,
-    ) -> Result<Vec<AnyRow>> {
+    async fn search_page_by_tiers(&self, s: &Search, base: &Sql, offset: i64, per_page: i64) -> Result<Vec<AnyRow>> {
         let mut skip = offset;
         let mut rows: Vec<AnyRow> = Vec::new();
         for tier in 0..3u8 {
@@ -453,7 +436,7 @@ impl Store {
             list.append(base);
             let order = self.push_tier_condition(&mut list, s, tier);
             list.push(order).push(" LIMIT ").int(want).push(" OFFSET ").int(skip);
-            let got = list.query().fetch_all(&mut *conn).await?;
+            let got = list.query().fetch_all(&self.pool).await?;
             if got.is_empty() && skip > 0 {
                 // The page starts past this tier: how many rows it holds (at most `skip`).
                 let mut inner = Sql::new("SELECT 1 FROM workers w JOIN admin_units u ON u.code = w.workplace_code");
@@ -462,7 +445,7 @@ impl Store {
                 inner.push(" LIMIT ").int(skip);
                 let mut count = Sql::new("SELECT COUNT(*) FROM (");
                 count.append(&inner).push(") c");
-                let n: i64 = count.query().fetch_one(&mut *conn).await?.try_get(0)?;
+                let n: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
                 skip -= n;
                 continue;
             }
@@ -471,7 +454,7 @@ impl Store {
         }
         let want = per_page - rows.len() as i64;
         if want > 0 {
-            rows.extend(self.last_tier_page(conn, s, base, skip, want).await?);
+            rows.extend(self.last_tier_page(s, base, skip, want).await?);
         }
         Ok(rows)
     }
@@ -482,14 +465,7 @@ impl Store {
     /// matches found through the trigram index, sorted (their number is what it costs: a term
     /// met in a few family names only); a key too short for trigrams reads on in name order,
     /// from the key index alone too.
-    async fn last_tier_page(
-        &self,
-        conn: &mut AnyConnection,
-        s: &Search,
-        base: &Sql,
-        skip: i64,
-        want: i64,
-    ) -> Result<Vec<AnyRow>> {
+    async fn last_tier_page(&self, s: &Search, base: &Sql, skip: i64, want: i64) -> Result<Vec<AnyRow>> {
         let short = s.key.chars().count() < TRIGRAM;
         // The windows, then, for a key too short for trigrams, every key in order.
         let windows = self.search_windows.map(Some);
@@ -509,7 +485,7 @@ impl Store {
             let mut list = Sql::new(&format!("SELECT {LIST_COLS} FROM ("));
             list.append(&page).push(") p JOIN workers w ON w.id = p.id").push(LIST_FROM);
             list.push(" ORDER BY p.search_key, p.id");
-            let got = list.query().fetch_all(&mut *conn).await?;
+            let got = list.query().fetch_all(&self.pool).await?;
             if got.len() as i64 == want || window.is_none() {
                 return Ok(got);
             }
@@ -520,7 +496,7 @@ impl Store {
         list.push(LIST_FROM).append(base);
         s.push_last_tier(&mut list, self.engine, "w.search_key", "w.id");
         list.push(" ORDER BY w.search_key, w.id LIMIT ").int(want).push(" OFFSET ").int(skip);
-        Ok(list.query().fetch_all(&mut *conn).await?)
+        Ok(list.query().fetch_all(&self.pool).await?)
     }
 
     /// Appends the condition of one of the first three tiers of a search (each condition
