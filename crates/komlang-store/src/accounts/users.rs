@@ -93,7 +93,8 @@ pub(super) const PRINCIPAL_COLUMNS: &str =
 pub(super) const SCOPE_UNIT: &str = "LEFT JOIN admin_units a ON a.code = u.scope_code";
 
 /// The principal of an account read with [`PRINCIPAL_COLUMNS`]: the nation when its scope
-/// names no unit, or the country ([`Scope::of`]).
+/// names no unit, or the country ([`Scope::of`]). A scope naming a unit the database lacks
+/// (which its foreign key forbids) is refused rather than read as the nation.
 pub(super) fn principal_from_row(r: &AnyRow) -> Result<Principal> {
     let role: String = r.try_get("role")?;
     let code: Option<String> = r.try_get("scope_code")?;
@@ -107,7 +108,8 @@ pub(super) fn principal_from_row(r: &AnyRow) -> Result<Principal> {
                 Scope::Unit { code, level }
             }
         }
-        _ => Scope::Nation,
+        (Some(code), None) => return Err(StoreError::Corrupt(format!("account scope {code}: no such unit"))),
+        (None, _) => Scope::Nation,
     };
     Ok(Principal {
         user_id: r.try_get("id")?,
