@@ -16,7 +16,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::tallies::{put_back, take_off, Held};
+use super::held::{put_back, take_off, Held};
 use crate::Result;
 
 /// The indexes of the tables an import writes that none of its statements reads (each written

@@ -16,6 +16,7 @@
 
 mod bloom;
 mod copy;
+mod held;
 mod indexes;
 mod rows;
 mod tallies;
@@ -216,11 +217,11 @@ struct State {
     /// Time spent in each phase of the database work (logged at the end).
     timings: Timings,
     /// SQLite: the tallies' insert triggers taken over for the import ([`tallies`]).
-    held: Option<tallies::Held>,
+    held: Option<held::Held>,
     /// SQLite: the valid rows after which the import takes its indexes off ([`indexes`]).
     defer_indexes_after: Option<u64>,
     /// SQLite: the indexes taken off, built again before the import commits.
-    indexes: Option<tallies::Held>,
+    indexes: Option<held::Held>,
 }
 
 /// Where an import's database time goes (the reading and checking of rows
@@ -530,7 +531,7 @@ impl Store {
             tracing::info!("import {import_id}: {} rows, database time {:?} ({})", report.rows_total, st.timings, path);
             if commit {
                 if let Some(held) = st.held.take() {
-                    tallies::put_back(&mut tx, held).await?;
+                    held::put_back(&mut tx, held).await?;
                 }
                 finish_import_row(&mut tx, p, import_id, &head, &report).await?;
                 tx.commit().await?;

@@ -12,7 +12,9 @@
 //! `tests/report_tallies.rs` compares the tallies with the records after an import, and
 //! `tests/fhir_feed.rs` the feed.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+
+use super::held::{take_off, Held};
 
 use crate::Result;
 
@@ -55,36 +57,6 @@ const TAKEN_OVER: [(&str, &str); 4] = [
     ),
 ];
 
-/// Schema objects (triggers, indexes) an import took off inside its transaction, to be put
-/// back before it commits: their names and `CREATE` texts, as the database kept them.
-pub(super) struct Held(Vec<(String, String)>);
-
-impl Held {
-    fn holds(&self, name: &str) -> bool {
-        self.0.iter().any(|(n, _)| n == name)
-    }
-}
-
-/// Takes the named objects of a kind (`trigger`, `index`) off, in the import's transaction,
-/// keeping their texts. One the database lacks is left to itself.
-pub(super) async fn take_off(conn: &mut AnyConnection, kind: &str, names: &[&str]) -> Result<Held> {
-    let mut held = Vec::new();
-    for &name in names {
-        let sql: Option<String> = sqlx::query("SELECT sql FROM sqlite_master WHERE type = $1 AND name = $2")
-            .bind(kind)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-        if let Some(sql) = sql {
-            sqlx::query(&format!("DROP {} {name}", kind.to_uppercase())).execute(&mut *conn).await?;
-            held.push((name.to_string(), sql));
-        }
-    }
-    Ok(Held(held))
-}
-
 /// Takes the tallies' insert triggers off (in the import's transaction). A trigger the database
 /// lacks is left to itself: its tally is then not written by the import either.
 pub(super) async fn take_over(conn: &mut AnyConnection) -> Result<Held> {
@@ -97,14 +69,6 @@ pub(super) async fn tally(conn: &mut AnyConnection, held: &Held, import_id: i64,
         if held.holds(name) {
             sqlx::query(upsert).bind(import_id).bind(first).bind(last).execute(&mut *conn).await?;
         }
-    }
-    Ok(())
-}
-
-/// Puts what was taken off back, as it was (an index is built again from every row).
-pub(super) async fn put_back(conn: &mut AnyConnection, held: Held) -> Result<()> {
-    for (_, sql) in held.0 {
-        sqlx::query(&sql).execute(&mut *conn).await?;
     }
     Ok(())
 }
