@@ -161,6 +161,47 @@ pub const COUNT_LIMIT: i64 = 1_000;
 /// found in a few family names only far along (docs/architecture.md, "Search").
 pub const SEARCH_WINDOWS: [i64; 2] = [2_000, 20_000];
 
+/// The low bits of an entry's rowid in SQLite's trigram index (`workers_search`) that hold
+/// the worker's id; the bits above are a code of the search key's first characters, so that
+/// rowid order is name order up to the ties of those characters (migration 0029).
+const RANK_ID_BITS: u32 = 28;
+const RANK_ID_MASK: i64 = (1 << RANK_ID_BITS) - 1;
+
+/// How many characters of the key the code of a rank holds, five bits each.
+const RANK_CHARS: u32 = 7;
+
+/// The lowest and the highest key a code of a rank stands for (migration 0029: each of the
+/// key's first seven characters as five bits, 0 for none, 1 a character below a space, 2 a
+/// space, 3 another below `a`, 4 to 29 `a` to `z`, 30 up to U+007F, 31 any other): every key
+/// of that code lies between them, both included.
+fn rank_code_keys(code: i64) -> (String, String) {
+    let (mut low, mut high) = (String::new(), String::new());
+    let mut low_done = false;
+    for i in (0..RANK_CHARS).rev() {
+        let bucket = (code >> (5 * i)) & 31;
+        let (least, most) = match bucket {
+            0 => return (low, high),
+            1 => ('\u{1}', '\u{1F}'),
+            2 => (' ', ' '),
+            3 => ('!', '`'),
+            4..=29 => {
+                let c = char::from(b'a' + (bucket - 4) as u8);
+                (c, c)
+            }
+            30 => ('{', '\u{7F}'),
+            _ => ('\u{80}', char::MAX),
+        };
+        // A character below a space may be U+0000 too: the low key stops before it.
+        low_done |= bucket == 1;
+        if !low_done {
+            low.push(least);
+        }
+        high.push(most);
+    }
+    high.push(char::MAX);
+    (low, high)
+}
+
 /// A list without search holding more rows than this is read in name order from the name
 /// index rather than found through its filter and sorted.
 const DENSE: i64 = 2_000;
@@ -192,6 +233,12 @@ impl Search {
 
     fn like(&self) -> String {
         contains_pattern(&self.key)
+    }
+
+    /// The key as an FTS5 phrase of trigrams: the key as a substring, whatever characters it
+    /// holds.
+    fn phrase(&self) -> String {
+        format!("\"{}\"", self.key.replace('"', "\"\""))
     }
 
     /// `w` is a best match of this tier or a better one, as SQL over `workers w`:
@@ -255,9 +302,9 @@ impl Store {
         let mut sql = Sql::new("SELECT ");
         let trigrams = s.key.chars().count() >= TRIGRAM;
         if trigrams && self.engine == Engine::Sqlite {
-            // A phrase of trigrams: the key as a substring, whatever characters it holds.
-            let phrase = format!("\"{}\"", s.key.replace('"', "\"\""));
-            sql.push("rowid AS id FROM workers_search WHERE workers_search MATCH ").text(phrase);
+            // The worker's id is the low bits of the entry's rank (migration 0029).
+            sql.push(&format!("(rowid & {RANK_ID_MASK}) AS id FROM workers_search WHERE workers_search MATCH "))
+                .text(s.phrase());
         } else if trigrams {
             // `pg_trgm` answers the `LIKE` (every statement is planned for its values).
             sql.push("id FROM workers WHERE search_key LIKE ").text(s.like()).push(" ESCAPE '\\'");
@@ -467,6 +514,9 @@ impl Store {
     /// from the key index alone too.
     async fn last_tier_page(&self, s: &Search, base: &Sql, skip: i64, want: i64) -> Result<Vec<AnyRow>> {
         let short = s.key.chars().count() < TRIGRAM;
+        if !short && self.engine == Engine::Sqlite {
+            return self.last_tier_page_ranked(s, base, skip, want).await;
+        }
         // The windows, then, for a key too short for trigrams, every key in order.
         let windows = self.search_windows.map(Some);
         for window in windows.into_iter().chain(short.then_some(None)) {
@@ -497,6 +547,49 @@ impl Store {
         s.push_last_tier(&mut list, self.engine, "w.search_key", "w.id");
         list.push(" ORDER BY w.search_key, w.id LIMIT ").int(want).push(" OFFSET ").int(skip);
         Ok(list.query().fetch_all(&self.pool).await?)
+    }
+
+    /// [`Store::last_tier_page`] on SQLite, through the trigram index whose entries are in
+    /// name order (migration 0029). The first `skip + want` matches of the tier in the index's
+    /// order end at an entry whose code `c` (of the key's first characters) no earlier match in
+    /// name order exceeds. So the page is among: the matches of a code below `c` (fewer than
+    /// `skip + want`, from the index), and the first `skip + want` matches in name order among
+    /// the keys of code `c` (read in order from `workers_search_key`, which stops there).
+    /// What it reads is about the page, whatever the number of matches.
+    async fn last_tier_page_ranked(&self, s: &Search, base: &Sql, skip: i64, want: i64) -> Result<Vec<AnyRow>> {
+        let first = skip + want;
+        let from_index = |sql: &mut Sql| {
+            sql.push(&format!(" FROM workers_search JOIN workers w ON w.id = (workers_search.rowid & {RANK_ID_MASK})"));
+            if !unfiltered(base) {
+                sql.push(" JOIN admin_units u ON u.code = w.workplace_code");
+            }
+            sql.append(base).push(" AND workers_search MATCH ").text(s.phrase());
+        };
+        let mut cut = Sql::new("SELECT MAX(r) AS r FROM (SELECT workers_search.rowid AS r");
+        from_index(&mut cut);
+        s.push_last_tier(&mut cut, self.engine, "w.search_key", "w.id");
+        cut.push(" ORDER BY workers_search.rowid LIMIT ").int(first).push(") c");
+        let Some(last) = cut.query().fetch_one(&self.pool).await?.try_get::<Option<i64>, _>("r")? else {
+            return Ok(Vec::new());
+        };
+        let code = last >> RANK_ID_BITS;
+        let (low, high) = rank_code_keys(code);
+
+        let mut sql =
+            Sql::new(&format!("SELECT {LIST_COLS} FROM (SELECT id, search_key FROM (SELECT w.id, w.search_key"));
+        from_index(&mut sql);
+        sql.push(" AND workers_search.rowid < ").int(code << RANK_ID_BITS);
+        s.push_last_tier(&mut sql, self.engine, "w.search_key", "w.id");
+        sql.push(" UNION SELECT id, search_key FROM (SELECT k.id, k.search_key FROM workers k");
+        if !unfiltered(base) {
+            sql.push(" JOIN workers w ON w.id = k.id JOIN admin_units u ON u.code = w.workplace_code");
+        }
+        sql.append(base).push(" AND k.search_key >= ").text(low).push(" AND k.search_key <= ").text(high);
+        s.push_last_tier(&mut sql, self.engine, "k.search_key", "k.id");
+        sql.push(" ORDER BY k.search_key, k.id LIMIT ").int(first).push(")");
+        sql.push(") ORDER BY search_key, id LIMIT ").int(want).push(" OFFSET ").int(skip);
+        sql.push(") p JOIN workers w ON w.id = p.id").push(LIST_FROM).push(" ORDER BY p.search_key, p.id");
+        Ok(sql.query().fetch_all(&self.pool).await?)
     }
 
     /// Appends the condition of one of the first three tiers of a search (each condition
