@@ -660,6 +660,84 @@ async fn the_last_tier_is_in_name_order_when_names_share_their_first_characters(
     }
 }
 
+/// The rowids of SQLite's trigram index (its ranks), in order.
+async fn search_entries(store: &Store) -> Vec<i64> {
+    sqlx::query("SELECT rowid FROM workers_search ORDER BY rowid")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A big SQLite import takes the trigram index's triggers off and writes its new workers'
+/// entries in rank order before it commits (`search_index.rs` of the import): it leaves the
+/// same entries as an import whose triggers wrote them (the rank computed by the store's SQL
+/// and by the migration's triggers agree), for new workers and for workers already there that
+/// the import changes; and a search answers the oracle's pages from them.
+#[tokio::test]
+async fn a_big_sqlite_import_writes_the_search_entries_its_triggers_would() {
+    if !engines().contains(&komlang_store::Engine::Sqlite) {
+        return;
+    }
+    let a = TestDb::with_units(komlang_store::Engine::Sqlite).await;
+    let b = TestDb::with_units(komlang_store::Engine::Sqlite).await;
+    // From the second batch on, on `a`; never, on `b`.
+    let deferring = a.store.clone().with_index_deferral_after(komlang_store::READ_BATCH as u64 + 1);
+    let mut r = Rng(30);
+    let n = 3 * komlang_store::READ_BATCH + 11;
+    let rows: Vec<Fields> = (0..n)
+        .map(|i| {
+            let (km, _, phone, _) = fields(&mut r, i);
+            let latin = match i % 4 {
+                0 => format!("Sambath Rok{}", r.pick(&["", "a", "ñ"])),
+                1 => format!("{} Arok {}", r.pick(LATIN), r.pick(LATIN)),
+                2 => format!("Sambathy É{}", r.pick(LATIN)),
+                _ => format!("{} {}", r.pick(LATIN), r.pick(LATIN)),
+            };
+            (km, latin, phone, Some(format!("R{i:07}")))
+        })
+        .collect();
+    let first: Vec<Vec<String>> = rows.iter().enumerate().map(|(i, f)| import_row(f, i)).collect();
+    import(&deferring, first.clone()).await;
+    import(&b.store, first).await;
+    assert_eq!(deferring.imports_with_deferred_indexes(), 1, "the import into a took its indexes off");
+    assert_eq!(b.store.imports_with_deferred_indexes(), 0);
+    let entries = search_entries(&deferring).await;
+    assert_eq!(entries.len(), n);
+    assert_eq!(entries, search_entries(&b.store).await, "the entries of new workers");
+
+    // Then the workers already there: renamed by an import that merges (same national ID) and
+    // big again, with new workers after them.
+    let second: Vec<Vec<String>> = (0..2 * komlang_store::READ_BATCH)
+        .map(|i| {
+            let mut f = rows[i % n].clone();
+            if i < n {
+                f.1 = format!("{} Merok", r.pick(LATIN));
+            } else {
+                f.3 = Some(format!("S{i:07}"));
+            }
+            import_row(&f, i)
+        })
+        .collect();
+    let merge = WorkerImportOptions { default_decision: DupDecision::Merge, ..import_options() };
+    let admin = system_principal("test");
+    for store in [&deferring, &b.store] {
+        let report = import_table(store, &admin, HEADERS, second.clone(), &merge, today()).await.unwrap();
+        assert!(report.committed && report.rejected.is_empty(), "{:?}", report.rejected);
+    }
+    assert_eq!(deferring.imports_with_deferred_indexes(), 2);
+    assert_eq!(search_entries(&deferring).await, search_entries(&b.store).await, "after the merge");
+    let all = stored(&deferring).await;
+    for q in ["rok", "merok", "sambath", "é"] {
+        let (got, _) = search_all(&deferring, q, 40).await;
+        assert!(got == expected(&all, q), "{q}");
+    }
+    a.cleanup().await;
+    b.cleanup().await;
+}
+
 /// On PostgreSQL a search of three characters or more finds its matches through the trigram
 /// index (`workers_search_trgm`), not by reading the table: with sequential scans made dear
 /// for the database's sessions, the index's scan count grows with each such search, and not

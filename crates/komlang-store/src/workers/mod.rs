@@ -6,6 +6,7 @@ mod dedup_keys;
 mod profile;
 mod registry;
 mod search_keys;
+mod search_rank;
 mod tallies;
 
 pub use brief::WorkerBrief;
@@ -19,5 +20,6 @@ pub(crate) use registry::{
 };
 pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT, SEARCH_WINDOWS};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
+pub(crate) use search_rank::{rank_sql, RANK_ID_MASK};
 pub(crate) use tallies::tally_area;
 pub use tallies::TallyCompaction;

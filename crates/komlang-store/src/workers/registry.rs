@@ -6,6 +6,8 @@ use komlang_core::access::WorkerScope;
 use komlang_core::validate::{validate_worker, WorkerInput, SELF_EDITABLE_FIELDS};
 use komlang_core::*;
 use serde::Serialize;
+
+use super::search_rank::{rank_code_keys, RANK_ID_BITS, RANK_ID_MASK};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
@@ -160,47 +162,6 @@ pub const COUNT_LIMIT: i64 = 1_000;
 /// matches of a common term are met within the first few thousand keys, those of a term
 /// found in a few family names only far along (docs/architecture.md, "Search").
 pub const SEARCH_WINDOWS: [i64; 2] = [2_000, 20_000];
-
-/// The low bits of an entry's rowid in SQLite's trigram index (`workers_search`) that hold
-/// the worker's id; the bits above are a code of the search key's first characters, so that
-/// rowid order is name order up to the ties of those characters (migration 0029).
-const RANK_ID_BITS: u32 = 28;
-const RANK_ID_MASK: i64 = (1 << RANK_ID_BITS) - 1;
-
-/// How many characters of the key the code of a rank holds, five bits each.
-const RANK_CHARS: u32 = 7;
-
-/// The lowest and the highest key a code of a rank stands for (migration 0029: each of the
-/// key's first seven characters as five bits, 0 for none, 1 a character below a space, 2 a
-/// space, 3 another below `a`, 4 to 29 `a` to `z`, 30 up to U+007F, 31 any other): every key
-/// of that code lies between them, both included.
-fn rank_code_keys(code: i64) -> (String, String) {
-    let (mut low, mut high) = (String::new(), String::new());
-    let mut low_done = false;
-    for i in (0..RANK_CHARS).rev() {
-        let bucket = (code >> (5 * i)) & 31;
-        let (least, most) = match bucket {
-            0 => return (low, high),
-            1 => ('\u{1}', '\u{1F}'),
-            2 => (' ', ' '),
-            3 => ('!', '`'),
-            4..=29 => {
-                let c = char::from(b'a' + (bucket - 4) as u8);
-                (c, c)
-            }
-            30 => ('{', '\u{7F}'),
-            _ => ('\u{80}', char::MAX),
-        };
-        // A character below a space may be U+0000 too: the low key stops before it.
-        low_done |= bucket == 1;
-        if !low_done {
-            low.push(least);
-        }
-        high.push(most);
-    }
-    high.push(char::MAX);
-    (low, high)
-}
 
 /// A list without search holding more rows than this is read in name order from the name
 /// index rather than found through its filter and sorted.
@@ -474,6 +435,29 @@ impl Store {
     async fn search_page_by_tiers(&self, s: &Search, base: &Sql, offset: i64, per_page: i64) -> Result<Vec<AnyRow>> {
         let mut skip = offset;
         let mut rows: Vec<AnyRow> = Vec::new();
+        if skip == 0 {
+            // A first page (most searches): the three tiers in one statement, each read from its
+            // index in order as far as the page, the page sorted from them.
+            let mut sql = Sql::new("SELECT * FROM (");
+            for (tier, sort) in [(0u8, "''"), (1, "w.search_key"), (2, "w.search_km")] {
+                if tier > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                sql.push(&format!(
+                    "SELECT * FROM (SELECT {LIST_COLS}, {tier} AS tier_no, {sort} AS tier_sort FROM workers w{LIST_FROM}"
+                ));
+                sql.append(base);
+                let order = self.push_tier_condition(&mut sql, s, tier);
+                sql.push(order).push(" LIMIT ").int(per_page).push(") t").push(&tier.to_string());
+            }
+            sql.push(") t ORDER BY tier_no, tier_sort, id LIMIT ").int(per_page);
+            rows = sql.query().fetch_all(&self.pool).await?;
+            let want = per_page - rows.len() as i64;
+            if want > 0 {
+                rows.extend(self.last_tier_page(s, base, 0, want).await?);
+            }
+            return Ok(rows);
+        }
         for tier in 0..3u8 {
             let want = per_page - rows.len() as i64;
             if want <= 0 {

@@ -19,6 +19,7 @@ mod copy;
 mod held;
 mod indexes;
 mod rows;
+mod search_index;
 mod tallies;
 
 use std::collections::HashMap;
@@ -222,6 +223,8 @@ struct State {
     defer_indexes_after: Option<u64>,
     /// SQLite: the indexes taken off, built again before the import commits.
     indexes: Option<held::Held>,
+    /// The search index's triggers, taken off with the indexes ([`search_index`]).
+    search_index: Option<search_index::Deferred>,
 }
 
 /// Where an import's database time goes (the reading and checking of rows
@@ -235,6 +238,7 @@ struct Timings {
     history: std::time::Duration,
     merge: std::time::Duration,
     indexes: std::time::Duration,
+    search_index: std::time::Duration,
 }
 
 /// The rows read for one batch.
@@ -498,6 +502,7 @@ impl Store {
                 held,
                 defer_indexes_after,
                 indexes: None,
+                search_index: None,
             };
             let mut rows = rows;
             let mut read = read_batch(&ctx, &mut rows).await?;
@@ -522,6 +527,11 @@ impl Store {
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
             let commit = !opts.dry_run && (opts.partial || report.all_valid());
+            if let Some(deferred) = st.search_index.take().filter(|_| commit) {
+                let started = std::time::Instant::now();
+                search_index::write_entries(&mut tx, deferred).await?;
+                st.timings.search_index += started.elapsed();
+            }
             if let Some(held) = st.indexes.take().filter(|_| commit) {
                 let started = std::time::Instant::now();
                 indexes::build_again(&mut tx, held).await?;
@@ -684,6 +694,7 @@ async fn process_batch(
     if st.indexes.is_none() && st.defer_indexes_after.is_some_and(|n| st.rows_seen >= n) {
         let started = std::time::Instant::now();
         st.indexes = Some(indexes::take_off_indexes(conn).await?);
+        st.search_index = Some(search_index::take_off_triggers(conn).await?);
         st.timings.indexes += started.elapsed();
     }
     if st.bloom.is_none() && st.rows_seen >= BLOOM_AFTER_ROWS {
