@@ -243,6 +243,12 @@ fn floor_script(engine: &str, file: &Path, deferred: &[String]) -> String {
     let sep = if engine == "sqlite" { "char(1)" } else { "chr(1)" };
     let mut s = load;
     s.push_str("BEGIN;\n");
+    // SQLite: the search index's entries written in rank order at the end, as a big import
+    // writes them (`imports/worker_import/search_index.rs`).
+    let search_entries = engine == "sqlite" && !deferred.is_empty();
+    if search_entries {
+        s.push_str("DROP TRIGGER workers_search_insert;\n");
+    }
     for sql in deferred {
         if let Some(name) = sql.split_whitespace().skip_while(|w| *w != "INDEX").nth(1) {
             s.push_str(&format!("DROP INDEX {name};\n"));
@@ -289,6 +295,13 @@ fn floor_script(engine: &str, file: &Path, deferred: &[String]) -> String {
     }
     for sql in deferred {
         s.push_str(&format!("{sql};\n"));
+    }
+    if search_entries {
+        s.push_str(&format!(
+            "INSERT INTO workers_search (rowid, search_key) SELECT {} AS r, search_key FROM workers \
+             WHERE search_key IS NOT NULL ORDER BY r;\n",
+            komlang_store::search_rank_sql("search_key", "id")
+        ));
     }
     s.push_str("COMMIT;\n");
     s

@@ -71,6 +71,6 @@ pub use training::{
 };
 pub use units::{bundled_cambodia_units, load_admin_dir, AdminUnitQuery};
 pub use workers::{
-    TallyCompaction, WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, COUNT_LIMIT,
+    search_rank_sql, TallyCompaction, WorkerBrief, WorkerChange, WorkerProfile, WorkerQuery, WorkerRow, COUNT_LIMIT,
     DEDUP_KEYS_FINGERPRINT_KEY, SEARCH_KEY_VERSION_KEY, SEARCH_WINDOWS,
 };

@@ -210,22 +210,35 @@ fn expected(all: &[Stored], q: &str) -> Vec<i64> {
 
 /// Every page of a search, in order.
 async fn search_all(store: &Store, q: &str, per_page: i64) -> (Vec<i64>, Vec<WorkerRow>) {
+    let rows = all_pages(store, &WorkerQuery { q: Some(q.into()), per_page, ..Default::default() }).await;
+    (rows.iter().map(|r| r.id).collect(), rows)
+}
+
+/// Every page of a list, in order (`q.per_page` a page).
+async fn all_pages(store: &Store, q: &WorkerQuery) -> Vec<WorkerRow> {
     let admin = system_principal("test");
-    let mut ids = Vec::new();
     let mut rows = Vec::new();
     for page in 1.. {
-        let got = store
-            .list_workers(&admin, &WorkerQuery { q: Some(q.into()), page, per_page, ..Default::default() })
-            .await
-            .unwrap();
+        let got = store.list_workers(&admin, &WorkerQuery { page, ..q.clone() }).await.unwrap();
         let n = got.items.len() as i64;
-        ids.extend(got.items.iter().map(|r| r.id));
         rows.extend(got.items);
-        if n < per_page {
+        if n < q.per_page {
             break;
         }
     }
-    (ids, rows)
+    rows
+}
+
+/// The ids of page `page` of a search, one row a page, and what the oracle's `want` holds there.
+async fn one_row_page(store: &Store, q: &str, page: i64, want: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let got = store
+        .list_workers(
+            &system_principal("test"),
+            &WorkerQuery { q: Some(q.into()), page, per_page: 1, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    (got.items.iter().map(|w| w.id).collect(), want.get(page as usize - 1).copied().into_iter().collect())
 }
 
 /// The search this one replaced: `LIKE` over the lower-cased names and the phone, the
@@ -526,18 +539,8 @@ async fn many_matches_are_counted_to_a_bound_and_paged_in_order() {
             for q in ["ok", "oka"] {
                 let want = expected(&all, q);
                 for page in [third, third + 1, 2 * third, 2 * third + 1, n - 1, n, n + 1] {
-                    let got = store
-                        .list_workers(
-                            &admin,
-                            &WorkerQuery { q: Some(q.into()), page, per_page: 1, ..Default::default() },
-                        )
-                        .await
-                        .unwrap();
-                    assert_eq!(
-                        got.items.iter().map(|w| w.id).collect::<Vec<_>>(),
-                        want.get(page as usize - 1).copied().into_iter().collect::<Vec<_>>(),
-                        "{engine:?} {windows:?}: page {page} of {q}"
-                    );
+                    let (got, one) = one_row_page(&store, q, page, &want).await;
+                    assert_eq!(got, one, "{engine:?} {windows:?}: page {page} of {q}");
                 }
             }
             // With a filter on the place: more than the bound still match in province 02
@@ -546,14 +549,7 @@ async fn many_matches_are_counted_to_a_bound_and_paged_in_order() {
                 WorkerQuery { q: Some("ok".into()), province: Some("02".into()), per_page: 100, ..Default::default() };
             let want: Vec<i64> = expected(&all, "ok").into_iter().filter(|id| in_02.contains(id)).collect();
             assert!(want.len() as i64 > COUNT_LIMIT, "{engine:?}: more than the bound in province 02");
-            let mut got = Vec::new();
-            for page in 1.. {
-                let p = store.list_workers(&admin, &WorkerQuery { page, ..q.clone() }).await.unwrap();
-                got.extend(p.items.iter().map(|w| w.id));
-                if p.items.len() < 100 {
-                    break;
-                }
-            }
+            let got: Vec<i64> = all_pages(&store, &q).await.iter().map(|w| w.id).collect();
             assert!(got == want, "{engine:?} {windows:?}: order of ok in province 02");
         }
         db.cleanup().await;
@@ -603,19 +599,8 @@ async fn the_last_tier_is_in_name_order_when_names_share_their_first_characters(
                     if per_page == 1 && want.len() > 60 {
                         // One row a page, for the first pages and a few far along.
                         for page in [1, 2, 3, 40, want.len() as i64 - 1, want.len() as i64, want.len() as i64 + 1] {
-                            let got = db
-                                .store
-                                .list_workers(
-                                    &admin,
-                                    &WorkerQuery { q: Some(q.into()), page, per_page, ..Default::default() },
-                                )
-                                .await
-                                .unwrap();
-                            assert_eq!(
-                                got.items.iter().map(|w| w.id).collect::<Vec<_>>(),
-                                want.get(page as usize - 1).copied().into_iter().collect::<Vec<_>>(),
-                                "{engine:?} {stage}: page {page} of {q}"
-                            );
+                            let (got, one) = one_row_page(&db.store, q, page, &want).await;
+                            assert_eq!(got, one, "{engine:?} {stage}: page {page} of {q}");
                         }
                         continue;
                     }
@@ -624,21 +609,9 @@ async fn the_last_tier_is_in_name_order_when_names_share_their_first_characters(
                 }
             }
             let want: Vec<i64> = expected(&all, "rok").into_iter().filter(|id| in_02.contains(id)).collect();
-            let mut got = Vec::new();
-            for page in 1.. {
-                let q = WorkerQuery {
-                    q: Some("rok".into()),
-                    province: Some("02".into()),
-                    page,
-                    per_page: 100,
-                    ..Default::default()
-                };
-                let p = db.store.list_workers(&admin, &q).await.unwrap();
-                got.extend(p.items.iter().map(|w| w.id));
-                if p.items.len() < 100 {
-                    break;
-                }
-            }
+            let q =
+                WorkerQuery { q: Some("rok".into()), province: Some("02".into()), per_page: 100, ..Default::default() };
+            let got: Vec<i64> = all_pages(&db.store, &q).await.iter().map(|w| w.id).collect();
             assert!(got == want, "{engine:?} {stage}: rok in province 02");
             // Records change: names renamed across the ties, and some deleted.
             let ids: Vec<i64> = all.iter().map(|w| w.id).collect();

@@ -20,6 +20,7 @@ pub(crate) use registry::{
 };
 pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT, SEARCH_WINDOWS};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
+pub use search_rank::rank_sql as search_rank_sql;
 pub(crate) use search_rank::{rank_sql, RANK_ID_MASK};
 pub(crate) use tallies::tally_area;
 pub use tallies::TallyCompaction;

@@ -47,9 +47,10 @@ pub(crate) fn rank_code_keys(code: i64) -> (String, String) {
 }
 
 /// The rank of the worker `id` whose search key is `key` (SQL expressions over one row), as
-/// the migration's triggers compute it: each of the key's first [`RANK_CHARS`] characters as
+/// SQLite's migration's triggers compute it (public for the bench's floor, which writes the
+/// entries as a big import does): each of the key's first [`RANK_CHARS`] characters as
 /// five bits (see [`rank_code_keys`]), then the id in the low [`RANK_ID_BITS`].
-pub(crate) fn rank_sql(key: &str, id: &str) -> String {
+pub fn rank_sql(key: &str, id: &str) -> String {
     let mut sql = String::from("(");
     for i in 0..RANK_CHARS {
         let c = format!("unicode(substr({key}, {}, 1))", i + 1);

@@ -527,16 +527,18 @@ impl Store {
             st.rejected.finish(&mut report);
             report.duplicates.sort_by_key(|d| d.row);
             let commit = !opts.dry_run && (opts.partial || report.all_valid());
-            if let Some(deferred) = st.search_index.take().filter(|_| commit) {
-                let started = std::time::Instant::now();
-                search_index::write_entries(&mut tx, deferred).await?;
-                st.timings.search_index += started.elapsed();
-            }
             if let Some(held) = st.indexes.take().filter(|_| commit) {
                 let started = std::time::Instant::now();
                 indexes::build_again(&mut tx, held).await?;
                 st.timings.indexes += started.elapsed();
                 self.deferred_imports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            // After the indexes: their sorts' settings (temporary files, a smaller cache) serve
+            // the sort of the entries in rank order too.
+            if let Some(deferred) = st.search_index.take().filter(|_| commit) {
+                let started = std::time::Instant::now();
+                search_index::write_entries(&mut tx, deferred).await?;
+                st.timings.search_index += started.elapsed();
             }
             tracing::info!("import {import_id}: {} rows, database time {:?} ({})", report.rows_total, st.timings, path);
             if commit {
