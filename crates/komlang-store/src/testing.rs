@@ -126,6 +126,28 @@ impl TestDb {
         }
     }
 
+    /// Brings a [`TestDb::blank`] database to an older schema version: the migrations up to
+    /// `version`, copied from the migrations folder (an upgrade's starting point).
+    pub async fn migrate_to(&self, version: i64) {
+        let engine = match self.engine {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        };
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(engine);
+        let dir = std::env::temp_dir().join(format!("{}-migrations-{version}", unique_name()));
+        std::fs::create_dir_all(&dir).expect("a folder for the migrations");
+        for e in std::fs::read_dir(&src).expect("the migrations folder") {
+            let e = e.expect("a migration");
+            let name = e.file_name().into_string().expect("a migration's name");
+            if name.get(..4).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v <= version) {
+                std::fs::copy(e.path(), dir.join(name)).expect("copy a migration");
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(dir.as_path()).await.expect("read the migrations");
+        migrator.run(self.store.pool()).await.expect("migrate to the older version");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A migrated database with Cambodia's provinces, districts and communes
     /// (villages left out to keep tests quick).
     pub async fn with_units(engine: Engine) -> TestDb {

@@ -592,33 +592,11 @@ async fn a_damaged_newer_or_misdirected_backup_changes_nothing() {
     }
 }
 
-/// A database at an older schema version: its migrations up to `version`, copied from the
-/// migrations folder.
-async fn migrate_to(db: &TestDb, version: i64) {
-    let engine = match db.engine {
-        Engine::Sqlite => "sqlite",
-        Engine::Postgres => "postgres",
-    };
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(engine);
-    let dir = temp_file(&format!("migrations-{engine}-{version}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for e in std::fs::read_dir(&src).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().into_string().unwrap();
-        if name[..4].parse::<i64>().unwrap() <= version {
-            std::fs::copy(e.path(), dir.join(name)).unwrap();
-        }
-    }
-    sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap().run(db.store.pool()).await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
 #[tokio::test]
 async fn a_backup_of_an_older_schema_restores_and_is_brought_up_to_date() {
     for engine in engines() {
         let old = TestDb::blank(engine).await;
-        migrate_to(&old, 6).await;
+        old.migrate_to(6).await;
         let pool = old.store.pool();
         for sql in [
             "INSERT INTO admin_units (code, level, parent_code, name_km, name_en) VALUES ('KH', 'country', NULL, 'កម្ពុជា', 'Cambodia')",

@@ -21,6 +21,8 @@ DROP TABLE workers_search;
 CREATE VIRTUAL TABLE workers_search USING fts5(
     search_key, content = '', tokenize = 'trigram case_sensitive 1'
 );
+-- The workers already there, in rank order: FTS5 writes out what it holds in memory each time
+-- an entry's rowid is lower than the one before.
 INSERT INTO workers_search (rowid, search_key)
     SELECT (((CASE WHEN unicode(substr(search_key, 1, 1)) IS NULL THEN 0 WHEN unicode(substr(search_key, 1, 1)) < 32 THEN 1 WHEN unicode(substr(search_key, 1, 1)) = 32 THEN 2 WHEN unicode(substr(search_key, 1, 1)) < 97 THEN 3 WHEN unicode(substr(search_key, 1, 1)) <= 122 THEN unicode(substr(search_key, 1, 1)) - 93 WHEN unicode(substr(search_key, 1, 1)) < 128 THEN 30 ELSE 31 END) << 58)
         | ((CASE WHEN unicode(substr(search_key, 2, 1)) IS NULL THEN 0 WHEN unicode(substr(search_key, 2, 1)) < 32 THEN 1 WHEN unicode(substr(search_key, 2, 1)) = 32 THEN 2 WHEN unicode(substr(search_key, 2, 1)) < 97 THEN 3 WHEN unicode(substr(search_key, 2, 1)) <= 122 THEN unicode(substr(search_key, 2, 1)) - 93 WHEN unicode(substr(search_key, 2, 1)) < 128 THEN 30 ELSE 31 END) << 53)
@@ -30,7 +32,7 @@ INSERT INTO workers_search (rowid, search_key)
         | ((CASE WHEN unicode(substr(search_key, 6, 1)) IS NULL THEN 0 WHEN unicode(substr(search_key, 6, 1)) < 32 THEN 1 WHEN unicode(substr(search_key, 6, 1)) = 32 THEN 2 WHEN unicode(substr(search_key, 6, 1)) < 97 THEN 3 WHEN unicode(substr(search_key, 6, 1)) <= 122 THEN unicode(substr(search_key, 6, 1)) - 93 WHEN unicode(substr(search_key, 6, 1)) < 128 THEN 30 ELSE 31 END) << 33)
         | ((CASE WHEN unicode(substr(search_key, 7, 1)) IS NULL THEN 0 WHEN unicode(substr(search_key, 7, 1)) < 32 THEN 1 WHEN unicode(substr(search_key, 7, 1)) = 32 THEN 2 WHEN unicode(substr(search_key, 7, 1)) < 97 THEN 3 WHEN unicode(substr(search_key, 7, 1)) <= 122 THEN unicode(substr(search_key, 7, 1)) - 93 WHEN unicode(substr(search_key, 7, 1)) < 128 THEN 30 ELSE 31 END) << 28)
         | id), search_key
-    FROM workers WHERE search_key IS NOT NULL;
+    FROM workers WHERE search_key IS NOT NULL ORDER BY 1;
 CREATE TRIGGER workers_search_insert AFTER INSERT ON workers BEGIN
     SELECT RAISE(ABORT, 'worker id beyond the search index range (2^28 - 1)') WHERE new.id > 268435455;
     INSERT INTO workers_search (rowid, search_key)
