@@ -5,6 +5,7 @@ mod brief;
 mod dedup_keys;
 mod profile;
 mod registry;
+mod search;
 mod search_keys;
 mod search_rank;
 mod tallies;
@@ -18,7 +19,8 @@ pub(crate) use registry::{
     draft_args, insert_posting, insert_status, insert_worker, worker_from_row, worker_in, write_worker_update,
     DRAFT_COLUMNS, WORKER_COLS,
 };
-pub use registry::{WorkerChange, WorkerQuery, WorkerRow, COUNT_LIMIT, SEARCH_WINDOWS};
+pub use registry::{WorkerChange, WorkerQuery, WorkerRow};
+pub use search::{COUNT_LIMIT, SEARCH_WINDOWS};
 pub use search_keys::SEARCH_KEY_VERSION_KEY;
 pub use search_rank::rank_sql as search_rank_sql;
 pub(crate) use search_rank::{rank_sql, RANK_ID_MASK};
