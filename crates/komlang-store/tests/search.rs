@@ -208,6 +208,17 @@ fn expected(all: &[Stored], q: &str) -> Vec<i64> {
     hits.into_iter().map(|h| h.2).collect()
 }
 
+/// The ids of the workers of province 02 (commune 020101, where [`input`] puts two in three).
+async fn in_province_02(store: &Store) -> BTreeSet<i64> {
+    sqlx::query("SELECT id FROM workers WHERE workplace_code = '020101'")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("id"))
+        .collect()
+}
+
 /// Every page of a search, in order.
 async fn search_all(store: &Store, q: &str, per_page: i64) -> (Vec<i64>, Vec<WorkerRow>) {
     let rows = all_pages(store, &WorkerQuery { q: Some(q.into()), per_page, ..Default::default() }).await;
@@ -514,13 +525,7 @@ async fn many_matches_are_counted_to_a_bound_and_paged_in_order() {
         assert_eq!(province.total as usize, n.div_ceil(3), "{engine:?}: workers of province 01");
         assert!(!province.total_is_lower_bound);
 
-        let in_02: BTreeSet<i64> = sqlx::query("SELECT id FROM workers WHERE workplace_code = '020101'")
-            .fetch_all(db.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get("id"))
-            .collect();
+        let in_02 = in_province_02(&db.store).await;
         // The last tier's page is found among the first keys in name order, or else by
         // sorting the tier's matches (a key too short for trigrams: by reading on in order);
         // small windows reach each way with these few workers, and every way gives the pages
@@ -619,13 +624,7 @@ async fn the_last_tier_is_in_name_order_when_names_share_their_first_characters(
         let admin = system_principal("test");
         let rows = rok_rows(&mut Rng(29), COUNT_LIMIT as usize + 150);
         import(&db.store, rows).await;
-        let in_02: BTreeSet<i64> = sqlx::query("SELECT id FROM workers WHERE workplace_code = '020101'")
-            .fetch_all(db.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get("id"))
-            .collect();
+        let in_02 = in_province_02(&db.store).await;
         for stage in ["imported", "changed"] {
             let all = stored(&db.store).await;
             for q in ["rok", "ROK", "brok", "rokh"] {
